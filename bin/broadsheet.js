@@ -1,0 +1,7 @@
+#!/usr/bin/env node
+// The CLI is TypeScript run through tsx's loader: no build step between a
+// clone and `npm start`, and stack traces point at the .ts sources.
+import { register } from 'tsx/esm/api';
+
+register();
+await import('../src/cli/main.ts');

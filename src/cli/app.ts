@@ -1,0 +1,53 @@
+import type { Command } from 'commander';
+import { readSecrets } from '../config/env.ts';
+import { loadConfig } from '../config/load.ts';
+import { type Context, resolvePaths, systemClock } from '../context.ts';
+import { BroadsheetError, formatErrorChain, isBroadsheetError, UsageError } from '../errors/index.ts';
+import { createLogger } from '../logger.ts';
+
+/** The options every command takes (DESIGN.md § The command line). */
+export interface GlobalOptions {
+  config?: string;
+  content?: string;
+  out?: string;
+  store?: string;
+  json?: boolean;
+}
+
+export const globalsOf = (cmd: Command): GlobalOptions => cmd.optsWithGlobals() as GlobalOptions;
+
+/** Load config (file, env), secrets (env) and paths for a command. */
+export function createContext(g: GlobalOptions): Context {
+  const paths0 = resolvePaths({ paths: { content: 'content', out: 'out', store: 'data/broadsheet.db', templates: 'templates' } } as never, g);
+  const { config } = loadConfig(paths0.config, { explicit: Boolean(g.config) });
+  return {
+    config,
+    secrets: readSecrets(),
+    logger: createLogger(),
+    clock: systemClock,
+    paths: resolvePaths(config, g),
+  };
+}
+
+/** Print a JSON document on stdout (for --json). */
+export const printJson = (v: unknown) => process.stdout.write(`${JSON.stringify(v, null, 2)}\n`);
+
+/**
+ * Wrap a command action: errors print their chain once (stack only with DEBUG)
+ * and set the exit code from the catalog; a UsageError also prints the help.
+ */
+export function action<A extends unknown[]>(fn: (...args: A) => Promise<number | undefined> | number | undefined) {
+  return async (...args: A) => {
+    const cmd = args.at(-1) as Command;
+    try {
+      const code = await fn(...args);
+      process.exitCode = code ?? 0;
+    } catch (err) {
+      process.stderr.write(`${formatErrorChain(err)}\n`);
+      if (err instanceof UsageError) cmd.outputHelp({ error: true });
+      process.exitCode = isBroadsheetError(err) ? err.exitCode : 1;
+    }
+  };
+}
+
+export { BroadsheetError };

@@ -1,0 +1,8 @@
+import type { Command } from 'commander';
+import { registerBuild } from './build.ts';
+import { registerCheck } from './check.ts';
+import { registerIngest } from './ingest.ts';
+import { registerRun } from './run.ts';
+
+/** One line per command: a new command is one file plus one line here. */
+export const commands: ((program: Command) => void)[] = [registerCheck, registerBuild, registerIngest, registerRun];

@@ -1,0 +1,86 @@
+import { z } from 'zod';
+import { cardsConfigSchema } from '../cards/config.ts';
+import { emailConfigSchema } from '../email/config.ts';
+
+// broadsheet.config.yaml. Every field has a default so the embedded defaults
+// run with no file at all. Secrets never live here: they come from env only
+// (see env.ts), and a secret-looking key in the file is rejected.
+
+const timeZone = z.string().refine(
+  (tz) => {
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: tz });
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'not an IANA time zone (e.g. Asia/Hong_Kong)' },
+);
+
+const hex = z.string().regex(/^#[0-9a-fA-F]{6}$/, { message: 'must be a colour like #a4161a' });
+
+export const brandSchema = z
+  .strictObject({
+    name: z.string().min(1).default('大公報'),
+    url: z.url({ protocol: /^https?$/ }).default('https://news.example.com/'),
+    address: z.string().default('香港仔田灣海旁道7號興偉中心3樓'),
+    colors: z
+      .strictObject({
+        primary: hex.default('#a4161a'),
+        ink: hex.default('#1a1a1a'),
+        muted: hex.default('#5c5c5c'),
+        paper: hex.default('#ffffff'),
+        accent: hex.default('#c8102e'),
+      })
+      .prefault({}),
+  })
+  .prefault({});
+
+export const editionConfigSchema = z.strictObject({
+  /** daily: the articles of one calendar day in `timezone`. */
+  kind: z.literal('daily').default('daily'),
+  title: z.string().min(1).default('每日簡報'),
+  maxArticles: z.number().int().min(1).max(50).default(10),
+  timezone: timeZone.optional(),
+  locale: z.enum(['zh-Hant-HK', 'zh-Hans']).optional(),
+});
+
+export const jobSchema = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, { message: 'lower-case letters, digits, - and _' }),
+  kind: z.enum(['ingest', 'build', 'send', 'digest', 'cards', 'publish']),
+  edition: z.string().optional(),
+  cron: z.string().optional(),
+  timezone: timeZone.optional(),
+  options: z.record(z.string(), z.unknown()).default({}),
+});
+
+export const configSchema = z
+  .strictObject({
+    timezone: timeZone.default('Asia/Hong_Kong'),
+    locale: z.enum(['zh-Hant-HK', 'zh-Hans']).default('zh-Hant-HK'),
+    /** Base URL for unsubscribe, archive and card links; env BROADSHEET_PUBLIC_URL wins. */
+    publicUrl: z.url({ protocol: /^https?$/ }).default('https://news.example.com/broadsheet/'),
+    brand: brandSchema,
+    paths: z
+      .strictObject({
+        content: z.string().default('content'),
+        out: z.string().default('out'),
+        store: z.string().default('data/broadsheet.db'),
+        templates: z.string().default('templates'),
+      })
+      .prefault({}),
+    editions: z.record(z.string().regex(/^[a-z][a-z0-9_]*$/), editionConfigSchema).default({ daily: { kind: 'daily', title: '每日簡報', maxArticles: 10 } }),
+    email: emailConfigSchema,
+    cards: cardsConfigSchema,
+    jobs: z.array(jobSchema).default([{ name: 'main', kind: 'digest', edition: 'daily', options: {} }]),
+  })
+  .superRefine((c, ctx) => {
+    c.jobs.forEach((j, i) => {
+      if (j.edition && !(j.edition in c.editions))
+        ctx.addIssue({ code: 'custom', path: ['jobs', i, 'edition'], message: `unknown edition "${j.edition}"` });
+    });
+  });
+
+export type Config = z.infer<typeof configSchema>;
+export type EditionConfig = z.infer<typeof editionConfigSchema>;

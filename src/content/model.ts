@@ -1,0 +1,80 @@
+// The content model. Field names are a contract (DESIGN.md § Content model):
+// docs, tests and outside tools rely on them. Validated once at the edge;
+// later stages take Article / StatSet, never unknown.
+import { z } from 'zod';
+import { block, httpUrl, isoDate, isoDateTime, line, slugId } from './text.ts';
+
+export const LIMITS = { title: 200, kicker: 40, dek: 600, short: 120, body: 100_000, quote: 600 } as const;
+
+export const imageSchema = z.strictObject({
+  /** An http(s) URL, or a path relative to the content folder (images/x.jpg). */
+  src: z.string().trim().min(1).max(2048),
+  alt: line(300),
+  credit: line(LIMITS.short).optional(),
+});
+
+export const quoteSchema = z.strictObject({
+  text: block(LIMITS.quote).pipe(z.string().trim().min(1, { message: 'must not be empty' })),
+  by: line(LIMITS.short),
+  role: line(LIMITS.short),
+});
+
+export const articleFrontMatterSchema = z.strictObject({
+  id: slugId,
+  title: line(LIMITS.title),
+  kicker: line(LIMITS.kicker).optional(),
+  dek: line(LIMITS.dek),
+  section: line(LIMITS.short),
+  tags: z.array(line(60)).max(30).default([]),
+  authors: z.array(line(LIMITS.short)).max(20).default([]),
+  source: line(LIMITS.short),
+  publishedAt: isoDateTime,
+  url: httpUrl,
+  image: imageSchema.optional(),
+  series: line(LIMITS.short).optional(),
+  quote: quoteSchema.optional(),
+  priority: z.number().int().min(0).max(100).optional(),
+});
+
+export type ArticleFrontMatter = z.infer<typeof articleFrontMatterSchema>;
+
+export interface Article extends ArticleFrontMatter {
+  /** Markdown body, possibly empty. Rendered as text, never as a template. */
+  body: string;
+  /** Where it came from, relative to the content folder (for messages and hashes). */
+  sourcePath: string;
+}
+
+export const changeSchema = z.strictObject({
+  value: z.number().finite(),
+  unit: line(20),
+  versus: line(LIMITS.short),
+});
+
+export const statSchema = z.strictObject({
+  value: z.number().finite(),
+  unit: line(20),
+  label: line(LIMITS.short),
+  period: line(60).optional(),
+  display: line(40).optional(),
+  change: changeSchema.optional(),
+});
+
+export const statGroupSchema = z.strictObject({
+  heading: line(60),
+  stats: z.array(statSchema).min(1, { message: 'a group needs at least one stat' }).max(12),
+});
+
+export const statSetSchema = z.strictObject({
+  id: slugId,
+  title: line(LIMITS.title),
+  date: isoDate,
+  credit: line(LIMITS.short),
+  groups: z.array(statGroupSchema).min(1, { message: 'a stat set needs at least one group' }).max(12),
+});
+
+export type Stat = z.infer<typeof statSchema>;
+export type StatGroup = z.infer<typeof statGroupSchema>;
+export interface StatSet extends z.infer<typeof statSetSchema> {
+  sourcePath: string;
+}

@@ -1,0 +1,93 @@
+// The error catalog: stable codes (tests assert these, never wording), a human
+// message and a hint that says how to fix it. New failures get a new entry here.
+export interface CatalogEntry<P> {
+  title: string;
+  message: (p: P) => string;
+  hint: string | ((p: P) => string);
+  /** Exit code when this error ends a command: 2 bad usage/config, 1 failed work. */
+  exit: 1 | 2;
+}
+
+type Params = Record<string, unknown>;
+
+const entry = <P extends Params>(e: CatalogEntry<P>) => e;
+
+export const catalog = {
+  USAGE: entry<{ detail: string }>({
+    title: 'Bad usage',
+    message: (p) => p.detail,
+    hint: 'Run `broadsheet --help` or `broadsheet <command> --help`.',
+    exit: 2,
+  }),
+  CONFIG_INVALID: entry<{ file: string; problems: string[] }>({
+    title: 'Invalid configuration',
+    message: (p) => `${p.file} has ${p.problems.length} problem(s):\n  ${p.problems.join('\n  ')}`,
+    hint: 'Fix the fields named above; README.md § Configuration lists every field and its default.',
+    exit: 2,
+  }),
+  CONFIG_UNREADABLE: entry<{ file: string }>({
+    title: 'Configuration unreadable',
+    message: (p) => `cannot read or parse ${p.file}`,
+    hint: 'Check the path given to --config and that the file is valid YAML.',
+    exit: 2,
+  }),
+  CONTENT_INVALID: entry<{ dir: string; count: number; files: number }>({
+    title: 'Invalid content',
+    message: (p) => `${p.count} problem(s) in ${p.files} file(s) under ${p.dir}`,
+    hint: 'Each problem above names the file, line and field; fix them and run `broadsheet check` again.',
+    exit: 1,
+  }),
+  CONTENT_DIR_MISSING: entry<{ dir: string }>({
+    title: 'Content folder missing',
+    message: (p) => `content folder ${p.dir} does not exist`,
+    hint: 'Pass --content DIR or create content/articles and content/stats.',
+    exit: 2,
+  }),
+  EDITION_NOT_FOUND: entry<{ id: string; available: string[] }>({
+    title: 'Edition not found',
+    message: (p) =>
+      `no content for edition ${p.id}` +
+      (p.available.length ? ` (editions with content: ${p.available.slice(0, 10).join(', ')})` : ''),
+    hint: 'Use an id like daily-2025-12-10 whose day has articles, or omit --edition for the latest.',
+    exit: 1,
+  }),
+  EDITION_EMPTY: entry<{ dir: string }>({
+    title: 'No content',
+    message: (p) => `no valid articles or stat sets in ${p.dir}`,
+    hint: 'Add content (see README.md § Content) or run `broadsheet ingest <feed>`.',
+    exit: 1,
+  }),
+  EDITION_ID_INVALID: entry<{ id: string; names: string[] }>({
+    title: 'Bad edition id',
+    message: (p) => `edition id "${p.id}" is not <name>-<yyyy-mm-dd> with a configured name (${p.names.join(', ')})`,
+    hint: 'Example: --edition daily-2025-12-10.',
+    exit: 2,
+  }),
+  FEED_FETCH: entry<{ url: string; detail: string }>({
+    title: 'Feed fetch failed',
+    message: (p) => `could not fetch ${p.url}: ${p.detail}`,
+    hint: 'Check the URL and the network; nothing was written.',
+    exit: 1,
+  }),
+  FEED_INVALID: entry<{ source: string; detail: string }>({
+    title: 'Feed malformed',
+    message: (p) => `${p.source} is not a readable RSS 2.0, Atom 1.0 or JSON Feed 1.1 document: ${p.detail}`,
+    hint: 'Open the feed in a validator; nothing was written.',
+    exit: 1,
+  }),
+  JOB_UNKNOWN: entry<{ name: string; known: string[] }>({
+    title: 'Unknown job',
+    message: (p) => `no job named "${p.name}" in the configuration (jobs: ${p.known.join(', ') || 'none'})`,
+    hint: 'List jobs under `jobs:` in broadsheet.config.yaml.',
+    exit: 2,
+  }),
+  INTERNAL: entry<{ detail: string }>({
+    title: 'Internal error',
+    message: (p) => p.detail,
+    hint: 'Run again with DEBUG=1 for a stack trace and report it.',
+    exit: 1,
+  }),
+} as const;
+
+export type ErrorCode = keyof typeof catalog;
+export type ParamsOf<C extends ErrorCode> = (typeof catalog)[C] extends CatalogEntry<infer P> ? P : never;

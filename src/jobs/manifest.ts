@@ -1,0 +1,53 @@
+// out/<edition-id>/manifest.json (DESIGN.md § Output layout). Paths inside are
+// relative to the edition folder so the folder can be moved or served as is.
+export interface ManifestCard {
+  id: string;
+  /** The content item the card shows (article id, stat set id …). */
+  itemId: string;
+  kind: string;
+  format: string;
+  width: number;
+  height: number;
+  path: string;
+  sha256: string;
+  /** Hash of everything that went into the card; unchanged → not rendered again. */
+  inputHash: string;
+}
+
+export interface ManifestPost {
+  itemId: string;
+  platform: string;
+  path: string;
+  text: string;
+  /** Length as the platform counts it (X: twitter-text weighted length). */
+  length: number;
+  limit: number;
+}
+
+export interface Manifest {
+  version: 1;
+  edition: {
+    id: string;
+    name: string;
+    date: string;
+    timezone: string;
+    locale: string;
+    title: string;
+    articles: { id: string; title: string; url: string; priority: number; sourcePath: string }[];
+    stats: { id: string; title: string; sourcePath: string }[];
+    leftOut: string[];
+  };
+  generatedAt: string;
+  digest?: {
+    subject: string;
+    html: string;
+    text: string;
+    bytes: number;
+    /** Stories dropped to stay under the size limit, by id. */
+    dropped: string[];
+  };
+  cards: ManifestCard[];
+  posts: ManifestPost[];
+  /** Items that failed to render: reported, and the rest of the edition still built. */
+  failures: { itemId: string; format?: string; code: string; message: string }[];
+}
