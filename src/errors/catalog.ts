@@ -81,6 +81,25 @@ export const catalog = {
     hint: 'List jobs under `jobs:` in broadsheet.config.yaml.',
     exit: 2,
   }),
+  JOB_KIND_UNAVAILABLE: entry<{ name: string; kind: string }>({
+    title: 'Job kind not available yet',
+    message: (p) => `job "${p.name}" has kind "${p.kind}", which this version cannot run yet`,
+    hint: 'Use kind build or digest, or upgrade Broadsheet.',
+    exit: 2,
+  }),
+  TEMPLATE_ERROR: entry<{ file: string; line?: number; detail: string }>({
+    title: 'Template error',
+    message: (p) => `${p.file}${p.line ? `:${p.line}` : ''}: ${p.detail}`,
+    hint: 'Fix the template at the file and line named above (templates/email/ holds the digest templates).',
+    exit: 1,
+  }),
+  DIGEST_TOO_LARGE: entry<{ edition: string; bytes: number; maxBytes: number; stories: number }>({
+    title: 'Digest too large',
+    message: (p) =>
+      `digest ${p.edition} is ${p.bytes} bytes with ${p.stories} stor${p.stories === 1 ? 'y' : 'ies'}, over email.maxBytes ${p.maxBytes} (Gmail clips HTML over 102,400 bytes)`,
+    hint: 'Lower editions.<name>.maxArticles, shorten the content, or set email.overflow: drop to drop the lowest-priority stories.',
+    exit: 1,
+  }),
   INTERNAL: entry<{ detail: string }>({
     title: 'Internal error',
     message: (p) => p.detail,

@@ -1,3 +1,24 @@
 import type { Command } from 'commander';
+import { displayPath } from '../../content/problems.ts';
+import { buildEdition } from '../../jobs/build.ts';
+import { action, createContext, globalsOf, printJson } from '../app.ts';
 
-export function registerBuild(_program: Command) {}
+export function registerBuild(program: Command) {
+  program
+    .command('build')
+    .description('render the digest and cards of an edition into out/<edition-id>/')
+    .option('--edition <id>', 'edition id like daily-2025-12-10 (default: the latest day with content)')
+    .action(
+      action(async (opts: { edition?: string }, cmd: Command) => {
+        const g = globalsOf(cmd);
+        const ctx = createContext(g);
+        const r = await buildEdition(ctx, { id: opts.edition });
+        if (g.json) printJson({ dir: r.dir, ...r.manifest });
+        else
+          process.stdout.write(
+            `built ${r.edition.id} → ${displayPath(r.dir)}/ (${r.edition.articles.length} articles, ${r.edition.stats.length} stat sets, ${r.manifest.cards.length} cards${r.digest ? `, digest ${r.digest.bytes} bytes` : ''})\n`,
+          );
+        return r.manifest.failures.length ? 1 : 0;
+      }),
+    );
+}

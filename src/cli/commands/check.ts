@@ -1,3 +1,45 @@
 import type { Command } from 'commander';
+import { loadContent } from '../../content/load.ts';
+import { displayPath, formatProblem } from '../../content/problems.ts';
+import { contentDays } from '../../edition/select.ts';
+import { action, createContext, globalsOf, printJson } from '../app.ts';
 
-export function registerCheck(_program: Command) {}
+export function registerCheck(program: Command) {
+  program
+    .command('check')
+    .description('validate configuration and content; exit 1 on any problem')
+    .action(
+      action(async (_opts: object, cmd: Command) => {
+        const g = globalsOf(cmd);
+        const ctx = createContext(g); // config problems throw: exit 2 with every path listed
+        const content = await loadContent(ctx.paths.content);
+        const editions = Object.entries(ctx.config.editions).flatMap(([name, ed]) =>
+          contentDays(content, ed.timezone ?? ctx.config.timezone).map((d) => `${name}-${d}`),
+        );
+        const ok = content.problems.length === 0;
+        if (g.json) {
+          printJson({
+            ok,
+            config: displayPath(ctx.paths.config),
+            content: displayPath(ctx.paths.content),
+            files: content.files,
+            articles: content.articles.length,
+            stats: content.stats.length,
+            editions,
+            problems: content.problems,
+          });
+        } else {
+          const out: string[] = [];
+          for (const p of content.problems) out.push(formatProblem(p));
+          const bad = new Set(content.problems.map((p) => p.file)).size;
+          out.push(
+            `${ok ? '✓' : '✗'} ${displayPath(ctx.paths.content)}: ${content.files} file(s), ${content.articles.length} article(s) and ${content.stats.length} stat set(s) valid` +
+              (ok ? '' : `; ${content.problems.length} problem(s) in ${bad} file(s)`),
+          );
+          if (editions.length) out.push(`  editions with content: ${editions.slice(0, 5).join(', ')}${editions.length > 5 ? ' …' : ''}`);
+          (ok ? process.stdout : process.stderr).write(`${out.join('\n')}\n`);
+        }
+        return ok ? 0 : 1;
+      }),
+    );
+}

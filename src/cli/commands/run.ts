@@ -1,3 +1,22 @@
 import type { Command } from 'commander';
+import { BroadsheetError } from '../../errors/index.ts';
+import { runJob } from '../../jobs/run.ts';
+import { action, createContext, globalsOf, printJson } from '../app.ts';
 
-export function registerRun(_program: Command) {}
+export function registerRun(program: Command) {
+  program
+    .command('run <job>')
+    .description('run one configured job once (for system cron); `npm start` runs "main"')
+    .action(
+      action(async (name: string, _opts: object, cmd: Command) => {
+        const g = globalsOf(cmd);
+        const ctx = createContext(g);
+        const job = ctx.config.jobs.find((j) => j.name === name);
+        if (!job) throw new BroadsheetError('JOB_UNKNOWN', { name, known: ctx.config.jobs.map((j) => j.name) });
+        const r = await runJob(ctx, job);
+        if (g.json) printJson(r);
+        else process.stdout.write(`${r.summary}\n`);
+        return r.ok ? 0 : 1;
+      }),
+    );
+}

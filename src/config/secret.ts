@@ -1,0 +1,21 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Context } from '../context.ts';
+import { writeFileAtomicSync } from '../util/atomic.ts';
+
+/**
+ * BROADSHEET_SECRET, or — so the embedded defaults work with no setup — a
+ * random key created once next to the store (mode 0600). Production sets the
+ * env var: a key on disk is only as safe as the folder it sits in.
+ */
+export function appSecret(ctx: Pick<Context, 'secrets' | 'paths' | 'logger'>): Buffer {
+  if (ctx.secrets.secret) return Buffer.from(ctx.secrets.secret, 'utf8');
+  const file = join(dirname(ctx.paths.store), 'secret.key');
+  if (!existsSync(file)) {
+    writeFileAtomicSync(file, randomBytes(32).toString('base64url'));
+    chmodSync(file, 0o600);
+    ctx.logger.warn({ file }, 'BROADSHEET_SECRET is not set: created a random key; set BROADSHEET_SECRET in production');
+  }
+  return Buffer.from(readFileSync(file, 'utf8').trim(), 'utf8');
+}

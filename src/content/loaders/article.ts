@@ -1,0 +1,72 @@
+import { isAbsolute, relative, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { block } from '../text.ts';
+import { type Article, articleFrontMatterSchema, LIMITS } from '../model.ts';
+import type { Problem } from '../problems.ts';
+import { type ContentLoader, parseAndValidate } from './types.ts';
+
+// Front matter must open on the first line; `---` or `+++`-less Markdown is refused
+// so a stray README in articles/ is reported rather than silently skipped.
+const FRONT_MATTER = /^---[ \t]*\r?\n([\s\S]*?)\r?\n---[ \t]*(?:\r?\n|$)/;
+
+/** An image src is an http(s) URL or a path that stays inside the content folder. */
+function checkImage(src: string, root: string): string | undefined {
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(src)?.[1]?.toLowerCase();
+  if (scheme) return scheme === 'http' || scheme === 'https' ? undefined : `scheme "${scheme}:" is not allowed`;
+  if (isAbsolute(src) || src.startsWith('\\')) return 'absolute paths are not allowed';
+  const rel = relative(root, resolve(root, src));
+  if (rel.startsWith('..') || isAbsolute(rel)) return 'the path escapes the content folder';
+  if (!existsSync(resolve(root, src))) return `file not found: ${src}`;
+  return undefined;
+}
+
+export const articleLoader: ContentLoader = {
+  name: 'article',
+  dir: 'articles',
+  exts: ['.md', '.markdown'],
+  load({ display, rel, text, root }) {
+    const m = FRONT_MATTER.exec(text);
+    if (!m)
+      return {
+        problems: [
+          {
+            code: 'CONTENT_NO_FRONT_MATTER',
+            file: display,
+            line: 1,
+            message: 'no YAML front matter',
+            hint: 'start the file with a line "---", the fields (id, title, dek, …), then another "---"',
+          },
+        ],
+      };
+    // Front matter starts on line 2 of the file.
+    const { data, problems, lineOf } = parseAndValidate(articleFrontMatterSchema, m[1]!, display, 1);
+    const body = text.slice(m[0].length);
+    const bodyCheck = block(LIMITS.body).safeParse(body);
+    if (!bodyCheck.success) {
+      const bodyLine = m[0].split('\n').length;
+      problems.push({
+        code: 'CONTENT_FIELD',
+        file: display,
+        line: bodyLine,
+        field: 'body',
+        message: bodyCheck.error.issues[0]!.message,
+        hint: 'delete invisible characters from the Markdown body',
+      });
+    }
+    if (data?.image) {
+      const bad = checkImage(data.image.src, root);
+      if (bad)
+        problems.push({
+          code: 'CONTENT_IMAGE_PATH',
+          file: display,
+          line: lineOf(['image', 'src']),
+          field: 'image.src',
+          message: bad,
+          hint: 'use an https:// URL or a path inside the content folder, e.g. images/2025-12-10/photo.jpg',
+        } satisfies Problem);
+    }
+    if (!data || problems.length) return { problems };
+    const article: Article = { ...data, body: body.replace(/^\s*\n/, ''), sourcePath: rel };
+    return { item: { type: 'article', item: article }, problems };
+  },
+};

@@ -1,0 +1,20 @@
+const dayFormatters = new Map<string, Intl.DateTimeFormat>();
+
+/** The calendar day (yyyy-mm-dd) of an instant in a time zone. */
+export function dayIn(instant: string | Date, timeZone: string): string {
+  let f = dayFormatters.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+    dayFormatters.set(timeZone, f);
+  }
+  return f.format(typeof instant === 'string' ? new Date(instant) : instant);
+}
+
+const WEEKDAYS = ['日', '一', '二', '三', '四', '五', '六'];
+
+/** 2025年12月10日 星期三 — the masthead date of a yyyy-mm-dd day. */
+export function chineseDate(day: string): string {
+  const [y, m, d] = day.split('-').map(Number) as [number, number, number];
+  const wd = new Date(Date.UTC(y, m - 1, d)).getUTCDay();
+  return `${y}年${m}月${d}日 星期${WEEKDAYS[wd]}`;
+}
