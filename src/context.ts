@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
-import type { Config } from './config/schema.ts';
 import type { Secrets } from './config/env.ts';
+import type { Config } from './config/schema.ts';
 import type { Logger } from './logger.ts';
 
 export interface Clock {

@@ -14,7 +14,13 @@ export function createLogger(opts: { level?: string; pretty?: boolean } = {}): L
   if (usePretty) {
     return pino(
       { level },
-      pretty({ destination: 2, sync: true, colorize: true, ignore: 'pid,hostname', translateTime: 'HH:MM:ss' }),
+      pretty({
+        destination: 2,
+        sync: true,
+        colorize: true,
+        ignore: 'pid,hostname',
+        translateTime: 'HH:MM:ss',
+      }),
     );
   }
   return pino({ level, base: undefined }, pino.destination({ fd: 2, sync: true }));

@@ -18,7 +18,12 @@ export const globalsOf = (cmd: Command): GlobalOptions => cmd.optsWithGlobals() 
 
 /** Load config (file, env), secrets (env) and paths for a command. */
 export function createContext(g: GlobalOptions): Context {
-  const paths0 = resolvePaths({ paths: { content: 'content', out: 'out', store: 'data/broadsheet.db', templates: 'templates' } } as never, g);
+  const paths0 = resolvePaths(
+    {
+      paths: { content: 'content', out: 'out', store: 'data/broadsheet.db', templates: 'templates' },
+    } as never,
+    g,
+  );
   const { config } = loadConfig(paths0.config, { explicit: Boolean(g.config) });
   return {
     config,
@@ -36,7 +41,9 @@ export const printJson = (v: unknown) => process.stdout.write(`${JSON.stringify(
  * Wrap a command action: errors print their chain once (stack only with DEBUG)
  * and set the exit code from the catalog; a UsageError also prints the help.
  */
-export function action<A extends unknown[]>(fn: (...args: A) => Promise<number | undefined> | number | undefined) {
+export function action<A extends unknown[]>(
+  fn: (...args: A) => Promise<number | undefined> | number | undefined,
+) {
   return async (...args: A) => {
     const cmd = args.at(-1) as Command;
     try {

@@ -64,7 +64,8 @@ export function loadConfig(
       throw new BroadsheetError('CONFIG_INVALID', {
         file,
         problems: secrets.map(
-          (k) => `${k}: secrets are not read from files; set SMTP_URL, BROADSHEET_SECRET, BROADSHEET_EDITOR_PASSWORD or DKIM_PRIVATE_KEY_FILE in the environment`,
+          (k) =>
+            `${k}: secrets are not read from files; set SMTP_URL, BROADSHEET_SECRET, BROADSHEET_EDITOR_PASSWORD or DKIM_PRIVATE_KEY_FILE in the environment`,
         ),
       });
   } else if (opts.explicit) {

@@ -70,7 +70,9 @@ export const configSchema = z
         templates: z.string().default('templates'),
       })
       .prefault({}),
-    editions: z.record(z.string().regex(/^[a-z][a-z0-9_]*$/), editionConfigSchema).default({ daily: { kind: 'daily', title: '每日簡報', maxArticles: 10 } }),
+    editions: z
+      .record(z.string().regex(/^[a-z][a-z0-9_]*$/), editionConfigSchema)
+      .default({ daily: { kind: 'daily', title: '每日簡報', maxArticles: 10 } }),
     email: emailConfigSchema,
     cards: cardsConfigSchema,
     jobs: z.array(jobSchema).default([{ name: 'main', kind: 'digest', edition: 'daily', options: {} }]),
@@ -78,7 +80,11 @@ export const configSchema = z
   .superRefine((c, ctx) => {
     c.jobs.forEach((j, i) => {
       if (j.edition && !(j.edition in c.editions))
-        ctx.addIssue({ code: 'custom', path: ['jobs', i, 'edition'], message: `unknown edition "${j.edition}"` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['jobs', i, 'edition'],
+          message: `unknown edition "${j.edition}"`,
+        });
     });
   });
 

@@ -15,7 +15,10 @@ export function appSecret(ctx: Pick<Context, 'secrets' | 'paths' | 'logger'>): B
   if (!existsSync(file)) {
     writeFileAtomicSync(file, randomBytes(32).toString('base64url'));
     chmodSync(file, 0o600);
-    ctx.logger.warn({ file }, 'BROADSHEET_SECRET is not set: created a random key; set BROADSHEET_SECRET in production');
+    ctx.logger.warn(
+      { file },
+      'BROADSHEET_SECRET is not set: created a random key; set BROADSHEET_SECRET in production',
+    );
   }
   return Buffer.from(readFileSync(file, 'utf8').trim(), 'utf8');
 }

@@ -18,7 +18,9 @@ export async function listFiles(dir: string, exts: readonly string[]): Promise<s
     .sort();
 }
 
-export type TextRead = { ok: true; text: string } | { ok: false; code: 'CONTENT_EMPTY' | 'CONTENT_BINARY' | 'CONTENT_TOO_LARGE'; message: string };
+export type TextRead =
+  | { ok: true; text: string }
+  | { ok: false; code: 'CONTENT_EMPTY' | 'CONTENT_BINARY' | 'CONTENT_TOO_LARGE'; message: string };
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -28,7 +30,8 @@ export async function readText(file: string): Promise<TextRead> {
   if (size > MAX_FILE_BYTES)
     return { ok: false, code: 'CONTENT_TOO_LARGE', message: `${size} bytes; at most ${MAX_FILE_BYTES}` };
   const buf = await readFile(file);
-  if (buf.includes(0)) return { ok: false, code: 'CONTENT_BINARY', message: 'contains NUL bytes (a binary file?)' };
+  if (buf.includes(0))
+    return { ok: false, code: 'CONTENT_BINARY', message: 'contains NUL bytes (a binary file?)' };
   let text: string;
   try {
     text = utf8.decode(buf);

@@ -31,7 +31,12 @@ export async function loadContent(root: string): Promise<LoadedContent> {
       const rel = relative(root, file).split(sep).join('/');
       const read = reads[i]!;
       if (!read.ok) {
-        out.problems.push({ code: read.code, file: display, message: read.message, hint: hintFor(read.code) });
+        out.problems.push({
+          code: read.code,
+          file: display,
+          message: read.message,
+          hint: hintFor(read.code),
+        });
         return;
       }
       const { item, problems } = loader.load({ file, display, rel, text: read.text, root });

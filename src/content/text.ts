@@ -42,16 +42,20 @@ export const httpUrl = z
   .string()
   .trim()
   .max(2048, { message: 'too long: at most 2048 characters' })
-  .refine((s) => {
-    try {
-      const u = new URL(s);
-      return (u.protocol === 'http:' || u.protocol === 'https:') && Boolean(u.hostname);
-    } catch {
-      return false;
-    }
-  }, { message: 'must be an absolute http:// or https:// URL' });
+  .refine(
+    (s) => {
+      try {
+        const u = new URL(s);
+        return (u.protocol === 'http:' || u.protocol === 'https:') && Boolean(u.hostname);
+      } catch {
+        return false;
+      }
+    },
+    { message: 'must be an absolute http:// or https:// URL' },
+  );
 
-const ISO_WITH_OFFSET = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
+const ISO_WITH_OFFSET =
+  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
 
 const validYmd = (y: number, m: number, d: number) => {
   const dt = new Date(Date.UTC(y, m - 1, d));
@@ -59,31 +63,37 @@ const validYmd = (y: number, m: number, d: number) => {
 };
 
 /** ISO 8601 date-time that carries its offset, and exists on the calendar. */
-export const isoDateTime = z.string().trim().superRefine((s, ctx) => {
-  const m = ISO_WITH_OFFSET.exec(s);
-  if (!m) {
-    const noOffset = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(s);
-    ctx.addIssue({
-      code: 'custom',
-      message: noOffset
-        ? 'date-time has no UTC offset (ambiguous)'
-        : 'must be an ISO 8601 date-time with offset, e.g. 2025-12-10T07:30:00+08:00',
-    });
-    return;
-  }
-  const [y, mo, d, h, mi, se] = [m[1], m[2], m[3], m[4], m[5], m[6] ?? '0'].map(Number) as number[];
-  if (!validYmd(y!, mo!, d!) || h! > 23 || mi! > 59 || se! > 59 || Number.isNaN(Date.parse(s))) {
-    ctx.addIssue({ code: 'custom', message: `impossible date-time ${s}` });
-  }
-});
+export const isoDateTime = z
+  .string()
+  .trim()
+  .superRefine((s, ctx) => {
+    const m = ISO_WITH_OFFSET.exec(s);
+    if (!m) {
+      const noOffset = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(s);
+      ctx.addIssue({
+        code: 'custom',
+        message: noOffset
+          ? 'date-time has no UTC offset (ambiguous)'
+          : 'must be an ISO 8601 date-time with offset, e.g. 2025-12-10T07:30:00+08:00',
+      });
+      return;
+    }
+    const [y, mo, d, h, mi, se] = [m[1], m[2], m[3], m[4], m[5], m[6] ?? '0'].map(Number) as number[];
+    if (!validYmd(y!, mo!, d!) || h! > 23 || mi! > 59 || se! > 59 || Number.isNaN(Date.parse(s))) {
+      ctx.addIssue({ code: 'custom', message: `impossible date-time ${s}` });
+    }
+  });
 
 /** A calendar day yyyy-mm-dd that exists. */
-export const isoDate = z.string().trim().superRefine((s, ctx) => {
-  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s);
-  if (!m) ctx.addIssue({ code: 'custom', message: 'must be a date yyyy-mm-dd, e.g. 2025-12-10' });
-  else if (!validYmd(Number(m[1]), Number(m[2]), Number(m[3])))
-    ctx.addIssue({ code: 'custom', message: `impossible date ${s}` });
-});
+export const isoDate = z
+  .string()
+  .trim()
+  .superRefine((s, ctx) => {
+    const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s);
+    if (!m) ctx.addIssue({ code: 'custom', message: 'must be a date yyyy-mm-dd, e.g. 2025-12-10' });
+    else if (!validYmd(Number(m[1]), Number(m[2]), Number(m[3])))
+      ctx.addIssue({ code: 'custom', message: `impossible date ${s}` });
+  });
 
 /** Ids become folder names (out/<edition>/cards/<id>/) and URL parts. */
 export const slugId = z

@@ -13,7 +13,10 @@ export function unsubscribeToken(secret: Buffer, list: string, subscriber: strin
 }
 
 /** The list and subscriber of a valid token, or undefined (constant-time MAC check). */
-export function verifyUnsubscribeToken(secret: Buffer, token: string): { list: string; subscriber: string } | undefined {
+export function verifyUnsubscribeToken(
+  secret: Buffer,
+  token: string,
+): { list: string; subscriber: string } | undefined {
   const [payload, mac, extra] = token.split('.');
   if (!payload || !mac || extra !== undefined) return undefined;
   const want = createHmac('sha256', secret).update(payload).digest();

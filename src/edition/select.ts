@@ -47,7 +47,10 @@ export function selectEdition(
   if (!days.length) throw new BroadsheetError('EDITION_EMPTY', { dir: content.root ?? 'content/' });
   const date = parsed?.date ?? days[0]!;
   if (!days.includes(date))
-    throw new BroadsheetError('EDITION_NOT_FOUND', { id: `${name}-${date}`, available: days.map((d) => `${name}-${d}`) });
+    throw new BroadsheetError('EDITION_NOT_FOUND', {
+      id: `${name}-${date}`,
+      available: days.map((d) => `${name}-${d}`),
+    });
 
   const ofDay = content.articles.filter((a) => dayIn(a.publishedAt, timezone) === date).sort(rankArticles);
   return {

@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { renderCards } from '../cards/index.ts';
-import type { Context } from '../context.ts';
 import { loadContent } from '../content/load.ts';
 import { displayPath, formatProblem } from '../content/problems.ts';
+import type { Context } from '../context.ts';
 import type { Edition } from '../edition/model.ts';
 import { selectEdition } from '../edition/select.ts';
 import { type DigestResult, renderDigest } from '../email/index.ts';
@@ -31,14 +31,23 @@ async function readManifest(dir: string): Promise<Manifest | undefined> {
  * Build one edition into out/<edition-id>/: digest, cards, then the manifest
  * last, so a manifest on disk always describes files that are complete.
  */
-export async function buildEdition(ctx: Context, opts: { id?: string; name?: string } = {}): Promise<BuildResult> {
+export async function buildEdition(
+  ctx: Context,
+  opts: { id?: string; name?: string } = {},
+): Promise<BuildResult> {
   const { logger } = ctx;
   const content = await loadContent(ctx.paths.content);
-  for (const p of content.problems) logger.warn({ code: p.code, file: p.file, line: p.line, field: p.field }, formatProblem(p));
+  for (const p of content.problems)
+    logger.warn({ code: p.code, file: p.file, line: p.line, field: p.field }, formatProblem(p));
   const edition = selectEdition(content, ctx.config, opts);
   const dir = join(ctx.paths.out, edition.id);
   logger.info(
-    { edition: edition.id, articles: edition.articles.length, stats: edition.stats.length, out: displayPath(dir) },
+    {
+      edition: edition.id,
+      articles: edition.articles.length,
+      stats: edition.stats.length,
+      out: displayPath(dir),
+    },
     `building ${edition.id}`,
   );
   const previous = await readManifest(dir);
@@ -49,10 +58,14 @@ export async function buildEdition(ctx: Context, opts: { id?: string; name?: str
     await writeFileAtomic(join(dir, 'digest', 'digest.txt'), digest.text);
     for (const w of digest.warnings) logger.warn({ edition: edition.id }, w);
     if (digest.dropped.length)
-      logger.warn({ dropped: digest.dropped }, `digest over ${ctx.config.email.maxBytes} bytes: dropped ${digest.dropped.length} lowest-priority stor(ies)`);
+      logger.warn(
+        { dropped: digest.dropped },
+        `digest over ${ctx.config.email.maxBytes} bytes: dropped ${digest.dropped.length} lowest-priority stor(ies)`,
+      );
   }
   const cards = await renderCards(edition, ctx, { editionDir: dir, previous: previous?.cards });
-  for (const f of cards.failures) logger.error(f, `card ${f.itemId}${f.format ? `/${f.format}` : ''} failed: ${f.message}`);
+  for (const f of cards.failures)
+    logger.error(f, `card ${f.itemId}${f.format ? `/${f.format}` : ''} failed: ${f.message}`);
 
   const manifest: Manifest = {
     version: 1,
@@ -89,7 +102,12 @@ export async function buildEdition(ctx: Context, opts: { id?: string; name?: str
   };
   await writeFileAtomic(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   logger.info(
-    { edition: edition.id, cards: manifest.cards.length, failures: manifest.failures.length, bytes: digest?.bytes },
+    {
+      edition: edition.id,
+      cards: manifest.cards.length,
+      failures: manifest.failures.length,
+      bytes: digest?.bytes,
+    },
     `built ${edition.id}`,
   );
   return { edition, dir, manifest, digest, contentProblems: content.problems.length };

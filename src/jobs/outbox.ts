@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { appSecret } from '../config/secret.ts';
-import type { Context } from '../context.ts';
 import { formatProblem } from '../content/problems.ts';
 import { readSubscribersCsv } from '../content/subscribers.ts';
+import type { Context } from '../context.ts';
 import { writeOutbox } from '../delivery/outbox.ts';
 import { unsubscribeToken, unsubscribeUrl } from '../delivery/unsubscribe.ts';
 import type { BuildResult } from './build.ts';
@@ -13,7 +13,10 @@ import type { BuildResult } from './build.ts';
  * into out/<edition>/outbox/. The store-backed `broadsheet send` (delivery
  * issue) replaces the CSV with the subscribers table and the send ledger.
  */
-export async function deliverToOutbox(ctx: Context, b: BuildResult): Promise<{ written: number; dir: string }> {
+export async function deliverToOutbox(
+  ctx: Context,
+  b: BuildResult,
+): Promise<{ written: number; dir: string }> {
   const dir = join(b.dir, 'outbox');
   const csv = join(ctx.paths.content, 'subscribers.csv');
   if (!b.digest || !existsSync(csv)) {
@@ -32,6 +35,11 @@ export async function deliverToOutbox(ctx: Context, b: BuildResult): Promise<{ w
     unsubscribeUrl: unsubscribeUrl(ctx.config.publicUrl, unsubscribeToken(secret, list, r.email)),
     viewOnlineUrl,
   }));
-  const { written } = await writeOutbox(b.digest, recipients, { dir, from: ctx.config.email.from, edition: b.edition, ctx });
+  const { written } = await writeOutbox(b.digest, recipients, {
+    dir,
+    from: ctx.config.email.from,
+    edition: b.edition,
+    ctx,
+  });
   return { written: written.length, dir };
 }

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { jobSchema } from '../config/schema.ts';
-import type { Context } from '../context.ts';
 import { displayPath } from '../content/problems.ts';
+import type { Context } from '../context.ts';
 import { BroadsheetError } from '../errors/index.ts';
 import { buildEdition } from './build.ts';
 import { deliverToOutbox } from './outbox.ts';

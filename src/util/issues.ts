@@ -36,11 +36,14 @@ export function issueHint(issue: z.core.$ZodIssue, field: string): string {
   const last = String(issue.path.at(-1) ?? '');
   if (issue.code === 'invalid_type' && issue.expected === 'number' && typeof issue.input === 'string')
     return `write the number alone (e.g. 157.6) and put the unit in "unit"; keep the printed form in "display"`;
-  if (issue.code === 'invalid_type' && issue.input === undefined) return `add "${last}" to ${field.includes('.') || field.includes('[') ? 'this entry' : 'the file'}`;
-  if (issue.code === 'unrecognized_keys') return 'remove the field or check its spelling against README.md § Content';
+  if (issue.code === 'invalid_type' && issue.input === undefined)
+    return `add "${last}" to ${field.includes('.') || field.includes('[') ? 'this entry' : 'the file'}`;
+  if (issue.code === 'unrecognized_keys')
+    return 'remove the field or check its spelling against README.md § Content';
   if (/offset/.test(issue.message)) return 'add the offset, e.g. 2025-12-10T07:30:00+08:00';
   if (/http/.test(issue.message)) return 'use a full https:// link to the story';
-  if (/control character/.test(issue.message)) return 'delete the invisible character (often pasted from Word or a PDF)';
+  if (/control character/.test(issue.message))
+    return 'delete the invisible character (often pasted from Word or a PDF)';
   if (/too long/.test(issue.message)) return 'shorten it; long text belongs in the Markdown body';
   if (/impossible date/.test(issue.message)) return 'check the day and month';
   return 'see README.md § Content for the field format';

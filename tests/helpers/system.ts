@@ -18,7 +18,10 @@ export function hasProgram(program: string): boolean {
  */
 export function needs(program: string, debianPackage: string): boolean {
   if (hasProgram(program)) return true;
-  if (process.env.CI) throw new Error(`${program} is missing in CI: .ci/run must apt-get install ${debianPackage}`);
-  console.warn(`SKIPPED: needs ${program} — install the Debian package "${debianPackage}" (apt-get install ${debianPackage})`);
+  if (process.env.CI)
+    throw new Error(`${program} is missing in CI: .ci/run must apt-get install ${debianPackage}`);
+  console.warn(
+    `SKIPPED: needs ${program} — install the Debian package "${debianPackage}" (apt-get install ${debianPackage})`,
+  );
   return false;
 }

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { displayPath } from '../../content/problems.ts';
-import { buildEdition } from '../../jobs/build.ts';
 import { action, createContext, globalsOf, printJson } from '../app.ts';
 
 export function registerBuild(program: Command) {
@@ -12,6 +11,8 @@ export function registerBuild(program: Command) {
       action(async (opts: { edition?: string }, cmd: Command) => {
         const g = globalsOf(cmd);
         const ctx = createContext(g);
+        // Imported on use: the render stages load mjml/satori, which `check` and `--help` never need.
+        const { buildEdition } = await import('../../jobs/build.ts');
         const r = await buildEdition(ctx, { id: opts.edition });
         if (g.json) printJson({ dir: r.dir, ...r.manifest });
         else

@@ -36,7 +36,10 @@ export function registerCheck(program: Command) {
             `${ok ? '✓' : '✗'} ${displayPath(ctx.paths.content)}: ${content.files} file(s), ${content.articles.length} article(s) and ${content.stats.length} stat set(s) valid` +
               (ok ? '' : `; ${content.problems.length} problem(s) in ${bad} file(s)`),
           );
-          if (editions.length) out.push(`  editions with content: ${editions.slice(0, 5).join(', ')}${editions.length > 5 ? ' …' : ''}`);
+          if (editions.length)
+            out.push(
+              `  editions with content: ${editions.slice(0, 5).join(', ')}${editions.length > 5 ? ' …' : ''}`,
+            );
           (ok ? process.stdout : process.stderr).write(`${out.join('\n')}\n`);
         }
         return ok ? 0 : 1;

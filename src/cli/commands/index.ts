@@ -5,4 +5,9 @@ import { registerIngest } from './ingest.ts';
 import { registerRun } from './run.ts';
 
 /** One line per command: a new command is one file plus one line here. */
-export const commands: ((program: Command) => void)[] = [registerCheck, registerBuild, registerIngest, registerRun];
+export const commands: ((program: Command) => void)[] = [
+  registerCheck,
+  registerBuild,
+  registerIngest,
+  registerRun,
+];

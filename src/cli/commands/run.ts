@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { BroadsheetError } from '../../errors/index.ts';
-import { runJob } from '../../jobs/run.ts';
 import { action, createContext, globalsOf, printJson } from '../app.ts';
 
 export function registerRun(program: Command) {
@@ -11,8 +10,11 @@ export function registerRun(program: Command) {
       action(async (name: string, _opts: object, cmd: Command) => {
         const g = globalsOf(cmd);
         const ctx = createContext(g);
+        // Imported on use: the render stages load mjml/satori, which `check` and `--help` never need.
+        const { runJob } = await import('../../jobs/run.ts');
         const job = ctx.config.jobs.find((j) => j.name === name);
-        if (!job) throw new BroadsheetError('JOB_UNKNOWN', { name, known: ctx.config.jobs.map((j) => j.name) });
+        if (!job)
+          throw new BroadsheetError('JOB_UNKNOWN', { name, known: ctx.config.jobs.map((j) => j.name) });
         const r = await runJob(ctx, job);
         if (g.json) printJson(r);
         else process.stdout.write(`${r.summary}\n`);

@@ -1,8 +1,8 @@
-import { isAbsolute, relative, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
-import { block } from '../text.ts';
+import { isAbsolute, relative, resolve } from 'node:path';
 import { type Article, articleFrontMatterSchema, LIMITS } from '../model.ts';
 import type { Problem } from '../problems.ts';
+import { block } from '../text.ts';
 import { type ContentLoader, parseAndValidate } from './types.ts';
 
 // Front matter must open on the first line; `---` or `+++`-less Markdown is refused
@@ -12,7 +12,8 @@ const FRONT_MATTER = /^---[ \t]*\r?\n([\s\S]*?)\r?\n---[ \t]*(?:\r?\n|$)/;
 /** An image src is an http(s) URL or a path that stays inside the content folder. */
 function checkImage(src: string, root: string): string | undefined {
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(src)?.[1]?.toLowerCase();
-  if (scheme) return scheme === 'http' || scheme === 'https' ? undefined : `scheme "${scheme}:" is not allowed`;
+  if (scheme)
+    return scheme === 'http' || scheme === 'https' ? undefined : `scheme "${scheme}:" is not allowed`;
   if (isAbsolute(src) || src.startsWith('\\')) return 'absolute paths are not allowed';
   const rel = relative(root, resolve(root, src));
   if (rel.startsWith('..') || isAbsolute(rel)) return 'the path escapes the content folder';

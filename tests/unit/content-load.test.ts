@@ -1,0 +1,116 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadContent } from '../../src/content/load.ts';
+
+const BAD = join(import.meta.dirname, '../fixtures/content-bad');
+const SAMPLE = join(import.meta.dirname, '../../content');
+
+describe('loadContent on a folder of every bad case', async () => {
+  const r = await loadContent(BAD);
+  const byFile = (name: string) => r.problems.filter((p) => p.file.endsWith(name));
+
+  it.each([
+    ['broken-yaml.md', 'CONTENT_YAML', undefined],
+    ['missing-fields.md', 'CONTENT_FIELD', 'title'],
+    ['impossible-date.md', 'CONTENT_FIELD', 'publishedAt'],
+    ['no-offset.md', 'CONTENT_FIELD', 'publishedAt'],
+    ['javascript-url.md', 'CONTENT_FIELD', 'url'],
+    ['data-url.md', 'CONTENT_FIELD', 'url'],
+    ['control-chars.md', 'CONTENT_FIELD', 'title'],
+    ['long-title.md', 'CONTENT_FIELD', 'title'],
+    ['image-escape.md', 'CONTENT_IMAGE_PATH', 'image.src'],
+    ['zz-duplicate-id.md', 'CONTENT_DUPLICATE_ID', 'id'],
+    ['empty.md', 'CONTENT_EMPTY', undefined],
+    ['binary.md', 'CONTENT_BINARY', undefined],
+    ['no-front-matter.md', 'CONTENT_NO_FRONT_MATTER', undefined],
+    ['string-number.yaml', 'CONTENT_FIELD', 'groups[0].stats[1].value'],
+    ['missing-unit.yaml', 'CONTENT_FIELD', 'groups[0].stats[0].unit'],
+    ['empty-group.yaml', 'CONTENT_FIELD', 'groups[0].stats'],
+    ['no-groups.yaml', 'CONTENT_FIELD', 'groups'],
+    ['stats/impossible-date.yaml', 'CONTENT_FIELD', 'date'],
+  ])('%s → %s at %s', (file, code, field) => {
+    const ps = byFile(file);
+    expect(ps.length).toBeGreaterThan(0);
+    expect(ps.map((p) => p.code)).toContain(code);
+    if (field) expect(ps.map((p) => p.field)).toContain(field);
+    for (const p of ps) expect(p.hint.length).toBeGreaterThan(10);
+  });
+
+  it('names the line where it is known', () => {
+    expect(byFile('string-number.yaml')[0]!.line).toBe(11);
+    expect(byFile('javascript-url.md')[0]!.line).toBe(8);
+    expect(byFile('broken-yaml.md')[0]!.line).toBe(3);
+  });
+
+  it('reports a number given as a string with the value it received', () => {
+    expect(byFile('string-number.yaml')[0]!.message).toBe('expected number, received "157.6萬"');
+  });
+
+  it('names the control character', () => {
+    expect(byFile('control-chars.md')[0]!.message).toContain('U+0007');
+  });
+
+  it('still loads the valid files, keeping hostile-looking text literal', () => {
+    expect(r.articles.map((a) => a.id)).toEqual(['valid-hostile']);
+    expect(r.stats.map((s) => s.id)).toEqual(['valid-stats']);
+    const a = r.articles[0]!;
+    expect(a.title).toBe('<script>alert(1)</script> & "引號" 𨋢𡃁啲嘅 🇭🇰 {{ x }} {% raw %}');
+    expect(a.dek).toBe('A&B <b>粗</b> 👨‍👩‍👧 {{ brand.name }}');
+    expect(a.tags).toEqual(['AI & 晶片', '{% endraw %}']);
+    expect(a.sourcePath).toBe('articles/2025-12-10/valid-hostile.md');
+  });
+
+  it('counts every file it read', () => {
+    expect(r.files).toBe(20);
+  });
+});
+
+describe('the sample content from the seed page', async () => {
+  const r = await loadContent(SAMPLE);
+
+  it('is valid', () => {
+    expect(r.problems).toEqual([]);
+    expect(r.articles).toHaveLength(4);
+    expect(r.stats.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('has every article of the page', () => {
+    const titles = r.articles.map((a) => a.title).join('\n');
+    for (const t of [
+      '何立峰會見美企高管',
+      '中國AI突飛猛進 專利量全球居首',
+      '數據治理大模型 政企管理好幫手',
+      '中國從AI「技術追趕者」變為「規則定義者」',
+    ])
+      expect(titles).toContain(t);
+    const expert = r.articles.find((a) => a.quote);
+    expect(expert?.quote?.by).toBe('劉權');
+    expect(expert?.kicker).toBe('專家解讀');
+    expect(r.articles.some((a) => a.series?.includes('2025中國經濟回顧'))).toBe(true);
+  });
+
+  it('keeps the 數讀 figures as numbers with units', () => {
+    const box = r.stats.find((s) => s.title === '數讀中國AI發展')!;
+    const stats = box.groups.flatMap((g) => g.stats);
+    const pairs = stats.map((s) => `${s.value}${s.unit}`);
+    for (const want of ['5.15億人', '36.5%', '157.6萬件', '38.58%', '5300家', '15%', '400家'])
+      expect(pairs).toContain(want);
+    expect(stats.find((s) => s.value === 5.15)?.change).toMatchObject({ value: 2.66, unit: '億人' });
+    expect(stats.find((s) => s.value === 5300)?.display).toBe('超5300家');
+    expect(stats.find((s) => s.value === 400)?.display).toBe('400餘家');
+  });
+
+  it('charts the other hard figures in a second set', () => {
+    const other = r.stats
+      .filter((s) => s.title !== '數讀中國AI發展')
+      .flatMap((s) => s.groups.flatMap((g) => g.stats));
+    const values = other.map((s) => s.value);
+    for (const v of [9000, 4500, 60, 1200, 230, 28.4, 22.3, 400, 30, 84, 0.3]) expect(values).toContain(v);
+  });
+});
+
+describe('loadContent on a missing folder', () => {
+  it('throws CONTENT_DIR_MISSING', async () => {
+    await expect(loadContent(join(BAD, 'nope'))).rejects.toMatchObject({ code: 'CONTENT_DIR_MISSING' });
+  });
+});
