@@ -1,0 +1,24 @@
+// `npm run bench [name…]`: runs bench/<name>.ts (default: all) one after another,
+// each in its own process so one bench's warm caches never flatter the next.
+import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+const dir = import.meta.dirname;
+const all = readdirSync(dir)
+  .filter((f) => f.endsWith('.ts') && f !== 'index.ts' && !f.startsWith('_'))
+  .map((f) => f.slice(0, -3))
+  .sort();
+const pick = process.argv.slice(2);
+const names = pick.length ? pick : all;
+let failed = 0;
+for (const name of names) {
+  if (!all.includes(name)) {
+    console.error(`no bench named ${name} (have: ${all.join(', ')})`);
+    process.exit(2);
+  }
+  console.log(`\n# bench/${name}.ts`);
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(dir, `${name}.ts`)], { stdio: 'inherit' });
+  if (r.status !== 0) failed++;
+}
+process.exit(failed ? 1 : 0);
