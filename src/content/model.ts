@@ -19,14 +19,23 @@ export const quoteSchema = z.strictObject({
   role: line(LIMITS.short),
 });
 
-export const articleFrontMatterSchema = z.strictObject({
-  id: slugId,
+/** A single string where a list is expected is a list of one (authors: 郭瀚林). */
+const list = <T extends z.ZodType>(item: T, max: number) =>
+  z.preprocess((v) => (typeof v === 'string' ? [v] : v), z.array(item).max(max));
+
+/** Numeric ids from a CMS (id: 1234567) are ids too. */
+const id = z.preprocess((v) => (typeof v === 'number' && Number.isInteger(v) ? String(v) : v), slugId);
+
+// Articles ignore unknown fields (CMS exports carry extras such as updatedAt);
+// a likely misspelling of a known field is reported by the loader instead.
+export const articleFrontMatterSchema = z.object({
+  id,
   title: line(LIMITS.title),
   kicker: line(LIMITS.kicker).optional(),
   dek: line(LIMITS.dek),
   section: line(LIMITS.short),
-  tags: z.array(line(60)).max(30).default([]),
-  authors: z.array(line(LIMITS.short)).max(20).default([]),
+  tags: list(line(60), 30).default([]),
+  authors: list(line(LIMITS.short), 20).default([]),
   source: line(LIMITS.short),
   publishedAt: isoDateTime,
   url: httpUrl,
@@ -66,7 +75,7 @@ export const statGroupSchema = z.strictObject({
 });
 
 export const statSetSchema = z.strictObject({
-  id: slugId,
+  id,
   title: line(LIMITS.title),
   date: isoDate,
   credit: line(LIMITS.short),

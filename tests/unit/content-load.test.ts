@@ -114,3 +114,21 @@ describe('loadContent on a missing folder', () => {
     await expect(loadContent(join(BAD, 'nope'))).rejects.toMatchObject({ code: 'CONTENT_DIR_MISSING' });
   });
 });
+
+describe('real-world front matter', () => {
+  it('accepts numeric ids, a single author string and extra CMS fields, but flags near-miss field names', async () => {
+    const { mkdtempSync, mkdirSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const root = mkdtempSync(join(tmpdir(), 'bs-real-'));
+    mkdirSync(join(root, 'articles/2025-12-10'), { recursive: true });
+    const fm = (extra: string) =>
+      `---\ntitle: 港股收市\ndek: 恒指升\nsection: 財經\nsource: 大公報\npublishedAt: 2025-12-10T16:10:00+08:00\nurl: https://news.example.com/a\n${extra}---\n`;
+    writeFileSync(join(root, 'articles/2025-12-10/a.md'), fm('id: 1234567\nauthors: 郭瀚林\nupdatedAt: x\n'));
+    writeFileSync(join(root, 'articles/2025-12-10/b.md'), fm('id: b\nkickr: 專家解讀\n'));
+    const r = await loadContent(root);
+    expect(r.articles.map((a) => [a.id, a.authors])).toEqual([['1234567', ['郭瀚林']]]);
+    expect(r.problems).toHaveLength(1);
+    expect(r.problems[0]).toMatchObject({ field: 'kickr', line: 9, code: 'CONTENT_FIELD' });
+    expect(r.problems[0]!.hint).toContain('"kicker"');
+  });
+});

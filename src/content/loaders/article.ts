@@ -3,6 +3,7 @@ import { isAbsolute, relative, resolve } from 'node:path';
 import { type Article, articleFrontMatterSchema, LIMITS } from '../model.ts';
 import type { Problem } from '../problems.ts';
 import { block } from '../text.ts';
+import { likelyTypo } from '../typos.ts';
 import { type ContentLoader, parseAndValidate } from './types.ts';
 
 // Front matter must open on the first line; `---` or `+++`-less Markdown is refused
@@ -40,7 +41,24 @@ export const articleLoader: ContentLoader = {
         ],
       };
     // Front matter starts on line 2 of the file.
-    const { data, problems, lineOf } = parseAndValidate(articleFrontMatterSchema, m[1]!, display, 1);
+    const { data, raw, problems, lineOf } = parseAndValidate(articleFrontMatterSchema, m[1]!, display, 1);
+    // Unknown fields are ignored, but a near miss of a known one is an error:
+    // `publishAt` silently ignored would leave the article undated.
+    if (raw && typeof raw === 'object' && !Array.isArray(raw)) {
+      const known = Object.keys(articleFrontMatterSchema.shape);
+      for (const key of Object.keys(raw)) {
+        const meant = known.includes(key) ? undefined : likelyTypo(key, known);
+        if (meant)
+          problems.push({
+            code: 'CONTENT_FIELD',
+            file: display,
+            line: lineOf([key]),
+            field: key,
+            message: `unknown field "${key}"`,
+            hint: `did you mean "${meant}"?`,
+          });
+      }
+    }
     const body = text.slice(m[0].length);
     const bodyCheck = block(LIMITS.body).safeParse(body);
     if (!bodyCheck.success) {

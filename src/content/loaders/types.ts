@@ -24,7 +24,13 @@ export function parseAndValidate<S extends z.ZodType>(
   yamlText: string,
   display: string,
   lineOffset = 0,
-): { data?: z.infer<S>; problems: Problem[]; lineOf: (p: readonly PropertyKey[]) => number | undefined } {
+): {
+  data?: z.infer<S>;
+  /** The parsed YAML before validation (for checks the schema can't express). */
+  raw?: unknown;
+  problems: Problem[];
+  lineOf: (p: readonly PropertyKey[]) => number | undefined;
+} {
   const parsed = parseYaml(yamlText, lineOffset);
   if (parsed.errors.length)
     return {
@@ -51,8 +57,9 @@ export function parseAndValidate<S extends z.ZodType>(
       lineOf: parsed.lineOf,
     };
   const res = schema.safeParse(parsed.value, { reportInput: true });
-  if (res.success) return { data: res.data, problems: [], lineOf: parsed.lineOf };
+  if (res.success) return { data: res.data, raw: parsed.value, problems: [], lineOf: parsed.lineOf };
   return {
+    raw: parsed.value,
     problems: res.error.issues.map((i) => {
       const field = formatPath(i.path);
       return {
