@@ -1,12 +1,85 @@
-// STUB — the email stage replaces this with the real MailComposer outbox.
+// A minimal outbox: one RFC 5322 .eml per recipient, built with nodemailer's
+// MailComposer from a digest compiled once and merged per recipient. The
+// delivery issue hardens this (ledger, retries, transports); the message
+// shape here (headers, one-click unsubscribe) is what SMTP will send too.
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import MailComposer from 'nodemailer/lib/mail-composer/index.js';
 import type { Context } from '../context.ts';
 import type { Edition } from '../edition/model.ts';
 import type { DigestResult } from '../email/index.ts';
+import { mergeRecipient, type Recipient } from '../email/merge.ts';
+import { writeFileAtomic } from '../util/atomic.ts';
+
+export type OutboxRecipient = Recipient;
+
+const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+
+/** The domain of an address like `Name <user@example.com>` (for Message-ID and mailto:). */
+export function addressDomain(from: string): string {
+  const addr = /<([^>]+)>/.exec(from)?.[1] ?? from;
+  const domain = addr.split('@').pop()?.trim().toLowerCase();
+  return domain && /^[a-z0-9.-]+$/.test(domain) ? domain : 'localhost';
+}
+
+/**
+ * A file name from an address that is safe on any file system: lower-case
+ * [a-z0-9._-] only, bounded, plus a short hash so distinct addresses that
+ * sanitise alike (a+b@x, a_b@x) never overwrite each other.
+ */
+export function outboxFileName(email: string): string {
+  const e = email.trim().toLowerCase();
+  const safe = e
+    .replace(/[^a-z0-9._@-]/g, '_')
+    .replace('@', '_at_')
+    .replace(/^[.]+/, '_')
+    .slice(0, 80);
+  return `${safe}-${sha(e).slice(0, 8)}.eml`;
+}
+
+/** Build one message (a Buffer in RFC 5322 form). */
+export async function composeMessage(
+  digest: DigestResult,
+  r: OutboxRecipient,
+  opts: { from: string; replyTo?: string; edition: Edition; ctx: Context },
+): Promise<Buffer> {
+  const merged = mergeRecipient(digest, r, { defaultName: opts.ctx.config.email.defaultName });
+  const domain = addressDomain(opts.from);
+  const unsubscribeMailto = `mailto:unsubscribe@${domain}?subject=unsubscribe%20${encodeURIComponent(opts.edition.name)}`;
+  const composer = new MailComposer({
+    from: opts.from,
+    to: r.name ? { name: r.name, address: r.email } : r.email,
+    replyTo: opts.replyTo,
+    subject: merged.subject,
+    text: merged.text,
+    html: merged.html,
+    textEncoding: 'base64',
+    date: opts.ctx.clock.now(),
+    // Stable per edition and recipient: a re-run produces the same id, which
+    // lets receivers (and the future send ledger) spot a duplicate.
+    messageId: `<${opts.edition.id}.${sha(r.email.toLowerCase()).slice(0, 20)}@${domain}>`,
+    // One List-Unsubscribe header carrying both the https (RFC 8058 one-click) and mailto forms.
+    list: { unsubscribe: [[{ url: r.unsubscribeUrl }, { url: unsubscribeMailto }]] as never },
+    headers: {
+      'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+      'List-Id': `${opts.edition.title} <${opts.edition.name}.${domain}>`,
+    },
+  });
+  return composer.compile().build();
+}
 
 export async function writeOutbox(
-  _digest: DigestResult,
-  _recipients: { email: string; name?: string; locale?: string; unsubscribeUrl: string; viewOnlineUrl: string }[],
-  _opts: { dir: string; from: string; edition: Edition; ctx: Context },
+  digest: DigestResult,
+  recipients: OutboxRecipient[],
+  opts: { dir: string; from: string; edition: Edition; ctx: Context },
 ): Promise<{ written: string[] }> {
-  return { written: [] };
+  const written: string[] = [];
+  for (const r of recipients) {
+    const eml = await composeMessage(digest, r, { ...opts, replyTo: opts.ctx.config.email.replyTo });
+    const file = join(opts.dir, outboxFileName(r.email));
+    await writeFileAtomic(file, eml);
+    written.push(file);
+  }
+  opts.ctx.logger.debug({ edition: opts.edition.id, count: written.length, dir: opts.dir }, 'outbox written');
+  return { written };
 }

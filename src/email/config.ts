@@ -11,6 +11,14 @@ export const emailConfigSchema = z
     maxBytes: z.number().int().positive().default(100_000),
     /** What to do when the digest is over maxBytes: drop lowest-priority stories, or fail. */
     overflow: z.enum(['drop', 'fail']).default('drop'),
+    /** Folder of the digest templates, relative to paths.templates. */
+    templates: z.string().min(1).default('email'),
+    /** MJML validation of the rendered templates: strict fails the build on any MJML error. */
+    validation: z.enum(['strict', 'soft', 'skip']).default('strict'),
+    /** Greeting name for recipients without one (merge field `name`). */
+    defaultName: z.string().min(1).max(40).default('讀者'),
+    /** A CJK subject longer than this many characters is reported in `warnings` (~40 fit a phone). */
+    subjectWarnAt: z.number().int().positive().default(40),
   })
   .prefault({});
 

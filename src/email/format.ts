@@ -1,0 +1,129 @@
+// Pure formatting for the digest: Chinese dates, 數讀 figures, changes and bars.
+// Numbers are printed from the data (never re-parsed from HTML), so the plain
+// text part carries exactly the figures the paper printed.
+import type { Stat, StatGroup } from '../content/model.ts';
+
+const WEEKDAYS = '日一二三四五六';
+
+/** 2025-12-10 → 2025年12月10日 星期三 (a calendar day, so no time zone maths). */
+export function chineseDate(ymd: string): string {
+  const [y, m, d] = ymd.split('-').map(Number) as [number, number, number];
+  const dow = new Date(Date.UTC(y, m - 1, d)).getUTCDay();
+  return `${y}年${m}月${d}日 星期${WEEKDAYS[dow]}`;
+}
+
+/** HH:mm of an ISO date-time in a time zone. */
+export function timeIn(iso: string, timeZone: string): string {
+  return new Intl.DateTimeFormat('en-GB', {
+    timeZone,
+    hour: '2-digit',
+    minute: '2-digit',
+    hour12: false,
+  }).format(new Date(iso));
+}
+
+/** Plain figures as the paper prints them: no grouping, no trailing zeros, no exponent. */
+export function formatNumber(n: number): string {
+  if (Number.isInteger(n)) return String(n);
+  return String(Number(n.toPrecision(12)));
+}
+
+export interface FigureView {
+  /** Text before the number (超, 第), small. */
+  pre: string;
+  /** The number itself, big. */
+  num: string;
+  /** Unit and anything after the number (億人, 餘家, 位), small. */
+  unit: string;
+  /** The whole figure as one string for the text part and alt text. */
+  text: string;
+}
+
+/**
+ * How a figure is shown. `display` (超5300家, 400餘家, 第15位) is how the paper
+ * prints it and wins; it is split around its first number so the number can be
+ * big and the rest small. Without display: value + unit.
+ */
+export function figure(stat: Pick<Stat, 'value' | 'unit' | 'display'>): FigureView {
+  if (stat.display) {
+    // Make the number that IS the value big (全球前10中佔據9席 → 9), else the first number.
+    const nums = [...stat.display.matchAll(/\d[\d,]*(?:\.\d+)?/gu)];
+    const m = nums.find((n) => n[0].replace(/,/g, '') === formatNumber(stat.value)) ?? nums[0];
+    if (m)
+      return {
+        pre: stat.display.slice(0, m.index),
+        num: m[0],
+        unit: stat.display.slice(m.index! + m[0].length),
+        text: stat.display,
+      };
+    return { pre: '', num: stat.display, unit: '', text: stat.display };
+  }
+  const num = formatNumber(stat.value);
+  return { pre: '', num, unit: stat.unit, text: `${num}${stat.unit}` };
+}
+
+export interface ChangeView {
+  dir: 'up' | 'down' | 'flat';
+  arrow: string;
+  /** Signed figure: +2.66億人, -1.2%, ±0%. */
+  text: string;
+  versus: string;
+}
+
+export function change(c: NonNullable<Stat['change']>): ChangeView {
+  const dir = c.value > 0 ? 'up' : c.value < 0 ? 'down' : 'flat';
+  const sign = dir === 'up' ? '+' : dir === 'down' ? '-' : '±';
+  const arrow = dir === 'up' ? '▲' : dir === 'down' ? '▼' : '■';
+  // "2024年12月" reads as a comparison only with 較 in front; keep the writer's own 較/比/同比.
+  const versus = /^(較|比|同比|環比|按年|按月|vs)/iu.test(c.versus) ? c.versus : `較${c.versus}`;
+  return { dir, arrow, text: `${sign}${formatNumber(Math.abs(c.value))}${c.unit}`, versus };
+}
+
+/** Shown as a table-cell bar; pct 1–100 (never 0 so a tiny share stays visible). */
+export interface BarView {
+  pct: number;
+  rest: number;
+}
+
+const RANKISH = /^(第|排名|No\.?)/iu;
+
+/**
+ * Bars only where the figures compare honestly:
+ *  - a percentage between 0 and 100 is a share of a whole: bar = value / 100;
+ *  - a group whose stats all share one other unit (2+ stats, non-negative, not
+ *    ranks): each bar is value / the largest value in the group.
+ * Everything else (mixed units, ranks, negatives) gets no bar.
+ */
+export function bars(group: Pick<StatGroup, 'stats'>): (BarView | null)[] {
+  const stats = group.stats;
+  const isShare = (s: Stat) =>
+    s.unit.trim() === '%' && s.value >= 0 && s.value <= 100 && !RANKISH.test(s.display ?? '');
+  const unit = stats[0]?.unit;
+  const comparable =
+    unit?.trim() !== '%' &&
+    stats.length >= 2 &&
+    stats.every((s) => s.unit === unit && s.value >= 0 && !RANKISH.test(s.display ?? '')) &&
+    stats.some((s) => s.value > 0);
+  if (comparable) {
+    const max = Math.max(...stats.map((s) => s.value));
+    return stats.map((s) => toBar((s.value / max) * 100));
+  }
+  return stats.map((s) => (isShare(s) ? toBar(s.value) : null));
+}
+
+function toBar(pct: number): BarView {
+  const p = Math.min(100, Math.max(1, Math.round(pct)));
+  return { pct: p, rest: 100 - p };
+}
+
+/** A ten-cell bar for the text part: ███████░░░. */
+export const textBar = (pct: number) => {
+  const full = Math.round(pct / 10);
+  return '█'.repeat(full) + '░'.repeat(10 - full);
+};
+
+/** Characters as a reader counts them (code points, so 𨋢 is one). */
+export const charLength = (s: string) => [...s].length;
+
+export const hasCJK = (s: string) =>
+  /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u.test(s);
