@@ -75,6 +75,12 @@ export const catalog = {
     hint: 'Open the feed in a validator; nothing was written.',
     exit: 1,
   }),
+  FEED_UNREADABLE: entry<{ file: string; detail: string }>({
+    title: 'Feed file unreadable',
+    message: (p) => `cannot read feed file ${p.file}: ${p.detail}`,
+    hint: 'Check the path (or pass an http(s):// URL); nothing was written.',
+    exit: 1,
+  }),
   JOB_UNKNOWN: entry<{ name: string; known: string[] }>({
     title: 'Unknown job',
     message: (p) => `no job named "${p.name}" in the configuration (jobs: ${p.known.join(', ') || 'none'})`,
