@@ -156,4 +156,15 @@ describe('parseFeedText', () => {
       );
     }
   });
+
+  it('uses a guid as the link only when it is an http(s) URL, and bylines only from names', () => {
+    const xml = (guid: string) =>
+      `<rss version="2.0"><channel><title>t</title><link>https://news.example.com/</link><item><title>a</title><guid>${guid}</guid><author>editor@example.com (記者甲)</author><author>desk@example.com</author></item></channel></rss>`;
+    const [opaque] = parseFeedText(xml('tkp-1'), 'x').items;
+    expect(opaque!.link).toBeUndefined();
+    expect(opaque!.authors).toEqual(['記者甲']);
+    expect(parseFeedText(xml('https://news.example.com/a/1'), 'x').items[0]!.link).toBe(
+      'https://news.example.com/a/1',
+    );
+  });
 });

@@ -79,12 +79,19 @@ function fromRss(feed: RssFeed.Feed<string>): ParsedFeed {
     (it, i): FeedItem => ({
       index: i + 1,
       guid: it.guid?.value,
-      link: it.link ?? (it.guid?.isPermaLink !== false ? it.guid?.value : undefined),
+      // A guid is only a usable link when it is an absolute http(s) URL: isPermaLink
+      // defaults to true in the spec, yet most feeds leave it off on opaque ids.
+      link:
+        it.link ??
+        (it.guid?.isPermaLink !== false && /^https?:\/\//i.test(it.guid?.value ?? '')
+          ? it.guid?.value
+          : undefined),
       title: rssText(it.title),
       summary: htmlText(it.description),
       content: htmlText(it.content?.encoded),
       dates: nonEmpty([it.pubDate, ...(it.dc?.dates ?? []), it.atom?.updated]),
-      authors: nonEmpty([...(it.authors ?? []).map((a) => a.name ?? a.email), ...(it.dc?.creators ?? [])]),
+      // A bare e-mail address is not a byline; "mail (Name)" gives its name.
+      authors: nonEmpty([...(it.authors ?? []).map((a) => a.name), ...(it.dc?.creators ?? [])]),
       categories: nonEmpty([...(it.categories ?? []).map((c) => c.name), ...(it.dc?.subjects ?? [])]),
       images: [
         ...images((it.enclosures ?? []).filter((e) => isImage(e.type, undefined, e.url))),
