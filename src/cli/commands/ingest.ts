@@ -1,6 +1,6 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { FETCH_DEFAULTS } from '../../content/feeds/fetch.ts';
-import { type IngestReport, ingestFeed } from '../../content/feeds/ingest.ts';
+import type { IngestReport } from '../../content/feeds/ingest.ts';
 import { UsageError } from '../../errors/index.ts';
 import { action, createContext, globalsOf, printJson } from '../app.ts';
 
@@ -48,6 +48,8 @@ export function registerIngest(program: Command) {
           throw new UsageError(`ingest reads a file path or an http(s):// URL, not ${source.split(':')[0]}:`);
         const g = globalsOf(cmd);
         const ctx = createContext(g);
+        // Imported on use: feedsmith and html-to-text are not needed by other commands.
+        const { ingestFeed } = await import('../../content/feeds/ingest.ts');
         const report = await ingestFeed(ctx, source, {
           section: flags.section,
           source: flags.source,
