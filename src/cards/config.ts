@@ -3,12 +3,34 @@ import { z } from 'zod';
 // The `cards:` section of broadsheet.config.yaml (owned by the cards stage).
 export const CARD_FORMATS = ['og', 'x', 'square', 'portrait', 'story', 'wechat'] as const;
 export const CARD_KINDS = ['article', 'stat', 'statset', 'quote'] as const;
+export const PLATFORMS = ['x', 'threads', 'facebook', 'instagram', 'linkedin', 'weibo'] as const;
 
 export const cardsConfigSchema = z
   .strictObject({
-    formats: z.array(z.enum(CARD_FORMATS)).min(1).default([...CARD_FORMATS]),
-    kinds: z.array(z.enum(CARD_KINDS)).min(1).default([...CARD_KINDS]),
+    formats: z
+      .array(z.enum(CARD_FORMATS))
+      .min(1)
+      .default([...CARD_FORMATS]),
+    kinds: z
+      .array(z.enum(CARD_KINDS))
+      .min(1)
+      .default([...CARD_KINDS]),
+    /** Captions written per item (caption.<platform>.txt). */
+    platforms: z.array(z.enum(PLATFORMS)).default([...PLATFORMS]),
+    /** Worker threads for a full edition: "auto" = CPUs, 0 = render in-process. */
+    workers: z.union([z.literal('auto'), z.number().int().min(0).max(64)]).default('auto'),
+    /** Below this many cards to draw, render in-process (a pool costs ~0.5 s to start). */
+    poolThreshold: z.number().int().min(0).default(24),
+    /** Most hashtags per caption (Instagram allows 30; fewer read better). */
+    maxHashtags: z.number().int().min(0).max(30).default(5),
+    /** Add utm_source=<platform>&utm_medium=social to caption links. */
+    utm: z.boolean().default(true),
+    /** PNG zlib level: 1–2 is ~4× faster than the default for a few % more bytes. */
+    pngCompression: z.number().int().min(0).max(9).default(2),
   })
   .prefault({});
 
 export type CardsConfig = z.infer<typeof cardsConfigSchema>;
+export type CardFormat = (typeof CARD_FORMATS)[number];
+export type CardKind = (typeof CARD_KINDS)[number];
+export type Platform = (typeof PLATFORMS)[number];

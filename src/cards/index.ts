@@ -1,7 +1,19 @@
-// STUB — replaced by the cards stage (issue 4). Kept so `broadsheet build` runs.
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import type { Context } from '../context.ts';
 import type { Edition } from '../edition/model.ts';
+import { isBroadsheetError } from '../errors/index.ts';
 import type { Manifest, ManifestCard, ManifestPost } from '../jobs/manifest.ts';
+import { writeFileAtomic } from '../util/atomic.ts';
+import { caption } from './captions.ts';
+import { FORMATS } from './formats.ts';
+import { environmentDigest, inputHash } from './hash.ts';
+import { editionItems } from './items.ts';
+import type { CardPool } from './pool.ts';
+import type { CardJob } from './render.ts';
+import type { CardTask, CardTaskResult } from './worker.ts';
 
 export interface CardsResult {
   cards: ManifestCard[];
@@ -9,15 +21,181 @@ export interface CardsResult {
   failures: Manifest['failures'];
 }
 
+export interface RenderCardsOptions {
+  editionDir: string;
+  previous?: ManifestCard[];
+  /** Override cards.workers (0 = in-process). */
+  workers?: number;
+  /** Show a progress bar (default: when stderr is a terminal). */
+  progress?: boolean;
+}
+
+const fileSha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
+
+/** Write only when the bytes differ: an unchanged rebuild does no fsyncs. */
+async function writeIfChanged(file: string, text: string): Promise<void> {
+  if (existsSync(file) && readFileSync(file, 'utf8') === text) return;
+  await writeFileAtomic(file, text);
+}
+
 /**
  * Render every configured card kind × format of the edition into
  * `<editionDir>/cards/<item-id>/<format>.png` plus captions. `previous` is the
- * last manifest's cards: a card whose inputHash is unchanged is kept, not redrawn.
+ * last manifest's cards: a card whose inputHash is unchanged, and whose file is
+ * still there with the recorded sha256, is kept, not redrawn. One failing card
+ * is reported in `failures`; the rest still render.
  */
 export async function renderCards(
-  _edition: Edition,
-  _ctx: Context,
-  _opts: { editionDir: string; previous?: ManifestCard[] },
+  edition: Edition,
+  ctx: Context,
+  opts: RenderCardsOptions,
 ): Promise<CardsResult> {
-  return { cards: [], posts: [], failures: [] };
+  const cfg = ctx.config.cards;
+  const { brand } = ctx.config;
+  const items = editionItems(edition, {
+    kinds: cfg.kinds,
+    contentDir: ctx.paths.content,
+    brandUrl: brand.url,
+  });
+  const env = environmentDigest(ctx.paths.templates);
+  const previous = new Map((opts.previous ?? []).map((c) => [c.id, c]));
+  const cards: ManifestCard[] = [];
+  const failures: CardsResult['failures'] = [];
+  const posts: ManifestPost[] = [];
+  const todo: { card: ManifestCard; task: CardTask }[] = [];
+
+  for (const item of items) {
+    for (const format of cfg.formats) {
+      const id = `${item.itemId}/${format}`;
+      const rel = `cards/${item.itemId}/${format}.png`;
+      const job: CardJob = {
+        id,
+        kind: item.kind,
+        format,
+        data: item.data,
+        templatesDir: ctx.paths.templates,
+        brand: { name: brand.name, url: brand.url, colors: brand.colors },
+        pngCompression: cfg.pngCompression,
+      };
+      const hash = inputHash(env, {
+        kind: job.kind,
+        format,
+        data: job.data,
+        brand: job.brand,
+        png: job.pngCompression,
+      });
+      const { width, height } = FORMATS[format];
+      const card: ManifestCard = {
+        id,
+        itemId: item.itemId,
+        kind: item.kind,
+        format,
+        width,
+        height,
+        path: rel,
+        sha256: '',
+        inputHash: hash,
+      };
+      const prev = previous.get(id);
+      const file = join(opts.editionDir, rel);
+      if (prev && prev.inputHash === hash && existsSync(file) && fileSha(file) === prev.sha256) {
+        cards.push({ ...card, sha256: prev.sha256 });
+        continue;
+      }
+      todo.push({ card, task: { job, file } });
+    }
+
+    for (const platform of cfg.platforms) {
+      const c = caption(platform, item.caption, {
+        maxHashtags: cfg.maxHashtags,
+        campaign: cfg.utm ? edition.id : undefined,
+      });
+      const rel = `cards/${item.itemId}/caption.${platform}.txt`;
+      try {
+        await writeIfChanged(join(opts.editionDir, rel), `${c.text}\n`);
+        posts.push({
+          itemId: item.itemId,
+          platform,
+          path: rel,
+          text: c.text,
+          length: c.length,
+          limit: c.limit,
+        });
+      } catch (err) {
+        failures.push({
+          itemId: item.itemId,
+          code: 'CARD_RENDER',
+          message: `caption.${platform}: ${(err as Error).message}`,
+        });
+      }
+    }
+  }
+
+  if (todo.length) {
+    const workers = opts.workers ?? (cfg.workers === 'auto' ? availableParallelism() : cfg.workers);
+    const usePool = workers >= 2 && todo.length >= cfg.poolThreshold;
+    let pool: CardPool | undefined;
+    let run: (t: CardTask) => Promise<CardTaskResult>;
+    if (usePool) {
+      const { createCardPool } = await import('./pool.ts');
+      pool = createCardPool(workers);
+      run = pool.run;
+    } else {
+      const { renderToFile } = await import('./worker.ts');
+      run = renderToFile;
+    }
+    const bar = await progressBar(opts.progress ?? Boolean(process.stderr.isTTY), todo.length);
+    const started = performance.now();
+    try {
+      // In-process: one at a time (satori is synchronous JS anyway). Pool: all queued.
+      const one = async ({ card, task }: (typeof todo)[number]) => {
+        try {
+          const r = await run(task);
+          cards.push({ ...card, sha256: r.sha256 });
+        } catch (err) {
+          const code = isBroadsheetError(err) ? err.code : 'CARD_RENDER';
+          const message = err instanceof Error ? err.message : String(err);
+          failures.push({ itemId: card.itemId, format: card.format, code, message });
+          ctx.logger.warn({ card: card.id, code }, message);
+        } finally {
+          bar?.increment();
+        }
+      };
+      if (pool) await Promise.all(todo.map(one));
+      else for (const t of todo) await one(t);
+    } finally {
+      bar?.stop();
+      await pool?.close();
+    }
+    ctx.logger.info(
+      {
+        rendered: todo.length,
+        kept: cards.length - (todo.length - failures.length),
+        failed: failures.length,
+        workers: pool ? workers : 0,
+        ms: Math.round(performance.now() - started),
+      },
+      'cards rendered',
+    );
+  } else {
+    ctx.logger.info({ kept: cards.length }, 'cards unchanged');
+  }
+
+  // Manifest order: the edition's order, not completion order.
+  const order = new Map<string, number>(
+    items.flatMap((it, i) => cfg.formats.map((f, j): [string, number] => [`${it.itemId}/${f}`, i * 100 + j])),
+  );
+  cards.sort((a, b) => (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0));
+  return { cards, posts, failures };
+}
+
+async function progressBar(enabled: boolean, total: number) {
+  if (!enabled) return undefined;
+  const { default: cliProgress } = await import('cli-progress');
+  const bar = new cliProgress.SingleBar(
+    { format: 'cards [{bar}] {value}/{total} {eta_formatted}', stream: process.stderr, hideCursor: true },
+    cliProgress.Presets.shades_classic,
+  );
+  bar.start(total, 0);
+  return bar;
 }

@@ -1,0 +1,213 @@
+// Benchmark: social cards (npx tsx bench/cards.ts).
+// 1. Warm per-card time, ours (satori → resvg → sharp PNG) against headless
+//    Chromium rendering the same card as HTML/CSS with the same font (one page
+//    reused), alternating card by card in the same run; prints the ratio.
+// 2. Throughput (cards/s) through the piscina pool with 1 and 2 workers.
+// 3. A full cold build of the sample edition in a fresh process (time, peak RSS),
+//    then an unchanged rebuild (must be < 1/10 of the full build).
+// Ends with ONE JSON line {"bench":"cards", …}.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { FONT_FAMILY, loadFonts } from '../src/cards/fonts.ts';
+import { cardHtml } from '../src/cards/html.ts';
+import { editionItems } from '../src/cards/items.ts';
+import { createCardPool } from '../src/cards/pool.ts';
+import { type CardJob, cardTree, renderCard } from '../src/cards/render.ts';
+import { configSchema } from '../src/config/schema.ts';
+import { loadContent } from '../src/content/load.ts';
+import { resolvePaths } from '../src/context.ts';
+import { selectEdition } from '../src/edition/select.ts';
+import { silentLogger } from '../src/logger.ts';
+
+const root = resolve(import.meta.dirname, '..');
+const config = configSchema.parse({});
+const paths = resolvePaths(config, {}, root);
+
+async function sampleEdition() {
+  return selectEdition(await loadContent(paths.content), config, {});
+}
+
+// ── child mode: one full build in a fresh process, then an unchanged rebuild ──
+if (process.argv[2] === '--build') {
+  const out = process.argv[3]!;
+  const { renderCards } = await import('../src/cards/index.ts');
+  const t0 = performance.now();
+  const edition = await sampleEdition();
+  const ctx = {
+    config,
+    secrets: {} as never,
+    logger: silentLogger(),
+    clock: { now: () => new Date() },
+    paths,
+  };
+  const first = await renderCards(edition, ctx, { editionDir: out, progress: false });
+  const full = performance.now() - t0;
+  const rss = process.resourceUsage().maxRSS / 1024;
+  const t1 = performance.now();
+  const again = await renderCards(edition, ctx, { editionDir: out, previous: first.cards, progress: false });
+  const rebuild = performance.now() - t1;
+  console.log(
+    JSON.stringify({
+      cards: first.cards.length,
+      failures: first.failures.length,
+      full,
+      rebuild,
+      rebuildCards: again.cards.length,
+      rss,
+    }),
+  );
+  process.exit(0);
+}
+
+const edition = await sampleEdition();
+const items = editionItems(edition, {
+  kinds: config.cards.kinds,
+  contentDir: paths.content,
+  brandUrl: config.brand.url,
+});
+const brand = { name: config.brand.name, url: config.brand.url, colors: config.brand.colors };
+const jobsFor = (formats: readonly CardJob['format'][]): CardJob[] =>
+  items.flatMap((it) =>
+    formats.map((format) => ({
+      id: `${it.itemId}/${format}`,
+      kind: it.kind,
+      format,
+      data: it.data,
+      templatesDir: paths.templates,
+      brand,
+      pngCompression: config.cards.pngCompression,
+    })),
+  );
+const ms = (n: number) => Math.round(n * 100) / 100;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+// ── 1. per card, alternating with Chromium ──
+const { chromium } = await import('playwright-core');
+const userDir = mkdtempSync(join(tmpdir(), 'bench-chromium-'));
+const browser = await chromium.launchPersistentContext(userDir, {
+  executablePath: '/usr/bin/chromium',
+  headless: true,
+  viewport: { width: 1200, height: 630 },
+  args: [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+    '--disable-quic',
+  ],
+});
+const page = browser.pages()[0] ?? (await browser.newPage());
+const blank = join(userDir, 'blank.html');
+writeFileSync(blank, '<!doctype html><html></html>');
+await page.goto(`file://${blank}`); // a file: origin, so @font-face file URLs load
+const fonts = loadFonts().map((f) => ({ file: f.file, weight: f.weight }));
+
+const ogJobs = jobsFor(['og']);
+const htmls = new Map<string, string>();
+for (const j of ogJobs) htmls.set(j.id, cardHtml(await cardTree(j), fonts, FONT_FAMILY));
+async function viaChromium(j: CardJob) {
+  await page.setContent(htmls.get(j.id)!);
+  await page.evaluate(() => document.fonts.ready);
+  return page.screenshot({ type: 'png' });
+}
+// Warm both: fonts parsed, layouts loaded, Chromium's font cache filled.
+for (const j of ogJobs) {
+  await renderCard(j);
+  await viaChromium(j);
+}
+const ours: number[] = [];
+const theirs: number[] = [];
+const ROUNDS = 3;
+for (let r = 0; r < ROUNDS; r++) {
+  for (const j of ogJobs) {
+    let t = performance.now();
+    await renderCard(j);
+    ours.push(performance.now() - t);
+    t = performance.now();
+    await viaChromium(j);
+    theirs.push(performance.now() - t);
+  }
+}
+await browser.close();
+rmSync(userDir, { recursive: true, force: true });
+const oursMs = ours.reduce((a, b) => a + b, 0) / ours.length;
+const chromeMs = theirs.reduce((a, b) => a + b, 0) / theirs.length;
+const ratio = chromeMs / oursMs;
+console.log(
+  `per card (og, ${ogJobs.length} cards × ${ROUNDS}, alternating): ours ${ms(oursMs)} ms (median ${ms(median(ours))}), chromium ${ms(chromeMs)} ms (median ${ms(median(theirs))}) → ${ms(ratio)}× faster`,
+);
+
+// ── 2. throughput through the pool ──
+const allJobs = jobsFor(config.cards.formats);
+const throughput: Record<string, number> = {};
+for (const workers of [1, 2]) {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-cards-'));
+  const pool = createCardPool(workers);
+  // Warm every worker (tsx, fonts, layouts) before timing.
+  await Promise.all(
+    allJobs.slice(0, workers * 2).map((job, i) => pool.run({ job, file: join(dir, `warm-${i}.png`) })),
+  );
+  const t = performance.now();
+  await Promise.all(allJobs.map((job, i) => pool.run({ job, file: join(dir, `${i}.png`) })));
+  const s = (performance.now() - t) / 1000;
+  throughput[`w${workers}`] = allJobs.length / s;
+  await pool.close();
+  rmSync(dir, { recursive: true, force: true });
+  console.log(
+    `pool ${workers} worker(s): ${allJobs.length} cards (all formats) in ${ms(s)} s → ${ms(allJobs.length / s)} cards/s`,
+  );
+}
+
+// ── 3. cold build in a fresh process + unchanged rebuild ──
+const out = mkdtempSync(join(tmpdir(), 'bench-build-'));
+const t = performance.now();
+const child = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', join(import.meta.dirname, 'cards.ts'), '--build', out],
+  {
+    cwd: root,
+    encoding: 'utf8',
+  },
+);
+const wall = performance.now() - t;
+if (child.status !== 0) throw new Error(`cold build failed: ${child.stderr}`);
+const build = JSON.parse(child.stdout.trim().split('\n').at(-1)!) as {
+  cards: number;
+  failures: number;
+  full: number;
+  rebuild: number;
+  rss: number;
+};
+rmSync(out, { recursive: true, force: true });
+console.log(
+  `cold build (fresh process): ${build.cards} cards in ${ms(build.full / 1000)} s (process wall ${ms(wall / 1000)} s), peak RSS ${Math.round(build.rss)} MB; unchanged rebuild ${ms(build.rebuild)} ms (${ms((build.rebuild / build.full) * 100)}% of full)`,
+);
+
+const cpu = (() => {
+  try {
+    return execFileSync('nproc', { encoding: 'utf8' }).trim();
+  } catch {
+    return '?';
+  }
+})();
+console.log(
+  JSON.stringify({
+    bench: 'cards',
+    ratio: ms(ratio),
+    oursMsPerCard: ms(oursMs),
+    chromiumMsPerCard: ms(chromeMs),
+    cardsPerSec1: ms(throughput.w1!),
+    cardsPerSec2: ms(throughput.w2!),
+    coldBuildMs: Math.round(build.full),
+    coldBuildCards: build.cards,
+    peakRssMb: Math.round(build.rss),
+    unchangedRebuildMs: ms(build.rebuild),
+    rebuildFraction: ms(build.rebuild / build.full),
+    cpus: Number(cpu),
+  }),
+);

@@ -1,0 +1,98 @@
+// The contract between the renderer and the layout files in templates/cards/.
+// A layout is a pure function (data, kit) → element tree (satori's plain-object
+// form: { type: 'div', props: { style, children } }); it never touches files.
+import type { Stat } from '../content/model.ts';
+import type { CardFormat, CardKind } from './config.ts';
+import type { FitOptions, Fitted } from './typeset.ts';
+
+export interface CardNode {
+  type: string;
+  props: { style?: Record<string, unknown>; children?: CardChild | CardChild[]; [k: string]: unknown };
+}
+export type CardChild = CardNode | string | null | undefined | false;
+
+export interface FormatSpec {
+  name: CardFormat;
+  width: number;
+  height: number;
+  /** wide (og, x), banner (wechat), square, tall (portrait, story). */
+  shape: 'wide' | 'banner' | 'square' | 'tall';
+  /** Type scale relative to og 1200×630. */
+  scale: number;
+}
+
+export interface Theme {
+  colors: Record<
+    'primary' | 'ink' | 'muted' | 'paper' | 'accent' | 'rule' | 'up' | 'down' | 'tint' | 'onPrimary',
+    string
+  >;
+  /** Base sizes in px at og; layouts multiply by format.scale. */
+  type: Record<string, number>;
+  logo: { text: string /** data: URI of an image logo, when the theme names one. */; image?: string };
+  brand: { name: string; url: string; host: string };
+}
+
+export interface TextOptions extends Omit<FitOptions, 'weight'> {
+  weight?: 400 | 700;
+  color?: string;
+  lineHeight?: number;
+  style?: Record<string, unknown>;
+}
+
+export interface LayoutKit {
+  format: FormatSpec;
+  theme: Theme;
+  /** px at this format: round(n × scale). */
+  px(n: number): number;
+  el(type: string, style: Record<string, unknown>, ...children: CardChild[]): CardNode;
+  div(style: Record<string, unknown>, ...children: CardChild[]): CardNode;
+  /** A typeset block: sized down within [min,max], broken by the CJK rules, clamped with an ellipsis. */
+  text(text: string, o: TextOptions): CardNode;
+  fit(text: string, o: FitOptions): Fitted;
+  measure(text: string, size: number, weight?: number): number;
+  /** A number as the paper prints it: 5.15, 157.6, 5,300. */
+  number(n: number): string;
+}
+
+export interface ArticleCardData {
+  kicker?: string;
+  title: string;
+  dek: string;
+  section: string;
+  byline: string;
+  date: string;
+  series?: string;
+  photo?: { src: string; alt: string; credit?: string };
+}
+export interface StatCardData {
+  setTitle: string;
+  heading: string;
+  stat: Stat;
+  credit: string;
+  date: string;
+}
+export interface StatSetCardData {
+  setTitle: string;
+  heading: string;
+  stats: Stat[];
+  /** All figures share a unit and can be compared on one axis. */
+  chart: boolean;
+  credit: string;
+  date: string;
+}
+export interface QuoteCardData {
+  text: string;
+  by: string;
+  role: string;
+  title: string;
+  section: string;
+  date: string;
+}
+export interface CardDataByKind {
+  article: ArticleCardData;
+  stat: StatCardData;
+  statset: StatSetCardData;
+  quote: QuoteCardData;
+}
+
+export type Layout<K extends CardKind> = (data: CardDataByKind[K], kit: LayoutKit) => CardNode;

@@ -1,0 +1,40 @@
+// A big figure with its unit (or the paper's own `display` wording), shared by
+// the stat and statset layouts. Not a layout (no registry entry).
+import type { CardNode, LayoutKit } from '../../src/cards/layout-api.ts';
+import type { Stat } from '../../src/content/model.ts';
+
+/** Split display text like 超5300家 / 第15位 / 400餘家 into small prefix, big figure, small suffix. */
+function parts(k: LayoutKit, s: Stat): [string, string, string] {
+  if (s.display) {
+    const m = /^(\D*?)([\d.,]+)(.*)$/u.exec(s.display);
+    if (m) return [m[1]!, m[2]!, m[3]!];
+    return ['', s.display, ''];
+  }
+  return ['', k.number(s.value), s.unit];
+}
+
+export function figure(k: LayoutKit, s: Stat, size: number, width: number, color: string): CardNode {
+  const [pre, num, post] = parts(k, s);
+  const small = (n: number) => Math.round(n * 0.36);
+  // Size the figure down until prefix + number + unit fits the width.
+  let big = size;
+  const total = (b: number) => k.measure(pre, small(b), 700) + k.measure(num, b, 700) + k.measure(post, small(b), 700) + b * 0.1;
+  while (big > 24 && total(big) > width) big -= 4;
+  return k.div(
+    { display: 'flex', alignItems: 'baseline', color, fontWeight: 700, lineHeight: 1 },
+    pre ? k.div({ fontSize: small(big), marginRight: Math.round(big * 0.04) }, pre) : null,
+    k.div({ fontSize: big, letterSpacing: -big * 0.02 }, num),
+    post ? k.div({ fontSize: small(big), marginLeft: Math.round(big * 0.05) }, post) : null,
+  );
+}
+
+export function change(k: LayoutKit, s: Stat, size: number): CardNode | null {
+  if (!s.change) return null;
+  const up = s.change.value >= 0;
+  const { colors } = k.theme;
+  return k.div(
+    { display: 'flex', alignItems: 'center', fontSize: size, color: colors.muted },
+    k.div({ color: up ? colors.up : colors.down, fontWeight: 700, marginRight: Math.round(size * 0.3) }, `${up ? '▲' : '▼'} ${k.number(Math.abs(s.change.value))}${s.change.unit}`),
+    `較${s.change.versus}`,
+  );
+}
