@@ -1,22 +1,12 @@
 import { z } from 'zod';
 import { cardsConfigSchema } from '../cards/config.ts';
 import { emailConfigSchema } from '../email/config.ts';
+import { jobSchema } from '../scheduler/config.ts';
+import { timeZone } from './zone.ts';
 
 // broadsheet.config.yaml. Every field has a default so the embedded defaults
 // run with no file at all. Secrets never live here: they come from env only
 // (see env.ts), and a secret-looking key in the file is rejected.
-
-const timeZone = z.string().refine(
-  (tz) => {
-    try {
-      new Intl.DateTimeFormat('en', { timeZone: tz });
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  { message: 'not an IANA time zone (e.g. Asia/Hong_Kong)' },
-);
 
 const hex = z.string().regex(/^#[0-9a-fA-F]{6}$/, { message: 'must be a colour like #a4161a' });
 
@@ -46,14 +36,6 @@ export const editionConfigSchema = z.strictObject({
   locale: z.enum(['zh-Hant-HK', 'zh-Hans']).optional(),
 });
 
-export const jobSchema = z.strictObject({
-  name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, { message: 'lower-case letters, digits, - and _' }),
-  kind: z.enum(['ingest', 'build', 'send', 'digest', 'cards', 'publish']),
-  edition: z.string().optional(),
-  cron: z.string().optional(),
-  timezone: timeZone.optional(),
-  options: z.record(z.string(), z.unknown()).default({}),
-});
 
 export const configSchema = z
   .strictObject({

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { jobSchema } from '../config/schema.ts';
+import type { jobSchema } from '../scheduler/config.ts';
 import { displayPath } from '../content/problems.ts';
 import type { Context } from '../context.ts';
 import { BroadsheetError } from '../errors/index.ts';
