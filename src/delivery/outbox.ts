@@ -32,6 +32,7 @@ export function outboxFileName(email: string): string {
   const safe = e
     .replace(/[^a-z0-9._@-]/g, '_')
     .replace('@', '_at_')
+    .replace(/\.{2,}/g, '_')
     .replace(/^[.]+/, '_')
     .slice(0, 80);
   return `${safe}-${sha(e).slice(0, 8)}.eml`;
@@ -58,15 +59,25 @@ export async function composeMessage(
     // Stable per edition and recipient: a re-run produces the same id, which
     // lets receivers (and the future send ledger) spot a duplicate.
     messageId: `<${opts.edition.id}.${sha(r.email.toLowerCase()).slice(0, 20)}@${domain}>`,
-    // One List-Unsubscribe header carrying both the https (RFC 8058 one-click) and mailto forms.
-    list: { unsubscribe: [[{ url: r.unsubscribeUrl }, { url: unsubscribeMailto }]] as never },
     headers: {
       'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
-      'List-Id': `${opts.edition.title} <${opts.edition.name}.${domain}>`,
     },
   });
-  return composer.compile().build();
+  const node = composer.compile();
+  // MailComposer alone does not apply nodemailer's `list` option (the Mailer
+  // does), so the List-* headers are set here: ONE List-Unsubscribe carrying
+  // the https one-click URL (RFC 8058) and the mailto fallback.
+  node.setHeader('List-Unsubscribe', {
+    prepared: true,
+    foldLines: true,
+    value: `${listUrl(r.unsubscribeUrl)}, ${listUrl(unsubscribeMailto)}`,
+  } as never);
+  node.setHeader('List-Id', { prepared: true, value: `<${opts.edition.name}.${domain}>` } as never);
+  return node.build();
 }
+
+/** <url> for a List-* header: no whitespace, controls or angle brackets can break out. */
+const listUrl = (url: string) => `<${url.replace(/[\u0000-\u001f\u007f\s<>]/g, '')}>`;
 
 export async function writeOutbox(
   digest: DigestResult,
