@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { cardsConfigSchema } from '../cards/config.ts';
+import { deliveryConfigSchema } from '../delivery/config.ts';
 import { emailConfigSchema } from '../email/config.ts';
 import { jobSchema } from '../scheduler/config.ts';
 import { timeZone } from './zone.ts';
@@ -57,6 +58,7 @@ export const configSchema = z
       .default({ daily: { kind: 'daily', title: '每日簡報', maxArticles: 10 } }),
     email: emailConfigSchema,
     cards: cardsConfigSchema,
+    delivery: deliveryConfigSchema,
     jobs: z.array(jobSchema).default([{ name: 'main', kind: 'digest', edition: 'daily', options: {} }]),
   })
   .superRefine((c, ctx) => {

@@ -1,45 +1,58 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { appSecret } from '../config/secret.ts';
 import { formatProblem } from '../content/problems.ts';
 import { readSubscribersCsv } from '../content/subscribers.ts';
 import type { Context } from '../context.ts';
-import { writeOutbox } from '../delivery/outbox.ts';
-import { unsubscribeToken, unsubscribeUrl } from '../delivery/unsubscribe.ts';
+import { deliver, formatSummary } from '../delivery/deliver.ts';
+import type { SendSummary } from '../delivery/send.ts';
+import { openStore, SubscriberRepo } from '../store/index.ts';
 import type { BuildResult } from './build.ts';
 
 /**
- * The embedded default delivery: one .eml per reader of content/subscribers.csv
- * into out/<edition>/outbox/. The store-backed `broadsheet send` (delivery
- * issue) replaces the CSV with the subscribers table and the send ledger.
+ * The embedded default delivery (`npm start`): the store-backed send through
+ * the outbox transport — one .eml per reader in out/<edition>/outbox/, no
+ * SMTP, no env. On a fresh store, content/subscribers.csv is imported once
+ * first; after that the store's list is the list (`broadsheet subscribers`).
+ * Running it again sends only what is left (the ledger), so a re-run writes
+ * nothing new.
  */
 export async function deliverToOutbox(
   ctx: Context,
   b: BuildResult,
-): Promise<{ written: number; dir: string }> {
+): Promise<{ written: number; dir: string; summary?: SendSummary }> {
   const dir = join(b.dir, 'outbox');
-  const csv = join(ctx.paths.content, 'subscribers.csv');
-  if (!b.digest || !existsSync(csv)) {
-    ctx.logger.warn({ csv }, 'no subscribers.csv: nothing delivered');
-    return { written: 0, dir };
-  }
-  const { rows, problems } = await readSubscribersCsv(csv);
-  for (const p of problems) ctx.logger.warn(formatProblem(p));
-  const secret = appSecret(ctx);
-  const list = b.edition.name;
-  const viewOnlineUrl = new URL(`archive/${b.edition.id}`, ctx.config.publicUrl).href;
-  const recipients = rows.map((r) => ({
-    email: r.email,
-    name: r.name,
-    locale: r.locale,
-    unsubscribeUrl: unsubscribeUrl(ctx.config.publicUrl, unsubscribeToken(secret, list, r.email)),
-    viewOnlineUrl,
-  }));
-  const { written } = await writeOutbox(b.digest, recipients, {
-    dir,
-    from: ctx.config.email.from,
-    edition: b.edition,
+  if (!b.digest) return { written: 0, dir };
+  await importSampleOnce(ctx);
+  const summary = await deliver(
     ctx,
-  });
-  return { written: written.length, dir };
+    { editionId: b.edition.id, list: b.edition.name, listName: b.edition.title, digest: b.digest },
+    { transport: 'outbox' },
+  );
+  ctx.logger.info({ summary: { ...summary, ledger: undefined } }, formatSummary(summary));
+  return { written: summary.sent, dir, summary };
+}
+
+async function importSampleOnce(ctx: Context) {
+  const csv = join(ctx.paths.content, 'subscribers.csv');
+  const db = openStore(ctx.paths.store);
+  try {
+    const repo = new SubscriberRepo(db, () => ctx.clock.now());
+    if (repo.count() > 0) return;
+    if (!existsSync(csv)) {
+      ctx.logger.warn({ csv }, 'no subscribers in the store and no subscribers.csv: nothing to deliver');
+      return;
+    }
+    const { rows, problems } = await readSubscribersCsv(csv);
+    for (const p of problems) ctx.logger.warn(formatProblem(p));
+    const counts = repo.upsertMany(
+      rows.map(({ line: _line, ...r }) => r),
+      'import:content/subscribers.csv',
+    );
+    ctx.logger.info(
+      { csv, ...counts },
+      `imported ${counts.added} subscriber(s) from subscribers.csv into the empty store`,
+    );
+  } finally {
+    db.close();
+  }
 }

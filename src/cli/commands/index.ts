@@ -3,6 +3,8 @@ import { registerBuild } from './build.ts';
 import { registerCheck } from './check.ts';
 import { registerIngest } from './ingest.ts';
 import { registerRun } from './run.ts';
+import { registerSend } from './send.ts';
+import { registerSubscribers } from './subscribers.ts';
 
 /** One line per command: a new command is one file plus one line here. */
 export const commands: ((program: Command) => void)[] = [
@@ -10,4 +12,6 @@ export const commands: ((program: Command) => void)[] = [
   registerBuild,
   registerIngest,
   registerRun,
+  registerSend,
+  registerSubscribers,
 ];

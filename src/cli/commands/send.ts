@@ -1,0 +1,51 @@
+import type { Command } from 'commander';
+import { UsageError } from '../../errors/index.ts';
+import { action, createContext, globalsOf, printJson } from '../app.ts';
+
+export function registerSend(program: Command) {
+  program
+    .command('send')
+    .description('deliver an edition’s digest to every active subscriber, exactly once (resumable)')
+    .option('--edition <id>', 'edition id like daily-2025-12-10 (default: the latest day with content)')
+    .option('--transport <name>', 'outbox | smtp | json (default: smtp when SMTP_URL is set, else outbox)')
+    .option('--dry-run', 'render and count the messages without sending or recording anything')
+    .option('--limit <n>', 'send at most N messages this run (the rest stay queued)')
+    .action(
+      action(
+        async (
+          opts: { edition?: string; transport?: string; dryRun?: boolean; limit?: string },
+          cmd: Command,
+        ) => {
+          const g = globalsOf(cmd);
+          if (opts.transport && !['outbox', 'smtp', 'json'].includes(opts.transport))
+            throw new UsageError(`--transport must be outbox, smtp or json (got "${opts.transport}")`);
+          const limit = opts.limit === undefined ? undefined : Number(opts.limit);
+          if (limit !== undefined && (!Number.isInteger(limit) || limit < 1))
+            throw new UsageError(`--limit must be a positive whole number (got "${opts.limit}")`);
+          const ctx = createContext(g);
+          const { loadSendInput } = await import('../../delivery/edition.ts');
+          const { deliver, formatSummary, undelivered } = await import('../../delivery/deliver.ts');
+          const { progressReporter } = await import('../../delivery/progress.ts');
+          const input = await loadSendInput(ctx, opts.edition);
+          const reporter = progressReporter(ctx, {
+            tty: Boolean(process.stderr.isTTY) && !g.json,
+            label: input.editionId,
+          });
+          let summary: Awaited<ReturnType<typeof deliver>>;
+          try {
+            summary = await deliver(ctx, input, {
+              transport: opts.transport,
+              dryRun: opts.dryRun,
+              limit,
+              onProgress: reporter.update,
+            });
+          } finally {
+            reporter.stop();
+          }
+          if (g.json) printJson(summary);
+          else process.stdout.write(`${formatSummary(summary)}\n`);
+          return undelivered(summary) ? 1 : 0;
+        },
+      ),
+    );
+}

@@ -1,0 +1,158 @@
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { appSecret } from '../../config/secret.ts';
+import { displayPath, formatProblem } from '../../content/problems.ts';
+import type { Context } from '../../context.ts';
+import { BroadsheetError, UsageError } from '../../errors/index.ts';
+import { action, createContext, globalsOf, printJson } from '../app.ts';
+
+async function withStore<T>(
+  ctx: Context,
+  fn: (repo: import('../../store/index.ts').SubscriberRepo) => T | Promise<T>,
+) {
+  const { openStore, SubscriberRepo } = await import('../../store/index.ts');
+  const db = openStore(ctx.paths.store);
+  try {
+    return await fn(new SubscriberRepo(db, () => ctx.clock.now()));
+  } finally {
+    db.close();
+  }
+}
+
+export function registerSubscribers(program: Command) {
+  const sub = program.command('subscribers').description('manage the subscriber list in the store');
+
+  sub
+    .command('import <csv>')
+    .description('import a CSV (email,name,locale,topics); bad rows are reported by line, the rest imported')
+    .action(
+      action(async (file: string, _opts: object, cmd: Command) => {
+        const g = globalsOf(cmd);
+        const ctx = createContext(g);
+        const { readSubscribersCsv } = await import('../../content/subscribers.ts');
+        let csv: Awaited<ReturnType<typeof readSubscribersCsv>>;
+        try {
+          csv = await readSubscribersCsv(resolve(file), displayPath(resolve(file)));
+        } catch (err) {
+          throw new BroadsheetError('SUBSCRIBERS_CSV_UNREADABLE', { file }, { cause: err });
+        }
+        for (const p of csv.problems) process.stderr.write(`${formatProblem(p)}\n`);
+        for (const d of csv.duplicates)
+          process.stderr.write(
+            `${file}:${d.line}: ${d.email} repeats line ${d.first}; the first row is used\n`,
+          );
+        const counts = await withStore(ctx, (repo) =>
+          repo.upsertMany(
+            csv.rows.map(({ line: _line, ...r }) => r),
+            `import:${displayPath(resolve(file))}`,
+          ),
+        );
+        const result = { file, ...counts, invalid: csv.problems.length, duplicates: csv.duplicates.length };
+        if (g.json) printJson(result);
+        else
+          process.stdout.write(
+            `imported ${file}: ${counts.added} added, ${counts.updated} updated, ${counts.unchanged} unchanged, ` +
+              `${counts['kept-status']} kept unsubscribed/bounced/complained, ${csv.problems.length} invalid row(s), ${csv.duplicates.length} duplicate(s)\n`,
+          );
+        return csv.problems.length ? 1 : 0;
+      }),
+    );
+
+  sub
+    .command('add <email>')
+    .description('add (or update) one subscriber; a suppressed address stays suppressed')
+    .option('--name <name>', 'display name')
+    .option('--locale <tag>', 'e.g. zh-Hant-HK or zh-Hans')
+    .option('--topics <list>', 'topics separated by ";"')
+    .action(
+      action(
+        async (email: string, opts: { name?: string; locale?: string; topics?: string }, cmd: Command) => {
+          const g = globalsOf(cmd);
+          const ctx = createContext(g);
+          const { subscriberRowSchema } = await import('../../content/subscribers.ts');
+          const r = subscriberRowSchema.safeParse({
+            email,
+            name: opts.name,
+            locale: opts.locale,
+            topics: opts.topics,
+          });
+          if (!r.success)
+            throw new BroadsheetError('SUBSCRIBER_INVALID', {
+              email,
+              detail: r.error.issues.map((i) => `${String(i.path[0])}: ${i.message}`).join('; '),
+            });
+          const outcome = await withStore(ctx, (repo) => repo.upsert(r.data, 'cli'));
+          if (g.json) printJson({ email: r.data.email, outcome });
+          else process.stdout.write(`${r.data.email}: ${outcome}\n`);
+          return 0;
+        },
+      ),
+    );
+
+  sub
+    .command('remove <email>')
+    .description('unsubscribe an address (kept as unsubscribed, so a re-import never mails it again)')
+    .option('--status <status>', 'unsubscribed | bounced | complained', 'unsubscribed')
+    .action(
+      action(async (email: string, opts: { status: string }, cmd: Command) => {
+        const g = globalsOf(cmd);
+        if (!['unsubscribed', 'bounced', 'complained'].includes(opts.status))
+          throw new UsageError(`--status must be unsubscribed, bounced or complained (got "${opts.status}")`);
+        const ctx = createContext(g);
+        const ok = await withStore(ctx, (repo) =>
+          repo.setStatus(
+            email,
+            opts.status as 'unsubscribed',
+            'removed with `broadsheet subscribers remove`',
+          ),
+        );
+        if (!ok) throw new BroadsheetError('SUBSCRIBER_UNKNOWN', { email });
+        if (g.json) printJson({ email: email.trim().toLowerCase(), status: opts.status });
+        else process.stdout.write(`${email.trim().toLowerCase()}: ${opts.status}\n`);
+        return 0;
+      }),
+    );
+
+  sub
+    .command('list')
+    .description('list subscribers (--json includes each one’s unsubscribeUrl)')
+    .option('--status <status>', 'only active | unsubscribed | bounced | complained')
+    .option(
+      '--list <name>',
+      'the edition (list) the unsubscribe URLs are for (default: the first configured)',
+    )
+    .action(
+      action(async (opts: { status?: string; list?: string }, cmd: Command) => {
+        const g = globalsOf(cmd);
+        const ctx = createContext(g);
+        const { SUBSCRIBER_STATUSES } = await import('../../store/index.ts');
+        if (opts.status && !(SUBSCRIBER_STATUSES as readonly string[]).includes(opts.status))
+          throw new UsageError(`--status must be one of ${SUBSCRIBER_STATUSES.join(', ')}`);
+        const list = opts.list ?? Object.keys(ctx.config.editions)[0]!;
+        if (!(list in ctx.config.editions))
+          throw new UsageError(
+            `--list must be a configured edition (${Object.keys(ctx.config.editions).join(', ')})`,
+          );
+        const { unsubscribeToken, unsubscribeUrl } = await import('../../delivery/unsubscribe.ts');
+        const secret = appSecret(ctx);
+        const rows = await withStore(ctx, (repo) =>
+          repo.list({ status: opts.status as 'active' | undefined }),
+        );
+        if (g.json)
+          printJson(
+            rows.map((s) => ({
+              ...s,
+              unsubscribeUrl: unsubscribeUrl(ctx.config.publicUrl, unsubscribeToken(secret, list, s.email)),
+            })),
+          );
+        else {
+          for (const s of rows)
+            process.stdout.write(
+              `${s.email}\t${s.status}\t${s.name ?? ''}\t${s.locale ?? ''}\t${s.topics.join(';')}\n`,
+            );
+          process.stdout.write(`${rows.length} subscriber(s)\n`);
+        }
+        return 0;
+      }),
+    );
+}

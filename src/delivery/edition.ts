@@ -1,0 +1,52 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Context } from '../context.ts';
+import { BroadsheetError } from '../errors/index.ts';
+import type { Manifest } from '../jobs/manifest.ts';
+import type { SendInput } from './send.ts';
+
+/**
+ * What `send` sends: the digest exactly as `build` staged it in
+ * out/<edition-id>/ (manifest + digest/index.html + digest/digest.txt), so
+ * the readers get what the editors saw. Without a staged digest for the
+ * edition, the edition is selected from content/ and its digest rendered.
+ */
+export async function loadSendInput(ctx: Context, editionId?: string): Promise<SendInput> {
+  if (editionId) {
+    const staged = await readStaged(ctx, editionId);
+    if (staged) return staged;
+  }
+  const [{ loadContent }, { selectEdition }, { renderDigest }] = await Promise.all([
+    import('../content/load.ts'),
+    import('../edition/select.ts'),
+    import('../email/index.ts'),
+  ]);
+  const content = await loadContent(ctx.paths.content);
+  const edition = selectEdition(content, ctx.config, { id: editionId });
+  const staged = await readStaged(ctx, edition.id);
+  if (staged) return staged;
+  const digest = await renderDigest(edition, ctx);
+  if (!digest) throw new BroadsheetError('SEND_NO_DIGEST', { edition: edition.id });
+  return { editionId: edition.id, list: edition.name, listName: edition.title, digest };
+}
+
+async function readStaged(ctx: Context, editionId: string): Promise<SendInput | undefined> {
+  const dir = join(ctx.paths.out, editionId);
+  let manifest: Manifest;
+  try {
+    manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as Manifest;
+  } catch {
+    return undefined;
+  }
+  if (!manifest.digest || manifest.edition?.id !== editionId) return undefined;
+  const [html, text] = await Promise.all([
+    readFile(join(dir, manifest.digest.html), 'utf8'),
+    readFile(join(dir, manifest.digest.text), 'utf8'),
+  ]);
+  return {
+    editionId,
+    list: manifest.edition.name,
+    listName: manifest.edition.title,
+    digest: { subject: manifest.digest.subject, html, text },
+  };
+}

@@ -1,0 +1,408 @@
+import { readFileSync } from 'node:fs';
+import { appSecret } from '../config/secret.ts';
+import type { Context } from '../context.ts';
+import { mergeRecipient } from '../email/index.ts';
+import { BroadsheetError } from '../errors/index.ts';
+import type { DB } from '../store/db.ts';
+import {
+  acquireLease,
+  finishRun,
+  isLease,
+  Ledger,
+  type LedgerRow,
+  type SendState,
+  startRun,
+} from '../store/index.ts';
+import { Composer, type DkimKey, parseAddress } from './compose.ts';
+import { DeliveryError, type Transport } from './transport.ts';
+import { unsubscribeToken, unsubscribeUrl } from './unsubscribe.ts';
+
+// `broadsheet send`: the ledger-driven, exactly-once delivery of one edition.
+//
+// The order of writes for one message (the whole exactly-once argument):
+//   1. ledger row `queued` (or `deferred`): nothing has left, or the server refused it.
+//   2. MAIL/RCPT/DATA and the whole body go out. A crash here: the server
+//      never got the end-of-data "." and discards the transaction (SMTP is
+//      all-or-nothing per transaction); the restart sends it again.
+//   3. commit(): the row becomes `committed` (a synchronous SQLite commit,
+//      in the WAL before it returns), and in the same turn of the event loop,
+//      with no I/O in between, nodemailer writes the "." to the socket.
+//   4. the server's 250 arrives; its callback marks the row `sent` at once
+//      (synchronous better-sqlite3 write, nothing awaited before it).
+// A crash between 3 and 4 — the classic 250→ledger window, where senders
+// either lose or duplicate a message — leaves the row `committed`: it is
+// never sent again and is counted as `unconfirmed` (RFC 1047: the server most
+// likely has it). What remains is the gap inside step 3 between the SQLite
+// commit returning and the "." reaching the kernel: a few microseconds of
+// synchronous JavaScript, during which a kill loses that one message (the
+// ledger says committed, the server dropped the unfinished transaction).
+// An error *observed* after commit without a reply (the connection dropped
+// after the ".") is retried, like Postfix does ("message may be sent more than
+// once"): the process is alive and the server most likely did not take it.
+
+export interface Digestish {
+  subject: string;
+  html: string;
+  text: string;
+}
+
+export interface SendInput {
+  /** e.g. daily-2025-12-10 */
+  editionId: string;
+  /** The configured edition name (the list a reader unsubscribes from), e.g. daily. */
+  list: string;
+  /** Display name of the list (List-Id phrase), e.g. 每日簡報. */
+  listName: string;
+  digest: Digestish;
+}
+
+export interface SendOptions {
+  transport: Transport;
+  dryRun?: boolean;
+  limit?: number;
+  onProgress?: (p: Progress) => void;
+  /** Injected for tests: the wait between retries. */
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+}
+
+export interface Progress {
+  done: number;
+  total: number;
+  sent: number;
+  failed: number;
+  deferred: number;
+  retried: number;
+}
+
+export interface SendSummary {
+  edition: string;
+  transport: string;
+  dryRun: boolean;
+  /** Messages this run set out to deliver (or, with --dry-run, would). */
+  total: number;
+  sent: number;
+  /** Retry attempts made in this run after transient failures. */
+  retried: number;
+  /** Permanent failures this run (the subscribers are now bounced). */
+  failed: number;
+  /** Transient failures that used up their retries: left for the next run. */
+  deferred: number;
+  /** Rows skipped because the subscriber was no longer active. */
+  suppressed: number;
+  /** Ledger rows left `committed` by a crashed run: in doubt, never sent again. */
+  unconfirmed: number;
+  /** Rendered but not sent (--dry-run). */
+  rendered: number;
+  bytes: number;
+  /** Ledger counts for the edition after this run. */
+  ledger: Record<SendState, number>;
+  elapsedMs: number;
+  messagesPerSecond: number;
+}
+
+const sleepReal = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** The sending domain: delivery.domain, else the domain of email.from. */
+export function sendingDomain(ctx: Context): string {
+  return ctx.config.delivery.domain ?? parseAddress(ctx.config.email.from).address.split('@')[1]!;
+}
+
+export function loadDkimKey(ctx: Context): DkimKey | undefined {
+  const d = ctx.config.delivery.dkim;
+  const file = ctx.secrets.dkimPrivateKeyFile;
+  if (!d && !file) return undefined;
+  if (!d) {
+    ctx.logger.warn(
+      'DKIM_PRIVATE_KEY_FILE is set but delivery.dkim {domain, selector} is not: messages go out unsigned',
+    );
+    return undefined;
+  }
+  if (!file) {
+    ctx.logger.warn(
+      'delivery.dkim is configured but DKIM_PRIVATE_KEY_FILE is not set: messages go out unsigned',
+    );
+    return undefined;
+  }
+  let privateKey: string;
+  try {
+    privateKey = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new BroadsheetError('DKIM_KEY_UNREADABLE', { file }, { cause: err });
+  }
+  if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(privateKey))
+    throw new BroadsheetError('DKIM_KEY_UNREADABLE', { file });
+  return { domain: d.domain, selector: d.selector, privateKey };
+}
+
+/** Everything per-send that does not depend on the recipient. */
+export function makeComposer(ctx: Context, input: Pick<SendInput, 'list' | 'listName'>): Composer {
+  const domain = sendingDomain(ctx);
+  const d = ctx.config.delivery;
+  return new Composer({
+    from: ctx.config.email.from,
+    replyTo: ctx.config.email.replyTo,
+    listId: d.listId ?? `${input.list}.${domain}`,
+    listName: input.listName,
+    unsubscribeMailto: d.unsubscribeMailto ?? `unsubscribe@${domain}`,
+    dkim: loadDkimKey(ctx),
+  });
+}
+
+export const viewOnlineUrl = (ctx: Context, editionId: string) =>
+  new URL(`archive/${editionId}`, ctx.config.publicUrl).href;
+
+interface Item {
+  row: Pick<LedgerRow, 'subscriberId' | 'email' | 'name' | 'locale'> & { messageId: string };
+  attempt: number;
+  readyAt: number;
+}
+
+/** Exponential backoff with full jitter (AWS architecture blog): uniform in [0, min(cap, base·2^n)]. */
+export const backoff = (attempt: number, base: number, cap: number, random: () => number) =>
+  Math.round(random() * Math.min(cap, base * 2 ** attempt));
+
+export async function sendEdition(
+  ctx: Context,
+  db: DB,
+  input: SendInput,
+  opts: SendOptions,
+): Promise<SendSummary> {
+  const started = performance.now();
+  const { logger } = ctx;
+  const d = ctx.config.delivery;
+  const ledger = new Ledger(db, () => ctx.clock.now());
+  const composer = makeComposer(ctx, input);
+  const secret = appSecret(ctx);
+  const online = viewOnlineUrl(ctx, input.editionId);
+  const sleep = opts.sleep ?? sleepReal;
+  const random = opts.random ?? Math.random;
+  const transport = opts.transport;
+  const s = { total: 0, sent: 0, retried: 0, failed: 0, deferred: 0, suppressed: 0, rendered: 0, bytes: 0 };
+
+  const build = (row: Item['row']) => {
+    const url = unsubscribeUrl(ctx.config.publicUrl, unsubscribeToken(secret, input.list, row.email));
+    const merged = mergeRecipient(
+      input.digest,
+      {
+        email: row.email,
+        name: row.name ?? undefined,
+        locale: row.locale ?? undefined,
+        unsubscribeUrl: url,
+        viewOnlineUrl: online,
+      },
+      { defaultName: ctx.config.email.defaultName },
+    );
+    return composer.compose({
+      email: row.email,
+      name: row.name,
+      subject: merged.subject,
+      html: merged.html,
+      text: merged.text,
+      messageId: row.messageId,
+      unsubscribeUrl: url,
+      date: ctx.clock.now(),
+    });
+  };
+
+  const summary = (): SendSummary => {
+    const elapsedMs = Math.round(performance.now() - started);
+    const counts = ledger.counts(input.editionId);
+    return {
+      edition: input.editionId,
+      transport: transport.name,
+      dryRun: Boolean(opts.dryRun),
+      ...s,
+      unconfirmed: counts.committed,
+      ledger: counts,
+      elapsedMs,
+      messagesPerSecond: elapsedMs ? Math.round((s.sent * 1000) / elapsedMs) : 0,
+    };
+  };
+
+  if (opts.dryRun) {
+    const domain = sendingDomain(ctx);
+    const rows = ledger.wouldSend(input.editionId, opts.limit);
+    s.total = rows.length;
+    for (const r of rows) {
+      const c = build({ ...r, messageId: `<dry-run.${r.subscriberId}@${domain}>` });
+      s.rendered++;
+      s.bytes += c.raw.length;
+      opts.onProgress?.({ done: s.rendered, total: s.total, sent: 0, failed: 0, deferred: 0, retried: 0 });
+    }
+    return summary();
+  }
+
+  const lease = acquireLease(db, `send:${input.editionId}`, d.leaseSeconds * 1000);
+  if (!isLease(lease))
+    throw new BroadsheetError('SEND_IN_PROGRESS', {
+      edition: input.editionId,
+      pid: lease.pid,
+      host: lease.host,
+    });
+  const renew = setInterval(() => lease.renew(), (d.leaseSeconds * 1000) / 3);
+  renew.unref();
+  const runId = startRun(db, 'send', input.editionId, ctx.clock.now());
+  try {
+    const added = ledger.enqueue(input.editionId, sendingDomain(ctx));
+    const rows = ledger.pending(input.editionId, opts.limit);
+    s.total = rows.length;
+    logger.info(
+      { edition: input.editionId, transport: transport.name, queued: rows.length, added },
+      `sending ${input.editionId}: ${rows.length} message(s) through ${transport.name}`,
+    );
+    const statusOf = db.prepare('SELECT status FROM subscribers WHERE id = ?').pluck();
+    const queue: Item[] = rows.map((row) => ({ row, attempt: 0, readyAt: 0 }));
+    const concurrency = transport.name === 'smtp' ? d.connections : 1;
+    const interval = d.messagesPerSecond > 0 ? 1000 / d.messagesPerSecond : 0;
+    let nextSlot = 0;
+    let done = 0;
+    const progress = () =>
+      opts.onProgress?.({
+        done,
+        total: s.total,
+        sent: s.sent,
+        failed: s.failed,
+        deferred: s.deferred,
+        retried: s.retried,
+      });
+
+    const one = async (item: Item) => {
+      const { row } = item;
+      const status = statusOf.get(row.subscriberId) as string | undefined;
+      if (status !== 'active') {
+        ledger.markSuppressed(input.editionId, row.subscriberId, `subscriber ${status ?? 'deleted'}`);
+        s.suppressed++;
+        done++;
+        return progress();
+      }
+      let committed = false;
+      try {
+        const composed = build(row);
+        const res = await transport.send({
+          ...composed,
+          edition: input.editionId,
+          recipient: row.email,
+          commit: () => {
+            ledger.markCommitted(input.editionId, row.subscriberId, transport.name);
+            committed = true;
+          },
+        });
+        // The 250 is in: record it before anything else can run.
+        const rejected = res.rejected.find((r) => r.recipient.toLowerCase() === row.email);
+        if (rejected || !res.accepted.map((a) => a.toLowerCase()).includes(row.email)) {
+          const why = rejected
+            ? `${rejected.code ?? ''} ${rejected.message}`.trim()
+            : 'recipient not accepted';
+          if (!rejected || rejected.permanent) {
+            ledger.markFailed(input.editionId, row.subscriberId, 'failed', why, {
+              countAttempt: false,
+              bounce: true,
+            });
+            s.failed++;
+            done++;
+            logger.warn(
+              { recipient: row.email, error: why },
+              'rejected permanently: subscriber marked bounced',
+            );
+            return progress();
+          }
+          throw new DeliveryError(why, false, rejected.code, true);
+        }
+        ledger.markSent(input.editionId, row.subscriberId, res.response);
+        s.sent++;
+        s.bytes += composed.raw.length;
+        done++;
+        return progress();
+      } catch (err) {
+        const e =
+          err instanceof DeliveryError
+            ? err
+            : new DeliveryError(
+                err instanceof Error ? err.message : String(err),
+                !(err instanceof Error && 'code' in err),
+                undefined,
+                committed,
+                {
+                  cause: err,
+                },
+              );
+        const countAttempt = !committed;
+        if (e.permanent) {
+          ledger.markFailed(input.editionId, row.subscriberId, 'failed', e.message, {
+            countAttempt,
+            bounce: e.responseCode !== undefined,
+          });
+          s.failed++;
+          done++;
+          logger.warn({ recipient: row.email, code: e.responseCode, error: e.message }, 'permanent failure');
+          return progress();
+        }
+        ledger.markFailed(input.editionId, row.subscriberId, 'deferred', e.message, { countAttempt });
+        if (item.attempt < d.retries) {
+          const wait = backoff(item.attempt, d.backoffMs, d.maxBackoffMs, random);
+          item.attempt++;
+          item.readyAt = Date.now() + wait;
+          s.retried++;
+          queue.push(item);
+          logger.debug(
+            { recipient: row.email, code: e.responseCode, error: e.message, wait },
+            'transient failure: retrying',
+          );
+          return;
+        }
+        s.deferred++;
+        done++;
+        logger.warn(
+          { recipient: row.email, code: e.responseCode, error: e.message },
+          'transient failure: left for the next run',
+        );
+        return progress();
+      }
+    };
+
+    const inflight = new Set<Promise<void>>();
+    while (queue.length || inflight.size) {
+      const now = Date.now();
+      let idx = -1;
+      let soonest = Number.POSITIVE_INFINITY;
+      for (let i = 0; i < queue.length; i++) {
+        const r = queue[i]!.readyAt;
+        if (r <= now) {
+          idx = i;
+          break;
+        }
+        soonest = Math.min(soonest, r);
+      }
+      if (idx >= 0 && inflight.size < concurrency) {
+        if (interval) {
+          const wait = nextSlot - now;
+          nextSlot = Math.max(now, nextSlot) + interval;
+          if (wait > 0) await sleep(wait);
+        }
+        const item = idx === 0 ? queue.shift()! : queue.splice(idx, 1)[0]!;
+        const p: Promise<void> = one(item).finally(() => inflight.delete(p));
+        inflight.add(p);
+        continue;
+      }
+      const waits: Promise<unknown>[] = [...inflight];
+      if (idx < 0 && Number.isFinite(soonest)) waits.push(sleep(soonest - now));
+      await Promise.race(waits);
+    }
+    const out = summary();
+    finishRun(db, runId, out.failed || out.deferred ? 'failed' : 'ok', out, ctx.clock.now());
+    return out;
+  } catch (err) {
+    finishRun(
+      db,
+      runId,
+      'failed',
+      { error: err instanceof Error ? err.message : String(err) },
+      ctx.clock.now(),
+    );
+    throw err;
+  } finally {
+    clearInterval(renew);
+    lease.release();
+  }
+}

@@ -1,0 +1,39 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Transport, TransportFactory } from '../transport.ts';
+
+/** A file name for a recipient: the address, with anything but a safe set replaced. */
+export const emlName = (recipient: string) =>
+  `${recipient.toLowerCase().replace(/[^a-z0-9@._+-]/g, '_')}.eml`;
+
+/**
+ * One .eml per recipient in out/<edition>/outbox/ — the embedded default, no
+ * SMTP needed. Atomic: the message is written and synced under a temp name,
+ * commit() records it, then the rename publishes it.
+ */
+export const outbox: TransportFactory = ({ editionDir }): Transport => {
+  const dir = join(editionDir, 'outbox');
+  mkdirSync(dir, { recursive: true });
+  return {
+    name: 'outbox',
+    async send(msg) {
+      const file = join(dir, emlName(msg.recipient));
+      const tmp = join(dir, `.${emlName(msg.recipient)}.${randomBytes(6).toString('hex')}.tmp`);
+      try {
+        writeFileSync(tmp, msg.raw, { flush: true });
+        msg.commit();
+        renameSync(tmp, file);
+      } catch (err) {
+        rmSync(tmp, { force: true });
+        throw err;
+      }
+      return {
+        accepted: [msg.recipient],
+        rejected: [],
+        response: `written ${file}`,
+        messageId: msg.messageId,
+      };
+    },
+  };
+};

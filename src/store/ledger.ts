@@ -1,0 +1,148 @@
+import { randomBytes } from 'node:crypto';
+import type { DB } from './db.ts';
+
+export const SEND_STATES = ['queued', 'committed', 'sent', 'deferred', 'failed', 'suppressed'] as const;
+export type SendState = (typeof SEND_STATES)[number];
+
+export interface LedgerRow {
+  edition: string;
+  subscriberId: number;
+  email: string;
+  name: string | null;
+  locale: string | null;
+  subscriberStatus: string;
+  state: SendState;
+  attempts: number;
+  messageId: string;
+}
+
+/**
+ * The send ledger: one row per edition × subscriber. Every state change is its
+ * own small transaction so that what is on disk is always what has happened
+ * (see send.ts for the order of writes around the SMTP transaction).
+ */
+export class Ledger {
+  private readonly stmts;
+
+  constructor(
+    private readonly db: DB,
+    private readonly now: () => Date = () => new Date(),
+  ) {
+    this.stmts = {
+      committed: db.prepare(
+        "UPDATE sends SET state = 'committed', attempts = attempts + 1, transport = ?, updated_at = ? WHERE edition = ? AND subscriber_id = ?",
+      ),
+      sent: db.prepare(
+        "UPDATE sends SET state = 'sent', response = ?, last_error = NULL, updated_at = ?, sent_at = ? WHERE edition = ? AND subscriber_id = ?",
+      ),
+      failed: db.prepare(
+        'UPDATE sends SET state = ?, attempts = attempts + ?, last_error = ?, updated_at = ? WHERE edition = ? AND subscriber_id = ?',
+      ),
+      bounce: db.prepare(
+        "UPDATE subscribers SET status = 'bounced', status_reason = ?, status_at = ?, updated_at = ? WHERE id = ? AND status = 'active'",
+      ),
+    };
+  }
+
+  /**
+   * Queue every active subscriber who has no row for this edition yet; rows
+   * that exist keep their state. A new Message-ID is made once per row, so a
+   * retried message keeps its id. One transaction for all rows.
+   */
+  enqueue(edition: string, domain: string): number {
+    const now = this.now().toISOString();
+    const prefix = `${edition}.${randomBytes(4).toString('hex')}`;
+    const r = this.db
+      .prepare(
+        `INSERT OR IGNORE INTO sends (edition, subscriber_id, email, state, message_id, created_at, updated_at)
+         SELECT ?, id, email, 'queued', '<' || ? || '.' || id || '@' || ? || '>', ?, ? FROM subscribers WHERE status = 'active'`,
+      )
+      .run(edition, prefix, domain, now, now);
+    return r.changes;
+  }
+
+  /** Rows still to send (queued or deferred by an earlier run), oldest subscriber first. */
+  pending(edition: string, limit?: number): LedgerRow[] {
+    return this.db
+      .prepare(
+        `SELECT s.edition, s.subscriber_id AS subscriberId, s.email, b.name, b.locale, b.status AS subscriberStatus,
+                s.state, s.attempts, s.message_id AS messageId
+         FROM sends s JOIN subscribers b ON b.id = s.subscriber_id
+         WHERE s.edition = ? AND s.state IN ('queued','deferred') ORDER BY s.subscriber_id LIMIT ?`,
+      )
+      .all(edition, limit ?? -1) as LedgerRow[];
+  }
+
+  /** What a send would do now, without writing: active subscribers with nothing settled for the edition. */
+  wouldSend(
+    edition: string,
+    limit?: number,
+  ): { subscriberId: number; email: string; name: string | null; locale: string | null }[] {
+    return this.db
+      .prepare(
+        `SELECT b.id AS subscriberId, b.email, b.name, b.locale FROM subscribers b
+         LEFT JOIN sends s ON s.subscriber_id = b.id AND s.edition = ?
+         WHERE b.status = 'active' AND (s.state IS NULL OR s.state IN ('queued','deferred'))
+         ORDER BY b.id LIMIT ?`,
+      )
+      .all(edition, limit ?? -1) as {
+      subscriberId: number;
+      email: string;
+      name: string | null;
+      locale: string | null;
+    }[];
+  }
+
+  /** The point of no return for one message: written (and synced) just before its end-of-data goes out. */
+  markCommitted(edition: string, subscriberId: number, transport: string) {
+    this.stmts.committed.run(transport, this.now().toISOString(), edition, subscriberId);
+  }
+
+  markSent(edition: string, subscriberId: number, response: string) {
+    const now = this.now().toISOString();
+    this.stmts.sent.run(response.slice(0, 500), now, now, edition, subscriberId);
+  }
+
+  /**
+   * A failed attempt. `countAttempt` is false when markCommitted already
+   * counted it. Permanent failures also mark the subscriber bounced, in the
+   * same transaction.
+   */
+  markFailed(
+    edition: string,
+    subscriberId: number,
+    state: 'deferred' | 'failed' | 'queued',
+    error: string,
+    opts: { countAttempt: boolean; bounce?: boolean },
+  ) {
+    const now = this.now().toISOString();
+    this.db.transaction(() => {
+      this.stmts.failed.run(
+        state,
+        opts.countAttempt ? 1 : 0,
+        error.slice(0, 500),
+        now,
+        edition,
+        subscriberId,
+      );
+      if (opts.bounce) this.stmts.bounce.run(error.slice(0, 500), now, now, subscriberId);
+    })();
+  }
+
+  markSuppressed(edition: string, subscriberId: number, reason: string) {
+    this.stmts.failed.run('suppressed', 0, reason, this.now().toISOString(), edition, subscriberId);
+  }
+
+  /** Counts by state for an edition (all states present, zero when none). */
+  counts(edition: string): Record<SendState, number> {
+    const out = Object.fromEntries(SEND_STATES.map((s) => [s, 0])) as Record<SendState, number>;
+    const rows = this.db
+      .prepare('SELECT state, count(*) AS n FROM sends WHERE edition = ? GROUP BY state')
+      .all(edition) as {
+      state: SendState;
+      n: number;
+    }[];
+    for (const r of rows) out[r.state] = r.n;
+    return out;
+  }
+}

@@ -1,0 +1,121 @@
+// Schema migrations, applied in order; PRAGMA user_version records how many
+// ran. Append a new entry for a change — never edit one that has shipped.
+export const migrations: string[] = [
+  `
+  CREATE TABLE subscribers (
+    id INTEGER PRIMARY KEY,
+    email TEXT NOT NULL UNIQUE,
+    name TEXT,
+    locale TEXT,
+    topics TEXT NOT NULL DEFAULT '[]',
+    status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active','unsubscribed','bounced','complained')),
+    status_reason TEXT,
+    source TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    status_at TEXT
+  );
+  -- One row per edition × subscriber: the send ledger.
+  --   queued     to send
+  --   committed  the message's end-of-data was about to be handed to the server (see send.ts):
+  --              in doubt after a crash, counted as delivered, never sent twice
+  --   sent       the server accepted it (250)
+  --   deferred   transient failures used up this run's retries; the next run tries again
+  --   failed     permanent failure (the subscriber is marked bounced)
+  --   suppressed the subscriber was no longer active when its turn came
+  CREATE TABLE sends (
+    edition TEXT NOT NULL,
+    subscriber_id INTEGER NOT NULL REFERENCES subscribers(id),
+    email TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('queued','committed','sent','deferred','failed','suppressed')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    message_id TEXT NOT NULL,
+    transport TEXT,
+    response TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    sent_at TEXT,
+    PRIMARY KEY (edition, subscriber_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX sends_state ON sends (edition, state);
+  CREATE TABLE runs (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    edition TEXT,
+    pid INTEGER,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    status TEXT NOT NULL DEFAULT 'running',
+    summary TEXT
+  );
+  -- Cross-process locks: a send of an edition, a scheduled job.
+  CREATE TABLE leases (
+    name TEXT PRIMARY KEY,
+    holder TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    host TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+  `,
+  // Review app and publishing (src/store/review.ts).
+  `
+  -- The current decision per post (edition × item × platform); absent = pending.
+  CREATE TABLE review_posts (
+    edition TEXT NOT NULL,
+    item_id TEXT NOT NULL,
+    platform TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending','approved','rejected')),
+    format TEXT,
+    caption TEXT,
+    editor TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (edition, item_id, platform)
+  ) WITHOUT ROWID;
+  -- Every choice an editor made, in order (approve, reject, reset, caption).
+  CREATE TABLE review_events (
+    id INTEGER PRIMARY KEY,
+    edition TEXT NOT NULL,
+    item_id TEXT NOT NULL,
+    platform TEXT NOT NULL,
+    action TEXT NOT NULL,
+    caption TEXT,
+    editor TEXT NOT NULL,
+    at TEXT NOT NULL
+  );
+  CREATE INDEX review_events_post ON review_events (edition, item_id, platform);
+  -- The publish queue: one row per post × publisher, keyed by a hash of the post.
+  --   queued     to publish (also after a failed attempt that may be retried)
+  --   sending    an attempt is under way; after a crash it is retried with the same key
+  --   published  done: never attempted again
+  --   failed     gave up after review.maxAttempts; an editor approves again to retry
+  --   cancelled  the post was rejected or edited before it went out
+  CREATE TABLE publish_queue (
+    id INTEGER PRIMARY KEY,
+    idem_key TEXT NOT NULL,
+    publisher TEXT NOT NULL,
+    edition TEXT NOT NULL,
+    item_id TEXT NOT NULL,
+    platform TEXT NOT NULL,
+    format TEXT NOT NULL,
+    caption TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('queued','sending','published','failed','cancelled')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    response TEXT,
+    editor TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    published_at TEXT,
+    UNIQUE (idem_key, publisher)
+  );
+  CREATE INDEX publish_queue_state ON publish_queue (state);
+  CREATE INDEX publish_queue_post ON publish_queue (edition, item_id, platform);
+  -- Failed sign-ins per client address, for the login rate limit.
+  CREATE TABLE login_failures (
+    client TEXT NOT NULL,
+    at INTEGER NOT NULL
+  );
+  CREATE INDEX login_failures_client ON login_failures (client, at);
+  `,
+];

@@ -1,0 +1,142 @@
+import type { DB } from './db.ts';
+
+export const SUBSCRIBER_STATUSES = ['active', 'unsubscribed', 'bounced', 'complained'] as const;
+export type SubscriberStatus = (typeof SUBSCRIBER_STATUSES)[number];
+
+export interface Subscriber {
+  id: number;
+  email: string;
+  name: string | null;
+  locale: string | null;
+  topics: string[];
+  status: SubscriberStatus;
+  statusReason: string | null;
+  source: string | null;
+  createdAt: string;
+  updatedAt: string;
+  statusAt: string | null;
+}
+
+interface Row {
+  id: number;
+  email: string;
+  name: string | null;
+  locale: string | null;
+  topics: string;
+  status: SubscriberStatus;
+  status_reason: string | null;
+  source: string | null;
+  created_at: string;
+  updated_at: string;
+  status_at: string | null;
+}
+
+const fromRow = (r: Row): Subscriber => ({
+  id: r.id,
+  email: r.email,
+  name: r.name,
+  locale: r.locale,
+  topics: JSON.parse(r.topics) as string[],
+  status: r.status,
+  statusReason: r.status_reason,
+  source: r.source,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+  statusAt: r.status_at,
+});
+
+/**
+ * Addresses are compared lower-cased and trimmed. (The local part is case
+ * sensitive in theory; no mailbox provider treats it so, and "A@x" and "a@x"
+ * as two subscribers would mail one reader twice.)
+ */
+export const normalizeEmail = (email: string) => email.trim().toLowerCase();
+
+export interface SubscriberInput {
+  email: string;
+  name?: string;
+  locale?: string;
+  topics?: string[];
+}
+
+export type UpsertOutcome = 'added' | 'updated' | 'unchanged' | 'kept-status';
+
+export class SubscriberRepo {
+  constructor(
+    private readonly db: DB,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  get(email: string): Subscriber | undefined {
+    const r = this.db.prepare('SELECT * FROM subscribers WHERE email = ?').get(normalizeEmail(email)) as
+      | Row
+      | undefined;
+    return r && fromRow(r);
+  }
+
+  list(opts: { status?: SubscriberStatus } = {}): Subscriber[] {
+    const rows = opts.status
+      ? this.db.prepare('SELECT * FROM subscribers WHERE status = ? ORDER BY id').all(opts.status)
+      : this.db.prepare('SELECT * FROM subscribers ORDER BY id').all();
+    return (rows as Row[]).map(fromRow);
+  }
+
+  count(status?: SubscriberStatus): number {
+    const r = status
+      ? this.db.prepare('SELECT count(*) AS n FROM subscribers WHERE status = ?').get(status)
+      : this.db.prepare('SELECT count(*) AS n FROM subscribers').get();
+    return (r as { n: number }).n;
+  }
+
+  /**
+   * Add or update a subscriber's details. The status is never touched here:
+   * an unsubscribed, bounced or complained address stays so when it is
+   * imported again (`kept-status`), so a re-import can never re-subscribe it.
+   */
+  upsert(input: SubscriberInput, source: string): UpsertOutcome {
+    const now = this.now().toISOString();
+    const email = normalizeEmail(input.email);
+    const topics = JSON.stringify(input.topics ?? []);
+    const existing = this.db.prepare('SELECT * FROM subscribers WHERE email = ?').get(email) as
+      | Row
+      | undefined;
+    if (!existing) {
+      this.db
+        .prepare(
+          `INSERT INTO subscribers (email, name, locale, topics, status, source, created_at, updated_at)
+           VALUES (?, ?, ?, ?, 'active', ?, ?, ?)`,
+        )
+        .run(email, input.name ?? null, input.locale ?? null, topics, source, now, now);
+      return 'added';
+    }
+    const name = input.name ?? existing.name;
+    const locale = input.locale ?? existing.locale;
+    const changed = name !== existing.name || locale !== existing.locale || topics !== existing.topics;
+    if (changed)
+      this.db
+        .prepare('UPDATE subscribers SET name = ?, locale = ?, topics = ?, updated_at = ? WHERE id = ?')
+        .run(name, locale, topics, now, existing.id);
+    if (existing.status !== 'active') return 'kept-status';
+    return changed ? 'updated' : 'unchanged';
+  }
+
+  /** Many upserts in one transaction (one fsync for a whole CSV). */
+  upsertMany(inputs: SubscriberInput[], source: string): Record<UpsertOutcome, number> {
+    const counts: Record<UpsertOutcome, number> = { added: 0, updated: 0, unchanged: 0, 'kept-status': 0 };
+    this.db.transaction(() => {
+      for (const i of inputs) counts[this.upsert(i, source)]++;
+    })();
+    return counts;
+  }
+
+  /** Change the status (unsubscribe, bounce, complaint); returns false for an unknown address. */
+  setStatus(email: string, status: SubscriberStatus, reason?: string): boolean {
+    const now = this.now().toISOString();
+    const r = this.db
+      .prepare(
+        'UPDATE subscribers SET status = ?, status_reason = ?, status_at = ?, updated_at = ? WHERE email = ?',
+      )
+      .run(status, reason ?? null, now, now, normalizeEmail(email));
+    return r.changes > 0;
+  }
+}
