@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { cardsConfigSchema } from '../cards/config.ts';
 import { deliveryConfigSchema } from '../delivery/config.ts';
 import { emailConfigSchema } from '../email/config.ts';
+import { reviewConfigSchema } from '../review/config.ts';
 import { jobSchema } from '../scheduler/config.ts';
 import { timeZone } from './zone.ts';
 
@@ -59,6 +60,7 @@ export const configSchema = z
     email: emailConfigSchema,
     cards: cardsConfigSchema,
     delivery: deliveryConfigSchema,
+    review: reviewConfigSchema,
     jobs: z.array(jobSchema).default([{ name: 'main', kind: 'digest', edition: 'daily', options: {} }]),
   })
   .superRefine((c, ctx) => {

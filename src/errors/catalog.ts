@@ -190,6 +190,18 @@ export const catalog = {
     hint: 'List subscribers with `broadsheet subscribers list`.',
     exit: 1,
   }),
+  PUBLISH_IN_PROGRESS: entry<{ pid: number; host: string }>({
+    title: 'Publish already running',
+    message: (p) => `the publish queue is being run by process ${p.pid} on ${p.host}`,
+    hint: 'Wait for it to finish; a crashed runner frees its lease when it expires.',
+    exit: 1,
+  }),
+  REVIEW_PORT_IN_USE: entry<{ host: string; port: number }>({
+    title: 'Port in use',
+    message: (p) => `cannot listen on ${p.host}:${p.port}: the address is in use`,
+    hint: 'Pass another --port, or stop the other server.',
+    exit: 1,
+  }),
   INTERNAL: entry<{ detail: string }>({
     title: 'Internal error',
     message: (p) => p.detail,

@@ -2,8 +2,10 @@ import type { Command } from 'commander';
 import { registerBuild } from './build.ts';
 import { registerCheck } from './check.ts';
 import { registerIngest } from './ingest.ts';
+import { registerPublish } from './publish.ts';
 import { registerRun } from './run.ts';
 import { registerSend } from './send.ts';
+import { registerServe } from './serve.ts';
 import { registerSubscribers } from './subscribers.ts';
 
 /** One line per command: a new command is one file plus one line here. */
@@ -12,6 +14,8 @@ export const commands: ((program: Command) => void)[] = [
   registerBuild,
   registerIngest,
   registerRun,
+  registerServe,
+  registerPublish,
   registerSend,
   registerSubscribers,
 ];

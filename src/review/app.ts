@@ -1,0 +1,449 @@
+import { Hono, type Context as HonoContext } from 'hono';
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import { html } from 'hono/html';
+import { captionLength } from '../cards/captions.ts';
+import type { Platform } from '../cards/config.ts';
+import { appSecret } from '../config/secret.ts';
+import type { Context } from '../context.ts';
+import type { DB } from '../store/db.ts';
+import { PostLockedError, ReviewRepo } from '../store/review.ts';
+import { archiveHtml } from './archive.ts';
+import { clientScript, css, thumbnail } from './assets.ts';
+import {
+  cleanEditorName,
+  clientOf,
+  cookieOptions,
+  csrfFor,
+  type Editor,
+  loginCsrfFor,
+  newId,
+  PRE_COOKIE,
+  preSession,
+  readSession,
+  SESSION_COOKIE,
+  safeEqual,
+  sessionValue,
+} from './auth.ts';
+import { approvedBundle } from './bundle.ts';
+import {
+  cardFile,
+  cardForPost,
+  type EditionRef,
+  items,
+  listEditions,
+  loadEdition,
+  POST_STATUSES,
+  type PostStatus,
+  postKey,
+} from './editions.ts';
+import { runPublishQueue } from './publish.ts';
+import { unsubscribeRoutes } from './unsubscribe.ts';
+import {
+  editionsPage,
+  type GalleryFilter,
+  galleryPage,
+  layout,
+  loginPage,
+  messagePage,
+  queuePage,
+} from './views.ts';
+
+// The review server: editors' gallery (signed in), one-click unsubscribe
+// (/u/, public), the digest archive (/archive/, public) and static assets.
+
+type Env = { Variables: { editor?: Editor; csrf?: string } };
+
+const APP_CSP =
+  "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+
+const isPublic = (path: string) =>
+  path.startsWith('/u/') ||
+  path.startsWith('/archive/') ||
+  path.startsWith('/static/') ||
+  path === '/login' ||
+  path === '/healthz';
+
+/** A local path to go back to after a POST (never another origin). */
+const localPath = (v: unknown, fallback: string) =>
+  typeof v === 'string' && /^\/(?![/\\])[^\s]*$/.test(v) && !v.includes('\\') ? v : fallback;
+
+export interface ReviewAppOptions {
+  db: DB;
+  /** Run the publish queue when an editor presses the button (tests pass fakes). */
+  publish?: () => Promise<{ published: number; deferred: number; failed: number }>;
+}
+
+export function createReviewApp(ctx: Context, opts: ReviewAppOptions) {
+  const { db } = opts;
+  const cfg = ctx.config.review;
+  const secret = appSecret(ctx);
+  const repo = new ReviewRepo(db, () => ctx.clock.now());
+  const brand = ctx.config.brand.name;
+  const password = ctx.secrets.editorPassword;
+  const publish = opts.publish ?? (() => runPublishQueue(ctx, { db }));
+  const app = new Hono<Env>();
+
+  const page = (c: HonoContext<Env>, title: string, body: Parameters<typeof layout>[1], status = 200) =>
+    c.html(layout({ title, brand, editor: c.get('editor'), csrf: c.get('csrf') }, body), status as 200);
+
+  app.onError((err, c) => {
+    ctx.logger.error({ err, path: c.req.path }, 'review app error');
+    return c.html(
+      layout({ title: '出錯', brand }, messagePage('出錯了', '伺服器處理時出錯，請稍後再試。')),
+      500,
+    );
+  });
+
+  // Headers for every response: no sniffing, no framing; pages are never cached.
+  app.use('*', async (c, next) => {
+    await next();
+    c.header('X-Content-Type-Options', 'nosniff');
+    c.header('X-Frame-Options', 'DENY');
+    if (!c.req.path.startsWith('/static/')) c.header('Cache-Control', 'no-store');
+    if (!c.req.path.startsWith('/archive/')) {
+      c.header('Content-Security-Policy', APP_CSP);
+      c.header('Referrer-Policy', c.req.path.startsWith('/u/') ? 'no-referrer' : 'same-origin');
+    }
+  });
+
+  // Who is signed in; everything but the public paths needs an editor.
+  app.use('*', async (c, next) => {
+    const ed = readSession(secret, getCookie(c, SESSION_COOKIE), ctx.clock.now().getTime());
+    if (ed) {
+      c.set('editor', ed);
+      c.set('csrf', csrfFor(secret, ed.sid));
+    }
+    if (isPublic(c.req.path)) return next();
+    if (!ed) {
+      if (c.req.method === 'GET' || c.req.method === 'HEAD') {
+        const next = encodeURIComponent(c.req.path + (new URL(c.req.url).search || ''));
+        return c.redirect(`/login?next=${next}`, 303);
+      }
+      return c.html(
+        layout({ title: '請先登入', brand }, messagePage('請先登入', '這個操作需要編輯登入。')),
+        401,
+      );
+    }
+    // CSRF: every state-changing request carries the token of this session.
+    if (c.req.method !== 'GET' && c.req.method !== 'HEAD') {
+      const body = await c.req.parseBody();
+      const token = typeof body._csrf === 'string' ? body._csrf : (c.req.header('x-csrf-token') ?? '');
+      if (!safeEqual(token, c.get('csrf')!)) return forbidden(c);
+    }
+    return next();
+  });
+
+  const forbidden = (c: HonoContext<Env>) =>
+    c.html(
+      layout(
+        { title: '禁止', brand },
+        messagePage('請求被拒絕', '表單已過期或來源不明（CSRF）。請重新載入頁面再試。'),
+      ),
+      403,
+    );
+
+  app.get('/healthz', (c) => c.text('ok'));
+  app.get('/static/app.css', (c) => {
+    c.header('Content-Type', 'text/css; charset=utf-8');
+    c.header('Cache-Control', 'public, max-age=300');
+    return c.body(css());
+  });
+  app.get('/static/app.js', async (c) => {
+    c.header('Content-Type', 'text/javascript; charset=utf-8');
+    c.header('Cache-Control', 'public, max-age=300');
+    return c.body(await clientScript());
+  });
+
+  // ── sign in / out ──
+  const loginView = (
+    c: HonoContext<Env>,
+    p: { error?: string; next?: string; name?: string },
+    status = 200,
+  ) => {
+    const pre = preSession(c, ctx.config.publicUrl);
+    return page(
+      c,
+      '登入',
+      loginPage({
+        csrf: loginCsrfFor(secret, pre),
+        error: p.error,
+        next: localPath(p.next, '/'),
+        disabled: !password,
+        name: p.name,
+      }),
+      status,
+    );
+  };
+
+  app.get('/login', (c) => {
+    if (c.get('editor')) return c.redirect(localPath(c.req.query('next'), '/'), 303);
+    return loginView(c, { next: c.req.query('next') });
+  });
+
+  app.post('/login', async (c) => {
+    const body = await c.req.parseBody();
+    const pre = getCookie(c, PRE_COOKIE);
+    const token = typeof body._csrf === 'string' ? body._csrf : '';
+    if (!pre || !safeEqual(token, loginCsrfFor(secret, pre))) return forbidden(c);
+    const next = typeof body.next === 'string' ? body.next : '/';
+    if (!password) return loginView(c, { next }, 503);
+    const client = clientOf(c);
+    const nowMs = ctx.clock.now().getTime();
+    const windowMs = cfg.login.windowSeconds * 1000;
+    const recent = repo.failuresSince(client, nowMs - windowMs);
+    if (recent.count >= cfg.login.maxFailures) {
+      const retry = Math.max(1, Math.ceil(((recent.oldest ?? nowMs) + windowMs - nowMs) / 1000));
+      c.header('Retry-After', String(retry));
+      ctx.logger.warn({ client }, 'sign-in rate limit reached');
+      return loginView(
+        c,
+        { next, error: `登入失敗次數太多，請在 ${Math.ceil(retry / 60)} 分鐘後再試。` },
+        429,
+      );
+    }
+    const name = cleanEditorName(body.name);
+    const ok = typeof body.password === 'string' && safeEqual(body.password, password);
+    if (!ok) {
+      repo.addFailure(client, nowMs, nowMs - windowMs);
+      return loginView(
+        c,
+        { next, error: '密碼不正確。', name: typeof body.name === 'string' ? body.name : '' },
+        401,
+      );
+    }
+    if (!name) return loginView(c, { next, error: '請填寫你的名字（最多 40 字）。' }, 400);
+    repo.clearFailures(client);
+    const exp = nowMs + cfg.session.hours * 3600_000;
+    setCookie(
+      c,
+      SESSION_COOKIE,
+      sessionValue(secret, { name, sid: newId(), exp }),
+      cookieOptions(c, ctx.config.publicUrl, cfg.session.hours * 3600),
+    );
+    ctx.logger.info({ editor: name }, 'editor signed in');
+    return c.redirect(localPath(next, '/'), 303);
+  });
+
+  app.post('/logout', (c) => {
+    deleteCookie(c, SESSION_COOKIE, { path: '/' });
+    return c.redirect('/login', 303);
+  });
+
+  // ── gallery ──
+  const viewOf = (e: EditionRef) => {
+    const list = items(e, repo.decisions(e.id), repo.queue(e.id), cfg.formats);
+    return list.map((it) => ({
+      ...it,
+      posts: it.posts.map((p) => ({ ...p, length: captionLength(p.platform as Platform, p.caption) })),
+    }));
+  };
+
+  app.get('/', (c) => {
+    const editions = listEditions(ctx.paths.out).map((e) => {
+      const counts = Object.fromEntries(POST_STATUSES.map((s) => [s, 0])) as Record<PostStatus, number>;
+      for (const it of items(e, repo.decisions(e.id), repo.queue(e.id), cfg.formats))
+        for (const p of it.posts) counts[p.status]++;
+      return { e, counts };
+    });
+    return page(c, '版次', editionsPage(editions));
+  });
+
+  const notFound = (c: HonoContext<Env>) =>
+    page(c, '找不到', messagePage('找不到', '沒有這個版次或項目。'), 404);
+
+  app.get('/e/:edition', (c) => {
+    const e = loadEdition(ctx.paths.out, c.req.param('edition'));
+    if (!e) return notFound(c);
+    const status = c.req.query('status');
+    const platform = c.req.query('platform');
+    const f: GalleryFilter = {
+      status: POST_STATUSES.includes(status as PostStatus) ? (status as PostStatus) : undefined,
+      platform: platform && /^[a-z]+$/.test(platform) ? platform : undefined,
+    };
+    const all = viewOf(e);
+    const platforms = [...new Set(all.flatMap((i) => i.posts.map((p) => p.platform)))];
+    const approved = all.reduce(
+      (n, i) => n + i.posts.filter((p) => p.status === 'approved' || p.status === 'published').length,
+      0,
+    );
+    const list = all
+      .map((it) => ({
+        ...it,
+        posts: it.posts.filter(
+          (p) => (!f.status || p.status === f.status) && (!f.platform || p.platform === f.platform),
+        ),
+      }))
+      .filter((it) => it.posts.length);
+    const url = new URL(c.req.url);
+    return page(
+      c,
+      e.manifest.edition.title,
+      galleryPage(e, list, f, platforms, c.get('csrf')!, url.pathname + url.search, approved),
+    );
+  });
+
+  const cardOf = (c: HonoContext<Env>) => {
+    const e = loadEdition(ctx.paths.out, c.req.param('edition')!);
+    const item = c.req.param('item');
+    const format = c.req.param('file')?.replace(/\.(png|webp)$/, '');
+    const card = e?.manifest.cards.find((x) => x.itemId === item && x.format === format);
+    const file = e && card && cardFile(e, card);
+    return file && card ? { file, card } : undefined;
+  };
+
+  app.get('/e/:edition/card/:item/:file', async (c) => {
+    const hit = cardOf(c);
+    if (!hit) return notFound(c);
+    const { readFile } = await import('node:fs/promises');
+    c.header('Content-Type', 'image/png');
+    c.header('Cache-Control', 'private, max-age=60');
+    return c.body(new Uint8Array(await readFile(hit.file)));
+  });
+
+  app.get('/e/:edition/thumb/:item/:file', async (c) => {
+    const hit = cardOf(c);
+    if (!hit) return notFound(c);
+    c.header('Content-Type', 'image/webp');
+    c.header('Cache-Control', 'private, max-age=300');
+    return c.body(new Uint8Array(await thumbnail(hit.file, hit.card.sha256)));
+  });
+
+  app.post('/e/:edition/p/:item/:platform', async (c) => {
+    const e = loadEdition(ctx.paths.out, c.req.param('edition'));
+    const it = e && viewOf(e).find((i) => i.id === c.req.param('item'));
+    const post = it?.posts.find((p) => p.platform === c.req.param('platform'));
+    if (!e || !it || !post) return notFound(c);
+    const body = await c.req.parseBody();
+    const editor = c.get('editor')!.name;
+    const action = String(body.action ?? '');
+    const key = { edition: e.id, itemId: it.id, platform: post.platform };
+    // Browsers send textarea line breaks as CRLF; captions are stored with LF.
+    const text =
+      typeof body.caption === 'string' ? body.caption.replace(/\r\n?/g, '\n').trim() : post.caption;
+    const format =
+      typeof body.format === 'string' && it.cards.some((x) => x.format === body.format)
+        ? body.format
+        : post.format;
+    const edited = text === post.generated ? null : text;
+    const back = localPath(body.back, `/e/${e.id}#p-${it.id}-${post.platform}`);
+    try {
+      if (action === 'approve') {
+        if (!text) return page(c, '不能批准', messagePage('不能批准', '文案是空的。'), 422);
+        const len = captionLength(post.platform as Platform, text);
+        if (len > post.limit)
+          return page(
+            c,
+            '不能批准',
+            messagePage(
+              '不能批准',
+              `文案有 ${len} 字，超過 ${post.limit} 字上限。請縮短後再批准。`,
+              linkBack(back),
+            ),
+            422,
+          );
+        const card = cardForPost(it, { ...post, format });
+        repo.approve(key, {
+          editor,
+          format,
+          caption: text,
+          edited,
+          key: postKey({ ...key, format, caption: text, cardSha256: card?.sha256 ?? '' }),
+          publishers: cfg.publishers,
+        });
+      } else if (action === 'reject') repo.decide(key, 'rejected', { editor });
+      else if (action === 'reset') {
+        repo.editCaption(key, {
+          editor,
+          edited: null,
+          format: cfg.formats[post.platform as Platform] ?? format,
+        });
+        repo.decide(key, 'pending', { editor });
+      } else if (action === 'save') repo.editCaption(key, { editor, edited, format });
+      else return page(c, '未知操作', messagePage('未知操作', '請用頁面上的按鈕。'), 400);
+    } catch (err) {
+      if (err instanceof PostLockedError)
+        return page(
+          c,
+          '已發佈',
+          messagePage('已發佈', '這則帖文已經發佈（或正在發佈），不能再修改。', linkBack(back)),
+          409,
+        );
+      throw err;
+    }
+    ctx.logger.info({ editor, action, ...key }, 'review decision');
+    return c.redirect(back, 303);
+  });
+
+  app.get('/e/:edition/bundle.zip', (c) => {
+    const e = loadEdition(ctx.paths.out, c.req.param('edition'));
+    if (!e) return notFound(c);
+    const { zip, count } = approvedBundle(e, viewOf(e));
+    c.header('Content-Type', 'application/zip');
+    c.header('Content-Disposition', `attachment; filename="${e.id}-approved.zip"`);
+    c.header('X-Broadsheet-Posts', String(count));
+    return c.body(zip.slice().buffer);
+  });
+
+  // ── publish queue ──
+  const allQueue = () =>
+    db
+      .prepare("SELECT DISTINCT edition FROM publish_queue WHERE state != 'cancelled' ORDER BY edition DESC")
+      .pluck()
+      .all()
+      .flatMap((ed) => repo.queue(ed as string))
+      .sort((a, b) => b.id - a.id);
+
+  app.get('/queue', (c) =>
+    page(c, '發佈佇列', queuePage(allQueue(), c.get('csrf')!, cfg.publishers, c.req.query('r'))),
+  );
+
+  app.post('/publish', async (c) => {
+    let msg: string;
+    try {
+      const s = await publish();
+      msg = `已發佈 ${s.published}，延後 ${s.deferred}，失敗 ${s.failed}。`;
+    } catch (err) {
+      msg = `發佈未能執行：${(err as Error).message}`;
+    }
+    ctx.logger.info({ editor: c.get('editor')!.name, result: msg }, 'publish run from the gallery');
+    return c.redirect(`/queue?r=${encodeURIComponent(msg)}`, 303);
+  });
+
+  // ── public: unsubscribe and archive ──
+  app.route('/u', unsubscribeRoutes(ctx, db, secret, brand));
+
+  app.get('/archive/:edition', (c) => {
+    const id = c.req.param('edition');
+    const e = loadEdition(ctx.paths.out, id);
+    const sent =
+      e &&
+      (cfg.archiveUnsent ||
+        c.get('editor') ||
+        db
+          .prepare("SELECT 1 FROM sends WHERE edition = ? AND state IN ('sent','committed') LIMIT 1")
+          .get(id));
+    const archiveUrl = new URL(`archive/${id}`, ctx.config.publicUrl).href;
+    const out =
+      e && sent
+        ? archiveHtml(e, {
+            defaultName: ctx.config.email.defaultName,
+            archiveUrl,
+            brandUrl: ctx.config.brand.url,
+          })
+        : undefined;
+    // Email HTML: inline styles, remote images; never scripts, forms or frames.
+    c.header(
+      'Content-Security-Policy',
+      "default-src 'none'; img-src https: http: data:; style-src 'unsafe-inline'; font-src https: data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+    );
+    c.header('Referrer-Policy', 'no-referrer');
+    if (!out)
+      return c.html(layout({ title: '找不到', brand }, messagePage('找不到', '沒有這一期的電郵版。')), 404);
+    return c.html(out);
+  });
+
+  app.notFound((c) => page(c, '找不到', messagePage('找不到', '沒有這個頁面。'), 404));
+  return app;
+}
+
+const linkBack = (href: string) => html`<p><a href="${href}">返回</a></p>`;

@@ -1,0 +1,73 @@
+import { z } from 'zod';
+import { CARD_FORMATS, PLATFORMS } from '../cards/config.ts';
+
+// The `review:` section of broadsheet.config.yaml: the editors' app (`serve`)
+// and the publish queue (`publish`, scheduler job kind publish).
+
+export const PUBLISHER_NAMES = ['folder', 'webhook'] as const;
+export type PublisherName = (typeof PUBLISHER_NAMES)[number];
+
+export const reviewConfigSchema = z
+  .strictObject({
+    host: z.string().min(1).default('127.0.0.1'),
+    port: z.number().int().min(0).max(65535).default(8787),
+    /** Which card format goes with a post on each platform (the editor sees them all). */
+    formats: z.record(z.enum(PLATFORMS), z.enum(CARD_FORMATS)).default({
+      x: 'x',
+      threads: 'portrait',
+      facebook: 'og',
+      instagram: 'portrait',
+      linkedin: 'og',
+      weibo: 'square',
+    }),
+    /** Where approved posts go, in this order; each publishes a post once. */
+    publishers: z.array(z.enum(PUBLISHER_NAMES)).default(['folder']),
+    folder: z
+      .strictObject({
+        /** Relative to the out/ folder unless absolute. */
+        dir: z.string().min(1).default('publish'),
+      })
+      .prefault({}),
+    webhook: z
+      .strictObject({
+        url: z.url({ protocol: /^https?$/ }).optional(),
+        timeoutMs: z.number().int().min(100).default(15_000),
+        /** Attempts within one run; a post still failing waits for the next run. */
+        attempts: z.number().int().min(1).max(20).default(4),
+        backoffMs: z.number().int().min(0).default(1_000),
+        /** Send the PNG inside the JSON body (base64); off: only its sha256 and size. */
+        includeImage: z.boolean().default(true),
+      })
+      .prefault({}),
+    /** Attempts after which a post is marked failed and left for an editor. */
+    maxAttempts: z.number().int().min(1).default(12),
+    session: z
+      .strictObject({
+        hours: z
+          .number()
+          .min(0.1)
+          .max(24 * 30)
+          .default(12),
+      })
+      .prefault({}),
+    login: z
+      .strictObject({
+        /** Failed sign-ins per client address within the window before 429. */
+        maxFailures: z.number().int().min(1).default(5),
+        windowSeconds: z
+          .number()
+          .int()
+          .min(1)
+          .default(15 * 60),
+      })
+      .prefault({}),
+    /**
+     * /archive/<id> is public only for editions that were sent: an edition
+     * built ahead of its day is not leaked by guessing its id. Signed-in
+     * editors can preview any edition.
+     */
+    archiveUnsent: z.boolean().default(false),
+  })
+  .prefault({});
+
+export type ReviewConfig = z.infer<typeof reviewConfigSchema>;

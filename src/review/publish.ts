@@ -1,0 +1,194 @@
+import { appSecret } from '../config/secret.ts';
+import type { Context } from '../context.ts';
+import { BroadsheetError } from '../errors/index.ts';
+import type { DB } from '../store/db.ts';
+import { openStore } from '../store/db.ts';
+import { acquireLease, isLease } from '../store/lease.ts';
+import { type QueueRow, ReviewRepo } from '../store/review.ts';
+import { cardFile, items, loadEdition } from './editions.ts';
+import { PublishError, type Publisher, type PublishPost } from './publisher.ts';
+import { publishers as registry } from './publishers/index.ts';
+
+// The publish queue runner (`broadsheet publish`, scheduler job kind publish).
+//
+// Exactly once, by construction:
+// - one runner at a time (a lease row in SQLite);
+// - a row is marked `sending` (its attempt counted) before the publisher runs,
+//   `published` right after it returns; each its own committed transaction;
+// - a row found `sending` at start belongs to a runner that died mid-attempt:
+//   it is sent again with the SAME idempotency key (webhook receivers drop the
+//   repeat; the folder publisher rewrites identical files). That is the one
+//   case a receiver may see a key twice, and why the key is in every request;
+// - a `published` row is never picked up again.
+
+export interface PublishSummary {
+  published: number;
+  deferred: number;
+  failed: number;
+  recovered: number;
+  skipped: number;
+  rows: {
+    id: number;
+    publisher: string;
+    edition: string;
+    itemId: string;
+    platform: string;
+    state: string;
+    error?: string;
+  }[];
+}
+
+export interface PublishOptions {
+  db?: DB;
+  /** For tests: a sleep that does not wait, a fixed jitter. */
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+  /** Publishers to use instead of the configured ones (tests). */
+  publishers?: Publisher[];
+}
+
+const sleepReal = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+function postFor(ctx: Context, row: QueueRow): PublishPost {
+  const e = loadEdition(ctx.paths.out, row.edition);
+  if (!e) throw new PublishError(`edition ${row.edition} not found under ${ctx.paths.out}`, true);
+  const card =
+    e.manifest.cards.find((c) => c.itemId === row.itemId && c.format === row.format) ??
+    e.manifest.cards.find((c) => c.itemId === row.itemId);
+  const file = card && cardFile(e, card);
+  if (!card || !file) throw new PublishError(`no card for ${row.itemId} (${row.format})`, true);
+  const it = items(e, [], [], {}).find((i) => i.id === row.itemId);
+  return {
+    key: row.key,
+    edition: row.edition,
+    itemId: row.itemId,
+    platform: row.platform,
+    format: card.format,
+    caption: row.caption,
+    editor: row.editor,
+    approvedAt: row.createdAt,
+    card: { file, sha256: card.sha256, width: card.width, height: card.height, kind: card.kind },
+    title: it?.title,
+    url: it?.url,
+  };
+}
+
+export async function runPublishQueue(ctx: Context, opts: PublishOptions = {}): Promise<PublishSummary> {
+  const db = opts.db ?? openStore(ctx.paths.store);
+  try {
+    return await run(ctx, db, opts);
+  } finally {
+    if (!opts.db) db.close();
+  }
+}
+
+async function run(ctx: Context, db: DB, opts: PublishOptions): Promise<PublishSummary> {
+  const cfg = ctx.config.review;
+  const sleep = opts.sleep ?? sleepReal;
+  const random = opts.random ?? Math.random;
+  const repo = new ReviewRepo(db, () => ctx.clock.now());
+  const secret = appSecret(ctx);
+  const pubs = new Map(
+    (opts.publishers ?? cfg.publishers.map((n) => registry[n](ctx, secret))).map((p) => [p.name, p] as const),
+  );
+  const summary: PublishSummary = {
+    published: 0,
+    deferred: 0,
+    failed: 0,
+    recovered: 0,
+    skipped: 0,
+    rows: [],
+  };
+
+  const ttl = Math.max(60_000, cfg.webhook.timeoutMs * (cfg.webhook.attempts + 1) * 2);
+  const lease = acquireLease(db, 'publish', ttl);
+  if (!isLease(lease)) throw new BroadsheetError('PUBLISH_IN_PROGRESS', { pid: lease.pid, host: lease.host });
+  try {
+    summary.recovered = repo.recoverSending();
+    if (summary.recovered)
+      ctx.logger.warn({ rows: summary.recovered }, 'publish: resuming posts a stopped run left mid-send');
+    let after = 0;
+    for (;;) {
+      const row = repo.claimNext([...pubs.keys()], after);
+      if (!row) break;
+      after = row.id;
+      const log = {
+        id: row.id,
+        publisher: row.publisher,
+        edition: row.edition,
+        item: row.itemId,
+        platform: row.platform,
+      };
+      const outcome = await attempt(ctx, repo, row, pubs.get(row.publisher)!, { sleep, random });
+      summary.rows.push({ ...log, itemId: row.itemId, state: outcome.state, error: outcome.error });
+      if (outcome.state === 'published') {
+        summary.published++;
+        ctx.logger.info({ ...log, key: row.key }, 'published');
+      } else if (outcome.state === 'failed') {
+        summary.failed++;
+        ctx.logger.error({ ...log, err: outcome.error }, 'publish failed; an editor must approve it again');
+      } else {
+        summary.deferred++;
+        ctx.logger.warn({ ...log, err: outcome.error }, 'publish deferred to the next run');
+      }
+      if (!lease.renew())
+        throw new BroadsheetError('PUBLISH_IN_PROGRESS', { pid: 0, host: 'another runner' });
+    }
+    summary.skipped = db
+      .prepare(
+        `SELECT count(*) AS n FROM publish_queue WHERE state = 'queued' AND publisher NOT IN (${[...pubs.keys()].map(() => '?').join(',') || "''"})`,
+      )
+      .pluck()
+      .get(...pubs.keys()) as number;
+  } finally {
+    lease.release();
+  }
+  return summary;
+}
+
+async function attempt(
+  ctx: Context,
+  repo: ReviewRepo,
+  row: QueueRow,
+  pub: Publisher,
+  t: { sleep: (ms: number) => Promise<void>; random: () => number },
+): Promise<{ state: 'published' | 'queued' | 'failed'; error?: string }> {
+  const cfg = ctx.config.review;
+  const perRun = pub.name === 'webhook' ? cfg.webhook.attempts : 2;
+  let attempts = row.attempts;
+  for (let i = 0; ; i++) {
+    try {
+      const post = postFor(ctx, row);
+      const r = await pub.publish(post);
+      repo.markPublished(row.id, r.response);
+      return { state: 'published' };
+    } catch (err) {
+      const e =
+        err instanceof PublishError
+          ? err
+          : new PublishError((err as Error).message ?? String(err), false, undefined, { cause: err });
+      const final = e.permanent || attempts >= cfg.maxAttempts;
+      if (final) {
+        repo.markFailed(row.id, 'failed', e.message);
+        return { state: 'failed', error: e.message };
+      }
+      if (i + 1 >= perRun) {
+        repo.markFailed(row.id, 'queued', e.message);
+        return { state: 'queued', error: e.message };
+      }
+      // Exponential backoff with full jitter; a Retry-After the receiver sent wins when longer.
+      const base = cfg.webhook.backoffMs * 2 ** i;
+      const wait = Math.max(
+        Math.round(base / 2 + (t.random() * base) / 2),
+        Math.min(e.retryAfterMs ?? 0, 60_000),
+      );
+      ctx.logger.warn(
+        { id: row.id, attempt: attempts, waitMs: wait, err: e.message },
+        'publish attempt failed; retrying',
+      );
+      await t.sleep(wait);
+      repo.countAttempt(row.id);
+      attempts++;
+    }
+  }
+}

@@ -1,0 +1,43 @@
+import type { Context } from '../context.ts';
+
+// A publisher takes one approved post somewhere (a folder, a webhook, one day
+// a social network's API). Small contract, like a delivery Transport: it does
+// one attempt; the queue runner (publish.ts) owns retries, backoff and state.
+
+export interface PublishPost {
+  /** Idempotency key: a hash of everything published; the same post always has the same key. */
+  key: string;
+  edition: string;
+  itemId: string;
+  platform: string;
+  format: string;
+  caption: string;
+  /** Who approved it. */
+  editor: string;
+  approvedAt: string;
+  card: { file: string; sha256: string; width: number; height: number; kind: string };
+  /** The story or 數讀 item the card shows, for the receiver's logs. */
+  title?: string;
+  url?: string;
+}
+
+export interface Publisher {
+  name: string;
+  /** One attempt. Resolve with a short receipt; throw PublishError to say whether to retry. */
+  publish(post: PublishPost): Promise<{ response: string }>;
+}
+
+export type PublisherFactory = (ctx: Context, secret: Buffer) => Publisher;
+
+/** A failed attempt. `permanent`: retrying the same request cannot help (a 4xx, a missing card). */
+export class PublishError extends Error {
+  constructor(
+    message: string,
+    readonly permanent: boolean,
+    readonly retryAfterMs?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'PublishError';
+  }
+}

@@ -1,0 +1,76 @@
+import { Hono, type Context as HonoContext } from 'hono';
+import type { Context } from '../context.ts';
+import { verifyUnsubscribeToken } from '../delivery/unsubscribe.ts';
+import type { DB } from '../store/db.ts';
+import { SubscriberRepo } from '../store/subscribers.ts';
+import { layout, messagePage, unsubscribeConfirm } from './views.ts';
+
+// One-click unsubscribe (RFC 8058), public: the token is the capability.
+//   GET  /u/<token>  a confirm page with a button; never changes anything
+//                    (mail scanners and link previews fetch every URL in a message)
+//   POST /u/<token>  body List-Unsubscribe=One-Click → unsubscribed, 200, idempotent
+// A forged or altered token is 400 and touches nothing. No CSRF token here:
+// mail providers POST without one, and the MAC'd token already names exactly
+// one subscriber.
+
+/** r***@example.com: enough for a reader to recognise the address, not for a link forwarded around. */
+export function maskEmail(email: string): string {
+  const at = email.lastIndexOf('@');
+  if (at < 1) return '***';
+  return `${email.slice(0, 1)}***${email.slice(at)}`;
+}
+
+export function unsubscribeRoutes(ctx: Context, db: DB, secret: Buffer, brand: string) {
+  const app = new Hono();
+  const subs = new SubscriberRepo(db, () => ctx.clock.now());
+  const bad = (c: HonoContext) =>
+    c.html(
+      layout(
+        { title: '連結無效', brand },
+        messagePage('連結無效', '這個取消訂閱連結無效或已被改動。請使用電郵內的原始連結。'),
+      ),
+      400,
+    );
+
+  app.get('/:token', (c) => {
+    const t = verifyUnsubscribeToken(secret, c.req.param('token'));
+    if (!t) return bad(c);
+    const s = subs.get(t.subscriber);
+    if (s && s.status !== 'active')
+      return c.html(
+        layout(
+          { title: '已取消訂閱', brand },
+          messagePage('已取消訂閱', `${maskEmail(t.subscriber)} 已不會再收到電郵簡報。`),
+        ),
+      );
+    return c.html(
+      layout({ title: '取消訂閱', brand }, unsubscribeConfirm(c.req.param('token'), maskEmail(t.subscriber))),
+    );
+  });
+
+  app.post('/:token', async (c) => {
+    const t = verifyUnsubscribeToken(secret, c.req.param('token'));
+    if (!t) return bad(c);
+    const body = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>);
+    if (body['List-Unsubscribe'] !== 'One-Click')
+      return c.html(
+        layout({ title: '請求無效', brand }, messagePage('請求無效', '缺少 List-Unsubscribe=One-Click。')),
+        400,
+      );
+    const s = subs.get(t.subscriber);
+    // Only an active subscriber changes: a repeat keeps the first time, and a
+    // bounced or complained address keeps the stronger status.
+    if (s?.status === 'active') {
+      subs.setStatus(t.subscriber, 'unsubscribed', `one-click (${t.list})`);
+      ctx.logger.info({ list: t.list, subscriber: s.id }, 'unsubscribed (one-click)');
+    }
+    return c.html(
+      layout(
+        { title: '已取消訂閱', brand },
+        messagePage('已取消訂閱', `${maskEmail(t.subscriber)} 已不會再收到電郵簡報。`),
+      ),
+      200,
+    );
+  });
+  return app;
+}

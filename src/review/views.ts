@@ -1,0 +1,270 @@
+import { html } from 'hono/html';
+import type { HtmlEscapedString } from 'hono/utils/html';
+import type { QueueRow } from '../store/review.ts';
+import type { Editor } from './auth.ts';
+import {
+  cardForPost,
+  type EditionRef,
+  type ItemView,
+  POST_STATUSES,
+  type PostStatus,
+  type PostView,
+} from './editions.ts';
+
+// Server-rendered pages. Every interpolation in html`` is HTML-escaped (hono
+// escapes & < > " '), so content, captions and editor names can never become
+// markup; nothing here uses raw().
+
+type H = HtmlEscapedString | Promise<HtmlEscapedString>;
+
+export const STATUS_LABEL: Record<PostStatus, string> = {
+  pending: '待審',
+  approved: '已批准',
+  rejected: '已否決',
+  published: '已發佈',
+};
+export const PLATFORM_LABEL: Record<string, string> = {
+  x: 'X',
+  threads: 'Threads',
+  facebook: 'Facebook',
+  instagram: 'Instagram',
+  linkedin: 'LinkedIn',
+  weibo: '微博',
+};
+const FORMAT_LABEL: Record<string, string> = {
+  og: '連結預覽',
+  x: 'X',
+  square: '方形',
+  portrait: '直幅',
+  story: '限時動態',
+  wechat: '微信',
+};
+
+export interface Chrome {
+  title: string;
+  editor?: Editor;
+  csrf?: string;
+  brand: string;
+}
+
+export function layout(c: Chrome, body: H): H {
+  return html`<!doctype html>
+<html lang="zh-Hant-HK">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+<title>${c.title}｜${c.brand} 編輯台</title>
+<link rel="stylesheet" href="/static/app.css">
+<script src="/static/app.js" defer></script>
+</head>
+<body>
+<a class="skip" href="#main">跳到主要內容</a>
+<header class="top">
+  <a class="brand" href="/">${c.brand}<span> 編輯台</span></a>
+  ${
+    c.editor
+      ? html`<nav aria-label="主選單"><a href="/">版次</a><a href="/queue">發佈佇列</a></nav>
+  <form method="post" action="/logout" class="signin"><span>${c.editor.name}</span><input type="hidden" name="_csrf" value="${c.csrf ?? ''}"><button type="submit" class="link">登出</button></form>`
+      : ''
+  }
+</header>
+<main id="main" tabindex="-1">
+${body}
+</main>
+</body>
+</html>`;
+}
+
+export function loginPage(p: {
+  csrf: string;
+  error?: string;
+  next: string;
+  disabled: boolean;
+  name?: string;
+}): H {
+  return html`<section class="login">
+  <h1>編輯登入</h1>
+  ${p.error ? html`<p class="error" role="alert">${p.error}</p>` : ''}
+  ${
+    p.disabled
+      ? html`<p class="error" role="alert">未設定 BROADSHEET_EDITOR_PASSWORD，編輯台暫不開放登入。</p>`
+      : html`<form method="post" action="/login">
+    <input type="hidden" name="_csrf" value="${p.csrf}">
+    <input type="hidden" name="next" value="${p.next}">
+    <label for="name">你的名字</label>
+    <input id="name" name="name" autocomplete="name" required maxlength="40" value="${p.name ?? ''}" autofocus>
+    <label for="password">編輯密碼</label>
+    <input id="password" name="password" type="password" autocomplete="current-password" required>
+    <button type="submit" class="primary">登入</button>
+  </form>`
+  }
+</section>`;
+}
+
+export function editionsPage(editions: { e: EditionRef; counts: Record<PostStatus, number> }[]): H {
+  if (!editions.length)
+    return html`<h1>版次</h1><p class="empty">out/ 內未有已建置的版次。請先執行 <code>broadsheet build</code>。</p>`;
+  return html`<h1>版次</h1>
+<ul class="editions">
+${editions.map(
+  ({ e, counts }) => html`<li>
+  <a href="/e/${e.id}"><strong>${e.manifest.edition.title}</strong> <span class="date">${e.manifest.edition.date}</span></a>
+  <span class="meta">${e.id} · ${e.manifest.edition.articles.length} 篇報道 · ${e.manifest.edition.stats.length} 組數讀 · ${e.manifest.cards.length} 張圖卡</span>
+  <span class="counts">${POST_STATUSES.map((s) => html`<span class="badge s-${s}">${STATUS_LABEL[s]} ${counts[s]}</span> `)}</span>
+  ${e.manifest.digest ? html`<a class="archive" href="/archive/${e.id}">電郵版</a>` : ''}
+</li>`,
+)}
+</ul>`;
+}
+
+export type GalleryPost = PostView & { length: number };
+export type GalleryItem = Omit<ItemView, 'posts'> & { posts: GalleryPost[] };
+
+export interface GalleryFilter {
+  status?: PostStatus;
+  platform?: string;
+}
+
+const when = (iso: string) => iso.replace('T', ' ').slice(0, 16);
+
+function postForm(e: EditionRef, it: GalleryItem, p: GalleryPost, csrf: string, back: string): H {
+  const id = `p-${it.id}-${p.platform}`;
+  const locked = p.status === 'published' || p.queue.some((q) => q.state === 'sending');
+  const card = cardForPost(it, p);
+  const failed = p.queue.find((q) => q.state === 'failed');
+  const queued = p.queue.some((q) => q.state === 'queued');
+  return html`<section class="post s-${p.status}" id="${id}" aria-labelledby="${id}-h">
+  <header>
+    <h4 id="${id}-h">${PLATFORM_LABEL[p.platform] ?? p.platform}</h4>
+    <span class="badge s-${p.status}">${STATUS_LABEL[p.status]}</span>
+    ${queued ? html`<span class="badge q">排隊發佈中</span>` : ''}
+    ${failed ? html`<span class="badge s-rejected" title="${failed.lastError ?? ''}">發佈失敗</span>` : ''}
+    ${p.edited ? html`<span class="badge edited">已修改</span>` : ''}
+    ${p.decision ? html`<span class="who">${p.decision.editor} · ${when(p.decision.updatedAt)}</span>` : ''}
+  </header>
+  <form method="post" action="/e/${e.id}/p/${it.id}/${p.platform}">
+    <input type="hidden" name="_csrf" value="${csrf}">
+    <input type="hidden" name="back" value="${back}#${id}">
+    <label class="sr" for="${id}-t">${PLATFORM_LABEL[p.platform] ?? p.platform} 文案</label>
+    <textarea id="${id}-t" name="caption" rows="6" data-platform="${p.platform}" data-limit="${p.limit}" ${locked ? 'readonly' : ''}>${p.caption}</textarea>
+    <div class="row">
+      <output class="count${p.length > p.limit ? ' over' : ''}" for="${id}-t" aria-live="polite"><span>${p.length}</span> / ${p.limit}${p.platform === 'x' ? '（X 加權字數）' : ''}</output>
+      <label class="fmt">圖卡
+        <select name="format" ${locked ? 'disabled' : ''}>
+          ${it.cards.map((c) => html`<option value="${c.format}" ${c.format === card?.format ? 'selected' : ''}>${FORMAT_LABEL[c.format] ?? c.format}</option>`)}
+        </select>
+      </label>
+    </div>
+    ${
+      locked
+        ? html`<p class="note">已發佈，不能再修改。</p>`
+        : html`<div class="actions">
+      <button type="submit" name="action" value="approve" class="primary">批准</button>
+      <button type="submit" name="action" value="reject" class="danger">否決</button>
+      <button type="submit" name="action" value="save">儲存文案</button>
+      ${p.status !== 'pending' || p.edited ? html`<button type="submit" name="action" value="reset" class="link">重設</button>` : ''}
+    </div>`
+    }
+  </form>
+</section>`;
+}
+
+export function galleryPage(
+  e: EditionRef,
+  list: GalleryItem[],
+  f: GalleryFilter,
+  platforms: string[],
+  csrf: string,
+  back: string,
+  approvedCount: number,
+): H {
+  const groups: { key: 'story' | 'stats'; label: string }[] = [
+    { key: 'story', label: '報道' },
+    { key: 'stats', label: '數讀' },
+  ];
+  return html`<nav class="crumbs" aria-label="位置"><a href="/">版次</a> › ${e.id}</nav>
+<h1>${e.manifest.edition.title} <span class="date">${e.manifest.edition.date}</span></h1>
+<form class="filters" method="get" action="/e/${e.id}">
+  <label>狀態
+    <select name="status"><option value="">全部</option>${POST_STATUSES.map((s) => html`<option value="${s}" ${f.status === s ? 'selected' : ''}>${STATUS_LABEL[s]}</option>`)}</select>
+  </label>
+  <label>平台
+    <select name="platform"><option value="">全部</option>${platforms.map((p) => html`<option value="${p}" ${f.platform === p ? 'selected' : ''}>${PLATFORM_LABEL[p] ?? p}</option>`)}</select>
+  </label>
+  <button type="submit">篩選</button>
+  <span class="spacer"></span>
+  ${approvedCount ? html`<a class="button" href="/e/${e.id}/bundle.zip" download>下載已批准（${approvedCount}）.zip</a>` : html`<span class="meta">未有已批准的帖文</span>`}
+</form>
+${list.length ? '' : html`<p class="empty">沒有符合篩選的帖文。</p>`}
+${groups.map(({ key, label }) => {
+  const its = list.filter((i) => i.group === key);
+  if (!its.length) return '';
+  return html`<h2>${label}</h2>
+${its.map(
+  (it) => html`<article class="item" id="item-${it.id}">
+  <header>
+    <h3>${it.title}</h3>
+    ${it.subtitle ? html`<p class="sub">${it.subtitle}</p>` : ''}
+    <p class="meta">${it.kind} · ${it.id}${it.url ? html` · <a href="${it.url}" rel="noreferrer noopener" target="_blank">原文</a>` : ''}</p>
+  </header>
+  <ul class="thumbs" aria-label="圖卡">
+    ${it.cards.map(
+      (
+        c,
+      ) => html`<li><a href="/e/${e.id}/card/${c.itemId}/${c.format}.png" target="_blank" title="${FORMAT_LABEL[c.format] ?? c.format} ${c.width}×${c.height}（按此看原圖）">
+      <img src="/e/${e.id}/thumb/${c.itemId}/${c.format}.webp" alt="${it.title}｜${FORMAT_LABEL[c.format] ?? c.format}圖卡" width="${c.width}" height="${c.height}" loading="lazy">
+      <span>${FORMAT_LABEL[c.format] ?? c.format} <small>${c.width}×${c.height}</small></span></a></li>`,
+    )}
+  </ul>
+  <div class="posts">${it.posts.map((p) => postForm(e, it, p, csrf, back))}</div>
+</article>`,
+)}`;
+})}`;
+}
+
+export function queuePage(rows: QueueRow[], csrf: string, publishers: string[], result?: string): H {
+  const label: Record<string, string> = {
+    queued: '排隊中',
+    sending: '發送中',
+    published: '已發佈',
+    failed: '失敗',
+    cancelled: '已取消',
+  };
+  return html`<h1>發佈佇列</h1>
+${result ? html`<p class="notice" role="status">${result}</p>` : ''}
+<form method="post" action="/publish" class="filters">
+  <input type="hidden" name="_csrf" value="${csrf}">
+  <span class="meta">發佈方式：${publishers.join('、') || '（未設定）'}</span>
+  <span class="spacer"></span>
+  <button type="submit" class="primary">立即發佈已批准帖文</button>
+</form>
+${
+  rows.length
+    ? html`<div class="table"><table>
+<thead><tr><th scope="col">#</th><th scope="col">版次</th><th scope="col">項目</th><th scope="col">平台</th><th scope="col">方式</th><th scope="col">狀態</th><th scope="col">嘗試</th><th scope="col">批准</th><th scope="col">備註</th></tr></thead>
+<tbody>
+${rows.map(
+  (r) =>
+    html`<tr class="q-${r.state}"><td>${r.id}</td><td><a href="/e/${r.edition}">${r.edition}</a></td><td><a href="/e/${r.edition}#p-${r.itemId}-${r.platform}">${r.itemId}</a></td><td>${PLATFORM_LABEL[r.platform] ?? r.platform}</td><td>${r.publisher}</td><td>${label[r.state] ?? r.state}</td><td>${r.attempts}</td><td>${r.editor}<br><small>${when(r.createdAt)}</small></td><td><small>${r.lastError ?? r.response ?? ''}</small></td></tr>`,
+)}
+</tbody></table></div>`
+    : html`<p class="empty">佇列是空的。</p>`
+}`;
+}
+
+export function messagePage(title: string, text: string, extra?: H): H {
+  return html`<section class="login"><h1>${title}</h1><p>${text}</p>${extra ?? ''}</section>`;
+}
+
+export function unsubscribeConfirm(token: string, email: string): H {
+  return html`<section class="login">
+  <h1>取消訂閱</h1>
+  <p>要停止向 <strong>${email}</strong> 發送電郵簡報嗎？</p>
+  <form method="post" action="/u/${token}">
+    <input type="hidden" name="List-Unsubscribe" value="One-Click">
+    <button type="submit" class="primary">確認取消訂閱</button>
+  </form>
+  <p class="meta">只是打開這個連結不會取消訂閱。</p>
+</section>`;
+}

@@ -1,0 +1,297 @@
+import type { DB } from './db.ts';
+
+// The editors' decisions, their history, the publish queue and the sign-in
+// rate limit (tables in the review migration). Every decision and its queue
+// rows change in one transaction, so the queue never disagrees with what an
+// editor sees.
+
+export type Decision = 'pending' | 'approved' | 'rejected';
+export const QUEUE_STATES = ['queued', 'sending', 'published', 'failed', 'cancelled'] as const;
+export type QueueState = (typeof QUEUE_STATES)[number];
+
+export interface PostKey {
+  edition: string;
+  itemId: string;
+  platform: string;
+}
+
+export interface PostDecision extends PostKey {
+  status: Decision;
+  format: string | null;
+  /** The edited caption; null = the generated one. */
+  caption: string | null;
+  editor: string;
+  updatedAt: string;
+}
+
+export interface QueueRow extends PostKey {
+  id: number;
+  key: string;
+  publisher: string;
+  format: string;
+  caption: string;
+  state: QueueState;
+  attempts: number;
+  lastError: string | null;
+  response: string | null;
+  editor: string;
+  createdAt: string;
+  updatedAt: string;
+  publishedAt: string | null;
+}
+
+export interface ReviewEvent extends PostKey {
+  action: string;
+  caption: string | null;
+  editor: string;
+  at: string;
+}
+
+const POST_COLS = `edition, item_id AS itemId, platform, status, format, caption, editor, updated_at AS updatedAt`;
+const QUEUE_COLS = `id, idem_key AS key, publisher, edition, item_id AS itemId, platform, format, caption, state, attempts,
+  last_error AS lastError, response, editor, created_at AS createdAt, updated_at AS updatedAt, published_at AS publishedAt`;
+
+/** Why a change was refused: part of the post already went out (or is going out right now). */
+export class PostLockedError extends Error {
+  constructor(readonly post: PostKey) {
+    super(`${post.edition}/${post.itemId}/${post.platform} is published or being published`);
+  }
+}
+
+export class ReviewRepo {
+  constructor(
+    private readonly db: DB,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  decisions(edition: string): PostDecision[] {
+    return this.db
+      .prepare(`SELECT ${POST_COLS} FROM review_posts WHERE edition = ?`)
+      .all(edition) as PostDecision[];
+  }
+
+  decision(k: PostKey): PostDecision | undefined {
+    return this.db
+      .prepare(`SELECT ${POST_COLS} FROM review_posts WHERE edition = ? AND item_id = ? AND platform = ?`)
+      .get(k.edition, k.itemId, k.platform) as PostDecision | undefined;
+  }
+
+  /** Queue rows of an edition that are not cancelled. */
+  queue(edition: string): QueueRow[] {
+    return this.db
+      .prepare(
+        `SELECT ${QUEUE_COLS} FROM publish_queue WHERE edition = ? AND state != 'cancelled' ORDER BY id`,
+      )
+      .all(edition) as QueueRow[];
+  }
+
+  queueRow(id: number): QueueRow | undefined {
+    return this.db.prepare(`SELECT ${QUEUE_COLS} FROM publish_queue WHERE id = ?`).get(id) as
+      | QueueRow
+      | undefined;
+  }
+
+  queueCounts(): Record<QueueState, number> {
+    const out = Object.fromEntries(QUEUE_STATES.map((s) => [s, 0])) as Record<QueueState, number>;
+    const rows = this.db.prepare('SELECT state, count(*) AS n FROM publish_queue GROUP BY state').all() as {
+      state: QueueState;
+      n: number;
+    }[];
+    for (const r of rows) out[r.state] = r.n;
+    return out;
+  }
+
+  events(k: PostKey): ReviewEvent[] {
+    return this.db
+      .prepare(
+        `SELECT edition, item_id AS itemId, platform, action, caption, editor, at FROM review_events
+         WHERE edition = ? AND item_id = ? AND platform = ? ORDER BY id`,
+      )
+      .all(k.edition, k.itemId, k.platform) as ReviewEvent[];
+  }
+
+  private locked(k: PostKey): boolean {
+    return (
+      this.db
+        .prepare(
+          `SELECT 1 FROM publish_queue WHERE edition = ? AND item_id = ? AND platform = ? AND state IN ('sending','published') LIMIT 1`,
+        )
+        .get(k.edition, k.itemId, k.platform) !== undefined
+    );
+  }
+
+  private cancelOpen(k: PostKey, now: string, exceptKey?: string) {
+    this.db
+      .prepare(
+        `UPDATE publish_queue SET state = 'cancelled', updated_at = ?
+         WHERE edition = ? AND item_id = ? AND platform = ? AND state IN ('queued','failed') AND idem_key != ?`,
+      )
+      .run(now, k.edition, k.itemId, k.platform, exceptKey ?? '');
+  }
+
+  private upsert(
+    k: PostKey,
+    status: Decision,
+    format: string | null,
+    caption: string | null,
+    editor: string,
+    now: string,
+  ) {
+    this.db
+      .prepare(
+        `INSERT INTO review_posts (edition, item_id, platform, status, format, caption, editor, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (edition, item_id, platform) DO UPDATE SET
+           status = excluded.status, format = excluded.format, caption = excluded.caption,
+           editor = excluded.editor, updated_at = excluded.updated_at`,
+      )
+      .run(k.edition, k.itemId, k.platform, status, format, caption, editor, now);
+  }
+
+  private event(k: PostKey, action: string, caption: string | null, editor: string, now: string) {
+    this.db
+      .prepare(
+        'INSERT INTO review_events (edition, item_id, platform, action, caption, editor, at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      )
+      .run(k.edition, k.itemId, k.platform, action, caption, editor, now);
+  }
+
+  /**
+   * Approve a post: record the decision and put it in the queue of every
+   * publisher, keyed by `key` (a hash of what is published). Approving the
+   * same post again is a no-op for the queue; a failed or cancelled row with
+   * the same key is queued again. Throws PostLockedError once it went out.
+   */
+  approve(
+    k: PostKey,
+    p: {
+      editor: string;
+      format: string;
+      caption: string;
+      edited: string | null;
+      key: string;
+      publishers: string[];
+    },
+  ) {
+    const now = this.now().toISOString();
+    this.db
+      .transaction(() => {
+        if (this.locked(k)) throw new PostLockedError(k);
+        this.upsert(k, 'approved', p.format, p.edited, p.editor, now);
+        this.event(k, 'approve', p.caption, p.editor, now);
+        this.cancelOpen(k, now, p.key);
+        const ins = this.db.prepare(
+          `INSERT INTO publish_queue (idem_key, publisher, edition, item_id, platform, format, caption, state, editor, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)
+           ON CONFLICT (idem_key, publisher) DO UPDATE SET state = 'queued', attempts = 0, last_error = NULL,
+             editor = excluded.editor, updated_at = excluded.updated_at
+           WHERE state IN ('cancelled','failed')`,
+        );
+        for (const pub of p.publishers)
+          ins.run(p.key, pub, k.edition, k.itemId, k.platform, p.format, p.caption, p.editor, now, now);
+      })
+      .immediate();
+  }
+
+  /** Reject, or set back to pending; open queue rows are cancelled. */
+  decide(k: PostKey, status: 'rejected' | 'pending', p: { editor: string }) {
+    const now = this.now().toISOString();
+    this.db
+      .transaction(() => {
+        if (this.locked(k)) throw new PostLockedError(k);
+        const cur = this.decision(k);
+        this.upsert(k, status, cur?.format ?? null, cur?.caption ?? null, p.editor, now);
+        this.event(k, status === 'rejected' ? 'reject' : 'reset', null, p.editor, now);
+        this.cancelOpen(k, now);
+      })
+      .immediate();
+  }
+
+  /**
+   * Save an edited caption (null = back to the generated one). An approved
+   * post goes back to pending: an approval is of a text, not of a slot.
+   */
+  editCaption(k: PostKey, p: { editor: string; edited: string | null; format?: string }) {
+    const now = this.now().toISOString();
+    this.db
+      .transaction(() => {
+        if (this.locked(k)) throw new PostLockedError(k);
+        const cur = this.decision(k);
+        const status: Decision = cur?.status === 'rejected' ? 'rejected' : 'pending';
+        this.upsert(k, status, p.format ?? cur?.format ?? null, p.edited, p.editor, now);
+        this.event(k, 'caption', p.edited, p.editor, now);
+        this.cancelOpen(k, now);
+      })
+      .immediate();
+  }
+
+  // ── the queue (one runner at a time: the caller holds the publish lease) ──
+
+  /** Rows left in `sending` by a run that died: queued again, same key. */
+  recoverSending(): number {
+    return this.db
+      .prepare("UPDATE publish_queue SET state = 'queued', updated_at = ? WHERE state = 'sending'")
+      .run(this.now().toISOString()).changes;
+  }
+
+  /** The next queued row of one of `publishers`, marked sending (one attempt counted) in the same statement. */
+  claimNext(publishers: string[], after = 0): QueueRow | undefined {
+    if (!publishers.length) return undefined;
+    const marks = publishers.map(() => '?').join(',');
+    const row = this.db
+      .prepare(
+        `SELECT id FROM publish_queue WHERE state = 'queued' AND publisher IN (${marks}) AND id > ? ORDER BY id LIMIT 1`,
+      )
+      .get(...publishers, after) as { id: number } | undefined;
+    if (!row) return undefined;
+    const r = this.db
+      .prepare(
+        "UPDATE publish_queue SET state = 'sending', attempts = attempts + 1, updated_at = ? WHERE id = ? AND state = 'queued'",
+      )
+      .run(this.now().toISOString(), row.id);
+    return r.changes ? this.queueRow(row.id) : undefined;
+  }
+
+  /** Another attempt of a row that is already sending. */
+  countAttempt(id: number) {
+    this.db
+      .prepare('UPDATE publish_queue SET attempts = attempts + 1, updated_at = ? WHERE id = ?')
+      .run(this.now().toISOString(), id);
+  }
+
+  markPublished(id: number, response: string) {
+    const now = this.now().toISOString();
+    this.db
+      .prepare(
+        "UPDATE publish_queue SET state = 'published', response = ?, last_error = NULL, updated_at = ?, published_at = ? WHERE id = ?",
+      )
+      .run(response.slice(0, 500), now, now, id);
+  }
+
+  /** A failed attempt: `queued` to try again next run, `failed` to stop. */
+  markFailed(id: number, state: 'queued' | 'failed', error: string) {
+    this.db
+      .prepare('UPDATE publish_queue SET state = ?, last_error = ?, updated_at = ? WHERE id = ?')
+      .run(state, error.slice(0, 500), this.now().toISOString(), id);
+  }
+
+  // ── sign-in rate limit ──
+
+  failuresSince(client: string, sinceMs: number): { count: number; oldest: number | null } {
+    const r = this.db
+      .prepare('SELECT count(*) AS count, min(at) AS oldest FROM login_failures WHERE client = ? AND at > ?')
+      .get(client, sinceMs) as { count: number; oldest: number | null };
+    return r;
+  }
+
+  addFailure(client: string, atMs: number, pruneBeforeMs: number) {
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM login_failures WHERE at <= ?').run(pruneBeforeMs);
+      this.db.prepare('INSERT INTO login_failures (client, at) VALUES (?, ?)').run(client, atMs);
+    })();
+  }
+
+  clearFailures(client: string) {
+    this.db.prepare('DELETE FROM login_failures WHERE client = ?').run(client);
+  }
+}
