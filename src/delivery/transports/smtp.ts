@@ -19,8 +19,8 @@ import {
 // Why not nodemailer's own pool (`pool: true`)? Exactly-once needs a hook at
 // one precise moment — after the whole body is in the kernel's socket buffer
 // and right before the end-of-data "." — and the pool hides its connections
-// and sockets. With the connection in hand, CommitStream below records the
-// point of no return in the ledger, then lets nodemailer write the ".".
+// and sockets. With the connection in hand, armCommit below records the
+// point of no return in the ledger inside the very write() of the ".".
 
 type Conn = InstanceType<typeof SMTPConnection>;
 type SmtpError = Error & { code?: string; responseCode?: number; permanent?: boolean; response?: string };
@@ -72,20 +72,17 @@ const CONNECTION_CODES = new Set([
 ]);
 
 /**
- * Hands the message to nodemailer, then — once the body has left our process
- * for the kernel — calls msg.commit() and ends; nodemailer writes "." in the
- * same turn of the event loop. A kill before commit(): the server never saw
- * the "." and drops the transaction, the ledger says queued, the restart
- * sends it. A kill after commit(): the ledger says committed and the message
- * is never sent again (see send.ts).
+ * The message body for nodemailer, ended only once the socket has taken all
+ * of it (no bytes left in our process), so the end-of-data marker that
+ * follows goes straight to the kernel.
  */
-class CommitStream extends Readable {
+class BodyStream extends Readable {
   private pushed = false;
-  committed = false;
+  private ending = false;
 
   constructor(
-    private readonly msg: OutgoingMessage,
-    private readonly socket: () => Socket | undefined,
+    private readonly raw: Buffer,
+    private readonly socket: Socket | undefined,
   ) {
     super();
   }
@@ -93,29 +90,49 @@ class CommitStream extends Readable {
   override _read() {
     if (!this.pushed) {
       this.pushed = true;
-      this.push(this.msg.raw);
+      this.push(this.raw);
       return;
     }
-    if (this.committed) return;
-    const s = this.socket();
-    if (s && s.writableLength > 0) {
-      s.once('drain', () => this.finish());
-      return;
-    }
-    this.finish();
+    if (this.ending) return;
+    this.ending = true;
+    if (this.socket && this.socket.writableLength > 0) this.socket.once('drain', () => this.push(null));
+    else this.push(null);
   }
+}
 
-  private finish() {
-    if (this.committed || this.destroyed) return;
-    try {
-      this.msg.commit();
-    } catch (err) {
-      this.destroy(err as Error);
-      return;
+const TERMINATORS = ['.\r\n', '\r\n.\r\n', '\n.\r\n'].map((t) => Buffer.from(t));
+const isTerminator = (chunk: unknown) => Buffer.isBuffer(chunk) && TERMINATORS.some((t) => t.equals(chunk));
+
+/**
+ * msg.commit() runs inside the socket's write() of the end-of-data marker,
+ * right before the bytes go to the kernel: the ledger row is `committed` in
+ * the WAL, then — a few microseconds of synchronous code later, nothing
+ * awaited — the "." is in the kernel's socket buffer, which the kernel
+ * delivers even if this process is killed the next instant. A kill before
+ * commit(): the server never saw the "." and drops the transaction; the
+ * ledger says queued and the restart sends it. A kill after: the row stays
+ * `committed` and is never sent again (see send.ts).
+ */
+function armCommit(socket: Socket, msg: OutgoingMessage, onCommitted: () => void): () => void {
+  const write = socket.write;
+  let done = false;
+  socket.write = function (this: Socket, chunk: unknown, ...rest: unknown[]) {
+    if (!done && isTerminator(chunk)) {
+      done = true;
+      try {
+        msg.commit();
+        onCommitted();
+      } catch (err) {
+        // Not recorded, so it must not be delivered: cut the transaction.
+        socket.destroy(err as Error);
+        return false;
+      }
     }
-    this.committed = true;
-    this.push(null);
-  }
+    return (write as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
+  } as Socket['write'];
+  return () => {
+    socket.write = write;
+  };
 }
 
 interface Slot {
@@ -213,12 +230,20 @@ export function createSmtpTransport(
     });
 
   const sendOn = (conn: Conn, msg: OutgoingMessage) =>
-    new Promise<{ info?: SMTPConnection.SentMessageInfo; err?: SmtpError; committed: boolean }>((resolve) => {
-      const stream = new CommitStream(msg, () => (conn as unknown as { _socket?: Socket })._socket);
-      conn.send(msg.envelope, stream, (err, info) =>
-        resolve({ err: err ?? undefined, info, committed: stream.committed }),
-      );
-    });
+    new Promise<{ info?: SMTPConnection.SentMessageInfo; err?: SmtpError; committed: boolean }>(
+      (resolve, reject) => {
+        const socket = (conn as unknown as { _socket?: Socket })._socket;
+        if (!socket) return reject(new TransientDeliveryError('SMTP connection has no socket'));
+        let committed = false;
+        const disarm = armCommit(socket, msg, () => {
+          committed = true;
+        });
+        conn.send(msg.envelope, new BodyStream(msg.raw, socket), (err, info) => {
+          disarm();
+          resolve({ err: err ?? undefined, info, committed });
+        });
+      },
+    );
 
   return {
     name: 'smtp',

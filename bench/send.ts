@@ -1,0 +1,229 @@
+// bench/send: messages/s to a loopback smtp-server for Broadsheet's send
+// (ledger + merge + compose + SMTP) vs plain nodemailer pooled sending of the
+// same messages, in the same run, plus the sink's own ceiling measured with a
+// raw SMTP client. The sink runs in a child process so it does not share the
+// sender's event loop. smtp-server waits 100 ms before its greeting (early
+// talker check): every fresh connection pays it, in every contender alike.
+//
+//   npx tsx bench/send.ts [--messages N] [--connections C]
+// Ends with one JSON line {"bench":"send", …}.
+import { fork } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+
+const { values } = parseArgs({
+  options: {
+    messages: { type: 'string', default: '2000' },
+    connections: { type: 'string', default: '5' },
+    sink: { type: 'boolean' },
+  },
+});
+
+if (values.sink) {
+  // Child: the sink. Counts messages; answers "count" on IPC.
+  const { SMTPServer } = await import('smtp-server');
+  let count = 0;
+  const server = new SMTPServer({
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    logger: false,
+    maxClients: 200,
+    onData(stream, _s, cb) {
+      stream.on('data', () => {});
+      stream.on('end', () => {
+        count++;
+        cb();
+      });
+    },
+  });
+  server.listen(0, '127.0.0.1', () => {
+    const addr = server.server.address() as { port: number };
+    process.send!({ port: addr.port });
+  });
+  process.on('message', (m) => {
+    if (m === 'count') process.send!({ count });
+  });
+} else {
+  await main();
+}
+
+async function main() {
+  const N = Number(values.messages);
+  const C = Number(values.connections);
+  const child = fork(import.meta.filename, ['--sink'], { execArgv: ['--import', 'tsx'] });
+  const port = await new Promise<number>((resolve) =>
+    child.once('message', (m: { port: number }) => resolve(m.port)),
+  );
+  const sinkCount = () =>
+    new Promise<number>((resolve) => {
+      child.once('message', (m: { count: number }) => resolve(m.count));
+      child.send('count');
+    });
+
+  const { digest, testContext } = await import('../tests/fixtures/delivery/ctx.ts');
+  const { mergeRecipient } = await import('../src/email/index.ts');
+  const { unsubscribeToken, unsubscribeUrl } = await import('../src/delivery/unsubscribe.ts');
+  const { makeComposer, sendEdition } = await import('../src/delivery/send.ts');
+  const { createSmtpTransport } = await import('../src/delivery/transports/smtp.ts');
+  const { openStore, SubscriberRepo } = await import('../src/store/index.ts');
+  const nodemailer = (await import('nodemailer')).default;
+
+  // A digest of realistic size (~60 KB of HTML, like the sample edition's).
+  const filler =
+    '<tr><td style="padding:8px 0;font-size:16px;line-height:1.6">數讀中國AI發展：用戶規模大，生成式人工智能用戶規模達5.15億人，普及率為36.5%。</td></tr>'.repeat(
+      300,
+    );
+  const big = { ...digest, html: digest.html.replace('</body>', `<table>${filler}</table></body>`) };
+  const emails = Array.from({ length: N }, (_, i) => `reader${i}@example.com`);
+  const secret = Buffer.from('bench');
+  const publicUrl = 'https://news.example.com/broadsheet/';
+  const from = '大公報每日簡報 <digest@news.example.com>';
+
+  const ceiling = async () => {
+    // Raw SMTP, C connections, prebuilt messages: the sink's cost alone.
+    const dir = mkdtempSync(join(tmpdir(), 'bench-send-'));
+    const ctx = testContext(dir);
+    const composer = makeComposer(ctx, { list: 'daily', listName: '每日簡報' });
+    const raws = emails.map((email, i) => {
+      const url = unsubscribeUrl(publicUrl, unsubscribeToken(secret, 'daily', email));
+      const m = mergeRecipient(big, { email, unsubscribeUrl: url, viewOnlineUrl: publicUrl });
+      return composer.compose({
+        email,
+        subject: m.subject,
+        html: m.html,
+        text: m.text,
+        messageId: `<raw.${i}@news.example.com>`,
+        unsubscribeUrl: url,
+        date: new Date(),
+      }).raw;
+    });
+    const t0 = performance.now();
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: C }, async () => {
+        const sock = connect(port, '127.0.0.1');
+        let buf = '';
+        const waiters: ((line: string) => void)[] = [];
+        sock.on('data', (d) => {
+          buf += d.toString('latin1');
+          let i = buf.indexOf('\r\n');
+          while (i >= 0) {
+            const line = buf.slice(0, i);
+            buf = buf.slice(i + 2);
+            if (/^\d{3} /.test(line)) waiters.shift()?.(line);
+            i = buf.indexOf('\r\n');
+          }
+        });
+        const reply = () => new Promise<string>((r) => waiters.push(r));
+        await reply();
+        sock.write('EHLO bench\r\n');
+        await reply();
+        while (next < N) {
+          const i = next++;
+          sock.write(`MAIL FROM:<digest@news.example.com>\r\nRCPT TO:<${emails[i]}>\r\nDATA\r\n`);
+          await Promise.all([reply(), reply(), reply()]);
+          sock.write(raws[i]!);
+          sock.write('.\r\n');
+          await reply();
+        }
+        sock.end('QUIT\r\n');
+      }),
+    );
+    return N / ((performance.now() - t0) / 1000);
+  };
+
+  const plain = async () => {
+    const transport = nodemailer.createTransport({
+      host: '127.0.0.1',
+      port,
+      secure: false,
+      ignoreTLS: true,
+      pool: true,
+      maxConnections: C,
+      maxMessages: Number.POSITIVE_INFINITY,
+      textEncoding: 'base64',
+    } as Parameters<typeof nodemailer.createTransport>[0]);
+    const t0 = performance.now();
+    await Promise.all(
+      emails.map((email, i) => {
+        const url = unsubscribeUrl(publicUrl, unsubscribeToken(secret, 'daily', email));
+        const m = mergeRecipient(big, { email, unsubscribeUrl: url, viewOnlineUrl: publicUrl });
+        return transport.sendMail({
+          from,
+          to: email,
+          subject: m.subject,
+          html: m.html,
+          text: m.text,
+          messageId: `<plain.${i}@news.example.com>`,
+          list: {
+            id: '每日簡報 <daily.news.example.com>',
+            unsubscribe: [[{ url }, { url: 'mailto:unsubscribe@news.example.com' }]] as never,
+          },
+          headers: { 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
+        });
+      }),
+    );
+    const rate = N / ((performance.now() - t0) / 1000);
+    transport.close();
+    return rate;
+  };
+
+  const ours = async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-send-'));
+    const ctx = testContext(dir, { delivery: { connections: C } });
+    const db = openStore(ctx.paths.store);
+    new SubscriberRepo(db).upsertMany(
+      emails.map((email) => ({ email })),
+      'bench',
+    );
+    const transport = createSmtpTransport(
+      { host: '127.0.0.1', port, secure: false, ignoreTLS: true },
+      { connections: C, timeoutMs: 30_000, maxMessagesPerConnection: 100_000 },
+    );
+    const t0 = performance.now();
+    const s = await sendEdition(
+      ctx,
+      db,
+      { editionId: 'daily-2025-12-10', list: 'daily', listName: '每日簡報', digest: big },
+      { transport },
+    );
+    const rate = s.sent / ((performance.now() - t0) / 1000);
+    await transport.close?.();
+    db.close();
+    if (s.sent !== N) throw new Error(`sent ${s.sent} of ${N}`);
+    return rate;
+  };
+
+  // Warm up JIT and the sink once, then alternate so drift hits both alike.
+  await plain();
+  await ours();
+  const r = { plain: [] as number[], ours: [] as number[], ceiling: [] as number[] };
+  for (let k = 0; k < 3; k++) {
+    r.plain.push(await plain());
+    r.ours.push(await ours());
+    r.ceiling.push(await ceiling());
+  }
+  const med = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
+  const total = await sinkCount();
+  child.kill();
+  const out = {
+    bench: 'send',
+    messages: N,
+    connections: C,
+    messageBytes: Buffer.byteLength(big.html) + Buffer.byteLength(big.text),
+    broadsheetPerSec: Math.round(med(r.ours)),
+    nodemailerPoolPerSec: Math.round(med(r.plain)),
+    sinkCeilingPerSec: Math.round(med(r.ceiling)),
+    ratio: Number((med(r.ours) / med(r.plain)).toFixed(2)),
+    ofCeiling: Number((med(r.ours) / med(r.ceiling)).toFixed(2)),
+    sinkReceived: total,
+    note: 'each fresh SMTP connection waits 100 ms for smtp-server greeting (early-talker check); Broadsheet figure includes ledger writes (SQLite WAL, synchronous=NORMAL)',
+  };
+  console.log(`Broadsheet send   ${out.broadsheetPerSec} msg/s`);
+  console.log(`nodemailer pool   ${out.nodemailerPoolPerSec} msg/s`);
+  console.log(`sink ceiling      ${out.sinkCeilingPerSec} msg/s (raw SMTP client)`);
+  console.log(`ratio ${out.ratio}× nodemailer, ${Math.round(out.ofCeiling * 100)}% of the ceiling`);
+  console.log(JSON.stringify(out));
+}
