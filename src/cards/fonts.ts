@@ -174,7 +174,11 @@ export const graphemes = (s: string): string[] => Array.from(segmenter.segment(s
 
 // Characters that need no glyph: spacing/format controls satori handles itself.
 const isIgnorable = (cp: number) =>
-  cp <= 0x20 || (cp >= 0x200b && cp <= 0x200f) || cp === 0x2060 || (cp >= 0xfe00 && cp <= 0xfe0f) || /\s/u.test(String.fromCodePoint(cp));
+  cp <= 0x20 ||
+  (cp >= 0x200b && cp <= 0x200f) ||
+  cp === 0x2060 ||
+  (cp >= 0xfe00 && cp <= 0xfe0f) ||
+  /\s/u.test(String.fromCodePoint(cp));
 
 /**
  * The first character of `text` that neither font nor twemoji can draw, or

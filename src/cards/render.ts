@@ -118,10 +118,13 @@ function makeKit(format: CardFormat, theme: Theme): LayoutKit {
           fontWeight: weight,
           color: o.color ?? theme.colors.ink,
           lineHeight: o.lineHeight ?? 1.3,
+          whiteSpace: 'pre',
           ...o.style,
         },
-        // One nowrap box per line: our breaks, not satori's.
-        ...fitted.lines.map((l) => div({ whiteSpace: 'pre' }, l)),
+        // Our breaks, not satori's: lines joined by \n in a `pre` box (no soft
+        // wrapping). One text node per block, not a box per line: satori's cost
+        // grows with the number of elements.
+        fitted.lines.join('\n'),
       );
     },
   };
@@ -175,7 +178,18 @@ export async function cardSvg(job: CardJob, opts: { embedFont?: boolean } = {}):
       card: job.id,
     });
   }
-  return svg;
+  return stripUnusedMasks(svg);
+}
+
+/**
+ * satori emits an overflow <mask> for every element whether or not anything
+ * references it; resvg would parse them all. Keep only the referenced ones.
+ */
+function stripUnusedMasks(svg: string): string {
+  const used = new Set(Array.from(svg.matchAll(/mask="url\(#([^)]+)\)"/g), (m) => m[1]));
+  return svg.replace(/<mask id="([^"]+)">(?:(?!<\/mask>).)*<\/mask>/g, (m, id: string) =>
+    used.has(id) ? m : '',
+  );
 }
 
 export async function renderCard(job: CardJob): Promise<RenderedCard> {

@@ -111,10 +111,14 @@ export function breakLines(text: string, width: number, m: Measure): string[] {
   const limit = width * SLACK;
   const lines: string[] = [];
   let cur = '';
+  // Units on the current line, to move a trailing phrase down (see below).
+  let curUnits: Unit[] = [];
+  const join = (us: Unit[]) => us.map((u, i) => (i && u.space ? ` ${u.text}` : u.text)).join('');
   for (const u of units(tokenize(text))) {
     const candidate = cur ? cur + (u.space ? ' ' : '') + u.text : u.text;
     if (!cur || measure(candidate, m) <= limit) {
       cur = candidate;
+      curUnits.push(u);
       // A single unit wider than the line (a very long URL): split by character as a last resort.
       if (measure(cur, m) > limit && [...cur].length > 1) {
         const chars = graphemes(cur);
@@ -126,11 +130,30 @@ export function breakLines(text: string, width: number, m: Measure): string[] {
           } else piece += c;
         }
         cur = piece;
+        curUnits = [{ text: piece, space: false }];
       }
       continue;
     }
+    // Headlines use a space between phrases (中國AI突飛猛進 專利量全球居首): when
+    // the line would break inside the last phrase, break at the space instead,
+    // as long as the line stays at least 60% full.
+    const sp = curUnits.findLastIndex((x, i) => i > 0 && x.space);
+    const head = sp > 0 ? join(curUnits.slice(0, sp)) : '';
+    if (sp > 0 && measure(head, m) >= limit * 0.6) {
+      lines.push(head);
+      curUnits = [...curUnits.slice(sp), u];
+      curUnits[0] = { ...curUnits[0]!, space: false };
+      cur = join(curUnits);
+      if (measure(cur, m) <= limit) continue;
+      // The moved phrase plus this unit no longer fit: fall back to the plain break.
+      lines.pop();
+      curUnits = [...curUnits];
+      cur = `${head} ${join(curUnits.slice(0, -1))}`;
+      curUnits = [{ text: cur, space: false }];
+    }
     lines.push(cur);
     cur = u.text;
+    curUnits = [{ ...u, space: false }];
   }
   if (cur) lines.push(cur);
   return lines;

@@ -21,13 +21,16 @@ export function masthead(k: LayoutKit, label: string, right?: string): CardNode 
         logo.text,
       );
   if (logo.image) mark.props.src = logo.image;
+  // Rules are plain boxes, not CSS borders: satori draws a border as a clip path
+  // plus a full-card mask, which costs resvg a canvas-sized layer each.
   return k.div(
+    { display: 'flex', flexDirection: 'column' },
+    k.div(
     {
       display: 'flex',
       alignItems: 'center',
       justifyContent: 'space-between',
       paddingBottom: k.px(banner ? 10 : 16),
-      borderBottom: `${Math.max(2, k.px(3))}px solid ${colors.primary}`,
     },
     k.div(
       { display: 'flex', alignItems: 'center' },
@@ -38,23 +41,33 @@ export function masthead(k: LayoutKit, label: string, right?: string): CardNode 
       ),
     ),
     right ? k.div({ fontSize: k.px(type.meta!), color: colors.muted }, right) : null,
+    ),
+    rule(k, Math.max(2, k.px(3)), colors.primary),
   );
+}
+
+/** A horizontal rule as a filled box. */
+export function rule(k: LayoutKit, height: number, color: string): CardNode {
+  return k.div({ height, backgroundColor: color, flexShrink: 0 });
 }
 
 export function footer(k: LayoutKit, left: string, right?: string): CardNode {
   const { colors, type } = k.theme;
   return k.div(
-    {
-      display: 'flex',
-      justifyContent: 'space-between',
-      alignItems: 'center',
-      borderTop: `1px solid ${colors.rule}`,
-      paddingTop: k.px(14),
-      fontSize: k.px(type.meta!),
-      color: colors.muted,
-    },
-    k.div({ display: 'flex' }, left),
-    k.div({ display: 'flex', color: colors.primary, fontWeight: 700 }, right ?? k.theme.brand.host),
+    { display: 'flex', flexDirection: 'column' },
+    rule(k, Math.max(1, k.px(1)), colors.rule),
+    k.div(
+      {
+        display: 'flex',
+        justifyContent: 'space-between',
+        alignItems: 'center',
+        paddingTop: k.px(14),
+        fontSize: k.px(type.meta!),
+        color: colors.muted,
+      },
+      k.div({ display: 'flex' }, left),
+      k.div({ display: 'flex', color: colors.primary, fontWeight: 700 }, right ?? k.theme.brand.host),
+    ),
   );
 }
 
@@ -69,8 +82,10 @@ export function page(k: LayoutKit, ...children: CardChild[]): CardNode {
       padding: pad,
       backgroundColor: k.theme.colors.paper,
       color: k.theme.colors.ink,
-      borderTop: `${k.px(10)}px solid ${k.theme.colors.primary}`,
+      position: 'relative',
     },
+    // The red top edge of the card.
+    k.div({ position: 'absolute', top: 0, left: 0, width: k.format.width, height: k.px(10), backgroundColor: k.theme.colors.primary }),
     ...children,
   );
 }

@@ -21,20 +21,27 @@ export default function quote(d: QuoteCardData, k: LayoutKit) {
     k.div({ fontSize: k.px(type.label!), fontWeight: 700, color: colors.ink }, d.by),
     k.div({ fontSize: k.px(type.meta! + 2), color: colors.muted, marginLeft: k.px(14) }, d.role),
   );
-  const body = k.div(
+  const column = k.div(
     {
       display: 'flex',
       flexDirection: 'column',
       flexGrow: 1,
       justifyContent: 'center',
-      paddingLeft: shape === 'banner' ? 0 : k.px(20),
-      borderLeft: shape === 'banner' ? 'none' : `${k.px(6)}px solid ${colors.primary}`,
       marginTop: k.px(shape === 'banner' ? 12 : 32),
       marginBottom: k.px(shape === 'banner' ? 0 : 28),
     },
     words,
     who,
   );
+  // The red bar left of the words (a box, not a CSS border: cheaper to draw).
+  const body =
+    shape === 'banner'
+      ? column
+      : k.div(
+          { display: 'flex', flexDirection: 'row', flexGrow: 1 },
+          k.div({ width: k.px(6), backgroundColor: colors.primary, marginRight: k.px(20), marginTop: k.px(32), marginBottom: k.px(28) }),
+          column,
+        );
   const source = k.fit(d.title, { weight: 400, max: k.px(type.meta!), min: k.px(type.meta!), width: inner * 0.7, maxLines: 1 });
   return page(
     k,

@@ -61,10 +61,11 @@ export default function statset(d: StatSetCardData, k: LayoutKit) {
           width: cellW,
           padding: `${k.px(banner ? 8 : 18)}px ${k.px(banner ? 0 : 18)}px`,
           boxSizing: 'border-box',
-          borderTop: `${k.px(4)}px solid ${colors.primary}`,
           backgroundColor: banner ? colors.paper : colors.tint,
           marginBottom: rows > 1 ? gap : 0,
+          position: 'relative',
         },
+        k.div({ position: 'absolute', top: 0, left: 0, width: cellW, height: k.px(4), backgroundColor: colors.primary }),
         figure(k, s, figSize, cellW - k.px(36), colors.primary),
         k.text(s.label, {
           weight: 400,

@@ -1,0 +1,147 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pixelmatch from 'pixelmatch';
+import { PNG } from 'pngjs';
+import { describe, expect, it } from 'vitest';
+import { CARD_FORMATS, CARD_KINDS, type CardKind } from '../../src/cards/config.ts';
+import { FORMATS } from '../../src/cards/formats.ts';
+import { editionItems } from '../../src/cards/items.ts';
+import { type CardJob, cardSvg, renderCard } from '../../src/cards/render.ts';
+import { BroadsheetError } from '../../src/errors/index.ts';
+import { writeFileAtomicSync } from '../../src/util/atomic.ts';
+import { context, edition, fixtureDir } from '../fixtures/cards/edition.ts';
+
+// Goldens: tests/fixtures/cards/<kind>-og.png. After an intended design change,
+// regenerate them with `UPDATE_GOLDEN=1 npx vitest run tests/integration/cards-render.test.ts`
+// and LOOK at every changed PNG before committing it.
+
+const ctx = context();
+const items = editionItems(edition(), {
+  kinds: [...CARD_KINDS],
+  contentDir: ctx.paths.content,
+  brandUrl: ctx.config.brand.url,
+});
+const brand = { name: ctx.config.brand.name, url: ctx.config.brand.url, colors: ctx.config.brand.colors };
+
+function jobFor(kind: CardKind, format: CardJob['format'] = 'og', pick = 0): CardJob {
+  const item = items.filter((i) => i.kind === kind)[pick]!;
+  return {
+    id: `${item.itemId}/${format}`,
+    kind,
+    format,
+    data: item.data,
+    templatesDir: ctx.paths.templates,
+    brand,
+    pngCompression: 1,
+  };
+}
+
+function articleJob(title: string, format: CardJob['format'] = 'og'): CardJob {
+  const job = jobFor('article', format);
+  return {
+    ...job,
+    id: `test/${format}`,
+    data: { ...(job.data as object), title, photo: undefined } as CardJob['data'],
+  };
+}
+
+const decode = (png: Buffer) => PNG.sync.read(png);
+
+describe('golden PNG per card kind at og', () => {
+  // The statset golden uses the bar-chart group (智能工廠); the figures variant is checked for size below.
+  const picks: Record<CardKind, number> = { article: 0, stat: 0, statset: 1, quote: 0 };
+  for (const kind of CARD_KINDS) {
+    it(kind, async () => {
+      const { png } = await renderCard(jobFor(kind, 'og', picks[kind]));
+      const golden = join(fixtureDir, `${kind}-og.png`);
+      if (process.env.UPDATE_GOLDEN || !existsSync(golden)) writeFileAtomicSync(golden, png);
+      const a = decode(png);
+      const b = decode(readFileSync(golden));
+      expect([a.width, a.height]).toEqual([b.width, b.height]);
+      const diff = pixelmatch(a.data, b.data, undefined, a.width, a.height, { threshold: 0.1 });
+      // Small tolerance: anti-aliasing may differ across resvg/libvips builds.
+      expect(diff / (a.width * a.height)).toBeLessThan(0.002);
+    });
+  }
+});
+
+describe('formats', () => {
+  for (const format of CARD_FORMATS) {
+    it(`${format} is ${FORMATS[format].width}×${FORMATS[format].height} for every kind`, async () => {
+      for (const kind of CARD_KINDS) {
+        const { png, width, height } = await renderCard(jobFor(kind, format));
+        const img = decode(png);
+        expect([img.width, img.height, width, height]).toEqual([
+          FORMATS[format].width,
+          FORMATS[format].height,
+          FORMATS[format].width,
+          FORMATS[format].height,
+        ]);
+      }
+    });
+  }
+});
+
+describe('glyphs', () => {
+  it('a character no font has is an error naming the character and the card', async () => {
+    const job = articleJob('爪哇文字ꦄ不在字型中');
+    const err = await renderCard(job).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BroadsheetError);
+    expect((err as BroadsheetError).code).toBe('CARD_MISSING_GLYPH');
+    expect((err as BroadsheetError).params).toMatchObject({
+      char: 'ꦄ',
+      codePoint: 'U+A984',
+      card: 'test/og',
+    });
+    expect((err as Error).message).toContain('U+A984');
+    expect((err as Error).message).toContain('test/og');
+  });
+
+  it('HKSCS 𨋢 and 啲 are drawn from the font (distinct outlines, not tofu)', async () => {
+    const one = await cardSvg(articleJob('𨋢'));
+    const two = await cardSvg(articleJob('啲'));
+    const headlinePath = (svg: string) => {
+      // The headline is the only 1-character text at 76px in this card: find the biggest path that differs.
+      const paths = Array.from(svg.matchAll(/<path fill="#1a1a1a" d="([^"]+)"/g), (m) => m[1]!);
+      return paths.sort((a, b) => b.length - a.length)[0]!;
+    };
+    const a = headlinePath(one);
+    const b = headlinePath(two);
+    expect(a.length).toBeGreaterThan(200); // real outlines, many curves
+    expect(a).not.toBe(b);
+  });
+
+  it('emoji (ZWJ family, flag, keycap) are drawn as twemoji images', async () => {
+    const svg = await cardSvg(articleJob('港人週末 👨‍👩‍👧 🇭🇰 1️⃣ 出遊😀'));
+    expect((svg.match(/<image /g) ?? []).length).toBeGreaterThanOrEqual(4);
+    const { png } = await renderCard(articleJob('港人週末 👨‍👩‍👧 🇭🇰 1️⃣ 出遊😀'));
+    const img = decode(png);
+    // Twemoji's yellow (#FFCC4D) appears somewhere: the emoji were painted.
+    let yellow = 0;
+    for (let i = 0; i < img.data.length; i += 4) {
+      if (img.data[i]! > 240 && img.data[i + 1]! > 190 && img.data[i + 1]! < 215 && img.data[i + 2]! < 110)
+        yellow++;
+    }
+    expect(yellow).toBeGreaterThan(100);
+  });
+});
+
+describe('hostile text', () => {
+  it('<script> is drawn literally, never interpreted', async () => {
+    const hostile = '<script>alert("x")</script> & </svg><svg onload=alert(1)>';
+    const svg = await cardSvg(articleJob(hostile), { embedFont: false });
+    expect(svg).not.toMatch(/<script/i);
+    expect(svg).not.toMatch(/<svg onload/i);
+    // Satori escapes each text run; read the runs back and find the words whole.
+    const text = Array.from(svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g), (m) => m[1]!)
+      .join('')
+      .replace(/&lt;/g, '<')
+      .replace(/&gt;/g, '>')
+      .replace(/&quot;/g, '"')
+      .replace(/&amp;/g, '&');
+    expect(text).toContain('<script>alert("x")</script>');
+    expect(svg).toContain('&lt;');
+    const { png } = await renderCard(articleJob(hostile));
+    expect(decode(png).width).toBe(1200);
+  });
+});
