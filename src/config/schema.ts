@@ -3,7 +3,7 @@ import { cardsConfigSchema } from '../cards/config.ts';
 import { deliveryConfigSchema } from '../delivery/config.ts';
 import { emailConfigSchema } from '../email/config.ts';
 import { reviewConfigSchema } from '../review/config.ts';
-import { jobSchema } from '../scheduler/config.ts';
+import { DEFAULT_JOBS, jobSchema } from '../scheduler/config.ts';
 import { timeZone } from './zone.ts';
 
 // broadsheet.config.yaml. Every field has a default so the embedded defaults
@@ -61,7 +61,7 @@ export const configSchema = z
     cards: cardsConfigSchema,
     delivery: deliveryConfigSchema,
     review: reviewConfigSchema,
-    jobs: z.array(jobSchema).default([{ name: 'main', kind: 'digest', edition: 'daily', options: {} }]),
+    jobs: z.array(jobSchema).prefault(DEFAULT_JOBS),
   })
   .superRefine((c, ctx) => {
     c.jobs.forEach((j, i) => {

@@ -202,6 +202,18 @@ export const catalog = {
     hint: 'Pass another --port, or stop the other server.',
     exit: 1,
   }),
+  SCHEDULE_NOTHING: entry<{ jobs: string[] }>({
+    title: 'Nothing to schedule',
+    message: (p) => `no job has a cron expression (jobs: ${p.jobs.join(', ') || 'none'})`,
+    hint: 'Give a job `cron: "0 7 * * *"` under `jobs:` in broadsheet.config.yaml, or run jobs with `broadsheet run <job>`.',
+    exit: 2,
+  }),
+  JOBS_DUPLICATE: entry<{ name: string }>({
+    title: 'Duplicate job name',
+    message: (p) => `two jobs are named "${p.name}"`,
+    hint: 'Job names key leases and run records: give each job under `jobs:` its own name.',
+    exit: 2,
+  }),
   INTERNAL: entry<{ detail: string }>({
     title: 'Internal error',
     message: (p) => p.detail,

@@ -1,12 +1,14 @@
-import type { z } from 'zod';
-import type { jobSchema } from '../scheduler/config.ts';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { displayPath } from '../content/problems.ts';
 import type { Context } from '../context.ts';
 import { BroadsheetError } from '../errors/index.ts';
+import { ingestFeeds, type Job, sendTransport } from '../scheduler/config.ts';
 import { buildEdition } from './build.ts';
+import type { Manifest } from './manifest.ts';
 import { deliverToOutbox } from './outbox.ts';
 
-export type Job = z.infer<typeof jobSchema>;
+export type { Job } from '../scheduler/config.ts';
 
 export interface JobResult {
   job: string;
@@ -17,10 +19,12 @@ export interface JobResult {
   cards?: number;
   failures?: number;
   delivered?: number;
+  /** What the run did, by name (articles written, messages sent…): stored with the run record. */
+  counts?: Record<string, number>;
   summary: string;
 }
 
-/** One job, once. The scheduler (issue 6) wraps this in leases and run records. */
+/** One job, once. The scheduler (src/scheduler/execute.ts) wraps this in a lease and a run record. */
 export async function runJob(ctx: Context, job: Job): Promise<JobResult> {
   switch (job.kind) {
     case 'build':
@@ -42,9 +46,151 @@ export async function runJob(ctx: Context, job: Job): Promise<JobResult> {
         line += `\ndelivered to outbox: ${d.written} message(s) → ${displayPath(d.dir)}/`;
       }
       const ok = b.manifest.failures.length === 0;
-      return { ...base, ok, delivered, summary: line };
+      const counts = {
+        articles: b.edition.articles.length,
+        stats: b.edition.stats.length,
+        cards: base.cards,
+        failures: base.failures,
+        ...(delivered !== undefined && { delivered }),
+      };
+      return { ...base, ok, delivered, counts, summary: line };
     }
+    case 'ingest':
+      return ingestJob(ctx, job);
+    case 'send':
+      return sendJob(ctx, job);
+    case 'cards':
+      return cardsJob(ctx, job);
+    case 'publish':
+      return publishJob(ctx, job);
     default:
       throw new BroadsheetError('JOB_KIND_UNAVAILABLE', { name: job.name, kind: job.kind });
   }
+}
+
+/** Every feed in options.feeds; one failing feed is reported and the others still run. */
+async function ingestJob(ctx: Context, job: Job): Promise<JobResult> {
+  const feeds = ingestFeeds(job);
+  const { ingestFeed } = await import('../content/feeds/ingest.ts');
+  const counts = { feeds: feeds.length, written: 0, unchanged: 0, skipped: 0, notModified: 0, errors: 0 };
+  const lines: string[] = [];
+  for (const f of feeds) {
+    const { url, ...opts } = typeof f === 'string' ? { url: f } : f;
+    try {
+      const r = await ingestFeed(ctx, url, opts);
+      counts.written += r.written.length;
+      counts.unchanged += r.unchanged.length;
+      counts.skipped += r.skipped.length;
+      if (r.notModified) counts.notModified++;
+      lines.push(
+        r.notModified
+          ? `${url}: not modified`
+          : `${url}: ${r.written.length} written, ${r.unchanged.length} unchanged, ${r.skipped.length} skipped`,
+      );
+    } catch (err) {
+      counts.errors++;
+      const code = err instanceof BroadsheetError ? `${err.code}: ` : '';
+      lines.push(`${url}: failed — ${code}${(err as Error).message}`);
+      ctx.logger.error({ job: job.name, feed: url, err }, `ingest of ${url} failed`);
+    }
+  }
+  if (!feeds.length) lines.push(`no feeds configured: add them under the job's options.feeds`);
+  return { job: job.name, kind: job.kind, ok: counts.errors === 0, counts, summary: lines.join('\n') };
+}
+
+/** The edition id a job means: its edition's latest day with content. */
+async function editionIdOf(ctx: Context, job: Job): Promise<string> {
+  const [{ loadContent }, { selectEdition }] = await Promise.all([
+    import('../content/load.ts'),
+    import('../edition/select.ts'),
+  ]);
+  return selectEdition(await loadContent(ctx.paths.content), ctx.config, { name: job.edition }).id;
+}
+
+/** Send what `build` staged (or render it), through the job's transport or the default one. */
+async function sendJob(ctx: Context, job: Job): Promise<JobResult> {
+  const [{ loadSendInput }, { deliver, formatSummary, undelivered }] = await Promise.all([
+    import('../delivery/edition.ts'),
+    import('../delivery/deliver.ts'),
+  ]);
+  const input = await loadSendInput(ctx, await editionIdOf(ctx, job));
+  const s = await deliver(ctx, input, { transport: sendTransport(job) });
+  return {
+    job: job.name,
+    kind: job.kind,
+    ok: !undelivered(s),
+    edition: s.edition,
+    delivered: s.sent,
+    counts: {
+      total: s.total,
+      sent: s.sent,
+      failed: s.failed,
+      deferred: s.deferred,
+      suppressed: s.suppressed,
+      ...(s.unconfirmed ? { unconfirmed: s.unconfirmed } : {}),
+    },
+    summary: formatSummary(s),
+  };
+}
+
+/** Cards only (PNGs + captions into out/<edition>/cards/); the manifest is `build`'s to write. */
+async function cardsJob(ctx: Context, job: Job): Promise<JobResult> {
+  const [{ loadContent }, { selectEdition }, { renderCards }] = await Promise.all([
+    import('../content/load.ts'),
+    import('../edition/select.ts'),
+    import('../cards/index.ts'),
+  ]);
+  const edition = selectEdition(await loadContent(ctx.paths.content), ctx.config, { name: job.edition });
+  const dir = join(ctx.paths.out, edition.id);
+  let previous: Manifest | undefined;
+  try {
+    previous = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as Manifest;
+  } catch {
+    previous = undefined;
+  }
+  const r = await renderCards(edition, ctx, { editionDir: dir, previous: previous?.cards });
+  for (const f of r.failures)
+    ctx.logger.error(f, `card ${f.itemId}${f.format ? `/${f.format}` : ''} failed: ${f.message}`);
+  return {
+    job: job.name,
+    kind: job.kind,
+    ok: r.failures.length === 0,
+    edition: edition.id,
+    dir,
+    cards: r.cards.length,
+    failures: r.failures.length,
+    counts: { cards: r.cards.length, failures: r.failures.length, posts: r.posts.length },
+    summary: `cards for ${edition.id}: ${r.cards.length} card(s), ${r.failures.length} failure(s) → ${displayPath(dir)}/cards/`,
+  };
+}
+
+interface PublishModule {
+  runPublishQueue(
+    ctx: Context,
+  ): Promise<{ published: number; deferred: number; failed: number; skipped: number }>;
+}
+
+/**
+ * Approved posts out to the configured publishers (src/review/publish.ts,
+ * the review app's). Imported by a computed path so this file does not
+ * depend on it at type level; when it is missing the kind is unavailable.
+ */
+async function publishJob(ctx: Context, job: Job): Promise<JobResult> {
+  let mod: PublishModule;
+  try {
+    mod = (await import(new URL('../review/publish.ts', import.meta.url).href)) as PublishModule;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw err;
+    throw new BroadsheetError('JOB_KIND_UNAVAILABLE', { name: job.name, kind: job.kind }, { cause: err });
+  }
+  if (typeof mod.runPublishQueue !== 'function')
+    throw new BroadsheetError('JOB_KIND_UNAVAILABLE', { name: job.name, kind: job.kind });
+  const s = await mod.runPublishQueue(ctx);
+  return {
+    job: job.name,
+    kind: job.kind,
+    ok: s.failed === 0,
+    counts: { published: s.published, deferred: s.deferred, failed: s.failed, skipped: s.skipped },
+    summary: `published ${s.published}, deferred ${s.deferred}, failed ${s.failed}, skipped ${s.skipped}`,
+  };
 }

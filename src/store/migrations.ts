@@ -118,4 +118,40 @@ export const migrations: string[] = [
   );
   CREATE INDEX login_failures_client ON login_failures (client, at);
   `,
+  // Scheduler (issue 6): one row per job × scheduled occurrence — UNIQUE, so the
+  // row is also the proof an occurrence was handled (occurrence is NULL for a
+  // manual run); one heartbeat row per daemon, for monitors.
+  `
+  CREATE TABLE job_runs (
+    id INTEGER PRIMARY KEY,
+    job TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    occurrence TEXT,
+    trigger TEXT NOT NULL CHECK (trigger IN ('schedule','catch-up','run','manual')),
+    outcome TEXT NOT NULL CHECK (outcome IN ('running','ok','failed','skipped')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    pid INTEGER,
+    host TEXT,
+    started_at TEXT,
+    finished_at TEXT,
+    edition TEXT,
+    counts TEXT,
+    summary TEXT,
+    error TEXT,
+    created_at TEXT NOT NULL,
+    UNIQUE (job, occurrence)
+  );
+  CREATE INDEX job_runs_outcome ON job_runs (outcome);
+  CREATE TABLE scheduler_heartbeats (
+    instance TEXT PRIMARY KEY,
+    pid INTEGER NOT NULL,
+    host TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    beat_at TEXT NOT NULL,
+    interval_ms INTEGER NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('running','stopping','stopped')),
+    jobs TEXT NOT NULL,
+    running TEXT NOT NULL DEFAULT '[]'
+  );
+  `,
 ];

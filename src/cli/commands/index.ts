@@ -4,8 +4,10 @@ import { registerCheck } from './check.ts';
 import { registerIngest } from './ingest.ts';
 import { registerPublish } from './publish.ts';
 import { registerRun } from './run.ts';
+import { registerSchedule } from './schedule.ts';
 import { registerSend } from './send.ts';
 import { registerServe } from './serve.ts';
+import { registerStatus } from './status.ts';
 import { registerSubscribers } from './subscribers.ts';
 
 /** One line per command: a new command is one file plus one line here. */
@@ -18,4 +20,6 @@ export const commands: ((program: Command) => void)[] = [
   registerPublish,
   registerSend,
   registerSubscribers,
+  registerSchedule,
+  registerStatus,
 ];

@@ -1,24 +1,45 @@
 import type { Command } from 'commander';
 import { BroadsheetError } from '../../errors/index.ts';
+import { secondsFlag } from '../../scheduler/duration.ts';
 import { action, createContext, globalsOf, printJson } from '../app.ts';
 
 export function registerRun(program: Command) {
   program
     .command('run <job>')
-    .description('run one configured job once (for system cron); `npm start` runs "main"')
+    .description(
+      'run one configured job once (for system cron): its latest scheduled occurrence, under the same lease and run record as the daemon; `npm start` runs "main"',
+    )
+    .option('--force', 'run now as a manual run, even if the latest occurrence already ran or is too old')
+    .option('--lease-ttl <seconds>', 'lease lifetime while running, renewed every third of it (default 60)')
     .action(
-      action(async (name: string, _opts: object, cmd: Command) => {
+      action(async (name: string, opts: { force?: boolean; leaseTtl?: string }, cmd: Command) => {
         const g = globalsOf(cmd);
         const ctx = createContext(g);
-        // Imported on use: the render stages load mjml/satori, which `check` and `--help` never need.
-        const { runJob } = await import('../../jobs/run.ts');
         const job = ctx.config.jobs.find((j) => j.name === name);
         if (!job)
           throw new BroadsheetError('JOB_UNKNOWN', { name, known: ctx.config.jobs.map((j) => j.name) });
-        const r = await runJob(ctx, job);
-        if (g.json) printJson(r);
-        else process.stdout.write(`${r.summary}\n`);
-        return r.ok ? 0 : 1;
+        // Imported on use: the render stages load mjml/satori, which `check` and `--help` never need.
+        const [{ runJob }, { runOne }, { openStore }] = await Promise.all([
+          import('../../jobs/run.ts'),
+          import('../../scheduler/one-shot.ts'),
+          import('../../store/db.ts'),
+        ]);
+        const db = openStore(ctx.paths.store);
+        try {
+          const r = await runOne(
+            { ctx, db, runJob, leaseTtlMs: secondsFlag(opts.leaseTtl, 60, '--lease-ttl') },
+            job,
+            {
+              force: Boolean(opts.force),
+            },
+          );
+          if (g.json && r.json !== undefined) printJson(r.json);
+          else if (r.text) process.stdout.write(`${r.text}\n`);
+          if (r.error) throw r.error;
+          return r.code;
+        } finally {
+          db.close();
+        }
       }),
     );
 }

@@ -1,0 +1,329 @@
+// `broadsheet schedule`: one node-cron task per scheduled job, named
+// `broadsheet:<job>`, with noOverlap, ticking every second. Each tick asks
+// occurrences.ts whether an occurrence of the job has come due since the last
+// tick — node-cron's own matcher skips times in a spring-forward gap, so it
+// only keeps time; what is due is computed here with Intl. A tick that finds
+// nothing due costs one comparison. The occurrence itself then runs through
+// execute.ts (lease + run record), so two daemons, or a daemon and
+// `broadsheet run`, run each occurrence once.
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import cron, { type ScheduledTask } from 'node-cron';
+import type { Logger } from '../logger.ts';
+import {
+  beat,
+  beginHeartbeat,
+  type HeartbeatRow,
+  lastBeatFor,
+  lastOccurrence,
+  markInterrupted,
+  type RunTrigger,
+  runningRuns,
+} from '../store/jobs.ts';
+import { type Job, jobZone } from './config.ts';
+import { formatDuration } from './duration.ts';
+import {
+  type Active,
+  describeOccurrence,
+  type ExecEnv,
+  isoOf,
+  reapInterrupted,
+  runOccurrence,
+  skipOccurrences,
+} from './execute.ts';
+import { LATE_TOLERANCE_MS, planDue } from './missed.ts';
+import { nextOccurrence, type Schedule, scheduleOf } from './occurrences.ts';
+import { formatLocal } from './zoned.ts';
+
+export interface SchedulerOptions {
+  /** How often the heartbeat row is written (default 10 s). */
+  heartbeatMs?: number;
+  /** How long a stop waits for running jobs before interrupting them (default 5 min). */
+  graceMs?: number;
+  /** Skipped occurrences recorded one by one per catch-up (default 100; the rest are counted in the log). */
+  keepSkipped?: number;
+}
+
+class JobLoop {
+  readonly schedule: Schedule;
+  /** Occurrences up to here have been planned; undefined until the first tick (catch-up). */
+  cursor: number | undefined;
+  next: number | undefined;
+  /** Occurrence left `running` by a dead process that catch-up should run again. */
+  retry: number | undefined;
+
+  constructor(
+    private readonly s: Scheduler,
+    readonly job: Job,
+  ) {
+    this.schedule = scheduleOf(job.cron!, jobZone(job, s.env.ctx.config));
+  }
+
+  private get log(): Logger {
+    return this.s.log;
+  }
+
+  async tick(): Promise<void> {
+    if (this.s.stopping) return;
+    const now = this.s.env.ctx.clock.now().getTime();
+    if (this.cursor === undefined) return this.catchUp(now);
+    if (now < this.next!) return;
+    // While alive, lateness up to a minute is jitter, not a miss (a catchUp of 0 must still run on time).
+    const plan = planDue(this.schedule, {
+      fromMs: this.cursor,
+      nowMs: now,
+      windowMs: Math.max(this.job.catchUp, LATE_TOLERANCE_MS),
+      keep: this.s.keepSkipped,
+    });
+    this.advance(now);
+    await this.apply(plan, 'schedule', now);
+  }
+
+  private advance(now: number) {
+    this.cursor = now;
+    this.next = nextOccurrence(this.schedule, now);
+  }
+
+  private async catchUp(now: number): Promise<void> {
+    const { db } = this.s.env;
+    const last = lastOccurrence(db, this.job.name);
+    const from = last?.occurrence
+      ? Date.parse(last.occurrence)
+      : lastBeatFor(db, this.job.name, this.s.instance);
+    this.advance(now);
+    if (from === undefined) {
+      this.log.info(
+        `${this.job.name}: first start, nothing to catch up; next ${formatLocal(this.next!, this.schedule.timezone)}`,
+      );
+      return;
+    }
+    const plan = planDue(this.schedule, {
+      fromMs: from,
+      nowMs: now,
+      windowMs: this.job.catchUp,
+      keep: this.s.keepSkipped,
+      extra: this.retry === undefined ? [] : [this.retry],
+    });
+    await this.apply(plan, 'catch-up', now);
+  }
+
+  private async apply(plan: ReturnType<typeof planDue>, trigger: RunTrigger, now: number) {
+    if (plan.skippedTotal) {
+      const first = plan.skipped[0];
+      this.log.warn(
+        {
+          job: this.job.name,
+          skipped: plan.skippedTotal,
+          recorded: plan.skipped.length,
+          occurrences: plan.skipped.map((s) => isoOf(s.at)),
+        },
+        `${this.job.name}: skipping ${plan.skippedTotal} missed occurrence(s)` +
+          (first ? ` (e.g. ${formatLocal(first.at, this.schedule.timezone)}: ${first.reason})` : '') +
+          (plan.run === undefined && trigger === 'catch-up'
+            ? `; none is within catchUp ${formatDuration(this.job.catchUp)}`
+            : ''),
+      );
+      skipOccurrences(this.s.env, this.job, plan.skipped, trigger);
+    }
+    if (plan.run === undefined || this.s.stopping) return;
+    if (trigger === 'catch-up')
+      this.log.info(
+        `${this.job.name}: catching up ${formatLocal(plan.run, this.schedule.timezone)}, missed ${formatDuration(Math.round((now - plan.run) / 1000) * 1000)} ago`,
+      );
+    const r = await runOccurrence(this.s.env, this.job, plan.run, trigger, {
+      onStart: (a) => this.s.active.set(a.runId, a),
+      onEnd: (a) => this.s.active.delete(a.runId),
+    });
+    if (r.state === 'held')
+      this.log.debug(
+        `${this.job.name}: ${isoOf(plan.run)} is running in pid ${r.holder.pid} on ${r.holder.host}`,
+      );
+    else if (r.state === 'settled')
+      this.log.debug(`${this.job.name}: ${isoOf(plan.run)} already ${r.row.outcome} (run ${r.row.id})`);
+  }
+}
+
+export class Scheduler {
+  readonly instance = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  readonly log: Logger;
+  readonly loops: JobLoop[];
+  readonly active = new Map<number, Active>();
+  readonly keepSkipped: number;
+  stopping = false;
+  private readonly heartbeatMs: number;
+  private readonly graceMs: number;
+  private readonly inflight = new Set<Promise<void>>();
+  private tasks: ScheduledTask[] = [];
+  private beatTimer: NodeJS.Timeout | undefined;
+  private stopped: Promise<{ forced: boolean }> | undefined;
+  private forceStop: (() => void) | undefined;
+  private resolveDone: (r: { forced: boolean }) => void = () => {};
+  private readonly done = new Promise<{ forced: boolean }>((resolve) => {
+    this.resolveDone = resolve;
+  });
+
+  constructor(
+    readonly env: ExecEnv,
+    jobs: Job[],
+    opts: SchedulerOptions = {},
+  ) {
+    this.log = env.ctx.logger;
+    this.heartbeatMs = opts.heartbeatMs ?? 10_000;
+    this.graceMs = opts.graceMs ?? 300_000;
+    this.keepSkipped = opts.keepSkipped ?? 100;
+    this.loops = jobs.filter((j) => j.cron).map((j) => new JobLoop(this, j));
+  }
+
+  /**
+   * Register the heartbeat, deal with runs left `running` by dead processes,
+   * and (unless `tick: false`, for tests that call tick() themselves) start
+   * the node-cron tasks. The first tick of each job is its catch-up.
+   */
+  start(opts: { tick?: boolean } = {}) {
+    const { db, ctx } = this.env;
+    beginHeartbeat(db, {
+      instance: this.instance,
+      host: hostname(),
+      intervalMs: this.heartbeatMs,
+      jobs: this.loops.map((l) => l.job.name),
+      now: ctx.clock.now(),
+    });
+    this.reap();
+    this.beatTimer = setInterval(() => this.beat('running'), this.heartbeatMs);
+    if (opts.tick === false) return;
+    // node-cron's own warnings ("missed execution", "blocked by overlap
+    // prevention") are expected here — a run longer than a second blocks the
+    // next ticks — so they go to debug.
+    const cronLog = {
+      info: (m: string) => this.log.debug(`node-cron: ${m}`),
+      warn: (m: string) => this.log.debug(`node-cron: ${m}`),
+      error: (m: string | Error, e?: Error) => this.log.error({ err: e ?? m }, 'node-cron error'),
+      debug: (m: string | Error) => this.log.trace(`node-cron: ${String(m)}`),
+    };
+    for (const loop of this.loops) {
+      this.tasks.push(
+        cron.schedule('* * * * * *', () => this.track(loop.tick()), {
+          name: `broadsheet:${loop.job.name}`,
+          noOverlap: true,
+          timezone: 'UTC',
+          logger: cronLog,
+          suppressMissedWarning: true,
+        }),
+      );
+    }
+  }
+
+  /** Tick every job once, in parallel, and wait (tests drive the clock this way). */
+  async tickAll(): Promise<void> {
+    await Promise.all(this.loops.map((l) => this.track(l.tick())));
+  }
+
+  private track(p: Promise<void>): Promise<void> {
+    const t = p.catch((err) => this.log.error({ err }, 'scheduler tick failed'));
+    this.inflight.add(t);
+    void t.finally(() => this.inflight.delete(t));
+    return t;
+  }
+
+  /**
+   * Rows left `running` whose process died: the latest occurrence of a job,
+   * still inside its catch-up window with nothing due after it, is run again
+   * by catch-up; the others are marked failed ("interrupted").
+   */
+  private reap() {
+    const now = this.env.ctx.clock.now().getTime();
+    const byJob = new Map(this.loops.map((l) => [l.job.name, l]));
+    const kept = reapInterrupted(this.env, runningRuns(this.env.db), (row) => {
+      const loop = byJob.get(row.job);
+      if (!loop || !row.occurrence) return false;
+      const at = Date.parse(row.occurrence);
+      const latest = lastOccurrence(this.env.db, row.job)?.id === row.id;
+      return latest && now - at <= loop.job.catchUp && nextOccurrence(loop.schedule, at) > now;
+    });
+    for (const row of kept) {
+      const loop = byJob.get(row.job)!;
+      loop.retry = Date.parse(row.occurrence!);
+      this.log.warn(
+        `${row.job}: ${describeOccurrence(this.env.ctx, loop.job, row.occurrence)} was interrupted (pid ${row.pid} on ${row.host}); it runs again now`,
+      );
+    }
+  }
+
+  private beat(state: HeartbeatRow['state']) {
+    try {
+      beat(
+        this.env.db,
+        this.instance,
+        state,
+        [...this.active.values()].map((a) => ({ job: a.job, occurrence: a.occurrence })),
+        this.env.ctx.clock.now(),
+      );
+    } catch (err) {
+      this.log.error({ err }, 'heartbeat write failed');
+    }
+  }
+
+  /** Next occurrence per scheduled job (after the first tick; before it, computed from now). */
+  nextRuns(): { job: string; at: number; local: string }[] {
+    const now = this.env.ctx.clock.now().getTime();
+    return this.loops.map((l) => {
+      const at = l.next ?? nextOccurrence(l.schedule, now);
+      return { job: l.job.name, at, local: formatLocal(at, l.schedule.timezone) };
+    });
+  }
+
+  /**
+   * Stop: no new ticks, wait up to the grace period for running jobs, then
+   * release everything. `forced` when runs had to be interrupted (grace
+   * exceeded, or force() — a second signal).
+   */
+  stop(): Promise<{ forced: boolean }> {
+    this.stopped ??= this.doStop().then((r) => {
+      this.resolveDone(r);
+      return r;
+    });
+    return this.stopped;
+  }
+
+  /** Settles when a stop (from anywhere: a signal handler) has finished. */
+  whenStopped(): Promise<{ forced: boolean }> {
+    return this.done;
+  }
+
+  force() {
+    this.forceStop?.();
+  }
+
+  private async doStop(): Promise<{ forced: boolean }> {
+    this.stopping = true;
+    for (const t of this.tasks) await t.stop();
+    this.beat('stopping');
+    if (this.active.size)
+      this.log.info(
+        { running: [...this.active.values()].map((a) => `${a.job}@${a.occurrence ?? 'manual'}`) },
+        `stopping: waiting for ${this.active.size} running job(s) to finish (up to ${formatDuration(this.graceMs)})`,
+      );
+    let timer: NodeJS.Timeout | undefined;
+    const cut = new Promise<'cut'>((resolve) => {
+      timer = setTimeout(() => resolve('cut'), this.graceMs);
+      this.forceStop = () => resolve('cut');
+    });
+    const how = await Promise.race([Promise.allSettled([...this.inflight]).then(() => 'done' as const), cut]);
+    clearTimeout(timer);
+    const forced = how === 'cut' && this.active.size > 0;
+    for (const a of this.active.values()) {
+      markInterrupted(
+        this.env.db,
+        a.runId,
+        `interrupted: the scheduler stopped before the run finished (grace ${formatDuration(this.graceMs)})`,
+        this.env.ctx.clock.now(),
+      );
+      a.lease.release();
+      this.log.error(`${a.job}: ${a.occurrence ?? 'manual run'} interrupted by the stop`);
+    }
+    for (const t of this.tasks) await t.destroy();
+    clearInterval(this.beatTimer);
+    this.beat('stopped');
+    return { forced };
+  }
+}

@@ -1,0 +1,90 @@
+// `broadsheet run <job>`: the occurrence it stands for, then execute.ts.
+//
+// A job with a cron runs its latest occurrence at or before now — what a
+// system crontab line with the same schedule means — under the same lease and
+// run record as the daemon: if the daemon (or another `run`) is running it,
+// "already running", exit 0; if it already ran, nothing to do, exit 0; if it
+// is older than catchUp and never ran, it is recorded as skipped (a
+// long-overdue digest is never sent by accident). A job without a cron, or
+// --force, is a manual run: it always runs, once at a time per job.
+import type { Context } from '../context.ts';
+import type { JobResult } from '../jobs/run.ts';
+import type { DB } from '../store/db.ts';
+import { getRun, type JobRunRow } from '../store/jobs.ts';
+import { type Job, jobZone } from './config.ts';
+import { formatDuration } from './duration.ts';
+import { describeOccurrence, type ExecEnv, isoOf, runOccurrence, skipOccurrences } from './execute.ts';
+import { previousOccurrence, scheduleOf } from './occurrences.ts';
+
+export interface OneShot {
+  code: number;
+  text?: string;
+  json: unknown;
+  /** The job threw: the CLI prints the chain and exits with the error's code. */
+  error?: unknown;
+}
+
+const runJson = (r: JobRunRow) => ({
+  id: r.id,
+  occurrence: r.occurrence,
+  trigger: r.trigger,
+  outcome: r.outcome,
+  attempts: r.attempts,
+  startedAt: r.startedAt,
+  finishedAt: r.finishedAt,
+  error: r.error,
+});
+
+export async function runOne(
+  env: ExecEnv & { ctx: Context; db: DB },
+  job: Job,
+  opts: { force?: boolean } = {},
+): Promise<OneShot> {
+  const { ctx } = env;
+  const log = ctx.logger.child({ job: job.name });
+  const now = ctx.clock.now().getTime();
+  const at =
+    job.cron && !opts.force
+      ? previousOccurrence(scheduleOf(job.cron, jobZone(job, ctx.config)), now)
+      : undefined;
+  const occurrence = at === undefined ? null : isoOf(at);
+  const local = describeOccurrence(ctx, job, occurrence);
+
+  if (at !== undefined && now - at > job.catchUp && !getRun(env.db, job.name, occurrence!)) {
+    const reason = `missed by ${formatDuration(Math.round((now - at) / 1000) * 1000)}, more than the catch-up window of ${formatDuration(job.catchUp)}`;
+    skipOccurrences(env, job, [{ at, reason }], 'run');
+    log.warn(
+      `${job.name}: skipped ${local}: ${reason}; \`broadsheet run ${job.name} --force\` runs it now anyway`,
+    );
+    const row = getRun(env.db, job.name, occurrence!);
+    return {
+      code: 0,
+      json: { job: job.name, status: 'skipped', occurrence, reason, run: row && runJson(row) },
+    };
+  }
+
+  const r = await runOccurrence(env, job, at ?? null, at === undefined ? 'manual' : 'run');
+  if (r.state === 'held') {
+    log.warn(
+      { holder: r.holder },
+      `${job.name}: already running (${local}) in pid ${r.holder.pid} on ${r.holder.host}; nothing to do`,
+    );
+    return {
+      code: 0,
+      json: { job: job.name, status: 'already-running', occurrence, holder: r.holder },
+    };
+  }
+  if (r.state === 'settled') {
+    log.info(
+      `${job.name}: ${local} already ran (${r.row.outcome}${r.row.finishedAt ? ` at ${r.row.finishedAt}` : ''}); nothing to do — \`--force\` runs it again`,
+    );
+    return { code: 0, json: { job: job.name, status: 'already-done', occurrence, run: runJson(r.row) } };
+  }
+  if (r.error !== undefined) return { code: 1, json: undefined, error: r.error };
+  const result = r.result as JobResult;
+  return {
+    code: result.ok ? 0 : 1,
+    text: result.summary,
+    json: { ...result, status: 'ran', occurrence, run: runJson(r.row) },
+  };
+}

@@ -1,0 +1,163 @@
+// What `broadsheet status` reports: per job the next occurrence and the last
+// runs, per edition the send counts, and the daemons' heartbeats. The JSON
+// form is a contract for monitors (README § Operations).
+import { existsSync } from 'node:fs';
+import type { Context } from '../context.ts';
+import { openStore } from '../store/db.ts';
+import { hasTable, heartbeats, type JobRunRow, recentRuns, sendCounts } from '../store/jobs.ts';
+import { type Job, jobZone } from './config.ts';
+import { formatDuration } from './duration.ts';
+import { nextOccurrence, scheduleOf } from './occurrences.ts';
+import { formatLocal } from './zoned.ts';
+
+export interface RunReport {
+  id: number;
+  occurrence: string | null;
+  occurrenceLocal: string | null;
+  trigger: string;
+  outcome: string;
+  attempts: number;
+  startedAt: string | null;
+  finishedAt: string | null;
+  durationMs: number | null;
+  edition: string | null;
+  counts: Record<string, number> | null;
+  error: string | null;
+  pid: number | null;
+  host: string | null;
+}
+
+export interface StatusReport {
+  generatedAt: string;
+  store: { path: string; exists: boolean };
+  scheduler: {
+    /** A daemon beat within 3 of its intervals. */
+    alive: boolean;
+    instances: {
+      instance: string;
+      pid: number;
+      host: string;
+      state: string;
+      startedAt: string;
+      beatAt: string;
+      ageMs: number;
+      intervalMs: number;
+      alive: boolean;
+      running: { job: string; occurrence: string | null }[];
+    }[];
+  };
+  jobs: {
+    name: string;
+    kind: string;
+    edition: string | null;
+    cron: string | null;
+    timezone: string;
+    catchUp: string;
+    next: { at: string; local: string } | null;
+    last: RunReport | null;
+    runs: RunReport[];
+  }[];
+  sends: { edition: string; total: number; byState: Record<string, number> }[];
+}
+
+function report(r: JobRunRow, tz: string): RunReport {
+  const d = r.startedAt && r.finishedAt ? Date.parse(r.finishedAt) - Date.parse(r.startedAt) : null;
+  return {
+    id: r.id,
+    occurrence: r.occurrence,
+    occurrenceLocal: r.occurrence ? formatLocal(Date.parse(r.occurrence), tz) : null,
+    trigger: r.trigger,
+    outcome: r.outcome,
+    attempts: r.attempts,
+    startedAt: r.startedAt,
+    finishedAt: r.finishedAt,
+    durationMs: d,
+    edition: r.edition,
+    counts: r.counts,
+    error: r.error,
+    pid: r.pid,
+    host: r.host,
+  };
+}
+
+export function collectStatus(ctx: Context, opts: { runs?: number } = {}): StatusReport {
+  const now = ctx.clock.now();
+  const exists = existsSync(ctx.paths.store);
+  const db = exists ? openStore(ctx.paths.store, { readonly: true }) : undefined;
+  try {
+    const hasRuns = db ? hasTable(db, 'job_runs') : false;
+    const beats = db && hasTable(db, 'scheduler_heartbeats') ? heartbeats(db) : [];
+    const instances = beats.map((b) => {
+      const ageMs = now.getTime() - Date.parse(b.beatAt);
+      return { ...b, ageMs, alive: b.state !== 'stopped' && ageMs <= 3 * b.intervalMs };
+    });
+    const jobs = ctx.config.jobs.map((job: Job) => {
+      const tz = jobZone(job, ctx.config);
+      const next = job.cron ? nextOccurrence(scheduleOf(job.cron, tz), now.getTime()) : undefined;
+      const runs = db && hasRuns ? recentRuns(db, job.name, opts.runs ?? 5).map((r) => report(r, tz)) : [];
+      return {
+        name: job.name,
+        kind: job.kind,
+        edition: job.edition ?? null,
+        cron: job.cron ?? null,
+        timezone: tz,
+        catchUp: formatDuration(job.catchUp),
+        next: next === undefined ? null : { at: new Date(next).toISOString(), local: formatLocal(next, tz) },
+        last: runs[0] ?? null,
+        runs,
+      };
+    });
+    return {
+      generatedAt: now.toISOString(),
+      store: { path: ctx.paths.store, exists },
+      scheduler: { alive: instances.some((i) => i.alive), instances },
+      jobs,
+      sends: db ? sendCounts(db) : [],
+    };
+  } finally {
+    db?.close();
+  }
+}
+
+const ago = (ms: number) => `${formatDuration(Math.max(0, Math.round(ms / 1000)) * 1000)} ago`;
+
+/** The human form: one block per job, then sends and daemons. */
+export function formatStatus(s: StatusReport): string {
+  const now = Date.parse(s.generatedAt);
+  const out: string[] = [];
+  for (const j of s.jobs) {
+    out.push(
+      `${j.name} (${j.kind}${j.edition ? ` ${j.edition}` : ''}) ${j.cron ? `cron "${j.cron}" ${j.timezone}, catchUp ${j.catchUp}` : 'no cron: runs by `broadsheet run`'}`,
+    );
+    if (j.next) out.push(`  next   ${j.next.local}`);
+    if (!j.runs.length) out.push('  runs   none recorded');
+    for (const r of j.runs) {
+      const when = r.occurrenceLocal ?? `manual ${r.startedAt}`;
+      const took = r.durationMs === null ? '' : ` in ${(r.durationMs / 1000).toFixed(1)}s`;
+      const counts = r.counts
+        ? ` ${Object.entries(r.counts)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(' ')}`
+        : '';
+      out.push(
+        `  ${r.outcome.padEnd(8)} ${when} (${r.trigger})${took}${counts}${r.error ? ` — ${r.error}` : ''}`,
+      );
+    }
+  }
+  out.push('sends per edition:');
+  if (!s.sends.length) out.push('  none');
+  for (const e of s.sends)
+    out.push(
+      `  ${e.edition}: ${Object.entries(e.byState)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')} (total ${e.total})`,
+    );
+  out.push(`scheduler: ${s.scheduler.alive ? 'running' : 'not running'}`);
+  for (const i of s.scheduler.instances.slice(0, 5))
+    out.push(
+      `  pid ${i.pid} on ${i.host}: ${i.state}${i.alive ? '' : i.state === 'stopped' ? '' : ' (heartbeat stale)'}, last beat ${ago(now - Date.parse(i.beatAt))}` +
+        (i.running.length ? `, running ${i.running.map((r) => r.job).join(', ')}` : ''),
+    );
+  if (!s.store.exists) out.push(`store ${s.store.path} does not exist yet`);
+  return out.join('\n');
+}

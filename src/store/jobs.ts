@@ -1,0 +1,255 @@
+import type { DB } from './db.ts';
+
+// The scheduler's tables (migration "job_runs + scheduler_heartbeats"):
+// one job_runs row per job × scheduled occurrence — UNIQUE, so it is also the
+// proof that an occurrence was handled — and one heartbeat row per daemon.
+
+export const RUN_OUTCOMES = ['running', 'ok', 'failed', 'skipped'] as const;
+export type RunOutcome = (typeof RUN_OUTCOMES)[number];
+/** schedule: on time; catch-up: missed while down, run on start; run: `broadsheet run`; manual: a job without cron, or --force. */
+export type RunTrigger = 'schedule' | 'catch-up' | 'run' | 'manual';
+
+export interface JobRunRow {
+  id: number;
+  job: string;
+  kind: string;
+  /** ISO 8601 UTC instant of the scheduled occurrence; null for a manual run. */
+  occurrence: string | null;
+  trigger: RunTrigger;
+  outcome: RunOutcome;
+  attempts: number;
+  pid: number | null;
+  host: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  edition: string | null;
+  counts: Record<string, number> | null;
+  summary: string | null;
+  error: string | null;
+}
+
+const COLUMNS = `id, job, kind, occurrence, trigger, outcome, attempts, pid, host, started_at AS startedAt,
+  finished_at AS finishedAt, edition, counts, summary, error`;
+
+type RawRow = Omit<JobRunRow, 'counts'> & { counts: string | null };
+const fromRaw = (r: RawRow): JobRunRow => ({ ...r, counts: r.counts ? JSON.parse(r.counts) : null });
+
+export function getRun(db: DB, job: string, occurrence: string): JobRunRow | undefined {
+  const r = db
+    .prepare(`SELECT ${COLUMNS} FROM job_runs WHERE job = ? AND occurrence = ?`)
+    .get(job, occurrence);
+  return r ? fromRaw(r as RawRow) : undefined;
+}
+
+export function getRunById(db: DB, id: number): JobRunRow | undefined {
+  const r = db.prepare(`SELECT ${COLUMNS} FROM job_runs WHERE id = ?`).get(id);
+  return r ? fromRaw(r as RawRow) : undefined;
+}
+
+/** The latest scheduled occurrence that has a row (run, running or skipped). */
+export function lastOccurrence(db: DB, job: string): JobRunRow | undefined {
+  const r = db
+    .prepare(
+      `SELECT ${COLUMNS} FROM job_runs WHERE job = ? AND occurrence IS NOT NULL ORDER BY occurrence DESC LIMIT 1`,
+    )
+    .get(job);
+  return r ? fromRaw(r as RawRow) : undefined;
+}
+
+export interface StartInput {
+  job: string;
+  kind: string;
+  occurrence: string | null;
+  trigger: RunTrigger;
+  now: Date;
+}
+
+/**
+ * Mark an occurrence running (the caller holds its lease). A row left
+ * `running` by a process that died is taken over: attempts + 1.
+ * Returns the row id, or the existing row when the occurrence is settled.
+ */
+export function startJobRun(db: DB, s: StartInput, host: string): { id: number } | { settled: JobRunRow } {
+  return db
+    .transaction((): { id: number } | { settled: JobRunRow } => {
+      const now = s.now.toISOString();
+      const cur = s.occurrence === null ? undefined : getRun(db, s.job, s.occurrence);
+      if (cur && cur.outcome !== 'running') return { settled: cur };
+      if (cur) {
+        db.prepare(
+          `UPDATE job_runs SET attempts = attempts + 1, trigger = ?, pid = ?, host = ?, started_at = ?,
+             error = NULL WHERE id = ?`,
+        ).run(s.trigger, process.pid, host, now, cur.id);
+        return { id: cur.id };
+      }
+      const r = db
+        .prepare(
+          `INSERT INTO job_runs (job, kind, occurrence, trigger, outcome, attempts, pid, host, started_at, created_at)
+           VALUES (?, ?, ?, ?, 'running', 1, ?, ?, ?, ?)`,
+        )
+        .run(s.job, s.kind, s.occurrence, s.trigger, process.pid, host, now, now);
+      return { id: Number(r.lastInsertRowid) };
+    })
+    .immediate();
+}
+
+export interface FinishInput {
+  outcome: 'ok' | 'failed';
+  now: Date;
+  edition?: string;
+  counts?: Record<string, number>;
+  summary?: string;
+  error?: string;
+}
+
+export function finishJobRun(db: DB, id: number, f: FinishInput) {
+  db.prepare(
+    'UPDATE job_runs SET outcome = ?, finished_at = ?, edition = ?, counts = ?, summary = ?, error = ? WHERE id = ?',
+  ).run(
+    f.outcome,
+    f.now.toISOString(),
+    f.edition ?? null,
+    f.counts ? JSON.stringify(f.counts) : null,
+    f.summary?.slice(0, 2000) ?? null,
+    f.error?.slice(0, 2000) ?? null,
+    id,
+  );
+}
+
+/** Record occurrences as skipped, each with why; one that already has a row is left alone. */
+export function recordSkipped(
+  db: DB,
+  s: { job: string; kind: string; trigger: RunTrigger; now: Date },
+  items: { occurrence: string; reason: string }[],
+): number {
+  const now = s.now.toISOString();
+  const insert = db.prepare(
+    `INSERT INTO job_runs (job, kind, occurrence, trigger, outcome, attempts, finished_at, error, created_at)
+     VALUES (?, ?, ?, ?, 'skipped', 0, ?, ?, ?)
+     ON CONFLICT (job, occurrence) DO NOTHING`,
+  );
+  let n = 0;
+  db.transaction(() => {
+    for (const i of items)
+      n += insert.run(s.job, s.kind, i.occurrence, s.trigger, now, i.reason, now).changes;
+  }).immediate();
+  return n;
+}
+
+/** A run whose process stopped before it finished (stop grace exceeded, or found dead). */
+export function markInterrupted(db: DB, id: number, reason: string, now: Date) {
+  db.prepare(
+    "UPDATE job_runs SET outcome = 'failed', finished_at = ?, error = ? WHERE id = ? AND outcome = 'running'",
+  ).run(now.toISOString(), reason, id);
+}
+
+/** Rows still marked running (their process may be alive or dead: check the lease). */
+export function runningRuns(db: DB): JobRunRow[] {
+  return (
+    db.prepare(`SELECT ${COLUMNS} FROM job_runs WHERE outcome = 'running' ORDER BY id`).all() as RawRow[]
+  ).map(fromRaw);
+}
+
+/** The latest runs of a job, newest first (scheduled by occurrence, manual by start). */
+export function recentRuns(db: DB, job: string, limit: number): JobRunRow[] {
+  return (
+    db
+      .prepare(
+        `SELECT ${COLUMNS} FROM job_runs WHERE job = ? ORDER BY COALESCE(occurrence, started_at) DESC, id DESC LIMIT ?`,
+      )
+      .all(job, limit) as RawRow[]
+  ).map(fromRaw);
+}
+
+export function hasTable(db: DB, name: string): boolean {
+  return Boolean(db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name));
+}
+
+// Heartbeats.
+
+export interface HeartbeatRow {
+  instance: string;
+  pid: number;
+  host: string;
+  startedAt: string;
+  beatAt: string;
+  intervalMs: number;
+  state: 'running' | 'stopping' | 'stopped';
+  jobs: string[];
+  running: { job: string; occurrence: string | null }[];
+}
+
+export function beginHeartbeat(
+  db: DB,
+  h: { instance: string; host: string; intervalMs: number; jobs: string[]; now: Date },
+) {
+  const now = h.now.toISOString();
+  db.transaction(() => {
+    // Keep a week of stopped daemons for `status`; live ones are never pruned.
+    const week = new Date(h.now.getTime() - 7 * 86_400_000).toISOString();
+    db.prepare("DELETE FROM scheduler_heartbeats WHERE state = 'stopped' AND beat_at < ?").run(week);
+    db.prepare(
+      `INSERT INTO scheduler_heartbeats (instance, pid, host, started_at, beat_at, interval_ms, state, jobs, running)
+       VALUES (?, ?, ?, ?, ?, ?, 'running', ?, '[]')`,
+    ).run(h.instance, process.pid, h.host, now, now, h.intervalMs, JSON.stringify(h.jobs));
+  })();
+}
+
+export function beat(
+  db: DB,
+  instance: string,
+  state: HeartbeatRow['state'],
+  running: HeartbeatRow['running'],
+  now: Date,
+) {
+  db.prepare('UPDATE scheduler_heartbeats SET beat_at = ?, state = ?, running = ? WHERE instance = ?').run(
+    now.toISOString(),
+    state,
+    JSON.stringify(running),
+    instance,
+  );
+}
+
+export function heartbeats(db: DB, limit = 10): HeartbeatRow[] {
+  const rows = db
+    .prepare(
+      `SELECT instance, pid, host, started_at AS startedAt, beat_at AS beatAt, interval_ms AS intervalMs, state, jobs, running
+       FROM scheduler_heartbeats ORDER BY beat_at DESC LIMIT ?`,
+    )
+    .all(limit) as (Omit<HeartbeatRow, 'jobs' | 'running'> & { jobs: string; running: string })[];
+  return rows.map((r) => ({ ...r, jobs: JSON.parse(r.jobs), running: JSON.parse(r.running) }));
+}
+
+/** Per-edition counts from the send ledger (empty when the store has no sends table yet). */
+export function sendCounts(
+  db: DB,
+  limit = 20,
+): { edition: string; total: number; byState: Record<string, number> }[] {
+  if (!hasTable(db, 'sends')) return [];
+  const rows = db
+    .prepare(
+      `SELECT edition, state, count(*) AS n FROM sends
+       WHERE edition IN (SELECT edition FROM sends GROUP BY edition ORDER BY max(updated_at) DESC LIMIT ?)
+       GROUP BY edition, state`,
+    )
+    .all(limit) as { edition: string; state: string; n: number }[];
+  const out = new Map<string, { edition: string; total: number; byState: Record<string, number> }>();
+  for (const r of rows) {
+    const e = out.get(r.edition) ?? { edition: r.edition, total: 0, byState: {} };
+    e.byState[r.state] = r.n;
+    e.total += r.n;
+    out.set(r.edition, e);
+  }
+  return [...out.values()].sort((a, b) => b.edition.localeCompare(a.edition));
+}
+
+/** When a daemon that scheduled `job` was last seen alive (other than `except`), if ever. */
+export function lastBeatFor(db: DB, job: string, except: string): number | undefined {
+  const rows = db
+    .prepare(
+      'SELECT beat_at AS beatAt, jobs FROM scheduler_heartbeats WHERE instance != ? ORDER BY beat_at DESC LIMIT 50',
+    )
+    .all(except) as { beatAt: string; jobs: string }[];
+  const hit = rows.find((r) => (JSON.parse(r.jobs) as string[]).includes(job));
+  return hit ? Date.parse(hit.beatAt) : undefined;
+}
