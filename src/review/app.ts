@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { Hono, type Context as HonoContext } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { html } from 'hono/html';
@@ -77,6 +78,11 @@ export function createReviewApp(ctx: Context, opts: ReviewAppOptions) {
   const { db } = opts;
   const cfg = ctx.config.review;
   const secret = appSecret(ctx);
+  // Sessions are signed with a key derived from the secret AND the editors' password:
+  // changing BROADSHEET_EDITOR_PASSWORD signs every editor out.
+  const sessionKey = createHmac('sha256', secret)
+    .update(`editor-session:${ctx.secrets.editorPassword ?? ''}`)
+    .digest();
   const repo = new ReviewRepo(db, () => ctx.clock.now());
   const brand = ctx.config.brand.name;
   const password = ctx.secrets.editorPassword;
@@ -108,7 +114,7 @@ export function createReviewApp(ctx: Context, opts: ReviewAppOptions) {
 
   // Who is signed in; everything but the public paths needs an editor.
   app.use('*', async (c, next) => {
-    const ed = readSession(secret, getCookie(c, SESSION_COOKIE), ctx.clock.now().getTime());
+    const ed = readSession(sessionKey, getCookie(c, SESSION_COOKIE), ctx.clock.now().getTime());
     if (ed) {
       c.set('editor', ed);
       c.set('csrf', csrfFor(secret, ed.sid));
@@ -187,7 +193,7 @@ export function createReviewApp(ctx: Context, opts: ReviewAppOptions) {
     if (!pre || !safeEqual(token, loginCsrfFor(secret, pre))) return forbidden(c);
     const next = typeof body.next === 'string' ? body.next : '/';
     if (!password) return loginView(c, { next }, 503);
-    const client = clientOf(c);
+    const client = clientOf(c, cfg.trustProxy);
     const nowMs = ctx.clock.now().getTime();
     const windowMs = cfg.login.windowSeconds * 1000;
     const recent = repo.failuresSince(client, nowMs - windowMs);
@@ -217,7 +223,7 @@ export function createReviewApp(ctx: Context, opts: ReviewAppOptions) {
     setCookie(
       c,
       SESSION_COOKIE,
-      sessionValue(secret, { name, sid: newId(), exp }),
+      sessionValue(sessionKey, { name, sid: newId(), exp }),
       cookieOptions(c, ctx.config.publicUrl, cfg.session.hours * 3600),
     );
     ctx.logger.info({ editor: name }, 'editor signed in');
@@ -438,7 +444,10 @@ export function createReviewApp(ctx: Context, opts: ReviewAppOptions) {
     );
     c.header('Referrer-Policy', 'no-referrer');
     if (!out)
-      return c.html(layout({ title: '找不到', brand }, messagePage('找不到', '沒有這一期的電郵版。')), 404);
+      return c.html(
+        layout({ public: true, title: '找不到', brand }, messagePage('找不到', '沒有這一期的電郵版。')),
+        404,
+      );
     return c.html(out);
   });
 

@@ -91,7 +91,11 @@ export function preSession(c: HonoContext, publicUrl: string): string {
 }
 
 /** The client address for the sign-in rate limit (the socket's peer; tests without a socket share one bucket). */
-export function clientOf(c: HonoContext): string {
+export function clientOf(c: HonoContext, trustProxy = false): string {
+  if (trustProxy) {
+    const xff = c.req.header('x-forwarded-for')?.split(',').at(-1)?.trim();
+    if (xff) return xff;
+  }
   try {
     return getConnInfo(c).remote.address ?? 'unknown';
   } catch {

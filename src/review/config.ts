@@ -41,6 +41,12 @@ export const reviewConfigSchema = z
       .prefault({}),
     /** Attempts after which a post is marked failed and left for an editor. */
     maxAttempts: z.number().int().min(1).default(12),
+    /**
+     * Behind a reverse proxy: take the client address for the sign-in rate
+     * limit from the last X-Forwarded-For entry (the one the proxy added).
+     * Off by default: a client could otherwise name any address it likes.
+     */
+    trustProxy: z.boolean().default(false),
     session: z
       .strictObject({
         hours: z

@@ -5,7 +5,7 @@ import type { DB } from '../store/db.ts';
 import { openStore } from '../store/db.ts';
 import { acquireLease, isLease } from '../store/lease.ts';
 import { type QueueRow, ReviewRepo } from '../store/review.ts';
-import { cardFile, items, loadEdition } from './editions.ts';
+import { cardFile, items, loadEdition, postKey } from './editions.ts';
 import { PublishError, type Publisher, type PublishPost } from './publisher.ts';
 import { publishers as registry } from './publishers/index.ts';
 
@@ -57,6 +57,10 @@ function postFor(ctx: Context, row: QueueRow): PublishPost {
     e.manifest.cards.find((c) => c.itemId === row.itemId);
   const file = card && cardFile(e, card);
   if (!card || !file) throw new PublishError(`no card for ${row.itemId} (${row.format})`, true);
+  // The key hashes the card the editor saw: a card re-rendered since then is not what was approved.
+  const key = postKey({ ...row, format: card.format, cardSha256: card.sha256 });
+  if (key !== row.key)
+    throw new PublishError(`card ${card.id} changed since it was approved; approve it again`, true);
   const it = items(e, [], [], {}).find((i) => i.id === row.itemId);
   return {
     key: row.key,

@@ -26,7 +26,7 @@ export function unsubscribeRoutes(ctx: Context, db: DB, secret: Buffer, brand: s
   const bad = (c: HonoContext) =>
     c.html(
       layout(
-        { title: '連結無效', brand },
+        { public: true, title: '連結無效', brand },
         messagePage('連結無效', '這個取消訂閱連結無效或已被改動。請使用電郵內的原始連結。'),
       ),
       400,
@@ -39,12 +39,15 @@ export function unsubscribeRoutes(ctx: Context, db: DB, secret: Buffer, brand: s
     if (s && s.status !== 'active')
       return c.html(
         layout(
-          { title: '已取消訂閱', brand },
+          { public: true, title: '已取消訂閱', brand },
           messagePage('已取消訂閱', `${maskEmail(t.subscriber)} 已不會再收到電郵簡報。`),
         ),
       );
     return c.html(
-      layout({ title: '取消訂閱', brand }, unsubscribeConfirm(c.req.param('token'), maskEmail(t.subscriber))),
+      layout(
+        { public: true, title: '取消訂閱', brand },
+        unsubscribeConfirm(c.req.param('token'), maskEmail(t.subscriber)),
+      ),
     );
   });
 
@@ -54,7 +57,10 @@ export function unsubscribeRoutes(ctx: Context, db: DB, secret: Buffer, brand: s
     const body = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>);
     if (body['List-Unsubscribe'] !== 'One-Click')
       return c.html(
-        layout({ title: '請求無效', brand }, messagePage('請求無效', '缺少 List-Unsubscribe=One-Click。')),
+        layout(
+          { public: true, title: '請求無效', brand },
+          messagePage('請求無效', '缺少 List-Unsubscribe=One-Click。'),
+        ),
         400,
       );
     const s = subs.get(t.subscriber);
@@ -66,7 +72,7 @@ export function unsubscribeRoutes(ctx: Context, db: DB, secret: Buffer, brand: s
     }
     return c.html(
       layout(
-        { title: '已取消訂閱', brand },
+        { public: true, title: '已取消訂閱', brand },
         messagePage('已取消訂閱', `${maskEmail(t.subscriber)} 已不會再收到電郵簡報。`),
       ),
       200,

@@ -45,6 +45,8 @@ export interface Chrome {
   editor?: Editor;
   csrf?: string;
   brand: string;
+  /** Pages for readers (unsubscribe, errors there): the paper's name, not the editors' desk. */
+  public?: boolean;
 }
 
 export function layout(c: Chrome, body: H): H {
@@ -54,14 +56,14 @@ export function layout(c: Chrome, body: H): H {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex">
-<title>${c.title}｜${c.brand} 編輯台</title>
+<title>${c.title}｜${c.brand}${c.public ? '' : ' 編輯台'}</title>
 <link rel="stylesheet" href="/static/app.css">
 <script src="/static/app.js" defer></script>
 </head>
 <body>
 <a class="skip" href="#main">跳到主要內容</a>
 <header class="top">
-  <a class="brand" href="/">${c.brand}<span> 編輯台</span></a>
+  ${c.public ? html`<span class="brand">${c.brand}</span>` : html`<a class="brand" href="/">${c.brand}<span> 編輯台</span></a>`}
   ${
     c.editor
       ? html`<nav aria-label="主選單"><a href="/">版次</a><a href="/queue">發佈佇列</a></nav>
@@ -147,7 +149,7 @@ function postForm(e: EditionRef, it: GalleryItem, p: GalleryPost, csrf: string, 
     <input type="hidden" name="_csrf" value="${csrf}">
     <input type="hidden" name="back" value="${back}#${id}">
     <label class="sr" for="${id}-t">${PLATFORM_LABEL[p.platform] ?? p.platform} 文案</label>
-    <textarea id="${id}-t" name="caption" rows="6" data-platform="${p.platform}" data-limit="${p.limit}" ${locked ? 'readonly' : ''}>${p.caption}</textarea>
+    <textarea id="${id}-t" name="caption" rows="8" data-platform="${p.platform}" data-limit="${p.limit}" ${locked ? 'readonly' : ''}>${p.caption}</textarea>
     <div class="row">
       <output class="count${p.length > p.limit ? ' over' : ''}" for="${id}-t" aria-live="polite"><span>${p.length}</span> / ${p.limit}${p.platform === 'x' ? '（X 加權字數）' : ''}</output>
       <label class="fmt">圖卡

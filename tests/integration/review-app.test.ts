@@ -10,11 +10,19 @@ import { appSecret } from '../../src/config/secret.ts';
 import type { Context } from '../../src/context.ts';
 import { unsubscribeToken } from '../../src/delivery/unsubscribe.ts';
 import { createReviewApp } from '../../src/review/app.ts';
+import { postKey } from '../../src/review/editions.ts';
 import { runPublishQueue } from '../../src/review/publish.ts';
 import { type DB, openStore } from '../../src/store/db.ts';
 import { ReviewRepo } from '../../src/store/review.ts';
 import { SubscriberRepo } from '../../src/store/subscribers.ts';
-import { EDITION, PASSWORD, reviewContext, writeEdition, XSS_CAPTION, XSS_TITLE } from '../fixtures/review/edition.ts';
+import {
+  EDITION,
+  PASSWORD,
+  reviewContext,
+  writeEdition,
+  XSS_CAPTION,
+  XSS_TITLE,
+} from '../fixtures/review/edition.ts';
 
 const BASE = 'http://127.0.0.1';
 let dir: string;
@@ -58,13 +66,23 @@ afterAll(() => db?.close());
 
 describe('access', () => {
   it('every page but /u/, /archive/, /login and assets needs a signed-in editor', async () => {
-    for (const path of ['/', `/e/${EDITION}`, '/queue', `/e/${EDITION}/card/hostile-story/og.png`, `/e/${EDITION}/bundle.zip`]) {
+    for (const path of [
+      '/',
+      `/e/${EDITION}`,
+      '/queue',
+      `/e/${EDITION}/card/hostile-story/og.png`,
+      `/e/${EDITION}/bundle.zip`,
+    ]) {
       const r = await app.request(`${BASE}${path}`);
       expect(r.status, path).toBe(303);
       expect(r.headers.get('location')).toMatch(/^\/login\?next=/);
     }
     for (const path of [`/e/${EDITION}/p/hostile-story/x`, '/publish', '/logout']) {
-      const r = await app.request(`${BASE}${path}`, { method: 'POST', headers: FORM, body: 'action=approve' });
+      const r = await app.request(`${BASE}${path}`, {
+        method: 'POST',
+        headers: FORM,
+        body: 'action=approve',
+      });
       expect(r.status, path).toBe(401);
     }
     expect((await app.request(`${BASE}/login`)).status).toBe(200);
@@ -107,7 +125,9 @@ describe('access', () => {
       body: form({ name: 'x', password: PASSWORD }),
     });
     expect(login.status).toBe(403);
-    expect(new ReviewRepo(db).decision({ edition: EDITION, itemId: 'hostile-story', platform: 'x' })).toBeUndefined();
+    expect(
+      new ReviewRepo(db).decision({ edition: EDITION, itemId: 'hostile-story', platform: 'x' }),
+    ).toBeUndefined();
   });
 
   it('rate-limits failed sign-ins: 429 even with the right password, until the window passes', async () => {
@@ -165,7 +185,12 @@ describe('gallery', () => {
     expect((await post('china-ai-2025-1', 'x', { action: 'approve' })).status).toBe(303);
     const repo = new ReviewRepo(db);
     const k = { edition: EDITION, itemId: 'china-ai-2025-1', platform: 'x' };
-    expect(repo.decision(k)).toMatchObject({ status: 'approved', editor: '黃編輯', format: 'x', caption: null });
+    expect(repo.decision(k)).toMatchObject({
+      status: 'approved',
+      editor: '黃編輯',
+      format: 'x',
+      caption: null,
+    });
     expect(repo.queue(EDITION).filter((q) => q.itemId === k.itemId)).toHaveLength(1);
     expect((await post('china-ai-2025-1', 'x', { action: 'reject' })).status).toBe(303);
     expect(repo.decision(k)?.status).toBe('rejected');
@@ -177,7 +202,9 @@ describe('gallery', () => {
     // An over-long X caption cannot be approved (X's weighted count: CJK counts 2).
     const long = '漢'.repeat(141);
     expect((await post('china-ai-2025-1', 'x', { action: 'approve', caption: long })).status).toBe(422);
-    const rejected = await (await app.request(`${BASE}/e/${EDITION}?status=rejected&platform=x`, { headers: { cookie } })).text();
+    const rejected = await (
+      await app.request(`${BASE}/e/${EDITION}?status=rejected&platform=x`, { headers: { cookie } })
+    ).text();
     expect(rejected).toContain('id="p-china-ai-2025-1-x"');
     expect(rejected).not.toContain('id="p-china-ai-patents-lead-x"');
   });
@@ -190,9 +217,13 @@ describe('gallery', () => {
     const names = Object.keys(files).sort();
     expect(names).toContain(`threads/${EDITION}--china-ai-patents-lead/card.png`);
     expect(names).toContain('index.json');
-    const meta = JSON.parse(new TextDecoder().decode(files[`threads/${EDITION}--china-ai-patents-lead/post.json`]!));
+    const meta = JSON.parse(
+      new TextDecoder().decode(files[`threads/${EDITION}--china-ai-patents-lead/post.json`]!),
+    );
     expect(meta).toMatchObject({ platform: 'threads', format: 'portrait', editor: '<b>編輯</b>' });
-    expect([...files[`threads/${EDITION}--china-ai-patents-lead/card.png`]!.subarray(1, 4)]).toEqual([0x50, 0x4e, 0x47]);
+    expect([...files[`threads/${EDITION}--china-ai-patents-lead/card.png`]!.subarray(1, 4)]).toEqual([
+      0x50, 0x4e, 0x47,
+    ]);
   });
 });
 
@@ -220,7 +251,11 @@ describe('unsubscribe (RFC 8058)', () => {
     const [payload, mac] = token.split('.');
     const other = Buffer.from(JSON.stringify({ l: 'daily', s: 'other@example.com' })).toString('base64url');
     for (const t of [forged, `${other}.${mac}`, `${payload}.${mac}x`, 'garbage', `${payload}`]) {
-      const r = await app.request(`${BASE}/u/${t}`, { method: 'POST', headers: FORM, body: 'List-Unsubscribe=One-Click' });
+      const r = await app.request(`${BASE}/u/${t}`, {
+        method: 'POST',
+        headers: FORM,
+        body: 'List-Unsubscribe=One-Click',
+      });
       expect(r.status, t).toBe(400);
       expect((await app.request(`${BASE}/u/${t}`)).status).toBe(400);
     }
@@ -231,7 +266,11 @@ describe('unsubscribe (RFC 8058)', () => {
   it('POST List-Unsubscribe=One-Click unsubscribes without sign-in, idempotently, 200', async () => {
     const noBody = await app.request(`${BASE}/u/${token}`, { method: 'POST', headers: FORM, body: '' });
     expect(noBody.status).toBe(400);
-    const r = await app.request(`${BASE}/u/${token}`, { method: 'POST', headers: FORM, body: 'List-Unsubscribe=One-Click' });
+    const r = await app.request(`${BASE}/u/${token}`, {
+      method: 'POST',
+      headers: FORM,
+      body: 'List-Unsubscribe=One-Click',
+    });
     expect(r.status).toBe(200);
     const first = subs().get('reader@example.com')!;
     expect(first.status).toBe('unsubscribed');
@@ -297,7 +336,10 @@ describe('publish queue', () => {
 
   it('folder + webhook: signed, retried after a 503, published once; a crash mid-send resends the same key', async () => {
     const wctx = reviewContext(dir, {
-      review: { publishers: ['folder', 'webhook'], webhook: { url, backoffMs: 1, attempts: 3, includeImage: false } },
+      review: {
+        publishers: ['folder', 'webhook'],
+        webhook: { url, backoffMs: 1, attempts: 3, includeImage: false },
+      },
     });
     const wapp = createReviewApp(wctx, { db });
     const page = await wapp.request(`${BASE}/login`);
@@ -316,14 +358,23 @@ describe('publish queue', () => {
     });
     db.prepare("DELETE FROM publish_queue WHERE platform != 'x' OR item_id != 'china-ai-patents-lead'").run();
     const waits: number[] = [];
-    const s1 = await runPublishQueue(wctx, { db, sleep: async (ms) => void waits.push(ms), random: () => 0.5 });
+    const s1 = await runPublishQueue(wctx, {
+      db,
+      sleep: async (ms) => void waits.push(ms),
+      random: () => 0.5,
+    });
     expect(s1).toMatchObject({ published: 2, failed: 0, deferred: 0 });
     expect(waits).toHaveLength(1);
     expect(got).toHaveLength(1);
     const secret = appSecret(wctx);
     expect(got[0]!.sig).toBe(`sha256=${createHmac('sha256', secret).update(got[0]!.body).digest('hex')}`);
     const body = JSON.parse(got[0]!.body);
-    expect(body).toMatchObject({ key: got[0]!.key, platform: 'x', item: 'china-ai-patents-lead', editor: '發佈員' });
+    expect(body).toMatchObject({
+      key: got[0]!.key,
+      platform: 'x',
+      item: 'china-ai-patents-lead',
+      editor: '發佈員',
+    });
     const folder = join(wctx.paths.out, 'publish/x', `${EDITION}--china-ai-patents-lead`);
     expect(existsSync(join(folder, 'card.png'))).toBe(true);
     expect(readFileSync(join(folder, 'caption.txt'), 'utf8')).toContain('中國AI突飛猛進');
@@ -333,7 +384,9 @@ describe('publish queue', () => {
     expect(await runPublishQueue(wctx, { db })).toMatchObject({ published: 0 });
     expect(got).toHaveLength(1);
     // The gallery now says published and refuses changes.
-    const gallery = await (await wapp.request(`${BASE}/e/${EDITION}?status=published`, { headers: { cookie } })).text();
+    const gallery = await (
+      await wapp.request(`${BASE}/e/${EDITION}?status=published`, { headers: { cookie } })
+    ).text();
     expect(gallery).toContain('id="p-china-ai-patents-lead-x"');
     const locked = await wapp.request(`${BASE}/e/${EDITION}/p/china-ai-patents-lead/x`, {
       method: 'POST',
@@ -361,15 +414,40 @@ describe('publish queue', () => {
         },
       });
       const repo = new ReviewRepo(db);
+      const k = { edition: EDITION, itemId: 'china-ai-2025-1', platform: 'threads' };
+      const key = postKey({
+        ...k,
+        format: 'portrait',
+        caption: 'c',
+        cardSha256: 'china-ai-2025-1-portrait-sha',
+      });
+      repo.approve(k, {
+        editor: 'x',
+        format: 'portrait',
+        caption: 'c',
+        edited: 'c',
+        key,
+        publishers: ['webhook'],
+      });
+      // An approval whose card changed since is refused too, without a request.
       repo.approve(
-        { edition: EDITION, itemId: 'china-ai-2025-1', platform: 'threads' },
-        { editor: 'x', format: 'portrait', caption: 'c', edited: 'c', key: 'k-perm', publishers: ['webhook'] },
+        { ...k, platform: 'x' },
+        { editor: 'x', format: 'x', caption: 'c', edited: 'c', key: 'stale-key', publishers: ['webhook'] },
       );
       const s = await runPublishQueue(wctx, { db, sleep: async () => {} });
-      expect(s).toMatchObject({ failed: 1, published: 0 });
-      expect(db.prepare("SELECT state, attempts FROM publish_queue WHERE idem_key = 'k-perm'").get()).toEqual({
+      expect(s).toMatchObject({ failed: 2, published: 0 });
+      expect(
+        db.prepare('SELECT state, attempts, last_error FROM publish_queue WHERE idem_key = ?').get(key),
+      ).toEqual({
         state: 'failed',
         attempts: 1,
+        last_error: expect.stringContaining('400'),
+      });
+      expect(
+        db.prepare("SELECT state, last_error FROM publish_queue WHERE idem_key = 'stale-key'").get(),
+      ).toEqual({
+        state: 'failed',
+        last_error: expect.stringContaining('changed since it was approved'),
       });
     } finally {
       await new Promise<void>((r) => bad.close(() => r()));
