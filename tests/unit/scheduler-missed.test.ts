@@ -263,6 +263,17 @@ describe('leases', () => {
     expect(t.ran).toHaveLength(2);
   });
 
+  it('a lease held on another host (a killed daemon there) blocks until its ttl runs out', async () => {
+    const t = make('2025-12-10T07:00:30+08:00');
+    t.db
+      .prepare('INSERT INTO leases (name, holder, pid, host, expires_at) VALUES (?, ?, 1, ?, ?)')
+      .run('job:daily@2025-12-09T23:00:00.000Z', 'z', 'elsewhere', Date.parse('2025-12-10T07:01:00+08:00'));
+    expect(await runOne(t.env, daily)).toMatchObject({ code: 0, json: { status: 'already-running' } });
+    t.at('2025-12-10T07:01:00.001+08:00');
+    expect(await runOne(t.env, daily)).toMatchObject({ code: 0, json: { status: 'ran' } });
+    expect(t.ran).toHaveLength(1);
+  });
+
   it('`run` of an occurrence older than catchUp records it skipped instead of sending late', async () => {
     const t = make('2025-12-10T15:00:00+08:00');
     const r = await runOne(t.env, daily);
