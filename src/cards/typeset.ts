@@ -136,10 +136,10 @@ export function breakLines(text: string, width: number, m: Measure): string[] {
     }
     // Headlines use a space between phrases (中國AI突飛猛進 專利量全球居首): when
     // the line would break inside the last phrase, break at the space instead,
-    // as long as the line stays at least 60% full.
+    // as long as the line stays at least 45% full.
     const sp = curUnits.findLastIndex((x, i) => i > 0 && x.space);
     const head = sp > 0 ? join(curUnits.slice(0, sp)) : '';
-    if (sp > 0 && measure(head, m) >= limit * 0.6) {
+    if (sp > 0 && measure(head, m) >= limit * 0.45) {
       lines.push(head);
       curUnits = [...curUnits.slice(sp), u];
       curUnits[0] = { ...curUnits[0]!, space: false };
@@ -179,10 +179,17 @@ export interface Fitted {
 /** Size down within bounds until the text fits `maxLines`; then clamp with an ellipsis. */
 export function fitText(text: string, o: FitOptions): Fitted {
   const step = o.step ?? 2;
+  let fallback: Fitted | undefined;
   for (let size = o.max; size >= o.min; size -= step) {
     const lines = breakLines(text, o.width, { size, weight: o.weight, letterSpacing: o.letterSpacing });
-    if (lines.length <= o.maxLines) return { lines, size, truncated: false };
+    if (lines.length > o.maxLines) continue;
+    // An orphan (a last line of one or two characters) is worth a size step or two.
+    const orphan = lines.length > 1 && graphemes(lines.at(-1)!).length <= 2;
+    if (!orphan) return { lines, size, truncated: false };
+    fallback ??= { lines, size, truncated: false };
+    if (fallback.size - size >= step * 3) break;
   }
+  if (fallback) return fallback;
   const m = { size: o.min, weight: o.weight, letterSpacing: o.letterSpacing };
   const lines = breakLines(text, o.width, m).slice(0, o.maxLines);
   let last = lines.at(-1) ?? '';

@@ -21,7 +21,7 @@ export default function article(d: ArticleCardData, k: LayoutKit) {
   const kicker = d.kicker ?? d.series;
   const headline = k.text(d.title, {
     weight: 700,
-    max: k.px(shape === 'tall' ? type.headlineMax! * 1.05 : shape === 'wide' && !hasPhoto ? type.headlineMax! * 1.15 : type.headlineMax!),
+    max: k.px(type.headlineMax! * ({ wide: hasPhoto ? 1 : 1.15, banner: 1, square: 1.2, tall: 1.3 }[shape] ?? 1)),
     min: k.px(type.headlineMin!),
     width: textWidth,
     maxLines: lines.head,
@@ -32,7 +32,7 @@ export default function article(d: ArticleCardData, k: LayoutKit) {
     lines.dek > 0
       ? k.text(d.dek, {
           weight: 400,
-          max: k.px(type.dek!),
+          max: k.px(type.dek! * (shape === 'tall' || shape === 'square' ? 1.15 : 1)),
           min: k.px(type.dek! - 3),
           width: textWidth,
           maxLines: lines.dek,

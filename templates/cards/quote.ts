@@ -39,7 +39,7 @@ export default function quote(d: QuoteCardData, k: LayoutKit) {
       ? column
       : k.div(
           { display: 'flex', flexDirection: 'row', flexGrow: 1 },
-          k.div({ width: k.px(6), backgroundColor: colors.primary, marginRight: k.px(20), marginTop: k.px(32), marginBottom: k.px(28) }),
+          k.div({ width: k.px(6), flexShrink: 0, backgroundColor: colors.primary, marginRight: k.px(20), marginTop: k.px(32), marginBottom: k.px(28) }),
           column,
         );
   const source = k.fit(d.title, { weight: 400, max: k.px(type.meta!), min: k.px(type.meta!), width: inner * 0.7, maxLines: 1 });

@@ -10,7 +10,7 @@ export default function stat(d: StatCardData, k: LayoutKit) {
   const inner = innerWidth(k);
   const s = d.stat;
   const banner = shape === 'banner';
-  const figSize = k.px(type.figure! * (shape === 'tall' ? 1.25 : shape === 'square' ? 1.1 : banner ? 0.7 : 0.85));
+  const figSize = k.px(type.figure! * (shape === 'tall' ? 1.5 : shape === 'square' ? 1.25 : banner ? 0.7 : 0.85));
   const label = k.text(s.label, {
     weight: 700,
     max: k.px(type.label! * (shape === 'wide' || banner ? 1 : 1.15)),
