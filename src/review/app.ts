@@ -88,6 +88,13 @@ export function createReviewApp(ctx: Context, opts: ReviewAppOptions) {
   const password = ctx.secrets.editorPassword;
   const publish = opts.publish ?? (() => runPublishQueue(ctx, { db }));
   const app = new Hono<Env>();
+  // Reached through publicUrl's path (https://host/broadsheet/u/…) by a proxy that
+  // keeps the prefix: the public routes answer there too.
+  const prefix = new URL(ctx.config.publicUrl).pathname.replace(/\/+$/, '');
+  const unprefixed = (path: string) =>
+    prefix && path.startsWith(`${prefix}/`) && isPublic(path.slice(prefix.length))
+      ? path.slice(prefix.length)
+      : path;
 
   const page = (c: HonoContext<Env>, title: string, body: Parameters<typeof layout>[1], status = 200) =>
     c.html(layout({ title, brand, editor: c.get('editor'), csrf: c.get('csrf') }, body), status as 200);
@@ -103,12 +110,13 @@ export function createReviewApp(ctx: Context, opts: ReviewAppOptions) {
   // Headers for every response: no sniffing, no framing; pages are never cached.
   app.use('*', async (c, next) => {
     await next();
+    const path = unprefixed(c.req.path);
     c.header('X-Content-Type-Options', 'nosniff');
     c.header('X-Frame-Options', 'DENY');
-    if (!c.req.path.startsWith('/static/')) c.header('Cache-Control', 'no-store');
-    if (!c.req.path.startsWith('/archive/')) {
+    if (!path.startsWith('/static/')) c.header('Cache-Control', 'no-store');
+    if (!path.startsWith('/archive/')) {
       c.header('Content-Security-Policy', APP_CSP);
-      c.header('Referrer-Policy', c.req.path.startsWith('/u/') ? 'no-referrer' : 'same-origin');
+      c.header('Referrer-Policy', path.startsWith('/u/') ? 'no-referrer' : 'same-origin');
     }
   });
 
@@ -119,7 +127,7 @@ export function createReviewApp(ctx: Context, opts: ReviewAppOptions) {
       c.set('editor', ed);
       c.set('csrf', csrfFor(secret, ed.sid));
     }
-    if (isPublic(c.req.path)) return next();
+    if (isPublic(unprefixed(c.req.path))) return next();
     if (!ed) {
       if (c.req.method === 'GET' || c.req.method === 'HEAD') {
         const next = encodeURIComponent(c.req.path + (new URL(c.req.url).search || ''));
@@ -451,8 +459,19 @@ export function createReviewApp(ctx: Context, opts: ReviewAppOptions) {
     return c.html(out);
   });
 
+  if (prefix) {
+    app.all(`${prefix}/u/*`, (c) => app.fetch(stripPrefix(c.req.raw, prefix)));
+    app.get(`${prefix}/archive/*`, (c) => app.fetch(stripPrefix(c.req.raw, prefix)));
+  }
+
   app.notFound((c) => page(c, '找不到', messagePage('找不到', '沒有這個頁面。'), 404));
   return app;
+}
+
+function stripPrefix(req: Request, prefix: string): Request {
+  const url = new URL(req.url);
+  url.pathname = url.pathname.slice(prefix.length);
+  return new Request(url, req);
 }
 
 const linkBack = (href: string) => html`<p><a href="${href}">返回</a></p>`;

@@ -44,10 +44,7 @@ export function unsubscribeRoutes(ctx: Context, db: DB, secret: Buffer, brand: s
         ),
       );
     return c.html(
-      layout(
-        { public: true, title: '取消訂閱', brand },
-        unsubscribeConfirm(c.req.param('token'), maskEmail(t.subscriber)),
-      ),
+      layout({ public: true, title: '取消訂閱', brand }, unsubscribeConfirm(maskEmail(t.subscriber))),
     );
   });
 

@@ -45,7 +45,11 @@ export interface Chrome {
   editor?: Editor;
   csrf?: string;
   brand: string;
-  /** Pages for readers (unsubscribe, errors there): the paper's name, not the editors' desk. */
+  /**
+   * Pages for readers (/u/…, /archive/…): the paper's name, not the editors' desk,
+   * and only relative URLs, so they also work behind a proxy that serves the app
+   * under publicUrl's path (https://news.example.com/broadsheet/u/…).
+   */
   public?: boolean;
 }
 
@@ -57,8 +61,12 @@ export function layout(c: Chrome, body: H): H {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex">
 <title>${c.title}｜${c.brand}${c.public ? '' : ' 編輯台'}</title>
-<link rel="stylesheet" href="/static/app.css">
-<script src="/static/app.js" defer></script>
+${
+  c.public
+    ? html`<link rel="stylesheet" href="../static/app.css">`
+    : html`<link rel="stylesheet" href="/static/app.css">
+<script src="/static/app.js" defer></script>`
+}
 </head>
 <body>
 <a class="skip" href="#main">跳到主要內容</a>
@@ -259,11 +267,11 @@ export function messagePage(title: string, text: string, extra?: H): H {
   return html`<section class="login"><h1>${title}</h1><p>${text}</p>${extra ?? ''}</section>`;
 }
 
-export function unsubscribeConfirm(token: string, email: string): H {
+export function unsubscribeConfirm(email: string): H {
   return html`<section class="login">
   <h1>取消訂閱</h1>
   <p>要停止向 <strong>${email}</strong> 發送電郵簡報嗎？</p>
-  <form method="post" action="/u/${token}">
+  <form method="post">
     <input type="hidden" name="List-Unsubscribe" value="One-Click">
     <button type="submit" class="primary">確認取消訂閱</button>
   </form>

@@ -221,6 +221,50 @@ describe.skipIf(!needs('chromium', 'chromium'))('review app in Chromium', () => 
     expect(dialogs).toEqual([]);
   });
 
+  it('approves and rejects with JavaScript off (plain form posts)', async () => {
+    const noJsProfile = mkdtempSync(join(tmpdir(), 'bs-chromium-nojs-'));
+    const nojs = await chromium.launchPersistentContext(noJsProfile, {
+      executablePath: '/usr/bin/chromium',
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--no-first-run',
+        '--disable-quic',
+      ],
+      javaScriptEnabled: false,
+    });
+    try {
+      const page = await nojs.newPage();
+      await page.goto(`${base}/e/${EDITION}`);
+      await page.locator('#name').fill('無腳本編輯');
+      await page.locator('#password').fill(PASSWORD);
+      await page.getByRole('button', { name: '登入' }).click();
+      await page.waitForURL(`${base}/e/${EDITION}`);
+      await post(page, 'china-ai-2025-1', 'threads').getByRole('button', { name: '批准' }).click();
+      await page.waitForLoadState('load');
+      await post(page, 'hostile-story', 'instagram').getByRole('button', { name: '否決' }).click();
+      await page.waitForLoadState('load');
+      expect(await post(page, 'china-ai-2025-1', 'threads').locator('.badge').first().textContent()).toBe(
+        '已批准',
+      );
+      expect(await post(page, 'hostile-story', 'instagram').locator('.badge').first().textContent()).toBe(
+        '已否決',
+      );
+      expect(await post(page, 'hostile-story', 'instagram').locator('.who').textContent()).toContain(
+        '無腳本編輯',
+      );
+      // Without the script the count is the server's, and it is still there.
+      expect(await post(page, 'china-ai-2025-1', 'x').locator('output.count span').textContent()).toMatch(
+        /^\d+$/,
+      );
+    } finally {
+      await nojs.close();
+      rmSync(noJsProfile, { recursive: true, force: true });
+    }
+  });
+
   it('is usable on a phone', async () => {
     const page = await browser.newPage();
     await page.setViewportSize({ width: 390, height: 844 });

@@ -240,7 +240,7 @@ describe('unsubscribe (RFC 8058)', () => {
     const r = await app.request(`${BASE}/u/${token}`);
     expect(r.status).toBe(200);
     const html = await r.text();
-    expect(html).toContain(`<form method="post" action="/u/${token}">`);
+    expect(html).toContain(`<form method="post">`);
     expect(html).toContain('name="List-Unsubscribe" value="One-Click"');
     expect(html).not.toContain('reader@example.com');
     expect(subs().get('reader@example.com')?.status).toBe('active');
@@ -452,5 +452,43 @@ describe('publish queue', () => {
     } finally {
       await new Promise<void>((r) => bad.close(() => r()));
     }
+  });
+});
+
+describe('publish lease', () => {
+  it('a second runner is refused while one holds the queue', async () => {
+    const { acquireLease, isLease } = await import('../../src/store/lease.ts');
+    const lease = acquireLease(db, 'publish', 60_000);
+    expect(isLease(lease)).toBe(true);
+    try {
+      await expect(runPublishQueue(ctx, { db })).rejects.toMatchObject({ code: 'PUBLISH_IN_PROGRESS' });
+    } finally {
+      if (isLease(lease)) lease.release();
+    }
+  });
+});
+
+describe('behind a proxy that keeps publicUrl’s path', () => {
+  it('answers /u/ and /archive/ under the prefix too, and nothing else without sign-in', async () => {
+    const pctx = reviewContext(dir, { publicUrl: 'https://news.example.com/broadsheet/' });
+    const papp = createReviewApp(pctx, { db });
+    new SubscriberRepo(db).upsert({ email: 'prefix@example.com' }, 'test');
+    const token = unsubscribeToken(appSecret(pctx), 'daily', 'prefix@example.com');
+    const get = await papp.request(`${BASE}/broadsheet/u/${token}`);
+    expect(get.status).toBe(200);
+    const html = await get.text();
+    expect(html).toContain('<form method="post">');
+    expect(html).toContain('href="../static/app.css"');
+    const r = await papp.request(`${BASE}/broadsheet/u/${token}`, {
+      method: 'POST',
+      headers: FORM,
+      body: 'List-Unsubscribe=One-Click',
+    });
+    expect(r.status).toBe(200);
+    expect(new SubscriberRepo(db).get('prefix@example.com')?.status).toBe('unsubscribed');
+    expect(
+      (await papp.request(`${BASE}/broadsheet/archive/${EDITION}`)).headers.get('content-security-policy'),
+    ).toMatch(/default-src 'none'/);
+    expect((await papp.request(`${BASE}/broadsheet/queue`)).status).not.toBe(200);
   });
 });
