@@ -294,6 +294,41 @@ describe('broadsheet schedule', () => {
     expect(requests).toBe(2);
   });
 
+  it('restart after an outage: the latest missed second runs once (catch-up), the rest are recorded skipped', async () => {
+    const w = workspace(everySecond());
+    requests = 0;
+    const a = start([...w.g, 'schedule', '--heartbeat', '1']);
+    await until(w.db, rows, (r) => r.filter((x) => x.outcome === 'ok').length >= 2);
+    a.child.kill('SIGKILL'); // the outage
+    await a.exited;
+    const d0 = new Database(w.db, { readonly: true });
+    const last = Date.parse(rows(d0).at(-1)!.occurrence);
+    d0.close();
+    // stay down for at least two occurrences
+    while (Date.now() < last + 2500) await tick();
+    const b = start([...w.g, 'schedule', '--heartbeat', '1']);
+    const after = await until(w.db, rows, (r) =>
+      r.some((x) => x.trigger === 'schedule' && Date.parse(x.occurrence) > last + 2000),
+    );
+    b.child.kill('SIGTERM');
+    expect(await b.exited).toBe(0);
+    const catchUp = after.filter((r) => r.trigger === 'catch-up');
+    expect(catchUp.filter((r) => r.outcome === 'ok')).toHaveLength(1);
+    expect(catchUp.filter((r) => r.outcome === 'skipped').length).toBeGreaterThanOrEqual(1);
+    expect(b.lines.some((l) => l.level === 40 && /skipping \d+ missed occurrence/.test(l.msg ?? ''))).toBe(
+      true,
+    );
+    const d = new Database(w.db, { readonly: true });
+    const all = rows(d);
+    const secs = all.map((r) => Date.parse(r.occurrence) / 1000);
+    expect(secs.at(-1)! - secs[0]! + 1).toBe(all.length); // every second accounted for, once
+    // each run that reached the feed server has its row; a run cut by SIGKILL is marked failed (interrupted)
+    expect(all.filter((r) => r.outcome === 'running')).toEqual([]);
+    expect(requests).toBeGreaterThanOrEqual(all.filter((r) => r.outcome === 'ok').length);
+    expect(requests).toBeLessThanOrEqual(all.filter((r) => r.outcome !== 'skipped').length);
+    d.close();
+  });
+
   it('`run` exits 1 when the job fails, and records it', async () => {
     const w = workspace(`  - name: broken
     kind: ingest
