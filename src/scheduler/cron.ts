@@ -122,6 +122,10 @@ export function parseCron(source: string): CronSpec {
     throw new CronSyntaxError(
       'restrict day of month or day of week, not both (crontab ORs them, node-cron ANDs them); put * in one',
     );
+  // 31 February never comes: refuse it here rather than search nine years for it.
+  const longest = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+  if (!months.values.some((m) => days.values.some((d) => d <= longest[m - 1]!)))
+    throw new CronSyntaxError('day of month and month never meet on a real date');
   return {
     source,
     seconds: seconds.values,

@@ -32,6 +32,7 @@ describe('parseCron', () => {
     ['*/0 * * * *', /step "0"/],
     ['10-5 * * * *', /backwards/],
     ['0 0 * foo *', /"foo" is not a number/],
+    ['0 0 31 2 *', /never meet on a real date/],
   ])('refuses %s', (expr, msg) => {
     expect(() => parseCron(expr)).toThrow(msg);
   });
