@@ -292,7 +292,16 @@ export function createReviewApp(ctx: Context, opts: ReviewAppOptions) {
     return page(
       c,
       e.manifest.edition.title,
-      galleryPage(e, list, f, platforms, c.get('csrf')!, url.pathname + url.search, approved),
+      galleryPage(
+        e,
+        list,
+        f,
+        platforms,
+        c.get('csrf')!,
+        url.pathname + url.search,
+        approved,
+        ctx.config.timezone,
+      ),
     );
   });
 
@@ -338,7 +347,7 @@ export function createReviewApp(ctx: Context, opts: ReviewAppOptions) {
       typeof body.format === 'string' && it.cards.some((x) => x.format === body.format)
         ? body.format
         : post.format;
-    const edited = text === post.generated ? null : text;
+    const edited = text === post.generated.trim() ? null : text;
     const back = localPath(body.back, `/e/${e.id}#p-${it.id}-${post.platform}`);
     try {
       if (action === 'approve') {
@@ -408,7 +417,11 @@ export function createReviewApp(ctx: Context, opts: ReviewAppOptions) {
       .sort((a, b) => b.id - a.id);
 
   app.get('/queue', (c) =>
-    page(c, '發佈佇列', queuePage(allQueue(), c.get('csrf')!, cfg.publishers, c.req.query('r'))),
+    page(
+      c,
+      '發佈佇列',
+      queuePage(allQueue(), c.get('csrf')!, cfg.publishers, ctx.config.timezone, c.req.query('r')),
+    ),
   );
 
   app.post('/publish', async (c) => {

@@ -31,6 +31,7 @@ export const PLATFORM_LABEL: Record<string, string> = {
   linkedin: 'LinkedIn',
   weibo: '微博',
 };
+const KIND_LABEL: Record<string, string> = { article: '報道', quote: '引述', statset: '數讀', stat: '數字' };
 const FORMAT_LABEL: Record<string, string> = {
   og: '連結預覽',
   x: 'X',
@@ -136,9 +137,26 @@ export interface GalleryFilter {
   platform?: string;
 }
 
-const when = (iso: string) => iso.replace('T', ' ').slice(0, 16);
+const fmts = new Map<string, Intl.DateTimeFormat>();
+/** A decision's time in the newsroom's zone (config timezone), e.g. 12月10日 08:05; the ISO time on hover. */
+function when(iso: string, tz: string): H {
+  let f = fmts.get(tz);
+  if (!f) {
+    f = new Intl.DateTimeFormat('zh-Hant-HK', {
+      timeZone: tz,
+      month: 'numeric',
+      day: 'numeric',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    });
+    fmts.set(tz, f);
+  }
+  const d = new Date(iso);
+  return html`<time datetime="${iso}" title="${iso}">${Number.isNaN(d.getTime()) ? iso : f.format(d)}</time>`;
+}
 
-function postForm(e: EditionRef, it: GalleryItem, p: GalleryPost, csrf: string, back: string): H {
+function postForm(e: EditionRef, it: GalleryItem, p: GalleryPost, csrf: string, back: string, tz: string): H {
   const id = `p-${it.id}-${p.platform}`;
   const locked = p.status === 'published' || p.queue.some((q) => q.state === 'sending');
   const card = cardForPost(it, p);
@@ -151,7 +169,7 @@ function postForm(e: EditionRef, it: GalleryItem, p: GalleryPost, csrf: string, 
     ${queued ? html`<span class="badge q">排隊發佈中</span>` : ''}
     ${failed ? html`<span class="badge s-rejected" title="${failed.lastError ?? ''}">發佈失敗</span>` : ''}
     ${p.edited ? html`<span class="badge edited">已修改</span>` : ''}
-    ${p.decision ? html`<span class="who">${p.decision.editor} · ${when(p.decision.updatedAt)}</span>` : ''}
+    ${p.decision ? html`<span class="who">${p.decision.editor} · ${when(p.decision.updatedAt, tz)}</span>` : ''}
   </header>
   <form method="post" action="/e/${e.id}/p/${it.id}/${p.platform}">
     <input type="hidden" name="_csrf" value="${csrf}">
@@ -188,6 +206,7 @@ export function galleryPage(
   csrf: string,
   back: string,
   approvedCount: number,
+  tz: string,
 ): H {
   const groups: { key: 'story' | 'stats'; label: string }[] = [
     { key: 'story', label: '報道' },
@@ -204,7 +223,7 @@ export function galleryPage(
   </label>
   <button type="submit">篩選</button>
   <span class="spacer"></span>
-  ${approvedCount ? html`<a class="button" href="/e/${e.id}/bundle.zip" download>下載已批准（${approvedCount}）.zip</a>` : html`<span class="meta">未有已批准的帖文</span>`}
+  ${approvedCount ? html`<a class="button" href="/e/${e.id}/bundle.zip" download>下載已批准帖文（${approvedCount} 則，zip）</a>` : html`<span class="meta">未有已批准的帖文</span>`}
 </form>
 ${list.length ? '' : html`<p class="empty">沒有符合篩選的帖文。</p>`}
 ${groups.map(({ key, label }) => {
@@ -216,7 +235,7 @@ ${its.map(
   <header>
     <h3>${it.title}</h3>
     ${it.subtitle ? html`<p class="sub">${it.subtitle}</p>` : ''}
-    <p class="meta">${it.kind} · ${it.id}${it.url ? html` · <a href="${it.url}" rel="noreferrer noopener" target="_blank">原文</a>` : ''}</p>
+    <p class="meta">${KIND_LABEL[it.kind] ?? it.kind} · ${it.id}${it.url ? html` · <a href="${it.url}" rel="noreferrer noopener" target="_blank">原文</a>` : ''}</p>
   </header>
   <ul class="thumbs" aria-label="圖卡">
     ${it.cards.map(
@@ -227,13 +246,19 @@ ${its.map(
       <span>${FORMAT_LABEL[c.format] ?? c.format} <small>${c.width}×${c.height}</small></span></a></li>`,
     )}
   </ul>
-  <div class="posts">${it.posts.map((p) => postForm(e, it, p, csrf, back))}</div>
+  <div class="posts">${it.posts.map((p) => postForm(e, it, p, csrf, back, tz))}</div>
 </article>`,
 )}`;
 })}`;
 }
 
-export function queuePage(rows: QueueRow[], csrf: string, publishers: string[], result?: string): H {
+export function queuePage(
+  rows: QueueRow[],
+  csrf: string,
+  publishers: string[],
+  tz: string,
+  result?: string,
+): H {
   const label: Record<string, string> = {
     queued: '排隊中',
     sending: '發送中',
@@ -256,7 +281,7 @@ ${
 <tbody>
 ${rows.map(
   (r) =>
-    html`<tr class="q-${r.state}"><td>${r.id}</td><td><a href="/e/${r.edition}">${r.edition}</a></td><td><a href="/e/${r.edition}#p-${r.itemId}-${r.platform}">${r.itemId}</a></td><td>${PLATFORM_LABEL[r.platform] ?? r.platform}</td><td>${r.publisher}</td><td>${label[r.state] ?? r.state}</td><td>${r.attempts}</td><td>${r.editor}<br><small>${when(r.createdAt)}</small></td><td><small>${r.lastError ?? r.response ?? ''}</small></td></tr>`,
+    html`<tr class="q-${r.state}"><td>${r.id}</td><td><a href="/e/${r.edition}">${r.edition}</a></td><td><a href="/e/${r.edition}#p-${r.itemId}-${r.platform}">${r.itemId}</a></td><td>${PLATFORM_LABEL[r.platform] ?? r.platform}</td><td>${r.publisher}</td><td class="state">${label[r.state] ?? r.state}</td><td>${r.attempts}</td><td>${r.editor}<br><small>${when(r.createdAt, tz)}</small></td><td><small>${r.lastError ?? r.response ?? ''}</small></td></tr>`,
 )}
 </tbody></table></div>`
     : html`<p class="empty">佇列是空的。</p>`
