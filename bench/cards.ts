@@ -207,7 +207,7 @@ console.log(
     coldBuildCards: build.cards,
     peakRssMb: Math.round(build.rss),
     unchangedRebuildMs: ms(build.rebuild),
-    rebuildFraction: ms(build.rebuild / build.full),
+    rebuildFraction: Math.round((build.rebuild / build.full) * 10_000) / 10_000,
     cpus: Number(cpu),
   }),
 );

@@ -89,7 +89,8 @@ function compose(p: Platform, headline: string, body: string, url: string, tags:
   const parts: string[] = [];
   const tagLine = tags.join(' ');
   if (p === 'weibo') {
-    parts.push(`${tagLine ? `${tags.join('')}` : ''}【${headline}】${body}`);
+    const head = headline.startsWith('【') ? headline : `【${headline}】`;
+    parts.push(`${tagLine ? `${tagLine} ` : ''}${head}${body}`);
     parts.push(url);
     return parts.filter(Boolean).join(' ');
   }

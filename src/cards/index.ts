@@ -63,6 +63,7 @@ export async function renderCards(
   const failures: CardsResult['failures'] = [];
   const posts: ManifestPost[] = [];
   const todo: { card: ManifestCard; task: CardTask }[] = [];
+  let kept = 0;
 
   for (const item of items) {
     for (const format of cfg.formats) {
@@ -100,6 +101,7 @@ export async function renderCards(
       const file = join(opts.editionDir, rel);
       if (prev && prev.inputHash === hash && existsSync(file) && fileSha(file) === prev.sha256) {
         cards.push({ ...card, sha256: prev.sha256 });
+        kept++;
         continue;
       }
       todo.push({ card, task: { job, file } });
@@ -169,9 +171,9 @@ export async function renderCards(
     }
     ctx.logger.info(
       {
-        rendered: todo.length,
-        kept: cards.length - (todo.length - failures.length),
-        failed: failures.length,
+        rendered: cards.length - kept,
+        kept,
+        failed: failures.filter((f) => f.format).length,
         workers: pool ? workers : 0,
         ms: Math.round(performance.now() - started),
       },

@@ -6,7 +6,11 @@ import type { Stat } from '../../src/content/model.ts';
 /** Split display text like 超5300家 / 第15位 / 400餘家 into small prefix, big figure, small suffix. */
 function parts(k: LayoutKit, s: Stat): [string, string, string] {
   if (s.display) {
-    const m = /^(\D*?)([\d.,]+)(.*)$/u.exec(s.display);
+    // The big part is the figure that is the stat's value (全球前10中佔據9席 → 9),
+    // else the first figure in the text (3萬餘家 → 3).
+    const escaped = String(s.value).replace('.', '\\.');
+    const own = new RegExp(`^(.*?)(?<![\\d.,])(${escaped})(?![\\d.,])(.*)$`, 'u').exec(s.display);
+    const m = own ?? /^(\D*?)([\d.,]+)(.*)$/u.exec(s.display);
     if (m) return [m[1]!, m[2]!, m[3]!];
     return ['', s.display, ''];
   }
