@@ -20,6 +20,23 @@ export function maskEmail(email: string): string {
   return `${email.slice(0, 1)}***${email.slice(at)}`;
 }
 
+/**
+ * The RFC 8058 body: List-Unsubscribe=One-Click, sent form-encoded or as
+ * multipart by mail providers; a plain-text body or a missing Content-Type is
+ * read the same way rather than refused.
+ */
+async function isOneClick(c: HonoContext): Promise<boolean> {
+  const type = c.req.header('content-type') ?? '';
+  try {
+    if (type.includes('multipart/form-data'))
+      return (await c.req.parseBody())['List-Unsubscribe'] === 'One-Click';
+    const text = (await c.req.text()).slice(0, 2000).trim();
+    return new URLSearchParams(text).getAll('List-Unsubscribe').includes('One-Click');
+  } catch {
+    return false;
+  }
+}
+
 export function unsubscribeRoutes(ctx: Context, db: DB, secret: Buffer, brand: string) {
   const app = new Hono();
   const subs = new SubscriberRepo(db, () => ctx.clock.now());
@@ -51,8 +68,7 @@ export function unsubscribeRoutes(ctx: Context, db: DB, secret: Buffer, brand: s
   app.post('/:token', async (c) => {
     const t = verifyUnsubscribeToken(secret, c.req.param('token'));
     if (!t) return bad(c);
-    const body = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>);
-    if (body['List-Unsubscribe'] !== 'One-Click')
+    if (!(await isOneClick(c)))
       return c.html(
         layout(
           { public: true, title: '請求無效', brand },

@@ -105,6 +105,7 @@ describe.skipIf(!needs('chromium', 'chromium'))('review app in Chromium', () => 
       viewport: { width: 1280, height: 900 },
       locale: 'zh-HK',
     });
+    browser.setDefaultTimeout(0);
     browser.on('page', (p) =>
       p.on('dialog', (d) => {
         dialogs.push(d.message());
@@ -121,6 +122,16 @@ describe.skipIf(!needs('chromium', 'chromium'))('review app in Chromium', () => 
   });
 
   const post = (page: Page, item: string, platform: string) => page.locator(`#p-${item}-${platform}`);
+  // Waits on the page's state, never on a clock (timeout 0: the test's own limit applies).
+  const firstThumbLoaded = (page: Page) =>
+    page.waitForFunction(
+      () => {
+        const img = document.querySelector<HTMLImageElement>('.thumbs img');
+        return !!img && img.complete && img.naturalWidth > 0;
+      },
+      undefined,
+      { timeout: 0 },
+    );
 
   it('signs in with the keyboard, approves a card, edits a caption with a live X count, publishes', async () => {
     const page = await browser.newPage();
@@ -134,26 +145,19 @@ describe.skipIf(!needs('chromium', 'chromium'))('review app in Chromium', () => 
     await page.waitForURL(`${base}/`);
     await page.getByRole('link', { name: /每日簡報/ }).click();
     await page.waitForURL(`${base}/e/${EDITION}`);
-    await expect
-      .poll(() =>
-        page
-          .locator('.thumbs img')
-          .first()
-          .evaluate((i: HTMLImageElement) => i.naturalWidth),
-      )
-      .toBeGreaterThan(0);
+    await firstThumbLoaded(page);
     await page.screenshot({ path: join(SHOTS, 'review-gallery.png'), fullPage: false });
 
     // Hostile content stays text.
-    await expect.poll(() => page.locator('h3', { hasText: '<script>alert(1)</script>' }).count()).toBe(1);
+    expect(await page.locator('h3', { hasText: '<script>alert(1)</script>' }).count()).toBe(1);
 
     // Approve the X post of the lead story.
     const x = post(page, 'china-ai-patents-lead', 'x');
     await x.getByRole('button', { name: '批准' }).click();
     await page.waitForLoadState('load');
-    await expect
-      .poll(() => post(page, 'china-ai-patents-lead', 'x').locator('.badge').first().textContent())
-      .toBe('已批准');
+    expect(await post(page, 'china-ai-patents-lead', 'x').locator('.badge').first().textContent()).toBe(
+      '已批准',
+    );
     expect(await post(page, 'china-ai-patents-lead', 'x').locator('.who').textContent()).toContain('陳編輯');
 
     // Edit a caption: the X counter follows (CJK weighs 2, a URL 23).
@@ -165,11 +169,11 @@ describe.skipIf(!needs('chromium', 'chromium'))('review app in Chromium', () => 
     await page.keyboard.press('End');
     await page.keyboard.press('Control+End');
     await page.keyboard.type(' 數讀');
-    await expect.poll(count).toBe(before + 5);
+    expect(await count()).toBe(before + 5);
     await page.keyboard.type(' https://example.com/a/very/long/path/that/still/counts/as/twenty-three');
-    await expect.poll(count).toBe(before + 5 + 1 + 23);
+    expect(await count()).toBe(before + 5 + 1 + 23);
     await area.fill('中'.repeat(141));
-    await expect.poll(count).toBe(282);
+    expect(await count()).toBe(282);
     expect(await stat.locator('output.count').getAttribute('class')).toContain('over');
     await stat.screenshot({ path: join(SHOTS, 'review-caption-over.png') });
     await area.fill('數讀中國AI發展｜用戶規模大 "><img src=x onerror=alert(9)> <script>alert(8)</script>');
@@ -269,14 +273,7 @@ describe.skipIf(!needs('chromium', 'chromium'))('review app in Chromium', () => 
     const page = await browser.newPage();
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(`${base}/e/${EDITION}?platform=x`);
-    await expect
-      .poll(() =>
-        page
-          .locator('.thumbs img')
-          .first()
-          .evaluate((i: HTMLImageElement) => i.naturalWidth),
-      )
-      .toBeGreaterThan(0);
+    await firstThumbLoaded(page);
     const overflow = await page.evaluate(
       () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
     );

@@ -283,6 +283,25 @@ describe('unsubscribe (RFC 8058)', () => {
     expect(subs().get('reader@example.com')!.statusAt).toBe(first.statusAt);
     expect(subs().get('other@example.com')?.status).toBe('active');
   });
+
+  it('accepts the one-click body as multipart or without a Content-Type too', async () => {
+    subs().upsert({ email: 'multi@example.com' }, 'test');
+    subs().upsert({ email: 'plain@example.com' }, 'test');
+    const fd = new FormData();
+    fd.set('List-Unsubscribe', 'One-Click');
+    const multi = unsubscribeToken(appSecret(ctx), 'daily', 'multi@example.com');
+    expect((await app.request(`${BASE}/u/${multi}`, { method: 'POST', body: fd })).status).toBe(200);
+    const plain = unsubscribeToken(appSecret(ctx), 'daily', 'plain@example.com');
+    const r = await app.request(
+      new Request(`${BASE}/u/${plain}`, {
+        method: 'POST',
+        body: new TextEncoder().encode('List-Unsubscribe=One-Click'),
+      }),
+    );
+    expect(r.status).toBe(200);
+    expect(subs().get('multi@example.com')?.status).toBe('unsubscribed');
+    expect(subs().get('plain@example.com')?.status).toBe('unsubscribed');
+  });
 });
 
 describe('archive', () => {
