@@ -127,13 +127,24 @@ export function items(
     let it = byItem.get(id);
     if (!it) {
       const article = articles.get(id);
-      const parentArticle = article ?? m.edition.articles.find((a) => id.startsWith(`${a.id}-`));
-      const set = statSets.find((s) => id === s.id || id.startsWith(`${s.id}-`));
+      // The item's parent is the longest id it extends (an article "china-ai" must not
+      // claim the stat set "china-ai-2025"'s items); stats by kind when the kind says so.
+      const longest = <T extends { id: string }>(xs: T[]) =>
+        xs
+          .filter((x) => id === x.id || id.startsWith(`${x.id}-`))
+          .sort((a, b) => b.id.length - a.id.length)[0];
+      const set = longest(statSets);
+      const candidate = article ?? longest(m.edition.articles);
+      const isStat =
+        kind === 'stat' ||
+        kind === 'statset' ||
+        (!!set && (!candidate || set.id.length > candidate.id.length));
+      const parentArticle = isStat ? undefined : candidate;
       it = {
         id,
         kind,
         title: article?.title ?? id,
-        group: set && !parentArticle ? 'stats' : 'story',
+        group: isStat ? 'stats' : 'story',
         parent: parentArticle?.id ?? set?.id ?? id,
         url: parentArticle?.url,
         cards: [],
