@@ -160,12 +160,10 @@ export function items(
     const it = item(p.itemId, byItem.get(p.itemId)?.kind ?? 'article');
     const d = dec.get(`${p.itemId}\u0000${p.platform}`);
     const q = queue.filter((r) => r.itemId === p.itemId && r.platform === p.platform);
-    const format =
-      d?.format ??
-      formats[p.platform] ??
-      it.cards.find((c) => c.format === p.platform)?.format ??
-      it.cards[0]?.format ??
-      '';
+    // The chosen format, else the configured one for the platform, else one named
+    // like the platform (x), else the first — only formats this item has.
+    const has = (f: string | null | undefined) => (f && it.cards.some((c) => c.format === f) ? f : undefined);
+    const format = has(d?.format) ?? has(formats[p.platform]) ?? has(p.platform) ?? it.cards[0]?.format ?? '';
     it.posts.push({
       edition: e.id,
       itemId: p.itemId,
