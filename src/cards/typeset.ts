@@ -111,16 +111,31 @@ export function breakLines(text: string, width: number, m: Measure): string[] {
   const limit = width * SLACK;
   const lines: string[] = [];
   let cur = '';
+  // Widths add up (no kerning in our measure), so a line's width is kept
+  // running instead of re-measuring the whole line for every unit.
+  const cache = new Map<string, number>();
+  const w = (t: string) => {
+    let v = cache.get(t);
+    if (v === undefined) {
+      v = measure(t, m);
+      cache.set(t, v);
+    }
+    return v;
+  };
+  const spaceW = w(' ');
+  let curW = 0;
   // Units on the current line, to move a trailing phrase down (see below).
   let curUnits: Unit[] = [];
   const join = (us: Unit[]) => us.map((u, i) => (i && u.space ? ` ${u.text}` : u.text)).join('');
   for (const u of units(tokenize(text))) {
     const candidate = cur ? cur + (u.space ? ' ' : '') + u.text : u.text;
-    if (!cur || measure(candidate, m) <= limit) {
+    const candidateW = cur ? curW + (u.space ? spaceW : 0) + w(u.text) : w(u.text);
+    if (!cur || candidateW <= limit) {
       cur = candidate;
+      curW = candidateW;
       curUnits.push(u);
       // A single unit wider than the line (a very long URL): split by character as a last resort.
-      if (measure(cur, m) > limit && [...cur].length > 1) {
+      if (curW > limit && [...cur].length > 1) {
         const chars = graphemes(cur);
         let piece = '';
         for (const c of chars) {
@@ -130,6 +145,7 @@ export function breakLines(text: string, width: number, m: Measure): string[] {
           } else piece += c;
         }
         cur = piece;
+        curW = w(piece);
         curUnits = [{ text: piece, space: false }];
       }
       continue;
@@ -144,7 +160,8 @@ export function breakLines(text: string, width: number, m: Measure): string[] {
       curUnits = [...curUnits.slice(sp), u];
       curUnits[0] = { ...curUnits[0]!, space: false };
       cur = join(curUnits);
-      if (measure(cur, m) <= limit) continue;
+      curW = measure(cur, m);
+      if (curW <= limit) continue;
       // The moved phrase plus this unit no longer fit: fall back to the plain break.
       lines.pop();
       curUnits = [...curUnits];
@@ -153,6 +170,7 @@ export function breakLines(text: string, width: number, m: Measure): string[] {
     }
     lines.push(cur);
     cur = u.text;
+    curW = w(u.text);
     curUnits = [{ ...u, space: false }];
   }
   if (cur) lines.push(cur);

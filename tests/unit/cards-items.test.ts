@@ -50,7 +50,9 @@ describe('edition → card items', () => {
     ).toBeUndefined();
     expect(localPhoto(article({ image: { src: '../edition.ts', alt: 'a' } }), contentDir)).toBeUndefined();
     // A real PNG, but outside the content folder.
-    expect(localPhoto(article({ image: { src: '../article-og.png', alt: 'a' } }), contentDir)).toBeUndefined();
+    expect(
+      localPhoto(article({ image: { src: '../article-og.png', alt: 'a' } }), contentDir),
+    ).toBeUndefined();
     expect(
       localPhoto(article({ image: { src: '../../../../package.json', alt: 'a' } }), contentDir),
     ).toBeUndefined();
