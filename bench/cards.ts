@@ -10,11 +10,13 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { Resvg } from '@resvg/resvg-js';
+import sharp from 'sharp';
 import { FONT_FAMILY, loadFonts } from '../src/cards/fonts.ts';
 import { cardHtml } from '../src/cards/html.ts';
 import { editionItems } from '../src/cards/items.ts';
 import { createCardPool } from '../src/cards/pool.ts';
-import { type CardJob, cardTree, renderCard } from '../src/cards/render.ts';
+import { type CardJob, cardSvg, cardTree, renderCard } from '../src/cards/render.ts';
 import { configSchema } from '../src/config/schema.ts';
 import { loadContent } from '../src/content/load.ts';
 import { resolvePaths } from '../src/context.ts';
@@ -108,10 +110,10 @@ await page.goto(`file://${blank}`); // a file: origin, so @font-face file URLs l
 const fonts = loadFonts().map((f) => ({ file: f.file, weight: f.weight }));
 
 const ogJobs = jobsFor(['og']);
-const htmls = new Map<string, string>();
-for (const j of ogJobs) htmls.set(j.id, cardHtml(await cardTree(j), fonts, FONT_FAMILY));
+// Both sides start from the same card job: the layout + typesetting (cardTree)
+// runs inside both timings; Chromium then gets it as HTML/CSS.
 async function viaChromium(j: CardJob) {
-  await page.setContent(htmls.get(j.id)!);
+  await page.setContent(cardHtml(await cardTree(j), fonts, FONT_FAMILY));
   await page.evaluate(() => document.fonts.ready);
   return page.screenshot({ type: 'png' });
 }
@@ -140,6 +142,33 @@ const chromeMs = theirs.reduce((a, b) => a + b, 0) / theirs.length;
 const ratio = chromeMs / oursMs;
 console.log(
   `per card (og, ${ogJobs.length} cards × ${ROUNDS}, alternating): ours ${ms(oursMs)} ms (median ${ms(median(ours))}), chromium ${ms(chromeMs)} ms (median ${ms(median(theirs))}) → ${ms(ratio)}× faster`,
+);
+
+// Where our time goes (same cards, not alternating): layout+typesetting, satori, resvg raster, PNG encode.
+const stages = { layout: 0, satori: 0, raster: 0, encode: 0 };
+for (const j of ogJobs) {
+  const t0 = performance.now();
+  await cardTree(j);
+  const t1 = performance.now();
+  const svg = await cardSvg(j);
+  const t2 = performance.now();
+  const img = new Resvg(svg, { font: { loadSystemFonts: false } }).render();
+  const pixels = img.pixels;
+  const t3 = performance.now();
+  await sharp(pixels, { raw: { width: img.width, height: img.height, channels: 4 } })
+    .png({ compressionLevel: config.cards.pngCompression, adaptiveFiltering: false })
+    .toBuffer();
+  const t4 = performance.now();
+  stages.layout += t1 - t0;
+  stages.satori += t2 - t1 - (t1 - t0);
+  stages.raster += t3 - t2;
+  stages.encode += t4 - t3;
+}
+for (const k of Object.keys(stages) as (keyof typeof stages)[]) stages[k] = ms(stages[k] / ogJobs.length);
+console.log(
+  `our stages per og card: ${Object.entries(stages)
+    .map(([k, v]) => `${k} ${v} ms`)
+    .join(', ')}`,
 );
 
 // ── 2. throughput through the pool ──
@@ -201,6 +230,9 @@ console.log(
     ratio: ms(ratio),
     oursMsPerCard: ms(oursMs),
     chromiumMsPerCard: ms(chromeMs),
+    oursMedianMs: ms(median(ours)),
+    chromiumMedianMs: ms(median(theirs)),
+    stagesMs: stages,
     cardsPerSec1: ms(throughput.w1!),
     cardsPerSec2: ms(throughput.w2!),
     coldBuildMs: Math.round(build.full),
