@@ -123,7 +123,11 @@ async function run(ctx: Context, db: DB, opts: PublishOptions): Promise<PublishS
         item: row.itemId,
         platform: row.platform,
       };
-      const outcome = await attempt(ctx, repo, row, pubs.get(row.publisher)!, { sleep, random });
+      const outcome = await attempt(ctx, repo, row, pubs.get(row.publisher)!, {
+        sleep,
+        random,
+        renew: lease.renew,
+      });
       summary.rows.push({ ...log, itemId: row.itemId, state: outcome.state, error: outcome.error });
       if (outcome.state === 'published') {
         summary.published++;
@@ -155,7 +159,7 @@ async function attempt(
   repo: ReviewRepo,
   row: QueueRow,
   pub: Publisher,
-  t: { sleep: (ms: number) => Promise<void>; random: () => number },
+  t: { sleep: (ms: number) => Promise<void>; random: () => number; renew: () => boolean },
 ): Promise<{ state: 'published' | 'queued' | 'failed'; error?: string }> {
   const cfg = ctx.config.review;
   const perRun = pub.name === 'webhook' ? cfg.webhook.attempts : 2;
@@ -191,6 +195,9 @@ async function attempt(
         'publish attempt failed; retrying',
       );
       await t.sleep(wait);
+      // Long backoffs must not let the lease lapse: another runner would resend this row.
+      // If it lapsed anyway, the runner that took over owns this row now: leave it alone.
+      if (!t.renew()) return { state: 'queued', error: 'lease lost to another runner' };
       repo.countAttempt(row.id);
       attempts++;
     }

@@ -250,7 +250,23 @@ describe('unsubscribe (RFC 8058)', () => {
     const forged = unsubscribeToken(Buffer.from('another secret'), 'daily', 'other@example.com');
     const [payload, mac] = token.split('.');
     const other = Buffer.from(JSON.stringify({ l: 'daily', s: 'other@example.com' })).toString('base64url');
-    for (const t of [forged, `${other}.${mac}`, `${payload}.${mac}x`, 'garbage', `${payload}`]) {
+    // The MAC's last character also carries 2 spare bits: a sibling that differs only there decodes
+    // to the same bytes, and must still be refused.
+    const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const last = B64.indexOf(mac!.at(-1)!);
+    const sibling = `${payload}.${mac!.slice(0, -1)}${B64[last ^ 1]}`;
+    expect(Buffer.from(sibling.split('.')[1]!, 'base64url').equals(Buffer.from(mac!, 'base64url'))).toBe(
+      true,
+    );
+    for (const t of [
+      forged,
+      `${other}.${mac}`,
+      `${payload}.${mac}x`,
+      'garbage',
+      `${payload}`,
+      sibling,
+      `${payload}=.${mac}`,
+    ]) {
       const r = await app.request(`${BASE}/u/${t}`, {
         method: 'POST',
         headers: FORM,
