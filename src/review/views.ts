@@ -104,7 +104,7 @@ export function loginPage(p: {
     <input type="hidden" name="_csrf" value="${p.csrf}">
     <input type="hidden" name="next" value="${p.next}">
     <label for="name">你的名字</label>
-    <input id="name" name="name" autocomplete="name" required maxlength="40" value="${p.name ?? ''}" autofocus>
+    <input id="name" name="name" type="text" autocomplete="name" required maxlength="40" value="${p.name ?? ''}" autofocus>
     <label for="password">編輯密碼</label>
     <input id="password" name="password" type="password" autocomplete="current-password" required>
     <button type="submit" class="primary">登入</button>
@@ -162,7 +162,7 @@ function postForm(e: EditionRef, it: GalleryItem, p: GalleryPost, csrf: string, 
   const card = cardForPost(it, p);
   const failed = p.queue.find((q) => q.state === 'failed');
   const queued = p.queue.some((q) => q.state === 'queued');
-  return html`<section class="post s-${p.status}" id="${id}" aria-labelledby="${id}-h">
+  return html`<section class="post s-${p.status}" id="${id}" aria-label="${PLATFORM_LABEL[p.platform] ?? p.platform}｜${it.title}">
   <header>
     <h4 id="${id}-h">${PLATFORM_LABEL[p.platform] ?? p.platform}</h4>
     <span class="badge s-${p.status}">${STATUS_LABEL[p.status]}</span>
@@ -237,7 +237,7 @@ ${its.map(
     ${it.subtitle ? html`<p class="sub">${it.subtitle}</p>` : ''}
     <p class="meta">${KIND_LABEL[it.kind] ?? it.kind} · ${it.id}${it.url ? html` · <a href="${it.url}" rel="noreferrer noopener" target="_blank">原文</a>` : ''}</p>
   </header>
-  <ul class="thumbs" aria-label="圖卡">
+  <ul class="thumbs">
     ${it.cards.map(
       (
         c,
