@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CARD_FORMATS, PLATFORMS } from '../cards/config.ts';
+import { CARD_FORMATS, type PLATFORMS } from '../cards/config.ts';
 
 // The `review:` section of broadsheet.config.yaml: the editors' app (`serve`)
 // and the publish queue (`publish`, scheduler job kind publish).
@@ -7,19 +7,23 @@ import { CARD_FORMATS, PLATFORMS } from '../cards/config.ts';
 export const PUBLISHER_NAMES = ['folder', 'webhook'] as const;
 export type PublisherName = (typeof PUBLISHER_NAMES)[number];
 
+const format = z.enum(CARD_FORMATS);
+
 export const reviewConfigSchema = z
   .strictObject({
     host: z.string().min(1).default('127.0.0.1'),
     port: z.number().int().min(0).max(65535).default(8787),
     /** Which card format goes with a post on each platform (the editor sees them all). */
-    formats: z.record(z.enum(PLATFORMS), z.enum(CARD_FORMATS)).default({
-      x: 'x',
-      threads: 'portrait',
-      facebook: 'og',
-      instagram: 'portrait',
-      linkedin: 'og',
-      weibo: 'square',
-    }),
+    formats: z
+      .strictObject({
+        x: format.default('x'),
+        threads: format.default('portrait'),
+        facebook: format.default('og'),
+        instagram: format.default('portrait'),
+        linkedin: format.default('og'),
+        weibo: format.default('square'),
+      } satisfies Record<(typeof PLATFORMS)[number], unknown>)
+      .prefault({}),
     /** Where approved posts go, in this order; each publishes a post once. */
     publishers: z.array(z.enum(PUBLISHER_NAMES)).default(['folder']),
     folder: z
@@ -73,6 +77,14 @@ export const reviewConfigSchema = z
      * editors can preview any edition.
      */
     archiveUnsent: z.boolean().default(false),
+  })
+  .superRefine((r, ctx) => {
+    if (r.publishers.includes('webhook') && !r.webhook.url)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['webhook', 'url'],
+        message: 'the webhook publisher needs review.webhook.url',
+      });
   })
   .prefault({});
 
