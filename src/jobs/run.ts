@@ -5,8 +5,8 @@ import type { Context } from '../context.ts';
 import { BroadsheetError } from '../errors/index.ts';
 import { ingestFeeds, type Job, sendTransport } from '../scheduler/config.ts';
 import { buildEdition } from './build.ts';
+import { deliverDigest } from './deliver.ts';
 import type { Manifest } from './manifest.ts';
-import { deliverToOutbox } from './outbox.ts';
 
 export type { Job } from '../scheduler/config.ts';
 
@@ -40,12 +40,17 @@ export async function runJob(ctx: Context, job: Job): Promise<JobResult> {
       };
       let line = `built ${b.edition.id} → ${displayPath(b.dir)}/ (${b.edition.articles.length} articles, ${b.edition.stats.length} stat sets, ${b.manifest.cards.length} cards${b.digest ? `, digest ${b.digest.bytes} bytes` : ''})`;
       let delivered: number | undefined;
+      let ok = b.manifest.failures.length === 0;
       if (job.kind === 'digest' && b.digest) {
-        const d = await deliverToOutbox(ctx, b);
-        delivered = d.written;
-        line += `\ndelivered to outbox: ${d.written} message(s) → ${displayPath(d.dir)}/`;
+        const { formatSummary, undelivered } = await import('../delivery/deliver.ts');
+        const d = await deliverDigest(ctx, b, { transport: sendTransport(job) });
+        if (d.summary) {
+          delivered = d.summary.sent;
+          ok &&= !undelivered(d.summary);
+          line += `\n${formatSummary(d.summary)}`;
+          if (d.transport === 'outbox') line += `\n.eml files → ${displayPath(join(b.dir, 'outbox'))}/`;
+        }
       }
-      const ok = b.manifest.failures.length === 0;
       const counts = {
         articles: b.edition.articles.length,
         stats: b.edition.stats.length,

@@ -3,33 +3,34 @@ import { join } from 'node:path';
 import { formatProblem } from '../content/problems.ts';
 import { readSubscribersCsv } from '../content/subscribers.ts';
 import type { Context } from '../context.ts';
-import { deliver, formatSummary } from '../delivery/deliver.ts';
+import { defaultTransport, deliver, formatSummary } from '../delivery/deliver.ts';
 import type { SendSummary } from '../delivery/send.ts';
 import { openStore, SubscriberRepo } from '../store/index.ts';
 import type { BuildResult } from './build.ts';
 
 /**
- * The embedded default delivery (`npm start`): the store-backed send through
- * the outbox transport — one .eml per reader in out/<edition>/outbox/, no
- * SMTP, no env. On a fresh store, content/subscribers.csv is imported once
- * first; after that the store's list is the list (`broadsheet subscribers`).
- * Running it again sends only what is left (the ledger), so a re-run writes
- * nothing new.
+ * The digest job's delivery: the store-backed send of the edition just built,
+ * through the job's transport, else smtp when SMTP_URL is set, else the outbox
+ * (one .eml per reader in out/<edition>/outbox/ — what `npm start` does with
+ * no SMTP and no env). Only for the outbox, and only on an empty store, is
+ * content/subscribers.csv imported first: the sample readers must never reach
+ * a real SMTP server. Running it again sends only what is left (the ledger).
  */
-export async function deliverToOutbox(
+export async function deliverDigest(
   ctx: Context,
   b: BuildResult,
-): Promise<{ written: number; dir: string; summary?: SendSummary }> {
-  const dir = join(b.dir, 'outbox');
-  if (!b.digest) return { written: 0, dir };
-  await importSampleOnce(ctx);
+  opts: { transport?: string } = {},
+): Promise<{ transport: string; summary?: SendSummary }> {
+  const transport = opts.transport ?? defaultTransport(ctx);
+  if (!b.digest) return { transport };
+  if (transport === 'outbox') await importSampleOnce(ctx);
   const summary = await deliver(
     ctx,
     { editionId: b.edition.id, list: b.edition.name, listName: b.edition.title, digest: b.digest },
-    { transport: 'outbox' },
+    { transport },
   );
   ctx.logger.info({ summary: { ...summary, ledger: undefined } }, formatSummary(summary));
-  return { written: summary.sent, dir, summary };
+  return { transport, summary };
 }
 
 async function importSampleOnce(ctx: Context) {
