@@ -159,6 +159,8 @@ function when(iso: string, tz: string): H {
 function postForm(e: EditionRef, it: GalleryItem, p: GalleryPost, csrf: string, back: string, tz: string): H {
   const id = `p-${it.id}-${p.platform}`;
   const locked = p.status === 'published' || p.queue.some((q) => q.state === 'sending');
+  // Some publishers have it, another failed: the text is fixed, only a retry is possible.
+  const partly = !locked && p.queue.some((q) => q.state === 'published');
   const card = cardForPost(it, p);
   const failed = p.queue.find((q) => q.state === 'failed');
   const queued = p.queue.some((q) => q.state === 'queued');
@@ -175,11 +177,11 @@ function postForm(e: EditionRef, it: GalleryItem, p: GalleryPost, csrf: string, 
     <input type="hidden" name="_csrf" value="${csrf}">
     <input type="hidden" name="back" value="${back}#${id}">
     <label class="sr" for="${id}-t">${PLATFORM_LABEL[p.platform] ?? p.platform} 文案</label>
-    <textarea id="${id}-t" name="caption" rows="8" data-platform="${p.platform}" data-limit="${p.limit}" ${locked ? 'readonly' : ''}>${p.caption}</textarea>
+    <textarea id="${id}-t" name="caption" rows="8" data-platform="${p.platform}" data-limit="${p.limit}" ${locked || partly ? 'readonly' : ''}>${p.caption}</textarea>
     <div class="row">
       <output class="count${p.length > p.limit ? ' over' : ''}" for="${id}-t" aria-live="polite"><span>${p.length}</span> / ${p.limit}${p.platform === 'x' ? '（X 加權字數）' : ''}</output>
       <label class="fmt">圖卡
-        <select name="format" ${locked ? 'disabled' : ''}>
+        <select name="format" ${locked || partly ? 'disabled' : ''}>
           ${it.cards.map((c) => html`<option value="${c.format}" ${c.format === card?.format ? 'selected' : ''}>${FORMAT_LABEL[c.format] ?? c.format}</option>`)}
         </select>
       </label>
@@ -187,7 +189,10 @@ function postForm(e: EditionRef, it: GalleryItem, p: GalleryPost, csrf: string, 
     ${
       locked
         ? html`<p class="note">已發佈，不能再修改。</p>`
-        : html`<div class="actions">
+        : partly
+          ? html`<p class="note">部分平台已發佈；文案不能再改，可重試失敗的發佈。</p>
+    <div class="actions"><button type="submit" name="action" value="approve" class="primary">重試發佈</button></div>`
+          : html`<div class="actions">
       <button type="submit" name="action" value="approve" class="primary">批准</button>
       <button type="submit" name="action" value="reject" class="danger">否決</button>
       <button type="submit" name="action" value="save">儲存文案</button>

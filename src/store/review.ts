@@ -120,6 +120,16 @@ export class ReviewRepo {
     );
   }
 
+  private lockedOtherThan(k: PostKey, key: string): boolean {
+    return (
+      this.db
+        .prepare(
+          `SELECT 1 FROM publish_queue WHERE edition = ? AND item_id = ? AND platform = ? AND state IN ('sending','published') AND idem_key != ? LIMIT 1`,
+        )
+        .get(k.edition, k.itemId, k.platform, key) !== undefined
+    );
+  }
+
   private cancelOpen(k: PostKey, now: string, exceptKey?: string) {
     this.db
       .prepare(
@@ -176,7 +186,9 @@ export class ReviewRepo {
     const now = this.now().toISOString();
     this.db
       .transaction(() => {
-        if (this.locked(k)) throw new PostLockedError(k);
+        // Part of it went out already: only the very same post may be approved again
+        // (to retry a publisher that failed); anything else would publish a different text.
+        if (this.locked(k) && this.lockedOtherThan(k, p.key)) throw new PostLockedError(k);
         this.upsert(k, 'approved', p.format, p.edited, p.editor, now);
         this.event(k, 'approve', p.caption, p.editor, now);
         this.cancelOpen(k, now, p.key);

@@ -527,3 +527,62 @@ describe('behind a proxy that keeps publicUrl’s path', () => {
     expect((await papp.request(`${BASE}/broadsheet/queue`)).status).not.toBe(200);
   });
 });
+
+describe('a publisher that failed while another published', () => {
+  it('keeps the text fixed and lets an editor retry by approving the same post again', async () => {
+    let ok = false;
+    const hook = createServer((_q, res) =>
+      ok ? res.writeHead(200).end('ok') : res.writeHead(400).end('bad'),
+    );
+    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+    try {
+      const pctx = reviewContext(dir, {
+        review: {
+          publishers: ['folder', 'webhook'],
+          webhook: { url: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/`, includeImage: false },
+        },
+      });
+      const papp = createReviewApp(pctx, { db });
+      const page = await papp.request(`${BASE}/login`);
+      const pre = cookiesOf(page);
+      const login = await papp.request(`${BASE}/login`, {
+        method: 'POST',
+        headers: { ...FORM, cookie: pre },
+        body: form({ _csrf: csrfIn(await page.text()), name: '重試員', password: PASSWORD }),
+      });
+      const cookie = merge(pre, cookiesOf(login));
+      const csrf = csrfIn(await (await papp.request(`${BASE}/`, { headers: { cookie } })).text());
+      const act = (action: string, caption?: string) =>
+        papp.request(`${BASE}/e/${EDITION}/p/hostile-story/threads`, {
+          method: 'POST',
+          headers: { ...FORM, cookie },
+          body: form({ _csrf: csrf, action, ...(caption ? { caption } : {}) }),
+        });
+      expect((await act('approve')).status).toBe(303);
+      db.prepare(
+        "DELETE FROM publish_queue WHERE NOT (item_id = 'hostile-story' AND platform = 'threads')",
+      ).run();
+      const s1 = await runPublishQueue(pctx, { db, sleep: async () => {} });
+      expect(s1).toMatchObject({ published: 1, failed: 1 });
+      const html = await (await papp.request(`${BASE}/e/${EDITION}`, { headers: { cookie } })).text();
+      expect(html).toContain('重試發佈');
+      expect((await act('reject')).status).toBe(409);
+      expect((await act('approve', '改過的文案')).status).toBe(409);
+      expect((await act('approve')).status).toBe(303);
+      ok = true;
+      const s2 = await runPublishQueue(pctx, { db, sleep: async () => {} });
+      expect(s2).toMatchObject({ published: 1, failed: 0 });
+      const states = db
+        .prepare(
+          "SELECT publisher, state FROM publish_queue WHERE item_id = 'hostile-story' AND platform = 'threads' ORDER BY publisher",
+        )
+        .all();
+      expect(states).toEqual([
+        { publisher: 'folder', state: 'published' },
+        { publisher: 'webhook', state: 'published' },
+      ]);
+    } finally {
+      await new Promise<void>((r) => hook.close(() => r()));
+    }
+  });
+});
