@@ -7,7 +7,7 @@ import type { Platform } from '../cards/config.ts';
 import { appSecret } from '../config/secret.ts';
 import type { Context } from '../context.ts';
 import type { DB } from '../store/db.ts';
-import { PostLockedError, ReviewRepo } from '../store/review.ts';
+import { PostLockedError, type ReviewEvent, ReviewRepo } from '../store/review.ts';
 import { archiveHtml } from './archive.ts';
 import { clientScript, css, thumbnail } from './assets.ts';
 import {
@@ -246,9 +246,18 @@ export function createReviewApp(ctx: Context, opts: ReviewAppOptions) {
   // ── gallery ──
   const viewOf = (e: EditionRef) => {
     const list = items(e, repo.decisions(e.id), repo.queue(e.id), cfg.formats);
+    const history = new Map<string, ReviewEvent[]>();
+    for (const h of repo.editionEvents(e.id)) {
+      const k = `${h.itemId}\u0000${h.platform}`;
+      history.set(k, [...(history.get(k) ?? []), h]);
+    }
     return list.map((it) => ({
       ...it,
-      posts: it.posts.map((p) => ({ ...p, length: captionLength(p.platform as Platform, p.caption) })),
+      posts: it.posts.map((p) => ({
+        ...p,
+        length: captionLength(p.platform as Platform, p.caption),
+        history: history.get(`${p.itemId}\u0000${p.platform}`),
+      })),
     }));
   };
 

@@ -1,6 +1,6 @@
 import { html } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
-import type { QueueRow } from '../store/review.ts';
+import type { QueueRow, ReviewEvent } from '../store/review.ts';
 import type { Editor } from './auth.ts';
 import {
   cardForPost,
@@ -30,6 +30,12 @@ export const PLATFORM_LABEL: Record<string, string> = {
   instagram: 'Instagram',
   linkedin: 'LinkedIn',
   weibo: '微博',
+};
+const ACTION_LABEL: Record<string, string> = {
+  approve: '批准',
+  reject: '否決',
+  reset: '重設',
+  caption: '修改文案',
 };
 const KIND_LABEL: Record<string, string> = { article: '報道', quote: '引述', statset: '數讀', stat: '數字' };
 const FORMAT_LABEL: Record<string, string> = {
@@ -129,7 +135,7 @@ ${editions.map(
 </ul>`;
 }
 
-export type GalleryPost = PostView & { length: number };
+export type GalleryPost = PostView & { length: number; history?: ReviewEvent[] };
 export type GalleryItem = Omit<ItemView, 'posts'> & { posts: GalleryPost[] };
 
 export interface GalleryFilter {
@@ -200,6 +206,13 @@ function postForm(e: EditionRef, it: GalleryItem, p: GalleryPost, csrf: string, 
     </div>`
     }
   </form>
+  ${
+    p.history?.length
+      ? html`<details class="history"><summary>記錄（${p.history.length}）</summary><ol>${p.history.map(
+          (h) => html`<li>${when(h.at, tz)} ${h.editor} ${ACTION_LABEL[h.action] ?? h.action}</li>`,
+        )}</ol></details>`
+      : ''
+  }
 </section>`;
 }
 

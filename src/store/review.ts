@@ -110,6 +110,16 @@ export class ReviewRepo {
       .all(k.edition, k.itemId, k.platform) as ReviewEvent[];
   }
 
+  /** Every choice made on an edition's posts, oldest first. */
+  editionEvents(edition: string): ReviewEvent[] {
+    return this.db
+      .prepare(
+        `SELECT edition, item_id AS itemId, platform, action, caption, editor, at FROM review_events
+         WHERE edition = ? ORDER BY id`,
+      )
+      .all(edition) as ReviewEvent[];
+  }
+
   private locked(k: PostKey): boolean {
     return (
       this.db
