@@ -57,17 +57,23 @@ export const csrfFor = (secret: Buffer, sid: string) => mac(secret, 'csrf', sid)
 export const loginCsrfFor = (secret: Buffer, pre: string) => mac(secret, 'login-csrf', pre);
 export const newId = () => randomBytes(18).toString('base64url');
 
+const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d+)?$/i;
+
 /**
- * Whether the browser reached us over https: directly, through a proxy that
- * says so, or on the configured https public URL's host (a proxy that
- * terminates TLS and forwards the Host header).
+ * Whether the login cookie gets Secure: the browser reached us over https
+ * directly, through a proxy that says so (X-Forwarded-Proto), or the public URL
+ * is https and the request came by its host or by loopback (a TLS proxy on
+ * this machine; browsers keep Secure cookies on http://localhost and
+ * 127.0.0.1). Over plain http on another host — an editor on the LAN with
+ * `--host 0.0.0.0` — Secure would make the browser drop the cookie, so not then.
  */
 export function isHttps(c: HonoContext, publicUrl: string): boolean {
   const xfp = c.req.header('x-forwarded-proto')?.split(',')[0]?.trim().toLowerCase();
   if (xfp === 'https') return true;
   if (new URL(c.req.url).protocol === 'https:') return true;
   const pub = new URL(publicUrl);
-  return pub.protocol === 'https:' && c.req.header('host') === pub.host;
+  const host = c.req.header('host') ?? '';
+  return pub.protocol === 'https:' && (host === pub.host || LOOPBACK.test(host));
 }
 
 export function cookieOptions(c: HonoContext, publicUrl: string, maxAgeSeconds?: number) {

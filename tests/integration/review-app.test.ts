@@ -103,6 +103,22 @@ describe('access', () => {
     expect(set).not.toMatch(/Secure/);
     const https = await signIn('李編輯', { 'x-forwarded-proto': 'https' });
     expect(https.res.headers.getSetCookie().find((c) => c.startsWith('bs_session='))).toMatch(/Secure/);
+    // An https publicUrl: Secure on its host and on loopback (a local TLS proxy), not over plain http on the LAN.
+    const sctx = reviewContext(dir, { publicUrl: 'https://news.example.com/broadsheet/' });
+    const sapp = createReviewApp(sctx, { db });
+    const cookieFor = async (host: string) => {
+      const page = await sapp.request(`http://${host}/login`, { headers: { host } });
+      const pre = cookiesOf(page);
+      const res = await sapp.request(`http://${host}/login`, {
+        method: 'POST',
+        headers: { ...FORM, cookie: pre, host },
+        body: form({ _csrf: csrfIn(await page.text()), name: '甲', password: PASSWORD }),
+      });
+      return res.headers.getSetCookie().find((c) => c.startsWith('bs_session='))!;
+    };
+    expect(await cookieFor('127.0.0.1:8787')).toMatch(/Secure/);
+    expect(await cookieFor('news.example.com')).toMatch(/Secure/);
+    expect(await cookieFor('192.168.1.5:8787')).not.toMatch(/Secure/);
   });
 
   it('POST without a CSRF token is 403, for sign-in too', async () => {
