@@ -19,8 +19,10 @@ export function verifyUnsubscribeToken(
 ): { list: string; subscriber: string } | undefined {
   const [payload, mac, extra] = token.split('.');
   if (!payload || !mac || extra !== undefined) return undefined;
-  const want = createHmac('sha256', secret).update(payload).digest();
-  const got = Buffer.from(mac, 'base64url');
+  // Compare the MAC as written, not as decoded: base64url's last character has
+  // spare bits, so a decode-then-compare would accept altered spellings.
+  const want = Buffer.from(b64(createHmac('sha256', secret).update(payload).digest()));
+  const got = Buffer.from(mac);
   if (got.length !== want.length || !timingSafeEqual(got, want)) return undefined;
   try {
     const v = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { l?: unknown; s?: unknown };

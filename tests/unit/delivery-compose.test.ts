@@ -147,3 +147,21 @@ describe('unsubscribe tokens', () => {
     );
   });
 });
+
+describe('unsubscribe tokens', () => {
+  it('refuses a token whose MAC is spelled differently but decodes to the same bytes', () => {
+    const secret = Buffer.from('k'.repeat(32));
+    const token = unsubscribeToken(secret, 'daily', 'a@example.com');
+    expect(verifyUnsubscribeToken(secret, token)).toEqual({ list: 'daily', subscriber: 'a@example.com' });
+    // 32 bytes → 43 base64url chars; the last carries 2 spare bits.
+    const last = token.at(-1)!;
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const twin = alphabet[alphabet.indexOf(last) ^ 1]!;
+    const altered = token.slice(0, -1) + twin;
+    expect(Buffer.from(altered.split('.')[1]!, 'base64url')).toEqual(
+      Buffer.from(token.split('.')[1]!, 'base64url'),
+    );
+    expect(verifyUnsubscribeToken(secret, altered)).toBeUndefined();
+    expect(verifyUnsubscribeToken(Buffer.from('x'.repeat(32)), token)).toBeUndefined();
+  });
+});
