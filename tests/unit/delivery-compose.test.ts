@@ -150,7 +150,6 @@ describe('unsubscribe tokens', () => {
 
 describe('unsubscribe token spelling', () => {
   it('refuses a token whose MAC is spelled differently but decodes to the same bytes', () => {
-
     const token = unsubscribeToken(secret, 'daily', 'a@example.com');
     expect(verifyUnsubscribeToken(secret, token)).toEqual({ list: 'daily', subscriber: 'a@example.com' });
     // 32 bytes → 43 base64url chars; the last carries 2 spare bits.
