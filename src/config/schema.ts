@@ -38,7 +38,6 @@ export const editionConfigSchema = z.strictObject({
   locale: z.enum(['zh-Hant-HK', 'zh-Hans']).optional(),
 });
 
-
 export const configSchema = z
   .strictObject({
     timezone: timeZone.default('Asia/Hong_Kong'),

@@ -22,7 +22,8 @@ export function figure(k: LayoutKit, s: Stat, size: number, width: number, color
   const small = (n: number) => Math.round(n * 0.36);
   // Size the figure down until prefix + number + unit fits the width.
   let big = size;
-  const total = (b: number) => k.measure(pre, small(b), 700) + k.measure(num, b, 700) + k.measure(post, small(b), 700) + b * 0.1;
+  const total = (b: number) =>
+    k.measure(pre, small(b), 700) + k.measure(num, b, 700) + k.measure(post, small(b), 700) + b * 0.1;
   while (big > 24 && total(big) > width) big -= 4;
   return k.div(
     { display: 'flex', alignItems: 'baseline', color, fontWeight: 700, lineHeight: 1 },
@@ -38,7 +39,10 @@ export function change(k: LayoutKit, s: Stat, size: number): CardNode | null {
   const { colors } = k.theme;
   return k.div(
     { display: 'flex', alignItems: 'center', fontSize: size, color: colors.muted },
-    k.div({ color: up ? colors.up : colors.down, fontWeight: 700, marginRight: Math.round(size * 0.3) }, `${up ? '▲' : '▼'} ${k.number(Math.abs(s.change.value))}${s.change.unit}`),
+    k.div(
+      { color: up ? colors.up : colors.down, fontWeight: 700, marginRight: Math.round(size * 0.3) },
+      `${up ? '▲' : '▼'} ${k.number(Math.abs(s.change.value))}${s.change.unit}`,
+    ),
     `較${s.change.versus}`,
   );
 }

@@ -26,21 +26,27 @@ export function masthead(k: LayoutKit, label: string, right?: string): CardNode 
   return k.div(
     { display: 'flex', flexDirection: 'column' },
     k.div(
-    {
-      display: 'flex',
-      alignItems: 'center',
-      justifyContent: 'space-between',
-      paddingBottom: k.px(banner ? 10 : 16),
-    },
-    k.div(
-      { display: 'flex', alignItems: 'center' },
-      mark,
+      {
+        display: 'flex',
+        alignItems: 'center',
+        justifyContent: 'space-between',
+        paddingBottom: k.px(banner ? 10 : 16),
+      },
       k.div(
-        { marginLeft: k.px(18), fontSize: k.px(type.meta! + 2), color: colors.ink, fontWeight: 700, letterSpacing: k.px(2) },
-        label,
+        { display: 'flex', alignItems: 'center' },
+        mark,
+        k.div(
+          {
+            marginLeft: k.px(18),
+            fontSize: k.px(type.meta! + 2),
+            color: colors.ink,
+            fontWeight: 700,
+            letterSpacing: k.px(2),
+          },
+          label,
+        ),
       ),
-    ),
-    right ? k.div({ fontSize: k.px(type.meta!), color: colors.muted }, right) : null,
+      right ? k.div({ fontSize: k.px(type.meta!), color: colors.muted }, right) : null,
     ),
     rule(k, Math.max(2, k.px(3)), colors.primary),
   );
@@ -85,7 +91,14 @@ export function page(k: LayoutKit, ...children: CardChild[]): CardNode {
       position: 'relative',
     },
     // The red top edge of the card.
-    k.div({ position: 'absolute', top: 0, left: 0, width: k.format.width, height: k.px(10), backgroundColor: k.theme.colors.primary }),
+    k.div({
+      position: 'absolute',
+      top: 0,
+      left: 0,
+      width: k.format.width,
+      height: k.px(10),
+      backgroundColor: k.theme.colors.primary,
+    }),
     ...children,
   );
 }

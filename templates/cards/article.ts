@@ -21,7 +21,9 @@ export default function article(d: ArticleCardData, k: LayoutKit) {
   const kicker = d.kicker ?? d.series;
   const headline = k.text(d.title, {
     weight: 700,
-    max: k.px(type.headlineMax! * ({ wide: hasPhoto ? 1 : 1.15, banner: 1, square: 1.2, tall: 1.3 }[shape] ?? 1)),
+    max: k.px(
+      type.headlineMax! * ({ wide: hasPhoto ? 1 : 1.15, banner: 1, square: 1.2, tall: 1.3 }[shape] ?? 1),
+    ),
     min: k.px(type.headlineMin!),
     width: textWidth,
     maxLines: lines.head,
@@ -43,14 +45,30 @@ export default function article(d: ArticleCardData, k: LayoutKit) {
       : null;
   const kickerEl = kicker
     ? k.div(
-        { display: 'flex', alignItems: 'center', fontSize: k.px(type.kicker!), fontWeight: 700, color: colors.primary },
-        k.div({ width: k.px(8), height: k.px(type.kicker!), backgroundColor: colors.primary, marginRight: k.px(12) }),
+        {
+          display: 'flex',
+          alignItems: 'center',
+          fontSize: k.px(type.kicker!),
+          fontWeight: 700,
+          color: colors.primary,
+        },
+        k.div({
+          width: k.px(8),
+          height: k.px(type.kicker!),
+          backgroundColor: colors.primary,
+          marginRight: k.px(12),
+        }),
         kicker,
       )
     : null;
 
   const textCol = k.div(
-    { display: 'flex', flexDirection: 'column', width: textWidth, justifyContent: shape === 'tall' ? 'flex-start' : 'center' },
+    {
+      display: 'flex',
+      flexDirection: 'column',
+      width: textWidth,
+      justifyContent: shape === 'tall' ? 'flex-start' : 'center',
+    },
     kickerEl,
     headline,
     dek,
@@ -76,7 +94,11 @@ export default function article(d: ArticleCardData, k: LayoutKit) {
   }
 
   const body = sideBySide
-    ? k.div({ display: 'flex', flexDirection: 'row', flexGrow: 1, marginTop: k.px(28), marginBottom: k.px(24) }, textCol, photo)
+    ? k.div(
+        { display: 'flex', flexDirection: 'row', flexGrow: 1, marginTop: k.px(28), marginBottom: k.px(24) },
+        textCol,
+        photo,
+      )
     : k.div(
         {
           display: 'flex',

@@ -17,7 +17,13 @@ export default function quote(d: QuoteCardData, k: LayoutKit) {
   });
   const who = k.div(
     { display: 'flex', alignItems: 'baseline', marginTop: k.px(shape === 'banner' ? 10 : 28) },
-    k.div({ width: k.px(40), height: 3, backgroundColor: colors.primary, marginRight: k.px(14), alignSelf: 'center' }),
+    k.div({
+      width: k.px(40),
+      height: 3,
+      backgroundColor: colors.primary,
+      marginRight: k.px(14),
+      alignSelf: 'center',
+    }),
     k.div({ fontSize: k.px(type.label!), fontWeight: 700, color: colors.ink }, d.by),
     k.div({ fontSize: k.px(type.meta! + 2), color: colors.muted, marginLeft: k.px(14) }, d.role),
   );
@@ -39,10 +45,23 @@ export default function quote(d: QuoteCardData, k: LayoutKit) {
       ? column
       : k.div(
           { display: 'flex', flexDirection: 'row', flexGrow: 1 },
-          k.div({ width: k.px(6), flexShrink: 0, backgroundColor: colors.primary, marginRight: k.px(20), marginTop: k.px(32), marginBottom: k.px(28) }),
+          k.div({
+            width: k.px(6),
+            flexShrink: 0,
+            backgroundColor: colors.primary,
+            marginRight: k.px(20),
+            marginTop: k.px(32),
+            marginBottom: k.px(28),
+          }),
           column,
         );
-  const source = k.fit(d.title, { weight: 400, max: k.px(type.meta!), min: k.px(type.meta!), width: inner * 0.7, maxLines: 1 });
+  const source = k.fit(d.title, {
+    weight: 400,
+    max: k.px(type.meta!),
+    min: k.px(type.meta!),
+    width: inner * 0.7,
+    maxLines: 1,
+  });
   return page(
     k,
     masthead(k, '專家之言', shape === 'banner' ? d.date : undefined),

@@ -1,8 +1,8 @@
 // Stat card: one 數讀 figure — big number with unit (or display text), label,
 // period, change ▲/▼ against a reference, credit.
 import type { LayoutKit, StatCardData } from '../../src/cards/layout-api.ts';
-import { footer, innerWidth, masthead, page } from './_frame.ts';
 import { change, figure } from './_figure.ts';
+import { footer, innerWidth, masthead, page } from './_frame.ts';
 
 export default function stat(d: StatCardData, k: LayoutKit) {
   const { colors, type } = k.theme;
@@ -10,7 +10,9 @@ export default function stat(d: StatCardData, k: LayoutKit) {
   const inner = innerWidth(k);
   const s = d.stat;
   const banner = shape === 'banner';
-  const figSize = k.px(type.figure! * (shape === 'tall' ? 1.5 : shape === 'square' ? 1.25 : banner ? 0.7 : 0.85));
+  const figSize = k.px(
+    type.figure! * (shape === 'tall' ? 1.5 : shape === 'square' ? 1.25 : banner ? 0.7 : 0.85),
+  );
   const label = k.text(s.label, {
     weight: 700,
     max: k.px(type.label! * (shape === 'wide' || banner ? 1 : 1.15)),
@@ -30,13 +32,22 @@ export default function stat(d: StatCardData, k: LayoutKit) {
       marginBottom: k.px(banner ? 0 : 16),
     },
     k.div(
-      { display: 'flex', fontSize: k.px(type.kicker!), fontWeight: 700, color: colors.primary, marginBottom: k.px(banner ? 6 : 12) },
+      {
+        display: 'flex',
+        fontSize: k.px(type.kicker!),
+        fontWeight: 700,
+        color: colors.primary,
+        marginBottom: k.px(banner ? 6 : 12),
+      },
       d.heading,
     ),
     figure(k, s, figSize, inner, colors.primary),
     label,
     s.period && !banner
-      ? k.div({ display: 'flex', fontSize: k.px(type.meta! + 2), color: colors.muted, marginTop: k.px(10) }, s.period)
+      ? k.div(
+          { display: 'flex', fontSize: k.px(type.meta! + 2), color: colors.muted, marginTop: k.px(10) },
+          s.period,
+        )
       : null,
     banner ? null : k.div({ display: 'flex', marginTop: k.px(10) }, change(k, s, k.px(type.meta! + 4))),
   );

@@ -1,8 +1,8 @@
 // Statset card: one 數讀 group — 2–4 figures side by side (or stacked on tall
 // formats), or a bar chart when the figures share a unit and can be compared.
-import type { LayoutKit, StatSetCardData } from '../../src/cards/layout-api.ts';
-import { footer, innerWidth, masthead, page } from './_frame.ts';
+import type { CardNode, LayoutKit, StatSetCardData } from '../../src/cards/layout-api.ts';
 import { change, figure } from './_figure.ts';
+import { footer, innerWidth, masthead, page } from './_frame.ts';
 
 export default function statset(d: StatSetCardData, k: LayoutKit) {
   const { colors, type } = k.theme;
@@ -19,7 +19,7 @@ export default function statset(d: StatSetCardData, k: LayoutKit) {
     style: { marginBottom: k.px(banner ? 6 : 20) },
   });
 
-  let content;
+  let content: CardNode;
   if (d.chart) {
     const max = Math.max(...stats.map((s) => Math.abs(s.value)), 1);
     const rowGap = k.px(banner ? 8 : shape === 'tall' ? 40 : 22);
@@ -32,7 +32,14 @@ export default function statset(d: StatSetCardData, k: LayoutKit) {
         const barMax = inner - valueW;
         return k.div(
           { display: 'flex', flexDirection: 'column', marginTop: i ? rowGap : 0 },
-          k.text(s.label, { weight: 400, max: labelSize, min: labelSize - 4, width: inner, maxLines: 1, color: colors.ink }),
+          k.text(s.label, {
+            weight: 400,
+            max: labelSize,
+            min: labelSize - 4,
+            width: inner,
+            maxLines: 1,
+            color: colors.ink,
+          }),
           k.div(
             { display: 'flex', alignItems: 'center', marginTop: k.px(6) },
             k.div({
@@ -41,7 +48,10 @@ export default function statset(d: StatSetCardData, k: LayoutKit) {
               backgroundColor: i === 0 ? colors.primary : colors.accent,
               opacity: i === 0 ? 1 : 0.55,
             }),
-            k.div({ fontSize: k.px(type.label!), fontWeight: 700, color: colors.primary, marginLeft: k.px(14) }, valueText),
+            k.div(
+              { fontSize: k.px(type.label!), fontWeight: 700, color: colors.primary, marginLeft: k.px(14) },
+              valueText,
+            ),
           ),
         );
       }),
@@ -65,7 +75,14 @@ export default function statset(d: StatSetCardData, k: LayoutKit) {
           marginBottom: rows > 1 ? gap : 0,
           position: 'relative',
         },
-        k.div({ position: 'absolute', top: 0, left: 0, width: cellW, height: k.px(4), backgroundColor: colors.primary }),
+        k.div({
+          position: 'absolute',
+          top: 0,
+          left: 0,
+          width: cellW,
+          height: k.px(4),
+          backgroundColor: colors.primary,
+        }),
         figure(k, s, figSize, cellW - k.px(36), colors.primary),
         k.text(s.label, {
           weight: 400,
@@ -76,19 +93,40 @@ export default function statset(d: StatSetCardData, k: LayoutKit) {
           lineHeight: 1.4,
           style: { marginTop: k.px(10) },
         }),
-        banner || !s.period ? null : k.div({ display: 'flex', fontSize: k.px(type.meta! - 2), color: colors.muted, marginTop: k.px(6) }, s.period),
+        banner || !s.period
+          ? null
+          : k.div(
+              { display: 'flex', fontSize: k.px(type.meta! - 2), color: colors.muted, marginTop: k.px(6) },
+              s.period,
+            ),
         banner ? null : k.div({ display: 'flex', marginTop: k.px(6) }, change(k, s, k.px(type.meta! - 2))),
       ),
     );
     content = k.div(
-      { display: 'flex', flexWrap: 'wrap', justifyContent: 'space-between', alignContent: 'center', flexGrow: 1 },
+      {
+        display: 'flex',
+        flexWrap: 'wrap',
+        justifyContent: 'space-between',
+        alignContent: 'center',
+        flexGrow: 1,
+      },
       ...cells,
     );
   }
   return page(
     k,
     masthead(k, '數讀', d.setTitle.replace(/^數讀/, '')),
-    k.div({ display: 'flex', flexDirection: 'column', flexGrow: 1, marginTop: k.px(banner ? 10 : 28), marginBottom: k.px(banner ? 0 : 20) }, heading, content),
+    k.div(
+      {
+        display: 'flex',
+        flexDirection: 'column',
+        flexGrow: 1,
+        marginTop: k.px(banner ? 10 : 28),
+        marginBottom: k.px(banner ? 0 : 20),
+      },
+      heading,
+      content,
+    ),
     banner ? null : footer(k, `${d.credit}　${d.date}`),
   );
 }
