@@ -1,14 +1,14 @@
 // The seed digest in Debian Chromium at phone and desktop widths, light and
 // dark: no horizontal scroll. PNGs land in tests/.tmp/ (git-ignored) for a
 // human to look at. Network is cut: images get a local placeholder.
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type BrowserContext, chromium } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mergeRecipient, renderDigest } from '../../src/email/index.ts';
 import { emailContext, RECIPIENT, ROOT, seedEdition, storiesEdition } from '../fixtures/email/fixtures.ts';
+import { launchChromium } from '../helpers/chromium.ts';
 import { needs } from '../helpers/system.ts';
 
 const OUT = join(ROOT, 'tests/.tmp');
@@ -21,7 +21,6 @@ function placeholder(w: number, h: number): Buffer {
 
 describe.skipIf(!needs('chromium', 'chromium'))('digest in Chromium', () => {
   let browser: BrowserContext;
-  let profile: string;
   const pages: Record<string, string> = {};
 
   beforeAll(async () => {
@@ -30,25 +29,11 @@ describe.skipIf(!needs('chromium', 'chromium'))('digest in Chromium', () => {
     pages.seed = mergeRecipient(await renderDigest(seed, ctx), RECIPIENT).html;
     pages.twenty = mergeRecipient(await renderDigest(storiesEdition(seed, 20), ctx), RECIPIENT).html;
     await mkdir(OUT, { recursive: true });
-    profile = await mkdtemp(join(tmpdir(), 'bs-chromium-'));
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-        '--disable-quic',
-      ],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {
     await browser?.close();
-    if (profile) await rm(profile, { recursive: true, force: true });
   });
 
   for (const name of ['seed', 'twenty'])

@@ -3,7 +3,7 @@
 // a loopback webhook receiver (it fails once), unsubscribe through the POST
 // endpoint with the URL `subscribers list --json` prints. Screenshots land in
 // tests/.tmp/ (git-ignored) for a human to look at.
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -11,10 +11,12 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EDITION, PASSWORD, writeEdition } from '../fixtures/review/edition.ts';
-import { BIN, cli, ROOT } from '../helpers/cli.ts';
+import { launchChromium } from '../helpers/chromium.ts';
+import { cli, ROOT } from '../helpers/cli.ts';
+import { startServe } from '../helpers/serve.ts';
 import { needs } from '../helpers/system.ts';
 
 const SHOTS = join(ROOT, 'tests/.tmp');
@@ -22,7 +24,6 @@ const SECRET = 'e2e-review-secret';
 
 describe.skipIf(!needs('chromium', 'chromium'))('review app in Chromium', () => {
   let dir: string;
-  let profile: string;
   let server: ChildProcess;
   let base: string;
   let browser: BrowserContext;
@@ -75,34 +76,8 @@ describe.skipIf(!needs('chromium', 'chromium'))('review app in Chromium', () => 
     ])
       expect(cli(['subscribers', 'add', email!, '--name', name!, ...args()], { env: env() }).code).toBe(0);
 
-    server = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...args()], {
-      cwd: ROOT,
-      env: { ...process.env, ...env(), LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    base = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      server.stdout!.on('data', (d: Buffer) => {
-        out += d.toString();
-        const m = /serving on (http:\/\/\S+)/.exec(out);
-        if (m) resolve(m[1]!.replace(/\/$/, ''));
-      });
-      server.once('exit', (code) => reject(new Error(`serve exited ${code}`)));
-    });
-
-    profile = mkdtempSync(join(tmpdir(), 'bs-chromium-'));
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-        '--disable-quic',
-      ],
+    ({ base, proc: server } = await startServe(args(), env()));
+    browser = await launchChromium({
       viewport: { width: 1280, height: 900 },
       locale: 'zh-HK',
     });
@@ -119,7 +94,7 @@ describe.skipIf(!needs('chromium', 'chromium'))('review app in Chromium', () => 
     await browser?.close();
     server?.kill('SIGTERM');
     await new Promise<void>((r) => receiver?.close(() => r()) ?? r());
-    for (const d of [dir, profile]) if (d) rmSync(d, { recursive: true, force: true });
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   const post = (page: Page, item: string, platform: string) => page.locator(`#p-${item}-${platform}`);
@@ -227,17 +202,7 @@ describe.skipIf(!needs('chromium', 'chromium'))('review app in Chromium', () => 
   });
 
   it('approves and rejects with JavaScript off (plain form posts)', async () => {
-    const noJsProfile = mkdtempSync(join(tmpdir(), 'bs-chromium-nojs-'));
-    const nojs = await chromium.launchPersistentContext(noJsProfile, {
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--no-first-run',
-        '--disable-quic',
-      ],
+    const nojs = await launchChromium({
       javaScriptEnabled: false,
     });
     try {
@@ -266,7 +231,6 @@ describe.skipIf(!needs('chromium', 'chromium'))('review app in Chromium', () => 
       );
     } finally {
       await nojs.close();
-      rmSync(noJsProfile, { recursive: true, force: true });
     }
   });
 

@@ -2,13 +2,15 @@
 // from the sample content, with one article made hostile: its title and dek
 // try markup, and the email digest's merge-token syntax. Nothing may run in
 // the editors' browser, and the archive names nobody.
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BrowserContext, chromium } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, cli, ROOT } from '../helpers/cli.ts';
+import { launchChromium } from '../helpers/chromium.ts';
+import { cli, ROOT } from '../helpers/cli.ts';
+import { startServe } from '../helpers/serve.ts';
 import { needs } from '../helpers/system.ts';
 
 const SHOTS = join(ROOT, 'tests/.tmp');
@@ -17,7 +19,6 @@ const HOSTILE_TITLE = '<script>alert(1)</script> 數據治理 %%email%%';
 
 describe.skipIf(!needs('chromium', 'chromium'))('review app on a real build', () => {
   let dir: string;
-  let profile: string;
   let server: ChildProcess;
   let base: string;
   let browser: BrowserContext;
@@ -52,33 +53,8 @@ describe.skipIf(!needs('chromium', 'chromium'))('review app on a real build', ()
     expect(built.code, built.stderr).toBe(0);
     edition = JSON.parse(built.stdout).edition.id;
 
-    server = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...args()], {
-      cwd: ROOT,
-      env: { ...process.env, ...env, LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    base = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      server.stdout!.on('data', (d: Buffer) => {
-        out += d.toString();
-        const m = /serving on (http:\/\/\S+)/.exec(out);
-        if (m) resolve(m[1]!.replace(/\/$/, ''));
-      });
-      server.once('exit', (code) => reject(new Error(`serve exited ${code}`)));
-    });
-    profile = mkdtempSync(join(tmpdir(), 'bs-chromium-'));
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-        '--disable-quic',
-      ],
+    ({ base, proc: server } = await startServe(args(), env));
+    browser = await launchChromium({
       viewport: { width: 1280, height: 900 },
     });
     browser.setDefaultTimeout(0);
@@ -93,7 +69,7 @@ describe.skipIf(!needs('chromium', 'chromium'))('review app on a real build', ()
   afterAll(async () => {
     await browser?.close();
     server?.kill('SIGTERM');
-    for (const d of [dir, profile]) if (d) rmSync(d, { recursive: true, force: true });
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('shows every item, card and caption of the edition, hostile text as text', async () => {
