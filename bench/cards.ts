@@ -1,5 +1,5 @@
 // Benchmark: social cards (npx tsx bench/cards.ts).
-// 1. Warm per-card time, ours (satori → resvg → sharp PNG) against headless
+// 1. Warm per-card time, ours (satori → cards.renderer: glyph cache or resvg → sharp PNG) against headless
 //    Chromium rendering the same card as HTML/CSS with the same font (one page
 //    reused), alternating card by card in the same run; prints the ratio.
 // 2. Throughput (cards/s) through the piscina pool with 1 and 2 workers.
@@ -16,6 +16,7 @@ import { FONT_FAMILY, loadFonts } from '../src/cards/fonts.ts';
 import { cardHtml } from '../src/cards/html.ts';
 import { editionItems } from '../src/cards/items.ts';
 import { createCardPool } from '../src/cards/pool.ts';
+import { rasterize } from '../src/cards/raster.ts';
 import { type CardJob, cardSvg, cardTree, renderCard } from '../src/cards/render.ts';
 import { configSchema } from '../src/config/schema.ts';
 import { loadContent } from '../src/content/load.ts';
@@ -80,6 +81,7 @@ const jobsFor = (formats: readonly CardJob['format'][]): CardJob[] =>
       templatesDir: paths.templates,
       brand,
       pngCompression: config.cards.pngCompression,
+      renderer: config.cards.renderer,
     })),
   );
 const ms = (n: number) => Math.round(n * 100) / 100;
@@ -144,31 +146,56 @@ console.log(
   `per card (og, ${ogJobs.length} cards × ${ROUNDS}, alternating): ours ${ms(oursMs)} ms (median ${ms(median(ours))}), chromium ${ms(chromeMs)} ms (median ${ms(median(theirs))}) → ${ms(ratio)}× faster`,
 );
 
-// Where our time goes (same cards, not alternating): layout+typesetting, satori, resvg raster, PNG encode.
-const stages = { layout: 0, satori: 0, raster: 0, encode: 0 };
-for (const j of ogJobs) {
-  const t0 = performance.now();
-  await cardTree(j);
-  const t1 = performance.now();
-  const svg = await cardSvg(j);
-  const t2 = performance.now();
-  const img = new Resvg(svg, { font: { loadSystemFonts: false } }).render();
-  const pixels = img.pixels;
-  const t3 = performance.now();
-  await sharp(pixels, { raw: { width: img.width, height: img.height, channels: 4 } })
-    .png({ compressionLevel: config.cards.pngCompression, adaptiveFiltering: false })
-    .toBuffer();
-  const t4 = performance.now();
-  stages.layout += t1 - t0;
-  stages.satori += t2 - t1 - (t1 - t0);
-  stages.raster += t3 - t2;
-  stages.encode += t4 - t3;
+// Where our time goes (same cards, not alternating): layout+typesetting, satori,
+// raster, PNG encode — for each renderer (the configured one is timed above).
+type Stages = { layout: number; satori: number; raster: number; encode: number };
+async function stagesOf(renderer: NonNullable<CardJob['renderer']>): Promise<Stages> {
+  const st: Stages = { layout: 0, satori: 0, raster: 0, encode: 0 };
+  const { width, height } = { width: 1200, height: 630 };
+  for (const j of ogJobs) {
+    const t0 = performance.now();
+    await cardTree(j);
+    const t1 = performance.now();
+    const svg = await cardSvg(j, { embedFont: renderer === 'resvg' });
+    const t2 = performance.now();
+    const pixels =
+      renderer === 'resvg'
+        ? new Resvg(svg, { font: { loadSystemFonts: false } }).render().pixels
+        : (await rasterize(svg, width, height))!.pixels;
+    const t3 = performance.now();
+    await sharp(pixels, { raw: { width, height, channels: 4 } })
+      .png({ compressionLevel: config.cards.pngCompression, adaptiveFiltering: false })
+      .toBuffer();
+    const t4 = performance.now();
+    st.layout += t1 - t0;
+    st.satori += t2 - t1 - (t1 - t0);
+    st.raster += t3 - t2;
+    st.encode += t4 - t3;
+  }
+  for (const k of Object.keys(st) as (keyof Stages)[]) st[k] = ms(st[k] / ogJobs.length);
+  return st;
 }
-for (const k of Object.keys(stages) as (keyof typeof stages)[]) stages[k] = ms(stages[k] / ogJobs.length);
+const stagesBy = { glyphcache: await stagesOf('glyphcache'), resvg: await stagesOf('resvg') };
+const stages = stagesBy[config.cards.renderer];
+for (const [r, st] of Object.entries(stagesBy))
+  console.log(
+    `stages per og card, ${r}${r === config.cards.renderer ? ' (configured)' : ''}: ${Object.entries(st)
+      .map(([k, v]) => `${k} ${v} ms`)
+      .join(', ')}`,
+  );
+// Whole renderCard, one renderer against the other, alternating card by card.
+const byRenderer = { glyphcache: [] as number[], resvg: [] as number[] };
+for (let r = 0; r < ROUNDS; r++)
+  for (const j of ogJobs)
+    for (const renderer of ['glyphcache', 'resvg'] as const) {
+      const t = performance.now();
+      await renderCard({ ...j, renderer });
+      byRenderer[renderer].push(performance.now() - t);
+    }
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const rendererMs = { glyphcache: ms(mean(byRenderer.glyphcache)), resvg: ms(mean(byRenderer.resvg)) };
 console.log(
-  `our stages per og card: ${Object.entries(stages)
-    .map(([k, v]) => `${k} ${v} ms`)
-    .join(', ')}`,
+  `renderers (og, alternating): glyphcache ${rendererMs.glyphcache} ms, resvg ${rendererMs.resvg} ms → ${ms(rendererMs.resvg / rendererMs.glyphcache)}×`,
 );
 
 // ── 2. throughput through the pool ──
@@ -232,7 +259,9 @@ console.log(
     chromiumMsPerCard: ms(chromeMs),
     oursMedianMs: ms(median(ours)),
     chromiumMedianMs: ms(median(theirs)),
+    renderer: config.cards.renderer,
     stagesMs: stages,
+    rendererMs,
     cardsPerSec1: ms(throughput.w1!),
     cardsPerSec2: ms(throughput.w2!),
     coldBuildMs: Math.round(build.full),

@@ -3,6 +3,9 @@ import { z } from 'zod';
 // The `cards:` section of broadsheet.config.yaml (owned by the cards stage).
 export const CARD_FORMATS = ['og', 'x', 'square', 'portrait', 'story', 'wechat'] as const;
 export const CARD_KINDS = ['article', 'stat', 'statset', 'quote'] as const;
+export const CARD_RENDERERS = ['glyphcache', 'resvg'] as const;
+/** The renderer when neither config nor job names one. */
+export const DEFAULT_CARD_RENDERER: (typeof CARD_RENDERERS)[number] = 'glyphcache';
 export const PLATFORMS = ['x', 'threads', 'facebook', 'instagram', 'linkedin', 'weibo'] as const;
 
 export const cardsConfigSchema = z
@@ -27,10 +30,17 @@ export const cardsConfigSchema = z
     utm: z.boolean().default(true),
     /** PNG zlib level: 1–2 is ~4× faster than the default for a few % more bytes. */
     pngCompression: z.number().int().min(0).max(9).default(2),
+    /**
+     * 'resvg': satori draws glyph outlines, resvg fills them. 'glyphcache':
+     * satori positions text, glyph bitmaps are rasterized once and composited
+     * (src/cards/raster.ts); falls back to 'resvg' for SVG it does not handle.
+     */
+    renderer: z.enum(CARD_RENDERERS).default(DEFAULT_CARD_RENDERER),
   })
   .prefault({});
 
 export type CardsConfig = z.infer<typeof cardsConfigSchema>;
 export type CardFormat = (typeof CARD_FORMATS)[number];
 export type CardKind = (typeof CARD_KINDS)[number];
+export type CardRenderer = (typeof CARD_RENDERERS)[number];
 export type Platform = (typeof PLATFORMS)[number];

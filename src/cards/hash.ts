@@ -9,8 +9,15 @@ import { fontFiles } from './fonts.ts';
 // renderer's own source, font files and the versions of the drawing packages.
 
 const require = createRequire(import.meta.url);
-const PACKAGES = ['satori', '@resvg/resvg-js', 'sharp', '@twemoji/svg', '@expo-google-fonts/noto-sans-hk'];
-const RENDERER_FILES = ['render.ts', 'typeset.ts', 'fonts.ts', 'formats.ts'];
+const PACKAGES = [
+  'satori',
+  'harfbuzzjs',
+  '@resvg/resvg-js',
+  'sharp',
+  '@twemoji/svg',
+  '@expo-google-fonts/noto-sans-hk',
+];
+const RENDERER_FILES = ['render.ts', 'raster.ts', 'typeset.ts', 'fonts.ts', 'formats.ts'];
 
 const sha = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
 

@@ -77,6 +77,7 @@ export async function renderCards(
         templatesDir: ctx.paths.templates,
         brand: { name: brand.name, url: brand.url, colors: brand.colors },
         pngCompression: cfg.pngCompression,
+        renderer: cfg.renderer,
       };
       const hash = inputHash(env, {
         kind: job.kind,
@@ -84,6 +85,7 @@ export async function renderCards(
         data: job.data,
         brand: job.brand,
         png: job.pngCompression,
+        renderer: job.renderer,
       });
       const { width, height } = FORMATS[format];
       const card: ManifestCard = {

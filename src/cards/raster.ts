@@ -1,0 +1,513 @@
+import { createRequire } from 'node:module';
+import { Resvg } from '@resvg/resvg-js';
+import { loadFonts } from './fonts.ts';
+
+// The glyph-cache rasterizer (cards.renderer: 'glyphcache').
+//
+// satori with embedFont:false lays the card out and emits each text segment as
+// a positioned <text> element instead of glyph outlines. We draw the page
+// without them (plain rects in JS; anything else through resvg), then shape
+// each segment with the same HarfBuzz build satori shapes with and composite
+// cached glyph coverage bitmaps onto the pixels. A glyph is rasterized once per
+// (weight, glyph id, size, ¼-px subpixel offset), by resvg, so glyph outlines
+// are drawn exactly the way the 'resvg' renderer draws them; a warm card pays
+// only for layout, a few rect fills and an alpha-blend loop.
+//
+// `rasterize` returns undefined for an SVG it does not understand (text inside
+// a mask, clip path, filter or transform; an unknown colour; …): the caller
+// then renders the card the old way.
+
+const require = createRequire(import.meta.url);
+
+interface HbBlob {
+  destroy(): void;
+}
+interface HbFace {
+  destroy(): void;
+}
+interface HbFont {
+  setScale(x: number, y: number): void;
+  glyphToPath(gid: number): string;
+  glyphExtents(gid: number): { xBearing: number; yBearing: number; width: number; height: number } | null;
+}
+interface HbBuffer {
+  addText(text: string): void;
+  guessSegmentProperties(): void;
+  json(): { g: number; cl: number; ax: number; dx: number; dy: number }[];
+  destroy(): void;
+}
+interface Hb {
+  createBlob(data: Uint8Array): HbBlob;
+  createFace(blob: HbBlob, index: number): HbFace;
+  createFont(face: HbFace): HbFont;
+  createBuffer(): HbBuffer;
+  shape(font: HbFont, buffer: HbBuffer, features?: string): void;
+}
+
+// satori depends on this exact package (and version) for its own shaping.
+const hbReady = require('harfbuzzjs') as Promise<Hb>;
+
+interface Face {
+  font: HbFont;
+  upem: number;
+  shapes: Map<string, Shaped>;
+}
+/** A shaped segment, in font units: glyph id, pen offset (x, y) and cluster per glyph. */
+interface Shaped {
+  g: Int32Array;
+  x: Float64Array;
+  y: Float64Array;
+  cl: Int32Array;
+  ax: Float64Array;
+}
+
+let faces: Promise<Map<number, Face>> | undefined;
+function loadFaces(): Promise<Map<number, Face>> {
+  faces ??= hbReady.then((hb) => {
+    const m = new Map<number, Face>();
+    for (const f of loadFonts()) {
+      const blob = hb.createBlob(new Uint8Array(f.data.buffer, f.data.byteOffset, f.data.byteLength));
+      const face = hb.createFace(blob, 0);
+      const font = hb.createFont(face);
+      face.destroy();
+      blob.destroy();
+      const upem = f.metrics.unitsPerEm;
+      font.setScale(upem, upem);
+      m.set(f.weight, { font, upem, shapes: new Map() });
+    }
+    return m;
+  });
+  return faces;
+}
+
+function shape(hb: Hb, face: Face, text: string): Shaped {
+  let s = face.shapes.get(text);
+  if (!s) {
+    const buf = hb.createBuffer();
+    try {
+      buf.addText(text);
+      buf.guessSegmentProperties();
+      hb.shape(face.font, buf);
+      const gl = buf.json();
+      s = {
+        g: new Int32Array(gl.length),
+        x: new Float64Array(gl.length),
+        y: new Float64Array(gl.length),
+        cl: new Int32Array(gl.length),
+        ax: new Float64Array(gl.length),
+      };
+      for (let i = 0; i < gl.length; i++) {
+        const q = gl[i]!;
+        s.g[i] = q.g;
+        s.x[i] = q.dx;
+        s.y[i] = q.dy;
+        s.cl[i] = q.cl;
+        s.ax[i] = q.ax;
+      }
+    } finally {
+      buf.destroy();
+    }
+    if (face.shapes.size > 4096) face.shapes.clear();
+    face.shapes.set(text, s);
+  }
+  return s;
+}
+
+// ── Colours ────────────────────────────────────────────────────────────────
+
+type Rgba = [number, number, number, number];
+const NAMED: Record<string, Rgba> = {
+  white: [255, 255, 255, 1],
+  black: [0, 0, 0, 1],
+  transparent: [0, 0, 0, 0],
+  none: [0, 0, 0, 0],
+};
+const colourCache = new Map<string, Rgba | null>();
+function parseColour(c: string): Rgba | undefined {
+  let v = colourCache.get(c);
+  if (v === undefined) {
+    v = null;
+    const s = c.trim().toLowerCase();
+    const hex = /^#([0-9a-f]{3,8})$/.exec(s);
+    const rgb = /^rgba?\(\s*([\d.]+)[\s,]+([\d.]+)[\s,]+([\d.]+)(?:[\s,/]+([\d.]+)(%?))?\s*\)$/.exec(s);
+    if (NAMED[s]) v = NAMED[s];
+    else if (hex) {
+      const h = hex[1]!;
+      if (h.length === 3 || h.length === 4) {
+        const d = [...h].map((x) => Number.parseInt(x + x, 16));
+        v = [d[0]!, d[1]!, d[2]!, h.length === 4 ? d[3]! / 255 : 1];
+      } else if (h.length === 6 || h.length === 8) {
+        const d = [0, 2, 4, 6].map((i) => Number.parseInt(h.slice(i, i + 2) || 'ff', 16));
+        v = [d[0]!, d[1]!, d[2]!, d[3]! / 255];
+      }
+    } else if (rgb) {
+      const a = rgb[4] === undefined ? 1 : Number(rgb[4]) / (rgb[5] ? 100 : 1);
+      v = [Number(rgb[1]), Number(rgb[2]), Number(rgb[3]), a];
+    }
+    colourCache.set(c, v);
+  }
+  return v ?? undefined;
+}
+
+// ── SVG reading ────────────────────────────────────────────────────────────
+
+interface TextEl {
+  x: number;
+  y: number;
+  size: number;
+  weight: number;
+  spacing: number;
+  colour: Rgba;
+  text: string;
+}
+interface RectEl {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+  colour: Rgba;
+}
+type El = { t: 'text'; v: TextEl } | { t: 'rect'; v: RectEl };
+
+const ATTR_RE = /([a-zA-Z:-]+)="([^"]*)"/g;
+function attrs(s: string): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const a of s.matchAll(ATTR_RE)) m.set(a[1]!, a[2]!);
+  return m;
+}
+const unescapeXml = (s: string) =>
+  s.includes('&')
+    ? s
+        .replace(/&lt;/g, '<')
+        .replace(/&gt;/g, '>')
+        .replace(/&quot;/g, '"')
+        .replace(/&#39;/g, "'")
+        .replace(/&#x([0-9a-f]+);/gi, (_, h: string) => String.fromCodePoint(Number.parseInt(h, 16)))
+        .replace(/&#(\d+);/g, (_, d: string) => String.fromCodePoint(Number(d)))
+        .replace(/&amp;/g, '&')
+    : s;
+
+const TEXT_ATTRS = new Set([
+  'x',
+  'y',
+  'width',
+  'height',
+  'font-weight',
+  'font-style',
+  'font-size',
+  'font-family',
+  'letter-spacing',
+  'fill',
+]);
+const RECT_ATTRS = new Set(['x', 'y', 'width', 'height', 'fill', 'fill-opacity']);
+
+interface Parsed {
+  /** The SVG without its text elements (for resvg), or undefined when rects are all there is. */
+  shapes: string | undefined;
+  els: El[];
+}
+
+const TAG_RE = /<text\b([^>]*)>([^<]*)<\/text>|<rect\b([^>]*?)\/>|<(\/?)([a-zA-Z]+)\b[^>]*?(\/?)>/g;
+
+/** Split satori's SVG into text elements and the rest; undefined if a text is anywhere but top level. */
+function parse(svg: string): Parsed | undefined {
+  const els: El[] = [];
+  let depth = 0;
+  let simple = true; // only top-level plain rects besides the text
+  let pieces: string[] | undefined;
+  let last = 0;
+  for (const m of svg.matchAll(TAG_RE)) {
+    if (m[1] !== undefined) {
+      if (depth !== 1) return undefined;
+      const a = attrs(m[1]);
+      for (const k of a.keys()) if (!TEXT_ATTRS.has(k)) return undefined;
+      const text = unescapeXml(m[2]!);
+      // Cut the element out of the SVG resvg sees.
+      pieces ??= [];
+      pieces.push(svg.slice(last, m.index));
+      last = m.index + m[0].length;
+      if (!text.trim()) continue;
+      if ((a.get('font-style') ?? 'normal') !== 'normal') return undefined;
+      const colour = parseColour(a.get('fill') ?? 'black');
+      if (!colour) return undefined;
+      els.push({
+        t: 'text',
+        v: {
+          x: Number(a.get('x')),
+          y: Number(a.get('y')),
+          size: Number(a.get('font-size')),
+          weight: Number(a.get('font-weight') ?? 400),
+          spacing: Number(a.get('letter-spacing') ?? 0),
+          colour,
+          text,
+        },
+      });
+    } else if (m[3] !== undefined) {
+      if (!simple) continue;
+      const a = attrs(m[3]);
+      let ok = depth === 1;
+      for (const k of a.keys()) if (!RECT_ATTRS.has(k)) ok = false;
+      const c = parseColour(a.get('fill') ?? 'black');
+      if (!ok || !c) {
+        simple = false;
+        continue;
+      }
+      els.push({
+        t: 'rect',
+        v: {
+          x: Number(a.get('x') ?? 0),
+          y: Number(a.get('y') ?? 0),
+          w: Number(a.get('width')),
+          h: Number(a.get('height')),
+          colour: [c[0], c[1], c[2], c[3] * Number(a.get('fill-opacity') ?? 1)],
+        },
+      });
+    } else {
+      const name = m[5]!;
+      const selfClosing = m[6] === '/';
+      if (m[4] === '/') depth--;
+      else {
+        if (name !== 'svg' || depth !== 0) simple = false;
+        if (!selfClosing) depth++;
+      }
+    }
+  }
+  if (simple) return { shapes: undefined, els };
+  pieces ??= [];
+  pieces.push(svg.slice(last));
+  return { shapes: pieces.join(''), els: els.filter((e) => e.t === 'text') };
+}
+
+// ── Pixels ─────────────────────────────────────────────────────────────────
+
+/** Source-over of a solid colour with coverage `cov` (0–1) onto straight-alpha RGBA. */
+function blendPixel(px: Uint8Array, i: number, r: number, g: number, b: number, sa: number) {
+  const da = px[i + 3]! / 255;
+  if (da === 1 || sa === 1) {
+    const k = 1 - sa;
+    px[i] = r * sa + px[i]! * k + 0.5;
+    px[i + 1] = g * sa + px[i + 1]! * k + 0.5;
+    px[i + 2] = b * sa + px[i + 2]! * k + 0.5;
+    if (sa === 1) px[i + 3] = 255;
+    return;
+  }
+  const oa = sa + da * (1 - sa);
+  if (oa <= 0) return;
+  const k = (da * (1 - sa)) / oa;
+  const s = sa / oa;
+  px[i] = r * s + px[i]! * k + 0.5;
+  px[i + 1] = g * s + px[i + 1]! * k + 0.5;
+  px[i + 2] = b * s + px[i + 2]! * k + 0.5;
+  px[i + 3] = oa * 255 + 0.5;
+}
+
+function fillRect(px: Uint8Array, words: Uint32Array, W: number, H: number, r: RectEl) {
+  const [cr, cg, cb, ca] = r.colour;
+  if (ca <= 0 || !(r.w > 0) || !(r.h > 0)) return;
+  const x0 = Math.max(0, r.x);
+  const y0 = Math.max(0, r.y);
+  const x1 = Math.min(W, r.x + r.w);
+  const y1 = Math.min(H, r.y + r.h);
+  if (x1 <= x0 || y1 <= y0) return;
+  const ix0 = Math.floor(x0);
+  const iy0 = Math.floor(y0);
+  const ix1 = Math.ceil(x1);
+  const iy1 = Math.ceil(y1);
+  const whole = ca === 1 && ix0 === x0 && iy0 === y0 && ix1 === x1 && iy1 === y1;
+  if (whole) {
+    // Little-endian RGBA as one 32-bit word.
+    const word = (cr | (cg << 8) | (cb << 16) | (255 << 24)) >>> 0;
+    for (let y = iy0; y < iy1; y++) words.fill(word, y * W + ix0, y * W + ix1);
+    return;
+  }
+  for (let y = iy0; y < iy1; y++) {
+    const cy = Math.min(y + 1, y1) - Math.max(y, y0);
+    for (let x = ix0; x < ix1; x++) {
+      const cx = Math.min(x + 1, x1) - Math.max(x, x0);
+      blendPixel(px, (y * W + x) * 4, cr, cg, cb, ca * cx * cy);
+    }
+  }
+}
+
+// ── Glyph cache ────────────────────────────────────────────────────────────
+
+const SUB = 4; // subpixel steps per pixel, both axes
+const PAD = 2;
+
+interface Glyph {
+  /** Coverage, w×h, 0–255; undefined for a blank glyph (space). */
+  cov: Uint8Array | undefined;
+  w: number;
+  h: number;
+  /** Where the bitmap's top-left sits relative to the integer pen position. */
+  ox: number;
+  oy: number;
+}
+const glyphs = new Map<string, Glyph>();
+const MAX_GLYPHS = 20_000;
+
+interface Want {
+  key: string;
+  weight: number;
+  gid: number;
+  size: number;
+  fx: number;
+  fy: number;
+}
+
+function rasterizeGlyph(fs: Map<number, Face>, want: Want): Glyph {
+  const face = fs.get(want.weight)!;
+  const ext = face.font.glyphExtents(want.gid);
+  const s = want.size / face.upem;
+  if (!ext || ext.width === 0 || ext.height === 0) return { cov: undefined, w: 0, h: 0, ox: 0, oy: 0 };
+  // Extents in font units (y up): left = xBearing, top = yBearing, height < 0.
+  const left = Math.floor(ext.xBearing * s + want.fx) - PAD;
+  const top = Math.floor(-ext.yBearing * s + want.fy) - PAD;
+  const w = Math.ceil((ext.xBearing + ext.width) * s + want.fx) + PAD - left;
+  const h = Math.ceil((-ext.yBearing - ext.height) * s + want.fy) + PAD - top;
+  // Each glyph alone in its own small canvas, never packed into an atlas: the
+  // coverage must not depend on which other glyphs were missing at the time
+  // (resvg works in f32; a different offset can change an edge pixel by one
+  // level, and the PNG bytes must be the same in every process).
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}"><path fill="#000" transform="matrix(${s} 0 0 ${-s} ${want.fx - left} ${want.fy - top})" d="${face.font.glyphToPath(want.gid)}"/></svg>`;
+  const px = new Resvg(svg, { font: { loadSystemFonts: false } }).render().pixels;
+  const cov = new Uint8Array(w * h);
+  let any = false;
+  for (let i = 0; i < cov.length; i++) {
+    const a = px[i * 4 + 3]!;
+    cov[i] = a;
+    if (a) any = true;
+  }
+  return { cov: any ? cov : undefined, w, h, ox: left, oy: top };
+}
+
+function drawGlyph(px: Uint8Array, W: number, H: number, g: Glyph, ix: number, iy: number, c: Rgba) {
+  const cov = g.cov;
+  if (!cov) return;
+  const r = c[0];
+  const gg = c[1];
+  const b = c[2];
+  const a = c[3];
+  const x0 = ix + g.ox;
+  const y0 = iy + g.oy;
+  const sx = Math.max(0, -x0);
+  const sy = Math.max(0, -y0);
+  const ex = Math.min(g.w, W - x0);
+  const ey = Math.min(g.h, H - y0);
+  const opaque = a === 1;
+  for (let y = sy; y < ey; y++) {
+    let ci = y * g.w + sx;
+    let i = ((y0 + y) * W + x0 + sx) * 4;
+    for (let x = sx; x < ex; x++, ci++, i += 4) {
+      const v = cov[ci]!;
+      if (v === 0) continue;
+      if (opaque && px[i + 3] === 255) {
+        // The common case, in integers: an opaque colour onto an opaque pixel.
+        if (v === 255) {
+          px[i] = r;
+          px[i + 1] = gg;
+          px[i + 2] = b;
+        } else {
+          const k = 255 - v;
+          px[i] = (r * v + px[i]! * k + 127) / 255;
+          px[i + 1] = (gg * v + px[i + 1]! * k + 127) / 255;
+          px[i + 2] = (b * v + px[i + 2]! * k + 127) / 255;
+        }
+        continue;
+      }
+      blendPixel(px, i, r, gg, b, (v / 255) * a);
+    }
+  }
+}
+
+export interface Raster {
+  pixels: Uint8Array;
+  width: number;
+  height: number;
+}
+
+/** Pixels for satori's embedFont:false SVG, or undefined when it uses something we do not draw. */
+export async function rasterize(
+  svg: string,
+  width: number,
+  height: number,
+  /** A width×height×4 buffer to draw into (reused across cards), when no resvg pass is needed. */
+  into?: Uint8Array,
+): Promise<Raster | undefined> {
+  const parsed = parse(svg);
+  if (!parsed) return undefined;
+  if (glyphs.size > MAX_GLYPHS) glyphs.clear();
+  const hb = await hbReady;
+  const fs = await loadFaces();
+
+  // Glyph placements first, then the missing bitmaps, then drawing.
+  const draws: { el: number; key: string; ix: number; iy: number }[] = [];
+  const misses = new Map<string, Want>();
+  for (let e = 0; e < parsed.els.length; e++) {
+    const el = parsed.els[e]!;
+    if (el.t !== 'text') continue;
+    const t = el.v;
+    const weight = t.weight >= 600 ? 700 : 400;
+    const face = fs.get(weight);
+    if (!face) return undefined;
+    const sh = shape(hb, face, t.text);
+    const s = t.size / face.upem;
+    let pen = t.x;
+    for (let i = 0; i < sh.g.length; i++) {
+      const gx = pen + sh.x[i]! * s;
+      const gy = t.y - sh.y[i]! * s;
+      let ix = Math.floor(gx);
+      let fx = Math.round((gx - ix) * SUB);
+      if (fx === SUB) {
+        ix++;
+        fx = 0;
+      }
+      let iy = Math.floor(gy);
+      let fy = Math.round((gy - iy) * SUB);
+      if (fy === SUB) {
+        iy++;
+        fy = 0;
+      }
+      const key = `${weight}|${sh.g[i]}|${t.size}|${fx}|${fy}`;
+      if (!glyphs.has(key) && !misses.has(key))
+        misses.set(key, { key, weight, gid: sh.g[i]!, size: t.size, fx: fx / SUB, fy: fy / SUB });
+      draws.push({ el: e, key, ix, iy });
+      pen += sh.ax[i]! * s;
+      if (sh.cl[i + 1] !== sh.cl[i]) pen += t.spacing;
+    }
+  }
+  for (const want of misses.values()) glyphs.set(want.key, rasterizeGlyph(fs, want));
+
+  let pixels: Uint8Array;
+  if (parsed.shapes === undefined) {
+    if (into && into.length === width * height * 4) {
+      pixels = into;
+      const first = parsed.els[0];
+      const covers =
+        first?.t === 'rect' &&
+        first.v.x <= 0 &&
+        first.v.y <= 0 &&
+        first.v.x + first.v.w >= width &&
+        first.v.y + first.v.h >= height &&
+        first.v.colour[3] === 1;
+      if (!covers) pixels.fill(0);
+    } else pixels = new Uint8Array(width * height * 4);
+  } else {
+    const img = new Resvg(parsed.shapes, { font: { loadSystemFonts: false } }).render();
+    pixels = img.pixels;
+  }
+  const words = new Uint32Array(pixels.buffer, pixels.byteOffset, width * height);
+  let d = 0;
+  for (let e = 0; e < parsed.els.length; e++) {
+    const el = parsed.els[e]!;
+    if (el.t === 'rect') {
+      fillRect(pixels, words, width, height, el.v);
+      continue;
+    }
+    for (; d < draws.length && draws[d]!.el === e; d++) {
+      const dr = draws[d]!;
+      drawGlyph(pixels, width, height, glyphs.get(dr.key)!, dr.ix, dr.iy, el.v.colour);
+    }
+  }
+  return { pixels, width, height };
+}
