@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BrowserContext, chromium } from 'playwright-core';
@@ -26,6 +27,12 @@ export async function launchChromium(
     ],
     ...options,
   });
-  browser.on('close', () => rmSync(profile, { recursive: true, force: true }));
+  // Remove the profile once the browser has really gone; Chromium may still be
+  // flushing files into it for a moment, so retry, and never fail a test over it.
+  const close = browser.close.bind(browser);
+  browser.close = async (opts) => {
+    await close(opts);
+    await rm(profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 }).catch(() => {});
+  };
   return browser;
 }
