@@ -1,12 +1,8 @@
-const dayFormatters = new Map<string, Intl.DateTimeFormat>();
+import { dateFormat } from '../util/intl.ts';
 
 /** The calendar day (yyyy-mm-dd) of an instant in a time zone. */
 export function dayIn(instant: string | Date, timeZone: string): string {
-  let f = dayFormatters.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
-    dayFormatters.set(timeZone, f);
-  }
+  const f = dateFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
   return f.format(typeof instant === 'string' ? new Date(instant) : instant);
 }
 

@@ -1,6 +1,7 @@
 import { html } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
 import type { QueueRow, ReviewEvent } from '../store/review.ts';
+import { dateFormat } from '../util/intl.ts';
 import type { Editor } from './auth.ts';
 import {
   cardForPost,
@@ -143,21 +144,16 @@ export interface GalleryFilter {
   platform?: string;
 }
 
-const fmts = new Map<string, Intl.DateTimeFormat>();
 /** A decision's time in the newsroom's zone (config timezone), e.g. 12月10日 08:05; the ISO time on hover. */
 function when(iso: string, tz: string): H {
-  let f = fmts.get(tz);
-  if (!f) {
-    f = new Intl.DateTimeFormat('zh-Hant-HK', {
-      timeZone: tz,
-      month: 'numeric',
-      day: 'numeric',
-      hour: '2-digit',
-      minute: '2-digit',
-      hourCycle: 'h23',
-    });
-    fmts.set(tz, f);
-  }
+  const f = dateFormat('zh-Hant-HK', {
+    timeZone: tz,
+    month: 'numeric',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  });
   const d = new Date(iso);
   return html`<time datetime="${iso}" title="${iso}">${Number.isNaN(d.getTime()) ? iso : f.format(d)}</time>`;
 }

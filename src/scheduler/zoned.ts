@@ -10,6 +10,8 @@
 //   twice) means its first occurrence.
 // So a daily job runs exactly once on both transition days.
 
+import { dateFormat } from '../util/intl.ts';
+
 export interface LocalParts {
   year: number;
   month: number;
@@ -19,25 +21,17 @@ export interface LocalParts {
   second: number;
 }
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function formatter(tz: string): Intl.DateTimeFormat {
-  let f = formatters.get(tz);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone: tz,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-    });
-    formatters.set(tz, f);
-  }
-  return f;
-}
+const formatter = (tz: string) =>
+  dateFormat('en-US', {
+    timeZone: tz,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: 'numeric',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: 'numeric',
+    second: 'numeric',
+  });
 
 /** The wall clock in `tz` at instant `ms`. */
 export function localParts(ms: number, tz: string): LocalParts {
