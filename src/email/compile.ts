@@ -182,7 +182,8 @@ export async function compileDigest(
       }
       // mjml-parser-xml crashes on an include with an empty body (a partial
       // whose {% if %} was false); an empty mj-raw renders as nothing.
-      if (rel !== MAIN_TEMPLATE && !/<mj-[a-z]/.test(rendered.replace(/<!--[\s\S]*?-->/g, ''))) rendered = '<mj-raw></mj-raw>';
+      if (rel !== MAIN_TEMPLATE && !/<mj-[a-z]/.test(rendered.replace(/<!--[\s\S]*?-->/g, '')))
+        rendered = '<mj-raw></mj-raw>';
       const target = join(tmp, ...rel.split('/'));
       await mkdir(dirname(target), { recursive: true });
       await writeFile(target, rendered);

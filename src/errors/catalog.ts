@@ -59,7 +59,8 @@ export const catalog = {
   }),
   EDITION_ID_INVALID: entry<{ id: string; names: string[] }>({
     title: 'Bad edition id',
-    message: (p) => `edition id "${p.id}" is not <name>-<yyyy-mm-dd> with a configured name (${p.names.join(', ')})`,
+    message: (p) =>
+      `edition id "${p.id}" is not <name>-<yyyy-mm-dd> with a configured name (${p.names.join(', ')})`,
     hint: 'Example: --edition daily-2025-12-10.',
     exit: 2,
   }),
