@@ -8,12 +8,15 @@ import type { Transport, TransportFactory } from '../transport.ts';
  * for inspection and for tools that post-process what would be sent.
  */
 export const json: TransportFactory = ({ editionDir }): Transport => {
-  mkdirSync(editionDir, { recursive: true });
   const file = join(editionDir, 'messages.jsonl');
-  const fd = openSync(file, 'a');
+  let fd: number | undefined; // opened on first send: a dry run leaves no file behind
   return {
     name: 'json',
     async send(msg) {
+      if (fd === undefined) {
+        mkdirSync(editionDir, { recursive: true });
+        fd = openSync(file, 'a');
+      }
       const line = `${JSON.stringify({ messageId: msg.messageId, envelope: msg.envelope, raw: msg.raw.toString('utf8') })}\n`;
       msg.commit();
       // One write() of one buffer in append mode: a line is whole or absent.
@@ -26,7 +29,7 @@ export const json: TransportFactory = ({ editionDir }): Transport => {
       };
     },
     async close() {
-      closeSync(fd);
+      if (fd !== undefined) closeSync(fd);
     },
   };
 };

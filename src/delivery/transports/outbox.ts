@@ -14,10 +14,14 @@ export const emlName = (recipient: string) =>
  */
 export const outbox: TransportFactory = ({ editionDir }): Transport => {
   const dir = join(editionDir, 'outbox');
-  mkdirSync(dir, { recursive: true });
+  let made = false; // on first send: a dry run or an empty list leaves no folder behind
   return {
     name: 'outbox',
     async send(msg) {
+      if (!made) {
+        mkdirSync(dir, { recursive: true });
+        made = true;
+      }
       const file = join(dir, emlName(msg.recipient));
       const tmp = join(dir, `.${emlName(msg.recipient)}.${randomBytes(6).toString('hex')}.tmp`);
       try {
