@@ -23,6 +23,7 @@ import { loadContent } from '../src/content/load.ts';
 import { resolvePaths } from '../src/context.ts';
 import { selectEdition } from '../src/edition/select.ts';
 import { silentLogger } from '../src/logger.ts';
+import { launchChromium } from '../tests/helpers/chromium.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const config = configSchema.parse({});
@@ -88,23 +89,8 @@ const ms = (n: number) => Math.round(n * 100) / 100;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 // ── 1. per card, alternating with Chromium ──
-const { chromium } = await import('playwright-core');
-const userDir = mkdtempSync(join(tmpdir(), 'bench-chromium-'));
-const browser = await chromium.launchPersistentContext(userDir, {
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  viewport: { width: 1200, height: 630 },
-  args: [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--no-first-run',
-    '--disable-quic',
-  ],
-});
+const userDir = mkdtempSync(join(tmpdir(), 'bench-chromium-page-'));
+const browser = await launchChromium({ headless: true, viewport: { width: 1200, height: 630 } });
 const page = browser.pages()[0] ?? (await browser.newPage());
 const blank = join(userDir, 'blank.html');
 writeFileSync(blank, '<!doctype html><html></html>');
