@@ -12,6 +12,7 @@ import { FORMATS } from './formats.ts';
 import { environmentDigest, inputHash } from './hash.ts';
 import { editionItems } from './items.ts';
 import type { CardPool } from './pool.ts';
+import { pruneStaleCards } from './prune.ts';
 import type { CardJob } from './render.ts';
 import type { CardTask, CardTaskResult } from './worker.ts';
 
@@ -184,6 +185,16 @@ export async function renderCards(
   } else {
     ctx.logger.info({ kept: cards.length }, 'cards unchanged');
   }
+
+  // Everything this build planned stays (a failed card's old file included);
+  // anything else under cards/ is from an earlier edition shape.
+  const keep = new Set([
+    ...todo.map((t) => t.card.path),
+    ...cards.map((c) => c.path),
+    ...posts.map((p) => p.path),
+  ]);
+  const removed = await pruneStaleCards(opts.editionDir, keep);
+  if (removed.length) ctx.logger.info({ removed: removed.length }, 'removed cards no longer in the edition');
 
   // Manifest order: the edition's order, not completion order.
   const order = new Map<string, number>(

@@ -1,6 +1,6 @@
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { renderCards } from '../../src/cards/index.ts';
 import { article, context, edition } from '../fixtures/cards/edition.ts';
@@ -118,5 +118,28 @@ describe('renderCards', () => {
     );
     expect(pooled.failures).toEqual([]);
     expect(pooled.cards.map((c) => [c.id, c.sha256])).toEqual(inProcess.cards.map((c) => [c.id, c.sha256]));
+  });
+});
+
+describe('pruning', () => {
+  it('removes the cards of an item that left the edition, and formats no longer configured', async () => {
+    const dir = tmp();
+    const full = edition();
+    await renderCards(full, ctx, { editionDir: dir, progress: false });
+    writeFileSync(join(dir, 'cards/china-ai-patents-lead/.og.png.abc123.tmp'), 'crash leftover');
+    const dropped = full.articles.find((a) => a.id !== 'china-ai-patents-lead')!;
+    const smaller = edition({ articles: full.articles.filter((a) => a !== dropped) });
+    const ogOnly = context({ formats: ['og'], workers: 0 });
+    const r = await renderCards(smaller, ogOnly, { editionDir: dir, progress: false });
+    expect(r.failures).toEqual([]);
+    expect(existsSync(join(dir, 'cards', dropped.id))).toBe(false);
+    expect(existsSync(join(dir, 'cards/china-ai-patents-lead/square.png'))).toBe(false);
+    expect(existsSync(join(dir, 'cards/china-ai-patents-lead/.og.png.abc123.tmp'))).toBe(false);
+    // What the manifest lists is all that is left.
+    const left = readdirSync(join(dir, 'cards'), { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => relative(dir, join(e.parentPath, e.name)))
+      .sort();
+    expect(left).toEqual([...r.cards.map((c) => c.path), ...r.posts.map((p) => p.path)].sort());
   });
 });
