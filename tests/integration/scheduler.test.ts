@@ -238,6 +238,25 @@ describe('broadsheet schedule', () => {
     db.close();
   });
 
+  it('a second SIGTERM while a job runs stops at once: the run is recorded failed (interrupted), exit 1', async () => {
+    const w = workspace(everySecond());
+    requests = 0;
+    const h = hold();
+    const d = start([...w.g, 'schedule', '--heartbeat', '1']);
+    await h.arrived;
+    d.child.kill('SIGTERM');
+    await d.waitLine(/stopping: waiting for 1 running job/);
+    d.child.kill('SIGTERM');
+    expect(await d.exited).toBe(1);
+    h.release();
+    const db = new Database(w.db, { readonly: true });
+    const r = db.prepare('SELECT outcome, error FROM job_runs').all() as { outcome: string; error: string }[];
+    expect(r).toHaveLength(1);
+    expect(r[0]!.outcome).toBe('failed');
+    expect(r[0]!.error).toMatch(/interrupted/);
+    db.close();
+  });
+
   it('`run` while the daemon holds the occurrence: "already running", exit 0; a killed daemon’s run is taken over', async () => {
     // A daily job whose occurrence was an hour ago, and a record of the day
     // before: the daemon catches that occurrence up on start.
