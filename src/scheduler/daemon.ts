@@ -20,6 +20,7 @@ import {
   type RunTrigger,
   runningRuns,
 } from '../store/jobs.ts';
+import { formatLocal } from '../util/zoned.ts';
 import { type Job, jobZone } from './config.ts';
 import { formatDuration } from './duration.ts';
 import {
@@ -33,7 +34,6 @@ import {
 } from './execute.ts';
 import { LATE_TOLERANCE_MS, planDue } from './missed.ts';
 import { nextOccurrence, type Schedule, scheduleOf } from './occurrences.ts';
-import { formatLocal } from './zoned.ts';
 
 export interface SchedulerOptions {
   /** How often the heartbeat row is written (default 10 s). */

@@ -25,9 +25,9 @@ import {
   startJobRun,
 } from '../store/jobs.ts';
 import { acquireLease, isLease, type Lease, type LeaseHolder } from '../store/lease.ts';
+import { formatLocal } from '../util/zoned.ts';
 import type { Job } from './config.ts';
 import { jobZone } from './config.ts';
-import { formatLocal } from './zoned.ts';
 
 export type RunJobFn = (ctx: Context, job: Job) => Promise<JobResult>;
 

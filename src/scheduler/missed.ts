@@ -7,9 +7,10 @@
 //   CronJobs coalesce the same way).
 // - Every other one is skipped: older than the window ("missed"), or
 //   overtaken by a later occurrence that was also due ("superseded").
+
+import { formatLocal } from '../util/zoned.ts';
 import { formatDuration } from './duration.ts';
 import { occurrencesBetween, type Schedule } from './occurrences.ts';
-import { formatLocal } from './zoned.ts';
 
 export interface DuePlan {
   run?: number;

@@ -9,8 +9,9 @@
 // An occurrence is identified by its instant (UTC ms). Two local times that
 // map to one instant — 02:30 shifted out of a gap onto a real 03:30 — are one
 // occurrence and run once.
+
+import { dayResolver, localParts } from '../util/zoned.ts';
 import { type CronSpec, matchesDay, parseCron } from './cron.ts';
-import { dayResolver, localParts } from './zoned.ts';
 
 export interface Schedule {
   spec: CronSpec;

@@ -5,10 +5,10 @@ import { existsSync } from 'node:fs';
 import type { Context } from '../context.ts';
 import { openStore } from '../store/db.ts';
 import { hasTable, heartbeats, type JobRunRow, recentRuns, sendCounts } from '../store/jobs.ts';
+import { formatLocal } from '../util/zoned.ts';
 import { type Job, jobZone } from './config.ts';
 import { formatDuration } from './duration.ts';
 import { nextOccurrence, scheduleOf } from './occurrences.ts';
-import { formatLocal } from './zoned.ts';
 
 export interface RunReport {
   id: number;

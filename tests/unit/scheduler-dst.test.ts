@@ -10,7 +10,7 @@ import {
   previousOccurrence,
   scheduleOf,
 } from '../../src/scheduler/occurrences.ts';
-import { formatLocal, localToInstant } from '../../src/scheduler/zoned.ts';
+import { formatLocal, localToInstant } from '../../src/util/zoned.ts';
 
 const H = 3_600_000;
 /** Occurrences from noon UTC of the day before to noon UTC of the day after (covers the whole local day in both zones). */

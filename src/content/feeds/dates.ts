@@ -1,3 +1,5 @@
+import { formatLocal, localToInstant } from '../../util/zoned.ts';
+
 // Feed dates → ISO 8601 with an offset. RSS uses RFC 822 ("Wed, 10 Dec 2025
 // 07:30:00 +0800"), Atom and JSON Feed use RFC 3339. Date.parse is not used on
 // its own: V8 reads "garbage 2025" as 1 January and zone-less times in the
@@ -36,35 +38,6 @@ interface Parts {
   ms: number;
 }
 
-/** Minutes east of UTC that `timeZone` has at instant `t`. */
-export function offsetAt(t: number, timeZone: string): number {
-  const p = partsIn(t, timeZone);
-  return Math.round((Date.UTC(p.y, p.mo - 1, p.d, p.h, p.mi, p.s) - Math.floor(t / 1000) * 1000) / 60_000);
-}
-
-function partsIn(t: number, timeZone: string): Parts {
-  const fmt = new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-  });
-  const get = (type: string) => Number(fmt.formatToParts(new Date(t)).find((x) => x.type === type)?.value);
-  return {
-    y: get('year'),
-    mo: get('month'),
-    d: get('day'),
-    h: get('hour'),
-    mi: get('minute'),
-    s: get('second'),
-    ms: 0,
-  };
-}
-
 const validParts = (p: Parts) => {
   const dt = new Date(Date.UTC(p.y, p.mo - 1, p.d));
   return (
@@ -77,14 +50,15 @@ const validParts = (p: Parts) => {
   );
 };
 
-/** Wall-clock parts with a known offset (minutes), or in `timeZone` when the feed gave none. */
+/**
+ * Wall-clock parts with a known offset (minutes), or in `timeZone` when the
+ * feed gave none (a time in a DST gap or overlap resolves as the scheduler's do).
+ */
 function toInstant(p: Parts, offset: number | undefined, timeZone: string): number {
-  const wall = Date.UTC(p.y, p.mo - 1, p.d, p.h, p.mi, Math.min(p.s, 59), p.ms);
-  if (offset !== undefined) return wall - offset * 60_000;
-  // Two passes settle the offset across a DST change.
-  let t = wall - offsetAt(wall, timeZone) * 60_000;
-  t = wall - offsetAt(t, timeZone) * 60_000;
-  return t;
+  const second = Math.min(p.s, 59);
+  if (offset !== undefined) return Date.UTC(p.y, p.mo - 1, p.d, p.h, p.mi, second, p.ms) - offset * 60_000;
+  const local = { year: p.y, month: p.mo, day: p.d, hour: p.h, minute: p.mi, second };
+  return localToInstant(local, timeZone).ms + p.ms;
 }
 
 const parseOffset = (z: string): number => {
@@ -123,16 +97,5 @@ export function parseFeedDate(raw: string | undefined, timeZone: string): Date |
   return undefined;
 }
 
-const pad = (n: number, w = 2) => String(Math.abs(n)).padStart(w, '0');
-
 /** 2025-12-10T07:30:00+08:00: the instant as wall-clock time in `timeZone`, with its offset. */
-export function formatInZone(date: Date, timeZone: string): string {
-  const t = date.getTime();
-  const p = partsIn(t, timeZone);
-  const off = offsetAt(t, timeZone);
-  const sign = off < 0 ? '-' : '+';
-  return (
-    `${pad(p.y, 4)}-${pad(p.mo)}-${pad(p.d)}T${pad(p.h)}:${pad(p.mi)}:${pad(p.s)}` +
-    `${sign}${pad(Math.trunc(Math.abs(off) / 60))}:${pad(Math.abs(off) % 60)}`
-  );
-}
+export const formatInZone = (date: Date, timeZone: string): string => formatLocal(date.getTime(), timeZone);

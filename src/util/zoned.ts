@@ -10,7 +10,7 @@
 //   twice) means its first occurrence.
 // So a daily job runs exactly once on both transition days.
 
-import { dateFormat } from '../util/intl.ts';
+import { dateFormat } from './intl.ts';
 
 export interface LocalParts {
   year: number;
