@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { extname, resolve, sep } from 'node:path';
 import type { Article, Stat, StatSet } from '../content/model.ts';
+import { chineseDate } from '../edition/dates.ts';
 import type { Edition } from '../edition/model.ts';
 import type { CaptionInput } from './captions.ts';
 import type { CardKind } from './config.ts';
@@ -19,10 +20,7 @@ export interface CardItem<K extends CardKind = CardKind> {
   source: string;
 }
 
-const dateLabel = (iso: string) => {
-  const [y, m, d] = iso.split('-').map(Number);
-  return `${y}年${m}月${d}日`;
-};
+const dateLabel = (day: string) => chineseDate(day, { weekday: false });
 
 const PHOTO_TYPES: Record<string, string> = {
   '.jpg': 'image/jpeg',

@@ -3,25 +3,6 @@
 // text part carries exactly the figures the paper printed.
 import type { Stat, StatGroup } from '../content/model.ts';
 
-const WEEKDAYS = '日一二三四五六';
-
-/** 2025-12-10 → 2025年12月10日 星期三 (a calendar day, so no time zone maths). */
-export function chineseDate(ymd: string): string {
-  const [y, m, d] = ymd.split('-').map(Number) as [number, number, number];
-  const dow = new Date(Date.UTC(y, m - 1, d)).getUTCDay();
-  return `${y}年${m}月${d}日 星期${WEEKDAYS[dow]}`;
-}
-
-/** HH:mm of an ISO date-time in a time zone. */
-export function timeIn(iso: string, timeZone: string): string {
-  return new Intl.DateTimeFormat('en-GB', {
-    timeZone,
-    hour: '2-digit',
-    minute: '2-digit',
-    hour12: false,
-  }).format(new Date(iso));
-}
-
 /** Plain figures as the paper prints them: no grouping, no trailing zeros, no exponent. */
 export function formatNumber(n: number): string {
   if (Number.isInteger(n)) return String(n);

@@ -4,6 +4,7 @@
 
 import type { Config } from '../config/schema.ts';
 import type { Article, StatSet } from '../content/model.ts';
+import { chineseDate, timeIn } from '../edition/dates.ts';
 import type { Edition } from '../edition/model.ts';
 import {
   type BarView,
@@ -11,11 +12,9 @@ import {
   type ChangeView,
   change,
   charLength,
-  chineseDate,
   type FigureView,
   figure,
   textBar,
-  timeIn,
 } from './format.ts';
 
 export interface StoryView {

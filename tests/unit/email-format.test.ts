@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { chineseDate } from '../../src/edition/dates.ts';
 import { cjkSpaces } from '../../src/email/compile.ts';
-import { bars, change, chineseDate, figure, formatNumber, textBar } from '../../src/email/format.ts';
+import { bars, change, figure, formatNumber, textBar } from '../../src/email/format.ts';
 import { convertHtml, convertText } from '../../src/email/locale.ts';
 
 describe('email formatting', () => {
