@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Context } from '../context.ts';
 import { BroadsheetError } from '../errors/index.ts';
-import type { Manifest } from '../jobs/manifest.ts';
+import { readManifest } from '../jobs/manifest.ts';
 import type { SendInput } from './send.ts';
 
 /**
@@ -16,13 +16,11 @@ export async function loadSendInput(ctx: Context, editionId?: string): Promise<S
     const staged = await readStaged(ctx, editionId);
     if (staged) return staged;
   }
-  const [{ loadContent }, { selectEdition }, { renderDigest }] = await Promise.all([
-    import('../content/load.ts'),
-    import('../edition/select.ts'),
+  const [{ editionFromContent }, { renderDigest }] = await Promise.all([
+    import('../jobs/edition.ts'),
     import('../email/index.ts'),
   ]);
-  const content = await loadContent(ctx.paths.content);
-  const edition = selectEdition(content, ctx.config, { id: editionId });
+  const { edition } = await editionFromContent(ctx, { id: editionId });
   const staged = await readStaged(ctx, edition.id);
   if (staged) return staged;
   const digest = await renderDigest(edition, ctx);
@@ -32,13 +30,8 @@ export async function loadSendInput(ctx: Context, editionId?: string): Promise<S
 
 async function readStaged(ctx: Context, editionId: string): Promise<SendInput | undefined> {
   const dir = join(ctx.paths.out, editionId);
-  let manifest: Manifest;
-  try {
-    manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as Manifest;
-  } catch {
-    return undefined;
-  }
-  if (!manifest.digest || manifest.edition?.id !== editionId) return undefined;
+  const manifest = await readManifest(dir);
+  if (!manifest?.digest || manifest.edition?.id !== editionId) return undefined;
   const [html, text] = await Promise.all([
     readFile(join(dir, manifest.digest.html), 'utf8'),
     readFile(join(dir, manifest.digest.text), 'utf8'),

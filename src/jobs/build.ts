@@ -1,14 +1,12 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { renderCards } from '../cards/index.ts';
-import { loadContent } from '../content/load.ts';
-import { displayPath, formatProblem } from '../content/problems.ts';
+import { displayPath } from '../content/problems.ts';
 import type { Context } from '../context.ts';
 import type { Edition } from '../edition/model.ts';
-import { selectEdition } from '../edition/select.ts';
 import { type DigestResult, renderDigest } from '../email/index.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
-import type { Manifest } from './manifest.ts';
+import { editionFromContent } from './edition.ts';
+import { type Manifest, readManifest } from './manifest.ts';
 
 export interface BuildResult {
   edition: Edition;
@@ -17,14 +15,6 @@ export interface BuildResult {
   digest: DigestResult | undefined;
   /** Content files that were reported and left out (the rest still built). */
   contentProblems: number;
-}
-
-async function readManifest(dir: string): Promise<Manifest | undefined> {
-  try {
-    return JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as Manifest;
-  } catch {
-    return undefined;
-  }
 }
 
 /**
@@ -36,10 +26,7 @@ export async function buildEdition(
   opts: { id?: string; name?: string } = {},
 ): Promise<BuildResult> {
   const { logger } = ctx;
-  const content = await loadContent(ctx.paths.content);
-  for (const p of content.problems)
-    logger.warn({ code: p.code, file: p.file, line: p.line, field: p.field }, formatProblem(p));
-  const edition = selectEdition(content, ctx.config, opts);
+  const { edition, problems } = await editionFromContent(ctx, opts);
   const dir = join(ctx.paths.out, edition.id);
   logger.info(
     {
@@ -110,5 +97,5 @@ export async function buildEdition(
     },
     `built ${edition.id}`,
   );
-  return { edition, dir, manifest, digest, contentProblems: content.problems.length };
+  return { edition, dir, manifest, digest, contentProblems: problems };
 }

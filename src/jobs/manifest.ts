@@ -1,3 +1,6 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
 // out/<edition-id>/manifest.json (DESIGN.md § Output layout). Paths inside are
 // relative to the edition folder so the folder can be moved or served as is.
 export interface ManifestCard {
@@ -50,4 +53,13 @@ export interface Manifest {
   posts: ManifestPost[];
   /** Items that failed to render: reported, and the rest of the edition still built. */
   failures: { itemId: string; format?: string; code: string; message: string }[];
+}
+
+/** out/<edition-id>/manifest.json as the last build left it, or undefined when there is none (or it is unreadable). */
+export async function readManifest(editionDir: string): Promise<Manifest | undefined> {
+  try {
+    return JSON.parse(await readFile(join(editionDir, 'manifest.json'), 'utf8')) as Manifest;
+  } catch {
+    return undefined;
+  }
 }

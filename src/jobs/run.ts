@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { displayPath } from '../content/problems.ts';
 import type { Context } from '../context.ts';
@@ -6,7 +5,7 @@ import { BroadsheetError } from '../errors/index.ts';
 import { ingestFeeds, type Job, sendTransport } from '../scheduler/config.ts';
 import { buildEdition } from './build.ts';
 import { deliverDigest } from './deliver.ts';
-import type { Manifest } from './manifest.ts';
+import { readManifest } from './manifest.ts';
 
 export type { Job } from '../scheduler/config.ts';
 
@@ -103,13 +102,10 @@ async function ingestJob(ctx: Context, job: Job): Promise<JobResult> {
   return { job: job.name, kind: job.kind, ok: counts.errors === 0, counts, summary: lines.join('\n') };
 }
 
-/** The edition id a job means: its edition's latest day with content. */
-async function editionIdOf(ctx: Context, job: Job): Promise<string> {
-  const [{ loadContent }, { selectEdition }] = await Promise.all([
-    import('../content/load.ts'),
-    import('../edition/select.ts'),
-  ]);
-  return selectEdition(await loadContent(ctx.paths.content), ctx.config, { name: job.edition }).id;
+/** The edition a job means: its edition's latest day with content. */
+async function jobEdition(ctx: Context, job: Job) {
+  const { editionFromContent } = await import('./edition.ts');
+  return (await editionFromContent(ctx, { name: job.edition })).edition;
 }
 
 /** Send what `build` staged (or render it), through the job's transport or the default one. */
@@ -118,7 +114,7 @@ async function sendJob(ctx: Context, job: Job): Promise<JobResult> {
     import('../delivery/edition.ts'),
     import('../delivery/deliver.ts'),
   ]);
-  const input = await loadSendInput(ctx, await editionIdOf(ctx, job));
+  const input = await loadSendInput(ctx, (await jobEdition(ctx, job)).id);
   const s = await deliver(ctx, input, { transport: sendTransport(job) });
   return {
     job: job.name,
@@ -140,19 +136,10 @@ async function sendJob(ctx: Context, job: Job): Promise<JobResult> {
 
 /** Cards only (PNGs + captions into out/<edition>/cards/); the manifest is `build`'s to write. */
 async function cardsJob(ctx: Context, job: Job): Promise<JobResult> {
-  const [{ loadContent }, { selectEdition }, { renderCards }] = await Promise.all([
-    import('../content/load.ts'),
-    import('../edition/select.ts'),
-    import('../cards/index.ts'),
-  ]);
-  const edition = selectEdition(await loadContent(ctx.paths.content), ctx.config, { name: job.edition });
+  const { renderCards } = await import('../cards/index.ts');
+  const edition = await jobEdition(ctx, job);
   const dir = join(ctx.paths.out, edition.id);
-  let previous: Manifest | undefined;
-  try {
-    previous = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as Manifest;
-  } catch {
-    previous = undefined;
-  }
+  const previous = await readManifest(dir);
   const r = await renderCards(edition, ctx, { editionDir: dir, previous: previous?.cards });
   for (const f of r.failures)
     ctx.logger.error(f, `card ${f.itemId}${f.format ? `/${f.format}` : ''} failed: ${f.message}`);
