@@ -10,13 +10,12 @@ import { join } from 'node:path';
 import iconv from 'iconv-lite';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { configSchema } from '../../src/config/schema.ts';
 import { ingestFeed } from '../../src/content/feeds/ingest.ts';
 import { loadContent } from '../../src/content/load.ts';
 import { articleFrontMatterSchema } from '../../src/content/model.ts';
-import { type Context, systemClock } from '../../src/context.ts';
-import { silentLogger } from '../../src/logger.ts';
+import type { Context } from '../../src/context.ts';
 import { BIN, ROOT } from '../helpers/cli.ts';
+import { testContext } from '../helpers/context.ts';
 
 const FIX = join(ROOT, 'tests/fixtures/feeds');
 const fixture = (name: string) => readFile(join(FIX, name));
@@ -134,20 +133,7 @@ let ctx: Context;
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'broadsheet-ingest-'));
   seen.length = 0;
-  ctx = {
-    config: configSchema.parse({}),
-    secrets: {},
-    logger: silentLogger(),
-    clock: systemClock,
-    paths: {
-      root: dir,
-      config: join(dir, 'broadsheet.config.yaml'),
-      content: join(dir, 'content'),
-      out: join(dir, 'out'),
-      store: join(dir, 'data', 'broadsheet.db'),
-      templates: join(ROOT, 'templates'),
-    },
-  };
+  ctx = testContext({ root: dir, paths: { templates: join(ROOT, 'templates') } });
 });
 
 afterEach(async () => {
