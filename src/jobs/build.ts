@@ -99,3 +99,7 @@ export async function buildEdition(
   );
   return { edition, dir, manifest, digest, contentProblems: problems };
 }
+
+/** The one-line summary `build` and the build/digest jobs print. */
+export const buildSummary = (b: BuildResult): string =>
+  `built ${b.edition.id} → ${displayPath(b.dir)}/ (${b.edition.articles.length} articles, ${b.edition.stats.length} stat sets, ${b.manifest.cards.length} cards${b.digest ? `, digest ${b.digest.bytes} bytes` : ''})`;

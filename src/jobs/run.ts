@@ -3,7 +3,7 @@ import { displayPath } from '../content/problems.ts';
 import type { Context } from '../context.ts';
 import { BroadsheetError } from '../errors/index.ts';
 import { ingestFeeds, type Job, sendTransport } from '../scheduler/config.ts';
-import { buildEdition } from './build.ts';
+import { buildEdition, buildSummary } from './build.ts';
 import { deliverDigest } from './deliver.ts';
 import { readManifest } from './manifest.ts';
 
@@ -37,7 +37,7 @@ export async function runJob(ctx: Context, job: Job): Promise<JobResult> {
         cards: b.manifest.cards.length,
         failures: b.manifest.failures.length,
       };
-      let line = `built ${b.edition.id} → ${displayPath(b.dir)}/ (${b.edition.articles.length} articles, ${b.edition.stats.length} stat sets, ${b.manifest.cards.length} cards${b.digest ? `, digest ${b.digest.bytes} bytes` : ''})`;
+      let line = buildSummary(b);
       let delivered: number | undefined;
       let ok = b.manifest.failures.length === 0;
       if (job.kind === 'digest' && b.digest) {

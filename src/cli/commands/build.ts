@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { displayPath } from '../../content/problems.ts';
 import { action, createContext, globalsOf, printJson } from '../app.ts';
 
 export function registerBuild(program: Command) {
@@ -12,13 +11,10 @@ export function registerBuild(program: Command) {
         const g = globalsOf(cmd);
         const ctx = createContext(g);
         // Imported on use: the render stages load mjml/satori, which `check` and `--help` never need.
-        const { buildEdition } = await import('../../jobs/build.ts');
+        const { buildEdition, buildSummary } = await import('../../jobs/build.ts');
         const r = await buildEdition(ctx, { id: opts.edition });
         if (g.json) printJson({ dir: r.dir, ...r.manifest });
-        else
-          process.stdout.write(
-            `built ${r.edition.id} → ${displayPath(r.dir)}/ (${r.edition.articles.length} articles, ${r.edition.stats.length} stat sets, ${r.manifest.cards.length} cards${r.digest ? `, digest ${r.digest.bytes} bytes` : ''})\n`,
-          );
+        else process.stdout.write(`${buildSummary(r)}\n`);
         return r.manifest.failures.length ? 1 : 0;
       }),
     );
