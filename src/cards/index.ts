@@ -161,7 +161,6 @@ export async function renderCards(
           const code = isBroadsheetError(err) ? err.code : 'CARD_RENDER';
           const message = err instanceof Error ? err.message : String(err);
           failures.push({ itemId: card.itemId, format: card.format, code, message });
-          ctx.logger.warn({ card: card.id, code }, message);
         } finally {
           bar?.increment();
         }
@@ -185,6 +184,10 @@ export async function renderCards(
   } else {
     ctx.logger.info({ kept: cards.length }, 'cards unchanged');
   }
+
+  // Each failure is logged once, here; callers only count them.
+  for (const f of failures)
+    ctx.logger.error(f, `card ${f.itemId}${f.format ? `/${f.format}` : ''} failed: ${f.message}`);
 
   // Everything this build planned stays (a failed card's old file included);
   // anything else under cards/ is from an earlier edition shape.

@@ -51,8 +51,6 @@ export async function buildEdition(
       );
   }
   const cards = await renderCards(edition, ctx, { editionDir: dir, previous: previous?.cards });
-  for (const f of cards.failures)
-    logger.error(f, `card ${f.itemId}${f.format ? `/${f.format}` : ''} failed: ${f.message}`);
 
   const manifest: Manifest = {
     version: 1,

@@ -141,8 +141,6 @@ async function cardsJob(ctx: Context, job: Job): Promise<JobResult> {
   const dir = join(ctx.paths.out, edition.id);
   const previous = await readManifest(dir);
   const r = await renderCards(edition, ctx, { editionDir: dir, previous: previous?.cards });
-  for (const f of r.failures)
-    ctx.logger.error(f, `card ${f.itemId}${f.format ? `/${f.format}` : ''} failed: ${f.message}`);
   return {
     job: job.name,
     kind: job.kind,
