@@ -1,5 +1,6 @@
-import { readdir, rm, rmdir } from 'node:fs/promises';
+import { rm, rmdir } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
+import { walk } from '../util/walk.ts';
 
 /**
  * Remove what an earlier build left under `<editionDir>/cards/` that this build
@@ -10,13 +11,7 @@ import { join, relative, sep } from 'node:path';
  */
 export async function pruneStaleCards(editionDir: string, keep: ReadonlySet<string>): Promise<string[]> {
   const root = join(editionDir, 'cards');
-  let entries: import('node:fs').Dirent[];
-  try {
-    entries = await readdir(root, { withFileTypes: true, recursive: true });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw err;
-  }
+  const entries = await walk(root);
   const removed: string[] = [];
   for (const e of entries) {
     if (!e.isFile()) continue;

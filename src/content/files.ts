@@ -1,18 +1,12 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
+import { walk } from '../util/walk.ts';
 
 export const MAX_FILE_BYTES = 1_000_000;
 
 /** All files under `dir` with one of `exts`, sorted for stable reports. Missing dir → []. */
 export async function listFiles(dir: string, exts: readonly string[]): Promise<string[]> {
-  let entries: import('node:fs').Dirent[];
-  try {
-    entries = await readdir(dir, { withFileTypes: true, recursive: true });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw err;
-  }
-  return entries
+  return (await walk(dir))
     .filter((e) => e.isFile() && !e.name.startsWith('.') && exts.includes(extname(e.name).toLowerCase()))
     .map((e) => join(e.parentPath, e.name))
     .sort();
