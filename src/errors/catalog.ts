@@ -215,6 +215,16 @@ export const catalog = {
     hint: 'Job names key leases and run records: give each job under `jobs:` its own name.',
     exit: 2,
   }),
+  // ── SMTP faults and sender-level rejections (issue 10; owned by src/delivery) ──
+  // ── end SMTP ──
+  // ── Jobs: time limits, skips, daemon (issue 10; owned by src/scheduler, src/jobs) ──
+  // ── end jobs ──
+  // ── Review app: limits, sessions, editor accounts (issue 10; owned by src/review) ──
+  // ── end review ──
+  // ── CLI conventions, branding (issue 10; owned by src/cli, src/config, src/logger.ts) ──
+  // ── end CLI ──
+  // ── Storage, file system, input files (issue 10; owned by src/store, src/util, src/content) ──
+  // ── end storage ──
   INTERNAL: entry<{ detail: string }>({
     title: 'Internal error',
     message: (p) => p.detail,
