@@ -222,8 +222,91 @@ export const catalog = {
   // ── Review app: limits, sessions, editor accounts (issue 10; owned by src/review) ──
   // ── end review ──
   // ── CLI conventions, branding (issue 10; owned by src/cli, src/config, src/logger.ts) ──
+  ENV_FILE_INVALID: entry<{ file: string; problems: string[] }>({
+    title: 'Malformed .env file',
+    message: (p) => `${p.file} cannot be loaded:\n  ${p.problems.join('\n  ')}`,
+    hint: 'Each line of .env is KEY=value or a # comment (see .env.example); fix the lines above or remove the file. Variables set in the real environment win over .env.',
+    exit: 2,
+  }),
+  SENDER_SAMPLE_DOMAIN: entry<{ from: string; domain: string }>({
+    title: 'Sample sender domain',
+    message: (p) =>
+      `a real transport is configured but the sender is still the sample's (${p.from}; domain ${p.domain})`,
+    hint: 'Set publicUrl (or BROADSHEET_PUBLIC_URL) to your own site, or email.from / delivery.domain in broadsheet.config.yaml; README.md § Configuration shows how the sender is derived.',
+    exit: 2,
+  }),
+  SEND_NO_SUBSCRIBERS: entry<{ store: string }>({
+    title: 'No subscribers',
+    message: (p) => `the store ${p.store} has no subscribers: there is no one to send to`,
+    hint: 'Add readers with `broadsheet subscribers import <file.csv>` (e.g. content/subscribers.csv) or `broadsheet subscribers add <email>`, or point --store at the store that has them.',
+    exit: 2,
+  }),
   // ── end CLI ──
   // ── Storage, file system, input files (issue 10; owned by src/store, src/util, src/content) ──
+  // File-system faults are mapped once, in util/atomic.ts (every file Broadsheet
+  // writes) and store/db.ts (opening the store). Exit 1: the condition is the
+  // machine's (a full disk, a read-only mount) and the next run works once it is
+  // fixed; nothing half-written is left behind.
+  FS_READ_ONLY: entry<{ path: string; dir: string }>({
+    title: 'Read-only file system',
+    message: (p) => `cannot write ${p.path}: the file system is read-only (EROFS)`,
+    hint: (p) =>
+      `${p.dir} is on a read-only mount: remount it read-write, or point --out / --store / --content (paths.* in the config) at a writable folder. Nothing was half-written.`,
+    exit: 1,
+  }),
+  FS_PERMISSION: entry<{ path: string; dir: string; errno: string }>({
+    title: 'Permission denied',
+    message: (p) => `cannot write ${p.path}: permission denied (${p.errno})`,
+    hint: (p) =>
+      `Give the user running broadsheet write access to ${p.dir} (ls -ld; chown or chmod; lsattr for an immutable flag), or point --out / --store at a folder it owns. Nothing was half-written.`,
+    exit: 1,
+  }),
+  FS_DISK_FULL: entry<{ path: string; dir: string; errno: string }>({
+    title: 'Disk full',
+    message: (p) =>
+      `cannot write ${p.path}: no space left on the device (${p.errno === 'EDQUOT' ? 'disk quota exceeded, EDQUOT' : p.errno})`,
+    hint: (p) =>
+      `Free space on the disk holding ${p.dir} (df -h ${p.dir}; old out/<edition>/ folders are rebuildable), then run the command again: the partial file was removed.`,
+    exit: 1,
+  }),
+  STORE_CORRUPT: entry<{ file: string; detail: string }>({
+    title: 'Store damaged or not a store',
+    message: (p) => `${p.file} is not a readable SQLite store: ${p.detail}`,
+    hint: (p) =>
+      `If --store points at the wrong file, fix the path. Otherwise restore the last backup: stop the daemon, copy the backup over ${p.file}, delete ${p.file}-wal and ${p.file}-shm, then run \`broadsheet check\` (README.md § Backing up the store; make backups with \`broadsheet backup <file>\`).`,
+    exit: 2,
+  }),
+  STORE_NOT_WRITABLE: entry<{ file: string; dir: string; detail: string }>({
+    title: 'Store folder not writable',
+    message: (p) => `cannot write the store ${p.file}: ${p.detail}`,
+    hint: (p) =>
+      `SQLite needs to create ${p.file}-wal and -shm beside the store: make ${p.dir} writable by the user running broadsheet (and not a read-only mount), or point --store (paths.store) at a writable folder.`,
+    exit: 1,
+  }),
+  BACKUP_EXISTS: entry<{ file: string }>({
+    title: 'Backup file exists',
+    message: (p) => `${p.file} already exists`,
+    hint: 'Choose a new file name (e.g. with the date), or pass --force to replace it.',
+    exit: 2,
+  }),
+  BACKUP_FAILED: entry<{ file: string; store: string; detail: string }>({
+    title: 'Backup failed',
+    message: (p) => `could not back up ${p.store} to ${p.file}: ${p.detail}`,
+    hint: 'Nothing was left at the target; check the folder has space and write access, then run `broadsheet backup` again.',
+    exit: 1,
+  }),
+  SUBSCRIBERS_CSV_HEADER: entry<{ file: string; detail: string }>({
+    title: 'Subscriber file has no usable header',
+    message: (p) => `${p.file}: ${p.detail}`,
+    hint: 'The first line must name the columns: email,name,locale,topics (only email is required; order is free). Nothing was imported.',
+    exit: 2,
+  }),
+  STORE_MISSING: entry<{ file: string }>({
+    title: 'No store',
+    message: (p) => `there is no store at ${p.file}`,
+    hint: 'Check --store (paths.store); a store is created by the first command that writes, e.g. `broadsheet subscribers import`.',
+    exit: 2,
+  }),
   // ── end storage ──
   INTERNAL: entry<{ detail: string }>({
     title: 'Internal error',
