@@ -1,6 +1,5 @@
-import { createHmac } from 'node:crypto';
 import { Hono, type Context as HonoContext } from 'hono';
-import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import { getCookie } from 'hono/cookie';
 import { html } from 'hono/html';
 import { captionLength } from '../cards/captions.ts';
 import type { Platform } from '../cards/config.ts';
@@ -8,23 +7,10 @@ import { appSecret } from '../config/secret.ts';
 import type { Context } from '../context.ts';
 import type { DB } from '../store/db.ts';
 import { PostLockedError, type ReviewEvent, ReviewRepo } from '../store/review.ts';
+import { type Editor, EditorAuth } from './accounts.ts';
 import { archiveHtml } from './archive.ts';
 import { clientScript, css, thumbnail } from './assets.ts';
-import {
-  cleanEditorName,
-  clientOf,
-  cookieOptions,
-  csrfFor,
-  type Editor,
-  loginCsrfFor,
-  newId,
-  PRE_COOKIE,
-  preSession,
-  readSession,
-  SESSION_COOKIE,
-  safeEqual,
-  sessionValue,
-} from './auth.ts';
+import { csrfFor, SESSION_COOKIE, safeEqual } from './auth.ts';
 import { approvedBundle } from './bundle.ts';
 import {
   cardFile,
@@ -37,17 +23,11 @@ import {
   type PostStatus,
   postKey,
 } from './editions.ts';
+import { requestGuard } from './guard.ts';
 import { runPublishQueue } from './publish.ts';
+import { localPath, signInRoutes } from './signin.ts';
 import { unsubscribeRoutes } from './unsubscribe.ts';
-import {
-  editionsPage,
-  type GalleryFilter,
-  galleryPage,
-  layout,
-  loginPage,
-  messagePage,
-  queuePage,
-} from './views.ts';
+import { editionsPage, type GalleryFilter, galleryPage, layout, messagePage, queuePage } from './views.ts';
 
 // The review server: editors' gallery (signed in), one-click unsubscribe
 // (/u/, public), the digest archive (/archive/, public) and static assets.
@@ -64,10 +44,6 @@ const isPublic = (path: string) =>
   path === '/login' ||
   path === '/healthz';
 
-/** A local path to go back to after a POST (never another origin). */
-const localPath = (v: unknown, fallback: string) =>
-  typeof v === 'string' && /^\/(?![/\\])[^\s]*$/.test(v) && !v.includes('\\') ? v : fallback;
-
 export interface ReviewAppOptions {
   db: DB;
   /** Run the publish queue when an editor presses the button (tests pass fakes). */
@@ -78,14 +54,9 @@ export function createReviewApp(ctx: Context, opts: ReviewAppOptions) {
   const { db } = opts;
   const cfg = ctx.config.review;
   const secret = appSecret(ctx);
-  // Sessions are signed with a key derived from the secret AND the editors' password:
-  // changing BROADSHEET_EDITOR_PASSWORD signs every editor out.
-  const sessionKey = createHmac('sha256', secret)
-    .update(`editor-session:${ctx.secrets.editorPassword ?? ''}`)
-    .digest();
+  const auth = new EditorAuth(ctx, db, secret);
   const repo = new ReviewRepo(db, () => ctx.clock.now());
   const brand = ctx.config.brand.name;
-  const password = ctx.secrets.editorPassword;
   const publish = opts.publish ?? (() => runPublishQueue(ctx, { db }));
   const app = new Hono<Env>();
   // Reached through publicUrl's path (https://host/broadsheet/u/…) by a proxy that
@@ -120,9 +91,35 @@ export function createReviewApp(ctx: Context, opts: ReviewAppOptions) {
     }
   });
 
+  // Before anything reads a body: cross-site POSTs are refused, bodies are capped.
+  app.use(
+    '*',
+    requestGuard({
+      publicUrl: ctx.config.publicUrl,
+      bodyBytes: cfg.limits.bodyBytes,
+      trustProxy: cfg.trustProxy,
+      exempt: (path) => unprefixed(path).startsWith('/u/'),
+      forbidden: (c) => {
+        ctx.logger.warn(
+          { path: c.req.path, origin: c.req.header('origin'), site: c.req.header('sec-fetch-site') },
+          'cross-site POST refused',
+        );
+        return forbidden(c as HonoContext<Env>);
+      },
+      tooLarge: (c) =>
+        c.html(
+          layout(
+            { title: '內容太大', brand, public: unprefixed(c.req.path).startsWith('/u/') },
+            messagePage('內容太大', `請求內容超過 ${Math.round(cfg.limits.bodyBytes / 1024)} KB 上限。`),
+          ),
+          413,
+        ),
+    }),
+  );
+
   // Who is signed in; everything but the public paths needs an editor.
   app.use('*', async (c, next) => {
-    const ed = readSession(sessionKey, getCookie(c, SESSION_COOKIE), ctx.clock.now().getTime());
+    const ed = auth.resolve(getCookie(c, SESSION_COOKIE));
     if (ed) {
       c.set('editor', ed);
       c.set('csrf', csrfFor(secret, ed.sid));
@@ -169,79 +166,7 @@ export function createReviewApp(ctx: Context, opts: ReviewAppOptions) {
   });
 
   // ── sign in / out ──
-  const loginView = (
-    c: HonoContext<Env>,
-    p: { error?: string; next?: string; name?: string },
-    status = 200,
-  ) => {
-    const pre = preSession(c, ctx.config.publicUrl);
-    return page(
-      c,
-      '登入',
-      loginPage({
-        csrf: loginCsrfFor(secret, pre),
-        error: p.error,
-        next: localPath(p.next, '/'),
-        disabled: !password,
-        name: p.name,
-      }),
-      status,
-    );
-  };
-
-  app.get('/login', (c) => {
-    if (c.get('editor')) return c.redirect(localPath(c.req.query('next'), '/'), 303);
-    return loginView(c, { next: c.req.query('next') });
-  });
-
-  app.post('/login', async (c) => {
-    const body = await c.req.parseBody();
-    const pre = getCookie(c, PRE_COOKIE);
-    const token = typeof body._csrf === 'string' ? body._csrf : '';
-    if (!pre || !safeEqual(token, loginCsrfFor(secret, pre))) return forbidden(c);
-    const next = typeof body.next === 'string' ? body.next : '/';
-    if (!password) return loginView(c, { next }, 503);
-    const client = clientOf(c, cfg.trustProxy);
-    const nowMs = ctx.clock.now().getTime();
-    const windowMs = cfg.login.windowSeconds * 1000;
-    const recent = repo.failuresSince(client, nowMs - windowMs);
-    if (recent.count >= cfg.login.maxFailures) {
-      const retry = Math.max(1, Math.ceil(((recent.oldest ?? nowMs) + windowMs - nowMs) / 1000));
-      c.header('Retry-After', String(retry));
-      ctx.logger.warn({ client }, 'sign-in rate limit reached');
-      return loginView(
-        c,
-        { next, error: `登入失敗次數太多，請在 ${Math.ceil(retry / 60)} 分鐘後再試。` },
-        429,
-      );
-    }
-    const name = cleanEditorName(body.name);
-    const ok = typeof body.password === 'string' && safeEqual(body.password, password);
-    if (!ok) {
-      repo.addFailure(client, nowMs, nowMs - windowMs);
-      return loginView(
-        c,
-        { next, error: '密碼不正確。', name: typeof body.name === 'string' ? body.name : '' },
-        401,
-      );
-    }
-    if (!name) return loginView(c, { next, error: '請填寫你的名字（最多 40 字）。' }, 400);
-    repo.clearFailures(client);
-    const exp = nowMs + cfg.session.hours * 3600_000;
-    setCookie(
-      c,
-      SESSION_COOKIE,
-      sessionValue(sessionKey, { name, sid: newId(), exp }),
-      cookieOptions(c, ctx.config.publicUrl, cfg.session.hours * 3600),
-    );
-    ctx.logger.info({ editor: name }, 'editor signed in');
-    return c.redirect(localPath(next, '/'), 303);
-  });
-
-  app.post('/logout', (c) => {
-    deleteCookie(c, SESSION_COOKIE, { path: '/' });
-    return c.redirect('/login', 303);
-  });
+  signInRoutes(app, { ctx, auth, repo, secret, page, forbidden });
 
   // ── gallery ──
   const viewOf = (e: EditionRef) => {
@@ -429,11 +354,24 @@ export function createReviewApp(ctx: Context, opts: ReviewAppOptions) {
     page(
       c,
       '發佈佇列',
-      queuePage(allQueue(), c.get('csrf')!, cfg.publishers, ctx.config.timezone, c.req.query('r')),
+      queuePage(allQueue(), c.get('csrf')!, cfg.publishers, ctx.config.timezone, {
+        result: c.req.query('r'),
+        canPublish: c.get('editor')!.role === 'admin',
+      }),
     ),
   );
 
+  // Publishing is for admins (accounts with role admin, or the bootstrap admin).
   app.post('/publish', async (c) => {
+    if (c.get('editor')!.role !== 'admin') {
+      ctx.logger.warn({ editor: c.get('editor')!.name }, 'publish refused: not an admin');
+      return page(
+        c,
+        '沒有權限',
+        messagePage('沒有權限', '只有管理員（admin）可以發佈。', linkBack('/queue')),
+        403,
+      );
+    }
     let msg: string;
     try {
       const s = await publish();

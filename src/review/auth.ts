@@ -3,22 +3,17 @@ import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context as HonoContext } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
 
-// Editors' sessions without a session table: the cookie carries
-// {name, session id, expiry} with an HMAC of the app secret, so it cannot be
-// forged or extended. CSRF tokens are HMACs of the session id (signed-in
-// forms) or of a random pre-session cookie (the sign-in form itself): a page
-// on another site can neither read nor compute them.
+// Cookies and tokens of the editors' app. The session cookie is "<id>.<verifier>":
+// the id names a row in editor_sessions (src/store/sessions.ts), the verifier is
+// 32 random bytes of which the store keeps only a SHA-256, so signing out,
+// revoking or removing an editor ends the session on the server at once.
+// CSRF tokens are HMACs of the session id (signed-in forms) or of a random
+// pre-session cookie (the sign-in form itself): a page on another site can
+// neither read nor compute them.
 
 export const SESSION_COOKIE = 'bs_session';
 export const PRE_COOKIE = 'bs_pre';
 
-export interface Editor {
-  name: string;
-  sid: string;
-  exp: number;
-}
-
-const b64 = (b: Buffer | string) => Buffer.from(b).toString('base64url');
 const mac = (secret: Buffer, purpose: string, v: string) =>
   createHmac('sha256', secret).update(`${purpose}:${v}`).digest('base64url');
 
@@ -29,29 +24,23 @@ export function safeEqual(a: string, b: string): boolean {
   return timingSafeEqual(ha, hb);
 }
 
-export function sessionValue(secret: Buffer, e: Editor): string {
-  const payload = b64(JSON.stringify({ n: e.name, s: e.sid, e: e.exp }));
-  return `${payload}.${mac(secret, 'session', payload)}`;
+export const verifierHash = (verifier: string) => createHash('sha256').update(verifier, 'utf8').digest('hex');
+
+/** A new session's id, its verifier (only ever in the cookie) and the cookie value. */
+export function newSessionToken(): { id: string; verifier: string; cookie: string } {
+  const id = randomBytes(9).toString('base64url');
+  const verifier = randomBytes(32).toString('base64url');
+  return { id, verifier, cookie: `${id}.${verifier}` };
 }
 
-export function readSession(secret: Buffer, value: string | undefined, nowMs: number): Editor | undefined {
-  if (!value) return undefined;
-  const [payload, sig, extra] = value.split('.');
-  if (!payload || !sig || extra !== undefined || !safeEqual(sig, mac(secret, 'session', payload)))
-    return undefined;
-  try {
-    const v = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as {
-      n?: unknown;
-      s?: unknown;
-      e?: unknown;
-    };
-    if (typeof v.n !== 'string' || typeof v.s !== 'string' || typeof v.e !== 'number' || v.e <= nowMs)
-      return undefined;
-    return { name: v.n, sid: v.s, exp: v.e };
-  } catch {
-    return undefined;
-  }
+/** The id and verifier in a session cookie, or undefined when it is not one of ours. */
+export function parseSessionCookie(value: string | undefined): { id: string; verifier: string } | undefined {
+  const m = value && /^([A-Za-z0-9_-]{12})\.([A-Za-z0-9_-]{43})$/.exec(value);
+  return m ? { id: m[1]!, verifier: m[2]! } : undefined;
 }
+
+/** A keyed hash of the client address: enough to tell sessions apart, not to recover the address. */
+export const ipHash = (secret: Buffer, client: string) => mac(secret, 'ip', client).slice(0, 16);
 
 export const csrfFor = (secret: Buffer, sid: string) => mac(secret, 'csrf', sid);
 export const loginCsrfFor = (secret: Buffer, pre: string) => mac(secret, 'login-csrf', pre);

@@ -60,6 +60,25 @@ export const reviewConfigSchema = z
           .default(12),
       })
       .prefault({}),
+    /**
+     * Every POST (sign-in, decisions, publish, one-click unsubscribe) is refused
+     * with 413 past bodyBytes — a declared Content-Length before anything is
+     * read, a chunked body as soon as it passes the limit. requestTimeoutMs
+     * bounds receiving a whole request (headers and body; 408 and the
+     * connection closed past it), headersTimeoutMs the headers alone.
+     */
+    limits: z
+      .strictObject({
+        bodyBytes: z
+          .number()
+          .int()
+          .min(1024)
+          .max(16 * 1024 * 1024)
+          .default(64 * 1024),
+        requestTimeoutMs: z.number().int().min(100).default(30_000),
+        headersTimeoutMs: z.number().int().min(100).default(10_000),
+      })
+      .prefault({}),
     login: z
       .strictObject({
         /** Failed sign-ins per client address within the window before 429. */

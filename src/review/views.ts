@@ -2,7 +2,7 @@ import { html } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
 import type { QueueRow, ReviewEvent } from '../store/review.ts';
 import { dateFormat } from '../util/intl.ts';
-import type { Editor } from './auth.ts';
+import type { Editor } from './accounts.ts';
 import {
   cardForPost,
   type EditionRef,
@@ -106,13 +106,13 @@ export function loginPage(p: {
   ${p.error ? html`<p class="error" role="alert">${p.error}</p>` : ''}
   ${
     p.disabled
-      ? html`<p class="error" role="alert">未設定 BROADSHEET_EDITOR_PASSWORD，編輯台暫不開放登入。</p>`
+      ? html`<p class="error" role="alert">尚未建立編輯帳戶（<code>broadsheet editors add</code>），也未設定 BROADSHEET_EDITOR_PASSWORD，編輯台暫不開放登入。</p>`
       : html`<form method="post" action="/login">
     <input type="hidden" name="_csrf" value="${p.csrf}">
     <input type="hidden" name="next" value="${p.next}">
     <label for="name">你的名字</label>
     <input id="name" name="name" type="text" autocomplete="name" required maxlength="40" value="${p.name ?? ''}" autofocus>
-    <label for="password">編輯密碼</label>
+    <label for="password">密碼</label>
     <input id="password" name="password" type="password" autocomplete="current-password" required>
     <button type="submit" class="primary">登入</button>
   </form>`
@@ -271,8 +271,9 @@ export function queuePage(
   csrf: string,
   publishers: string[],
   tz: string,
-  result?: string,
+  o: { result?: string; canPublish: boolean },
 ): H {
+  const result = o.result;
   const label: Record<string, string> = {
     queued: '排隊中',
     sending: '發送中',
@@ -286,7 +287,11 @@ ${result ? html`<p class="notice" role="status">${result}</p>` : ''}
   <input type="hidden" name="_csrf" value="${csrf}">
   <span class="meta">發佈方式：${publishers.join('、') || '（未設定）'}</span>
   <span class="spacer"></span>
-  <button type="submit" class="primary">立即發佈已批准帖文</button>
+  ${
+    o.canPublish
+      ? html`<button type="submit" class="primary">立即發佈已批准帖文</button>`
+      : html`<span class="meta">只有管理員可以發佈。</span>`
+  }
 </form>
 ${
   rows.length

@@ -154,4 +154,38 @@ export const migrations: string[] = [
     running TEXT NOT NULL DEFAULT '[]'
   );
   `,
+  // Editor accounts and server-side sessions (issue 10; src/store/editors.ts,
+  // src/store/sessions.ts). A session row is what a cookie stands for: the cookie
+  // carries "<id>.<verifier>" and only a SHA-256 of the verifier is stored, so a
+  // copy of the store cannot be replayed as a cookie. Logout, `editors revoke`,
+  // a password change and removing an editor set revoked_at: the cookie stops
+  // working at once. Bootstrap sessions (BROADSHEET_EDITOR_PASSWORD, before any
+  // account exists) have no editor_id and carry a tag of the password they used.
+  `
+  CREATE TABLE editors (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    role TEXT NOT NULL CHECK (role IN ('editor','admin')),
+    password_hash TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+  CREATE TABLE editor_sessions (
+    id TEXT PRIMARY KEY,
+    verifier_hash TEXT NOT NULL,
+    editor_id INTEGER REFERENCES editors(id) ON DELETE SET NULL,
+    editor_name TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('editor','admin')),
+    bootstrap_tag TEXT,
+    created_at INTEGER NOT NULL,
+    last_seen_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    ip_hash TEXT,
+    user_agent TEXT,
+    revoked_at INTEGER,
+    revoked_reason TEXT
+  ) WITHOUT ROWID;
+  CREATE INDEX editor_sessions_editor ON editor_sessions (editor_id);
+  CREATE INDEX editor_sessions_expiry ON editor_sessions (expires_at);
+  `,
 ];

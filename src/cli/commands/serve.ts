@@ -18,10 +18,7 @@ export function registerServe(program: Command) {
           if (!/^\d+$/.test(opts.port) || port > 65535)
             throw new UsageError(`--port must be 0–65535, got "${opts.port}"`);
         }
-        if (!ctx.secrets.editorPassword)
-          ctx.logger.warn(
-            'BROADSHEET_EDITOR_PASSWORD is not set: editors cannot sign in (unsubscribe and archive still work)',
-          );
+        // Who can sign in (accounts, the bootstrap password, nobody) is logged by the server at start.
         const { startReviewServer } = await import('../../review/server.ts');
         const server = await startReviewServer(ctx, { host: opts.host, port });
         process.stdout.write(
