@@ -216,10 +216,129 @@ export const catalog = {
     exit: 2,
   }),
   // ── SMTP faults and sender-level rejections (issue 10; owned by src/delivery) ──
+  // Exit 2: every message would fail the same way (fix the setup, then send again).
+  // Exit 1: the server is down or stuck; the next `broadsheet send` delivers what is left.
+  SMTP_UNREACHABLE: entry<{ host: string; port: number; detail: string }>({
+    title: 'SMTP server unreachable',
+    message: (p) => `cannot reach the SMTP server ${p.host}:${p.port}: ${p.detail}`,
+    hint: 'Check the host and port in SMTP_URL and that the mail server is up and reachable from here (each attempt is bounded by delivery.connectionTimeoutMs). Nothing was lost: the next `broadsheet send` delivers what is left.',
+    exit: 1,
+  }),
+  SMTP_DNS: entry<{ host: string; detail: string }>({
+    title: 'SMTP host name does not resolve',
+    message: (p) => `the SMTP host name ${p.host} does not resolve: ${p.detail}`,
+    hint: 'Fix the host name in SMTP_URL (smtp://user:pass@host:port); no message was sent and no reader changed.',
+    exit: 2,
+  }),
+  SMTP_TIMEOUT: entry<{ host: string; port: number; phase: string; ms: number; setting: string }>({
+    title: 'SMTP server stopped answering',
+    message: (p) => `${p.host}:${p.port}: no ${p.phase} within ${p.ms} ms`,
+    hint: (p) =>
+      `The server is stuck or very slow: check it, or raise delivery.${p.setting} if it is merely slow. Nothing was lost: the next \`broadsheet send\` delivers what is left (a message whose end-of-data was sent but never answered stays "unconfirmed" and is not sent twice).`,
+    exit: 1,
+  }),
+  SMTP_UNAVAILABLE: entry<{ host: string; port: number; response: string }>({
+    title: 'SMTP service not available',
+    message: (p) => `${p.host}:${p.port} is not taking mail now: ${p.response}`,
+    hint: 'The server answered 421 (closing, overloaded or rate-limiting us); lower delivery.connections or delivery.messagesPerSecond, and run `broadsheet send` again later: it delivers what is left.',
+    exit: 1,
+  }),
+  SMTP_DROPPED: entry<{ host: string; port: number; detail: string }>({
+    title: 'SMTP connection dropped',
+    message: (p) => `${p.host}:${p.port} closed the connection in the middle of a message: ${p.detail}`,
+    hint: 'Check the mail server (its logs, limits, restarts). Nothing was lost: the next `broadsheet send` delivers what is left.',
+    exit: 1,
+  }),
+  SMTP_TLS: entry<{ host: string; port: number; detail: string }>({
+    title: 'SMTP TLS failed',
+    message: (p) => `TLS with ${p.host}:${p.port} failed: ${p.detail}`,
+    hint: 'The certificate is untrusted (self-signed or private CA) or names another host. Use the host name on the certificate in SMTP_URL, trust a private CA with SMTP_URL …?ca=/path/to/ca.pem, or fix the server certificate (…?tlsRejectUnauthorized=false turns checking off: testing only). No reader changed.',
+    exit: 2,
+  }),
+  SMTP_AUTH: entry<{ host: string; port: number; user: string; response: string }>({
+    title: 'SMTP authentication failed',
+    message: (p) => `${p.host}:${p.port} refused the login of "${p.user}": ${p.response}`,
+    hint: 'Check the user and password in SMTP_URL (smtp://user:pass@host:port, percent-encode special characters). No reader changed.',
+    exit: 2,
+  }),
+  SMTP_SENDER_REJECTED: entry<{ host: string; port: number; stage: string; response: string }>({
+    title: 'SMTP server refused the sender',
+    message: (p) => `${p.host}:${p.port} refused our mail at ${p.stage}: ${p.response}`,
+    hint: 'This is about us, not the readers (nobody was marked bounced): check that email.from may send through this account, the account’s quota and reputation, the message size (email.maxBytes) and the server’s policy; then run `broadsheet send` again.',
+    exit: 2,
+  }),
+  SMTP_PROTOCOL: entry<{ host: string; port: number; response: string }>({
+    title: 'Not an SMTP server',
+    message: (p) => `${p.host}:${p.port} does not speak SMTP: ${p.response}`,
+    hint: 'Check the port in SMTP_URL (587 with smtp://, 465 with smtps://, 25).',
+    exit: 2,
+  }),
+  SEND_TIMEOUT: entry<{ transport: string; ms: number }>({
+    title: 'Transport did not finish a message',
+    message: (p) =>
+      `the ${p.transport} transport did not finish a message within ${p.ms} ms; it was closed and the run stopped`,
+    hint: 'The deadline is the sum of the delivery.*TimeoutMs settings (or delivery.messageTimeoutMs). The message is left queued, or "unconfirmed" if it had passed its point of no return; the next `broadsheet send` delivers what is left.',
+    exit: 1,
+  }),
+  SEND_LEASE_LOST: entry<{ edition: string; detail: string }>({
+    title: 'Send lease lost',
+    message: (p) => `stopped sending ${p.edition}: ${p.detail}`,
+    hint: 'Another sender took this edition over (this one stalled longer than delivery.leaseSeconds) or the store could not be written. Check `broadsheet status`; once no other send runs, `broadsheet send` delivers what is left.',
+    exit: 1,
+  }),
+  SEND_NO_SUBSCRIBERS: entry<{ store: string }>({
+    title: 'No subscribers',
+    message: (p) => `there are no subscribers in the store ${p.store}: nobody to send to`,
+    hint: 'Add readers first — `broadsheet subscribers import content/subscribers.csv` (columns email,name,locale,topics) or `broadsheet subscribers add reader@example.com --name 陳大文` — with the same --store, then run `broadsheet send` again.',
+    exit: 2,
+  }),
   // ── end SMTP ──
   // ── Jobs: time limits, skips, daemon (issue 10; owned by src/scheduler, src/jobs) ──
   // ── end jobs ──
   // ── Review app: limits, sessions, editor accounts (issue 10; owned by src/review) ──
+  EDITOR_NAME_INVALID: entry<{ name: string }>({
+    title: 'Invalid editor name',
+    message: (p) => `"${p.name}" is not a usable editor name`,
+    hint: 'Use 1–40 characters without control characters; the name is what the editor types at sign-in.',
+    exit: 2,
+  }),
+  EDITOR_EXISTS: entry<{ name: string }>({
+    title: 'Editor exists',
+    message: (p) => `an editor named "${p.name}" already exists`,
+    hint: 'Pick another name, change the password with `broadsheet editors passwd NAME`, or the role with `broadsheet editors role NAME admin|editor`.',
+    exit: 2,
+  }),
+  EDITOR_UNKNOWN: entry<{ name: string }>({
+    title: 'Unknown editor',
+    message: (p) => `no editor named "${p.name}"`,
+    hint: 'List accounts with `broadsheet editors list`.',
+    exit: 2,
+  }),
+  EDITOR_LAST_ADMIN: entry<{ name: string; others: number }>({
+    title: 'Last admin',
+    message: (p) =>
+      `"${p.name}" is the last admin and ${p.others} other editor account(s) remain: nobody could publish from the app`,
+    hint: 'Make another account admin first (`broadsheet editors role NAME admin`), or remove the other accounts too.',
+    exit: 2,
+  }),
+  EDITOR_PASSWORD_MISSING: entry<{ detail: string }>({
+    title: 'No password given',
+    message: (p) => p.detail,
+    hint: 'Run on a terminal to be prompted, or pipe it in: `printf %s "$PW" | broadsheet editors add NAME --password-stdin`. Passwords are never taken as a command-line argument (they would show in `ps` and shell history).',
+    exit: 2,
+  }),
+  EDITOR_PASSWORD_WEAK: entry<{ min: number; length: number }>({
+    title: 'Password too short',
+    message: (p) => `the password has ${p.length} character(s); at least ${p.min} are needed`,
+    hint: 'Use a longer passphrase (several words are easier to type than symbols).',
+    exit: 2,
+  }),
+  SESSION_UNKNOWN: entry<{ id: string }>({
+    title: 'Unknown session',
+    message: (p) => `no live session with id "${p.id}"`,
+    hint: 'List live sessions with `broadsheet editors sessions`; a signed-out or expired session needs no revoking.',
+    exit: 2,
+  }),
   // ── end review ──
   // ── CLI conventions, branding (issue 10; owned by src/cli, src/config, src/logger.ts) ──
   ENV_FILE_INVALID: entry<{ file: string; problems: string[] }>({
