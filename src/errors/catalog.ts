@@ -354,12 +354,6 @@ export const catalog = {
     hint: 'Set publicUrl (or BROADSHEET_PUBLIC_URL) to your own site, or email.from / delivery.domain in broadsheet.config.yaml; README.md § Configuration shows how the sender is derived.',
     exit: 2,
   }),
-  SEND_NO_SUBSCRIBERS: entry<{ store: string }>({
-    title: 'No subscribers',
-    message: (p) => `the store ${p.store} has no subscribers: there is no one to send to`,
-    hint: 'Add readers with `broadsheet subscribers import <file.csv>` (e.g. content/subscribers.csv) or `broadsheet subscribers add <email>`, or point --store at the store that has them.',
-    exit: 2,
-  }),
   // ── end CLI ──
   // ── Storage, file system, input files (issue 10; owned by src/store, src/util, src/content) ──
   // File-system faults are mapped once, in util/atomic.ts (every file Broadsheet
