@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { registerBuild } from './build.ts';
 import { registerCheck } from './check.ts';
+import { registerEditors } from './editors.ts';
 import { registerIngest } from './ingest.ts';
 import { registerPublish } from './publish.ts';
 import { registerRun } from './run.ts';
@@ -17,6 +18,7 @@ export const commands: ((program: Command) => void)[] = [
   registerIngest,
   registerRun,
   registerServe,
+  registerEditors,
   registerPublish,
   registerSend,
   registerSubscribers,
