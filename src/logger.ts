@@ -1,29 +1,41 @@
 import pino, { type Logger } from 'pino';
-import pretty from 'pino-pretty';
+import { colorEnabled, formatRecord } from './log-format.ts';
 
 export type { Logger } from 'pino';
 
+/** What the terminal has already shown, so a command's result is not printed twice (see app.ts printResult). */
+const shown: string[] = [];
+export const shownOnTerminal = (line: string) => shown.includes(line);
+
 /**
- * Readable lines on a terminal, JSON lines otherwise (cron, systemd, CI).
- * Logs go to stderr: stdout is reserved for command output and --json.
- * pino-pretty runs in-process (sync) so a short CLI run never loses lines.
+ * Readable lines on a terminal, JSON lines otherwise (cron, systemd, CI);
+ * LOG_FORMAT=pretty|json overrides the choice. Logs go to stderr: stdout is
+ * reserved for command output and --json. Both write synchronously, so a short
+ * CLI run (or one that ends with process.exit) never loses a line.
  */
 export function createLogger(opts: { level?: string; pretty?: boolean } = {}): Logger {
-  const level = opts.level ?? process.env.LOG_LEVEL ?? (process.env.DEBUG ? 'debug' : 'info');
-  const usePretty = opts.pretty ?? Boolean(process.stderr.isTTY);
-  if (usePretty) {
-    return pino(
-      { level },
-      pretty({
-        destination: 2,
-        sync: true,
-        colorize: true,
-        ignore: 'pid,hostname',
-        translateTime: 'HH:MM:ss',
-      }),
-    );
-  }
-  return pino({ level, base: undefined }, pino.destination({ fd: 2, sync: true }));
+  const env = process.env;
+  const level = opts.level ?? env.LOG_LEVEL ?? (env.DEBUG ? 'debug' : 'info');
+  const format = env.LOG_FORMAT?.trim().toLowerCase();
+  const usePretty =
+    opts.pretty ?? (format === 'pretty' ? true : format === 'json' ? false : Boolean(process.stderr.isTTY));
+  if (!usePretty) return pino({ level, base: undefined }, pino.destination({ fd: 2, sync: true }));
+  const colors = colorEnabled(Boolean(process.stderr.isTTY));
+  const debug = Boolean(env.DEBUG);
+  const dest = pino.destination({ fd: 2, sync: true });
+  return pino(
+    { level, base: undefined },
+    {
+      write(line: string) {
+        const rec = JSON.parse(line) as Record<string, unknown>;
+        if (typeof rec.msg === 'string') {
+          shown.push(rec.msg);
+          if (shown.length > 50) shown.shift(); // the daemon logs forever: remember only the latest
+        }
+        dest.write(`${formatRecord(rec, { colors, debug })}\n`);
+      },
+    },
+  );
 }
 
 /** For tests and library callers that want silence. */

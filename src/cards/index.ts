@@ -209,11 +209,8 @@ export async function renderCards(
 
 async function progressBar(enabled: boolean, total: number) {
   if (!enabled) return undefined;
-  const { default: cliProgress } = await import('cli-progress');
-  const bar = new cliProgress.SingleBar(
-    { format: 'cards [{bar}] {value}/{total} {eta_formatted}', stream: process.stderr, hideCursor: true },
-    cliProgress.Presets.shades_classic,
-  );
-  bar.start(total, 0);
-  return bar;
+  const { progressBar: bar } = await import('../progress.ts');
+  const b = bar('cards', total);
+  let done = 0;
+  return { increment: () => b.update(++done), stop: b.stop };
 }

@@ -3,7 +3,7 @@ import { readSecrets } from '../config/env.ts';
 import { loadConfig } from '../config/load.ts';
 import { type Context, resolvePaths, systemClock } from '../context.ts';
 import { BroadsheetError, formatErrorChain, isBroadsheetError, UsageError } from '../errors/index.ts';
-import { createLogger } from '../logger.ts';
+import { createLogger, shownOnTerminal } from '../logger.ts';
 
 /** The options every command takes (DESIGN.md § The command line). */
 export interface GlobalOptions {
@@ -36,6 +36,17 @@ export function createContext(g: GlobalOptions): Context {
 
 /** Print a JSON document on stdout (for --json). */
 export const printJson = (v: unknown) => process.stdout.write(`${JSON.stringify(v, null, 2)}\n`);
+
+/**
+ * Print a command's result (its summary lines) on stdout. When stdout and the
+ * log share the terminal, a line the log has just shown is not printed again:
+ * each summary appears once. Piped or redirected, stdout gets every line.
+ */
+export function printResult(text: string) {
+  const both = Boolean(process.stdout.isTTY && process.stderr.isTTY);
+  const lines = text.split('\n').filter((l) => !(both && shownOnTerminal(l)));
+  if (lines.length) process.stdout.write(`${lines.join('\n')}\n`);
+}
 
 /**
  * Wrap a command action: errors print their chain once (stack only with DEBUG)

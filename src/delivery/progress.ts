@@ -1,5 +1,5 @@
-import cliProgress from 'cli-progress';
 import type { Context } from '../context.ts';
+import { type ProgressBar, progressBar } from '../progress.ts';
 import type { Progress } from './send.ts';
 
 /**
@@ -8,26 +8,13 @@ import type { Progress } from './send.ts';
  */
 export function progressReporter(ctx: Context, opts: { tty: boolean; label: string }) {
   if (opts.tty) {
-    const bar = new cliProgress.SingleBar(
-      {
-        stream: process.stderr,
-        format: `${opts.label} [{bar}] {value}/{total} | sent {sent} failed {failed} deferred {deferred} retried {retried} | {eta_formatted}`,
-        hideCursor: true,
-      },
-      cliProgress.Presets.shades_classic,
-    );
-    let started = false;
+    let bar: ProgressBar | undefined; // started on the first report: the total is known then
     return {
       update: (p: Progress) => {
-        if (!started) {
-          bar.start(p.total, 0, { sent: 0, failed: 0, deferred: 0, retried: 0 });
-          started = true;
-        }
-        bar.update(p.done, { sent: p.sent, failed: p.failed, deferred: p.deferred, retried: p.retried });
+        bar ??= progressBar(opts.label, p.total);
+        bar.update(p.done, `sent ${p.sent} failed ${p.failed} deferred ${p.deferred} retried ${p.retried}`);
       },
-      stop: () => {
-        if (started) bar.stop();
-      },
+      stop: () => bar?.stop(),
     };
   }
   let last = 0;

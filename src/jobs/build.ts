@@ -86,6 +86,8 @@ export async function buildEdition(
     failures: cards.failures,
   };
   await writeFileAtomic(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  const result = { edition, dir, manifest, digest, contentProblems: problems };
+  // The same line `build` and the jobs print: on a terminal it is shown once (cli/app.ts printResult).
   logger.info(
     {
       edition: edition.id,
@@ -93,9 +95,9 @@ export async function buildEdition(
       failures: manifest.failures.length,
       bytes: digest?.bytes,
     },
-    `built ${edition.id}`,
+    buildSummary(result),
   );
-  return { edition, dir, manifest, digest, contentProblems: problems };
+  return result;
 }
 
 /** The one-line summary `build` and the build/digest jobs print. */

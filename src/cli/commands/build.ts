@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { action, createContext, globalsOf, printJson } from '../app.ts';
+import { action, createContext, globalsOf, printJson, printResult } from '../app.ts';
 
 export function registerBuild(program: Command) {
   program
@@ -14,7 +14,7 @@ export function registerBuild(program: Command) {
         const { buildEdition, buildSummary } = await import('../../jobs/build.ts');
         const r = await buildEdition(ctx, { id: opts.edition });
         if (g.json) printJson({ dir: r.dir, ...r.manifest });
-        else process.stdout.write(`${buildSummary(r)}\n`);
+        else printResult(buildSummary(r));
         return r.manifest.failures.length ? 1 : 0;
       }),
     );

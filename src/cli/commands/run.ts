@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { BroadsheetError } from '../../errors/index.ts';
 import { secondsFlag } from '../../scheduler/duration.ts';
-import { action, createContext, globalsOf, printJson } from '../app.ts';
+import { action, createContext, globalsOf, printJson, printResult } from '../app.ts';
 
 export function registerRun(program: Command) {
   program
@@ -34,7 +34,7 @@ export function registerRun(program: Command) {
             },
           );
           if (g.json && r.json !== undefined) printJson(r.json);
-          else if (r.text) process.stdout.write(`${r.text}\n`);
+          else if (r.text) printResult(r.text);
           if (r.error) throw r.error;
           return r.code;
         } finally {
