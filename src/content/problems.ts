@@ -1,4 +1,6 @@
-import { relative } from 'node:path';
+import { displayPath } from '../util/paths.ts';
+
+export { displayPath };
 
 // Content problems are collected, not thrown: one run reports every problem of
 // a folder at once, and the valid files still load. Codes are stable (tests
@@ -13,6 +15,10 @@ export const PROBLEM_CODES = {
   CONTENT_FIELD: 'a field is invalid',
   CONTENT_DUPLICATE_ID: 'the id is used by another file',
   CONTENT_IMAGE_PATH: 'the image path is not allowed',
+  CSV_QUOTE: 'a quote is misplaced or never closed',
+  CSV_FIELD_COUNT: 'the row has the wrong number of fields',
+  CSV_SYNTAX: 'the row is not valid CSV',
+  CSV_LOCALE: 'the locale is not supported',
 } as const;
 
 export type ProblemCode = keyof typeof PROBLEM_CODES;
@@ -27,11 +33,6 @@ export interface Problem {
   message: string;
   hint: string;
 }
-
-export const displayPath = (abs: string, cwd = process.cwd()) => {
-  const rel = relative(cwd, abs);
-  return rel && !rel.startsWith('..') ? rel : abs;
-};
 
 /** `content/stats/ai.yaml:12 → groups[0].stats[1].value: expected number, received "157.6萬"` */
 export function formatProblem(p: Problem): string {

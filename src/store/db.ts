@@ -1,7 +1,9 @@
-import { mkdirSync } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { BroadsheetError } from '../errors/index.ts';
+import { BroadsheetError, isBroadsheetError } from '../errors/index.ts';
+import { ensureDirSync, errnoOf, fsError, nearestFolder } from '../util/fs-errors.ts';
+import { displayPath } from '../util/paths.ts';
 import { migrations } from './migrations.ts';
 
 export type DB = Database.Database;
@@ -17,23 +19,113 @@ export type DB = Database.Database;
  * (`delivery.fsyncEachCommit: true`) closes that too, at one fsync per
  * commit (~4 ms here: at most ~125 messages/s).
  * busy_timeout waits out a concurrent writer instead of failing.
+ *
+ * Every way opening can fail is named here, once (see storeError): a text file
+ * or a damaged file given as --store, a folder SQLite cannot write its -wal
+ * and -shm files in, a full disk.
  */
 export function openStore(file: string, opts: { readonly?: boolean; fsyncEachCommit?: boolean } = {}): DB {
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-  let db: DB;
+  if (file !== ':memory:' && !opts.readonly) {
+    try {
+      ensureDirSync(dirname(file));
+    } catch (err) {
+      throw storeError(err, file);
+    }
+  }
+  let db: DB | undefined;
   try {
     db = new Database(file, { readonly: opts.readonly ?? false });
+    db.pragma('busy_timeout = 5000');
+    // Reading the schema reads page 1: a file that is not SQLite, or whose
+    // header or schema is damaged, fails here rather than in the middle of a send.
+    const tables = db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as {
+      n: number;
+    };
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version === 0 && tables.n > 0)
+      throw new BroadsheetError('STORE_CORRUPT', {
+        file: displayPath(file),
+        detail:
+          'it is an SQLite database, but not a Broadsheet store (it has tables and no Broadsheet schema version)',
+      });
+    if (!opts.readonly) {
+      db.pragma('journal_mode = WAL');
+      db.pragma(`synchronous = ${opts.fsyncEachCommit ? 'FULL' : 'NORMAL'}`);
+      db.pragma('foreign_keys = ON');
+      migrate(db, file);
+    }
+    return db;
   } catch (err) {
-    throw new BroadsheetError('STORE_UNAVAILABLE', { file }, { cause: err });
+    db?.close();
+    throw storeError(err, file);
   }
-  db.pragma('busy_timeout = 5000');
-  if (!opts.readonly) {
-    db.pragma('journal_mode = WAL');
-    db.pragma(`synchronous = ${opts.fsyncEachCommit ? 'FULL' : 'NORMAL'}`);
-    db.pragma('foreign_keys = ON');
-    migrate(db, file);
+}
+
+const CORRUPT = /^SQLITE_(NOTADB|CORRUPT)/;
+const NOT_WRITABLE = /^SQLITE_(READONLY|CANTOPEN|PERM)/;
+
+/**
+ * The catalog error for a failure on the store `file` (opening it, or a write
+ * that hit a full disk): STORE_CORRUPT, STORE_NOT_WRITABLE, FS_DISK_FULL, else
+ * STORE_UNAVAILABLE with the SQLite error as its cause.
+ */
+export function storeError(err: unknown, file: string): BroadsheetError {
+  if (isBroadsheetError(err)) return err;
+  const code = errnoOf(err) ?? '';
+  const shown = displayPath(file);
+  const dir = dirname(file);
+  if (CORRUPT.test(code))
+    return new BroadsheetError(
+      'STORE_CORRUPT',
+      {
+        file: shown,
+        detail: code.startsWith('SQLITE_NOTADB')
+          ? 'it is not an SQLite database (a text file, or another format?)'
+          : 'the SQLite file is damaged',
+      },
+      { cause: err },
+    );
+  if (code === 'SQLITE_FULL' || code === 'ENOSPC' || code === 'EDQUOT')
+    return new BroadsheetError(
+      'FS_DISK_FULL',
+      { path: shown, dir: displayPath(dir), errno: code },
+      { cause: err },
+    );
+  if (/^E[A-Z]+$/.test(code)) {
+    // mkdir of the store's folder: a read-only mount or a folder we may not write.
+    if (['EROFS', 'EACCES', 'EPERM'].includes(code))
+      return new BroadsheetError(
+        'STORE_NOT_WRITABLE',
+        { file: shown, dir: displayPath(nearestFolder(file)), detail: `cannot create its folder (${code})` },
+        { cause: err },
+      );
+    return fsError(err, file) ?? new BroadsheetError('STORE_UNAVAILABLE', { file: shown }, { cause: err });
   }
-  return db;
+  if (NOT_WRITABLE.test(code) && !isDirectory(file) && !folderWritable(dir))
+    return new BroadsheetError(
+      'STORE_NOT_WRITABLE',
+      { file: shown, dir: displayPath(dir), detail: `its folder is not writable (${code})` },
+      { cause: err },
+    );
+  return new BroadsheetError('STORE_UNAVAILABLE', { file: shown }, { cause: err });
+}
+
+const isDirectory = (p: string) => {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+};
+
+/** access(W_OK) answers EROFS on a read-only mount, even for root. */
+function folderWritable(dir: string): boolean {
+  try {
+    accessSync(dir, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function migrate(db: DB, file: string) {

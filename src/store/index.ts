@@ -1,4 +1,4 @@
-export { type DB, openStore } from './db.ts';
+export { type DB, openStore, storeError } from './db.ts';
 export { acquireLease, isLease, type Lease, type LeaseHolder } from './lease.ts';
 export { Ledger, type LedgerRow, SEND_STATES, type SendState } from './ledger.ts';
 export { finishRun, startRun } from './runs.ts';

@@ -10,10 +10,15 @@ async function withStore<T>(
   ctx: Context,
   fn: (repo: import('../../store/index.ts').SubscriberRepo) => T | Promise<T>,
 ) {
-  const { openStore, SubscriberRepo } = await import('../../store/index.ts');
+  const { openStore, storeError, SubscriberRepo } = await import('../../store/index.ts');
   const db = openStore(ctx.paths.store);
   try {
     return await fn(new SubscriberRepo(db, () => ctx.clock.now()));
+  } catch (err) {
+    // A full disk or a damaged page found mid-import is named like one found at open.
+    throw /^SQLITE_(FULL|CORRUPT|NOTADB|READONLY|IOERR)/.test((err as { code?: string }).code ?? '')
+      ? storeError(err, ctx.paths.store)
+      : err;
   } finally {
     db.close();
   }
@@ -24,37 +29,63 @@ export function registerSubscribers(program: Command) {
 
   sub
     .command('import <csv>')
-    .description('import a CSV (email,name,locale,topics); bad rows are reported by line, the rest imported')
+    .description(
+      'import a CSV (email,name,locale,topics); each bad row is reported at its line and skipped, the rest imported',
+    )
+    .addHelpText(
+      'after',
+      '\nExit 0 when every row was imported as written; 1 when any row was skipped or imported without its\n' +
+        '(unsupported) locale; 2 when the file has no usable header. Repeated addresses keep the first row.\n' +
+        'See README.md § Content → Subscribers CSV.',
+    )
     .action(
       action(async (file: string, _opts: object, cmd: Command) => {
         const g = globalsOf(cmd);
         const ctx = createContext(g);
         const { readSubscribersCsv } = await import('../../content/subscribers.ts');
+        const shown = displayPath(resolve(file));
         let csv: Awaited<ReturnType<typeof readSubscribersCsv>>;
         try {
-          csv = await readSubscribersCsv(resolve(file), displayPath(resolve(file)));
+          csv = await readSubscribersCsv(resolve(file), shown);
         } catch (err) {
+          if (err instanceof BroadsheetError) throw err;
           throw new BroadsheetError('SUBSCRIBERS_CSV_UNREADABLE', { file }, { cause: err });
         }
-        for (const p of csv.problems) process.stderr.write(`${formatProblem(p)}\n`);
-        for (const d of csv.duplicates)
+        const reported = [...csv.problems, ...csv.warnings].sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+        // On a terminal, a wholly wrong file (a TSV, a spreadsheet export) would
+        // print one report per row: show the first ones, --json has them all.
+        const shownMax = g.json ? Number.POSITIVE_INFINITY : 100;
+        for (const p of reported.slice(0, shownMax)) process.stderr.write(`${formatProblem(p)}\n`);
+        for (const d of csv.duplicates.slice(0, shownMax))
           process.stderr.write(
-            `${file}:${d.line}: ${d.email} repeats line ${d.first}; the first row is used\n`,
+            `${shown}:${d.line}: ${d.email} repeats line ${d.first}; the first row is used\n`,
           );
+        const hidden =
+          Math.max(0, reported.length - shownMax) + Math.max(0, csv.duplicates.length - shownMax);
+        if (hidden > 0 && Number.isFinite(shownMax))
+          process.stderr.write(`… and ${hidden} more report(s) not shown (use --json for all)\n`);
         const counts = await withStore(ctx, (repo) =>
           repo.upsertMany(
             csv.rows.map(({ line: _line, ...r }) => r),
-            `import:${displayPath(resolve(file))}`,
+            `import:${shown}`,
           ),
         );
-        const result = { file, ...counts, invalid: csv.problems.length, duplicates: csv.duplicates.length };
+        const result = {
+          file,
+          ...counts,
+          invalid: csv.problems.length,
+          localeDropped: csv.warnings.length,
+          duplicates: csv.duplicates.length,
+          problems: reported.map(({ hint: _hint, ...p }) => p),
+        };
         if (g.json) printJson(result);
         else
           process.stdout.write(
             `imported ${file}: ${counts.added} added, ${counts.updated} updated, ${counts.unchanged} unchanged, ` +
-              `${counts['kept-status']} kept unsubscribed/bounced/complained, ${csv.problems.length} invalid row(s), ${csv.duplicates.length} duplicate(s)\n`,
+              `${counts['kept-status']} kept unsubscribed/bounced/complained, ${csv.problems.length} invalid row(s) skipped, ` +
+              `${csv.warnings.length} unsupported locale(s) dropped, ${csv.duplicates.length} duplicate(s)\n`,
           );
-        return csv.problems.length ? 1 : 0;
+        return csv.problems.length || csv.warnings.length ? 1 : 0;
       }),
     );
 
