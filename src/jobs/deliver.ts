@@ -43,8 +43,8 @@ async function importSampleOnce(ctx: Context) {
       ctx.logger.warn({ csv }, 'no subscribers in the store and no subscribers.csv: nothing to deliver');
       return;
     }
-    const { rows, problems } = await readSubscribersCsv(csv);
-    for (const p of problems) ctx.logger.warn(formatProblem(p));
+    const { rows, problems, warnings } = await readSubscribersCsv(csv);
+    for (const p of [...problems, ...warnings]) ctx.logger.warn(formatProblem(p));
     const counts = repo.upsertMany(
       rows.map(({ line: _line, ...r }) => r),
       'import:content/subscribers.csv',
