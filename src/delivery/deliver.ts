@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { Context } from '../context.ts';
 import { BroadsheetError } from '../errors/index.ts';
 import { openStore } from '../store/db.ts';
+import { closeQuietly } from './guards.ts';
 import { type Progress, type SendInput, type SendSummary, sendEdition } from './send.ts';
 import { transports } from './transports/index.ts';
 
@@ -25,7 +26,7 @@ export async function deliver(
   try {
     const transport = factory({ ctx, editionDir: join(ctx.paths.out, input.editionId) });
     try {
-      if (!opts.dryRun) await transport.verify?.();
+      // verify() runs inside sendEdition, once it knows there is something to send.
       return await sendEdition(ctx, db, input, {
         transport,
         dryRun: opts.dryRun,
@@ -33,7 +34,7 @@ export async function deliver(
         onProgress: opts.onProgress,
       });
     } finally {
-      await transport.close?.();
+      await closeQuietly(transport);
     }
   } finally {
     db.close();
@@ -50,9 +51,11 @@ export function formatSummary(s: SendSummary): string {
     `deferred ${s.deferred}`,
     `suppressed ${s.suppressed}`,
   ];
-  if (s.unconfirmed) parts.push(`unconfirmed ${s.unconfirmed} (in doubt after a crash, not resent)`);
+  if (s.unconfirmed) parts.push(`unconfirmed ${s.unconfirmed} (in doubt, not resent)`);
+  if (s.stopped) parts.push(`left ${s.left ?? 0} for the next run (stopped: ${s.stopped.code})`);
   return `${s.edition} via ${s.transport}: ${parts.join(', ')} in ${(s.elapsedMs / 1000).toFixed(1)} s (${s.messagesPerSecond}/s); ledger: ${s.ledger.sent} sent of ${Object.values(s.ledger).reduce((a, b) => a + b, 0)}`;
 }
 
 /** Exit 1 when anything this run set out to deliver is left undelivered. */
-export const undelivered = (s: SendSummary) => !s.dryRun && s.failed + s.deferred > 0;
+export const undelivered = (s: SendSummary) =>
+  !s.dryRun && (s.failed + s.deferred > 0 || s.stopped !== undefined);

@@ -14,7 +14,9 @@ import {
   startRun,
 } from '../store/index.ts';
 import { Composer, type DkimKey, parseAddress } from './compose.ts';
-import { DeliveryError, type Transport } from './transport.ts';
+import { leaseGuard } from './guards.ts';
+import { sendAll } from './send-loop.ts';
+import type { Transport } from './transport.ts';
 import { unsubscribeToken, unsubscribeUrl } from './unsubscribe.ts';
 
 // `broadsheet send`: the ledger-driven, exactly-once delivery of one edition.
@@ -42,6 +44,9 @@ import { unsubscribeToken, unsubscribeUrl } from './unsubscribe.ts';
 // An error *observed* after commit without a reply (the connection dropped
 // after the ".") is retried, as Postfix does ("message may be sent more than
 // once"): the process is alive and the server most likely did not take it.
+// A reply to the "." that never comes (delivery.dataTimeoutMs) is the other
+// case: the server holds the whole message and is sitting on it, so the row
+// stays `committed` (unconfirmed, never resent) and the run stops.
 // The 250→`sent` write runs in the microtasks right after the reply callback,
 // before any other I/O; a kill in that window only leaves the row `committed`.
 
@@ -97,6 +102,10 @@ export interface SendSummary {
   suppressed: number;
   /** Ledger rows left `committed` by a crashed run: in doubt, never sent again. */
   unconfirmed: number;
+  /** Messages not tried, or tried and left for the next run, because the run stopped early. */
+  left?: number;
+  /** Why the run stopped early (the error it then ends with). */
+  stopped?: { code: string; message: string; hint: string };
   /** Rendered but not sent (--dry-run). */
   rendered: number;
   bytes: number;
@@ -105,8 +114,6 @@ export interface SendSummary {
   elapsedMs: number;
   messagesPerSecond: number;
 }
-
-const sleepReal = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** The sending domain: delivery.domain, else the domain of email.from. */
 export function sendingDomain(ctx: Context): string {
@@ -157,15 +164,7 @@ export function makeComposer(ctx: Context, input: Pick<SendInput, 'list' | 'list
 export const viewOnlineUrl = (ctx: Context, editionId: string) =>
   new URL(`archive/${editionId}`, ctx.config.publicUrl).href;
 
-interface Item {
-  row: Pick<LedgerRow, 'subscriberId' | 'email' | 'name' | 'locale'> & { messageId: string };
-  attempt: number;
-  readyAt: number;
-}
-
-/** Exponential backoff with full jitter (AWS architecture blog): uniform in [0, min(cap, base·2^n)]. */
-export const backoff = (attempt: number, base: number, cap: number, random: () => number) =>
-  Math.round(random() * Math.min(cap, base * 2 ** attempt));
+export type RowToSend = Pick<LedgerRow, 'subscriberId' | 'email' | 'name' | 'locale'> & { messageId: string };
 
 export async function sendEdition(
   ctx: Context,
@@ -180,12 +179,10 @@ export async function sendEdition(
   const composer = makeComposer(ctx, input);
   const secret = appSecret(ctx);
   const online = viewOnlineUrl(ctx, input.editionId);
-  const sleep = opts.sleep ?? sleepReal;
-  const random = opts.random ?? Math.random;
   const transport = opts.transport;
   const s = { total: 0, sent: 0, retried: 0, failed: 0, deferred: 0, suppressed: 0, rendered: 0, bytes: 0 };
 
-  const build = (row: Item['row']) => {
+  const build = (row: RowToSend) => {
     const url = unsubscribeUrl(ctx.config.publicUrl, unsubscribeToken(secret, input.list, row.email));
     const merged = mergeRecipient(
       input.digest,
@@ -245,8 +242,7 @@ export async function sendEdition(
       pid: lease.pid,
       host: lease.host,
     });
-  const renew = setInterval(() => lease.renew(), (d.leaseSeconds * 1000) / 3);
-  renew.unref();
+  const guard = leaseGuard(db, lease, d.leaseSeconds * 1000);
   const runId = startRun(db, 'send', input.editionId, ctx.clock.now());
   try {
     const added = ledger.enqueue(input.editionId, sendingDomain(ctx));
@@ -256,158 +252,39 @@ export async function sendEdition(
       { edition: input.editionId, transport: transport.name, queued: rows.length, added },
       `sending ${input.editionId}: ${rows.length} message(s) through ${transport.name}`,
     );
-    const statusOf = db.prepare('SELECT status FROM subscribers WHERE id = ?').pluck();
-    const queue: Item[] = rows.map((row) => ({ row, attempt: 0, readyAt: 0 }));
-    const concurrency = transport.name === 'smtp' ? d.connections : 1;
-    const interval = d.messagesPerSecond > 0 ? 1000 / d.messagesPerSecond : 0;
-    let nextSlot = 0;
-    let done = 0;
-    const progress = () =>
-      opts.onProgress?.({
-        done,
-        total: s.total,
-        sent: s.sent,
-        failed: s.failed,
-        deferred: s.deferred,
-        retried: s.retried,
-      });
-
-    const one = async (item: Item) => {
-      const { row } = item;
-      const status = statusOf.get(row.subscriberId) as string | undefined;
-      if (status !== 'active') {
-        ledger.markSuppressed(input.editionId, row.subscriberId, `subscriber ${status ?? 'deleted'}`);
-        s.suppressed++;
-        done++;
-        return progress();
-      }
-      let committed = false;
-      try {
-        const composed = build(row);
-        const res = await transport.send({
-          ...composed,
-          edition: input.editionId,
-          recipient: row.email,
-          commit: () => {
-            ledger.markCommitted(input.editionId, row.subscriberId, transport.name);
-            committed = true;
-          },
-        });
-        // The 250 is in: record it before anything else can run.
-        const rejected = res.rejected.find((r) => r.recipient.toLowerCase() === row.email);
-        if (rejected || !res.accepted.map((a) => a.toLowerCase()).includes(row.email)) {
-          const why = rejected
-            ? `${rejected.code ?? ''} ${rejected.message}`.trim()
-            : 'recipient not accepted';
-          if (!rejected || rejected.permanent) {
-            ledger.markFailed(input.editionId, row.subscriberId, 'failed', why, {
-              countAttempt: false,
-              bounce: true,
-            });
-            s.failed++;
-            done++;
-            logger.warn(
-              { recipient: row.email, error: why },
-              'rejected permanently: subscriber marked bounced',
-            );
-            return progress();
-          }
-          throw new DeliveryError(why, false, rejected.code, true);
-        }
-        ledger.markSent(input.editionId, row.subscriberId, res.response);
-        s.sent++;
-        s.bytes += composed.raw.length;
-        done++;
-        return progress();
-      } catch (err) {
-        const e =
-          err instanceof DeliveryError
-            ? err
-            : new DeliveryError(
-                err instanceof Error ? err.message : String(err),
-                !(err instanceof Error && 'code' in err),
-                undefined,
-                committed,
-                {
-                  cause: err,
-                },
-              );
-        const countAttempt = !committed;
-        if (e.permanent) {
-          ledger.markFailed(input.editionId, row.subscriberId, 'failed', e.message, {
-            countAttempt,
-            bounce: e.responseCode !== undefined,
-          });
-          s.failed++;
-          done++;
-          logger.warn({ recipient: row.email, code: e.responseCode, error: e.message }, 'permanent failure');
-          return progress();
-        }
-        ledger.markFailed(input.editionId, row.subscriberId, 'deferred', e.message, { countAttempt });
-        if (item.attempt < d.retries) {
-          const wait = backoff(item.attempt, d.backoffMs, d.maxBackoffMs, random);
-          item.attempt++;
-          item.readyAt = Date.now() + wait;
-          s.retried++;
-          queue.push(item);
-          logger.debug(
-            { recipient: row.email, code: e.responseCode, error: e.message, wait },
-            'transient failure: retrying',
-          );
-          return;
-        }
-        s.deferred++;
-        done++;
-        logger.warn(
-          { recipient: row.email, code: e.responseCode, error: e.message },
-          'transient failure: left for the next run',
-        );
-        return progress();
-      }
-    };
-
-    const inflight = new Set<Promise<void>>();
-    while (queue.length || inflight.size) {
-      const now = Date.now();
-      let idx = -1;
-      let soonest = Number.POSITIVE_INFINITY;
-      for (let i = 0; i < queue.length; i++) {
-        const r = queue[i]!.readyAt;
-        if (r <= now) {
-          idx = i;
-          break;
-        }
-        soonest = Math.min(soonest, r);
-      }
-      if (idx >= 0 && inflight.size < concurrency) {
-        if (interval) {
-          const wait = nextSlot - now;
-          nextSlot = Math.max(now, nextSlot) + interval;
-          if (wait > 0) await sleep(wait);
-        }
-        const item = idx === 0 ? queue.shift()! : queue.splice(idx, 1)[0]!;
-        const p: Promise<void> = one(item).finally(() => inflight.delete(p));
-        inflight.add(p);
-        continue;
-      }
-      const waits: Promise<unknown>[] = [...inflight];
-      if (idx < 0 && Number.isFinite(soonest)) waits.push(sleep(soonest - now));
-      await Promise.race(waits);
-    }
+    const loop = await sendAll({ ctx, db, ledger, edition: input.editionId, rows, build, s, guard, opts });
     const out = summary();
+    out.left = loop.left;
+    if (loop.stopped) {
+      const e = loop.stopped;
+      out.stopped = { code: e.code, message: e.message, hint: e.hint };
+      finishRun(db, runId, 'failed', { ...out, error: `${e.code}: ${e.message}` }, ctx.clock.now());
+      logger.error(
+        { code: e.code, edition: input.editionId, left: out.left },
+        `send stopped: ${e.code}: ${e.message}`,
+      );
+      stoppedSummaries.set(e, out);
+      throw e;
+    }
     finishRun(db, runId, out.failed || out.deferred ? 'failed' : 'ok', out, ctx.clock.now());
     return out;
   } catch (err) {
-    finishRun(
-      db,
-      runId,
-      'failed',
-      { error: err instanceof Error ? err.message : String(err) },
-      ctx.clock.now(),
-    );
+    if (!(err instanceof Error && stoppedSummaries.has(err)))
+      finishRun(
+        db,
+        runId,
+        'failed',
+        { error: err instanceof Error ? err.message : String(err) },
+        ctx.clock.now(),
+      );
     throw err;
   } finally {
-    clearInterval(renew);
+    guard.stop();
     lease.release();
   }
 }
+
+/** A run that stopped early throws its named error; this is what it had done by then. */
+const stoppedSummaries = new WeakMap<Error, SendSummary>();
+export const summaryOfStopped = (err: unknown): SendSummary | undefined =>
+  err instanceof Error ? stoppedSummaries.get(err) : undefined;

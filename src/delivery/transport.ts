@@ -1,4 +1,5 @@
 import type { Context } from '../context.ts';
+import type { BroadsheetError } from '../errors/index.ts';
 import type { Composed } from './compose.ts';
 
 // The transport contract (DESIGN.md § Style): small, optional capabilities.
@@ -50,29 +51,61 @@ export interface TransportOptions {
 
 export type TransportFactory = (opts: TransportOptions) => Transport;
 
+/**
+ * Whose problem a failure is, which decides what send.ts does with it:
+ * - `recipient`: this reader's address (RCPT 5xx, a 5.1.x/5.2.x reply): permanent bounces the reader, transient retries;
+ * - `message`: this one message (a 451 at DATA, a file error): retried, or failed without a bounce;
+ * - `connection`: the server is down, stuck or closing (refused, timeout, drop, 421): every
+ *   message waits out the backoff; when the retries are used up with no success since, the run stops (exit 1);
+ * - `sender`: us — login, TLS, sender address, size, content, a host that does not resolve:
+ *   every message would fail the same way, so the run stops at once (exit 2) and no reader changes.
+ */
+export type FailureScope = 'recipient' | 'message' | 'connection' | 'sender';
+
+export interface DeliveryErrorOptions {
+  cause?: unknown;
+  scope?: FailureScope;
+  /** The catalog error that names the fault for the operator (code, message, hint). */
+  named?: BroadsheetError;
+  /**
+   * The end-of-data was written and no reply came in time: the server most
+   * likely has the message (RFC 1047). The ledger row stays `committed` and
+   * the message is never sent again.
+   */
+  inDoubt?: boolean;
+}
+
 /** Named so control flow can tell them apart (p-retry's AbortError idea). */
 export class DeliveryError extends Error {
+  readonly scope: FailureScope;
+  readonly named?: BroadsheetError;
+  readonly inDoubt: boolean;
+
   constructor(
     message: string,
     readonly permanent: boolean,
     readonly responseCode?: number,
     /** True once commit() ran: the server may have the message despite the error. */
     readonly committed = false,
-    options?: { cause?: unknown },
+    options?: DeliveryErrorOptions,
   ) {
     super(message, options);
     this.name = permanent ? 'PermanentDeliveryError' : 'TransientDeliveryError';
+    // Before scopes, a reply code meant "the server refused this reader".
+    this.scope = options?.scope ?? (responseCode !== undefined ? 'recipient' : 'message');
+    this.named = options?.named;
+    this.inDoubt = options?.inDoubt ?? false;
   }
 }
 
 export class PermanentDeliveryError extends DeliveryError {
-  constructor(message: string, responseCode?: number, committed = false, options?: { cause?: unknown }) {
+  constructor(message: string, responseCode?: number, committed = false, options?: DeliveryErrorOptions) {
     super(message, true, responseCode, committed, options);
   }
 }
 
 export class TransientDeliveryError extends DeliveryError {
-  constructor(message: string, responseCode?: number, committed = false, options?: { cause?: unknown }) {
+  constructor(message: string, responseCode?: number, committed = false, options?: DeliveryErrorOptions) {
     super(message, false, responseCode, committed, options);
   }
 }

@@ -129,6 +129,18 @@ export class Ledger {
     })();
   }
 
+  /**
+   * The end-of-data went out and no reply came in time: the row stays
+   * `committed` (in doubt, never sent again); only the reason is recorded.
+   */
+  markInDoubt(edition: string, subscriberId: number, error: string) {
+    this.db
+      .prepare(
+        "UPDATE sends SET last_error = ?, updated_at = ? WHERE edition = ? AND subscriber_id = ? AND state = 'committed'",
+      )
+      .run(error.slice(0, 500), this.now().toISOString(), edition, subscriberId);
+  }
+
   markSuppressed(edition: string, subscriberId: number, reason: string) {
     this.stmts.failed.run('suppressed', 0, reason, this.now().toISOString(), edition, subscriberId);
   }

@@ -9,7 +9,10 @@ import { digest, EDITION, tempDir, testContext } from '../fixtures/delivery/ctx.
 import { type Sink, startSink, tally } from '../fixtures/delivery/sink.ts';
 
 // What each scripted recipient does at the real smtp-server (attempt = how many RCPTs for it so far).
-const behaviour: Record<string, (stage: 'rcpt' | 'data', attempt: number) => number | 'drop' | undefined> = {
+const behaviour: Record<
+  string,
+  (stage: 'rcpt' | 'data', attempt: number) => number | string | 'drop' | undefined
+> = {
   'ok@example.com': () => undefined,
   'rcpt421@example.com': (st, n) => (st === 'rcpt' && n <= 2 ? 421 : undefined),
   'rcpt451@example.com': (st, n) => (st === 'rcpt' && n === 1 ? 451 : undefined),
@@ -17,7 +20,9 @@ const behaviour: Record<string, (stage: 'rcpt' | 'data', attempt: number) => num
   'data421@example.com': (st, n) => (st === 'data' && n === 1 ? 421 : undefined),
   'drop@example.com': (st, n) => (st === 'data' && n === 1 ? 'drop' : undefined),
   'rcpt550@example.com': (st) => (st === 'rcpt' ? 550 : undefined),
-  'data550@example.com': (st) => (st === 'data' ? 554 : undefined),
+  // A per-recipient enhanced code at the end of data bounces the reader; a bare 554 there
+  // (content, policy) is the sender's problem and stops the run (smtp-faults.test.ts).
+  'data550@example.com': (st) => (st === 'data' ? '550 5.2.2 Mailbox full' : undefined),
   'always451@example.com': (st) => (st === 'rcpt' ? 451 : undefined),
 };
 

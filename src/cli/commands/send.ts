@@ -23,8 +23,10 @@ export function registerSend(program: Command) {
           if (limit !== undefined && (!Number.isInteger(limit) || limit < 1))
             throw new UsageError(`--limit must be a positive whole number (got "${opts.limit}")`);
           const ctx = createContext(g);
+          await requireSubscribers(ctx.paths.store);
           const { loadSendInput } = await import('../../delivery/edition.ts');
           const { deliver, formatSummary, undelivered } = await import('../../delivery/deliver.ts');
+          const { summaryOfStopped } = await import('../../delivery/send.ts');
           const { progressReporter } = await import('../../delivery/progress.ts');
           const input = await loadSendInput(ctx, opts.edition);
           const reporter = progressReporter(ctx, {
@@ -39,6 +41,15 @@ export function registerSend(program: Command) {
               limit,
               onProgress: reporter.update,
             });
+          } catch (err) {
+            // A run that stopped early still says what it did, then its error (and exit code) follows.
+            const partial = summaryOfStopped(err);
+            reporter.stop();
+            if (partial) {
+              if (g.json) printJson(partial);
+              else process.stdout.write(`${formatSummary(partial)}\n`);
+            }
+            throw err;
           } finally {
             reporter.stop();
           }
@@ -48,4 +59,24 @@ export function registerSend(program: Command) {
         },
       ),
     );
+}
+
+/**
+ * An empty store is a setup step not yet done, not a send that found nothing
+ * left: say so (exit 2, like a missing SMTP_URL: running again will not help)
+ * and name the commands that add readers. The store is not created for it.
+ */
+async function requireSubscribers(store: string) {
+  const { existsSync } = await import('node:fs');
+  const { BroadsheetError } = await import('../../errors/index.ts');
+  const { displayPath } = await import('../../content/problems.ts');
+  const empty = () => new BroadsheetError('SEND_NO_SUBSCRIBERS', { store: displayPath(store) });
+  if (!existsSync(store)) throw empty();
+  const { openStore, SubscriberRepo } = await import('../../store/index.ts');
+  const db = openStore(store);
+  try {
+    if (new SubscriberRepo(db).count() === 0) throw empty();
+  } finally {
+    db.close();
+  }
 }

@@ -1,29 +1,29 @@
+import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import { BroadsheetError } from '../../errors/index.ts';
-import {
-  type DeliveryResult,
-  type OutgoingMessage,
-  PermanentDeliveryError,
-  TransientDeliveryError,
-  type Transport,
-  type TransportFactory,
-} from '../transport.ts';
+import { type SmtpTimeouts, smtpTimeouts } from '../config.ts';
+import type { DeliveryResult, OutgoingMessage, Transport, TransportFactory } from '../transport.ts';
+import { classify, isInvalidName, type SmtpError } from './smtp-classify.ts';
 
 // SMTP through nodemailer's SMTPConnection (greeting, EHLO, STARTTLS, AUTH,
-// timeouts, reply codes and err.permanent are all nodemailer's), pooled here:
-// `delivery.connections` connections, each sending one message at a time and
-// recycled after `maxMessagesPerConnection`.
+// reply codes are all nodemailer's), pooled here: `delivery.connections`
+// connections, each sending one message at a time and recycled after
+// `maxMessagesPerConnection`.
 //
 // Why not nodemailer's own pool (`pool: true`)? Exactly-once needs a hook at
 // one precise moment — after the whole body is in the kernel's socket buffer
 // and right before the end-of-data "." — and the pool hides its connections
 // and sockets. With the connection in hand, armCommit below records the
 // point of no return in the ledger inside the very write() of the ".".
+//
+// Every step on a connection settles exactly once (see `step`): nodemailer
+// reports a socket that fails before the greeting only as an 'error' event and
+// never calls connect()'s callback, and an idle timer alone never fires on a
+// server that drips one byte a second. So each phase has an overall deadline.
 
 type Conn = InstanceType<typeof SMTPConnection>;
-type SmtpError = Error & { code?: string; responseCode?: number; permanent?: boolean; response?: string };
 
 export interface SmtpSettings {
   host: string;
@@ -33,9 +33,15 @@ export interface SmtpSettings {
   ignoreTLS?: boolean;
   requireTLS?: boolean;
   tlsRejectUnauthorized?: boolean;
+  /** PEM of extra CA certificates to trust (SMTP_URL `?ca=/path/to/ca.pem`). */
+  ca?: string;
 }
 
-/** SMTP_URL: smtp://user:pass@host:port (STARTTLS when offered) or smtps://… (TLS from the start). */
+/**
+ * SMTP_URL: smtp://user:pass@host:port (STARTTLS when offered) or smtps://… (TLS from the start).
+ * Query: ?requireTLS=true, ?ignoreTLS=true, ?ca=/path/to/ca.pem (trust a private CA),
+ * ?tlsRejectUnauthorized=false (no certificate check: testing only).
+ */
 export function parseSmtpUrl(url: string): SmtpSettings {
   let u: URL;
   try {
@@ -48,6 +54,19 @@ export function parseSmtpUrl(url: string): SmtpSettings {
   if (!u.hostname) throw new BroadsheetError('SMTP_URL_INVALID', { detail: 'no host' });
   const secure = u.protocol === 'smtps:';
   const q = u.searchParams;
+  const caFile = q.get('ca');
+  let ca: string | undefined;
+  if (caFile) {
+    try {
+      ca = readFileSync(caFile, 'utf8');
+    } catch (err) {
+      throw new BroadsheetError(
+        'SMTP_URL_INVALID',
+        { detail: `cannot read the CA file ${caFile} (?ca=)` },
+        { cause: err },
+      );
+    }
+  }
   return {
     host: u.hostname.replace(/^\[|\]$/g, ''),
     port: u.port ? Number(u.port) : secure ? 465 : 587,
@@ -58,18 +77,9 @@ export function parseSmtpUrl(url: string): SmtpSettings {
     ignoreTLS: q.get('ignoreTLS') === 'true',
     requireTLS: q.get('requireTLS') === 'true',
     tlsRejectUnauthorized: q.get('tlsRejectUnauthorized') !== 'false',
+    ca,
   };
 }
-
-const CONNECTION_CODES = new Set([
-  'ECONNECTION',
-  'ETIMEDOUT',
-  'ESOCKET',
-  'EPROTOCOL',
-  'ETLS',
-  'EAUTH',
-  'EDNS',
-]);
 
 /**
  * The message body for nodemailer, ended only once the socket has taken all
@@ -135,6 +145,67 @@ function armCommit(socket: Socket, msg: OutgoingMessage, onCommitted: () => void
   };
 }
 
+type Done<T> = (err?: Error | null, value?: T) => void;
+type Arm = (ms: number, phase: string, setting: keyof SmtpTimeouts) => void;
+
+const deadlineError = (phase: string, setting: string, ms: number): SmtpError =>
+  Object.assign(new Error(`no ${phase} within ${ms} ms`), { code: 'ETIMEDOUT', phase, setting, ms });
+
+/**
+ * One step on a connection (connect + login, a message, a reset), settled
+ * exactly once: by its callback, by the connection's 'error' or 'end', or by
+ * its deadline — which `run` may re-arm when the step enters a new phase. At
+ * the deadline the connection is destroyed, so nothing of it lingers.
+ */
+function step<T>(
+  conn: Conn,
+  first: [ms: number, phase: string, setting: keyof SmtpTimeouts],
+  run: (done: Done<T>, arm: Arm) => void,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    let settled = false;
+    const done: Done<T> = (err, value) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      conn.off('error', onError);
+      conn.off('end', onEnd);
+      if (err) reject(err);
+      else resolve(value as T);
+    };
+    const onError = (err: Error) => done(err);
+    const onEnd = () =>
+      done(
+        Object.assign(new Error('Connection closed unexpectedly'), { code: 'ECONNECTION', command: 'CONN' }),
+      );
+    const arm: Arm = (ms, phase, setting) => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        done(deadlineError(phase, setting, ms));
+        destroy(conn);
+      }, ms);
+    };
+    conn.on('error', onError);
+    conn.once('end', onEnd);
+    arm(...first);
+    try {
+      run(done, arm);
+    } catch (err) {
+      done(err as Error);
+    }
+  });
+}
+
+function destroy(conn: Conn) {
+  try {
+    (conn as unknown as { _socket?: Socket })._socket?.destroy();
+    conn.close();
+  } catch {
+    // already closed
+  }
+}
+
 interface Slot {
   conn?: Conn;
   ready?: Promise<Conn>;
@@ -142,10 +213,16 @@ interface Slot {
   dead: boolean;
 }
 
-export function createSmtpTransport(
-  settings: SmtpSettings,
-  opts: { connections: number; timeoutMs: number; maxMessagesPerConnection: number; name?: string },
-): Transport {
+export interface SmtpTransportOptions extends Partial<SmtpTimeouts> {
+  connections: number;
+  maxMessagesPerConnection: number;
+  name?: string;
+  /** The old single timeout: the default for each of the four above. */
+  timeoutMs?: number;
+}
+
+export function createSmtpTransport(settings: SmtpSettings, opts: SmtpTransportOptions): Transport {
+  const t = smtpTimeouts(opts);
   const slots: Slot[] = [];
   const idle: Slot[] = [];
   const waiting: ((s: Slot) => void)[] = [];
@@ -154,6 +231,14 @@ export function createSmtpTransport(
     slots.push(s);
     idle.push(s);
   }
+  const where = (setup: boolean, committed = false) => ({
+    host: settings.host,
+    port: settings.port,
+    user: settings.auth?.user,
+    setup,
+    committed,
+    timeouts: t,
+  });
 
   const acquire = () =>
     new Promise<Slot>((resolve) => {
@@ -172,78 +257,106 @@ export function createSmtpTransport(
     s.ready = undefined;
     const c = s.conn;
     s.conn = undefined;
-    if (c) {
-      try {
-        c.close();
-      } catch {
-        // already closed
-      }
-    }
+    if (c) destroy(c);
   };
 
   const connect = (s: Slot): Promise<Conn> => {
     if (s.ready && !s.dead) return s.ready;
+    // RFC 6761 § 6.4: answer at once for a name that can never resolve (no query leaves).
+    if (isInvalidName(settings.host))
+      return Promise.reject(
+        Object.assign(new Error(`${settings.host} is a reserved .invalid name`), {
+          code: 'EDNS',
+          originalCode: 'ENOTFOUND',
+          command: 'CONN',
+        }),
+      );
     const conn = new SMTPConnection({
       host: settings.host,
       port: settings.port,
       secure: settings.secure,
       ignoreTLS: settings.ignoreTLS,
       requireTLS: settings.requireTLS,
-      tls: { rejectUnauthorized: settings.tlsRejectUnauthorized },
+      tls: { rejectUnauthorized: settings.tlsRejectUnauthorized, ...(settings.ca && { ca: settings.ca }) },
       name: opts.name,
-      connectionTimeout: opts.timeoutMs,
-      greetingTimeout: opts.timeoutMs,
-      socketTimeout: opts.timeoutMs,
+      connectionTimeout: t.connectionTimeoutMs,
+      greetingTimeout: t.greetingTimeoutMs,
+      socketTimeout: t.socketTimeoutMs,
+      dnsTimeout: t.connectionTimeoutMs,
+      // A connection we give up on goes at once; waiting for the server to close its side buys nothing.
+      socketCloseTimeout: 0,
       logger: false,
-    });
+    } as SMTPConnection.Options);
     s.conn = conn;
     s.sent = 0;
     s.dead = false;
-    // A connection that errors or closes is dropped; the next send reconnects.
+    // A connection that errors or closes is dropped; the next send reconnects. This
+    // listener also keeps an 'error' between steps from being thrown.
     conn.on('error', () => {
       if (s.conn === conn) drop(s);
     });
     conn.on('end', () => {
       if (s.conn === conn) drop(s);
     });
-    s.ready = new Promise<Conn>((resolve, reject) => {
-      conn.connect((err) => {
-        if (err) return reject(err);
-        if (!settings.auth) return resolve(conn);
-        conn.login({ credentials: settings.auth }, (e) => (e ? reject(e) : resolve(conn)));
-      });
-    });
+    // Connect and greeting are nodemailer's phases (named precisely when they time out);
+    // the overall deadline also covers EHLO, STARTTLS and AUTH, which only had an idle timer.
+    const setupMs = t.connectionTimeoutMs + t.greetingTimeoutMs;
+    s.ready = step<Conn>(
+      conn,
+      [setupMs, 'ready session (greeting, EHLO, STARTTLS, AUTH)', 'greetingTimeoutMs'],
+      (done) =>
+        conn.connect((err) => {
+          if (err) return done(err);
+          if (!settings.auth) return done(null, conn);
+          conn.login({ credentials: settings.auth }, (e) => (e ? done(e) : done(null, conn)));
+        }),
+    );
     s.ready.catch(() => {
       if (s.conn === conn) drop(s);
     });
     return s.ready;
   };
 
-  const reset = (s: Slot) =>
-    new Promise<void>((resolve) => {
-      const c = s.conn;
-      if (!c || s.dead) return resolve();
-      c.reset((err) => {
-        if (err) drop(s);
-        resolve();
-      });
-    });
+  const reset = async (s: Slot) => {
+    const c = s.conn;
+    if (!c || s.dead) return;
+    await step<void>(c, [t.socketTimeoutMs, 'reply to RSET', 'socketTimeoutMs'], (done) =>
+      c.reset((err) => done(err)),
+    ).catch(() => drop(s));
+  };
 
-  const sendOn = (conn: Conn, msg: OutgoingMessage) =>
-    new Promise<{ info?: SMTPConnection.SentMessageInfo; err?: SmtpError; committed: boolean }>(
-      (resolve, reject) => {
-        const socket = (conn as unknown as { _socket?: Socket })._socket;
-        if (!socket) return reject(new TransientDeliveryError('SMTP connection has no socket'));
-        let committed = false;
-        const disarm = armCommit(socket, msg, () => {
-          committed = true;
-        });
-        conn.send(msg.envelope, new BodyStream(msg.raw, socket), (err, info) => {
-          disarm();
-          resolve({ err: err ?? undefined, info, committed });
-        });
-      },
-    );
+  /** One transaction; `committed` tells whether the "." went out (the error then is after the point of no return). */
+  const sendOn = async (conn: Conn, msg: OutgoingMessage) => {
+    const socket = (conn as unknown as { _socket?: Socket })._socket;
+    let committed = false;
+    let disarm = () => {};
+    try {
+      const info = await step<SMTPConnection.SentMessageInfo>(
+        conn,
+        [t.socketTimeoutMs, 'reply while sending the message (MAIL FROM to end of body)', 'socketTimeoutMs'],
+        (done, arm) => {
+          if (!socket)
+            return done(Object.assign(new Error('SMTP connection has no socket'), { code: 'ECONNECTION' }));
+          disarm = armCommit(socket, msg, () => {
+            committed = true;
+            // From here the server has the whole message: only its reply is awaited.
+            arm(t.dataTimeoutMs, 'reply to the end-of-data "."', 'dataTimeoutMs');
+          });
+          conn.send(msg.envelope, new BodyStream(msg.raw, socket), (err, info) => done(err, info));
+        },
+      );
+      return { info, committed };
+    } catch (err) {
+      return { err: err as SmtpError, committed };
+    } finally {
+      disarm();
+    }
+  };
+
+  const failSetup = (s: Slot, err: unknown) => {
+    drop(s);
+    return classify(err as SmtpError, where(true));
+  };
 
   return {
     name: 'smtp',
@@ -252,8 +365,7 @@ export function createSmtpTransport(
       try {
         await connect(s);
       } catch (err) {
-        drop(s);
-        throw classify(err as SmtpError, false);
+        throw failSetup(s, err);
       } finally {
         release(s);
       }
@@ -265,15 +377,17 @@ export function createSmtpTransport(
         try {
           conn = await connect(s);
         } catch (err) {
-          drop(s);
-          throw classify(err as SmtpError, false);
+          throw failSetup(s, err);
         }
-        const { err, info, committed } = await sendOn(conn, msg);
-        if (err) {
-          if (err.responseCode === 421 || CONNECTION_CODES.has(err.code ?? '') || !err.responseCode) drop(s);
-          else await reset(s);
-          throw classify(err, committed);
+        const r = await sendOn(conn, msg);
+        if (r.err) {
+          const e = classify(r.err, where(false, r.committed));
+          // A reply about this reader or this message leaves the session usable; anything else ends it.
+          if (r.err.responseCode && r.err.responseCode !== 421 && e.scope !== 'connection') await reset(s);
+          else drop(s);
+          throw e;
         }
+        const info = r.info;
         s.sent++;
         if (s.sent >= opts.maxMessagesPerConnection) {
           s.conn?.quit();
@@ -304,20 +418,12 @@ export function createSmtpTransport(
   };
 }
 
-/** nodemailer's err.permanent (5xx except 503) decides; no reply code (dropped, timeout) is transient. */
-function classify(err: SmtpError, committed: boolean) {
-  const text = err.response ?? err.message;
-  return err.permanent === true
-    ? new PermanentDeliveryError(text, err.responseCode, committed, { cause: err })
-    : new TransientDeliveryError(text, err.responseCode, committed, { cause: err });
-}
-
 export const smtp: TransportFactory = ({ ctx }) => {
   if (!ctx.secrets.smtpUrl) throw new BroadsheetError('SMTP_URL_MISSING', {});
   const d = ctx.config.delivery;
   return createSmtpTransport(parseSmtpUrl(ctx.secrets.smtpUrl), {
+    ...smtpTimeouts(d),
     connections: d.connections,
-    timeoutMs: d.timeoutMs,
     maxMessagesPerConnection: d.maxMessagesPerConnection,
   });
 };

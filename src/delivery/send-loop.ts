@@ -1,0 +1,291 @@
+import type { Context } from '../context.ts';
+import { BroadsheetError, isBroadsheetError } from '../errors/index.ts';
+import type { DB } from '../store/db.ts';
+import type { Ledger, LedgerRow } from '../store/index.ts';
+import type { Composed } from './compose.ts';
+import { messageTimeoutMs } from './config.ts';
+import { closeQuietly, DeadlineExceeded, type LeaseGuard, withDeadline } from './guards.ts';
+import type { RowToSend, SendOptions } from './send.ts';
+import { DeliveryError } from './transport.ts';
+
+// The sending loop of `broadsheet send` (the order of ledger writes is in send.ts).
+// What a failure does depends on whose problem it is (FailureScope in transport.ts):
+// - a reader's: bounce (permanent) or retry that message with backoff;
+// - the server's (down, stuck, closing): every message waits out the backoff; once a
+//   message has used up its retries with nothing delivered since, the run stops (exit 1);
+// - ours (login, TLS, sender refused, size, content): the run stops at once (exit 2);
+// - a lost lease, or a transport that does not finish a message in time: the run stops.
+// A run that stops leaves every message it did not finish queued or deferred for
+// the next run, and changes no reader's status.
+
+interface Item {
+  row: RowToSend;
+  attempt: number;
+  readyAt: number;
+  /** When this message first failed to reach the server (for the stop-the-run rule). */
+  unreachableSince?: number;
+}
+
+export interface Counters {
+  total: number;
+  sent: number;
+  retried: number;
+  failed: number;
+  deferred: number;
+  suppressed: number;
+  bytes: number;
+}
+
+export interface LoopInput {
+  ctx: Context;
+  db: DB;
+  ledger: Ledger;
+  edition: string;
+  rows: LedgerRow[];
+  build: (row: RowToSend) => Composed;
+  s: Counters;
+  guard: LeaseGuard;
+  opts: SendOptions;
+}
+
+/** Exponential backoff with full jitter (AWS architecture blog): uniform in [0, min(cap, base·2^n)]. */
+export const backoff = (attempt: number, base: number, cap: number, random: () => number) =>
+  Math.round(random() * Math.min(cap, base * 2 ** attempt));
+
+const sleepReal = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Send every row; returns how many were left and, when it stopped early, why. */
+export async function sendAll(x: LoopInput): Promise<{ left: number; stopped?: BroadsheetError }> {
+  const { ctx, db, ledger, edition, s, guard, opts } = x;
+  const { logger } = ctx;
+  const d = ctx.config.delivery;
+  const transport = opts.transport;
+  const sleep = opts.sleep ?? sleepReal;
+  const random = opts.random ?? Math.random;
+  const deadlineMs = messageTimeoutMs(d);
+  const statusOf = db.prepare('SELECT status FROM subscribers WHERE id = ?').pluck();
+  const queue: Item[] = x.rows.map((row) => ({ row, attempt: 0, readyAt: 0 }));
+  const concurrency = transport.name === 'smtp' ? d.connections : 1;
+  const interval = d.messagesPerSecond > 0 ? 1000 / d.messagesPerSecond : 0;
+  let nextSlot = 0;
+  let done = 0;
+  let stopped: BroadsheetError | undefined;
+  /** No message starts before this: the server failed and the backoff applies to all. */
+  let gateUntil = 0;
+  let lastSuccess = 0;
+  const stop = (err: BroadsheetError) => {
+    stopped ??= err;
+  };
+  const named = (e: DeliveryError) =>
+    e.named ?? new BroadsheetError('INTERNAL', { detail: `${transport.name}: ${e.message}` }, { cause: e });
+  const progress = () =>
+    opts.onProgress?.({
+      done,
+      total: s.total,
+      sent: s.sent,
+      failed: s.failed,
+      deferred: s.deferred,
+      retried: s.retried,
+    });
+
+  // Can sending work at all? One connection (and login) before any message, retried
+  // like a message: a wrong password or an untrusted certificate stops here, with no row touched.
+  if (queue.length && transport.verify) {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await withDeadline(transport.verify(), deadlineMs, () => {});
+        break;
+      } catch (err) {
+        if (err instanceof DeadlineExceeded) {
+          stop(new BroadsheetError('SEND_TIMEOUT', { transport: transport.name, ms: deadlineMs }));
+          await closeQuietly(transport);
+          break;
+        }
+        if (!(err instanceof DeliveryError)) throw err;
+        if (err.scope !== 'connection' || attempt >= d.retries) {
+          stop(named(err));
+          break;
+        }
+        const wait = backoff(attempt, d.backoffMs, d.maxBackoffMs, random);
+        logger.warn({ code: err.named?.code, error: err.message, wait }, 'cannot start sending: retrying');
+        await sleep(wait);
+      }
+    }
+  }
+
+  const one = async (item: Item) => {
+    const { row } = item;
+    const status = statusOf.get(row.subscriberId) as string | undefined;
+    if (status !== 'active') {
+      ledger.markSuppressed(edition, row.subscriberId, `subscriber ${status ?? 'deleted'}`);
+      s.suppressed++;
+      done++;
+      return progress();
+    }
+    let committed = false;
+    let abandoned = false;
+    try {
+      const composed = x.build(row);
+      const res = await withDeadline(
+        transport.send({
+          ...composed,
+          edition,
+          recipient: row.email,
+          commit: () => {
+            // A transport that wakes up after its deadline must not send what we gave up on.
+            if (abandoned) throw new Error('message abandoned at its deadline');
+            ledger.markCommitted(edition, row.subscriberId, transport.name);
+            committed = true;
+          },
+        }),
+        deadlineMs,
+        () => {
+          abandoned = true;
+        },
+      );
+      // The 250 is in: record it before anything else can run.
+      lastSuccess = Date.now();
+      const rejected = res.rejected.find((r) => r.recipient.toLowerCase() === row.email);
+      if (rejected || !res.accepted.map((a) => a.toLowerCase()).includes(row.email)) {
+        const why = rejected ? `${rejected.code ?? ''} ${rejected.message}`.trim() : 'recipient not accepted';
+        if (!rejected || rejected.permanent) {
+          ledger.markFailed(edition, row.subscriberId, 'failed', why, { countAttempt: false, bounce: true });
+          s.failed++;
+          done++;
+          logger.warn(
+            { recipient: row.email, error: why },
+            'rejected permanently: subscriber marked bounced',
+          );
+          return progress();
+        }
+        throw new DeliveryError(why, false, rejected.code, true, { scope: 'recipient' });
+      }
+      ledger.markSent(edition, row.subscriberId, res.response);
+      s.sent++;
+      s.bytes += composed.raw.length;
+      done++;
+      return progress();
+    } catch (err) {
+      if (err instanceof DeadlineExceeded) {
+        // Closed so that whatever it still holds (sockets, timers) goes; committed rows stay in doubt.
+        if (committed) ledger.markInDoubt(edition, row.subscriberId, err.message);
+        else ledger.markFailed(edition, row.subscriberId, 'deferred', err.message, { countAttempt: true });
+        if (committed) done++;
+        stop(new BroadsheetError('SEND_TIMEOUT', { transport: transport.name, ms: deadlineMs }));
+        await closeQuietly(transport);
+        return progress();
+      }
+      if (isBroadsheetError(err)) {
+        // A named error (a template, a store write…) would hit every message alike.
+        ledger.markFailed(edition, row.subscriberId, 'deferred', err.message, { countAttempt: !committed });
+        stop(err);
+        return progress();
+      }
+      const e =
+        err instanceof DeliveryError
+          ? err
+          : new DeliveryError(
+              err instanceof Error ? err.message : String(err),
+              !(err instanceof Error && 'code' in err),
+              undefined,
+              committed,
+              { cause: err, scope: 'message' },
+            );
+      const log = { recipient: row.email, code: e.named?.code, reply: e.responseCode, error: e.message };
+      if (e.scope === 'sender') {
+        // Not this reader's fault: the message waits for the next run, the reader stays active.
+        ledger.markFailed(edition, row.subscriberId, 'deferred', e.message, { countAttempt: !committed });
+        logger.error(log, 'refused for a reason that applies to every message: stopping the run');
+        stop(named(e));
+        return progress();
+      }
+      if (e.inDoubt && committed) {
+        ledger.markInDoubt(edition, row.subscriberId, e.message);
+        done++;
+        logger.error(log, 'no reply to the end of data: left unconfirmed (not resent), stopping the run');
+        stop(named(e));
+        return progress();
+      }
+      if (e.permanent) {
+        lastSuccess = Date.now(); // the server is working; it refused this one
+        ledger.markFailed(edition, row.subscriberId, 'failed', e.message, {
+          countAttempt: !committed,
+          bounce: e.scope === 'recipient',
+        });
+        s.failed++;
+        done++;
+        logger.warn(
+          log,
+          e.scope === 'recipient' ? 'rejected permanently: subscriber marked bounced' : 'permanent failure',
+        );
+        return progress();
+      }
+      ledger.markFailed(edition, row.subscriberId, 'deferred', e.message, { countAttempt: !committed });
+      if (stopped) return progress(); // the run is ending: left for the next one
+      if (e.scope === 'connection') {
+        item.unreachableSince ??= Date.now();
+        if (item.attempt >= d.retries && lastSuccess < item.unreachableSince) {
+          logger.error(log, 'the server keeps failing: stopping the run');
+          stop(named(e));
+          return progress();
+        }
+      } else {
+        lastSuccess = Date.now();
+      }
+      if (item.attempt < d.retries) {
+        const wait = backoff(item.attempt, d.backoffMs, d.maxBackoffMs, random);
+        item.attempt++;
+        item.readyAt = Date.now() + wait;
+        s.retried++;
+        if (e.scope === 'connection') {
+          // The server, not this message, failed: retry this one first, and start nothing before it.
+          queue.unshift(item);
+          gateUntil = Math.max(gateUntil, item.readyAt);
+        } else queue.push(item);
+        logger.debug({ ...log, wait }, 'transient failure: retrying');
+        return;
+      }
+      s.deferred++;
+      done++;
+      logger.warn(log, 'transient failure: left for the next run');
+      return progress();
+    }
+  };
+
+  const inflight = new Set<Promise<void>>();
+  while ((queue.length && !stopped) || inflight.size) {
+    const now = Date.now();
+    let idx = -1;
+    let soonest = Number.POSITIVE_INFINITY;
+    if (!stopped && now < gateUntil) soonest = gateUntil;
+    else if (!stopped)
+      for (let i = 0; i < queue.length; i++) {
+        const r = queue[i]!.readyAt;
+        if (r <= now) {
+          idx = i;
+          break;
+        }
+        soonest = Math.min(soonest, r);
+      }
+    if (idx >= 0 && inflight.size < concurrency) {
+      if (!guard.held()) {
+        stop(new BroadsheetError('SEND_LEASE_LOST', { edition, detail: guard.lost ?? 'lease lost' }));
+        continue;
+      }
+      if (interval) {
+        const wait = nextSlot - now;
+        nextSlot = Math.max(now, nextSlot) + interval;
+        if (wait > 0) await sleep(wait);
+      }
+      const item = idx === 0 ? queue.shift()! : queue.splice(idx, 1)[0]!;
+      const p: Promise<void> = one(item).finally(() => inflight.delete(p));
+      inflight.add(p);
+      continue;
+    }
+    const waits: Promise<unknown>[] = [...inflight];
+    if (idx < 0 && Number.isFinite(soonest)) waits.push(sleep(Math.max(0, soonest - now)));
+    if (!waits.length) break;
+    await Promise.race(waits);
+  }
+  return { left: s.total - done, stopped };
+}
