@@ -71,6 +71,12 @@ export function createReviewApp(ctx: Context, opts: ReviewAppOptions) {
     c.html(layout({ title, brand, editor: c.get('editor'), csrf: c.get('csrf') }, body), status as 200);
 
   app.onError((err, c) => {
+    // A client that hung up (or was cut off by review.limits.requestTimeoutMs)
+    // mid-body is not a server fault: no error-level log for each slow client.
+    if ((err as NodeJS.ErrnoException).code === 'ECONNRESET' || err.message === 'aborted') {
+      ctx.logger.info({ path: c.req.path }, 'client closed the connection before its request was complete');
+      return c.body(null, 408);
+    }
     ctx.logger.error({ err, path: c.req.path }, 'review app error');
     return c.html(
       layout({ title: '出錯', brand }, messagePage('出錯了', '伺服器處理時出錯，請稍後再試。')),
