@@ -4,6 +4,7 @@ import { deliveryConfigSchema } from '../delivery/config.ts';
 import { emailConfigSchema } from '../email/config.ts';
 import { reviewConfigSchema } from '../review/config.ts';
 import { DEFAULT_JOBS, jobSchema } from '../scheduler/config.ts';
+import { withSenderIdentity } from './identity.ts';
 import { timeZone } from './zone.ts';
 
 // broadsheet.config.yaml. Every field has a default so the embedded defaults
@@ -38,7 +39,7 @@ export const editionConfigSchema = z.strictObject({
   locale: z.enum(['zh-Hant-HK', 'zh-Hans']).optional(),
 });
 
-export const configSchema = z
+const configObject = z
   .strictObject({
     timezone: timeZone.default('Asia/Hong_Kong'),
     locale: z.enum(['zh-Hant-HK', 'zh-Hans']).default('zh-Hant-HK'),
@@ -72,6 +73,17 @@ export const configSchema = z
         });
     });
   });
+
+/** The fields of the file, for code that needs one field's schema. */
+export const configShape = configObject.shape;
+
+/**
+ * The whole file, validated; the sender identity filled in from brand and
+ * publicUrl where left out. `.shape` stays reachable as before the transform.
+ */
+export const configSchema = Object.assign(configObject.transform(withSenderIdentity), {
+  shape: configShape,
+});
 
 export type Config = z.infer<typeof configSchema>;
 export type EditionConfig = z.infer<typeof editionConfigSchema>;

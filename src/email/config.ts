@@ -3,7 +3,12 @@ import { z } from 'zod';
 // The `email:` section of broadsheet.config.yaml (owned by the email stage).
 export const emailConfigSchema = z
   .strictObject({
-    from: z.string().min(3).default('大公報每日簡報 <digest@news.example.com>'),
+    /**
+     * Sender, `Name <address>`. Default: derived from brand.name, the first
+     * edition's title and publicUrl's host (src/config/identity.ts), e.g.
+     * 大公報每日簡報 <digest@news.example.com>.
+     */
+    from: z.string().min(3).optional(),
     replyTo: z.string().optional(),
     /** Liquid template for the subject; sees brand, edition, lead. */
     subject: z.string().min(1).default('{{ brand.name }}｜{{ edition.dateText }}：{{ lead.title }}'),

@@ -1,8 +1,26 @@
 import type { Command } from 'commander';
+import { SAMPLE_DOMAINS } from '../../config/identity.ts';
 import { loadContent } from '../../content/load.ts';
 import { displayPath, formatProblem } from '../../content/problems.ts';
+import type { Context } from '../../context.ts';
 import { contentDays } from '../../edition/select.ts';
+import { BroadsheetError } from '../../errors/index.ts';
 import { action, createContext, globalsOf, printJson } from '../app.ts';
+
+/**
+ * Warnings do not fail `check`; they name what will go wrong in production.
+ * A real transport (SMTP_URL, or delivery.transport: smtp) still sending as
+ * the sample newsroom would put example.com on every reader's digest.
+ */
+function configWarnings(ctx: Context): BroadsheetError[] {
+  const real = ctx.secrets.smtpUrl || ctx.config.delivery.transport === 'smtp';
+  const { from } = ctx.config.email;
+  const domains = [from.split('@').pop()?.replace(/>.*$/, '') ?? '', ctx.config.delivery.domain].map((d) =>
+    d.trim().toLowerCase(),
+  );
+  const sample = domains.find((d) => SAMPLE_DOMAINS.some((s) => d === s || d.endsWith(`.${s}`)));
+  return real && sample ? [new BroadsheetError('SENDER_SAMPLE_DOMAIN', { from, domain: sample })] : [];
+}
 
 export function registerCheck(program: Command) {
   program
@@ -17,6 +35,7 @@ export function registerCheck(program: Command) {
           contentDays(content, ed.timezone ?? ctx.config.timezone).map((d) => `${name}-${d}`),
         );
         const ok = content.problems.length === 0;
+        const warnings = configWarnings(ctx);
         if (g.json) {
           printJson({
             ok,
@@ -27,8 +46,11 @@ export function registerCheck(program: Command) {
             stats: content.stats.length,
             editions,
             problems: content.problems,
+            warnings: warnings.map((w) => ({ code: w.code, message: w.message, hint: w.hint })),
           });
         } else {
+          for (const w of warnings)
+            process.stderr.write(`warning ${w.code}: ${w.message}\nhint: ${w.hint}\n`);
           const out: string[] = [];
           for (const p of content.problems) out.push(formatProblem(p));
           const bad = new Set(content.problems.map((p) => p.file)).size;
