@@ -11,6 +11,13 @@ export function hasProgram(program: string): boolean {
 }
 
 /**
+ * CI is exactly `CI=true` (what .ci/run exports). Any other value — CI=0,
+ * CI=false, an empty CI= left in a shell — is a developer's machine, where a
+ * missing program skips rather than fails.
+ */
+export const isCI = (env: NodeJS.ProcessEnv = process.env) => env.CI === 'true';
+
+/**
  * For tests that need a system program: in CI (CI=true, where .ci/run installs
  * it) a missing program is a failure, never a skip. Elsewhere the test is
  * skipped with a message naming the Debian package.
@@ -18,8 +25,7 @@ export function hasProgram(program: string): boolean {
  */
 export function needs(program: string, debianPackage: string): boolean {
   if (hasProgram(program)) return true;
-  if (process.env.CI)
-    throw new Error(`${program} is missing in CI: .ci/run must apt-get install ${debianPackage}`);
+  if (isCI()) throw new Error(`${program} is missing in CI: .ci/run must apt-get install ${debianPackage}`);
   console.warn(
     `SKIPPED: needs ${program} — install the Debian package "${debianPackage}" (apt-get install ${debianPackage})`,
   );
