@@ -379,7 +379,7 @@ export const catalog = {
     message: (p) =>
       `cannot write ${p.path}: no space left on the device (${p.errno === 'EDQUOT' ? 'disk quota exceeded, EDQUOT' : p.errno})`,
     hint: (p) =>
-      `Free space on the disk holding ${p.dir} (df -h ${p.dir}; old out/<edition>/ folders are rebuildable), then run the command again: the partial file was removed.`,
+      `Free space on the disk holding ${p.dir} (df -h ${p.dir}; old out/<edition>/ folders can be rebuilt), then run the command again: nothing half-written was kept (a partial file is removed, a store transaction rolls back).`,
     exit: 1,
   }),
   STORE_CORRUPT: entry<{ file: string; detail: string }>({

@@ -1,4 +1,4 @@
-import { accessSync, constants, statSync } from 'node:fs';
+import { accessSync, constants, statfsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { BroadsheetError, isBroadsheetError } from '../errors/index.ts';
@@ -85,7 +85,10 @@ export function storeError(err: unknown, file: string): BroadsheetError {
       },
       { cause: err },
     );
-  if (code === 'SQLITE_FULL' || code === 'ENOSPC' || code === 'EDQUOT')
+  if (
+    ['SQLITE_FULL', 'ENOSPC', 'EDQUOT'].includes(code) ||
+    (code.startsWith('SQLITE_IOERR') && diskFull(dir))
+  )
     return new BroadsheetError(
       'FS_DISK_FULL',
       { path: shown, dir: displayPath(dir), errno: code },
@@ -108,6 +111,19 @@ export function storeError(err: unknown, file: string): BroadsheetError {
       { cause: err },
     );
   return new BroadsheetError('STORE_UNAVAILABLE', { file: shown }, { cause: err });
+}
+
+/**
+ * SQLite's I/O errors do not carry errno: growing the -shm or -wal file on a
+ * full disk reads as SQLITE_IOERR_SHMSIZE or _WRITE. Ask the file system.
+ */
+function diskFull(dir: string): boolean {
+  try {
+    const s = statfsSync(dir);
+    return s.bavail * s.bsize < 64 * 1024;
+  } catch {
+    return false;
+  }
 }
 
 const isDirectory = (p: string) => {
