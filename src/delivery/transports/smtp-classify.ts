@@ -41,6 +41,14 @@ export function enhancedStatus(response: string | undefined): { cls: number; sub
 /** RFC 6761 § 6.4: `.invalid` names never resolve; resolvers SHOULD say so at once, without a query. */
 export const isInvalidName = (host: string) => /(^|\.)invalid\.?$/i.test(host);
 
+const SOCKET_WORDS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  EADDRNOTAVAIL: 'address not available',
+};
+
 const firstLine = (s: string) => s.split(/\r?\n/)[0]!.slice(0, 300);
 
 export function classify(err: SmtpError, w: Where): DeliveryError {
@@ -85,7 +93,11 @@ export function classify(err: SmtpError, w: Where): DeliveryError {
       new BroadsheetError('SMTP_UNREACHABLE', { ...at, detail: `DNS: ${detail}` }, { cause: err }),
     );
   }
-  if (err.code === 'ETLS' || cmd === 'STARTTLS')
+  // A certificate the client refuses surfaces as a socket error carrying the TLS code.
+  const tlsSocketError = /CERT|SELF_SIGNED|ALTNAME|UNABLE_TO_VERIFY|ERR_TLS|ERR_SSL|EPROTO/.test(
+    err.originalCode ?? '',
+  );
+  if (err.code === 'ETLS' || cmd === 'STARTTLS' || tlsSocketError)
     return make('sender', new BroadsheetError('SMTP_TLS', { ...at, detail: err.message }, { cause: err }));
   if (err.code === 'EAUTH' || cmd.startsWith('AUTH')) {
     const named = new BroadsheetError(
@@ -131,7 +143,8 @@ export function classify(err: SmtpError, w: Where): DeliveryError {
       return make('connection', new BroadsheetError('SMTP_UNAVAILABLE', { ...at, response }, { cause: err }));
     if (err.code === 'EPROTOCOL')
       return make('sender', new BroadsheetError('SMTP_PROTOCOL', { ...at, response }, { cause: err }));
-    const detail = err.originalCode ? `${err.originalCode} (${err.message})` : err.message;
+    const word = SOCKET_WORDS[err.originalCode ?? ''];
+    const detail = word ? `${word} (${err.message})` : err.message;
     return make('connection', new BroadsheetError('SMTP_UNREACHABLE', { ...at, detail }, { cause: err }));
   }
   if (rc !== undefined && rc >= 500) return sender(cmd || 'reply');

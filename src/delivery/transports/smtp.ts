@@ -293,7 +293,10 @@ export function createSmtpTransport(settings: SmtpSettings, opts: SmtpTransportO
     // A connection that errors or closes is dropped; the next send reconnects. This
     // listener also keeps an 'error' between steps from being thrown.
     conn.on('error', () => {
-      if (s.conn === conn) drop(s);
+      // Deferred: closing here would emit 'end' before a pending step has seen this error.
+      setImmediate(() => {
+        if (s.conn === conn) drop(s);
+      });
     });
     conn.on('end', () => {
       if (s.conn === conn) drop(s);
@@ -342,7 +345,9 @@ export function createSmtpTransport(settings: SmtpSettings, opts: SmtpTransportO
             // From here the server has the whole message: only its reply is awaited.
             arm(t.dataTimeoutMs, 'reply to the end-of-data "."', 'dataTimeoutMs');
           });
-          conn.send(msg.envelope, new BodyStream(msg.raw, socket), (err, info) => done(err, info));
+          // With its size (RFC 1870), a message over the server's limit is refused before a byte is sent.
+          const envelope = { ...msg.envelope, size: msg.raw.length };
+          conn.send(envelope, new BodyStream(msg.raw, socket), (err, info) => done(err, info));
         },
       );
       return { info, committed };

@@ -1,0 +1,66 @@
+import { type AddressInfo, createServer, type Socket } from 'node:net';
+
+// Raw TCP servers on 127.0.0.1 for the SMTP faults smtp-server cannot play:
+// a port that accepts and never greets, and a server that drips its replies
+// one byte at a time (which keeps resetting an idle timer forever).
+
+export interface RawServer {
+  port: number;
+  /** Connections accepted so far. */
+  connections: number;
+  close(): Promise<void>;
+}
+
+type Mode =
+  | { kind: 'silent' }
+  /** Drip the greeting itself. */
+  | { kind: 'drip-greeting'; everyMs: number }
+  /** Greet at once, then drip the reply to EHLO. */
+  | { kind: 'drip-ehlo'; everyMs: number };
+
+export async function startRawSmtp(mode: Mode): Promise<RawServer> {
+  const sockets = new Set<Socket>();
+  const timers = new Set<NodeJS.Timeout>();
+  const state = { connections: 0 };
+  const drip = (c: Socket, text: string, everyMs: number) => {
+    let i = 0;
+    const t = setInterval(() => {
+      if (c.destroyed) return clearInterval(t);
+      c.write(text[i++ % text.length]!);
+    }, everyMs);
+    timers.add(t);
+  };
+  const server = createServer((c) => {
+    state.connections++;
+    sockets.add(c);
+    c.on('close', () => sockets.delete(c));
+    c.on('error', () => {});
+    if (mode.kind === 'drip-greeting') drip(c, '220 slow.example ESMTP ready\r\n', mode.everyMs);
+    if (mode.kind === 'drip-ehlo') {
+      c.write('220 slow.example ESMTP\r\n');
+      c.once('data', () => drip(c, '250-slow.example\r\n', mode.everyMs)); // never the final "250 " line
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    get connections() {
+      return state.connections;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const t of timers) clearInterval(t);
+        for (const c of sockets) c.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** A port on 127.0.0.1 with nothing listening (taken from the kernel, then released). */
+export async function closedPort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+  const { port } = s.address() as AddressInfo;
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return port;
+}

@@ -1,0 +1,238 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type SendSummary, sendEdition, summaryOfStopped } from '../../src/delivery/send.ts';
+import { createSmtpTransport, parseSmtpUrl } from '../../src/delivery/transports/smtp.ts';
+import { type BroadsheetError, isBroadsheetError } from '../../src/errors/index.ts';
+import { type DB, Ledger, openStore, SubscriberRepo } from '../../src/store/index.ts';
+import { digest, EDITION, tempDir, testContext } from '../fixtures/delivery/ctx.ts';
+import { type Script, type Sink, type SinkOptions, startSink, tally } from '../fixtures/delivery/sink.ts';
+import { closedPort, startRawSmtp } from '../helpers/smtp-raw.ts';
+import { makeTestPki, type TestPki } from '../helpers/smtp-tls.ts';
+import { needs } from '../helpers/system.ts';
+
+// The SMTP fault matrix: one case per fault class, each against a real server
+// on 127.0.0.1. Every case must end with its catalog code within the (short)
+// configured time limits, change no reader's status, and leave the ledger so
+// that a later send against a working server delivers each reader exactly once.
+
+const READERS = ['a@example.com', 'b@example.com', 'c@example.com'];
+const TIMEOUTS = {
+  connectionTimeoutMs: 1500,
+  greetingTimeoutMs: 1500,
+  socketTimeoutMs: 2500,
+  dataTimeoutMs: 1500,
+};
+const input = { editionId: EDITION, list: 'daily', listName: '每日簡報', digest };
+
+let pki: TestPki | undefined;
+let good: Sink;
+beforeAll(async () => {
+  if (needs('openssl', 'openssl')) pki = makeTestPki();
+  good = await startSink();
+});
+afterAll(() => good.close());
+
+function setup() {
+  const dir = tempDir('bs-faults-');
+  const ctx = testContext(dir, {
+    delivery: { connections: 2, retries: 1, backoffMs: 10, maxBackoffMs: 20, ...TIMEOUTS },
+  });
+  const db = openStore(ctx.paths.store);
+  const repo = new SubscriberRepo(db);
+  repo.upsertMany(
+    READERS.map((email) => ({ email })),
+    'test',
+  );
+  return { ctx, db, repo };
+}
+
+const transportFor = (url: string) =>
+  createSmtpTransport(parseSmtpUrl(url), { connections: 2, maxMessagesPerConnection: 100, ...TIMEOUTS });
+
+async function send(ctx: ReturnType<typeof setup>['ctx'], db: DB, url: string) {
+  const transport = transportFor(url);
+  try {
+    return await sendEdition(ctx, db, input, { transport });
+  } finally {
+    await transport.close?.();
+  }
+}
+
+/** The fault run (must stop with `code`), then a run against a good server. */
+async function faultThenGood(url: string, code: string) {
+  const { ctx, db, repo } = setup();
+  const err = await send(ctx, db, url).then(
+    (s) => s,
+    (e: unknown) => e,
+  );
+  expect(isBroadsheetError(err) && err.code, String(err)).toBe(code);
+  const stopped = summaryOfStopped(err) as SendSummary;
+  expect(stopped.stopped?.code).toBe(code);
+  // No reader's status changed, whatever the server said.
+  expect(READERS.map((r) => repo.get(r)!.status)).toEqual(['active', 'active', 'active']);
+  const afterFault = new Ledger(db).counts(EDITION);
+  good.received.length = 0;
+  const s = await send(ctx, db, good.url);
+  const { byRecipient } = tally(good.received);
+  db.close();
+  return { err: err as BroadsheetError, stopped, afterFault, second: s, byRecipient };
+}
+
+const expectEachOnce = (byRecipient: Map<string, number>, except: string[] = []) => {
+  for (const r of READERS) expect(byRecipient.get(r), r).toBe(except.includes(r) ? undefined : 1);
+};
+
+describe('SMTP fault classes, each ending named and in bounded time', () => {
+  it('connection refused → SMTP_UNREACHABLE (exit 1), retried, then the next run delivers everything', async () => {
+    const r = await faultThenGood(`smtp://127.0.0.1:${await closedPort()}`, 'SMTP_UNREACHABLE');
+    expect(r.err.exitCode).toBe(1);
+    expect(r.afterFault).toMatchObject({ sent: 0, committed: 0, failed: 0 });
+    expect(r.stopped.left).toBe(3);
+    expectEachOnce(r.byRecipient);
+  });
+
+  it('a host name that does not resolve (.invalid, answered locally) → SMTP_DNS (exit 2)', async () => {
+    const r = await faultThenGood('smtp://mail.broadsheet.invalid:25', 'SMTP_DNS');
+    expect(r.err.exitCode).toBe(2);
+    expectEachOnce(r.byRecipient);
+  });
+
+  it('a port that accepts but never greets → SMTP_TIMEOUT naming greetingTimeoutMs', async () => {
+    const raw = await startRawSmtp({ kind: 'silent' });
+    const r = await faultThenGood(`smtp://127.0.0.1:${raw.port}`, 'SMTP_TIMEOUT');
+    await raw.close();
+    expect(r.err.params).toMatchObject({ setting: 'greetingTimeoutMs', ms: 1500 });
+    expect(raw.connections).toBe(2); // verify, then one retry: bounded by delivery.retries
+    expectEachOnce(r.byRecipient);
+  });
+
+  it('a greeting dripped one byte a second → SMTP_TIMEOUT (the idle timer alone would never fire)', async () => {
+    const raw = await startRawSmtp({ kind: 'drip-greeting', everyMs: 1000 });
+    const r = await faultThenGood(`smtp://127.0.0.1:${raw.port}`, 'SMTP_TIMEOUT');
+    await raw.close();
+    expect(r.err.params).toMatchObject({ setting: 'greetingTimeoutMs' });
+    expectEachOnce(r.byRecipient);
+  });
+
+  it('an EHLO reply dripped one byte a second → SMTP_TIMEOUT from the session-setup deadline', async () => {
+    const raw = await startRawSmtp({ kind: 'drip-ehlo', everyMs: 1000 });
+    const r = await faultThenGood(`smtp://127.0.0.1:${raw.port}`, 'SMTP_TIMEOUT');
+    await raw.close();
+    expect(r.err.params).toMatchObject({ setting: 'greetingTimeoutMs', ms: 3000 });
+    expectEachOnce(r.byRecipient);
+  });
+
+  const withSink = async (o: SinkOptions, script: Script, url: (s: Sink) => string, code: string) => {
+    const bad = await startSink(script, o);
+    try {
+      return await faultThenGood(url(bad), code);
+    } finally {
+      await bad.close();
+    }
+  };
+  const plain = (s: Sink) => s.url;
+
+  it('421 at the greeting → SMTP_UNAVAILABLE (exit 1)', async () => {
+    const r = await withSink(
+      { greeting: '421 4.3.2 Too busy, try later' },
+      () => undefined,
+      plain,
+      'SMTP_UNAVAILABLE',
+    );
+    expect(r.err.exitCode).toBe(1);
+    expectEachOnce(r.byRecipient);
+  });
+
+  it('554 at the greeting → SMTP_SENDER_REJECTED (exit 2), nobody bounced', async () => {
+    const r = await withSink(
+      { greeting: '554 5.7.1 No service for you' },
+      () => undefined,
+      plain,
+      'SMTP_SENDER_REJECTED',
+    );
+    expect(r.err.exitCode).toBe(2);
+    expectEachOnce(r.byRecipient);
+  });
+
+  it('535 at AUTH → SMTP_AUTH (exit 2), stopped before any message', async () => {
+    const auth = { user: 'newsroom', pass: 'right' };
+    const r = await withSink(
+      { auth },
+      () => undefined,
+      (s) => `smtp://newsroom:wrong@127.0.0.1:${s.port}`,
+      'SMTP_AUTH',
+    );
+    expect(r.err.exitCode).toBe(2);
+    expect(r.afterFault).toMatchObject({ queued: 3, deferred: 0, sent: 0 });
+    expectEachOnce(r.byRecipient);
+  });
+
+  it('STARTTLS with a self-signed certificate → SMTP_TLS (exit 2)', async (t) => {
+    if (!pki) return t.skip();
+    const r = await withSink(
+      { tls: pki.selfSigned },
+      () => undefined,
+      (s) => `${s.url}?ca=${pki!.caFile}`,
+      'SMTP_TLS',
+    );
+    expect(r.err.exitCode).toBe(2);
+    expectEachOnce(r.byRecipient);
+  });
+
+  it('STARTTLS with a trusted certificate for another name → SMTP_TLS', async (t) => {
+    if (!pki) return t.skip();
+    const r = await withSink(
+      { tls: pki.wrongName },
+      () => undefined,
+      (s) => `${s.url}?ca=${pki!.caFile}`,
+      'SMTP_TLS',
+    );
+    expectEachOnce(r.byRecipient);
+  });
+
+  it('the server drops the connection mid-DATA every time → SMTP_DROPPED (exit 1) after the retries', async () => {
+    const r = await withSink({}, (stage) => (stage === 'data' ? 'drop' : undefined), plain, 'SMTP_DROPPED');
+    expect(r.err.exitCode).toBe(1);
+    expect(r.afterFault.committed).toBe(0); // the "." never went out
+    expectEachOnce(r.byRecipient);
+  });
+
+  it('the server never answers the end-of-data "." → SMTP_TIMEOUT; that message stays unconfirmed, never resent', async () => {
+    const r = await withSink({}, (stage) => (stage === 'data' ? 'silent' : undefined), plain, 'SMTP_TIMEOUT');
+    expect(r.err.params).toMatchObject({ setting: 'dataTimeoutMs', ms: 1500 });
+    // Both connections had one message past its "." when the run stopped.
+    expect(r.afterFault.committed).toBe(2);
+    expect(r.stopped.unconfirmed).toBe(2);
+    expect(r.second).toMatchObject({ sent: 1, unconfirmed: 2 });
+    expect([...r.byRecipient.values()]).toEqual([1]);
+  });
+});
+
+describe('sender-level rejections are not bounces', () => {
+  const reject = async (o: SinkOptions, script: Script, stage: string) => {
+    const bad = await startSink(script, o);
+    try {
+      const r = await faultThenGood(bad.url, 'SMTP_SENDER_REJECTED');
+      expect(r.err.exitCode).toBe(2);
+      expect(r.err.params).toMatchObject({ stage });
+      expect(r.afterFault).toMatchObject({ sent: 0, failed: 0 });
+      expectEachOnce(r.byRecipient);
+    } finally {
+      await bad.close();
+    }
+  };
+
+  it('550 to every MAIL FROM: the run stops, no reader ends bounced', () =>
+    reject({ mailFrom: '550 5.7.1 Sender address rejected' }, () => undefined, 'MAIL FROM'));
+  it('552 quota exceeded at MAIL FROM', () =>
+    reject({ mailFrom: '552 5.3.4 Sending quota exceeded' }, () => undefined, 'MAIL FROM'));
+  it('a message over the SIZE the server announced', () =>
+    reject({ size: 200 }, () => undefined, 'MAIL FROM'));
+  it('554 5.7.1 (content/policy) at the end of data', () =>
+    reject(
+      {},
+      (stage) => (stage === 'data' ? '554 5.7.1 Message rejected as spam' : undefined),
+      'end of data',
+    ));
+  it('550 5.7.1 relaying denied at RCPT TO', () =>
+    reject({}, (stage) => (stage === 'rcpt' ? '550 5.7.1 Relaying denied' : undefined), 'RCPT TO'));
+});
