@@ -4,7 +4,7 @@ import type { Context } from '../context.ts';
 import { BroadsheetError } from '../errors/index.ts';
 import { ingestFeeds, type Job, sendTransport } from '../scheduler/config.ts';
 import { buildEdition, buildSummary } from './build.ts';
-import { deliverDigest } from './deliver.ts';
+import { deliverDigest, sendOptions } from './deliver.ts';
 import { readManifest } from './manifest.ts';
 
 export type { Job } from '../scheduler/config.ts';
@@ -23,12 +23,25 @@ export interface JobResult {
   summary: string;
 }
 
-/** One job, once. The scheduler (src/scheduler/execute.ts) wraps this in a lease and a run record. */
-export async function runJob(ctx: Context, job: Job): Promise<JobResult> {
+/**
+ * One job, once. The scheduler (src/scheduler/execute.ts) wraps this in a
+ * lease, a run record and the job's time limit; `signal` aborts when the run
+ * must stop. Each job checks it between its stages and hands it to the stage
+ * that can wait longest (the send loop), so a stopped run does not start the
+ * next stage or the next message.
+ */
+export async function runJob(
+  ctx: Context,
+  job: Job,
+  opts: { signal?: AbortSignal } = {},
+): Promise<JobResult> {
+  const { signal } = opts;
+  signal?.throwIfAborted();
   switch (job.kind) {
     case 'build':
     case 'digest': {
       const b = await buildEdition(ctx, { name: job.edition });
+      signal?.throwIfAborted();
       const base = {
         job: job.name,
         kind: job.kind,
@@ -42,7 +55,8 @@ export async function runJob(ctx: Context, job: Job): Promise<JobResult> {
       let ok = b.manifest.failures.length === 0;
       if (job.kind === 'digest' && b.digest) {
         const { formatSummary, undelivered } = await import('../delivery/deliver.ts');
-        const d = await deliverDigest(ctx, b, { transport: sendTransport(job) });
+        const d = await deliverDigest(ctx, b, { transport: sendTransport(job), signal });
+        if (d.note) line += `\n${d.note}`;
         if (d.summary) {
           delivered = d.summary.sent;
           ok &&= !undelivered(d.summary);
@@ -60,9 +74,9 @@ export async function runJob(ctx: Context, job: Job): Promise<JobResult> {
       return { ...base, ok, delivered, counts, summary: line };
     }
     case 'ingest':
-      return ingestJob(ctx, job);
+      return ingestJob(ctx, job, signal);
     case 'send':
-      return sendJob(ctx, job);
+      return sendJob(ctx, job, signal);
     case 'cards':
       return cardsJob(ctx, job);
     case 'publish':
@@ -73,12 +87,13 @@ export async function runJob(ctx: Context, job: Job): Promise<JobResult> {
 }
 
 /** Every feed in options.feeds; one failing feed is reported and the others still run. */
-async function ingestJob(ctx: Context, job: Job): Promise<JobResult> {
+async function ingestJob(ctx: Context, job: Job, signal?: AbortSignal): Promise<JobResult> {
   const feeds = ingestFeeds(job);
   const { ingestFeed } = await import('../content/feeds/ingest.ts');
   const counts = { feeds: feeds.length, written: 0, unchanged: 0, skipped: 0, notModified: 0, errors: 0 };
   const lines: string[] = [];
   for (const f of feeds) {
+    signal?.throwIfAborted();
     const { url, ...opts } = typeof f === 'string' ? { url: f } : f;
     try {
       const r = await ingestFeed(ctx, url, opts);
@@ -109,13 +124,14 @@ async function jobEdition(ctx: Context, job: Job) {
 }
 
 /** Send what `build` staged (or render it), through the job's transport or the default one. */
-async function sendJob(ctx: Context, job: Job): Promise<JobResult> {
+async function sendJob(ctx: Context, job: Job, signal?: AbortSignal): Promise<JobResult> {
   const [{ loadSendInput }, { deliver, formatSummary, undelivered }] = await Promise.all([
     import('../delivery/edition.ts'),
     import('../delivery/deliver.ts'),
   ]);
   const input = await loadSendInput(ctx, (await jobEdition(ctx, job)).id);
-  const s = await deliver(ctx, input, { transport: sendTransport(job) });
+  signal?.throwIfAborted();
+  const s = await deliver(ctx, input, sendOptions(sendTransport(job), signal));
   return {
     job: job.name,
     kind: job.kind,

@@ -8,6 +8,23 @@ export const JOB_KINDS = ['ingest', 'build', 'send', 'digest', 'cards', 'publish
 /** Default `catchUp`: a missed occurrence younger than this runs once when the daemon starts. */
 export const DEFAULT_CATCH_UP = '2h';
 
+/**
+ * Default `timeout` per kind: well past what a healthy run takes, short
+ * enough that a stuck one is stopped before its next occurrence matters.
+ * ingest: a few feeds, each fetch bounded at 15 s. build/cards: one edition's
+ * digest and a few hundred PNGs (seconds here; minutes on a slow box).
+ * digest: a build plus a send to the list. send: a large list at the
+ * configured rate. publish: a handful of API calls per approved post.
+ */
+export const DEFAULT_TIMEOUTS: Record<(typeof JOB_KINDS)[number], string> = {
+  ingest: '10m',
+  build: '15m',
+  cards: '15m',
+  digest: '1h',
+  send: '2h',
+  publish: '15m',
+};
+
 const cronExpression = z.string().superRefine((v, ctx) => {
   try {
     parseCron(v);
@@ -47,6 +64,10 @@ export const jobSchema = z
     timezone: timeZone.optional(),
     /** How late a missed occurrence may still run when the daemon comes back (ms after parsing). */
     catchUp: duration.default(parseDuration(DEFAULT_CATCH_UP)!),
+    /** Longest a run may take before it is stopped and recorded failed (JOB_TIMEOUT); default per kind. */
+    timeout: duration
+      .refine((ms) => ms > 0, { message: 'a job needs a time limit above 0 (e.g. 15m, 2h)' })
+      .optional(),
     options: z.record(z.string(), z.unknown()).default({}),
   })
   .superRefine((job, ctx) => {
@@ -68,6 +89,10 @@ export const ingestFeeds = (job: Job): Feed[] => ingestOptions.parse(job.options
 export const sendTransport = (job: Job) => sendOptions.parse(job.options).transport;
 
 export const describeCatchUp = (job: Job) => formatDuration(job.catchUp);
+
+/** The job's time limit in ms: `timeout`, else its kind's default. */
+export const jobTimeout = (job: Pick<Job, 'kind' | 'timeout'>): number =>
+  job.timeout ?? parseDuration(DEFAULT_TIMEOUTS[job.kind])!;
 
 /**
  * The embedded default `jobs:` (input form, parsed like a file's): `main` is

@@ -1,11 +1,17 @@
 // `broadsheet schedule`: one node-cron task per scheduled job, named
-// `broadsheet:<job>`, with noOverlap, ticking every second. Each tick asks
+// `broadsheet:<job>`, ticking every second. Each tick asks
 // occurrences.ts whether an occurrence of the job has come due since the last
 // tick — node-cron's own matcher skips times in a spring-forward gap, so it
 // only keeps time; what is due is computed here with Intl. A tick that finds
 // nothing due costs one comparison. The occurrence itself then runs through
-// execute.ts (lease + run record), so two daemons, or a daemon and
-// `broadsheet run`, run each occurrence once.
+// execute.ts (lease + run record + time limit), so two daemons, or a daemon
+// and `broadsheet run`, run each occurrence once.
+//
+// Ticks never wait for a running job (no node-cron noOverlap: it drops the
+// ticks that come while the callback runs, without a trace). An occurrence
+// that comes due while the previous one still runs is recorded `skipped`,
+// with that reason, by execute.ts; a job past its time limit is stopped there,
+// so the next occurrence runs on time.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import cron, { type ScheduledTask } from 'node-cron';
@@ -14,11 +20,11 @@ import {
   beat,
   beginHeartbeat,
   type HeartbeatRow,
+  isDeadProcessError,
   lastBeatFor,
   lastOccurrence,
   markInterrupted,
   type RunTrigger,
-  runningRuns,
 } from '../store/jobs.ts';
 import { formatLocal } from '../util/zoned.ts';
 import { type Job, jobZone } from './config.ts';
@@ -28,10 +34,11 @@ import {
   describeOccurrence,
   type ExecEnv,
   isoOf,
-  reapInterrupted,
+  reapDeadRuns,
   runOccurrence,
   skipOccurrences,
 } from './execute.ts';
+import { seconds } from './limit.ts';
 import { LATE_TOLERANCE_MS, planDue } from './missed.ts';
 import { nextOccurrence, type Schedule, scheduleOf } from './occurrences.ts';
 
@@ -49,7 +56,7 @@ class JobLoop {
   /** Occurrences up to here have been planned; undefined until the first tick (catch-up). */
   cursor: number | undefined;
   next: number | undefined;
-  /** Occurrence left `running` by a dead process that catch-up should run again. */
+  /** Occurrence whose process died before it finished, that catch-up should run again. */
   retry: number | undefined;
 
   constructor(
@@ -130,9 +137,12 @@ class JobLoop {
       this.log.info(
         `${this.job.name}: catching up ${formatLocal(plan.run, this.schedule.timezone)}, missed ${formatDuration(Math.round((now - plan.run) / 1000) * 1000)} ago`,
       );
+    const retakeDead = plan.run === this.retry;
+    if (retakeDead) this.retry = undefined;
     const r = await runOccurrence(this.s.env, this.job, plan.run, trigger, {
       onStart: (a) => this.s.active.set(a.runId, a),
       onEnd: (a) => this.s.active.delete(a.runId),
+      retakeDead,
     });
     if (r.state === 'held')
       this.log.debug(
@@ -157,6 +167,7 @@ export class Scheduler {
   private beatTimer: NodeJS.Timeout | undefined;
   private stopped: Promise<{ forced: boolean }> | undefined;
   private forceStop: (() => void) | undefined;
+  private forcedBy: string | undefined;
   private resolveDone: (r: { forced: boolean }) => void = () => {};
   private readonly done = new Promise<{ forced: boolean }>((resolve) => {
     this.resolveDone = resolve;
@@ -191,9 +202,8 @@ export class Scheduler {
     this.reap();
     this.beatTimer = setInterval(() => this.beat('running'), this.heartbeatMs);
     if (opts.tick === false) return;
-    // node-cron's own warnings ("missed execution", "blocked by overlap
-    // prevention") are expected here — a run longer than a second blocks the
-    // next ticks — so they go to debug.
+    // node-cron's own warnings ("missed execution" when the event loop was
+    // busy) say nothing the run records do not, so they go to debug.
     const cronLog = {
       info: (m: string) => this.log.debug(`node-cron: ${m}`),
       warn: (m: string) => this.log.debug(`node-cron: ${m}`),
@@ -204,7 +214,9 @@ export class Scheduler {
       this.tasks.push(
         cron.schedule('* * * * * *', () => this.track(loop.tick()), {
           name: `broadsheet:${loop.job.name}`,
-          noOverlap: true,
+          // Ticks must come while a job runs: a tick that finds an occurrence
+          // due records it skipped if the previous one is still running.
+          noOverlap: false,
           timezone: 'UTC',
           logger: cronLog,
           suppressMissedWarning: true,
@@ -226,25 +238,26 @@ export class Scheduler {
   }
 
   /**
-   * Rows left `running` whose process died: the latest occurrence of a job,
-   * still inside its catch-up window with nothing due after it, is run again
-   * by catch-up; the others are marked failed ("interrupted").
+   * Runs whose process died are marked failed ("interrupted"), here or
+   * earlier by `status`. The latest occurrence of a job, still inside its
+   * catch-up window with nothing due after it, is run again by catch-up.
    */
   private reap() {
-    const now = this.env.ctx.clock.now().getTime();
-    const byJob = new Map(this.loops.map((l) => [l.job.name, l]));
-    const kept = reapInterrupted(this.env, runningRuns(this.env.db), (row) => {
-      const loop = byJob.get(row.job);
-      if (!loop || !row.occurrence) return false;
-      const at = Date.parse(row.occurrence);
-      const latest = lastOccurrence(this.env.db, row.job)?.id === row.id;
-      return latest && now - at <= loop.job.catchUp && nextOccurrence(loop.schedule, at) > now;
-    });
-    for (const row of kept) {
-      const loop = byJob.get(row.job)!;
-      loop.retry = Date.parse(row.occurrence!);
+    const { db, ctx } = this.env;
+    const now = ctx.clock.now().getTime();
+    for (const row of reapDeadRuns(db, () => ctx.clock.now().getTime(), ctx.clock.now()))
       this.log.warn(
-        `${row.job}: ${describeOccurrence(this.env.ctx, loop.job, row.occurrence)} was interrupted (pid ${row.pid} on ${row.host}); it runs again now`,
+        { job: row.job, occurrence: row.occurrence, pid: row.pid, host: row.host },
+        `${row.job}: ${row.occurrence ?? 'manual run'} was left running by pid ${row.pid} on ${row.host}, which is gone: recorded failed (interrupted)`,
+      );
+    for (const loop of this.loops) {
+      const last = lastOccurrence(db, loop.job.name);
+      if (!last?.occurrence || last.outcome !== 'failed' || !isDeadProcessError(last.error)) continue;
+      const at = Date.parse(last.occurrence);
+      if (now - at > loop.job.catchUp || nextOccurrence(loop.schedule, at) <= now) continue;
+      loop.retry = at;
+      this.log.warn(
+        `${last.job}: ${describeOccurrence(ctx, loop.job, last.occurrence)} was interrupted (pid ${last.pid} on ${last.host}); it runs again now`,
       );
     }
   }
@@ -277,8 +290,8 @@ export class Scheduler {
    * release everything. `forced` when runs had to be interrupted (grace
    * exceeded, or force() — a second signal).
    */
-  stop(): Promise<{ forced: boolean }> {
-    this.stopped ??= this.doStop().then((r) => {
+  stop(why = 'stop requested'): Promise<{ forced: boolean }> {
+    this.stopped ??= this.doStop(why).then((r) => {
       this.resolveDone(r);
       return r;
     });
@@ -290,12 +303,15 @@ export class Scheduler {
     return this.done;
   }
 
-  force() {
+  /** End running jobs now (a second signal): `why` names it in their run records. */
+  force(why = 'a second stop request') {
+    this.forcedBy ??= why;
     this.forceStop?.();
   }
 
-  private async doStop(): Promise<{ forced: boolean }> {
+  private async doStop(why: string): Promise<{ forced: boolean }> {
     this.stopping = true;
+    const t0 = performance.now();
     for (const t of this.tasks) await t.stop();
     this.beat('stopping');
     if (this.active.size)
@@ -311,15 +327,32 @@ export class Scheduler {
     const how = await Promise.race([Promise.allSettled([...this.inflight]).then(() => 'done' as const), cut]);
     clearTimeout(timer);
     const forced = how === 'cut' && this.active.size > 0;
-    for (const a of this.active.values()) {
-      markInterrupted(
-        this.env.db,
-        a.runId,
-        `interrupted: the scheduler stopped before the run finished (grace ${formatDuration(this.graceMs)})`,
-        this.env.ctx.clock.now(),
-      );
-      a.lease.release();
-      this.log.error(`${a.job}: ${a.occurrence ?? 'manual run'} interrupted by the stop`);
+    if (forced) {
+      // The error text states what really happened: the time waited since the
+      // stop began and how long the run had been going, not the configured grace.
+      const waited = seconds(performance.now() - t0);
+      const cause = this.forcedBy
+        ? `${why}, then ${this.forcedBy} after ${waited}`
+        : `${why}; --grace ${formatDuration(this.graceMs)} ran out after ${waited}`;
+      for (const a of [...this.active.values()]) {
+        a.interrupt(
+          (ms) => `interrupted: the scheduler stopped (${cause}) while the run was going (${seconds(ms)})`,
+        );
+        this.log.error(`${a.job}: ${a.occurrence ?? 'manual run'} interrupted by the stop`);
+      }
+      // Each interrupted run records itself and releases its lease; give the
+      // loops a moment to do so, then make sure of it here.
+      const settled = Promise.allSettled([...this.inflight]);
+      await Promise.race([settled, new Promise((r) => setTimeout(r, 2000).unref())]);
+      for (const a of this.active.values()) {
+        markInterrupted(
+          this.env.db,
+          a.runId,
+          `interrupted: the scheduler stopped (${cause}) while the run was going (${seconds(performance.now() - a.startedAt)})`,
+          this.env.ctx.clock.now(),
+        );
+        a.lease.release();
+      }
     }
     for (const t of this.tasks) await t.destroy();
     clearInterval(this.beatTimer);

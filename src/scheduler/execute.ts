@@ -1,5 +1,6 @@
-// One occurrence of one job, under its lease, with its run record. Shared by
-// the daemon and `broadsheet run`, so both agree on what "already ran" means.
+// One occurrence of one job, under its lease, with its run record and its
+// time limit. Shared by the daemon and `broadsheet run`, so both agree on what
+// "already ran" means.
 //
 // The order that makes an occurrence run once across processes and hosts:
 //   1. take the lease `job:<name>@<occurrence>` (one IMMEDIATE transaction;
@@ -7,7 +8,11 @@
 //   2. holding it, look at the run row: settled (ok, failed, skipped) → done,
 //      nothing runs; absent → insert `running`; `running` but its lease was
 //      free → the process that ran it died: take over (attempts + 1);
-//   3. run, renewing the lease every ttl/3; write the outcome; release.
+//      while an earlier occurrence of the job is still running anywhere, this
+//      one is recorded `skipped` with that reason instead (no overlap);
+//   3. run, renewing the lease every ttl/3, until the job settles, its time
+//      limit passes (abort, short wind-down, record JOB_TIMEOUT) or a stop
+//      interrupts it; write the outcome; release.
 // A killed process's lease is free at once on the same host (its pid is gone)
 // and after the ttl elsewhere.
 import { hostname } from 'node:os';
@@ -16,20 +21,29 @@ import { BroadsheetError } from '../errors/index.ts';
 import type { JobResult } from '../jobs/run.ts';
 import type { DB } from '../store/db.ts';
 import {
+  deadProcessError,
   finishJobRun,
+  getRun,
   getRunById,
   type JobRunRow,
   markInterrupted,
   type RunTrigger,
   recordSkipped,
+  runningRuns,
   startJobRun,
 } from '../store/jobs.ts';
-import { acquireLease, isLease, type Lease, type LeaseHolder } from '../store/lease.ts';
+import { acquireLease, isLease, type Lease, type LeaseHolder, liveHolder } from '../store/lease.ts';
 import { formatLocal } from '../util/zoned.ts';
 import type { Job } from './config.ts';
-import { jobZone } from './config.ts';
+import { jobTimeout, jobZone } from './config.ts';
+import { formatDuration } from './duration.ts';
+import { delay, seconds, settle, settlesWithin, windDownMs } from './limit.ts';
 
-export type RunJobFn = (ctx: Context, job: Job) => Promise<JobResult>;
+/** What a job gets besides its context: `signal` aborts when it must stop (time limit, shutdown). */
+export interface JobRunOptions {
+  signal: AbortSignal;
+}
+export type RunJobFn = (ctx: Context, job: Job, opts?: JobRunOptions) => Promise<JobResult>;
 
 export interface ExecEnv {
   ctx: Context;
@@ -44,7 +58,15 @@ export const isoOf = (ms: number) => new Date(ms).toISOString();
 export type Outcome =
   | { state: 'held'; holder: LeaseHolder }
   | { state: 'settled'; row: JobRunRow }
-  | { state: 'ran'; row: JobRunRow; result?: JobResult; error?: unknown };
+  | { state: 'skipped'; row: JobRunRow | undefined; reason: string }
+  | {
+      state: 'ran';
+      row: JobRunRow;
+      result?: JobResult;
+      error?: unknown;
+      /** The job was stopped (timeout, interrupt) and its promise had not settled: it may still hold sockets. */
+      abandoned?: boolean;
+    };
 
 /** An occurrence being run: what a graceful stop needs to finish or interrupt it. */
 export interface Active {
@@ -52,6 +74,13 @@ export interface Active {
   occurrence: string | null;
   runId: number;
   lease: Lease;
+  /** performance.now() when the run started (real time, whatever the context's clock says). */
+  startedAt: number;
+  /**
+   * End the run now: abort its signal, record it failed with the text
+   * `reason` returns for the real elapsed time, release its lease.
+   */
+  interrupt(reason: (elapsedMs: number) => string): void;
 }
 
 const nowFn = (ctx: Context) => () => ctx.clock.now().getTime();
@@ -60,38 +89,87 @@ export function describeOccurrence(ctx: Context, job: Job, occurrence: string | 
   return occurrence ? formatLocal(Date.parse(occurrence), jobZone(job, ctx.config)) : 'manual run';
 }
 
+/** An earlier occurrence of this job that a live process is still running, if any. */
+function stillRunning(env: ExecEnv, job: Job, occurrence: string) {
+  for (const row of runningRuns(env.db, job.name)) {
+    if (row.occurrence === occurrence) continue;
+    const holder = liveHolder(env.db, leaseName(row.job, row.occurrence), nowFn(env.ctx));
+    if (holder) return { row, holder };
+  }
+  return undefined;
+}
+
+type Cut = { kind: 'timeout' } | { kind: 'interrupt'; reason: (elapsedMs: number) => string };
+
 /**
  * Run one occurrence (`at` in ms; null for a manual run) unless another
- * process is running it or it is already settled.
+ * process is running it, it is already settled, or an earlier occurrence of
+ * the job is still running (then it is recorded skipped).
  */
 export async function runOccurrence(
   env: ExecEnv,
   job: Job,
   at: number | null,
   trigger: RunTrigger,
-  hooks: { onStart?: (a: Active) => void; onEnd?: (a: Active) => void } = {},
+  hooks: { onStart?: (a: Active) => void; onEnd?: (a: Active) => void; retakeDead?: boolean } = {},
 ): Promise<Outcome> {
   const { ctx, db } = env;
   const occurrence = at === null ? null : isoOf(at);
   const lease = acquireLease(db, leaseName(job.name, occurrence), env.leaseTtlMs, nowFn(ctx));
   if (!isLease(lease)) return { state: 'held', holder: lease };
   const host = hostname();
+  const local = describeOccurrence(ctx, job, occurrence);
   let active: Active | undefined;
   let renew: NodeJS.Timeout | undefined;
   try {
+    const existing = occurrence === null ? undefined : getRun(db, job.name, occurrence);
+    const open = !existing || existing.outcome === 'running' || hooks.retakeDead;
+    const busy = occurrence !== null && open ? stillRunning(env, job, occurrence) : undefined;
+    if (busy) {
+      const reason = `previous occurrence ${busy.row.occurrence ?? 'manual run'} still running (pid ${busy.holder.pid} on ${busy.holder.host})`;
+      recordSkipped(db, { job: job.name, kind: job.kind, trigger, now: ctx.clock.now() }, [
+        { occurrence: occurrence!, reason },
+      ]);
+      ctx.logger.warn(
+        { job: job.name, occurrence, trigger, previous: busy.row.occurrence, holder: busy.holder },
+        `${job.name}: skipped ${local}: ${reason}`,
+      );
+      return { state: 'skipped', row: getRun(db, job.name, occurrence!), reason };
+    }
     const started = startJobRun(
       db,
-      { job: job.name, kind: job.kind, occurrence, trigger, now: ctx.clock.now() },
+      {
+        job: job.name,
+        kind: job.kind,
+        occurrence,
+        trigger,
+        now: ctx.clock.now(),
+        retakeDead: hooks.retakeDead,
+      },
       host,
     );
     if ('settled' in started) return { state: 'settled', row: started.settled };
     const log = ctx.logger.child({ job: job.name, occurrence, trigger, run: started.id });
-    const local = describeOccurrence(ctx, job, occurrence);
     const attempt = getRunById(db, started.id)?.attempts ?? 1;
     if (attempt > 1)
-      log.warn(`${job.name}: ${local} was left running by a process that stopped; running it again`);
-    log.info(`${job.name}: running ${local} (${trigger})`);
-    active = { job: job.name, occurrence, runId: started.id, lease };
+      log.warn(`${job.name}: ${local} was left unfinished by a process that stopped; running it again`);
+    const limit = jobTimeout(job);
+    log.info(`${job.name}: running ${local} (${trigger}; time limit ${formatDuration(limit)})`);
+
+    const ac = new AbortController();
+    let cut!: (c: Cut) => void;
+    const cutP = new Promise<Cut>((resolve) => {
+      cut = resolve;
+    });
+    const t0 = performance.now();
+    active = {
+      job: job.name,
+      occurrence,
+      runId: started.id,
+      lease,
+      startedAt: t0,
+      interrupt: (reason) => cut({ kind: 'interrupt', reason }),
+    };
     hooks.onStart?.(active);
     renew = setInterval(
       () => {
@@ -100,9 +178,54 @@ export async function runOccurrence(
       },
       Math.max(250, Math.floor(env.leaseTtlMs / 3)),
     );
-    const t0 = Date.now();
-    try {
-      const result = await env.runJob(ctx, job);
+    const work = settle(() => env.runJob(ctx, job, { signal: ac.signal }));
+    const timer = delay(limit, { kind: 'timeout' } as Cut);
+    const first = await Promise.race([work, cutP, timer.promise]);
+    timer.cancel();
+    const ms = () => Math.round(performance.now() - t0);
+
+    if ('kind' in first) {
+      // Stopped from outside: tell the job, let it wind down briefly on a timeout, record, go on.
+      if (first.kind === 'interrupt') {
+        ac.abort(
+          new BroadsheetError('JOB_INTERRUPTED', { job: job.name, detail: 'stopped by the scheduler' }),
+        );
+        const reason = first.reason(ms());
+        markInterrupted(db, started.id, reason, ctx.clock.now());
+        log.error(`${job.name}: ${local} ${reason}`);
+        const error = new BroadsheetError('JOB_INTERRUPTED', { job: job.name, detail: reason });
+        return { state: 'ran', row: getRunById(db, started.id)!, error, abandoned: true };
+      }
+      const wind = windDownMs(limit);
+      log.warn(
+        `${job.name}: ${local} is past its time limit of ${formatDuration(limit)}; stopping it (up to ${formatDuration(wind)} to wind down)`,
+      );
+      ac.abort(
+        new BroadsheetError('JOB_TIMEOUT', {
+          job: job.name,
+          elapsed: seconds(ms()),
+          limit: formatDuration(limit),
+          abandoned: false,
+        }),
+      );
+      const stopped = await settlesWithin(work, wind);
+      const error = new BroadsheetError('JOB_TIMEOUT', {
+        job: job.name,
+        elapsed: seconds(ms()),
+        limit: formatDuration(limit),
+        abandoned: !stopped,
+      });
+      finishJobRun(db, started.id, {
+        outcome: 'failed',
+        now: ctx.clock.now(),
+        error: `JOB_TIMEOUT: ${error.message}`,
+      });
+      log.error({ ms: ms(), limitMs: limit, stopped }, `${job.name}: ${local} failed: ${error.message}`);
+      return { state: 'ran', row: getRunById(db, started.id)!, error, abandoned: !stopped };
+    }
+
+    if ('result' in first) {
+      const result = first.result;
       finishJobRun(db, started.id, {
         outcome: result.ok ? 'ok' : 'failed',
         now: ctx.clock.now(),
@@ -112,20 +235,20 @@ export async function runOccurrence(
         error: result.ok ? undefined : 'the job reported failures (see summary)',
       });
       log[result.ok ? 'info' : 'error'](
-        { counts: result.counts, ms: Date.now() - t0 },
+        { counts: result.counts, ms: ms() },
         `${job.name}: ${local} ${result.ok ? 'ok' : 'failed'}`,
       );
       return { state: 'ran', row: getRunById(db, started.id)!, result };
-    } catch (error) {
-      const code = error instanceof BroadsheetError ? `${error.code}: ` : '';
-      finishJobRun(db, started.id, {
-        outcome: 'failed',
-        now: ctx.clock.now(),
-        error: `${code}${(error as Error)?.message ?? String(error)}`,
-      });
-      log.error({ err: error, ms: Date.now() - t0 }, `${job.name}: ${local} failed`);
-      return { state: 'ran', row: getRunById(db, started.id)!, error };
     }
+    const error = first.error;
+    const code = error instanceof BroadsheetError ? `${error.code}: ` : '';
+    finishJobRun(db, started.id, {
+      outcome: 'failed',
+      now: ctx.clock.now(),
+      error: `${code}${(error as Error)?.message ?? String(error)}`,
+    });
+    log.error({ err: error, ms: ms() }, `${job.name}: ${local} failed`);
+    return { state: 'ran', row: getRunById(db, started.id)!, error };
   } finally {
     if (renew) clearInterval(renew);
     if (active) hooks.onEnd?.(active);
@@ -160,30 +283,24 @@ export function skipOccurrences(
 }
 
 /**
- * Rows left `running` whose lease is free: their process died. Those the
- * caller will not run again are marked failed ("interrupted"); returns the rest.
+ * Rows left `running` whose process is gone (its lease is free: the pid is
+ * dead on this host, or the lease expired) are marked failed ("interrupted");
+ * returns them. Live runs elsewhere are left alone. Used by the daemon on
+ * start and by `status`, so nothing stays `running` after its process.
  */
-export function reapInterrupted(
-  env: ExecEnv,
-  rows: JobRunRow[],
-  keep: (row: JobRunRow) => boolean,
-): JobRunRow[] {
-  const kept: JobRunRow[] = [];
-  for (const row of rows) {
-    const lease = acquireLease(env.db, leaseName(row.job, row.occurrence), env.leaseTtlMs, nowFn(env.ctx));
-    if (!isLease(lease)) continue; // alive elsewhere
+export function reapDeadRuns(db: DB, now: () => number = Date.now, at: Date = new Date(now())): JobRunRow[] {
+  const reaped: JobRunRow[] = [];
+  for (const row of runningRuns(db)) {
+    // Taking the lease (briefly) is the test that its holder is gone, and
+    // keeps a process that is just now taking over the row from racing us.
+    const lease = acquireLease(db, leaseName(row.job, row.occurrence), 10_000, now);
+    if (!isLease(lease)) continue;
     try {
-      if (keep(row)) kept.push(row);
-      else
-        markInterrupted(
-          env.db,
-          row.id,
-          `interrupted: pid ${row.pid} on ${row.host} stopped before the run finished`,
-          env.ctx.clock.now(),
-        );
+      if (markInterrupted(db, row.id, deadProcessError(row.pid, row.host), at))
+        reaped.push(getRunById(db, row.id)!);
     } finally {
       lease.release();
     }
   }
-  return kept;
+  return reaped;
 }

@@ -6,8 +6,12 @@
 // "already running", exit 0; if it already ran, nothing to do, exit 0; if it
 // is older than catchUp and never ran, it is recorded as skipped (a
 // long-overdue digest is never sent by accident). A job without a cron, or
-// --force, is a manual run: it always runs, once at a time per job.
+// --force, is a manual run: it always runs, once at a time per job. While an
+// earlier occurrence of the job is still running, the one `run` stands for is
+// recorded skipped (exit 0). A run past the job's time limit ends JOB_TIMEOUT,
+// exit 1.
 import type { Context } from '../context.ts';
+import { BroadsheetError } from '../errors/index.ts';
 import type { JobResult } from '../jobs/run.ts';
 import type { DB } from '../store/db.ts';
 import { getRun, type JobRunRow } from '../store/jobs.ts';
@@ -22,7 +26,14 @@ export interface OneShot {
   json: unknown;
   /** The job threw: the CLI prints the chain and exits with the error's code. */
   error?: unknown;
+  /** The job was stopped (time limit) before its promise settled: the CLI must exit rather than wait for it. */
+  abandoned?: boolean;
 }
+
+const errorJson = (e: unknown) =>
+  e instanceof BroadsheetError
+    ? { code: e.code, message: e.message, hint: e.hint }
+    : { message: (e as Error)?.message ?? String(e) };
 
 const runJson = (r: JobRunRow) => ({
   id: r.id,
@@ -80,7 +91,18 @@ export async function runOne(
     );
     return { code: 0, json: { job: job.name, status: 'already-done', occurrence, run: runJson(r.row) } };
   }
-  if (r.error !== undefined) return { code: 1, json: undefined, error: r.error };
+  if (r.state === 'skipped')
+    return {
+      code: 0,
+      json: { job: job.name, status: 'skipped', occurrence, reason: r.reason, run: r.row && runJson(r.row) },
+    };
+  if (r.error !== undefined)
+    return {
+      code: 1,
+      json: { job: job.name, status: 'ran', occurrence, run: runJson(r.row), error: errorJson(r.error) },
+      error: r.error,
+      abandoned: r.abandoned,
+    };
   const result = r.result as JobResult;
   return {
     code: result.ok ? 0 : 1,

@@ -1,14 +1,24 @@
 // What `broadsheet status` reports: per job the next occurrence and the last
 // runs, per edition the send counts, and the daemons' heartbeats. The JSON
 // form is a contract for monitors (README § Operations).
+//
+// Two things status settles rather than repeats: a run left `running` by a
+// process that is gone is recorded failed (interrupted) first, and a daemon
+// whose heartbeat is older than STALE_BEATS intervals is shown `stale`, with
+// nothing running — a SIGKILLed daemon's last beat is not the truth.
 import { existsSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import type { Context } from '../context.ts';
 import { openStore } from '../store/db.ts';
-import { hasTable, heartbeats, type JobRunRow, recentRuns, sendCounts } from '../store/jobs.ts';
+import { hasTable, heartbeats, type JobRunRow, recentRuns, runningRuns, sendCounts } from '../store/jobs.ts';
 import { formatLocal } from '../util/zoned.ts';
-import { type Job, jobZone } from './config.ts';
+import { type Job, jobTimeout, jobZone } from './config.ts';
 import { formatDuration } from './duration.ts';
+import { reapDeadRuns } from './execute.ts';
 import { nextOccurrence, scheduleOf } from './occurrences.ts';
+
+/** A daemon is stale when it has not beaten for this many of its intervals. */
+export const STALE_BEATS = 3;
 
 export interface RunReport {
   id: number;
@@ -31,8 +41,10 @@ export interface StatusReport {
   generatedAt: string;
   store: { path: string; exists: boolean };
   scheduler: {
-    /** A daemon beat within 3 of its intervals. */
+    /** A daemon beat within STALE_BEATS of its intervals. */
     alive: boolean;
+    /** Some daemon that never said it stopped has not beaten for STALE_BEATS intervals (killed, hung, host down). */
+    stale: boolean;
     instances: {
       instance: string;
       pid: number;
@@ -43,9 +55,13 @@ export interface StatusReport {
       ageMs: number;
       intervalMs: number;
       alive: boolean;
+      stale: boolean;
+      /** What it runs now; empty when stale or stopped, whatever its last beat said. */
       running: { job: string; occurrence: string | null }[];
     }[];
   };
+  /** Runs this status call found left `running` by a process that is gone, and recorded failed. */
+  reaped: { job: string; occurrence: string | null; pid: number | null; host: string | null }[];
   jobs: {
     name: string;
     kind: string;
@@ -53,6 +69,8 @@ export interface StatusReport {
     cron: string | null;
     timezone: string;
     catchUp: string;
+    /** The time limit (jobs[].timeout, or the kind's default). */
+    timeout: string;
     next: { at: string; local: string } | null;
     last: RunReport | null;
     runs: RunReport[];
@@ -80,16 +98,44 @@ function report(r: JobRunRow, tz: string): RunReport {
   };
 }
 
+/**
+ * Record runs whose process is gone as failed, through a short-lived
+ * read-write connection (status itself reads read-only and never migrates).
+ * A store status may not write to (read-only file) is reported as it is.
+ */
+function reap(ctx: Context, file: string): StatusReport['reaped'] {
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(file, { fileMustExist: true });
+    db.pragma('busy_timeout = 2000');
+    if (!hasTable(db, 'job_runs') || !hasTable(db, 'leases') || !runningRuns(db).length) return [];
+    return reapDeadRuns(db, () => ctx.clock.now().getTime(), ctx.clock.now()).map((r) => ({
+      job: r.job,
+      occurrence: r.occurrence,
+      pid: r.pid,
+      host: r.host,
+    }));
+  } catch (err) {
+    ctx.logger.debug({ err }, 'status: could not record dead runs as failed');
+    return [];
+  } finally {
+    db?.close();
+  }
+}
+
 export function collectStatus(ctx: Context, opts: { runs?: number } = {}): StatusReport {
   const now = ctx.clock.now();
   const exists = existsSync(ctx.paths.store);
+  const reaped = exists ? reap(ctx, ctx.paths.store) : [];
   const db = exists ? openStore(ctx.paths.store, { readonly: true }) : undefined;
   try {
     const hasRuns = db ? hasTable(db, 'job_runs') : false;
     const beats = db && hasTable(db, 'scheduler_heartbeats') ? heartbeats(db) : [];
     const instances = beats.map((b) => {
       const ageMs = now.getTime() - Date.parse(b.beatAt);
-      return { ...b, ageMs, alive: b.state !== 'stopped' && ageMs <= 3 * b.intervalMs };
+      const stale = b.state !== 'stopped' && ageMs > STALE_BEATS * b.intervalMs;
+      const alive = b.state !== 'stopped' && !stale;
+      return { ...b, ageMs, alive, stale, running: alive ? b.running : [] };
     });
     const jobs = ctx.config.jobs.map((job: Job) => {
       const tz = jobZone(job, ctx.config);
@@ -102,6 +148,7 @@ export function collectStatus(ctx: Context, opts: { runs?: number } = {}): Statu
         cron: job.cron ?? null,
         timezone: tz,
         catchUp: formatDuration(job.catchUp),
+        timeout: formatDuration(jobTimeout(job)),
         next: next === undefined ? null : { at: new Date(next).toISOString(), local: formatLocal(next, tz) },
         last: runs[0] ?? null,
         runs,
@@ -110,7 +157,12 @@ export function collectStatus(ctx: Context, opts: { runs?: number } = {}): Statu
     return {
       generatedAt: now.toISOString(),
       store: { path: ctx.paths.store, exists },
-      scheduler: { alive: instances.some((i) => i.alive), instances },
+      scheduler: {
+        alive: instances.some((i) => i.alive),
+        stale: instances.some((i) => i.stale),
+        instances,
+      },
+      reaped,
       jobs,
       sends: db ? sendCounts(db) : [],
     };
@@ -127,7 +179,7 @@ export function formatStatus(s: StatusReport): string {
   const out: string[] = [];
   for (const j of s.jobs) {
     out.push(
-      `${j.name} (${j.kind}${j.edition ? ` ${j.edition}` : ''}) ${j.cron ? `cron "${j.cron}" ${j.timezone}, catchUp ${j.catchUp}` : 'no cron: runs by `broadsheet run`'}`,
+      `${j.name} (${j.kind}${j.edition ? ` ${j.edition}` : ''}) ${j.cron ? `cron "${j.cron}" ${j.timezone}, catchUp ${j.catchUp}` : 'no cron: runs by `broadsheet run`'}, timeout ${j.timeout}`,
     );
     if (j.next) out.push(`  next   ${j.next.local}`);
     if (!j.runs.length) out.push('  runs   none recorded');
@@ -152,11 +204,19 @@ export function formatStatus(s: StatusReport): string {
         .map(([k, v]) => `${k} ${v}`)
         .join(', ')} (total ${e.total})`,
     );
-  out.push(`scheduler: ${s.scheduler.alive ? 'running' : 'not running'}`);
+  out.push(
+    `scheduler: ${s.scheduler.alive ? 'running' : 'not running'}${s.scheduler.stale && !s.scheduler.alive ? ' (a daemon’s heartbeat is stale: see below)' : ''}`,
+  );
   for (const i of s.scheduler.instances.slice(0, 5))
     out.push(
-      `  pid ${i.pid} on ${i.host}: ${i.state}${i.alive ? '' : i.state === 'stopped' ? '' : ' (heartbeat stale)'}, last beat ${ago(now - Date.parse(i.beatAt))}` +
-        (i.running.length ? `, running ${i.running.map((r) => r.job).join(', ')}` : ''),
+      i.stale
+        ? `  pid ${i.pid} on ${i.host}: STALE — last beat ${ago(now - Date.parse(i.beatAt))}, more than ${STALE_BEATS}× its ${formatDuration(i.intervalMs)} interval; presumed dead (killed, hung or host down), none of its jobs counts as running`
+        : `  pid ${i.pid} on ${i.host}: ${i.state}, last beat ${ago(now - Date.parse(i.beatAt))}` +
+            (i.running.length ? `, running ${i.running.map((r) => r.job).join(', ')}` : ''),
+    );
+  for (const r of s.reaped)
+    out.push(
+      `recorded failed (interrupted): ${r.job} ${r.occurrence ?? 'manual run'} was left running by pid ${r.pid} on ${r.host}, which is gone`,
     );
   if (!s.store.exists) out.push(`store ${s.store.path} does not exist yet`);
   return out.join('\n');

@@ -69,12 +69,27 @@ export interface StartInput {
  * `running` by a process that died is taken over: attempts + 1.
  * Returns the row id, or the existing row when the occurrence is settled.
  */
-export function startJobRun(db: DB, s: StartInput, host: string): { id: number } | { settled: JobRunRow } {
+export function startJobRun(
+  db: DB,
+  s: StartInput & {
+    /** Also take over a row marked failed because its process died (the daemon's catch-up retry). */
+    retakeDead?: boolean;
+  },
+  host: string,
+): { id: number } | { settled: JobRunRow } {
   return db
     .transaction((): { id: number } | { settled: JobRunRow } => {
       const now = s.now.toISOString();
       const cur = s.occurrence === null ? undefined : getRun(db, s.job, s.occurrence);
-      if (cur && cur.outcome !== 'running') return { settled: cur };
+      const dead = cur?.outcome === 'failed' && s.retakeDead && isDeadProcessError(cur.error);
+      if (cur && cur.outcome !== 'running' && !dead) return { settled: cur };
+      if (cur && dead) {
+        db.prepare(
+          `UPDATE job_runs SET outcome = 'running', attempts = attempts + 1, trigger = ?, pid = ?, host = ?,
+             started_at = ?, finished_at = NULL, error = NULL WHERE id = ?`,
+        ).run(s.trigger, process.pid, host, now, cur.id);
+        return { id: cur.id };
+      }
       if (cur) {
         db.prepare(
           `UPDATE job_runs SET attempts = attempts + 1, trigger = ?, pid = ?, host = ?, started_at = ?,
@@ -102,17 +117,27 @@ export interface FinishInput {
   error?: string;
 }
 
-export function finishJobRun(db: DB, id: number, f: FinishInput) {
-  db.prepare(
-    'UPDATE job_runs SET outcome = ?, finished_at = ?, edition = ?, counts = ?, summary = ?, error = ? WHERE id = ?',
-  ).run(
-    f.outcome,
-    f.now.toISOString(),
-    f.edition ?? null,
-    f.counts ? JSON.stringify(f.counts) : null,
-    f.summary?.slice(0, 2000) ?? null,
-    f.error?.slice(0, 2000) ?? null,
-    id,
+/**
+ * Settle a running row. Only a row still `running` changes: a run already
+ * recorded as timed out or interrupted keeps that record even if its job
+ * settles later. Returns whether the row changed.
+ */
+export function finishJobRun(db: DB, id: number, f: FinishInput): boolean {
+  return (
+    db
+      .prepare(
+        `UPDATE job_runs SET outcome = ?, finished_at = ?, edition = ?, counts = ?, summary = ?, error = ?
+         WHERE id = ? AND outcome = 'running'`,
+      )
+      .run(
+        f.outcome,
+        f.now.toISOString(),
+        f.edition ?? null,
+        f.counts ? JSON.stringify(f.counts) : null,
+        f.summary?.slice(0, 2000) ?? null,
+        f.error?.slice(0, 2000) ?? null,
+        id,
+      ).changes > 0
   );
 }
 
@@ -137,17 +162,35 @@ export function recordSkipped(
 }
 
 /** A run whose process stopped before it finished (stop grace exceeded, or found dead). */
-export function markInterrupted(db: DB, id: number, reason: string, now: Date) {
-  db.prepare(
-    "UPDATE job_runs SET outcome = 'failed', finished_at = ?, error = ? WHERE id = ? AND outcome = 'running'",
-  ).run(now.toISOString(), reason, id);
+export function markInterrupted(db: DB, id: number, reason: string, now: Date): boolean {
+  return (
+    db
+      .prepare(
+        "UPDATE job_runs SET outcome = 'failed', finished_at = ?, error = ? WHERE id = ? AND outcome = 'running'",
+      )
+      .run(now.toISOString(), reason, id).changes > 0
+  );
 }
 
-/** Rows still marked running (their process may be alive or dead: check the lease). */
-export function runningRuns(db: DB): JobRunRow[] {
-  return (
-    db.prepare(`SELECT ${COLUMNS} FROM job_runs WHERE outcome = 'running' ORDER BY id`).all() as RawRow[]
-  ).map(fromRaw);
+/**
+ * The error text of a run whose process was found gone (SIGKILL, crash,
+ * reboot). The daemon's catch-up may run such an occurrence again; a run
+ * that timed out or was stopped by a signal is not retried.
+ */
+export const deadProcessError = (pid: number | null, host: string | null) =>
+  `interrupted: pid ${pid} on ${host} is gone; the run never finished`;
+export const isDeadProcessError = (e: string | null) =>
+  Boolean(e && /^interrupted: pid \S+ on .* is gone/.test(e));
+
+/** Rows still marked running (their process may be alive or dead: check the lease); one job's, or all. */
+export function runningRuns(db: DB, job?: string): JobRunRow[] {
+  const rows =
+    job === undefined
+      ? db.prepare(`SELECT ${COLUMNS} FROM job_runs WHERE outcome = 'running' ORDER BY id`).all()
+      : db
+          .prepare(`SELECT ${COLUMNS} FROM job_runs WHERE outcome = 'running' AND job = ? ORDER BY id`)
+          .all(job);
+  return (rows as RawRow[]).map(fromRaw);
 }
 
 /** The latest runs of a job, newest first (scheduled by occurrence, manual by start). */

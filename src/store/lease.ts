@@ -67,3 +67,17 @@ export function acquireLease(
 }
 
 export const isLease = (l: Lease | LeaseHolder): l is Lease => 'renew' in l;
+
+/**
+ * Who holds a lease right now, without taking it: undefined when it is free,
+ * expired, or held by a process of this host that no longer exists (the same
+ * test acquireLease applies). A process's own leases count as held.
+ */
+export function liveHolder(db: DB, name: string, now: () => number = Date.now): LeaseHolder | undefined {
+  const cur = db
+    .prepare('SELECT holder, pid, host, expires_at AS expiresAt FROM leases WHERE name = ?')
+    .get(name) as LeaseHolder | undefined;
+  if (!cur || cur.expiresAt <= now()) return undefined;
+  if (cur.host === hostname() && cur.pid !== process.pid && !alive(cur.pid)) return undefined;
+  return cur;
+}

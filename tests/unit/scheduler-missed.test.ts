@@ -14,6 +14,7 @@ import { Scheduler } from '../../src/scheduler/daemon.ts';
 import { runOne } from '../../src/scheduler/one-shot.ts';
 import { openStore } from '../../src/store/db.ts';
 import { getRun, recentRuns } from '../../src/store/jobs.ts';
+import { deadPid } from '../helpers/dead-pid.ts';
 
 const job = (j: Record<string, unknown>): Job => jobSchema.parse({ kind: 'build', ...j });
 
@@ -188,15 +189,17 @@ describe('missed runs after downtime', () => {
   });
 
   it('a run left `running` by a dead process runs again within catchUp; older ones become failed', async () => {
+    const dead = await deadPid();
     const t = make('2025-12-10T07:20:00+08:00');
     const other = job({ name: 'other', cron: '0 5 * * *', timezone: 'Asia/Hong_Kong' });
     const insert = t.db.prepare(
       `INSERT INTO job_runs (job, kind, occurrence, trigger, outcome, attempts, pid, host, started_at, created_at)
-       VALUES (?, 'build', ?, 'schedule', 'running', 1, 999999, ?, ?, ?)`,
+       VALUES (?, 'build', ?, 'schedule', 'running', 1, ?, ?, ?, ?)`,
     );
     insert.run(
       'daily',
       '2025-12-09T23:00:00.000Z',
+      dead,
       hostname(),
       '2025-12-09T23:00:00Z',
       '2025-12-09T23:00:00Z',
@@ -204,23 +207,24 @@ describe('missed runs after downtime', () => {
     insert.run(
       'other',
       '2025-12-09T21:00:00.000Z',
+      dead,
       hostname(),
       '2025-12-09T21:00:00Z',
       '2025-12-09T21:00:00Z',
     );
-    // their leases: held by pid 999999 on this host, which does not exist
+    // their leases: held by a pid on this host that has exited
     const lease = t.db.prepare(
-      'INSERT INTO leases (name, holder, pid, host, expires_at) VALUES (?, ?, 999999, ?, ?)',
+      'INSERT INTO leases (name, holder, pid, host, expires_at) VALUES (?, ?, ?, ?, ?)',
     );
-    lease.run('job:daily@2025-12-09T23:00:00.000Z', 'x', hostname(), Date.now() + 3_600_000);
-    lease.run('job:other@2025-12-09T21:00:00.000Z', 'y', hostname(), Date.now() + 3_600_000);
+    lease.run('job:daily@2025-12-09T23:00:00.000Z', 'x', dead, hostname(), Date.now() + 3_600_000);
+    lease.run('job:other@2025-12-09T21:00:00.000Z', 'y', dead, hostname(), Date.now() + 3_600_000);
     const s = t.scheduler([daily, other]);
     await s.tickAll();
     expect(t.ran).toEqual(['daily@2025-12-09T23:20:00.000Z']);
     expect(getRun(t.db, 'daily', '2025-12-09T23:00:00.000Z')).toMatchObject({ outcome: 'ok', attempts: 2 });
     expect(getRun(t.db, 'other', '2025-12-09T21:00:00.000Z')).toMatchObject({
       outcome: 'failed',
-      error: expect.stringMatching(/interrupted: pid 999999/),
+      error: expect.stringMatching(new RegExp(`interrupted: pid ${dead} `)),
     });
   });
 });

@@ -7,7 +7,7 @@ export function registerRun(program: Command) {
   program
     .command('run <job>')
     .description(
-      'run one configured job once (for system cron): its latest scheduled occurrence, under the same lease and run record as the daemon; `npm start` runs "main"',
+      'run one configured job once (for system cron): its latest scheduled occurrence, under the same lease, run record and time limit (jobs[].timeout) as the daemon; `npm start` runs "main"',
     )
     .option('--force', 'run now as a manual run, even if the latest occurrence already ran or is too old')
     .option('--lease-ttl <seconds>', 'lease lifetime while running, renewed every third of it (default 60)')
@@ -35,6 +35,10 @@ export function registerRun(program: Command) {
           );
           if (g.json && r.json !== undefined) printJson(r.json);
           else if (r.text) printResult(r.text);
+          // A job stopped at its time limit may still hold a socket or a
+          // timer that would keep this process alive: once the error is
+          // printed and the exit code set, leave.
+          if (r.abandoned) setTimeout(() => process.exit(), 100).unref();
           if (r.error) throw r.error;
           return r.code;
         } finally {

@@ -16,7 +16,10 @@ export function registerSchedule(program: Command) {
       'the daemon: run every job that has a cron, each occurrence once across processes; stop with SIGTERM',
     )
     .option('--heartbeat <seconds>', 'how often to write the heartbeat `status` reads (default 10)')
-    .option('--grace <seconds>', 'on SIGTERM/SIGINT, how long to let running jobs finish (default 300)')
+    .option(
+      '--grace <seconds>',
+      'on SIGTERM/SIGINT, how long running jobs may finish before they are ended and recorded failed, exit 1 (default 300)',
+    )
     .option(
       '--lease-ttl <seconds>',
       'lease lifetime while a job runs, renewed every third of it (default 60)',
@@ -48,11 +51,13 @@ export function registerSchedule(program: Command) {
         const onSignal = (sig: NodeJS.Signals) => {
           signals++;
           if (signals === 1) {
-            ctx.logger.info(`${sig}: stopping; no new runs start`);
-            void scheduler.stop();
+            ctx.logger.info(
+              `${sig}: stopping; no new runs start; running jobs get up to ${graceMs / 1000} s (--grace) to finish`,
+            );
+            void scheduler.stop(sig);
           } else {
             ctx.logger.warn(`${sig} again: interrupting running jobs now`);
-            scheduler.force();
+            scheduler.force(`${sig} again`);
           }
         };
         process.on('SIGTERM', onSignal);
@@ -72,7 +77,8 @@ export function registerSchedule(program: Command) {
         process.off('SIGINT', onSignal);
         ctx.logger.info(forced ? 'scheduler stopped; running jobs were interrupted' : 'scheduler stopped');
         if (forced) {
-          // A job still holds handles (sockets, workers): leave without waiting for it.
+          // Exit 1: work was cut short (README § The daemon). A job may still
+          // hold handles (sockets, workers): leave without waiting for it.
           process.exit(1);
         }
         return 0;
