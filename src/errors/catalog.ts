@@ -294,6 +294,28 @@ export const catalog = {
   }),
   // ── end SMTP ──
   // ── Jobs: time limits, skips, daemon (issue 10; owned by src/scheduler, src/jobs) ──
+  JOB_TIMEOUT: entry<{ job: string; elapsed: string; limit: string; abandoned: boolean }>({
+    title: 'Job past its time limit',
+    message: (p) =>
+      `${p.job}: timeout after ${p.elapsed} (limit ${p.limit})` +
+      (p.abandoned ? '; it did not stop when told to and was left behind' : ''),
+    hint: (p) =>
+      `Find what the run waited on in the log above (an SMTP server, a feed, the disk). If runs of ${p.job} legitimately take this long, raise \`timeout\` for it under \`jobs:\` in broadsheet.config.yaml (README § Operations › Jobs). The next occurrence runs as scheduled; a send picks up where it stopped.`,
+    exit: 1,
+  }),
+  JOB_INTERRUPTED: entry<{ job: string; detail: string }>({
+    title: 'Job interrupted',
+    message: (p) => `${p.job}: ${p.detail}`,
+    hint: 'The run is recorded failed and its lease released; `broadsheet run <job>` (or the next occurrence) runs it again. Give running jobs more time to finish with --grace.',
+    exit: 1,
+  }),
+  SAMPLE_READERS_SMTP: entry<{ count: number; examples: string[]; transport: string }>({
+    title: 'Sample readers in the store',
+    message: (p) =>
+      `refusing to deliver through ${p.transport}: the store holds ${p.count} reader(s) at reserved example domains (${p.examples.join(', ')}${p.count > p.examples.length ? ', …' : ''}), the sample readers from content/subscribers.csv`,
+    hint: 'They were imported by an earlier outbox run (`npm start`). Remove them with `broadsheet subscribers remove <email>`, or start from a fresh store (--store), then import your real list with `broadsheet subscribers import <file>`.',
+    exit: 2,
+  }),
   // ── end jobs ──
   // ── Review app: limits, sessions, editor accounts (issue 10; owned by src/review) ──
   EDITOR_NAME_INVALID: entry<{ name: string }>({
