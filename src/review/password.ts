@@ -37,13 +37,20 @@ export async function verifyPassword(password: string, stored: string): Promise<
   if (kind !== 'scrypt' || !salt || !hash || !(N > 1 && R > 0 && P > 0) || N > 2 ** 20 || R > 32 || P > 16)
     return false;
   const want = Buffer.from(hash, 'base64url');
-  const got = await scrypt(password.normalize('NFC'), Buffer.from(salt, 'base64url'), want.length, {
-    N,
-    r: R,
-    p: P,
-    maxmem: maxmem(N, R) + 1024 * 1024,
-  });
-  return want.length === got.length && timingSafeEqual(want, got);
+  const saltBytes = Buffer.from(salt, 'base64url');
+  // A shortened key would match a prefix: only full-length keys and salts count.
+  if (want.length !== KEYLEN || saltBytes.length < 16) return false;
+  try {
+    const got = await scrypt(password.normalize('NFC'), saltBytes, KEYLEN, {
+      N,
+      r: R,
+      p: P,
+      maxmem: maxmem(N, R) + 1024 * 1024,
+    });
+    return timingSafeEqual(want, got);
+  } catch {
+    return false; // parameters scrypt refuses (N not a power of two, …)
+  }
 }
 
 /** A hash of a random password: checked against when the name is unknown, so timing does not tell names apart. */
