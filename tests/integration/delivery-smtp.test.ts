@@ -7,6 +7,8 @@ import { isBroadsheetError } from '../../src/errors/index.ts';
 import { acquireLease, Ledger, openStore, SubscriberRepo } from '../../src/store/index.ts';
 import { digest, EDITION, tempDir, testContext } from '../fixtures/delivery/ctx.ts';
 import { type Sink, startSink, tally } from '../fixtures/delivery/sink.ts';
+import { makeTestPki } from '../helpers/smtp-tls.ts';
+import { needs } from '../helpers/system.ts';
 
 // What each scripted recipient does at the real smtp-server (attempt = how many RCPTs for it so far).
 const behaviour: Record<
@@ -26,18 +28,27 @@ const behaviour: Record<
   'always451@example.com': (st) => (st === 'rcpt' ? 451 : undefined),
 };
 
+const always451 = behaviour['always451@example.com']!;
+
+// Each case runs twice: against a plain server, and against one that offers STARTTLS with a
+// certificate from a test CA (trusted through SMTP_URL ?ca=) and requires AUTH.
+const AUTH = { user: 'newsroom', pass: 'p@ss:word' };
+const hasOpenssl = needs('openssl', 'openssl');
+const modes = [
+  { name: 'plain', tls: false },
+  { name: 'STARTTLS + AUTH', tls: true },
+].filter((m) => !m.tls || hasOpenssl);
+
 let sink: Sink;
-beforeAll(async () => {
-  sink = await startSink((stage, rcpt, n) => behaviour[rcpt]?.(stage, n));
-});
-afterAll(() => sink.close());
+let url: string;
+let secured = false;
 
 function setup() {
   const dir = tempDir();
   const ctx = testContext(
     dir,
     { delivery: { connections: 3, retries: 3, backoffMs: 5, maxBackoffMs: 20 } },
-    { smtpUrl: sink.url },
+    { smtpUrl: url },
   );
   const db = openStore(ctx.paths.store);
   const repo = new SubscriberRepo(db);
@@ -49,13 +60,28 @@ function setup() {
 }
 
 const transportFor = () =>
-  createSmtpTransport(parseSmtpUrl(sink.url), {
+  createSmtpTransport(parseSmtpUrl(url), {
     connections: 3,
     timeoutMs: 10_000,
     maxMessagesPerConnection: 100,
   });
 
-describe('send over SMTP to a scripted smtp-server', () => {
+describe.each(modes)('send over SMTP ($name) to a scripted smtp-server', (mode) => {
+  beforeAll(async () => {
+    secured = mode.tls;
+    behaviour['always451@example.com'] = always451;
+    if (!mode.tls) {
+      sink = await startSink((stage, rcpt, n) => behaviour[rcpt]?.(stage, n));
+      url = sink.url;
+      return;
+    }
+    const pki = makeTestPki();
+    sink = await startSink((stage, rcpt, n) => behaviour[rcpt]?.(stage, n), { tls: pki.good, auth: AUTH });
+    const cred = `${encodeURIComponent(AUTH.user)}:${encodeURIComponent(AUTH.pass)}`;
+    url = `smtp://${cred}@127.0.0.1:${sink.port}?requireTLS=true&ca=${encodeURIComponent(pki.caFile)}`;
+  });
+  afterAll(() => sink?.close());
+
   it('retries 421/451 at RCPT and DATA and a dropped connection, bounces 5xx, defers what keeps failing', async () => {
     const { ctx, db, repo } = setup();
     sink.received.length = 0;
@@ -90,8 +116,10 @@ describe('send over SMTP to a scripted smtp-server', () => {
       queued: 0,
     });
 
-    // What arrived is a complete message: text + HTML, merged for its reader.
+    // What arrived is a complete message: text + HTML, merged for its reader — over TLS, logged in, when offered.
     const okMsg = sink.received.find((m) => m.to[0] === 'ok@example.com')!;
+    expect(okMsg.secure).toBe(secured);
+    expect(okMsg.user).toBe(secured ? AUTH.user : undefined);
     const parsed = await simpleParser(okMsg.raw);
     expect(parsed.text).toContain('讀者 ok，你好');
     expect(parsed.html).toContain('讀者 ok，你好');
