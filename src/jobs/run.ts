@@ -86,6 +86,24 @@ export async function runJob(
   }
 }
 
+/**
+ * Stop waiting for `work` when `signal` aborts (rejecting with its reason).
+ * For a stage that holds nothing that must be cleaned up in order: a feed
+ * fetch left behind still ends at its own 15 s limit (its article writes are
+ * atomic and idempotent). Not for the send loop, which must itself stop
+ * between messages: abandoning it would leave it sending.
+ */
+export function unlessAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  signal.throwIfAborted();
+  let onAbort!: () => void;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  return Promise.race([work, aborted]).finally(() => signal.removeEventListener('abort', onAbort));
+}
+
 /** Every feed in options.feeds; one failing feed is reported and the others still run. */
 async function ingestJob(ctx: Context, job: Job, signal?: AbortSignal): Promise<JobResult> {
   const feeds = ingestFeeds(job);
@@ -96,7 +114,7 @@ async function ingestJob(ctx: Context, job: Job, signal?: AbortSignal): Promise<
     signal?.throwIfAborted();
     const { url, ...opts } = typeof f === 'string' ? { url: f } : f;
     try {
-      const r = await ingestFeed(ctx, url, opts);
+      const r = await unlessAborted(ingestFeed(ctx, url, opts), signal);
       counts.written += r.written.length;
       counts.unchanged += r.unchanged.length;
       counts.skipped += r.skipped.length;
@@ -107,6 +125,7 @@ async function ingestJob(ctx: Context, job: Job, signal?: AbortSignal): Promise<
           : `${url}: ${r.written.length} written, ${r.unchanged.length} unchanged, ${r.skipped.length} skipped`,
       );
     } catch (err) {
+      if (signal?.aborted) throw err;
       counts.errors++;
       const code = err instanceof BroadsheetError ? `${err.code}: ` : '';
       lines.push(`${url}: failed — ${code}${(err as Error).message}`);

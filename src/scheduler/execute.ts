@@ -131,7 +131,7 @@ export async function runOccurrence(
         { occurrence: occurrence!, reason },
       ]);
       ctx.logger.warn(
-        { job: job.name, occurrence, trigger, previous: busy.row.occurrence, holder: busy.holder },
+        { job: job.name, occurrence, trigger, previous: busy.row.occurrence, pid: busy.holder.pid },
         `${job.name}: skipped ${local}: ${reason}`,
       );
       return { state: 'skipped', row: getRun(db, job.name, occurrence!), reason };
@@ -220,7 +220,10 @@ export async function runOccurrence(
         now: ctx.clock.now(),
         error: `JOB_TIMEOUT: ${error.message}`,
       });
-      log.error({ ms: ms(), limitMs: limit, stopped }, `${job.name}: ${local} failed: ${error.message}`);
+      log.error(
+        { code: error.code, ms: ms(), limitMs: limit, stopped },
+        `${job.name}: ${local} failed: ${error.message.slice(job.name.length + 2)}`,
+      );
       return { state: 'ran', row: getRunById(db, started.id)!, error, abandoned: !stopped };
     }
 

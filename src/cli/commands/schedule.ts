@@ -81,6 +81,9 @@ export function registerSchedule(program: Command) {
           // hold handles (sockets, workers): leave without waiting for it.
           process.exit(1);
         }
+        // A run stopped at its time limit earlier may have left a socket open
+        // that would keep the process up: once stopped, the daemon leaves.
+        setTimeout(() => process.exit(), 100).unref();
         return 0;
       }),
     );
