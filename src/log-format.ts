@@ -38,7 +38,7 @@ const LABELS: Record<number, string> = {
   60: 'FATAL',
 };
 const SKIP = new Set(['level', 'time', 'msg', 'pid', 'hostname', 'v']);
-/** An object field longer than this is cut: the JSON log keeps it whole. */
+/** An object field longer than this is shown by its size only: the JSON log keeps it whole. */
 const MAX_VALUE = 120;
 
 const bare = (s: string) => /^[^\s="'{}[\]\u0000-\u001f]+$/.test(s);
@@ -51,7 +51,9 @@ function show(v: unknown): string {
     /"([A-Za-z_][\w-]*)":/g,
     '$1:',
   );
-  return s.length > MAX_VALUE ? `${s.slice(0, MAX_VALUE - 1)}…` : s;
+  if (s.length <= MAX_VALUE) return s;
+  // Too long for a line (a whole send summary, say): name its size; the JSON log has it.
+  return Array.isArray(v) ? `[…${v.length} items]` : `{…${Object.keys(v).length} fields}`;
 }
 
 interface SerializedError {

@@ -40,6 +40,20 @@ describe('terminal log lines', () => {
     );
     expect(line).toBe('12:00:01 WARN m file="/a b/c" counts={articles:4,cards:234}');
     expect(line).not.toContain('\n');
+    const long = {
+      edition: 'daily-2025-12-10',
+      transport: 'outbox',
+      total: 5000,
+      sent: 4990,
+      failed: 10,
+      deferred: 0,
+      retried: 3,
+      suppressed: 0,
+      bytes: 340110,
+    };
+    expect(formatRecord({ level: 30, time: at, msg: 'm', summary: long }, { colors: false })).toBe(
+      '12:00:01 INFO m summary={…9 fields}',
+    );
   });
 
   it('shows an error by its message and code; the stack only with DEBUG', () => {
