@@ -1,11 +1,12 @@
-import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
-import { Readable } from 'node:stream';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import { BroadsheetError } from '../../errors/index.ts';
 import { type SmtpTimeouts, smtpTimeouts } from '../config.ts';
 import type { DeliveryResult, OutgoingMessage, Transport, TransportFactory } from '../transport.ts';
 import { classify, isInvalidName, type SmtpError } from './smtp-classify.ts';
+import { armCommit, BodyStream } from './smtp-commit.ts';
+import type { SmtpSettings } from './smtp-url.ts';
+import { parseSmtpUrl } from './smtp-url.ts';
 
 // SMTP through nodemailer's SMTPConnection (greeting, EHLO, STARTTLS, AUTH,
 // reply codes are all nodemailer's), pooled here: `delivery.connections`
@@ -15,7 +16,7 @@ import { classify, isInvalidName, type SmtpError } from './smtp-classify.ts';
 // Why not nodemailer's own pool (`pool: true`)? Exactly-once needs a hook at
 // one precise moment — after the whole body is in the kernel's socket buffer
 // and right before the end-of-data "." — and the pool hides its connections
-// and sockets. With the connection in hand, armCommit below records the
+// and sockets. With the connection in hand, armCommit (smtp-commit.ts) records the
 // point of no return in the ledger inside the very write() of the ".".
 //
 // Every step on a connection settles exactly once (see `step`): nodemailer
@@ -25,125 +26,7 @@ import { classify, isInvalidName, type SmtpError } from './smtp-classify.ts';
 
 type Conn = InstanceType<typeof SMTPConnection>;
 
-export interface SmtpSettings {
-  host: string;
-  port: number;
-  secure: boolean;
-  auth?: { user: string; pass: string };
-  ignoreTLS?: boolean;
-  requireTLS?: boolean;
-  tlsRejectUnauthorized?: boolean;
-  /** PEM of extra CA certificates to trust (SMTP_URL `?ca=/path/to/ca.pem`). */
-  ca?: string;
-}
-
-/**
- * SMTP_URL: smtp://user:pass@host:port (STARTTLS when offered) or smtps://… (TLS from the start).
- * Query: ?requireTLS=true, ?ignoreTLS=true, ?ca=/path/to/ca.pem (trust a private CA),
- * ?tlsRejectUnauthorized=false (no certificate check: testing only).
- */
-export function parseSmtpUrl(url: string): SmtpSettings {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    throw new BroadsheetError('SMTP_URL_INVALID', { detail: 'not a URL' });
-  }
-  if (u.protocol !== 'smtp:' && u.protocol !== 'smtps:')
-    throw new BroadsheetError('SMTP_URL_INVALID', { detail: `scheme ${u.protocol} (use smtp: or smtps:)` });
-  if (!u.hostname) throw new BroadsheetError('SMTP_URL_INVALID', { detail: 'no host' });
-  const secure = u.protocol === 'smtps:';
-  const q = u.searchParams;
-  const caFile = q.get('ca');
-  let ca: string | undefined;
-  if (caFile) {
-    try {
-      ca = readFileSync(caFile, 'utf8');
-    } catch (err) {
-      throw new BroadsheetError(
-        'SMTP_URL_INVALID',
-        { detail: `cannot read the CA file ${caFile} (?ca=)` },
-        { cause: err },
-      );
-    }
-  }
-  return {
-    host: u.hostname.replace(/^\[|\]$/g, ''),
-    port: u.port ? Number(u.port) : secure ? 465 : 587,
-    secure,
-    auth: u.username
-      ? { user: decodeURIComponent(u.username), pass: decodeURIComponent(u.password) }
-      : undefined,
-    ignoreTLS: q.get('ignoreTLS') === 'true',
-    requireTLS: q.get('requireTLS') === 'true',
-    tlsRejectUnauthorized: q.get('tlsRejectUnauthorized') !== 'false',
-    ca,
-  };
-}
-
-/**
- * The message body for nodemailer, ended only once the socket has taken all
- * of it (no bytes left in our process), so the end-of-data marker that
- * follows goes straight to the kernel.
- */
-class BodyStream extends Readable {
-  private pushed = false;
-  private ending = false;
-
-  constructor(
-    private readonly raw: Buffer,
-    private readonly socket: Socket | undefined,
-  ) {
-    super();
-  }
-
-  override _read() {
-    if (!this.pushed) {
-      this.pushed = true;
-      this.push(this.raw);
-      return;
-    }
-    if (this.ending) return;
-    this.ending = true;
-    if (this.socket && this.socket.writableLength > 0) this.socket.once('drain', () => this.push(null));
-    else this.push(null);
-  }
-}
-
-const TERMINATORS = ['.\r\n', '\r\n.\r\n', '\n.\r\n'].map((t) => Buffer.from(t));
-const isTerminator = (chunk: unknown) => Buffer.isBuffer(chunk) && TERMINATORS.some((t) => t.equals(chunk));
-
-/**
- * msg.commit() runs inside the socket's write() of the end-of-data marker,
- * right before the bytes go to the kernel: the ledger row is `committed` in
- * the WAL, then — a few microseconds of synchronous code later, nothing
- * awaited — the "." is in the kernel's socket buffer, which the kernel
- * delivers even if this process is killed the next instant. A kill before
- * commit(): the server never saw the "." and drops the transaction; the
- * ledger says queued and the restart sends it. A kill after: the row stays
- * `committed` and is never sent again (see send.ts).
- */
-function armCommit(socket: Socket, msg: OutgoingMessage, onCommitted: () => void): () => void {
-  const write = socket.write;
-  let done = false;
-  socket.write = function (this: Socket, chunk: unknown, ...rest: unknown[]) {
-    if (!done && isTerminator(chunk)) {
-      done = true;
-      try {
-        msg.commit();
-        onCommitted();
-      } catch (err) {
-        // Not recorded, so it must not be delivered: cut the transaction.
-        socket.destroy(err as Error);
-        return false;
-      }
-    }
-    return (write as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
-  } as Socket['write'];
-  return () => {
-    socket.write = write;
-  };
-}
+export { parseSmtpUrl, type SmtpSettings } from './smtp-url.ts';
 
 type Done<T> = (err?: Error | null, value?: T) => void;
 type Arm = (ms: number, phase: string, setting: keyof SmtpTimeouts) => void;
