@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { registerBackup } from './backup.ts';
 import { registerBuild } from './build.ts';
 import { registerCheck } from './check.ts';
 import { registerEditors } from './editors.ts';
@@ -24,4 +25,5 @@ export const commands: ((program: Command) => void)[] = [
   registerSubscribers,
   registerSchedule,
   registerStatus,
+  registerBackup,
 ];
