@@ -35,6 +35,11 @@ export function guardProcess(describe: () => string): { settled(): void } {
       }),
     );
   });
+  // `broadsheet subscribers list | head`: the reader left, nothing is wrong.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+    die(err);
+  });
   process.on('unhandledRejection', (reason) => die(reason));
   process.on('uncaughtException', (err) => die(err));
   return {

@@ -122,6 +122,35 @@ describe('no command ends with exit 13', () => {
     }
   });
 
+  it('ends quietly when the reader of stdout goes away (| head)', () => {
+    const dir = tmp();
+    const csv = join(dir, 'many.csv');
+    const rows = Array.from({ length: 5000 }, (_, i) => `reader${i}@readers.test,讀者${i}`);
+    writeFileSync(csv, `email,name\n${rows.join('\n')}\n`);
+    const store = join(dir, 'db.sqlite');
+    expect(cli(['subscribers', 'import', csv, '--store', store]).code).toBe(0);
+    // more than a pipe buffer of output, and a reader that stops after one line
+    const r = spawnSync(
+      'bash',
+      [
+        '-c',
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a bash script, not a template
+        'node "$0" subscribers list --store "$1" 2>"$2" | head -1; echo "exit=${PIPESTATUS[0]}"',
+        BIN,
+        store,
+        join(dir, 'err'),
+      ],
+      {
+        cwd: ROOT,
+        env: { ...process.env, DEBUG: '', LOG_LEVEL: 'error', BROADSHEET_SECRET: 'x'.repeat(32) },
+        encoding: 'utf8',
+      },
+    );
+    expect(r.stdout).toMatch(/^reader\d+@readers\.test/);
+    expect(r.stdout).toContain('exit=0');
+    expect(readFileSync(join(dir, 'err'), 'utf8')).toBe('');
+  });
+
   it('ends a send whose transport never settles with a named error, exit 1', () => {
     const dir = tmp();
     const config = join(dir, 'c.yaml');
