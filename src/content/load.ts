@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { BroadsheetError } from '../errors/index.ts';
+import { type Claim, resolveDuplicates } from './duplicates.ts';
 import { listFiles, readText } from './files.ts';
 import { loaders } from './loaders/index.ts';
 import type { Article, StatSet } from './model.ts';
@@ -20,7 +21,9 @@ export interface LoadedContent {
 export async function loadContent(root: string): Promise<LoadedContent> {
   if (!existsSync(root)) throw new BroadsheetError('CONTENT_DIR_MISSING', { dir: displayPath(root) });
   const out: LoadedContent = { root, articles: [], stats: [], problems: [], files: 0 };
-  const seen = new Map<string, string>();
+  // Every claim to an id first; the duplicates are decided once all files are read.
+  const claims = new Map<string, Claim[]>();
+  const order: string[] = [];
 
   for (const loader of loaders) {
     const files = await listFiles(join(root, loader.dir), loader.exts);
@@ -39,25 +42,29 @@ export async function loadContent(root: string): Promise<LoadedContent> {
         });
         return;
       }
-      const { item, problems } = loader.load({ file, display, rel, text: read.text, root });
+      const { item, problems, idLine } = loader.load({ file, display, rel, text: read.text, root });
       out.problems.push(...problems);
       if (!item) return;
-      // Ids name folders under out/<edition>/cards/, so they are unique across all kinds.
-      const first = seen.get(item.item.id);
-      if (first) {
-        out.problems.push({
-          code: 'CONTENT_DUPLICATE_ID',
-          file: display,
-          field: 'id',
-          message: `id "${item.item.id}" is already used by ${first}`,
-          hint: 'give each article and stat set its own id',
-        });
-        return;
+      const id = item.item.id;
+      if (!claims.has(id)) {
+        claims.set(id, []);
+        order.push(id);
       }
-      seen.set(item.item.id, display);
-      if (item.type === 'article') out.articles.push(item.item);
-      else out.stats.push(item.item);
+      claims.get(id)!.push({ item, display, line: idLine });
     });
+  }
+
+  for (const id of order) {
+    const all = claims.get(id)!;
+    let kept: Claim | undefined = all[0];
+    if (all.length > 1) {
+      const r = resolveDuplicates(id, all);
+      out.problems.push(...r.problems);
+      kept = r.kept;
+    }
+    if (!kept) continue;
+    if (kept.item.type === 'article') out.articles.push(kept.item.item);
+    else out.stats.push(kept.item.item);
   }
   return out;
 }

@@ -132,3 +132,69 @@ describe('real-world front matter', () => {
     expect(r.problems[0]!.hint).toContain('"kicker"');
   });
 });
+
+describe('two files claiming one id', () => {
+  const article = (id: string, publishedAt: string) =>
+    `---\ntitle: 標題\nid: ${id}\ndek: 摘要\nsection: 要聞\nsource: 大公報\npublishedAt: "${publishedAt}"\nurl: https://news.example.com/a\n---\n`;
+  const statSet = (id: string, date: string) =>
+    `# a comment line\nid: ${id}\ntitle: 數讀\ndate: "${date}"\ncredit: 大公報\ngroups:\n  - heading: 規模\n    stats:\n      - { value: 1, unit: 家, label: 企業 }\n`;
+
+  async function load(files: Record<string, string>) {
+    const { mkdtempSync, mkdirSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { dirname } = await import('node:path');
+    const root = mkdtempSync(join(tmpdir(), 'bs-dup-'));
+    for (const [rel, text] of Object.entries(files)) {
+      mkdirSync(join(root, dirname(rel)), { recursive: true });
+      writeFileSync(join(root, rel), text);
+    }
+    return loadContent(root);
+  }
+
+  const older = article('same-id', '2025-12-10T07:00:00+08:00');
+  const newer = article('same-id', '2025-12-10T09:00:00+08:00');
+
+  it.each([
+    ['older file sorts first', 'a.md', 'b.md'],
+    ['older file sorts last', 'b.md', 'a.md'],
+  ])(
+    'keeps the older article whatever the file names (%s), reporting the other with both lines',
+    async (_, o, n) => {
+      const r = await load({ [`articles/2025-12-10/${o}`]: older, [`articles/2025-12-10/${n}`]: newer });
+      expect(r.articles.map((a) => a.sourcePath)).toEqual([`articles/2025-12-10/${o}`]);
+      expect(r.problems).toHaveLength(1);
+      const p = r.problems[0]!;
+      expect(p).toMatchObject({ code: 'CONTENT_DUPLICATE_ID', field: 'id', line: 3 });
+      expect(p.file).toMatch(new RegExp(`${n}$`));
+      // The message names the kept file with its line.
+      expect(p.message).toMatch(new RegExp(`${o}:3 `));
+    },
+  );
+
+  it.each([
+    ['a.md', 'b.md'],
+    ['b.md', 'a.md'],
+  ])('uses neither when both have the same publishedAt (%s first), reporting both', async (x, y) => {
+    const r = await load({ [`articles/2025-12-10/${x}`]: older, [`articles/2025-12-10/${y}`]: older });
+    expect(r.articles).toEqual([]);
+    expect(r.problems.map((p) => [p.code, p.line, p.file.split('/').pop()]).sort()).toEqual([
+      ['CONTENT_DUPLICATE_ID', 3, 'a.md'],
+      ['CONTENT_DUPLICATE_ID', 3, 'b.md'],
+    ]);
+  });
+
+  it('keeps the older of two stat sets by date, and uses neither of an article and a stat set', async () => {
+    const r = await load({
+      'stats/z-old.yaml': statSet('box', '2025-12-09'),
+      'stats/a-new.yaml': statSet('box', '2025-12-10'),
+      'stats/mixed.yaml': statSet('mixed', '2025-12-01'),
+      'articles/2025-12-10/mixed.md': article('mixed', '2025-12-10T07:00:00+08:00'),
+    });
+    expect(r.stats.map((s) => s.sourcePath)).toEqual(['stats/z-old.yaml']);
+    expect(r.articles).toEqual([]);
+    const byFile = Object.fromEntries(r.problems.map((p) => [p.file.split('/').pop(), p]));
+    expect(Object.keys(byFile).sort()).toEqual(['a-new.yaml', 'mixed.md', 'mixed.yaml']);
+    expect(byFile['a-new.yaml']).toMatchObject({ line: 2, code: 'CONTENT_DUPLICATE_ID' });
+    expect(byFile['mixed.yaml']!.message).toContain('mixed.md:3');
+  });
+});

@@ -86,6 +86,6 @@ export const articleLoader: ContentLoader = {
     }
     if (!data || problems.length) return { problems };
     const article: Article = { ...data, body: body.replace(/^\s*\n/, ''), sourcePath: rel };
-    return { item: { type: 'article', item: article }, problems };
+    return { item: { type: 'article', item: article }, problems, idLine: lineOf(['id']) };
   },
 };

@@ -6,9 +6,9 @@ export const statSetLoader: ContentLoader = {
   dir: 'stats',
   exts: ['.yaml', '.yml'],
   load({ display, rel, text }) {
-    const { data, problems } = parseAndValidate(statSetSchema, text, display);
+    const { data, problems, lineOf } = parseAndValidate(statSetSchema, text, display);
     if (!data) return { problems };
     const set: StatSet = { ...data, sourcePath: rel };
-    return { item: { type: 'statset', item: set }, problems };
+    return { item: { type: 'statset', item: set }, problems, idLine: lineOf(['id']) };
   },
 };

@@ -15,6 +15,8 @@ export interface ContentLoader {
   load(input: { file: string; display: string; rel: string; text: string; root: string }): {
     item?: ContentItem;
     problems: Problem[];
+    /** The line of the item's `id`, for reporting two files that claim one id. */
+    idLine?: number;
   };
 }
 
