@@ -157,7 +157,8 @@ export function readCsvRecords(input: Buffer | string): CsvRead {
         const line = lineAt(starts, skipBlank(buf, prevEnd));
         // err.lines counts from the start of this pass: a record that began
         // above the line where the parser noticed the problem ran on over lines.
-        const noticed = lineAt(starts, base) + Math.max(0, (err.lines ?? 1) - 1);
+        const lines = Number((err as { lines?: unknown }).lines ?? 1);
+        const noticed = lineAt(starts, base) + Math.max(0, lines - 1);
         out.faults.push(quoteFault(err, line, noticed > line));
         restartLine = line + 1;
       } else throw err;
