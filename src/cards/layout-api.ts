@@ -48,6 +48,13 @@ export interface LayoutKit {
   div(style: Record<string, unknown>, ...children: CardChild[]): CardNode;
   /** A typeset block: sized down within [min,max], broken by the CJK rules, clamped with an ellipsis. */
   text(text: string, o: TextOptions): CardNode;
+  /** The same block with its measured height (lines × size × lineHeight), for layouts that share a column's height. */
+  block(text: string, o: TextOptions): { node: CardNode; height: number; size: number; lines: string[] };
+  /**
+   * 0 normally; 1, 2, 3 when an earlier layout of this card put text outside the
+   * safe area or on other text: every block then sizes down and loses a line per step.
+   */
+  squeeze: number;
   fit(text: string, o: FitOptions): Fitted;
   measure(text: string, size: number, weight?: number): number;
   /** A number as the paper prints it: 5.15, 157.6, 5,300. */

@@ -1,10 +1,11 @@
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
-import type { CardTask, CardTaskResult } from './worker.ts';
+import { BroadsheetError } from '../errors/index.ts';
+import type { CardTask, CardTaskFailure, CardTaskResult } from './worker.ts';
 
 /** A worker pool for a full edition; `size` defaults to the CPUs. */
 export function createCardPool(size = availableParallelism()) {
-  const pool = new Piscina<CardTask, CardTaskResult>({
+  const pool = new Piscina<CardTask, CardTaskResult | CardTaskFailure>({
     filename: new URL('./worker.mjs', import.meta.url).href,
     minThreads: size,
     maxThreads: size,
@@ -12,7 +13,11 @@ export function createCardPool(size = availableParallelism()) {
   });
   return {
     size,
-    run: (task: CardTask) => pool.run(task),
+    run: async (task: CardTask): Promise<CardTaskResult> => {
+      const r = await pool.run(task);
+      if ('failed' in r) throw new BroadsheetError(r.failed.code, r.failed.params as never);
+      return r;
+    },
     close: () => pool.destroy(),
   };
 }

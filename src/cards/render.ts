@@ -9,8 +9,9 @@ import { type CardFormat, type CardKind, type CardRenderer, DEFAULT_CARD_RENDERE
 import { codePointLabel, emojiDataUri, FONT_FAMILY, firstMissingGlyph, satoriFontList } from './fonts.ts';
 import { FORMATS } from './formats.ts';
 import type { CardChild, CardDataByKind, CardNode, Layout, LayoutKit, Theme } from './layout-api.ts';
+import { findOverflow } from './overflow.ts';
 import { rasterize } from './raster.ts';
-import { fitText, measure } from './typeset.ts';
+import { type FitOptions, fitText, measure } from './typeset.ts';
 
 // One card: layout (templates/cards/<kind>.ts) → element tree → satori SVG →
 // resvg pixels → PNG. Runs the same in the main thread and in pool workers.
@@ -93,7 +94,19 @@ export function loadTheme(templatesDir: string, brand: CardJob['brand']): Theme 
 
 const nf = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 });
 
-function makeKit(format: CardFormat, theme: Theme): LayoutKit {
+/** Options for a block at a squeeze step: each step sizes down by 12% (not below min) and loses a line. */
+function squeezed<T extends FitOptions>(o: T, squeeze: number): T {
+  if (!squeeze) return o;
+  const min = Math.max(8, Math.round(o.min * 0.92 ** squeeze));
+  return {
+    ...o,
+    max: Math.max(min, Math.round(o.max * 0.88 ** squeeze)),
+    min,
+    maxLines: Math.max(1, o.maxLines - squeeze),
+  };
+}
+
+function makeKit(format: CardFormat, theme: Theme, squeeze = 0): LayoutKit {
   const spec = FORMATS[format];
   const div = (style: Record<string, unknown>, ...children: CardChild[]): CardNode => ({
     type: 'div',
@@ -102,34 +115,45 @@ function makeKit(format: CardFormat, theme: Theme): LayoutKit {
       children: children.filter((c) => c !== null && c !== undefined && c !== false),
     },
   });
+  const block: LayoutKit['block'] = (text, o) => {
+    const weight = o.weight ?? 400;
+    const lineHeight = o.lineHeight ?? 1.3;
+    const fitted = fitText(text, squeezed({ ...o, weight, lineHeight }, squeeze));
+    const node = div(
+      {
+        flexDirection: 'column',
+        flexShrink: 0,
+        fontSize: fitted.size,
+        fontWeight: weight,
+        color: o.color ?? theme.colors.ink,
+        lineHeight,
+        whiteSpace: 'pre',
+        ...o.style,
+      },
+      // Our breaks, not satori's: lines joined by \n in a `pre` box (no soft
+      // wrapping). One text node per block, not a box per line: satori's cost
+      // grows with the number of elements.
+      fitted.lines.join('\n'),
+    );
+    return {
+      node,
+      height: fitted.lines.length * fitted.size * lineHeight,
+      size: fitted.size,
+      lines: fitted.lines,
+    };
+  };
   return {
     format: spec,
     theme,
+    squeeze,
     px: (n) => Math.round(n * spec.scale),
     el: (type, style, ...children) => ({ type, props: { style, children: children.filter(Boolean) } }),
     div,
-    fit: fitText,
+    fit: (text, o) => fitText(text, squeezed(o, squeeze)),
     measure: (text, size, weight = 400) => measure(text, { size, weight }),
     number: (n) => nf.format(n),
-    text(text, o) {
-      const weight = o.weight ?? 400;
-      const fitted = fitText(text, { ...o, weight });
-      return div(
-        {
-          flexDirection: 'column',
-          fontSize: fitted.size,
-          fontWeight: weight,
-          color: o.color ?? theme.colors.ink,
-          lineHeight: o.lineHeight ?? 1.3,
-          whiteSpace: 'pre',
-          ...o.style,
-        },
-        // Our breaks, not satori's: lines joined by \n in a `pre` box (no soft
-        // wrapping). One text node per block, not a box per line: satori's cost
-        // grows with the number of elements.
-        fitted.lines.join('\n'),
-      );
-    },
+    block,
+    text: (text, o) => block(text, o).node,
   };
 }
 
@@ -141,10 +165,10 @@ function strings(node: CardChild | CardChild[], out: string[] = []): string[] {
 }
 
 /** The element tree of a card (for rendering, the HTML peer in the bench, and tests). */
-export async function cardTree(job: CardJob): Promise<CardNode> {
+export async function cardTree(job: CardJob, squeeze = 0): Promise<CardNode> {
   const layout = await loadLayout(job.templatesDir, job.kind);
   const theme = loadTheme(job.templatesDir, job.brand);
-  const tree = layout(job.data, makeKit(job.format, theme));
+  const tree = layout(job.data, makeKit(job.format, theme, squeeze));
   tree.props.style = { boxSizing: 'border-box', fontFamily: FONT_FAMILY, ...tree.props.style };
   for (const s of strings(tree)) {
     const ch = firstMissingGlyph(s);
@@ -158,15 +182,14 @@ export async function cardTree(job: CardJob): Promise<CardNode> {
   return tree;
 }
 
-export async function cardSvg(job: CardJob, opts: { embedFont?: boolean } = {}): Promise<string> {
-  const tree = await cardTree(job);
+async function toSvg(job: CardJob, tree: CardNode, embedFont: boolean): Promise<string> {
   const { width, height } = FORMATS[job.format];
   const missing: string[] = [];
   const svg = await satori(tree as unknown as Parameters<typeof satori>[0], {
     width,
     height,
     fonts: satoriFontList(),
-    embedFont: opts.embedFont ?? true,
+    embedFont,
     loadAdditionalAsset: async (code, segment) => {
       if (code === 'emoji') return emojiDataUri(segment) ?? '';
       if (segment.trim()) missing.push(segment);
@@ -181,7 +204,39 @@ export async function cardSvg(job: CardJob, opts: { embedFont?: boolean } = {}):
       card: job.id,
     });
   }
-  return stripUnusedMasks(svg);
+  return svg;
+}
+
+/** The page padding of a layout's root box: what text must stay inside. */
+function safeArea(tree: CardNode, width: number, height: number) {
+  const pad = Number(tree.props.style?.padding ?? 0) || 0;
+  return { left: pad, top: pad, right: width - pad, bottom: height - pad };
+}
+
+const MAX_SQUEEZE = 3;
+
+/**
+ * The card's SVG. Laid out, then checked: text outside the safe area or on other
+ * text makes the layout squeeze (size down, fewer lines, clamp) and try again;
+ * after MAX_SQUEEZE steps the card fails with CARD_OVERFLOW — never silently.
+ */
+export async function cardSvg(job: CardJob, opts: { embedFont?: boolean } = {}): Promise<string> {
+  const { width, height } = FORMATS[job.format];
+  for (let squeeze = 0; ; squeeze++) {
+    const tree = await cardTree(job, squeeze);
+    const plain = await toSvg(job, tree, false);
+    const over = findOverflow(plain, safeArea(tree, width, height));
+    if (over && squeeze < MAX_SQUEEZE) continue;
+    if (over)
+      throw new BroadsheetError('CARD_OVERFLOW', {
+        card: job.id,
+        format: job.format,
+        text: over.text,
+        detail:
+          over.kind === 'outside' ? 'runs outside the safe area' : `overlaps "${over.other?.text ?? ''}"`,
+      });
+    return stripUnusedMasks(opts.embedFont === false ? plain : await toSvg(job, tree, true));
+  }
 }
 
 /**

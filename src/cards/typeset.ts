@@ -1,26 +1,26 @@
-import { graphemes, isEmojiCluster, metricsFor } from './fonts.ts';
+import { isEmojiCluster, metricsFor } from './fonts.ts';
+import { type Analysis, analyze, NO_END, NO_START } from './segment.ts';
 
-// Line breaking for CJK cards, done here rather than left to satori so the rules
-// are ours, testable and the same at every width:
-// - no line starts with closing brackets or punctuation (」』）】，。、；：！？…),
-//   no line ends with an opening bracket (「『（【…) — 禁則 (kinsoku);
-// - Latin words, model names and figures (DeepSeek-R1, H100, 38.58%, 2.9萬億元,
-//   第15位) are one unit and never split.
-// Each line is then drawn as its own nowrap box, so satori cannot re-break it.
+// Line breaking for the cards, done here rather than left to satori so the rules
+// are ours, testable and the same at every width (break levels: segment.ts):
+// - no line starts with closing punctuation or ends with an opening bracket (禁則);
+// - a Latin word, model name, URL or figure never breaks while it fits on a
+//   line; a longer one first makes the text size down (fitText), then breaks at
+//   hyphens, slashes, dots, camelCase and letter|digit, and only then between
+//   letters, with a hyphen;
+// - Chinese breaks between phrases (BudouX ∩ ICU words) where the line is
+//   reasonably full, else between words, else between characters;
+// - no line is ever wider than the width it was given.
+// Each block is drawn as pre-broken lines, so satori cannot re-break them.
 // Widths come from the font's own advance table; kerning is ignored, hence SLACK.
 
-export const NO_START = new Set(
-  [...'」』）】〕》〉〗｝］，。、；：！？‧・…‥％％)]},.;:!?%'].concat(['’', '”']),
-);
-export const NO_END = new Set([...'「『（【〔《〈〖｛［([{'].concat(['‘', '“']));
-const SLACK = 0.97;
+export { NO_END, NO_START };
 
-// A figure with its CJK magnitude/unit, or a Latin word with inner - . / ' & +.
-const UNIT_CHARS = '萬億兆千百元圓人件家位個倍年月日時分秒週周歲次台臺輛噸米吋公里斤克項席款名';
-const WORD_RE = new RegExp(
-  String.raw`^(?:第)?(?:[$€£¥]|HK\$|US\$)?[\p{Script=Latin}\p{Nd}]+(?:[-–.,'’/&+_:][\p{Script=Latin}\p{Nd}]+)*[%‰]?(?:[${UNIT_CHARS}]+)?`,
-  'u',
-);
+const SLACK = 0.97;
+/** How full a line must be before we prefer a break of this level over a lower one. */
+const MIN_FILL = [0, 0, 0, 0.5, 0.55, 0.45];
+/** Below MIN_FILL, a word or phrase break still beats a break inside a word if the line is this full. */
+const LOW_FILL = 0.3;
 
 export interface Token {
   text: string;
@@ -29,42 +29,25 @@ export interface Token {
   space: boolean;
 }
 
-/** Split into unbreakable pieces, marking where a line may break. */
+/** Unbreakable pieces (a Latin token or one grapheme), marking where a line may break. */
 export function tokenize(text: string): Token[] {
+  const a = analyze(text);
   const out: Token[] = [];
-  let i = 0;
-  let pendingSpace = false;
-  const s = text.replace(/\s+/g, ' ').trim();
-  while (i < s.length) {
-    const rest = s.slice(i);
-    if (rest[0] === ' ') {
-      pendingSpace = true;
-      i++;
+  let space = false;
+  for (let i = 0; i < a.clusters.length; i++) {
+    if (a.cls[i] === 'space') {
+      space = true;
       continue;
     }
-    const m = WORD_RE.exec(rest);
-    // A figure directly after 第 is matched with it; a lone 第 otherwise is a CJK char.
-    const piece = m && m[0] !== '第' ? m[0] : graphemes(rest.slice(0, 8))[0]!;
-    out.push({ text: piece, breakBefore: true, space: pendingSpace });
-    pendingSpace = false;
-    i += piece.length;
-  }
-  // Kinsoku: glue closers to what precedes them and openers to what follows.
-  for (let k = 0; k < out.length; k++) {
-    const t = out[k]!;
-    if (k === 0) t.breakBefore = false;
-    const first = [...t.text][0]!;
-    if (NO_START.has(first) && !t.space) t.breakBefore = false;
-    const prev = out[k - 1];
-    if (prev && NO_END.has([...prev.text].at(-1)!) && !t.space) t.breakBefore = false;
-    // Two Latin words are separated only where the text has a space.
-    if (
-      prev &&
-      !t.space &&
-      /[\p{Script=Latin}\p{Nd}%]$/u.test(prev.text) &&
-      /^[\p{Script=Latin}\p{Nd}]/u.test(t.text)
-    )
-      t.breakBefore = false;
+    const tok = a.tokens.find(([s]) => s === i);
+    const end = tok ? tok[1] : i + 1;
+    out.push({
+      text: a.clusters.slice(i, end).join(''),
+      breakBefore: (out.length > 0 && a.level[i]! > 0) || (space && a.level[i - 1]! > 0),
+      space,
+    });
+    space = false;
+    i = end - 1;
   }
   return out;
 }
@@ -76,105 +59,134 @@ export interface Measure {
   letterSpacing?: number;
 }
 
+const emCache = new Map<number, Map<string, number>>();
+/** Width of one grapheme in em. */
+function em(g: string, weight: number): number {
+  const w = weight >= 600 ? 700 : 400;
+  let m = emCache.get(w);
+  if (!m) {
+    m = new Map();
+    emCache.set(w, m);
+  }
+  let v = m.get(g);
+  if (v === undefined) {
+    const metrics = metricsFor(w);
+    let units = 0;
+    if (isEmojiCluster(g)) units = metrics.unitsPerEm;
+    else for (const ch of g) units += metrics.advance(ch.codePointAt(0)!) ?? 0;
+    // A cluster of nothing but format characters (ZWJ, VS) has no width.
+    v = units / metrics.unitsPerEm;
+    m.set(g, v);
+  }
+  return v;
+}
+
 export function measure(text: string, m: Measure): number {
-  const metrics = metricsFor(m.weight);
-  let units = 0;
-  let n = 0;
-  for (const g of graphemes(text)) {
-    n++;
-    if (isEmojiCluster(g)) {
-      units += metrics.unitsPerEm;
-      continue;
-    }
-    for (const ch of g) units += metrics.advance(ch.codePointAt(0)!) ?? metrics.unitsPerEm;
-  }
-  return (units / metrics.unitsPerEm) * m.size + n * (m.letterSpacing ?? 0) * m.size;
+  let w = 0;
+  for (const g of analyzeClusters(text)) w += (em(g, m.weight) + (m.letterSpacing ?? 0)) * m.size;
+  return w;
+}
+const analyzeClusters = (text: string) => analyze(text).clusters;
+
+/** A line as cluster indices [start, end) plus whether it ends with an added hyphen. */
+interface Span {
+  start: number;
+  end: number;
+  hyphen: boolean;
 }
 
-interface Unit {
-  text: string;
-  space: boolean;
+interface Ctx {
+  a: Analysis;
+  /** Prefix sums of cluster widths in px. */
+  x: Float64Array;
+  limit: number;
+  hy: number;
+  /** Effective level at each boundary for this width. */
+  lev: Uint8Array;
 }
 
-function units(tokens: Token[]): Unit[] {
-  const out: Unit[] = [];
-  for (const t of tokens) {
-    const last = out.at(-1);
-    if (last && !t.breakBefore) last.text += (t.space ? ' ' : '') + t.text;
-    else out.push({ text: t.text, space: t.space });
-  }
-  return out;
-}
+const gluedEnd = (a: Analysis, e: number) => {
+  while (e < a.clusters.length && a.cls[e] === 'close' && a.level[e] === 0) e++;
+  return e;
+};
+const gluedStart = (a: Analysis, s: number) => {
+  while (s > 0 && a.cls[s - 1] === 'open' && a.level[s] === 0) s--;
+  return s;
+};
 
-/** Greedy line filling over unbreakable units. */
-export function breakLines(text: string, width: number, m: Measure): string[] {
+function context(text: string, width: number, m: Measure): Ctx {
+  const a = analyze(text);
+  const n = a.clusters.length;
+  const x = new Float64Array(n + 1);
+  for (let i = 0; i < n; i++)
+    x[i + 1] = x[i]! + (em(a.clusters[i]!, m.weight) + (m.letterSpacing ?? 0)) * m.size;
   const limit = width * SLACK;
-  const lines: string[] = [];
-  let cur = '';
-  // Widths add up (no kerning in our measure), so a line's width is kept
-  // running instead of re-measuring the whole line for every unit.
-  const cache = new Map<string, number>();
-  const w = (t: string) => {
-    let v = cache.get(t);
-    if (v === undefined) {
-      v = measure(t, m);
-      cache.set(t, v);
+  const lev = a.level.slice();
+  // Inside a token that fits on a line: never; inside one that does not: its own break points.
+  // A token counts with the punctuation glued to it (「H100」，): that whole run must fit.
+  for (const [s, e] of a.tokens)
+    if (x[gluedEnd(a, e)]! - x[gluedStart(a, s)]! > limit)
+      for (let i = s + 1; i < e; i++) lev[i] = a.inner[i]!;
+  return { a, x, limit, hy: (em('-', m.weight) + (m.letterSpacing ?? 0)) * m.size, lev };
+}
+
+/** Width of clusters [s, e) without spaces at either end. */
+function spanWidth(c: Ctx, s: number, e: number): number {
+  while (s < e && c.a.cls[s] === 'space') s++;
+  while (e > s && c.a.cls[e - 1] === 'space') e--;
+  return c.x[e]! - c.x[s]!;
+}
+
+function layout(c: Ctx, limit = c.limit): Span[] {
+  const { a, lev } = c;
+  const n = a.clusters.length;
+  const lines: Span[] = [];
+  let s = 0;
+  while (s < n && a.cls[s] === 'space') s++;
+  while (s < n) {
+    if (spanWidth(c, s, n) <= limit) {
+      lines.push({ start: s, end: n, hyphen: false });
+      break;
     }
-    return v;
-  };
-  const spaceW = w(' ');
-  let curW = 0;
-  // Units on the current line, to move a trailing phrase down (see below).
-  let curUnits: Unit[] = [];
-  const join = (us: Unit[]) => us.map((u, i) => (i && u.space ? ` ${u.text}` : u.text)).join('');
-  for (const u of units(tokenize(text))) {
-    const candidate = cur ? cur + (u.space ? ' ' : '') + u.text : u.text;
-    const candidateW = cur ? curW + (u.space ? spaceW : 0) + w(u.text) : w(u.text);
-    if (!cur || candidateW <= limit) {
-      cur = candidate;
-      curW = candidateW;
-      curUnits.push(u);
-      // A single unit wider than the line (a very long URL): split by character as a last resort.
-      if (curW > limit && [...cur].length > 1) {
-        const chars = graphemes(cur);
-        let piece = '';
-        for (const c of chars) {
-          if (piece && measure(piece + c, m) > limit) {
-            lines.push(piece);
-            piece = c;
-          } else piece += c;
-        }
-        cur = piece;
-        curW = w(piece);
-        curUnits = [{ text: piece, space: false }];
-      }
-      continue;
+    // Farthest fitting break at or above each level.
+    const best = [-1, -1, -1, -1, -1, -1];
+    let farthest = -1;
+    for (let b = s + 1; b < n; b++) {
+      const w = spanWidth(c, s, b) + (a.hyphen[b] && lev[b] === 1 ? c.hy : 0);
+      if (w > limit) break;
+      farthest = b;
+      const l = lev[b]!;
+      for (let k = 1; k <= l; k++) best[k] = b;
     }
-    // Headlines use a space between phrases (中國AI突飛猛進 專利量全球居首): when
-    // the line would break inside the last phrase, break at the space instead,
-    // as long as the line stays at least 45% full.
-    const sp = curUnits.findLastIndex((x, i) => i > 0 && x.space);
-    const head = sp > 0 ? join(curUnits.slice(0, sp)) : '';
-    if (sp > 0 && measure(head, m) >= limit * 0.45) {
-      lines.push(head);
-      curUnits = [...curUnits.slice(sp), u];
-      curUnits[0] = { ...curUnits[0]!, space: false };
-      cur = join(curUnits);
-      curW = measure(cur, m);
-      if (curW <= limit) continue;
-      // The moved phrase plus this unit no longer fit: fall back to the plain break.
-      lines.pop();
-      curUnits = [...curUnits];
-      cur = `${head} ${join(curUnits.slice(0, -1))}`;
-      curUnits = [{ text: cur, space: false }];
+    let b = -1;
+    for (let k = 5; k >= 3 && b < 0; k--) {
+      const cand = best[k]!;
+      if (cand > 0 && spanWidth(c, s, cand) >= MIN_FILL[k]! * limit) b = cand;
     }
-    lines.push(cur);
-    cur = u.text;
-    curW = w(u.text);
-    curUnits = [{ ...u, space: false }];
+    for (let k = 4; k >= 2 && b < 0; k--) {
+      const cand = best[k]!;
+      if (cand > 0 && spanWidth(c, s, cand) >= (k === 2 ? 0 : LOW_FILL) * limit) b = cand;
+    }
+    if (b < 0 && best[1]! > 0) b = best[1]!;
+    // A glued run wider than the line (38.58%， in a narrow column): break inside
+    // its token rather than put the closer at the start of the next line.
+    for (let k = farthest; b < 0 && k > s; k--) if (a.inner[k]! > 0 && a.cls[k] !== 'close') b = k;
+    if (b < 0) b = farthest > 0 ? farthest : s + 1;
+    lines.push({ start: s, end: b, hyphen: Boolean(a.hyphen[b]) && lev[b] === 1 });
+    s = b;
+    while (s < n && a.cls[s] === 'space') s++;
   }
-  if (cur) lines.push(cur);
   return lines;
+}
+
+function lineText(a: Analysis, l: Span): string {
+  return (a.clusters.slice(l.start, l.end).join('') + (l.hyphen ? '-' : '')).trim();
+}
+
+/** Lines of `text` no wider than `width`, by the rules above. */
+export function breakLines(text: string, width: number, m: Measure): string[] {
+  const c = context(text, width, m);
+  return layout(c).map((l) => lineText(c.a, l));
 }
 
 export interface FitOptions {
@@ -185,6 +197,9 @@ export interface FitOptions {
   step?: number;
   width: number;
   maxLines: number;
+  /** Height the block may take (px); with lineHeight it caps the lines at each size. */
+  maxHeight?: number;
+  lineHeight?: number;
   letterSpacing?: number;
 }
 
@@ -194,28 +209,111 @@ export interface Fitted {
   truncated: boolean;
 }
 
-/** Size down within bounds until the text fits `maxLines`; then clamp with an ellipsis. */
+/** A last line that a careful designer would not leave: one or two graphemes, or under a fifth of the line. */
+function orphan(c: Ctx, lines: Span[], limit: number): boolean {
+  if (lines.length < 2) return false;
+  const last = lines.at(-1)!;
+  const visible = c.a.cls.slice(last.start, last.end).filter((k) => k !== 'space' && k !== 'close').length;
+  return visible <= 2 || spanWidth(c, last.start, last.end) < limit * 0.2;
+}
+
+/** Move the last break back to an earlier word or phrase boundary so the last line is not an orphan. */
+function pullBack(c: Ctx, lines: Span[]): Span[] | undefined {
+  if (lines.length < 2) return undefined;
+  const prev = lines.at(-2)!;
+  const n = c.a.clusters.length;
+  for (let b = prev.end - 1; b > prev.start; b--) {
+    if (c.lev[b]! < 2) continue;
+    if (spanWidth(c, prev.start, b) < c.limit * 0.2) break;
+    let s = b;
+    while (s < n && c.a.cls[s] === 'space') s++;
+    if (spanWidth(c, s, n) > c.limit) break;
+    const out = [
+      ...lines.slice(0, -2),
+      { start: prev.start, end: b, hyphen: false },
+      { start: s, end: n, hyphen: false },
+    ];
+    if (!orphan(c, out, c.limit)) return out;
+  }
+  return undefined;
+}
+
+/** The narrowest width that keeps the same number of lines: ragged lines evened out. */
+function balance(c: Ctx, lines: Span[]): Span[] {
+  const target = lines.length;
+  let lo = c.limit * 0.5;
+  let hi = c.limit;
+  let best = lines;
+  for (let k = 0; k < 10; k++) {
+    const mid = (lo + hi) / 2;
+    const l = layout(c, mid);
+    if (l.length <= target) {
+      hi = mid;
+      best = l;
+    } else lo = mid;
+  }
+  return orphan(c, best, c.limit) ? lines : best;
+}
+
+/** Any token wider than the line (which would have to break inside). */
+const tokenTooWide = (c: Ctx) =>
+  c.a.tokens.some(([s, e]) => c.x[gluedEnd(c.a, e)]! - c.x[gluedStart(c.a, s)]! > c.limit);
+
+function linesAllowed(o: FitOptions, size: number): number {
+  const byHeight = o.maxHeight ? Math.floor((o.maxHeight + 0.5) / (size * (o.lineHeight ?? 1.3))) : Infinity;
+  return Math.max(1, Math.min(o.maxLines, byHeight));
+}
+
+/**
+ * Size down within bounds until the text fits; a token wider than the line and
+ * an orphaned last line are each worth a size step before we break or balance;
+ * at the smallest size, clamp with an ellipsis at a grapheme boundary.
+ */
 export function fitText(text: string, o: FitOptions): Fitted {
   const step = o.step ?? 2;
+  const m = (size: number) => ({ size, weight: o.weight, letterSpacing: o.letterSpacing });
   let fallback: Fitted | undefined;
   for (let size = o.max; size >= o.min; size -= step) {
-    const lines = breakLines(text, o.width, { size, weight: o.weight, letterSpacing: o.letterSpacing });
-    if (lines.length > o.maxLines) continue;
-    // An orphan (a last line of one or two characters) is worth a size step or two.
-    const orphan = lines.length > 1 && graphemes(lines.at(-1)!).length <= 2;
-    if (!orphan) return { lines, size, truncated: false };
-    fallback ??= { lines, size, truncated: false };
-    if (fallback.size - size >= step * 3) break;
+    const c = context(text, o.width, m(size));
+    if (size - step >= o.min && tokenTooWide(c)) continue;
+    let lines = layout(c);
+    if (lines.length > linesAllowed(o, size)) continue;
+    if (orphan(c, lines, c.limit)) lines = pullBack(c, lines) ?? balance(c, lines);
+    const fitted = { lines: lines.map((l) => lineText(c.a, l)), size, truncated: false };
+    if (!orphan(c, lines, c.limit)) return fitted;
+    fallback ??= fitted;
+    if (fallback.size - size >= step * 4) break;
   }
   if (fallback) return fallback;
-  const m = { size: o.min, weight: o.weight, letterSpacing: o.letterSpacing };
-  const lines = breakLines(text, o.width, m).slice(0, o.maxLines);
-  let last = lines.at(-1) ?? '';
-  const limit = o.width * SLACK;
-  const cut = (s: string) => graphemes(s).slice(0, -1).join('');
-  // Never leave an opener or a comma hanging before the ellipsis.
-  const tidy = (s: string) => s.replace(/[\s「『（【〔《〈([{‘“，、；：,;:]+$/u, '');
-  while (last && measure(`${tidy(last)}…`, m) > limit) last = cut(last);
-  lines[lines.length - 1] = `${tidy(last)}…`;
+  return clamp(text, o);
+}
+
+function clamp(text: string, o: FitOptions): Fitted {
+  const c = context(text, o.width, { size: o.min, weight: o.weight, letterSpacing: o.letterSpacing });
+  const all = layout(c);
+  const keep = all.slice(0, linesAllowed(o, o.min));
+  const last = keep.at(-1);
+  if (!last) return { lines: [], size: o.min, truncated: text.trim() !== '' };
+  const ell = measureEllipsis(o);
+  const { a } = c;
+  // Never leave an opener, a comma or a space hanging before the ellipsis.
+  const hangs = (i: number) => /^[\s「『（【〔《〈([{‘“，、；：,;:—-]$/u.test(a.clusters[i - 1] ?? '');
+  let end = last.end;
+  while (end > last.start && (spanWidth(c, last.start, end) + ell > c.limit || hangs(end))) end--;
+  // Prefer a word or phrase boundary when one is close (no "Qwen2.5-VL-72B-Inst…").
+  for (
+    let b = end;
+    b > last.start && spanWidth(c, last.start, b) > 0.7 * spanWidth(c, last.start, end);
+    b--
+  ) {
+    if (c.lev[b]! >= 2 && !hangs(b)) {
+      end = b;
+      break;
+    }
+  }
+  const lines = keep.slice(0, -1).map((l) => lineText(a, l));
+  lines.push(`${a.clusters.slice(last.start, end).join('').trim()}…`);
   return { lines, size: o.min, truncated: true };
 }
+
+const measureEllipsis = (o: FitOptions) => (em('…', o.weight) + (o.letterSpacing ?? 0)) * o.min;

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { type ErrorCode, isBroadsheetError } from '../errors/index.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { type CardJob, renderCard } from './render.ts';
 
@@ -24,4 +25,23 @@ export async function renderToFile(task: CardTask): Promise<CardTaskResult> {
   return { sha256: createHash('sha256').update(png).digest('hex'), width, height, bytes: png.length };
 }
 
-export default renderToFile;
+/** What crosses the thread boundary when a card fails with a catalog error. */
+export interface CardTaskFailure {
+  failed: { code: ErrorCode; params: Record<string, unknown> };
+}
+
+/**
+ * The pool's entry: an error thrown in a worker reaches the main thread as a
+ * structured clone, which keeps the message but drops the class and its code;
+ * so a catalog error comes back as data and pool.ts throws it again, and a card
+ * fails with the same code in the pool as in-process.
+ */
+export default async function pooled(task: CardTask): Promise<CardTaskResult | CardTaskFailure> {
+  try {
+    return await renderToFile(task);
+  } catch (err) {
+    if (isBroadsheetError(err))
+      return { failed: { code: err.code, params: err.params as Record<string, unknown> } };
+    throw err;
+  }
+}

@@ -125,6 +125,12 @@ export const catalog = {
     hint: 'The other cards were still written; run with DEBUG=1 for the cause.',
     exit: 1,
   }),
+  CARD_OVERFLOW: entry<{ card: string; format: string; text: string; detail: string }>({
+    title: 'Card text does not fit',
+    message: (p) => `card ${p.card} (${p.format}): "${p.text}" ${p.detail}, even at the smallest size`,
+    hint: 'Shorten that text in the content, or give the layout in templates/cards/ more room or a smaller minimum size (theme.json type).',
+    exit: 1,
+  }),
   STORE_UNAVAILABLE: entry<{ file: string }>({
     title: 'Store unavailable',
     message: (p) => `cannot open the SQLite store ${p.file}`,

@@ -21,7 +21,8 @@ export function figure(k: LayoutKit, s: Stat, size: number, width: number, color
   const [pre, num, post] = parts(k, s);
   const small = (n: number) => Math.round(n * 0.36);
   // Size the figure down until prefix + number + unit fits the width.
-  let big = size;
+  // Each squeeze step (text found outside the safe area) takes the figure down too.
+  let big = Math.round(size * 0.85 ** k.squeeze);
   const total = (b: number) =>
     k.measure(pre, small(b), 700) + k.measure(num, b, 700) + k.measure(post, small(b), 700) + b * 0.1;
   while (big > 24 && total(big) > width) big -= 4;

@@ -21,10 +21,28 @@ export function masthead(k: LayoutKit, label: string, right?: string): CardNode 
         logo.text,
       );
   if (logo.image) mark.props.src = logo.image;
+  // Section label and right-hand text each clamp to one line in the room the mark leaves.
+  const markW = logo.image ? size * 4 : k.measure(logo.text, size, 700) * 1.1 + size * 0.9;
+  const metaSize = k.px(type.meta!);
+  const rightText = right
+    ? k.fit(right, { weight: 400, max: metaSize, min: metaSize, width: innerWidth(k) * 0.45, maxLines: 1 })
+        .lines[0]
+    : undefined;
+  const labelRoom =
+    innerWidth(k) - markW - k.px(18) - (rightText ? k.measure(rightText, metaSize) + k.px(24) : 0);
+  const labelSize = k.px(type.meta! + 2);
+  const labelText = k.fit(label, {
+    weight: 700,
+    max: labelSize,
+    min: labelSize,
+    width: Math.max(labelRoom, labelSize),
+    maxLines: 1,
+    letterSpacing: 2 / (type.meta! + 2),
+  }).lines[0];
   // Rules are plain boxes, not CSS borders: satori draws a border as a clip path
   // plus a full-card mask, which costs resvg a canvas-sized layer each.
   return k.div(
-    { display: 'flex', flexDirection: 'column' },
+    { display: 'flex', flexDirection: 'column', flexShrink: 0 },
     k.div(
       {
         display: 'flex',
@@ -43,10 +61,10 @@ export function masthead(k: LayoutKit, label: string, right?: string): CardNode 
             fontWeight: 700,
             letterSpacing: k.px(2),
           },
-          label,
+          labelText,
         ),
       ),
-      right ? k.div({ fontSize: k.px(type.meta!), color: colors.muted }, right) : null,
+      rightText ? k.div({ fontSize: metaSize, color: colors.muted, whiteSpace: 'pre' }, rightText) : null,
     ),
     rule(k, Math.max(2, k.px(3)), colors.primary),
   );
@@ -57,10 +75,23 @@ export function rule(k: LayoutKit, height: number, color: string): CardNode {
   return k.div({ height, backgroundColor: color, flexShrink: 0 });
 }
 
-export function footer(k: LayoutKit, left: string, right?: string): CardNode {
+/**
+ * The footer: credit or byline on the left (clamped to one line), the date kept
+ * whole after it (never split: 2025年11月10日), the brand on the right.
+ */
+export function footer(k: LayoutKit, left: string, date?: string, right?: string): CardNode {
   const { colors, type } = k.theme;
+  const size = k.px(type.meta!);
+  const brand = right ?? k.theme.brand.host;
+  const gap = k.px(24);
+  const dateW = date ? k.measure(date, size) : 0;
+  const room = innerWidth(k) - k.measure(brand, size, 700) - gap - (date ? dateW + size : 0);
+  const fitted = left
+    ? k.fit(left, { weight: 400, max: size, min: size, width: Math.max(room, size), maxLines: 1 })
+    : undefined;
+  const leftText = [fitted?.lines[0], date].filter(Boolean).join('　');
   return k.div(
-    { display: 'flex', flexDirection: 'column' },
+    { display: 'flex', flexDirection: 'column', flexShrink: 0 },
     rule(k, Math.max(1, k.px(1)), colors.rule),
     k.div(
       {
@@ -68,17 +99,45 @@ export function footer(k: LayoutKit, left: string, right?: string): CardNode {
         justifyContent: 'space-between',
         alignItems: 'center',
         paddingTop: k.px(14),
-        fontSize: k.px(type.meta!),
+        fontSize: size,
         color: colors.muted,
       },
-      k.div({ display: 'flex' }, left),
-      k.div({ display: 'flex', color: colors.primary, fontWeight: 700 }, right ?? k.theme.brand.host),
+      k.div({ display: 'flex', whiteSpace: 'pre' }, leftText),
+      k.div({ display: 'flex', color: colors.primary, fontWeight: 700, whiteSpace: 'pre' }, brand),
     ),
   );
 }
 
+/** Line height satori gives a box with line-height normal (Noto Sans HK ascender + descender). */
+export const NORMAL_LINE = 1.45;
+
+/** Heights of the chrome, so layouts can reserve them before fitting text (the footer is never pushed off). */
+export function mastheadHeight(k: LayoutKit): number {
+  const { type } = k.theme;
+  const banner = k.format.shape === 'banner';
+  const size = k.px(type.brand!);
+  const mark = k.theme.logo.image ? size * 1.6 : size * 1.15 + 2 * Math.round(size * 0.18);
+  const label = k.px(type.meta! + 2) * NORMAL_LINE;
+  return Math.max(mark, label) + k.px(banner ? 10 : 16) + Math.max(2, k.px(3));
+}
+
+export function footerHeight(k: LayoutKit): number {
+  return Math.max(1, k.px(1)) + k.px(14) + k.px(k.theme.type.meta!) * NORMAL_LINE;
+}
+
+/** Page padding: the safe area's margin. */
+export function pagePadding(k: LayoutKit): number {
+  return k.format.shape === 'banner' ? k.px(40) : k.format.shape === 'wide' ? k.px(56) : k.px(64);
+}
+
+/** Inner height of the page minus masthead and (unless banner) footer: what the body can use. */
+export function bodyHeight(k: LayoutKit): number {
+  const banner = k.format.shape === 'banner';
+  return k.format.height - 2 * pagePadding(k) - mastheadHeight(k) - (banner ? 0 : footerHeight(k));
+}
+
 export function page(k: LayoutKit, ...children: CardChild[]): CardNode {
-  const pad = k.format.shape === 'banner' ? k.px(40) : k.format.shape === 'wide' ? k.px(56) : k.px(64);
+  const pad = pagePadding(k);
   return k.div(
     {
       display: 'flex',
@@ -105,6 +164,5 @@ export function page(k: LayoutKit, ...children: CardChild[]): CardNode {
 
 /** Inner width of the page (what text can use). */
 export function innerWidth(k: LayoutKit): number {
-  const pad = k.format.shape === 'banner' ? k.px(40) : k.format.shape === 'wide' ? k.px(56) : k.px(64);
-  return k.format.width - 2 * pad;
+  return k.format.width - 2 * pagePadding(k);
 }

@@ -2,7 +2,7 @@
 // Wide formats put the photo right of the text; square and tall put it on top;
 // the wechat banner keeps only kicker + headline.
 import type { ArticleCardData, LayoutKit } from '../../src/cards/layout-api.ts';
-import { footer, innerWidth, masthead, page } from './_frame.ts';
+import { bodyHeight, footer, innerWidth, masthead, NORMAL_LINE, page } from './_frame.ts';
 
 export default function article(d: ArticleCardData, k: LayoutKit) {
   const { colors, type } = k.theme;
@@ -19,7 +19,29 @@ export default function article(d: ArticleCardData, k: LayoutKit) {
   }[shape];
 
   const kicker = d.kicker ?? d.series;
-  const headline = k.text(d.title, {
+  const banner = shape === 'banner';
+  const photoH =
+    hasPhoto && !sideBySide ? Math.round(k.format.height * (shape === 'square' ? 0.36 : 0.34)) : 0;
+  // The column's height budget: the page minus masthead, footer, the body's
+  // margins and a photo on top. Kicker, headline and dek share it, so a long
+  // headline clamps instead of pushing the footer off the card.
+  const bodyMargins = k.px(banner ? 14 : sideBySide ? 28 : 36) + k.px(24);
+  let room = bodyHeight(k) - bodyMargins - (photoH ? photoH + k.px(36) : 0);
+  const kickerSize = k.px(type.kicker!);
+  const kickerText = kicker
+    ? k.fit(kicker, {
+        weight: 700,
+        max: kickerSize,
+        min: kickerSize,
+        width: textWidth - k.px(20),
+        maxLines: 1,
+      }).lines[0]
+    : undefined;
+  if (kickerText) room -= kickerSize * NORMAL_LINE + k.px(12);
+  const dekMax = k.px(type.dek! * (shape === 'tall' || shape === 'square' ? 1.15 : 1));
+  const dekMin = k.px(type.dek! - 3);
+  const dekLine = dekMin * 1.55 + k.px(22);
+  const head = k.block(d.title, {
     weight: 700,
     max: k.px(
       type.headlineMax! * ({ wide: hasPhoto ? 1 : 1.15, banner: 1, square: 1.2, tall: 1.3 }[shape] ?? 1),
@@ -27,38 +49,46 @@ export default function article(d: ArticleCardData, k: LayoutKit) {
     min: k.px(type.headlineMin!),
     width: textWidth,
     maxLines: lines.head,
+    // Leave the dek at least one line when there is one.
+    maxHeight: room - (lines.dek > 0 && d.dek ? dekLine : 0),
     lineHeight: 1.28,
-    style: { marginTop: k.px(kicker ? 12 : 0) },
+    style: { marginTop: k.px(kickerText ? 12 : 0) },
   });
+  room -= head.height;
+  const dekRoom = room - k.px(22);
   const dek =
-    lines.dek > 0
+    lines.dek > 0 && d.dek && dekRoom >= dekMin * 1.55
       ? k.text(d.dek, {
           weight: 400,
-          max: k.px(type.dek! * (shape === 'tall' || shape === 'square' ? 1.15 : 1)),
-          min: k.px(type.dek! - 3),
+          max: dekMax,
+          min: dekMin,
           width: textWidth,
           maxLines: lines.dek,
+          maxHeight: dekRoom,
           color: colors.muted,
           lineHeight: 1.55,
           style: { marginTop: k.px(22) },
         })
       : null;
-  const kickerEl = kicker
+  const headline = head.node;
+  const kickerEl = kickerText
     ? k.div(
         {
           display: 'flex',
           alignItems: 'center',
-          fontSize: k.px(type.kicker!),
+          flexShrink: 0,
+          fontSize: kickerSize,
           fontWeight: 700,
           color: colors.primary,
+          whiteSpace: 'pre',
         },
         k.div({
           width: k.px(8),
-          height: k.px(type.kicker!),
+          height: kickerSize,
           backgroundColor: colors.primary,
           marginRight: k.px(12),
         }),
-        kicker,
+        kickerText,
       )
     : null;
 
@@ -81,7 +111,8 @@ export default function article(d: ArticleCardData, k: LayoutKit) {
             display: 'flex',
             flexDirection: 'column',
             width: sideBySide ? inner - textWidth - k.px(36) : inner,
-            height: sideBySide ? '100%' : Math.round(k.format.height * (shape === 'square' ? 0.36 : 0.34)),
+            height: sideBySide ? '100%' : photoH,
+            flexShrink: 0,
             marginLeft: sideBySide ? k.px(36) : 0,
             marginBottom: sideBySide ? 0 : k.px(36),
           },
@@ -112,11 +143,10 @@ export default function article(d: ArticleCardData, k: LayoutKit) {
         textCol,
       );
 
-  const byline = [d.byline, d.date].filter(Boolean).join('　');
   return page(
     k,
-    masthead(k, d.section, shape === 'banner' ? d.date : undefined),
+    masthead(k, d.section, banner ? d.date : undefined),
     body,
-    shape === 'banner' ? null : footer(k, byline),
+    banner ? null : footer(k, d.byline, d.date),
   );
 }

@@ -1,22 +1,38 @@
 // Quote card: the expert's words large, a red opening bracket, name and role.
 import type { LayoutKit, QuoteCardData } from '../../src/cards/layout-api.ts';
-import { footer, innerWidth, masthead, page } from './_frame.ts';
+import { wrapQuote } from '../../src/util/quotes.ts';
+import { bodyHeight, footer, innerWidth, masthead, NORMAL_LINE, page } from './_frame.ts';
 
 export default function quote(d: QuoteCardData, k: LayoutKit) {
   const { colors, type } = k.theme;
   const shape = k.format.shape;
   const inner = innerWidth(k);
   const maxLines = { wide: 4, banner: 2, square: 7, tall: k.format.height > 1600 ? 11 : 8 }[shape];
-  const words = k.text(`「${d.text.replace(/^[「"“]|[」"”]$/g, '')}」`, {
+  const banner = shape === 'banner';
+  const labelSize = k.px(type.label!);
+  const roleSize = k.px(type.meta! + 2);
+  const whoH = labelSize * NORMAL_LINE + k.px(banner ? 10 : 28);
+  const wordsWidth = inner - (banner ? 0 : k.px(20) + k.px(6));
+  const words = k.text(wrapQuote(d.text), {
     weight: 700,
     max: k.px(shape === 'tall' ? type.quoteMax! * 1.1 : type.quoteMax!),
     min: k.px(type.quoteMin!),
-    width: inner - k.px(shape === 'banner' ? 0 : 20),
+    width: wordsWidth,
     maxLines,
+    maxHeight: bodyHeight(k) - k.px(banner ? 12 : 32) - k.px(banner ? 0 : 28) - whoH,
     lineHeight: 1.45,
   });
+  // Name whole; the role clamps to the room left on the line.
+  const byW = k.measure(d.by, labelSize, 700);
+  const role = k.fit(d.role, {
+    weight: 400,
+    max: roleSize,
+    min: roleSize,
+    width: Math.max(roleSize, wordsWidth - k.px(40) - k.px(14) - byW - k.px(14)),
+    maxLines: 1,
+  }).lines[0];
   const who = k.div(
-    { display: 'flex', alignItems: 'baseline', marginTop: k.px(shape === 'banner' ? 10 : 28) },
+    { display: 'flex', alignItems: 'baseline', flexShrink: 0, marginTop: k.px(banner ? 10 : 28) },
     k.div({
       width: k.px(40),
       height: 3,
@@ -24,8 +40,8 @@ export default function quote(d: QuoteCardData, k: LayoutKit) {
       marginRight: k.px(14),
       alignSelf: 'center',
     }),
-    k.div({ fontSize: k.px(type.label!), fontWeight: 700, color: colors.ink }, d.by),
-    k.div({ fontSize: k.px(type.meta! + 2), color: colors.muted, marginLeft: k.px(14) }, d.role),
+    k.div({ fontSize: labelSize, fontWeight: 700, color: colors.ink, whiteSpace: 'pre' }, d.by),
+    k.div({ fontSize: roleSize, color: colors.muted, marginLeft: k.px(14), whiteSpace: 'pre' }, role),
   );
   const column = k.div(
     {
@@ -55,17 +71,10 @@ export default function quote(d: QuoteCardData, k: LayoutKit) {
           }),
           column,
         );
-  const source = k.fit(d.title, {
-    weight: 400,
-    max: k.px(type.meta!),
-    min: k.px(type.meta!),
-    width: inner * 0.7,
-    maxLines: 1,
-  });
   return page(
     k,
-    masthead(k, '專家之言', shape === 'banner' ? d.date : undefined),
+    masthead(k, '專家之言', banner ? d.date : undefined),
     body,
-    shape === 'banner' ? null : footer(k, `${source.lines[0]}　${d.date}`),
+    banner ? null : footer(k, d.title, d.date),
   );
 }

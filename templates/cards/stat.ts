@@ -37,9 +37,17 @@ export default function stat(d: StatCardData, k: LayoutKit) {
         fontSize: k.px(type.kicker!),
         fontWeight: 700,
         color: colors.primary,
+        whiteSpace: 'pre',
+        flexShrink: 0,
         marginBottom: k.px(banner ? 6 : 12),
       },
-      d.heading,
+      k.fit(d.heading, {
+        weight: 700,
+        max: k.px(type.kicker!),
+        min: k.px(type.kicker!),
+        width: inner,
+        maxLines: 1,
+      }).lines[0],
     ),
     figure(k, s, figSize, inner, colors.primary),
     label,
@@ -55,6 +63,6 @@ export default function stat(d: StatCardData, k: LayoutKit) {
     k,
     masthead(k, '數讀', d.setTitle.replace(/^數讀/, '')),
     body,
-    banner ? null : footer(k, `${d.credit}　${d.date}`),
+    banner ? null : footer(k, d.credit, d.date),
   );
 }

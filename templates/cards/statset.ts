@@ -133,6 +133,6 @@ export default function statset(d: StatSetCardData, k: LayoutKit) {
       heading,
       content,
     ),
-    banner ? null : footer(k, `${d.credit}　${d.date}`),
+    banner ? null : footer(k, d.credit, d.date),
   );
 }

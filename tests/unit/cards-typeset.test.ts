@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CARD_FORMATS } from '../../src/cards/config.ts';
 import { type CardJob, cardSvg } from '../../src/cards/render.ts';
-import { breakLines, fitText, NO_END, NO_START, tokenize } from '../../src/cards/typeset.ts';
+import { breakLines, fitText, measure, NO_END, NO_START, tokenize } from '../../src/cards/typeset.ts';
 import { article, repoRoot } from '../fixtures/cards/edition.ts';
 
 // The line-break rules, asserted on our breaker and on what satori actually
@@ -15,7 +15,17 @@ const HEADLINES = [
   '（專訪）劉權：國產開源模型在全球前10中佔據9席、專利佔比38.58%，中國正從「技術追趕者」轉變為「規則定義者」',
 ];
 
-function checkLines(lines: string[], source: string) {
+/**
+ * The rules every set of lines obeys. With `fit` (the breaker's own width and
+ * size), also: no line wider than the width, and a protected token is split
+ * only when it alone is wider than the line.
+ */
+function checkLines(lines: string[], source: string, fit?: { width: number; size: number; weight: number }) {
+  if (fit)
+    for (const l of lines)
+      expect(measure(l, fit), `${l} wider than ${fit.width}: ${JSON.stringify(lines)}`).toBeLessThanOrEqual(
+        fit.width,
+      );
   for (const [i, line] of lines.entries()) {
     const first = [...line][0]!;
     const last = [...line].at(-1)!;
@@ -27,6 +37,12 @@ function checkLines(lines: string[], source: string) {
   const joined = lines.join('');
   for (const t of PROTECTED) {
     if (!source.includes(t) || !joined.includes(t)) continue;
+    // Wider than the line with the punctuation glued to it (38.58%，): it must break.
+    const glued =
+      new RegExp(`[「『（《〈【]*${t.replace(/[.$+]/g, '\\$&')}[」』）》〉】，。、；：！？]*`).exec(
+        source,
+      )?.[0] ?? t;
+    if (fit && measure(glued, fit) > fit.width * 0.97) continue;
     expect(
       lines.some((l) => l.includes(t)),
       `${t} split across lines: ${JSON.stringify(lines)}`,
@@ -52,7 +68,8 @@ describe('breakLines across widths', () => {
   for (const text of HEADLINES) {
     it(`obeys the rules at every width: ${text.slice(0, 12)}…`, () => {
       for (let width = 180; width <= 1400; width += 37) {
-        for (const size of [28, 44, 64]) checkLines(breakLines(text, width, { size, weight: 700 }), text);
+        for (const size of [28, 44, 64])
+          checkLines(breakLines(text, width, { size, weight: 700 }), text, { width, size, weight: 700 });
       }
     });
   }
