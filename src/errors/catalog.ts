@@ -240,7 +240,10 @@ export const catalog = {
     title: 'SMTP server stopped answering',
     message: (p) => `${p.host}:${p.port}: no ${p.phase} within ${p.ms} ms`,
     hint: (p) =>
-      `The server is stuck or very slow: check it, or raise delivery.${p.setting} if it is merely slow. Nothing was lost: the next \`broadsheet send\` delivers what is left (a message whose end-of-data was sent but never answered stays "unconfirmed" and is not sent twice).`,
+      `The server is stuck or very slow: check it, or raise delivery.${p.setting} if it is merely slow. Nothing was lost: the next \`broadsheet send\` delivers what is left` +
+      (p.setting === 'dataTimeoutMs'
+        ? ' (the message whose end-of-data went unanswered stays "unconfirmed": the server most likely has it, so it is not sent twice).'
+        : '.'),
     exit: 1,
   }),
   SMTP_UNAVAILABLE: entry<{ host: string; port: number; response: string }>({
