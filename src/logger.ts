@@ -1,5 +1,6 @@
 import pino, { type Logger } from 'pino';
 import { colorEnabled, formatRecord } from './log-format.ts';
+import { writeAboveBar } from './progress.ts';
 
 export type { Logger } from 'pino';
 
@@ -32,7 +33,8 @@ export function createLogger(opts: { level?: string; pretty?: boolean } = {}): L
           shown.push(rec.msg);
           if (shown.length > 50) shown.shift(); // the daemon logs forever: remember only the latest
         }
-        dest.write(`${formatRecord(rec, { colors, debug })}\n`);
+        const text = `${formatRecord(rec, { colors, debug })}\n`;
+        writeAboveBar(() => dest.write(text));
       },
     },
   );

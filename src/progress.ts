@@ -46,6 +46,27 @@ export function formatEta(s: number | undefined): string {
   return `${Math.floor(t / 3600)}h${String(Math.floor((t % 3600) / 60)).padStart(2, '0')}m`;
 }
 
+/** The bar being drawn now, if any: log lines go above it (see writeAboveBar). */
+let drawing: cliProgress.SingleBar | undefined;
+
+/**
+ * Write a terminal line while a bar may be drawn: clear the bar's line, write,
+ * draw the bar again below. Without this a warning in the middle of a send
+ * lands on the end of the bar's line.
+ */
+export function writeAboveBar(write: () => void) {
+  const bar = drawing;
+  if (!bar) return write();
+  process.stderr.write('\r\u001b[2K');
+  write();
+  // cli-progress saved the cursor (ESC 7) where the bar began and restores it
+  // (ESC 8) on stop: save again on the bar's new line, or the restore would
+  // jump back up and the next lines would overwrite the ones just written.
+  process.stderr.write('\u001b7');
+  (bar as unknown as { lastDrawnString: string }).lastDrawnString = ''; // force the redraw
+  bar.render();
+}
+
 export interface ProgressBar {
   update(done: number, detail?: string): void;
   stop(): void;
@@ -68,12 +89,16 @@ export function progressBar(label: string, total: number, width = 30): ProgressB
     },
   });
   bar.start(total, 0);
+  drawing = bar;
   return {
     update(done, d) {
       meter.update(done);
       if (d !== undefined) detail = d;
       bar.update(done);
     },
-    stop: () => bar.stop(),
+    stop: () => {
+      bar.stop();
+      if (drawing === bar) drawing = undefined;
+    },
   };
 }

@@ -202,6 +202,35 @@ describe('rebranding from the config alone', () => {
   });
 });
 
+/**
+ * What a terminal would show for this output: enough of VT100 for what the
+ * CLI writes (CR, LF, erase line/right, column 1, save/restore cursor).
+ */
+function renderScreen(out: string): string[] {
+  const rows: string[] = [''];
+  let row = 0;
+  let col = 0;
+  let saved = { row: 0, col: 0 };
+  const put = (ch: string) => {
+    const line = rows[row]!.padEnd(col);
+    rows[row] = line.slice(0, col) + ch + line.slice(col + 1);
+    col++;
+  };
+  for (const tok of out.split(/(\u001b\[[0-9;?]*[A-Za-z]|\u001b[78]|\r|\n)/)) {
+    if (!tok) continue;
+    if (tok === '\r' || tok === '\u001b[1G') col = 0;
+    else if (tok === '\n') {
+      row++;
+      rows[row] ??= '';
+    } else if (tok === '\u001b[2K') rows[row] = '';
+    else if (tok === '\u001b[0K') rows[row] = rows[row]!.slice(0, col);
+    else if (tok === '\u001b7') saved = { row, col };
+    else if (tok === '\u001b8') ({ row, col } = saved);
+    else if (!tok.startsWith('\u001b')) for (const ch of tok) put(ch);
+  }
+  return rows;
+}
+
 const SGR_COLOUR = /\u001b\[(2|3[0-9]|1;31)m/;
 const strip = (s: string) =>
   s
@@ -275,6 +304,26 @@ describe.skipIf(!needs('script', 'bsdutils'))('on a terminal (a pseudo-terminal 
       expect(r.out, JSON.stringify(env)).not.toMatch(SGR_COLOUR);
       expect(strip(r.out).some((l) => /^\d\d:\d\d:\d\d (INFO|WARN) /.test(l))).toBe(true);
     }
+  });
+
+  it('writes log lines above a progress bar, never into it or over each other', () => {
+    const cmd = `'${process.execPath}' '${join(ROOT, 'tests/fixtures/cli/bar-with-warnings.js')}'`;
+    const r = spawnSync('script', ['-qec', cmd, '/dev/null'], {
+      cwd: ROOT,
+      env: { ...process.env, LOG_LEVEL: 'info', TERM: 'xterm-256color', ...plainEnv, NO_COLOR: '1' },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(r.status, r.stdout).toBe(0);
+    const screen = renderScreen(r.stdout).filter((l) => l.trim());
+    expect(screen.map((l) => l.replace(/^\d\d:\d\d:\d\d /, '').replace(/\[[█░]+\].*/, '[bar]'))).toEqual([
+      'INFO before the bar',
+      'WARN deferred 2 recipient=r2@readers.test',
+      'WARN deferred 4 recipient=r4@readers.test',
+      'send [bar]',
+      'INFO after the bar',
+    ]);
+    expect(screen[3]).toMatch(/6\/6 .* done \| sent 6$/);
   });
 
   it('npm start’s job shows each summary once', () => {
