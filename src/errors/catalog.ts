@@ -417,7 +417,7 @@ export const catalog = {
     title: 'Store damaged or not a store',
     message: (p) => `${p.file} is not a readable SQLite store: ${p.detail}`,
     hint: (p) =>
-      `If --store points at the wrong file, fix the path. Otherwise restore the last backup: stop the daemon, copy the backup over ${p.file}, delete ${p.file}-wal and ${p.file}-shm, then run \`broadsheet check\` (README.md § Backing up the store; make backups with \`broadsheet backup <file>\`).`,
+      `If --store points at the wrong file, fix the path. Otherwise restore the last backup: stop the daemon, copy the backup over ${p.file}, delete ${p.file}-wal and ${p.file}-shm, start again and run \`broadsheet status\` to see it open (README.md § Backing up the store; make backups with \`broadsheet backup <file>\`).`,
     exit: 2,
   }),
   STORE_NOT_WRITABLE: entry<{ file: string; dir: string; detail: string }>({
