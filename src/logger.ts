@@ -1,4 +1,5 @@
 import pino, { type Logger } from 'pino';
+import { BroadsheetError } from './errors/index.ts';
 import { colorEnabled, formatRecord } from './log-format.ts';
 import { writeAboveBar } from './progress.ts';
 
@@ -16,8 +17,17 @@ export const shownOnTerminal = (line: string) => shown.includes(line);
  */
 export function createLogger(opts: { level?: string; pretty?: boolean } = {}): Logger {
   const env = process.env;
-  const level = opts.level ?? env.LOG_LEVEL ?? (env.DEBUG ? 'debug' : 'info');
-  const format = env.LOG_FORMAT?.trim().toLowerCase();
+  const level = (opts.level ?? env.LOG_LEVEL?.trim().toLowerCase()) || (env.DEBUG ? 'debug' : 'info');
+  const format = env.LOG_FORMAT?.trim().toLowerCase() || undefined;
+  const levels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+  if (!levels.includes(level))
+    throw new BroadsheetError('ENV_VALUE_INVALID', { name: 'LOG_LEVEL', value: level, allowed: levels });
+  if (format && format !== 'pretty' && format !== 'json')
+    throw new BroadsheetError('ENV_VALUE_INVALID', {
+      name: 'LOG_FORMAT',
+      value: format,
+      allowed: ['pretty', 'json'],
+    });
   const usePretty =
     opts.pretty ?? (format === 'pretty' ? true : format === 'json' ? false : Boolean(process.stderr.isTTY));
   if (!usePretty) return pino({ level, base: undefined }, pino.destination({ fd: 2, sync: true }));

@@ -385,6 +385,12 @@ export const catalog = {
     hint: 'Set publicUrl (or BROADSHEET_PUBLIC_URL) to your own site, or email.from / delivery.domain in broadsheet.config.yaml; README.md § Configuration shows how the sender is derived.',
     exit: 2,
   }),
+  ENV_VALUE_INVALID: entry<{ name: string; value: string; allowed: string[] }>({
+    title: 'Bad environment value',
+    message: (p) => `${p.name}=${JSON.stringify(p.value)} is not one of ${p.allowed.join(', ')}`,
+    hint: (p) => `Set ${p.name} to one of ${p.allowed.join(', ')} (or unset it), in the environment or in .env.`,
+    exit: 2,
+  }),
   // ── end CLI ──
   // ── Storage, file system, input files (issue 10; owned by src/store, src/util, src/content) ──
   // File-system faults are mapped once, in util/atomic.ts (every file Broadsheet

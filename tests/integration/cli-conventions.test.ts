@@ -263,6 +263,19 @@ describe('logs for people and for machines', () => {
   });
 });
 
+describe('log settings', () => {
+  it('refuses an unknown LOG_LEVEL or LOG_FORMAT by name, exit 2', () => {
+    for (const [name, value] of [
+      ['LOG_LEVEL', 'verbose'],
+      ['LOG_FORMAT', 'xml'],
+    ] as const) {
+      const r = cli(['check'], { env: { ...plainEnv, [name]: value } });
+      expect(r.code, name).toBe(2);
+      expect(r.stderr).toMatch(new RegExp(`^error ENV_VALUE_INVALID: ${name}="${value}"`, 'm'));
+    }
+  });
+});
+
 describe.skipIf(!needs('script', 'bsdutils'))('on a terminal (a pseudo-terminal from script(1))', () => {
   /** Run the CLI with stdout and stderr on one pseudo-terminal, as a person at a shell would. */
   const onTerminal = (args: string[], env: NodeJS.ProcessEnv = {}) => {
