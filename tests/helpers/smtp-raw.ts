@@ -16,7 +16,9 @@ type Mode =
   /** Drip the greeting itself. */
   | { kind: 'drip-greeting'; everyMs: number }
   /** Greet at once, then drip the reply to EHLO. */
-  | { kind: 'drip-ehlo'; everyMs: number };
+  | { kind: 'drip-ehlo'; everyMs: number }
+  /** A normal session up to MAIL FROM, whose reply is dripped. */
+  | { kind: 'drip-mail'; everyMs: number };
 
 export async function startRawSmtp(mode: Mode): Promise<RawServer> {
   const sockets = new Set<Socket>();
@@ -39,6 +41,21 @@ export async function startRawSmtp(mode: Mode): Promise<RawServer> {
     if (mode.kind === 'drip-ehlo') {
       c.write('220 slow.example ESMTP\r\n');
       c.once('data', () => drip(c, '250-slow.example\r\n', mode.everyMs)); // never the final "250 " line
+    }
+    if (mode.kind === 'drip-mail') {
+      c.write('220 slow.example ESMTP\r\n');
+      let buf = '';
+      c.on('data', (d) => {
+        buf += d.toString('latin1');
+        if (/^EHLO /im.test(buf) && !buf.includes('#ehlo')) {
+          buf += '#ehlo';
+          c.write('250 slow.example\r\n');
+        }
+        if (/^MAIL FROM/im.test(buf) && !buf.includes('#mail')) {
+          buf += '#mail';
+          drip(c, '250-still thinking\r\n', mode.everyMs);
+        }
+      });
     }
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

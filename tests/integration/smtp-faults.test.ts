@@ -121,6 +121,15 @@ describe('SMTP fault classes, each ending named and in bounded time', () => {
     expectEachOnce(r.byRecipient);
   });
 
+  it('a MAIL FROM reply dripped one byte a second → SMTP_TIMEOUT from the per-message deadline', async () => {
+    const raw = await startRawSmtp({ kind: 'drip-mail', everyMs: 1000 });
+    const r = await faultThenGood(`smtp://127.0.0.1:${raw.port}`, 'SMTP_TIMEOUT');
+    await raw.close();
+    expect(r.err.params).toMatchObject({ setting: 'socketTimeoutMs', ms: 2500 });
+    expect(r.afterFault.committed).toBe(0);
+    expectEachOnce(r.byRecipient);
+  });
+
   const withSink = async (o: SinkOptions, script: Script, url: (s: Sink) => string, code: string) => {
     const bad = await startSink(script, o);
     try {
