@@ -84,7 +84,7 @@ const leases = (d: import('better-sqlite3').Database) =>
 const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 describe('job time limits under the daemon', () => {
-  it('a job past its timeout is stopped and recorded JOB_TIMEOUT, the seconds due meanwhile are recorded skipped, and the next occurrence runs on schedule', async () => {
+  it('a job past its timeout is stopped and recorded JOB_TIMEOUT, the seconds due meanwhile are recorded skipped, and the next occurrence runs on schedule', { timeout: 120_000 }, async () => {
     const w = workspace('hang-first.xml', '    timeout: 2s\n');
     const d = start([...w.g, 'schedule', '--heartbeat', '1']);
     // Wait for the hung run to be recorded failed and for a later run to finish ok.
@@ -132,7 +132,7 @@ describe('job time limits under the daemon', () => {
     expect(read(w.db, (x) => rows(x).find((r) => r.id === failed.id)!.outcome)).toBe('failed');
   });
 
-  it('SIGTERM during a hung job honours --grace, then ends it: recorded failed with the real elapsed time, lease released, exit 1; `run` meanwhile records its occurrence skipped', async () => {
+  it('SIGTERM during a hung job honours --grace, then ends it: recorded failed with the real elapsed time, lease released, exit 1; `run` meanwhile records its occurrence skipped', { timeout: 120_000 }, async () => {
     const w = workspace('hang.xml', '    timeout: 1h\n');
     const hang = firstHang();
     const d = start([...w.g, 'schedule', '--heartbeat', '1', '--grace', '1']);
@@ -175,7 +175,7 @@ describe('job time limits under the daemon', () => {
 });
 
 describe('status after a daemon is killed', () => {
-  it('marks its heartbeat stale, lists none of its jobs as running, and records its unfinished run failed (interrupted)', async () => {
+  it('marks its heartbeat stale, lists none of its jobs as running, and records its unfinished run failed (interrupted)', { timeout: 120_000 }, async () => {
     const w = workspace('hang.xml', '    timeout: 1h\n');
     const hang = firstHang();
     const d = start([...w.g, 'schedule', '--heartbeat', '1']);
