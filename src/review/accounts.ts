@@ -122,15 +122,14 @@ export class EditorAuth {
     meta: { client: string; userAgent?: string },
   ): SignInResult {
     const t = newSessionToken();
-    const exp = this.ctx.clock.now().getTime() + this.ctx.config.review.session.hours * 3600_000;
-    this.sessions.create({
+    const exp = this.sessions.create({
       id: t.id,
       verifierHash: verifierHash(t.verifier),
       editorId: who.editorId,
       editorName: who.name,
       role: who.role,
       bootstrapTag: who.bootstrapTag,
-      expiresAt: exp,
+      ttlMs: this.ctx.config.review.session.hours * 3600_000,
       ipHash: ipHash(this.secret, meta.client),
       userAgent: meta.userAgent?.slice(0, 200) ?? null,
     });

@@ -26,16 +26,23 @@ export function safeEqual(a: string, b: string): boolean {
 
 export const verifierHash = (verifier: string) => createHash('sha256').update(verifier, 'utf8').digest('hex');
 
+// Session ids are typed by ops (`editors revoke <id>`): 12 characters from an
+// alphabet without look-alikes (no l/1, o/0) that never starts with "-" (which
+// a command line would take for an option). 60 bits; the id is a name, the
+// verifier is the secret.
+const ID_ALPHABET = 'abcdefghijkmnpqrstuvwxyz23456789';
+const sessionId = () => [...randomBytes(12)].map((b) => ID_ALPHABET[b & 31]).join('');
+
 /** A new session's id, its verifier (only ever in the cookie) and the cookie value. */
 export function newSessionToken(): { id: string; verifier: string; cookie: string } {
-  const id = randomBytes(9).toString('base64url');
+  const id = sessionId();
   const verifier = randomBytes(32).toString('base64url');
   return { id, verifier, cookie: `${id}.${verifier}` };
 }
 
 /** The id and verifier in a session cookie, or undefined when it is not one of ours. */
 export function parseSessionCookie(value: string | undefined): { id: string; verifier: string } | undefined {
-  const m = value && /^([A-Za-z0-9_-]{12})\.([A-Za-z0-9_-]{43})$/.exec(value);
+  const m = value && /^([a-z2-9]{12})\.([A-Za-z0-9_-]{43})$/.exec(value);
   return m ? { id: m[1]!, verifier: m[2]! } : undefined;
 }
 

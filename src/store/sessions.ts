@@ -23,16 +23,8 @@ export interface SessionRow {
 
 export type NewSession = Pick<
   SessionRow,
-  | 'id'
-  | 'verifierHash'
-  | 'editorId'
-  | 'editorName'
-  | 'role'
-  | 'bootstrapTag'
-  | 'expiresAt'
-  | 'ipHash'
-  | 'userAgent'
->;
+  'id' | 'verifierHash' | 'editorId' | 'editorName' | 'role' | 'bootstrapTag' | 'ipHash' | 'userAgent'
+> & { ttlMs: number };
 
 const COLS = `id, verifier_hash AS verifierHash, editor_id AS editorId, editor_name AS editorName, role,
   bootstrap_tag AS bootstrapTag, created_at AS createdAt, last_seen_at AS lastSeenAt, expires_at AS expiresAt,
@@ -47,8 +39,10 @@ export class SessionRepo {
     private readonly nowMs: () => number = () => Date.now(),
   ) {}
 
-  create(s: NewSession) {
+  /** Store a new session; returns its expiry (now + ttl). */
+  create(s: NewSession): number {
     const now = this.nowMs();
+    const expiresAt = now + s.ttlMs;
     this.db.transaction(() => {
       this.db
         .prepare(
@@ -70,11 +64,12 @@ export class SessionRepo {
           s.bootstrapTag,
           now,
           now,
-          s.expiresAt,
+          expiresAt,
           s.ipHash,
           s.userAgent,
         );
     })();
+    return expiresAt;
   }
 
   /** A session that can still sign someone in (not revoked, not expired). */
@@ -115,6 +110,15 @@ export class SessionRepo {
         'UPDATE editor_sessions SET revoked_at = ?, revoked_reason = ? WHERE editor_id = ? AND revoked_at IS NULL AND expires_at > ?',
       )
       .run(this.nowMs(), reason, editorId, this.nowMs()).changes;
+  }
+
+  /** Revoke every live session; returns how many. */
+  revokeAll(reason: string): number {
+    return this.db
+      .prepare(
+        'UPDATE editor_sessions SET revoked_at = ?, revoked_reason = ? WHERE revoked_at IS NULL AND expires_at > ?',
+      )
+      .run(this.nowMs(), reason, this.nowMs()).changes;
   }
 
   /** Revoke every live bootstrap session (BROADSHEET_EDITOR_PASSWORD); returns how many. */

@@ -4,7 +4,7 @@
 // a copied cookie at once, `editors sessions|revoke|passwd|remove|role`, roles
 // (only admins publish), the sign-in rate limit, and the Origin/Sec-Fetch-Site
 // checks beside the CSRF token — with RFC 8058 one-click unsubscribe still open.
-import type { ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +12,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { unsubscribeToken } from '../../src/delivery/unsubscribe.ts';
 import { PASSWORD as BOOTSTRAP, EDITION, writeEdition } from '../fixtures/review/edition.ts';
-import { cli } from '../helpers/cli.ts';
+import { BIN, ROOT } from '../helpers/cli.ts';
 import { startServe, stopServe } from '../helpers/serve.ts';
 
 const SECRET = 'sessions-secret';
@@ -37,7 +37,27 @@ const args = () => [
   '--store',
   join(dir, 'db.sqlite'),
 ];
-const editors = (a: string[], input?: string) => cli(['editors', ...a, ...args()], { env, input });
+/**
+ * The real CLI, run asynchronously: a spawnSync would freeze this process's
+ * event loop, and fetch's pooled keep-alive sockets would outlive the server's
+ * keep-alive timeout unnoticed ("other side closed").
+ */
+function cli(
+  a: string[],
+  o: { input?: string } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      process.execPath,
+      [BIN, ...a],
+      { cwd: ROOT, env: { ...process.env, ...env, DEBUG: '', LOG_LEVEL: 'info' }, encoding: 'utf8' },
+      (err, stdout, stderr) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+    child.stdin!.end(o.input ?? '');
+  });
+}
+const editors = (a: string[], input?: string) => cli(['editors', ...a, ...args()], { input });
 const cookieOf = (res: Response) =>
   res.headers
     .getSetCookie()
@@ -80,8 +100,8 @@ const post = (
   });
 const approve = (cookie: string, csrf: string, platform = 'x', headers: Record<string, string> = {}) =>
   post(`/e/${EDITION}/p/china-ai-2025-1/${platform}`, cookie, { _csrf: csrf, action: 'approve' }, headers);
-const sessions = (all = false) =>
-  JSON.parse(editors(['sessions', '--json', ...(all ? ['--all'] : [])]).stdout) as {
+const sessions = async (all = false) =>
+  JSON.parse((await editors(['sessions', '--json', ...(all ? ['--all'] : [])])).stdout) as {
     id: string;
     editor: string;
     role: string;
@@ -124,21 +144,23 @@ describe('editor accounts and sessions (in order: bootstrap, then accounts)', ()
     expect(logs()).toMatch(
       /"editor":"值班編輯".*signed in with BROADSHEET_EDITOR_PASSWORD \(bootstrap admin\)/,
     );
-    const [row] = sessions();
+    const [row] = await sessions();
     expect(row).toMatchObject({ editor: '值班編輯', role: 'admin', bootstrap: true, state: 'live' });
   });
 
   it('the first account ends the bootstrap: its cookie and the shared password stop working', async () => {
-    const short = editors(['add', 'alice', '--password-stdin'], 'short\n');
+    const short = await editors(['add', 'alice', '--password-stdin'], 'short\n');
     expect(short.code).toBe(2);
     expect(short.stderr).toContain('EDITOR_PASSWORD_WEAK');
-    const noPw = editors(['add', 'alice']);
+    const noPw = await editors(['add', 'alice']);
     expect(noPw.code).toBe(2);
     expect(noPw.stderr).toContain('EDITOR_PASSWORD_MISSING');
-    const add = editors(['add', 'alice', '--password-stdin', '--json'], `${ALICE}\n`);
+    const add = await editors(['add', 'alice', '--password-stdin', '--json'], `${ALICE}\n`);
     expect(add.code, add.stderr).toBe(0);
     expect(JSON.parse(add.stdout)).toEqual({ name: 'alice', role: 'admin', bootstrapSessionsEnded: 1 });
-    expect(editors(['add', 'ALICE', '--password-stdin'], `${ALICE}\n`).stderr).toContain('EDITOR_EXISTS');
+    expect((await editors(['add', 'ALICE', '--password-stdin'], `${ALICE}\n`)).stderr).toContain(
+      'EDITOR_EXISTS',
+    );
 
     const replay = await get('/', boot.cookie);
     expect(replay.status).toBe(303);
@@ -154,7 +176,7 @@ describe('editor accounts and sessions (in order: bootstrap, then accounts)', ()
     expect(s.status).toBe(303);
     const copied = s.cookie;
     expect((await get('/', copied)).status).toBe(200);
-    const live = sessions().find((r) => r.id === sidOf(copied))!;
+    const live = (await sessions()).find((r) => r.id === sidOf(copied))!;
     expect(live).toMatchObject({
       editor: 'alice',
       role: 'admin',
@@ -172,9 +194,9 @@ describe('editor accounts and sessions (in order: bootstrap, then accounts)', ()
     expect(replay.status).toBe(303);
     expect(replay.headers.get('location')).toMatch(/^\/login/);
     expect((await approve(copied, s.csrf)).status).toBe(401);
-    const ended = sessions(true).find((r) => r.id === sidOf(copied))!;
+    const ended = (await sessions(true)).find((r) => r.id === sidOf(copied))!;
     expect(ended).toMatchObject({ state: 'revoked', revokedReason: 'signed out' });
-    expect(sessions().some((r) => r.id === sidOf(copied))).toBe(false);
+    expect((await sessions()).some((r) => r.id === sidOf(copied))).toBe(false);
   });
 
   it('keeps only a hash of the cookie in the store', async () => {
@@ -197,7 +219,7 @@ describe('editor accounts and sessions (in order: bootstrap, then accounts)', ()
   });
 
   it('roles: an editor approves but gets 403 on publish; `editors role` applies to the open session at once', async () => {
-    expect(editors(['add', 'bob', '--role', 'editor', '--password-stdin'], BOB).code).toBe(0);
+    expect((await editors(['add', 'bob', '--role', 'editor', '--password-stdin'], BOB)).code).toBe(0);
     const s = await signIn('bob', BOB);
     expect(s.status).toBe(303);
     expect((await approve(s.cookie, s.csrf)).status).toBe(303);
@@ -209,16 +231,16 @@ describe('editor accounts and sessions (in order: bootstrap, then accounts)', ()
       db.prepare("SELECT count(*) FROM publish_queue WHERE state = 'published'").pluck().get() as number;
     try {
       expect(published()).toBe(0);
-      expect(editors(['role', 'bob', 'admin']).code).toBe(0);
+      expect((await editors(['role', 'bob', 'admin'])).code).toBe(0);
       expect((await post('/publish', s.cookie, { _csrf: s.csrf })).status).toBe(303);
       expect(published()).toBeGreaterThan(0);
     } finally {
       db.close();
     }
-    expect(editors(['role', 'bob', 'editor']).code).toBe(0);
+    expect((await editors(['role', 'bob', 'editor'])).code).toBe(0);
     // The last admin cannot be demoted or removed while other accounts remain.
-    expect(editors(['role', 'alice', 'editor']).stderr).toContain('EDITOR_LAST_ADMIN');
-    expect(editors(['remove', 'alice']).stderr).toContain('EDITOR_LAST_ADMIN');
+    expect((await editors(['role', 'alice', 'editor'])).stderr).toContain('EDITOR_LAST_ADMIN');
+    expect((await editors(['remove', 'alice'])).stderr).toContain('EDITOR_LAST_ADMIN');
   });
 
   it('`editors revoke <id>` and `--editor NAME` end sessions at once', async () => {
@@ -226,22 +248,30 @@ describe('editor accounts and sessions (in order: bootstrap, then accounts)', ()
     const b = await signIn('bob', BOB);
     const c = await signIn('bob', BOB);
     for (const s of [a, b, c]) expect((await get('/', s.cookie)).status).toBe(200);
-    const one = editors(['revoke', sidOf(a.cookie)]);
+    const one = await editors(['revoke', sidOf(a.cookie)]);
     expect(one.code, one.stderr).toBe(0);
     expect((await get('/', a.cookie)).status).toBe(303);
     expect((await get('/', b.cookie)).status).toBe(200);
-    expect(editors(['revoke', sidOf(a.cookie)]).stderr).toContain('SESSION_UNKNOWN');
-    const all = editors(['revoke', '--editor', 'bob', '--json']);
+    expect((await editors(['revoke', sidOf(a.cookie)])).stderr).toContain('SESSION_UNKNOWN');
+    const all = await editors(['revoke', '--editor', 'bob', '--json']);
     expect(JSON.parse(all.stdout).sessionsEnded).toBeGreaterThanOrEqual(2);
     expect((await get('/', b.cookie)).status).toBe(303);
     expect((await get('/', c.cookie)).status).toBe(303);
-    expect(editors(['revoke']).code).toBe(2);
+    expect((await editors(['revoke'])).code).toBe(2);
+    expect((await editors(['revoke', sidOf(b.cookie), '--all'])).code).toBe(2);
+    // --all signs everyone out.
+    const admin = await signIn('alice', ALICE);
+    expect((await get('/', admin.cookie)).status).toBe(200);
+    const every = await editors(['revoke', '--all', '--json']);
+    expect(JSON.parse(every.stdout).sessionsEnded).toBeGreaterThanOrEqual(1);
+    expect((await get('/', admin.cookie)).status).toBe(303);
+    expect(await sessions()).toEqual([]);
   });
 
   it('`editors passwd` ends the editor’s sessions; the new password works, the old does not', async () => {
     const s = await signIn('bob', BOB);
     const next = 'bob new passphrase 七八九';
-    const r = editors(['passwd', 'bob', '--password-stdin', '--json'], next);
+    const r = await editors(['passwd', 'bob', '--password-stdin', '--json'], next);
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ name: 'bob', sessionsEnded: 1 });
     expect((await get('/', s.cookie)).status).toBe(303);
@@ -252,14 +282,14 @@ describe('editor accounts and sessions (in order: bootstrap, then accounts)', ()
   it('`editors remove` deletes the account and ends its sessions', async () => {
     const s = await signIn('bob', 'bob new passphrase 七八九');
     expect((await get('/', s.cookie)).status).toBe(200);
-    const r = editors(['remove', 'bob']);
+    const r = await editors(['remove', 'bob']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/removed bob; \d+ session\(s\) ended/);
     expect((await get('/', s.cookie)).status).toBe(303);
-    expect(JSON.parse(editors(['list', '--json']).stdout).map((e: { name: string }) => e.name)).toEqual([
-      'alice',
-    ]);
-    expect(editors(['remove', 'bob']).stderr).toContain('EDITOR_UNKNOWN');
+    expect(
+      JSON.parse((await editors(['list', '--json'])).stdout).map((e: { name: string }) => e.name),
+    ).toEqual(['alice']);
+    expect((await editors(['remove', 'bob'])).stderr).toContain('EDITOR_UNKNOWN');
   });
 
   it('the sign-in rate limit still holds for accounts: 429 even with the right password', async () => {
@@ -310,7 +340,7 @@ describe('Origin / Sec-Fetch-Site on POSTs', () => {
 
   it('RFC 8058 one-click unsubscribe from a mail provider (no Origin, no cookies) still works, also cross-site', async () => {
     for (const email of ['one@example.com', 'two@example.com'])
-      expect(cli(['subscribers', 'add', email, ...args()], { env }).code).toBe(0);
+      expect((await cli(['subscribers', 'add', email, ...args()])).code).toBe(0);
     const url = (email: string) => `${base}/u/${unsubscribeToken(Buffer.from(SECRET), 'daily', email)}`;
     const bare = await fetch(url('one@example.com'), {
       method: 'POST',

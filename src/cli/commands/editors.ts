@@ -253,12 +253,24 @@ export function registerEditors(program: Command) {
     );
 
   ed.command('revoke [session-id]')
-    .description('end one session at once (id from `editors sessions`), or all of one editor with --editor')
+    .description(
+      'end one session at once (id from `editors sessions`), every session of one editor (--editor), or every session (--all)',
+    )
     .option('--editor <name>', 'end every session of this editor')
+    .option('--all', 'sign everyone out (e.g. after a leaked cookie or secret)')
     .action(
-      action(async (id: string | undefined, opts: { editor?: string }, cmd: Command) => {
-        if (!id === !opts.editor) throw new UsageError('give a session id or --editor NAME (one of them)');
+      action(async (id: string | undefined, opts: { editor?: string; all?: boolean }, cmd: Command) => {
+        if ([id, opts.editor, opts.all].filter(Boolean).length !== 1)
+          throw new UsageError('give one of: a session id, --editor NAME, --all');
         const ctx = createContext(globalsOf(cmd));
+        if (opts.all) {
+          const n = await withRepos(ctx, (r) =>
+            r.sessions.revokeAll('revoked with `broadsheet editors revoke --all`'),
+          );
+          ctx.logger.info({ sessionsEnded: n }, 'all sessions revoked');
+          out(cmd, { sessionsEnded: n }, `revoked ${n} session(s)`);
+          return 0;
+        }
         if (id) {
           const ok = await withRepos(ctx, (r) =>
             r.sessions.revoke(id, 'revoked with `broadsheet editors revoke`'),
