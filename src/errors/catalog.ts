@@ -315,7 +315,7 @@ export const catalog = {
   JOB_INTERRUPTED: entry<{ job: string; detail: string }>({
     title: 'Job interrupted',
     message: (p) => `${p.job}: ${p.detail}`,
-    hint: 'The run is recorded failed and its lease released; `broadsheet run <job>` (or the next occurrence) runs it again. Give running jobs more time to finish with --grace.',
+    hint: 'The run is recorded failed and its lease released; `broadsheet run <job>` (or the next occurrence) runs it again, and a send resumes where it stopped. To let the daemon wait longer for running jobs on a stop, raise `broadsheet schedule --grace`.',
     exit: 1,
   }),
   SAMPLE_READERS_SMTP: entry<{ count: number; examples: string[]; transport: string }>({

@@ -17,7 +17,14 @@ import type { DB } from '../store/db.ts';
 import { getRun, type JobRunRow } from '../store/jobs.ts';
 import { type Job, jobZone } from './config.ts';
 import { formatDuration } from './duration.ts';
-import { describeOccurrence, type ExecEnv, isoOf, runOccurrence, skipOccurrences } from './execute.ts';
+import {
+  type Active,
+  describeOccurrence,
+  type ExecEnv,
+  isoOf,
+  runOccurrence,
+  skipOccurrences,
+} from './execute.ts';
 import { previousOccurrence, scheduleOf } from './occurrences.ts';
 
 export interface OneShot {
@@ -49,7 +56,7 @@ const runJson = (r: JobRunRow) => ({
 export async function runOne(
   env: ExecEnv & { ctx: Context; db: DB },
   job: Job,
-  opts: { force?: boolean } = {},
+  opts: { force?: boolean; onStart?: (a: Active) => void; onEnd?: (a: Active) => void } = {},
 ): Promise<OneShot> {
   const { ctx } = env;
   const log = ctx.logger.child({ job: job.name });
@@ -74,7 +81,10 @@ export async function runOne(
     };
   }
 
-  const r = await runOccurrence(env, job, at ?? null, at === undefined ? 'manual' : 'run');
+  const r = await runOccurrence(env, job, at ?? null, at === undefined ? 'manual' : 'run', {
+    onStart: opts.onStart,
+    onEnd: opts.onEnd,
+  });
   if (r.state === 'held') {
     log.warn(
       { holder: r.holder },

@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { BroadsheetError } from '../../errors/index.ts';
 import { secondsFlag } from '../../scheduler/duration.ts';
+import type { Active } from '../../scheduler/execute.ts';
+import { seconds } from '../../scheduler/limit.ts';
 import { action, createContext, globalsOf, printJson, printResult } from '../app.ts';
 
 export function registerRun(program: Command) {
@@ -25,12 +27,32 @@ export function registerRun(program: Command) {
           import('../../store/db.ts'),
         ]);
         const db = openStore(ctx.paths.store);
+        // Ctrl-C or a SIGTERM while the job runs ends it the way a time limit
+        // does: recorded failed with the signal and the time it had run, lease
+        // released, JOB_INTERRUPTED. A second signal, or one before the job
+        // started, leaves at once (a run row left behind is reaped later).
+        let active: Active | undefined;
+        const onSignal = (sig: NodeJS.Signals) => {
+          if (!active) process.exit(sig === 'SIGINT' ? 130 : 143);
+          ctx.logger.warn(`${sig}: stopping ${job.name}`);
+          const a = active;
+          active = undefined;
+          a.interrupt((ms) => `interrupted: ${sig} after ${seconds(ms)}`);
+        };
+        process.on('SIGINT', onSignal);
+        process.on('SIGTERM', onSignal);
         try {
           const r = await runOne(
             { ctx, db, runJob, leaseTtlMs: secondsFlag(opts.leaseTtl, 60, '--lease-ttl') },
             job,
             {
               force: Boolean(opts.force),
+              onStart: (a) => {
+                active = a;
+              },
+              onEnd: () => {
+                active = undefined;
+              },
             },
           );
           if (g.json && r.json !== undefined) printJson(r.json);
@@ -42,6 +64,8 @@ export function registerRun(program: Command) {
           if (r.error) throw r.error;
           return r.code;
         } finally {
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
           db.close();
         }
       }),
