@@ -107,7 +107,10 @@ export async function sendAll(x: LoopInput): Promise<{ left: number; stopped?: B
           break;
         }
         const wait = backoff(attempt, d.backoffMs, d.maxBackoffMs, random);
-        logger.warn({ code: err.named?.code, error: err.message, wait }, 'cannot start sending: retrying');
+        logger.warn(
+          { code: err.named?.code, attempt: attempt + 1, wait },
+          `cannot start sending (attempt ${attempt + 1} of ${d.retries + 1}): ${err.message}; retrying in ${wait} ms`,
+        );
         await sleep(wait);
       }
     }

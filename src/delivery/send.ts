@@ -259,10 +259,7 @@ export async function sendEdition(
       const e = loop.stopped;
       out.stopped = { code: e.code, message: e.message, hint: e.hint };
       finishRun(db, runId, 'failed', { ...out, error: `${e.code}: ${e.message}` }, ctx.clock.now());
-      logger.error(
-        { code: e.code, edition: input.editionId, left: out.left },
-        `send stopped: ${e.code}: ${e.message}`,
-      );
+      // Not logged here: the caller prints (or logs) the error once, with its hint.
       stoppedSummaries.set(e, out);
       throw e;
     }
