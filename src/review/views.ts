@@ -88,6 +88,11 @@ ${
   }
 </header>
 <main id="main" tabindex="-1">
+${
+  c.editor?.bootstrap
+    ? html`<p class="bootstrap-note" role="status">你以共用密碼 BROADSHEET_EDITOR_PASSWORD 登入，暫作管理員。請以 <code>broadsheet editors add 名字 --role admin</code> 建立個人帳戶；建立後共用密碼即停用。</p>`
+    : ''
+}
 ${body}
 </main>
 </body>
