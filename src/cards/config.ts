@@ -36,6 +36,17 @@ export const cardsConfigSchema = z
      * (src/cards/raster.ts); falls back to 'resvg' for SVG it does not handle.
      */
     renderer: z.enum(CARD_RENDERERS).default(DEFAULT_CARD_RENDERER),
+    /**
+     * How figures print on cards, in captions and in the digest: large values in
+     * 萬/億 ('cjk') or digits only ('plain'); 10¹² as 萬億 (HK, mainland) or 兆 (Taiwan).
+     */
+    numbers: z
+      .strictObject({
+        large: z.enum(['cjk', 'plain']).default('cjk'),
+        trillion: z.enum(['萬億', '兆']).default('萬億'),
+        grouping: z.boolean().default(false),
+      })
+      .prefault({}),
   })
   .prefault({});
 

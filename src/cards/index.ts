@@ -57,6 +57,7 @@ export async function renderCards(
     kinds: cfg.kinds,
     contentDir: ctx.paths.content,
     brandUrl: brand.url,
+    numbers: cfg.numbers,
   });
   const env = environmentDigest(ctx.paths.templates);
   const previous = new Map((opts.previous ?? []).map((c) => [c.id, c]));
@@ -79,6 +80,7 @@ export async function renderCards(
         brand: { name: brand.name, url: brand.url, colors: brand.colors },
         pngCompression: cfg.pngCompression,
         renderer: cfg.renderer,
+        numbers: cfg.numbers,
       };
       const hash = inputHash(env, {
         kind: job.kind,
@@ -87,6 +89,7 @@ export async function renderCards(
         brand: job.brand,
         png: job.pngCompression,
         renderer: job.renderer,
+        numbers: job.numbers,
       });
       const { width, height } = FORMATS[format];
       const card: ManifestCard = {

@@ -3,6 +3,8 @@ import { extname, resolve, sep } from 'node:path';
 import type { Article, Stat, StatSet } from '../content/model.ts';
 import { chineseDate } from '../edition/dates.ts';
 import type { Edition } from '../edition/model.ts';
+import { formatChange, formatFigure, type NumberStyle } from '../util/numbers.ts';
+import { wrapQuote } from '../util/quotes.ts';
 import type { CaptionInput } from './captions.ts';
 import type { CardKind } from './config.ts';
 import type { CardDataByKind } from './layout-api.ts';
@@ -59,12 +61,16 @@ export function comparable(stats: Stat[]): boolean {
   return true;
 }
 
-const statLine = (s: Stat) =>
-  `${s.label}：${s.display ?? `${s.value}${s.unit}`}${s.period ? `（${s.period}）` : ''}`;
+/** A figure as a caption line, printed by the same formatter as the card and the email. */
+const statLine = (s: Stat, numbers: NumberStyle = {}) => {
+  const c = s.change ? formatChange(s.change, numbers) : undefined;
+  const change = c ? `，${c.versus}${c.dir === 'flat' ? '持平' : c.text}` : '';
+  return `${s.label}：${s.display ?? formatFigure(s.value, s.unit, numbers)}${s.period ? `（${s.period}）` : ''}${change}`;
+};
 
 export function editionItems(
   edition: Edition,
-  opts: { kinds: CardKind[]; contentDir: string; brandUrl: string },
+  opts: { kinds: CardKind[]; contentDir: string; brandUrl: string; numbers?: NumberStyle },
 ): CardItem[] {
   const items: CardItem[] = [];
   const want = new Set(opts.kinds);
@@ -100,7 +106,7 @@ export function editionItems(
         kind: 'quote',
         source: a.sourcePath,
         caption: {
-          headline: `「${a.quote.text}」——${a.quote.by}`,
+          headline: `${wrapQuote(a.quote.text)}——${a.quote.by}`,
           body: a.quote.role,
           url: a.url,
           tags: a.tags,
@@ -128,7 +134,7 @@ export function editionItems(
           source: set.sourcePath,
           caption: {
             headline: `${set.title}｜${g.heading}`,
-            body: g.stats.map(statLine).join('\n'),
+            body: g.stats.map((s) => statLine(s, opts.numbers)).join('\n'),
             url: link,
             tags: ['數讀'],
           },
@@ -141,7 +147,12 @@ export function editionItems(
             itemId: `${groupId}-${si + 1}`,
             kind: 'stat',
             source: set.sourcePath,
-            caption: { headline: `${set.title}｜${g.heading}`, body: statLine(s), url: link, tags: ['數讀'] },
+            caption: {
+              headline: `${set.title}｜${g.heading}`,
+              body: statLine(s, opts.numbers),
+              url: link,
+              tags: ['數讀'],
+            },
             data: { ...base, stat: s },
           });
         });

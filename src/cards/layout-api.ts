@@ -2,6 +2,7 @@
 // A layout is a pure function (data, kit) → element tree (satori's plain-object
 // form: { type: 'div', props: { style, children } }); it never touches files.
 import type { Stat } from '../content/model.ts';
+import type { ChangeParts, NumberParts } from '../util/numbers.ts';
 import type { CardFormat, CardKind } from './config.ts';
 import type { FitOptions, Fitted } from './typeset.ts';
 
@@ -57,8 +58,12 @@ export interface LayoutKit {
   squeeze: number;
   fit(text: string, o: FitOptions): Fitted;
   measure(text: string, size: number, weight?: number): number;
-  /** A number as the paper prints it: 5.15, 157.6, 5,300. */
+  /** A number as the paper prints it (src/util/numbers.ts): 5.15, 5300, 0.000123, 1.2萬. */
   number(n: number): string;
+  /** A value and its unit, magnitude folded into the unit: 123456789012 元 → { num: '1234.57', unit: '億元' }. */
+  figure(value: number, unit: string): NumberParts;
+  /** A change: arrow ('' when zero), signed text with U+2212, versus with 較 once; colour by `dir` from the theme. */
+  change(c: { value: number; unit: string; versus: string }): ChangeParts;
 }
 
 export interface ArticleCardData {

@@ -5,6 +5,7 @@ import { Resvg } from '@resvg/resvg-js';
 import satori from 'satori';
 import sharp from 'sharp';
 import { BroadsheetError } from '../errors/index.ts';
+import { formatChange, formatNumber, type NumberStyle, numberParts } from '../util/numbers.ts';
 import { type CardFormat, type CardKind, type CardRenderer, DEFAULT_CARD_RENDERER } from './config.ts';
 import { codePointLabel, emojiDataUri, FONT_FAMILY, firstMissingGlyph, satoriFontList } from './fonts.ts';
 import { FORMATS } from './formats.ts';
@@ -30,6 +31,8 @@ export interface CardJob<K extends CardKind = CardKind> {
   templatesDir: string;
   brand: { name: string; url: string; colors: Record<string, string> };
   pngCompression: number;
+  /** How figures print (cards.numbers); default 萬/億/萬億. */
+  numbers?: NumberStyle;
   /** 'glyphcache' (src/cards/raster.ts) or 'resvg' (glyph outlines through resvg); default DEFAULT_CARD_RENDERER. */
   renderer?: CardRenderer;
 }
@@ -92,8 +95,6 @@ export function loadTheme(templatesDir: string, brand: CardJob['brand']): Theme 
   return t;
 }
 
-const nf = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 });
-
 /** Options for a block at a squeeze step: each step sizes down by 12% (not below min) and loses a line. */
 function squeezed<T extends FitOptions>(o: T, squeeze: number): T {
   if (!squeeze) return o;
@@ -106,7 +107,7 @@ function squeezed<T extends FitOptions>(o: T, squeeze: number): T {
   };
 }
 
-function makeKit(format: CardFormat, theme: Theme, squeeze = 0): LayoutKit {
+function makeKit(format: CardFormat, theme: Theme, squeeze = 0, numbers: NumberStyle = {}): LayoutKit {
   const spec = FORMATS[format];
   const div = (style: Record<string, unknown>, ...children: CardChild[]): CardNode => ({
     type: 'div',
@@ -151,7 +152,9 @@ function makeKit(format: CardFormat, theme: Theme, squeeze = 0): LayoutKit {
     div,
     fit: (text, o) => fitText(text, squeezed(o, squeeze)),
     measure: (text, size, weight = 400) => measure(text, { size, weight }),
-    number: (n) => nf.format(n),
+    number: (n) => formatNumber(n, numbers),
+    figure: (value, unit) => numberParts(value, unit, numbers),
+    change: (c) => formatChange(c, numbers),
     block,
     text: (text, o) => block(text, o).node,
   };
@@ -168,7 +171,7 @@ function strings(node: CardChild | CardChild[], out: string[] = []): string[] {
 export async function cardTree(job: CardJob, squeeze = 0): Promise<CardNode> {
   const layout = await loadLayout(job.templatesDir, job.kind);
   const theme = loadTheme(job.templatesDir, job.brand);
-  const tree = layout(job.data, makeKit(job.format, theme, squeeze));
+  const tree = layout(job.data, makeKit(job.format, theme, squeeze, job.numbers));
   tree.props.style = { boxSizing: 'border-box', fontFamily: FONT_FAMILY, ...tree.props.style };
   for (const s of strings(tree)) {
     const ch = firstMissingGlyph(s);

@@ -2,11 +2,16 @@
 // Numbers are printed from the data (never re-parsed from HTML), so the plain
 // text part carries exactly the figures the paper printed.
 import type { Stat, StatGroup } from '../content/model.ts';
+import {
+  formatChange,
+  formatFigure as formatFigureText,
+  type NumberStyle,
+  numberParts,
+} from '../util/numbers.ts';
 
-/** Plain figures as the paper prints them: no grouping, no trailing zeros, no exponent. */
+/** Figures as the paper prints them: the one formatter cards and captions use too (src/util/numbers.ts). */
 export function formatNumber(n: number): string {
-  if (Number.isInteger(n)) return String(n);
-  return String(Number(n.toPrecision(12)));
+  return formatFigureText(n, '');
 }
 
 export interface FigureView {
@@ -25,11 +30,14 @@ export interface FigureView {
  * prints it and wins; it is split around its first number so the number can be
  * big and the rest small. Without display: value + unit.
  */
-export function figure(stat: Pick<Stat, 'value' | 'unit' | 'display'>): FigureView {
+export function figure(
+  stat: Pick<Stat, 'value' | 'unit' | 'display'>,
+  numbers: NumberStyle = {},
+): FigureView {
   if (stat.display) {
     // Make the number that IS the value big (全球前10中佔據9席 → 9), else the first number.
     const nums = [...stat.display.matchAll(/\d[\d,]*(?:\.\d+)?/gu)];
-    const m = nums.find((n) => n[0].replace(/,/g, '') === formatNumber(stat.value)) ?? nums[0];
+    const m = nums.find((n) => Number(n[0].replace(/,/g, '')) === stat.value) ?? nums[0];
     if (m)
       return {
         pre: stat.display.slice(0, m.index),
@@ -39,25 +47,22 @@ export function figure(stat: Pick<Stat, 'value' | 'unit' | 'display'>): FigureVi
       };
     return { pre: '', num: stat.display, unit: '', text: stat.display };
   }
-  const num = formatNumber(stat.value);
-  return { pre: '', num, unit: stat.unit, text: `${num}${stat.unit}` };
+  const { num, unit } = numberParts(stat.value, stat.unit, numbers);
+  return { pre: '', num, unit, text: `${num}${unit}` };
 }
 
 export interface ChangeView {
   dir: 'up' | 'down' | 'flat';
+  /** ▲ / ▼, or '' for no change. */
   arrow: string;
-  /** Signed figure: +2.66億人, -1.2%, ±0%. */
+  /** Signed figure: +2.66億人, −1.2% (U+2212), 0%. */
   text: string;
+  /** The comparison with 較 exactly once. */
   versus: string;
 }
 
-export function change(c: NonNullable<Stat['change']>): ChangeView {
-  const dir = c.value > 0 ? 'up' : c.value < 0 ? 'down' : 'flat';
-  const sign = dir === 'up' ? '+' : dir === 'down' ? '-' : '±';
-  const arrow = dir === 'up' ? '▲' : dir === 'down' ? '▼' : '■';
-  // "2024年12月" reads as a comparison only with 較 in front; keep the writer's own 較/比/同比.
-  const versus = /^(較|比|同比|環比|按年|按月|vs)/iu.test(c.versus) ? c.versus : `較${c.versus}`;
-  return { dir, arrow, text: `${sign}${formatNumber(Math.abs(c.value))}${c.unit}`, versus };
+export function change(c: NonNullable<Stat['change']>, numbers: NumberStyle = {}): ChangeView {
+  return formatChange(c, numbers);
 }
 
 /** Shown as a table-cell bar; pct 1–100 (never 0 so a tiny share stays visible). */

@@ -6,6 +6,8 @@ import type { Config } from '../config/schema.ts';
 import type { Article, StatSet } from '../content/model.ts';
 import { chineseDate, timeIn } from '../edition/dates.ts';
 import type { Edition } from '../edition/model.ts';
+import type { NumberStyle } from '../util/numbers.ts';
+import { wrapQuote } from '../util/quotes.ts';
 import {
   type BarView,
   bars,
@@ -94,7 +96,7 @@ export function storyView(a: Article, edition: Edition, config: Config): StoryVi
   };
 }
 
-export function statSetView(s: StatSet): StatSetView {
+export function statSetView(s: StatSet, numbers: NumberStyle = {}): StatSetView {
   return {
     id: s.id,
     title: s.title,
@@ -107,10 +109,10 @@ export function statSetView(s: StatSet): StatSetView {
       return {
         heading: g.heading,
         stats: g.stats.map((st, i) => ({
-          figure: figure(st),
+          figure: figure(st, numbers),
           label: st.label,
           period: st.period ?? null,
-          change: st.change ? change(st.change) : null,
+          change: st.change ? change(st.change, numbers) : null,
           bar: b[i] ?? null,
           textBar: b[i] ? textBar(b[i]!.pct) : null,
         })),
@@ -124,8 +126,8 @@ const truncate = (s: string, max: number) => {
   return cps.length <= max ? s : `${cps.slice(0, max - 1).join('')}…`;
 };
 
-/** 「…」 around a quote unless the writer already put quotation marks. */
-const quoteMarks = (t: string) => (/^[「『“"]/u.test(t.trim()) ? t.trim() : `「${t.trim()}」`);
+/** 「…」 around a quote, quotes inside it as 『』 (the writer's own outer pair replaced). */
+const quoteMarks = (t: string) => wrapQuote(t);
 
 /** The articles actually in this digest (the lead first); `articles` may be a subset after drops. */
 export function digestView(edition: Edition, articles: Article[], config: Config): DigestView {
@@ -149,7 +151,7 @@ export function digestView(edition: Edition, articles: Article[], config: Config
     preheader,
     lead: lead ? storyView(lead, edition, config) : null,
     stories,
-    statSets: edition.stats.map(statSetView),
+    statSets: edition.stats.map((st) => statSetView(st, config.cards.numbers)),
     quote: quoted?.quote
       ? { ...quoted.quote, text: quoteMarks(quoted.quote.text), title: quoted.title, url: quoted.url }
       : null,

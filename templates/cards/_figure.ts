@@ -14,7 +14,8 @@ function parts(k: LayoutKit, s: Stat): [string, string, string] {
     if (m) return [m[1]!, m[2]!, m[3]!];
     return ['', s.display, ''];
   }
-  return ['', k.number(s.value), s.unit];
+  const { num, unit } = k.figure(s.value, s.unit);
+  return ['', num, unit];
 }
 
 export function figure(k: LayoutKit, s: Stat, size: number, width: number, color: string): CardNode {
@@ -36,14 +37,16 @@ export function figure(k: LayoutKit, s: Stat, size: number, width: number, color
 
 export function change(k: LayoutKit, s: Stat, size: number): CardNode | null {
   if (!s.change) return null;
-  const up = s.change.value >= 0;
+  const c = k.change(s.change);
   const { colors } = k.theme;
+  // Up and down take the theme's colours; no change is neutral (muted, no arrow).
+  const color = c.dir === 'up' ? colors.up : c.dir === 'down' ? colors.down : colors.muted;
   return k.div(
-    { display: 'flex', alignItems: 'center', fontSize: size, color: colors.muted },
+    { display: 'flex', alignItems: 'center', fontSize: size, color: colors.muted, whiteSpace: 'pre' },
     k.div(
-      { color: up ? colors.up : colors.down, fontWeight: 700, marginRight: Math.round(size * 0.3) },
-      `${up ? '▲' : '▼'} ${k.number(Math.abs(s.change.value))}${s.change.unit}`,
+      { color, fontWeight: 700, marginRight: Math.round(size * 0.3) },
+      c.arrow ? `${c.arrow} ${c.text}` : c.text,
     ),
-    `較${s.change.versus}`,
+    c.versus,
   );
 }

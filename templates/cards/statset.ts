@@ -27,7 +27,8 @@ export default function statset(d: StatSetCardData, k: LayoutKit) {
     content = k.div(
       { display: 'flex', flexDirection: 'column', flexGrow: 1, justifyContent: 'center' },
       ...stats.map((s, i) => {
-        const valueText = s.display ?? `${k.number(s.value)}${s.unit}`;
+        const fig = k.figure(s.value, s.unit);
+        const valueText = s.display ?? `${fig.num}${fig.unit}`;
         const valueW = k.measure(valueText, k.px(type.label!), 700) + k.px(20);
         const barMax = inner - valueW;
         return k.div(

@@ -112,7 +112,7 @@ describe('hostile content', () => {
     );
     expect(m.html).toContain('alt="&#34;&gt;&lt;svg onload=alert(1)&gt;"');
     expect(m.html).toContain('{{ 1 | plus: 1 }}');
-    expect(m.html).toContain('▼ -0.4%');
+    expect(m.html).toContain('▼ \u22120.4%'); // a minus sign, not a hyphen (issue 11)
     // The recipient's name only where the template asked for it, not where the title said %%name%%.
     expect(m.html.split(RECIPIENT.name!).length - 1).toBe(1);
     expect(m.text).toContain(HOSTILE.title.replaceAll('%%', '%\u200b%'));

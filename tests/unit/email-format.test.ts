@@ -38,12 +38,26 @@ describe('email formatting', () => {
       text: '+2.66億人',
       versus: '較2024年12月',
     });
+    // A minus sign (U+2212), not a hyphen.
     expect(change({ value: -1.2, unit: '%', versus: '同比' })).toMatchObject({
       dir: 'down',
       arrow: '▼',
-      text: '-1.2%',
+      text: '\u22121.2%',
       versus: '同比',
     });
+    // No change is neutral; 較 is never doubled.
+    expect(change({ value: 0, unit: '%', versus: '較前一年' })).toEqual({
+      dir: 'flat',
+      arrow: '',
+      text: '0%',
+      versus: '較前一年',
+    });
+  });
+
+  it('keeps small values and writes large ones in 萬/億 as cards and captions do', () => {
+    expect(figure({ value: 0.000123, unit: '%' }).text).toBe('0.000123%');
+    expect(figure({ value: 123456789012, unit: '元' })).toMatchObject({ num: '1234.57', unit: '億元' });
+    expect(figure({ value: 123456789012, unit: '元' }, { large: 'plain' }).text).toBe('123456789012元');
   });
 
   it('draws bars only for comparable figures', () => {
