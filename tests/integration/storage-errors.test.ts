@@ -7,6 +7,8 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  statSync,
+  truncateSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +17,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { BIN, cli, ROOT } from '../helpers/cli.ts';
 import { inPrivateMounts, needsPrivateMounts } from '../helpers/mounts.ts';
-import { hasProgram } from '../helpers/system.ts';
+import { needs } from '../helpers/system.ts';
 
 // Storage and file-system faults through the real CLI, each produced for real:
 // a read-only bind mount, a 16 KB tmpfs, a folder the (unprivileged) user may
@@ -103,7 +105,7 @@ describe.skipIf(!needsPrivateMounts())('output folder faults (private mounts)', 
 // Root ignores mode bits, so the CLI runs as "nobody" (setpriv) against a 0555
 // folder; an unprivileged test user is stopped by the mode bits themselves.
 const asRoot = process.getuid?.() === 0;
-describe.skipIf(asRoot && !hasProgram('setpriv'))('permission denied', () => {
+describe.skipIf(asRoot && !needs('setpriv', 'util-linux'))('permission denied', () => {
   it('build --out in a folder the user may not write: FS_PERMISSION naming the path, exit 1', () => {
     const dir = fresh('locked');
     chmodSync(dir, 0o555);
@@ -139,6 +141,32 @@ describe('a store that is not a store', () => {
     expect(r.stderr).toMatch(/^hint: .*restore .*broadsheet backup/m);
     expect(readFileSync(file).equals(bytes)).toBe(true);
     expect(existsSync(`${file}-wal`)).toBe(false);
+  });
+
+  it('a real store with damaged pages: STORE_CORRUPT from status (exit 2), and backup refuses to copy it', () => {
+    const dir = fresh('damaged');
+    const store = join(dir, 'db.sqlite');
+    // A migrated store with enough rows to span many pages, then cut in half.
+    expect(cli(['subscribers', 'add', 'a@example.com', '--store', store], { env }).code).toBe(0);
+    const fill = new Database(store);
+    const ins = fill.prepare(
+      "INSERT INTO subscribers (email, topics, created_at, updated_at) VALUES (?, '[]', 'now', 'now')",
+    );
+    fill.transaction(() => {
+      for (let i = 0; i < 5000; i++) ins.run(`r${i}@example.com`);
+    })();
+    fill.pragma('wal_checkpoint(TRUNCATE)');
+    fill.close();
+    truncateSync(store, Math.floor(statSync(store).size / 2));
+
+    const s = cli(['status', '--store', store], { env });
+    expect(s.code, s.stderr).toBe(2);
+    expect(s.stderr).toContain('error STORE_CORRUPT');
+    const target = join(dir, 'copy.db');
+    const b = cli(['backup', target, '--store', store], { env });
+    expect(b.code).toBe(2);
+    expect(b.stderr).toContain('error STORE_CORRUPT');
+    expect(readdirSync(dir).filter((f) => f.startsWith('.') || f.startsWith('copy'))).toEqual([]);
   });
 
   it("another program's SQLite database: STORE_CORRUPT, not migrated into", () => {
