@@ -205,6 +205,27 @@ describe('SMTP fault classes, each ending named and in bounded time', () => {
     expectEachOnce(r.byRecipient);
   });
 
+  it('the server starts dropping mid-run, after two messages went through → SMTP_DROPPED once the retries are used up', async () => {
+    let bad: Sink | undefined;
+    const r = await withSink(
+      {},
+      (stage) => (stage === 'data' && (bad?.received.length ?? 0) >= 2 ? 'drop' : undefined),
+      (s) => {
+        bad = s;
+        return s.url;
+      },
+      'SMTP_DROPPED',
+    );
+    // Which two got through depends on which connection was ready first.
+    const through = bad!.received.map((m) => m.to[0]!);
+    expect(new Set(through).size).toBe(2);
+    expect(r.afterFault).toMatchObject({ sent: 2, committed: 0 });
+    expect(r.stopped).toMatchObject({ sent: 2, left: 1 });
+    // The next run sends only the one that is missing.
+    expect(r.second).toMatchObject({ total: 1, sent: 1 });
+    expectEachOnce(r.byRecipient, through);
+  });
+
   it('the server never answers the end-of-data "." → SMTP_TIMEOUT; that message stays unconfirmed, never resent', async () => {
     const r = await withSink({}, (stage) => (stage === 'data' ? 'silent' : undefined), plain, 'SMTP_TIMEOUT');
     expect(r.err.params).toMatchObject({ setting: 'dataTimeoutMs', ms: 1500 });
