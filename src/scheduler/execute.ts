@@ -126,7 +126,7 @@ export async function runOccurrence(
     const open = !existing || existing.outcome === 'running' || hooks.retakeDead;
     const busy = occurrence !== null && open ? stillRunning(env, job, occurrence) : undefined;
     if (busy) {
-      const reason = `previous occurrence ${busy.row.occurrence ?? 'manual run'} still running (pid ${busy.holder.pid} on ${busy.holder.host})`;
+      const reason = `previous occurrence ${describeOccurrence(ctx, job, busy.row.occurrence)} still running (pid ${busy.holder.pid} on ${busy.holder.host})`;
       recordSkipped(db, { job: job.name, kind: job.kind, trigger, now: ctx.clock.now() }, [
         { occurrence: occurrence!, reason },
       ]);

@@ -81,10 +81,14 @@ const rows = (d: import('better-sqlite3').Database) =>
   d.prepare('SELECT * FROM job_runs ORDER BY occurrence').all() as Row[];
 const leases = (d: import('better-sqlite3').Database) =>
   (d.prepare('SELECT count(*) AS n FROM leases').get() as { n: number }).n;
+/** An occurrence as the run records name it: ISO 8601 in the job's zone (UTC here). */
+const utcLocal = (iso: string) => iso.replace(/\.000Z$/, '+00:00');
 const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 describe('job time limits under the daemon', () => {
-  it('a job past its timeout is stopped and recorded JOB_TIMEOUT, the seconds due meanwhile are recorded skipped, and the next occurrence runs on schedule', { timeout: 120_000 }, async () => {
+  it('a job past its timeout is stopped and recorded JOB_TIMEOUT, the seconds due meanwhile are recorded skipped, and the next occurrence runs on schedule', {
+    timeout: 120_000,
+  }, async () => {
     const w = workspace('hang-first.xml', '    timeout: 2s\n');
     const d = start([...w.g, 'schedule', '--heartbeat', '1']);
     // Wait for the hung run to be recorded failed and for a later run to finish ok.
@@ -109,7 +113,9 @@ describe('job time limits under the daemon', () => {
     for (const r of during) {
       expect(r.outcome).toBe('skipped');
       expect(r.error).toMatch(
-        new RegExp(`^previous occurrence ${esc(failed.occurrence)} still running \\(pid ${failed.pid} on `),
+        new RegExp(
+          `^previous occurrence ${esc(utcLocal(failed.occurrence))} still running \\(pid ${failed.pid} on `,
+        ),
       );
     }
     expect(
@@ -132,7 +138,9 @@ describe('job time limits under the daemon', () => {
     expect(read(w.db, (x) => rows(x).find((r) => r.id === failed.id)!.outcome)).toBe('failed');
   });
 
-  it('SIGTERM during a hung job honours --grace, then ends it: recorded failed with the real elapsed time, lease released, exit 1; `run` meanwhile records its occurrence skipped', { timeout: 120_000 }, async () => {
+  it('SIGTERM during a hung job honours --grace, then ends it: recorded failed with the real elapsed time, lease released, exit 1; `run` meanwhile records its occurrence skipped', {
+    timeout: 120_000,
+  }, async () => {
     const w = workspace('hang.xml', '    timeout: 1h\n');
     const hang = firstHang();
     const d = start([...w.g, 'schedule', '--heartbeat', '1', '--grace', '1']);
@@ -149,7 +157,9 @@ describe('job time limits under the daemon', () => {
     expect(out.status).toMatch(/^(skipped|already-done)$/);
     expect(out.run.outcome).toBe('skipped');
     expect(out.run.error).toMatch(
-      new RegExp(`^previous occurrence ${esc(running.occurrence)} still running \\(pid ${d.child.pid} on `),
+      new RegExp(
+        `^previous occurrence ${esc(utcLocal(running.occurrence))} still running \\(pid ${d.child.pid} on `,
+      ),
     );
 
     d.child.kill('SIGTERM');
@@ -175,7 +185,9 @@ describe('job time limits under the daemon', () => {
 });
 
 describe('status after a daemon is killed', () => {
-  it('marks its heartbeat stale, lists none of its jobs as running, and records its unfinished run failed (interrupted)', { timeout: 120_000 }, async () => {
+  it('marks its heartbeat stale, lists none of its jobs as running, and records its unfinished run failed (interrupted)', {
+    timeout: 120_000,
+  }, async () => {
     const w = workspace('hang.xml', '    timeout: 1h\n');
     const hang = firstHang();
     const d = start([...w.g, 'schedule', '--heartbeat', '1']);

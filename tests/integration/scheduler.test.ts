@@ -187,7 +187,9 @@ function started(d: Database.Database) {
   const first = all.find((r) => r.outcome !== 'skipped');
   for (const r of all.filter((x) => x.outcome === 'skipped'))
     expect(r.error).toMatch(
-      new RegExp(`^previous occurrence ${first!.occurrence} still running \\(pid \\d+ on `),
+      new RegExp(
+        `^previous occurrence ${first!.occurrence.replace(/\.000Z$/, '\\+00:00')} still running \\(pid \\d+ on `,
+      ),
     );
   return all.filter((r) => r.outcome !== 'skipped');
 }

@@ -152,7 +152,7 @@ describe('overlap', () => {
     expect(getRun(t.db, 'tick', '2025-12-10T10:00:02.000Z')).toMatchObject({
       outcome: 'skipped',
       trigger: 'schedule',
-      error: `previous occurrence 2025-12-10T10:00:01.000Z still running (pid ${process.pid} on ${hostname()})`,
+      error: `previous occurrence 2025-12-10T10:00:01+00:00 still running (pid ${process.pid} on ${hostname()})`,
     });
     expect(
       t.logs.some(
