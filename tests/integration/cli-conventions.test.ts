@@ -47,7 +47,7 @@ describe('version and help', () => {
         /Global Options:[\s\S]*--config <file>[\s\S]*--store <file>[\s\S]*--json/,
       );
     }
-  });
+  }, 240_000);
 });
 
 describe('.env in the working folder', () => {
@@ -159,7 +159,7 @@ describe('no command ends with exit 13', () => {
     const r = broken(['send', '--config', config, '--store', store, '--out', join(dir, 'out')]);
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toMatch(/^error (SEND_TIMEOUT|INTERNAL): /m);
-  });
+  }, 240_000);
 });
 
 describe('rebranding from the config alone', () => {
@@ -186,7 +186,7 @@ describe('rebranding from the config alone', () => {
     expect(unsub).toContain('<https://news.mingpao.example/');
     const head = raw.toString('latin1').split('\r\n\r\n')[0]!;
     expect(head).not.toContain('example.com');
-  });
+  }, 240_000);
 
   it('check warns when a real transport still sends as the sample', () => {
     const env = { ...plainEnv, BROADSHEET_PUBLIC_URL: undefined, SMTP_URL: 'smtp://127.0.0.1:2525' };
@@ -199,7 +199,7 @@ describe('rebranding from the config alone', () => {
     expect(rebranded.code).toBe(0);
     expect(rebranded.stderr).toBe('');
     expect(cli(['check'], { env: { ...env, SMTP_URL: undefined } }).stderr).toBe(''); // outbox: nothing leaves
-  });
+  }, 240_000);
 });
 
 /**
@@ -260,7 +260,7 @@ describe('logs for people and for machines', () => {
     expect(plain.stderr).toMatch(
       /^\d\d:\d\d:\d\d INFO sending daily-2025-12-10: 0 message\(s\) through outbox edition=daily-2025-12-10 transport=outbox queued=0/m,
     );
-  });
+  }, 240_000);
 });
 
 describe('log settings', () => {
@@ -306,7 +306,7 @@ describe.skipIf(!needs('script', 'bsdutils'))('on a terminal (a pseudo-terminal 
     // pino-pretty's default put each field on its own indented line
     expect(lines.filter((l) => /^\s+\S+: /.test(l))).toEqual([]);
     expect(lines.filter((l) => l.startsWith('daily-2025-12-10 via outbox: sent 5'))).toHaveLength(1);
-  });
+  }, 240_000);
 
   it('has no colour with NO_COLOR or FORCE_COLOR=0', () => {
     for (const env of [{ NO_COLOR: '1' }, { FORCE_COLOR: '0' }]) {
@@ -317,7 +317,7 @@ describe.skipIf(!needs('script', 'bsdutils'))('on a terminal (a pseudo-terminal 
       expect(r.out, JSON.stringify(env)).not.toMatch(SGR_COLOUR);
       expect(strip(r.out).some((l) => /^\d\d:\d\d:\d\d (INFO|WARN) /.test(l))).toBe(true);
     }
-  });
+  }, 240_000);
 
   it('writes log lines above a progress bar, never into it or over each other', () => {
     const cmd = `'${process.execPath}' '${join(ROOT, 'tests/fixtures/cli/bar-with-warnings.js')}'`;
@@ -362,5 +362,5 @@ describe.skipIf(!needs('script', 'bsdutils'))('on a terminal (a pseudo-terminal 
     once(/\.eml files → /);
     // the cards bar never showed a runaway or undefined estimate
     expect(r.out).not.toMatch(/Infinity|NaN|ETA \d+h/);
-  });
+  }, 240_000);
 });
