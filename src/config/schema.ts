@@ -77,13 +77,8 @@ const configObject = z
 /** The fields of the file, for code that needs one field's schema. */
 export const configShape = configObject.shape;
 
-/**
- * The whole file, validated; the sender identity filled in from brand and
- * publicUrl where left out. `.shape` stays reachable as before the transform.
- */
-export const configSchema = Object.assign(configObject.transform(withSenderIdentity), {
-  shape: configShape,
-});
+/** The whole file, validated; the sender identity filled in from brand and publicUrl where left out. */
+export const configSchema = configObject.transform(withSenderIdentity);
 
 export type Config = z.infer<typeof configSchema>;
 export type EditionConfig = z.infer<typeof editionConfigSchema>;
