@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ensureDirSync, fsError } from '../../util/fs-errors.ts';
 import type { Transport, TransportFactory } from '../transport.ts';
 
 /** A file name for a recipient: the address, with anything but a safe set replaced. */
@@ -19,7 +20,11 @@ export const outbox: TransportFactory = ({ editionDir }): Transport => {
     name: 'outbox',
     async send(msg) {
       if (!made) {
-        mkdirSync(dir, { recursive: true });
+        try {
+          ensureDirSync(dir);
+        } catch (err) {
+          throw fsError(err, dir) ?? err;
+        }
         made = true;
       }
       const file = join(dir, emlName(msg.recipient));
@@ -30,7 +35,9 @@ export const outbox: TransportFactory = ({ editionDir }): Transport => {
         renameSync(tmp, file);
       } catch (err) {
         rmSync(tmp, { force: true });
-        throw err;
+        // A full disk or a read-only folder fails every message alike: a named
+        // error (FS_DISK_FULL, …) stops the run instead of retrying each one.
+        throw fsError(err, file) ?? err;
       }
       return {
         accepted: [msg.recipient],
