@@ -28,7 +28,9 @@ afterAll(async () => {
 });
 
 describe('broadsheet run <job> past its time limit', () => {
-  it('a send stuck on an SMTP server that never greets ends JOB_TIMEOUT, exit 1, recorded failed, lease released, process gone', { timeout: 180_000 }, async () => {
+  it('a send stuck on an SMTP server that never greets ends JOB_TIMEOUT, exit 1, recorded failed, lease released, process gone', {
+    timeout: 180_000,
+  }, async () => {
     const dir = copyWorkingSetup('bs-jobtimeout-');
     writeFileSync(
       join(dir, 'timeout.yaml'),
