@@ -71,6 +71,48 @@ describe.skipIf(!needsPrivateMounts())('output folder faults (private mounts)', 
     expect(files).toContain('tmpfs');
   }, 120_000);
 
+  it('send through the outbox onto a full disk: stops at once with FS_DISK_FULL; the next run sends only the rest', () => {
+    const dir = fresh('send-full');
+    const out = join(dir, 'out');
+    const store = join(dir, 'db.sqlite');
+    const csv = join(dir, 'readers.csv');
+    writeFileSync(
+      csv,
+      [
+        'email,name,locale,topics',
+        ...Array.from({ length: 120 }, (_, i) => `r${i}@example.org,讀者${i},,`),
+      ].join('\n'),
+    );
+    expect(cli(['build', '--out', out, '--store', store], { env }).code).toBe(0);
+    expect(cli(['subscribers', 'import', csv, '--store', store], { env }).code).toBe(0);
+    const outbox = join(out, 'daily-2025-12-10', 'outbox');
+    mkdirSync(outbox);
+    const listing = join(dir, 'listing.txt');
+    const r = inPrivateMounts(
+      // Room for a few messages (each is tens of KB), not for 120.
+      'mount -t tmpfs -o size=320k tmpfs "$1"',
+      [outbox, listing],
+      [...node, 'send', '--transport', 'outbox', '--out', out, '--store', store],
+      { cwd: ROOT, env, after: 'ls -a "$A_1" > "$A_2"' },
+    );
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain('error FS_DISK_FULL');
+    expect(r.stderr).toContain(outbox);
+    // Stopped at the first failure, not after retrying each reader.
+    expect(r.stderr).not.toContain('transient failure');
+    const written = readFileSync(listing, 'utf8')
+      .split('\n')
+      .filter((f) => f.endsWith('.eml'));
+    expect(readFileSync(listing, 'utf8')).not.toMatch(/\.tmp$/m);
+    expect(written.length).toBeGreaterThan(0);
+    expect(written.length).toBeLessThan(120);
+    // Space back (the tmpfs is gone): the next run delivers exactly the rest.
+    const again = cli(['send', '--transport', 'outbox', '--out', out, '--store', store], { env });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout + again.stderr).toMatch(new RegExp(`sent ${120 - written.length}\\b`));
+    expect(readdirSync(outbox).filter((f) => f.endsWith('.eml'))).toHaveLength(120 - written.length);
+  }, 180_000);
+
   it('a store whose folder is a read-only mount: STORE_NOT_WRITABLE, exit 1, the store untouched', () => {
     const dir = fresh('store-ro');
     const store = join(dir, 'db.sqlite');
