@@ -43,7 +43,7 @@ export interface StatusReport {
   scheduler: {
     /** A daemon beat within STALE_BEATS of its intervals. */
     alive: boolean;
-    /** Some daemon that never said it stopped has not beaten for STALE_BEATS intervals (killed, hung, host down). */
+    /** No daemon is alive and the latest one never said it stopped: it has not beaten for STALE_BEATS intervals (killed, hung, host down). */
     stale: boolean;
     instances: {
       instance: string;
@@ -159,7 +159,9 @@ export function collectStatus(ctx: Context, opts: { runs?: number } = {}): Statu
       store: { path: ctx.paths.store, exists },
       scheduler: {
         alive: instances.some((i) => i.alive),
-        stale: instances.some((i) => i.stale),
+        // The scheduler died (rather than was stopped): nobody is alive and the
+        // latest daemon never said it stopped. Older dead instances stay listed.
+        stale: !instances.some((i) => i.alive) && Boolean(instances[0]?.stale),
         instances,
       },
       reaped,

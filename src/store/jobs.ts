@@ -228,9 +228,10 @@ export function beginHeartbeat(
 ) {
   const now = h.now.toISOString();
   db.transaction(() => {
-    // Keep a week of stopped daemons for `status`; live ones are never pruned.
+    // Keep a week of daemons for `status`: one silent for a week (stopped, or
+    // killed without a word) is gone from the list; live ones beat and stay.
     const week = new Date(h.now.getTime() - 7 * 86_400_000).toISOString();
-    db.prepare("DELETE FROM scheduler_heartbeats WHERE state = 'stopped' AND beat_at < ?").run(week);
+    db.prepare('DELETE FROM scheduler_heartbeats WHERE beat_at < ?').run(week);
     db.prepare(
       `INSERT INTO scheduler_heartbeats (instance, pid, host, started_at, beat_at, interval_ms, state, jobs, running)
        VALUES (?, ?, ?, ?, ?, ?, 'running', ?, '[]')`,
