@@ -17,7 +17,14 @@ export function defaultTransport(ctx: Context): TransportName {
 export async function deliver(
   ctx: Context,
   input: SendInput,
-  opts: { transport?: string; dryRun?: boolean; limit?: number; onProgress?: (p: Progress) => void },
+  opts: {
+    transport?: string;
+    dryRun?: boolean;
+    limit?: number;
+    onProgress?: (p: Progress) => void;
+    /** A job's time limit or shutdown: stop before the next message, close the transport. */
+    signal?: AbortSignal;
+  },
 ): Promise<SendSummary> {
   const name = opts.transport ?? defaultTransport(ctx);
   const factory = transports[name];
@@ -32,6 +39,7 @@ export async function deliver(
         dryRun: opts.dryRun,
         limit: opts.limit,
         onProgress: opts.onProgress,
+        signal: opts.signal,
       });
     } finally {
       await closeQuietly(transport);

@@ -76,6 +76,34 @@ export async function sendAll(x: LoopInput): Promise<{ left: number; stopped?: B
   const stop = (err: BroadsheetError) => {
     stopped ??= err;
   };
+  // The job running this send must stop: start nothing new, wake every wait,
+  // and close the transport so the messages in flight settle (what the server
+  // did not take stays queued; a message past its "." stays in doubt, as ever).
+  const signal = opts.signal;
+  const abortedError = () => {
+    const r = signal?.reason;
+    return isBroadsheetError(r)
+      ? r
+      : new BroadsheetError('INTERNAL', { detail: `send of ${edition} aborted: ${String(r)}` }, { cause: r });
+  };
+  let wakeOnAbort: Promise<void> = new Promise<void>(() => {});
+  let unlisten = () => {};
+  if (signal) {
+    wakeOnAbort = new Promise<void>((resolve) => {
+      const onAbort = () => {
+        stop(abortedError());
+        logger.warn({ edition, code: stopped?.code }, `send of ${edition} told to stop: ${stopped?.message}`);
+        void closeQuietly(transport);
+        resolve();
+      };
+      if (signal.aborted) onAbort();
+      else {
+        signal.addEventListener('abort', onAbort, { once: true });
+        unlisten = () => signal.removeEventListener('abort', onAbort);
+      }
+    });
+  }
+  const sleepOrAbort = (ms: number) => Promise.race([sleep(ms), wakeOnAbort]);
   const named = (e: DeliveryError) =>
     e.named ?? new BroadsheetError('INTERNAL', { detail: `${transport.name}: ${e.message}` }, { cause: e });
   const progress = () =>
@@ -90,10 +118,11 @@ export async function sendAll(x: LoopInput): Promise<{ left: number; stopped?: B
 
   // Can sending work at all? One connection (and login) before any message, retried
   // like a message: a wrong password or an untrusted certificate stops here, with no row touched.
-  if (queue.length && transport.verify) {
-    for (let attempt = 0; ; attempt++) {
+  if (queue.length && transport.verify && !stopped) {
+    for (let attempt = 0; !stopped; attempt++) {
       try {
-        await withDeadline(transport.verify(), deadlineMs, () => {});
+        await withDeadline(Promise.race([transport.verify(), wakeOnAbort]), deadlineMs, () => {});
+        if (stopped) break;
         break;
       } catch (err) {
         if (err instanceof DeadlineExceeded) {
@@ -111,7 +140,7 @@ export async function sendAll(x: LoopInput): Promise<{ left: number; stopped?: B
           { code: err.named?.code, attempt: attempt + 1, wait },
           `cannot start sending (attempt ${attempt + 1} of ${d.retries + 1}): ${err.message}; retrying in ${wait} ms`,
         );
-        await sleep(wait);
+        await sleepOrAbort(wait);
       }
     }
   }
@@ -278,7 +307,8 @@ export async function sendAll(x: LoopInput): Promise<{ left: number; stopped?: B
       if (interval) {
         const wait = nextSlot - now;
         nextSlot = Math.max(now, nextSlot) + interval;
-        if (wait > 0) await sleep(wait);
+        if (wait > 0) await sleepOrAbort(wait);
+        if (stopped) continue;
       }
       const item = idx === 0 ? queue.shift()! : queue.splice(idx, 1)[0]!;
       const p: Promise<void> = one(item).finally(() => inflight.delete(p));
@@ -288,7 +318,9 @@ export async function sendAll(x: LoopInput): Promise<{ left: number; stopped?: B
     const waits: Promise<unknown>[] = [...inflight];
     if (idx < 0 && Number.isFinite(soonest)) waits.push(sleep(Math.max(0, soonest - now)));
     if (!waits.length) break;
+    if (!stopped) waits.push(wakeOnAbort);
     await Promise.race(waits);
   }
+  unlisten();
   return { left: s.total - done, stopped };
 }

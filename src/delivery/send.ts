@@ -71,6 +71,12 @@ export interface SendOptions {
   dryRun?: boolean;
   limit?: number;
   onProgress?: (p: Progress) => void;
+  /**
+   * Aborted when the job running this send must stop (its time limit, a
+   * shutdown): no new message starts, waits end, the transport is closed so
+   * messages in flight settle; what is left stays queued for the next run.
+   */
+  signal?: AbortSignal;
   /** Injected for tests: the wait between retries. */
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;

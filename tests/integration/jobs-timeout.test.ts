@@ -80,6 +80,12 @@ jobs:
     const m = row.error.match(/^JOB_TIMEOUT: send-now: timeout after (\d+\.\d) s \(limit 3s\)/);
     expect(m, row.error).not.toBeNull();
     expect(Number(m![1])).toBeGreaterThanOrEqual(3);
+    // The send honoured the abort within the wind-down (closing its transport), so the
+    // run is not recorded as abandoned, and its send lease is released.
+    expect(row.error).not.toMatch(/left behind/);
+    expect(
+      read(db, (d) => d.prepare("SELECT count(*) AS n FROM leases WHERE name LIKE 'send:%'").get()),
+    ).toEqual({ n: 0 });
     expect(
       read(db, (d) => d.prepare("SELECT count(*) AS n FROM leases WHERE name LIKE 'job:%'").get()),
     ).toEqual({
