@@ -47,12 +47,18 @@ export function inkBoxes(svg: string): InkBox[] {
     const trail = text.length - text.trimEnd().length;
     const lead = text.length - text.trimStart().length;
     const spacePx = fs * 0.23;
+    // Below the baseline: Latin descenders ~0.22 em, CJK ~0.12 em, digits and capitals nothing.
+    const below = /[gjpqyQ,;()[\]{}@$|/\\_]/u.test(text)
+      ? 0.22
+      : /[^\p{Lu}\p{Nd}.%+\-−:#&*!?'"]/u.test(text)
+        ? 0.12
+        : 0.02;
     out.push({
       text,
       x0: x + lead * spacePx,
       y0: y - fs * 0.88,
       x1: x + w - trail * spacePx,
-      y1: y + fs * 0.2,
+      y1: y + fs * below,
     });
   }
   for (const m of svg.matchAll(/<image([^>]*)\/?>/g)) {

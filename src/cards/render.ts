@@ -97,7 +97,8 @@ export function loadTheme(templatesDir: string, brand: CardJob['brand']): Theme 
 
 /** Options for a block at a squeeze step: each step sizes down by 12% (not below min) and loses a line. */
 function squeezed<T extends FitOptions>(o: T, squeeze: number): T {
-  if (!squeeze) return o;
+  // A one-line clamp at a fixed size (footer, masthead, kicker) keeps its size: the layout draws it at that size.
+  if (!squeeze || (o.max === o.min && o.maxLines === 1)) return o;
   const min = Math.max(8, Math.round(o.min * 0.92 ** squeeze));
   return {
     ...o,

@@ -134,22 +134,22 @@ function tokenInner(cs: string[], s: number, e: number, a: Analysis): void {
     const c = cs[i]!;
     const n = cs[i + 1] ?? '';
     let lv = 1;
+    // Hyphen, slash and URL separators first; after . ? , (they may not start a
+    // line: 禁則), before / _ # & = …; then camelCase and letter|digit.
     if (p === '-' || p === '–') lv = 3;
     else if (c === '/' && p !== ':' && p !== '/') lv = 3;
-    else if (p === '/' && c !== '/' && cs[i - 2] === '/')
-      lv = 3; // after https://
-    else if (c === '.' && isDigit(p) && isDigit(n))
-      lv = 1; // 2.5 stays together if it can
-    else if ('._?#&=·@~'.includes(c) && i > s + 1) lv = 3;
-    else if (isLower(p) && isUpper(c))
-      lv = 3; // camelCase
+    else if (p === '/' && c !== '/' && cs[i - 2] === '/') lv = 3;
+    else if (p === '.' && isDigit(cs[i - 2] ?? '') && isDigit(c)) lv = 1;
+    else if ('.?,'.includes(p) && c !== '/') lv = 3;
+    else if ('_#&=·@~'.includes(c) && i > s + 1) lv = 3;
+    else if (isLower(p) && isUpper(c)) lv = 3;
     else if (isUpper(p) && isUpper(c) && isLower(n))
       lv = 3; // AWQInt → AWQ|Int
     else if ((isLetter(p) && isDigit(c)) || (isDigit(p) && isLetter(c))) lv = 3;
-    else if ('-–/:'.includes(c)) lv = 0; // never leave a hyphen or slash starting a line after a letter break
+    else if ('-–/:'.includes(c)) lv = 0; // a hyphen or slash never starts a line after a letter break
     // A word broken between letters keeps two before and three after the hyphen.
-    // Kinsoku inside a token too (38.58|% never); ASCII . , : stay breakable in URLs.
-    if ((NO_START.has(c) && !'.,:;!?'.includes(c)) || NO_END.has(p)) lv = 0;
+    // Kinsoku inside a token too: 38.58|% and huggingface|.co never.
+    if (NO_START.has(c) || NO_END.has(p)) lv = 0;
     const word = isWordLetter(p) && isWordLetter(c) && !url;
     if (lv === 1 && word && (run(i, -1) < 2 || run(i, 1) < 3)) lv = 0;
     a.inner[i] = lv;

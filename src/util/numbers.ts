@@ -23,6 +23,11 @@ const UNIT_PREFIX = /^(萬億|万亿|萬|万|億|亿|兆)/u;
 
 function digits(abs: number, grouping: boolean): string {
   if (abs === 0) return '0';
+  // Below a billionth, zeros would run off any card: 1.23E−10 keeps the digits that matter.
+  if (abs < 1e-9) {
+    const [m, e] = abs.toExponential(2).split('e');
+    return `${String(Number(m))}E${MINUS}${e!.replace('-', '')}`;
+  }
   // Below 1: three significant digits (0.000123, 0.0456, 0.3); else at most two decimals.
   const opts: Intl.NumberFormatOptions =
     abs < 1 ? { maximumSignificantDigits: 3 } : { maximumFractionDigits: 2, useGrouping: grouping };

@@ -26,7 +26,7 @@ export function figure(k: LayoutKit, s: Stat, size: number, width: number, color
   let big = Math.round(size * 0.85 ** k.squeeze);
   const total = (b: number) =>
     k.measure(pre, small(b), 700) + k.measure(num, b, 700) + k.measure(post, small(b), 700) + b * 0.1;
-  while (big > 24 && total(big) > width) big -= 4;
+  while (big > 12 && total(big) > width) big -= big > 28 ? 4 : 2;
   return k.div(
     { display: 'flex', alignItems: 'baseline', color, fontWeight: 700, lineHeight: 1 },
     pre ? k.div({ fontSize: small(big), marginRight: Math.round(big * 0.04) }, pre) : null,
@@ -35,18 +35,35 @@ export function figure(k: LayoutKit, s: Stat, size: number, width: number, color
   );
 }
 
-export function change(k: LayoutKit, s: Stat, size: number): CardNode | null {
+/**
+ * The change line: ▲ +2.66億人 較2024年12月. Where it does not fit `width` on one
+ * line, the comparison goes under the figure; each part clamps to the width.
+ */
+export function change(k: LayoutKit, s: Stat, size: number, width: number): CardNode | null {
   if (!s.change) return null;
   const c = k.change(s.change);
   const { colors } = k.theme;
   // Up and down take the theme's colours; no change is neutral (muted, no arrow).
   const color = c.dir === 'up' ? colors.up : c.dir === 'down' ? colors.down : colors.muted;
+  const head = c.arrow ? `${c.arrow} ${c.text}` : c.text;
+  let headSize = size;
+  while (headSize > 10 && k.measure(head, headSize, 700) > width * 0.97) headSize -= 1;
+  const gap = Math.round(size * 0.3);
+  const oneLine = k.measure(head, headSize, 700) + gap + k.measure(c.versus, size) <= width * 0.97;
+  const versus = oneLine
+    ? c.versus
+    : (k.fit(c.versus, { weight: 400, max: size, min: size, width, maxLines: 1 }).lines[0] ?? '');
   return k.div(
-    { display: 'flex', alignItems: 'center', fontSize: size, color: colors.muted, whiteSpace: 'pre' },
-    k.div(
-      { color, fontWeight: 700, marginRight: Math.round(size * 0.3) },
-      c.arrow ? `${c.arrow} ${c.text}` : c.text,
-    ),
-    c.versus,
+    {
+      display: 'flex',
+      flexDirection: oneLine ? 'row' : 'column',
+      alignItems: oneLine ? 'center' : 'flex-start',
+      fontSize: size,
+      color: colors.muted,
+      whiteSpace: 'pre',
+      flexShrink: 0,
+    },
+    k.div({ color, fontWeight: 700, fontSize: headSize, marginRight: oneLine ? gap : 0 }, head),
+    versus ? k.div({}, versus) : null,
   );
 }

@@ -22,8 +22,11 @@ export default function quote(d: QuoteCardData, k: LayoutKit) {
     maxHeight: bodyHeight(k) - k.px(banner ? 12 : 32) - k.px(banner ? 0 : 28) - whoH,
     lineHeight: 1.45,
   });
-  // Name whole; the role clamps to the room left on the line.
-  const byW = k.measure(d.by, labelSize, 700);
+  // The name whole where it fits in 60% of the line (else clamped); the role clamps to the room left.
+  const by =
+    k.fit(d.by, { weight: 700, max: labelSize, min: labelSize, width: wordsWidth * 0.6, maxLines: 1 })
+      .lines[0] ?? '';
+  const byW = k.measure(by, labelSize, 700);
   const role = k.fit(d.role, {
     weight: 400,
     max: roleSize,
@@ -40,7 +43,7 @@ export default function quote(d: QuoteCardData, k: LayoutKit) {
       marginRight: k.px(14),
       alignSelf: 'center',
     }),
-    k.div({ fontSize: labelSize, fontWeight: 700, color: colors.ink, whiteSpace: 'pre' }, d.by),
+    k.div({ fontSize: labelSize, fontWeight: 700, color: colors.ink, whiteSpace: 'pre' }, by),
     k.div({ fontSize: roleSize, color: colors.muted, marginLeft: k.px(14), whiteSpace: 'pre' }, role),
   );
   const column = k.div(

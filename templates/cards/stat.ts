@@ -57,7 +57,9 @@ export default function stat(d: StatCardData, k: LayoutKit) {
           s.period,
         )
       : null,
-    banner ? null : k.div({ display: 'flex', marginTop: k.px(10) }, change(k, s, k.px(type.meta! + 4))),
+    banner
+      ? null
+      : k.div({ display: 'flex', marginTop: k.px(10) }, change(k, s, k.px(type.meta! + 4), inner)),
   );
   return page(
     k,

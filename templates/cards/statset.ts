@@ -2,7 +2,7 @@
 // formats), or a bar chart when the figures share a unit and can be compared.
 import type { CardNode, LayoutKit, StatSetCardData } from '../../src/cards/layout-api.ts';
 import { change, figure } from './_figure.ts';
-import { footer, innerWidth, masthead, page } from './_frame.ts';
+import { bodyHeight, footer, innerWidth, masthead, NORMAL_LINE, page } from './_frame.ts';
 
 export default function statset(d: StatSetCardData, k: LayoutKit) {
   const { colors, type } = k.theme;
@@ -22,14 +22,29 @@ export default function statset(d: StatSetCardData, k: LayoutKit) {
   let content: CardNode;
   if (d.chart) {
     const max = Math.max(...stats.map((s) => Math.abs(s.value)), 1);
-    const rowGap = k.px(banner ? 8 : shape === 'tall' ? 40 : 22);
-    const labelSize = k.px(type.meta! + (banner ? 0 : 4));
+    // Rows share the body's height: when label + bar + gap for every row would
+    // not fit above the footer, all three shrink together.
+    const headingH = k.px(type.headlineMin! + (shape === 'tall' ? 8 : 0)) * 1.3 + k.px(banner ? 6 : 20);
+    const avail = bodyHeight(k) - k.px(banner ? 10 : 28) - k.px(banner ? 0 : 20) - headingH;
+    const want = (label: number, bar: number, gap: number) =>
+      stats.length * (label * 1.3 + k.px(6) + Math.max(bar, k.px(type.label!) * NORMAL_LINE)) +
+      (stats.length - 1) * gap;
+    const base = {
+      gap: k.px(banner ? 8 : shape === 'tall' ? 40 : 22),
+      label: k.px(type.meta! + (banner ? 0 : 4)),
+      bar: k.px(banner ? 18 : 34),
+    };
+    const f = Math.min(1, avail / want(base.label, base.bar, base.gap)) * 0.88 ** k.squeeze;
+    const rowGap = Math.round(base.gap * f);
+    const labelSize = Math.max(10, Math.round(base.label * Math.min(1, f * 1.1)));
+    const barH = Math.max(4, Math.round(base.bar * f));
+    const valueSize = Math.max(10, Math.round(k.px(type.label!) * Math.min(1, f * 1.1)));
     content = k.div(
       { display: 'flex', flexDirection: 'column', flexGrow: 1, justifyContent: 'center' },
       ...stats.map((s, i) => {
         const fig = k.figure(s.value, s.unit);
         const valueText = s.display ?? `${fig.num}${fig.unit}`;
-        const valueW = k.measure(valueText, k.px(type.label!), 700) + k.px(20);
+        const valueW = k.measure(valueText, valueSize, 700) + k.px(20);
         const barMax = inner - valueW;
         return k.div(
           { display: 'flex', flexDirection: 'column', marginTop: i ? rowGap : 0 },
@@ -45,12 +60,18 @@ export default function statset(d: StatSetCardData, k: LayoutKit) {
             { display: 'flex', alignItems: 'center', marginTop: k.px(6) },
             k.div({
               width: Math.max(k.px(6), Math.round((barMax * Math.abs(s.value)) / max)),
-              height: k.px(banner ? 18 : 34),
+              height: barH,
               backgroundColor: i === 0 ? colors.primary : colors.accent,
               opacity: i === 0 ? 1 : 0.55,
             }),
             k.div(
-              { fontSize: k.px(type.label!), fontWeight: 700, color: colors.primary, marginLeft: k.px(14) },
+              {
+                fontSize: valueSize,
+                fontWeight: 700,
+                color: colors.primary,
+                marginLeft: k.px(14),
+                whiteSpace: 'pre',
+              },
               valueText,
             ),
           ),
@@ -106,7 +127,12 @@ export default function statset(d: StatSetCardData, k: LayoutKit) {
               maxLines: banner ? 1 : 2,
               style: { color: colors.muted, marginTop: k.px(6) },
             }),
-        banner ? null : k.div({ display: 'flex', marginTop: k.px(6) }, change(k, s, k.px(type.meta! - 2))),
+        banner
+          ? null
+          : k.div(
+              { display: 'flex', marginTop: k.px(6) },
+              change(k, s, k.px(type.meta! - 2), cellW - k.px(36)),
+            ),
       ),
     );
     content = k.div(
