@@ -60,12 +60,35 @@ export function action<A extends unknown[]>(
     try {
       const code = await fn(...args);
       process.exitCode = code ?? 0;
-    } catch (err) {
+    } catch (raw) {
+      const err = await named(raw);
       process.stderr.write(`${formatErrorChain(err)}\n`);
       if (err instanceof UsageError) cmd.outputHelp({ error: true });
       process.exitCode = isBroadsheetError(err) ? err.exitCode : 1;
     }
   };
+}
+
+/**
+ * The last line of defence for faults no stage named: an SQLite error from a
+ * statement after the store opened (a full disk mid-run, a file damaged under
+ * us) and a file-system error that carries its path get their catalog code,
+ * path and hint here, once, instead of a bare `SQLITE_FULL` or `EROFS`.
+ */
+export async function named(err: unknown): Promise<unknown> {
+  if (isBroadsheetError(err)) return err;
+  const code = (err as { code?: unknown } | undefined)?.code;
+  if (typeof code !== 'string') return err;
+  if (code.startsWith('SQLITE_')) {
+    const { lastOpenedStore, storeError } = await import('../store/db.ts');
+    return lastOpenedStore ? storeError(err, lastOpenedStore) : err;
+  }
+  const path = (err as { path?: unknown }).path;
+  if (typeof path === 'string') {
+    const { fsError } = await import('../util/fs-errors.ts');
+    return fsError(err, path) ?? err;
+  }
+  return err;
 }
 
 export { BroadsheetError };

@@ -24,7 +24,11 @@ export type DB = Database.Database;
  * or a damaged file given as --store, a folder SQLite cannot write its -wal
  * and -shm files in, a full disk.
  */
+/** The store file this process opened last: names the file when a later statement fails (see cli/app.ts). */
+export let lastOpenedStore: string | undefined;
+
 export function openStore(file: string, opts: { readonly?: boolean; fsyncEachCommit?: boolean } = {}): DB {
+  lastOpenedStore = file;
   if (file !== ':memory:' && !opts.readonly) {
     try {
       ensureDirSync(dirname(file));
