@@ -4,15 +4,16 @@ import { graphemes } from './fonts.ts';
 // Where a line may break, decided once per text on grapheme clusters
 // (Intl.Segmenter): ZWJ sequences, flags, keycaps, skin tones, variation
 // selectors and combining marks are single clusters, so no rule below can
-// split one. Each boundary gets a level; the line breaker prefers the highest
-// level that still fills the line reasonably:
+// split one. Each boundary gets a level; the line breaker (typeset.ts) weighs a
+// break's level against short lines and extra lines:
 //   5  a space (headlines separate phrases with one: 中國AI突飛猛進 專利量全球居首)
 //   4  a phrase boundary: BudouX and the ICU word segmenter agree, or a change
 //      of script (Han | Latin word | emoji)
-//   3  a word boundary BudouX does not see; inside a too-long Latin token:
-//      after a hyphen, before / . _ ? # & =, camelCase, letter|digit
-//   2  a word boundary inside a short quoted term (「規則定義者」, 《…報告》)
-//   1  inside a word (last resort); between two letters it costs a hyphen
+//   3  inside a too-long Latin token: after a hyphen, after . ? , and before
+//      / _ # & =, camelCase, letter|digit
+//   2  a boundary only one of BudouX and ICU sees
+//   1  inside a word, or inside a short quoted term (「規則定義者」, 《…報告》)
+//      (last resort); between two Latin letters it costs a hyphen
 //   0  never: kinsoku (禁則), inside a Latin word/figure that fits, after a space
 // Latin tokens (words, model names, URLs, figures with units, dates) keep their
 // inner levels only for a width they do not fit in (see typeset.ts).
@@ -106,9 +107,19 @@ function hanLevels(run: string[], start: number, level: Uint8Array, simplified: 
     run,
     Array.from(wordSeg.segment(text), (s) => s.segment),
   );
+  // Two-character words either segmenter keeps whole (BudouX: 高管; ICU: 規則) are
+  // never a good place to break, whatever the other one says.
+  const inPair = new Set<number>();
+  const pairs = (cuts: Set<number>) => {
+    const at = [0, ...[...cuts].sort((x, y) => x - y), run.length];
+    for (let k = 1; k < at.length; k++) if (at[k]! - at[k - 1]! === 2) inPair.add(at[k - 1]! + 1);
+  };
+  pairs(phrase);
+  pairs(word);
   for (let i = 1; i < run.length; i++) {
-    // Inside a dictionary word (高管, 規則) only as a last resort, even where BudouX would cut.
-    level[start + i] = word.has(i) ? (phrase.has(i) ? 4 : 3) : 1;
+    const both = word.has(i) && phrase.has(i);
+    // Where only one of them sees a boundary the break is a poor one.
+    level[start + i] = both ? 4 : inPair.has(i) ? 1 : word.has(i) || phrase.has(i) ? 2 : 1;
   }
 }
 
@@ -231,8 +242,11 @@ export function analyze(text: string, opts: { simplified?: boolean } = {}): Anal
     let j = i + 1;
     while (j < n && j - i <= 9 && a.cls[j] !== 'close' && a.cls[j] !== 'space' && a.cls[j] !== 'open') j++;
     if (j < n && a.cls[j] === 'close' && j - i <= 9)
-      for (let k = i + 2; k < j; k++) a.level[k] = a.level[k]! >= 3 ? 2 : Math.min(a.level[k]!, 1);
+      for (let k = i + 2; k < j; k++) a.level[k] = Math.min(a.level[k]!, 1);
   }
+  // One character and a closing mark alone at a line start (告》, 者」。) reads as a stray: never.
+  for (let i = 1; i < n - 1; i++)
+    if (a.cls[i] === 'han' && a.cls[i + 1] === 'close' && a.cls[i - 1] === 'han') a.level[i] = 0;
   if (cache.size > 2000) cache.clear();
   cache.set(key, a);
   return a;

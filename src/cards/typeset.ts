@@ -17,10 +17,6 @@ import { type Analysis, analyze, NO_END, NO_START } from './segment.ts';
 export { NO_END, NO_START };
 
 const SLACK = 0.97;
-/** How full a line must be before we prefer a break of this level over a lower one. */
-const MIN_FILL = [0, 0, 0, 0.5, 0.55, 0.45];
-/** Below MIN_FILL, a word or phrase break still beats a break inside a word if the line is this full. */
-const LOW_FILL = 0.3;
 
 export interface Token {
   text: string;
@@ -137,46 +133,99 @@ function spanWidth(c: Ctx, s: number, e: number): number {
   return c.x[e]! - c.x[s]!;
 }
 
+/** What a break at each level costs: spaces and phrase boundaries are free, inside a word is dear. */
+const LEVEL_COST = [100, 7, 2.5, 1, 0.3, 0];
+const LINE_COST = 2;
+const RAGGED_COST = 10;
+
+/**
+ * Lines by total fit (Knuth–Plass, ragged right): of all ways to break within
+ * the width, the one with the least cost — a line each, a break inside a word
+ * or phrase by its level, a short line by its raggedness, an orphaned last
+ * line extra. Greedy filling cannot see that breaking one line earlier keeps
+ * 「技術追趕者」 whole on the next; this can.
+ */
 function layout(c: Ctx, limit = c.limit): Span[] {
   const { a, lev } = c;
   const n = a.clusters.length;
-  const lines: Span[] = [];
-  let s = 0;
-  while (s < n && a.cls[s] === 'space') s++;
-  while (s < n) {
-    if (spanWidth(c, s, n) <= limit) {
-      lines.push({ start: s, end: n, hyphen: false });
-      break;
-    }
-    // Farthest fitting break at or above each level.
-    const best = [-1, -1, -1, -1, -1, -1];
+  const skip = (i: number) => {
+    while (i < n && a.cls[i] === 'space') i++;
+    return i;
+  };
+  const first = skip(0);
+  if (first >= n) return [];
+  const best = new Float64Array(n + 1).fill(Number.POSITIVE_INFINITY);
+  const from = new Int32Array(n + 1).fill(-1);
+  const endAt = new Int32Array(n + 1).fill(-1);
+  best[first] = 0;
+  let final = Number.POSITIVE_INFINITY;
+  let finalStart = -1;
+  for (let s = first; s < n; s++) {
+    if (best[s] === Number.POSITIVE_INFINITY) continue;
+    const relax = (b: number, penalty: number) => {
+      const hy = a.hyphen[b] && lev[b] === 1 ? c.hy : 0;
+      const w = spanWidth(c, s, b) + hy;
+      const ns = skip(b);
+      if (ns >= n) {
+        // The last line: no raggedness, but an orphan costs.
+        const orphaned = s > first && (visible(c, s, b) <= 2 || w < limit * 0.2);
+        const cost = best[s]! + LINE_COST + penalty + (orphaned ? 6 : 0);
+        if (cost < final) {
+          final = cost;
+          finalStart = s;
+          endAt[n] = b;
+        }
+        return;
+      }
+      const slack = (limit - w) / limit;
+      const cost = best[s]! + LINE_COST + penalty + RAGGED_COST * slack * slack;
+      if (cost < best[ns]!) {
+        best[ns] = cost;
+        from[ns] = s;
+        endAt[ns] = b;
+      }
+    };
+    let any = false;
     let farthest = -1;
-    for (let b = s + 1; b < n; b++) {
-      const w = spanWidth(c, s, b) + (a.hyphen[b] && lev[b] === 1 ? c.hy : 0);
+    for (let b = s + 1; b <= n; b++) {
+      const w = spanWidth(c, s, b) + (b < n && a.hyphen[b] && lev[b] === 1 ? c.hy : 0);
       if (w > limit) break;
       farthest = b;
-      const l = lev[b]!;
-      for (let k = 1; k <= l; k++) best[k] = b;
+      if (b === n) {
+        relax(b, 0);
+        any = true;
+      } else if (lev[b]! > 0) {
+        relax(b, LEVEL_COST[lev[b]!]!);
+        any = true;
+      }
     }
-    let b = -1;
-    for (let k = 5; k >= 3 && b < 0; k--) {
-      const cand = best[k]!;
-      if (cand > 0 && spanWidth(c, s, cand) >= MIN_FILL[k]! * limit) b = cand;
+    if (!any) {
+      // Nothing legal fits (a glued run wider than the line, 38.58%， in a narrow
+      // column): break inside its token if we can, else at the farthest fit, else
+      // after one cluster — a closer never starts the next line if avoidable.
+      let b = -1;
+      for (let k = farthest; b < 0 && k > s; k--) if (a.inner[k]! > 0 && a.cls[k] !== 'close') b = k;
+      for (let k = farthest; b < 0 && k > s; k--) if (a.cls[k] !== 'close' && a.cls[k - 1] !== 'open') b = k;
+      if (b < 0) b = farthest > s ? farthest : s + 1;
+      relax(b, LEVEL_COST[0]! + (a.cls[b] === 'close' ? 100 : 0));
     }
-    for (let k = 4; k >= 2 && b < 0; k--) {
-      const cand = best[k]!;
-      if (cand > 0 && spanWidth(c, s, cand) >= (k === 2 ? 0 : LOW_FILL) * limit) b = cand;
-    }
-    if (b < 0 && best[1]! > 0) b = best[1]!;
-    // A glued run wider than the line (38.58%， in a narrow column): break inside
-    // its token rather than put the closer at the start of the next line.
-    for (let k = farthest; b < 0 && k > s; k--) if (a.inner[k]! > 0 && a.cls[k] !== 'close') b = k;
-    if (b < 0) b = farthest > 0 ? farthest : s + 1;
-    lines.push({ start: s, end: b, hyphen: Boolean(a.hyphen[b]) && lev[b] === 1 });
-    s = b;
-    while (s < n && a.cls[s] === 'space') s++;
+  }
+  const lines: Span[] = [];
+  let s = finalStart;
+  let end = endAt[n]!;
+  while (s >= 0) {
+    lines.unshift({ start: s, end, hyphen: end < n && Boolean(a.hyphen[end]) && lev[end] === 1 });
+    end = endAt[s]!;
+    s = from[s]!;
   }
   return lines;
+}
+
+/** Graphemes on a line that are not spaces or closing marks. */
+function visible(c: Ctx, s: number, e: number): number {
+  let k = 0;
+  for (let i = s; i < e; i++) if (c.a.cls[i] !== 'space' && c.a.cls[i] !== 'close') k++;
+  return k;
 }
 
 function lineText(a: Analysis, l: Span): string {
@@ -241,7 +290,13 @@ function pullBack(c: Ctx, lines: Span[]): Span[] | undefined {
 /** The narrowest width that keeps the same number of lines: ragged lines evened out. */
 function balance(c: Ctx, lines: Span[]): Span[] {
   const target = lines.length;
-  let lo = c.limit * 0.5;
+  // Never so narrow that a token which fits the real width would have to break.
+  let widest = 0;
+  for (const [s, e] of c.a.tokens) {
+    const w = c.x[gluedEnd(c.a, e)]! - c.x[gluedStart(c.a, s)]!;
+    if (w <= c.limit) widest = Math.max(widest, w);
+  }
+  let lo = Math.max(c.limit * 0.5, widest);
   let hi = c.limit;
   let best = lines;
   for (let k = 0; k < 10; k++) {
