@@ -16,7 +16,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EDITION, PASSWORD, writeEdition } from '../fixtures/review/edition.ts';
 import { launchChromium } from '../helpers/chromium.ts';
-import { cli, ROOT } from '../helpers/cli.ts';
+import { cli, ROOT, workspaceArgs } from '../helpers/cli.ts';
 import { startServe, stopServe } from '../helpers/serve.ts';
 import { needs } from '../helpers/system.ts';
 
@@ -36,14 +36,7 @@ describe.skipIf(!needs('chromium', 'chromium'))('editor accounts in Chromium', (
     BROADSHEET_EDITOR_PASSWORD: PASSWORD,
     BROADSHEET_PUBLIC_URL: 'http://127.0.0.1/',
   });
-  const args = () => [
-    '--config',
-    join(dir, 'broadsheet.config.yaml'),
-    '--out',
-    join(dir, 'out'),
-    '--store',
-    join(dir, 'db.sqlite'),
-  ];
+  const args = () => [...workspaceArgs(dir)];
   const add = (name: string, role: string, pw: string) => {
     const r = cli(['editors', 'add', name, '--role', role, '--password-stdin', ...args()], {
       env: env(),

@@ -15,3 +15,13 @@ export function cli(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEn
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
+
+/** The global options that point a command at a test's own folder: config, out and store inside `dir`. */
+export const workspaceArgs = (dir: string) => [
+  '--config',
+  join(dir, 'broadsheet.config.yaml'),
+  '--out',
+  join(dir, 'out'),
+  '--store',
+  join(dir, 'db.sqlite'),
+];

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EDITION, PASSWORD, writeEdition } from '../fixtures/review/edition.ts';
+import { workspaceArgs } from '../helpers/cli.ts';
 import { startServe, stopServe } from '../helpers/serve.ts';
 
 const MB = 1 << 20;
@@ -133,14 +134,7 @@ beforeAll(async () => {
     'review:\n  limits:\n    requestTimeoutMs: 1500\n    headersTimeoutMs: 800\n',
   );
   ({ base, proc } = await startServe(
-    [
-      '--config',
-      join(dir, 'broadsheet.config.yaml'),
-      '--out',
-      join(dir, 'out'),
-      '--store',
-      join(dir, 'db.sqlite'),
-    ],
+    [...workspaceArgs(dir)],
     {
       BROADSHEET_SECRET: 'limits-secret',
       BROADSHEET_EDITOR_PASSWORD: PASSWORD,

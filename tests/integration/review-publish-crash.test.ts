@@ -13,7 +13,7 @@ import { postKey } from '../../src/review/editions.ts';
 import { openStore } from '../../src/store/db.ts';
 import { ReviewRepo } from '../../src/store/review.ts';
 import { EDITION, writeEdition } from '../fixtures/review/edition.ts';
-import { BIN, ROOT } from '../helpers/cli.ts';
+import { BIN, ROOT, workspaceArgs } from '../helpers/cli.ts';
 
 describe('publish across a crash', () => {
   let dir: string;
@@ -69,16 +69,7 @@ describe('publish across a crash', () => {
     await new Promise<void>((r) => receiver.close(() => r()));
   });
 
-  const args = () => [
-    'publish',
-    '--json',
-    '--config',
-    join(dir, 'broadsheet.config.yaml'),
-    '--out',
-    join(dir, 'out'),
-    '--store',
-    join(dir, 'db.sqlite'),
-  ];
+  const args = () => ['publish', '--json', ...workspaceArgs(dir)];
   const env = { BROADSHEET_SECRET: 'crash-secret' };
   // Asynchronous: the receiver lives in this process and must keep answering.
   const run = () =>

@@ -12,7 +12,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { unsubscribeToken } from '../../src/delivery/unsubscribe.ts';
 import { PASSWORD as BOOTSTRAP, EDITION, writeEdition } from '../fixtures/review/edition.ts';
-import { BIN, ROOT } from '../helpers/cli.ts';
+import { BIN, ROOT, workspaceArgs } from '../helpers/cli.ts';
 import { startServe, stopServe } from '../helpers/serve.ts';
 
 const SECRET = 'sessions-secret';
@@ -29,14 +29,7 @@ const env = {
   BROADSHEET_EDITOR_PASSWORD: BOOTSTRAP,
   BROADSHEET_PUBLIC_URL: 'http://127.0.0.1/',
 };
-const args = () => [
-  '--config',
-  join(dir, 'broadsheet.config.yaml'),
-  '--out',
-  join(dir, 'out'),
-  '--store',
-  join(dir, 'db.sqlite'),
-];
+const args = () => [...workspaceArgs(dir)];
 /**
  * The real CLI, run asynchronously: a spawnSync would freeze this process's
  * event loop, and fetch's pooled keep-alive sockets would outlive the server's
