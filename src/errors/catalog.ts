@@ -458,6 +458,33 @@ export const catalog = {
     exit: 2,
   }),
   // ── end storage ──
+  // ── Test sends and previews (issue 13; owned by src/delivery/test-send.ts, src/cli/commands/preview.ts) ──
+  TEST_SEND_ADDRESS: entry<{ address: string }>({
+    title: 'Bad test address',
+    message: (p) => `"${p.address}" is not one plain email address`,
+    hint: 'Give one bare address, e.g. `broadsheet send --to editor@example.com` (no name, no brackets, no list).',
+    exit: 2,
+  }),
+  TEST_SEND_REFUSED: entry<{ address: string; response: string }>({
+    title: 'Test address refused',
+    message: (p) => `the mail server refused ${p.address}: ${p.response}`,
+    hint: 'Check the address; the server refused this recipient, not the message (no reader was changed).',
+    exit: 1,
+  }),
+  TEST_SEND_FAILED: entry<{ address: string; detail: string }>({
+    title: 'Test send failed',
+    message: (p) => `the test message to ${p.address} was not sent: ${p.detail}`,
+    hint: 'Try again; if it keeps failing, run `broadsheet send --to … --transport outbox` to check the message itself.',
+    exit: 1,
+  }),
+  PREVIEW_LOCALE_UNKNOWN: entry<{ locale: string; known: readonly string[] }>({
+    title: 'Unknown locale',
+    message: (p) => `no digest locale "${p.locale}" (known: ${p.known.join(', ')})`,
+    hint: (p) =>
+      `Use --locale ${p.known.join(' or --locale ')}, or leave it out for the edition's own language.`,
+    exit: 2,
+  }),
+  // ── end test sends and previews ──
   INTERNAL: entry<{ detail: string }>({
     title: 'Internal error',
     message: (p) => p.detail,

@@ -26,6 +26,7 @@ import {
 import { requestGuard } from './guard.ts';
 import { runPublishQueue } from './publish.ts';
 import { localPath, signInRoutes } from './signin.ts';
+import { testSendForm, testSendRoutes } from './test-send.ts';
 import { unsubscribeRoutes } from './unsubscribe.ts';
 import { editionsPage, type GalleryFilter, galleryPage, layout, messagePage, queuePage } from './views.ts';
 
@@ -241,6 +242,7 @@ export function createReviewApp(ctx: Context, opts: ReviewAppOptions) {
         url.pathname + url.search,
         approved,
         ctx.config.timezone,
+        e.manifest.digest ? testSendForm(c, e.id) : undefined,
       ),
     );
   });
@@ -346,6 +348,9 @@ export function createReviewApp(ctx: Context, opts: ReviewAppOptions) {
     c.header('X-Broadsheet-Posts', String(count));
     return c.body(zip.slice().buffer);
   });
+
+  // ── "send me a test" (src/review/test-send.ts) ──
+  testSendRoutes(app, { ctx, page });
 
   // ── publish queue ──
   const allQueue = () =>

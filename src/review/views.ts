@@ -226,6 +226,7 @@ export function galleryPage(
   back: string,
   approvedCount: number,
   tz: string,
+  testSend?: H,
 ): H {
   const groups: { key: 'story' | 'stats'; label: string }[] = [
     { key: 'story', label: '報道' },
@@ -233,6 +234,7 @@ export function galleryPage(
   ];
   return html`<nav class="crumbs" aria-label="位置"><a href="/">版次</a> › ${e.id}</nav>
 <h1>${e.manifest.edition.title} <span class="date">${e.manifest.edition.date}</span></h1>
+${testSend ?? ''}
 <form class="filters" method="get" action="/e/${e.id}">
   <label>狀態
     <select name="status"><option value="">全部</option>${POST_STATUSES.map((s) => html`<option value="${s}" ${f.status === s ? 'selected' : ''}>${STATUS_LABEL[s]}</option>`)}</select>

@@ -4,6 +4,7 @@ import { registerBuild } from './build.ts';
 import { registerCheck } from './check.ts';
 import { registerEditors } from './editors.ts';
 import { registerIngest } from './ingest.ts';
+import { registerPreview } from './preview.ts';
 import { registerPublish } from './publish.ts';
 import { registerRun } from './run.ts';
 import { registerSchedule } from './schedule.ts';
@@ -22,6 +23,7 @@ export const commands: ((program: Command) => void)[] = [
   registerEditors,
   registerPublish,
   registerSend,
+  registerPreview,
   registerSubscribers,
   registerSchedule,
   registerStatus,

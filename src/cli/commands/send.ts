@@ -10,10 +10,14 @@ export function registerSend(program: Command) {
     .option('--transport <name>', 'outbox | smtp | json (default: smtp when SMTP_URL is set, else outbox)')
     .option('--dry-run', 'render and count the messages without sending or recording anything')
     .option('--limit <n>', 'send at most N messages this run (the rest stay queued)')
+    .option(
+      '--to <address>',
+      'send a test to this one address instead: subject marked, not recorded, no reader changed',
+    )
     .action(
       action(
         async (
-          opts: { edition?: string; transport?: string; dryRun?: boolean; limit?: string },
+          opts: { edition?: string; transport?: string; dryRun?: boolean; limit?: string; to?: string },
           cmd: Command,
         ) => {
           const g = globalsOf(cmd);
@@ -22,6 +26,7 @@ export function registerSend(program: Command) {
           const limit = opts.limit === undefined ? undefined : Number(opts.limit);
           if (limit !== undefined && (!Number.isInteger(limit) || limit < 1))
             throw new UsageError(`--limit must be a positive whole number (got "${opts.limit}")`);
+          if (opts.to !== undefined) return sendTestCommand(opts, g);
           const ctx = createContext(g);
           await requireSubscribers(ctx.paths.store);
           const { loadSendInput } = await import('../../delivery/edition.ts');
@@ -59,6 +64,25 @@ export function registerSend(program: Command) {
         },
       ),
     );
+}
+
+/** `send --to`: one test message, outside the ledger (src/delivery/test-send.ts). */
+async function sendTestCommand(
+  opts: { edition?: string; transport?: string; dryRun?: boolean; limit?: string; to?: string },
+  g: ReturnType<typeof globalsOf>,
+) {
+  // A test is one message and leaves no record: a dry run of it is `broadsheet preview`.
+  if (opts.dryRun || opts.limit !== undefined)
+    throw new UsageError('--to sends one test message: it cannot be combined with --dry-run or --limit');
+  const { sendTest, testAddress, formatTestSend } = await import('../../delivery/test-send.ts');
+  const to = testAddress(opts.to); // before any config or content is read
+  const ctx = createContext(g);
+  const { loadSendInput } = await import('../../delivery/edition.ts');
+  const input = await loadSendInput(ctx, opts.edition);
+  const r = await sendTest(ctx, input, { to, transport: opts.transport });
+  if (g.json) printJson(r);
+  else process.stdout.write(`${formatTestSend(r)}\n`);
+  return 0;
 }
 
 /**
