@@ -1,3 +1,5 @@
+import { CLOSE_BRACKETS, OPEN_BRACKETS } from './punct.ts';
+
 // After layout, before pixels: every piece of text (and every emoji) satori
 // placed must lie inside the card's safe area (the page padding), and no two
 // may overlap (a long headline pushing into the footer). Read from satori's
@@ -53,13 +55,13 @@ export function inkBoxes(svg: string): InkBox[] {
       : /[^\p{Lu}\p{Nd}.%+\-−:#&*!?'"]/u.test(text)
         ? 0.12
         : 0.02;
-    out.push({
-      text,
-      x0: x + lead * spacePx,
-      y0: y - fs * 0.88,
-      x1: x + w - trail * spacePx,
-      y1: y + fs * below,
-    });
+    // A bracket alone in a run may be squashed (punct.ts): its blank half hangs outside its box.
+    let x0 = x + lead * spacePx;
+    let x1 = x + w - trail * spacePx;
+    const core = text.trim();
+    if (OPEN_BRACKETS.has(core)) x0 += fs / 2;
+    if (CLOSE_BRACKETS.has(core)) x1 -= fs / 2;
+    out.push({ text, x0, y0: y - fs * 0.88, x1, y1: y + fs * below });
   }
   for (const m of svg.matchAll(/<image([^>]*)\/?>/g)) {
     const a = m[1]!;

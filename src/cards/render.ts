@@ -7,10 +7,18 @@ import sharp from 'sharp';
 import { BroadsheetError } from '../errors/index.ts';
 import { formatChange, formatNumber, type NumberStyle, numberParts } from '../util/numbers.ts';
 import { type CardFormat, type CardKind, type CardRenderer, DEFAULT_CARD_RENDERER } from './config.ts';
-import { codePointLabel, emojiDataUri, FONT_FAMILY, firstMissingGlyph, satoriFontList } from './fonts.ts';
+import {
+  codePointLabel,
+  emojiDataUri,
+  FONT_FAMILY,
+  firstMissingGlyph,
+  graphemes,
+  satoriFontList,
+} from './fonts.ts';
 import { FORMATS } from './formats.ts';
 import type { CardChild, CardDataByKind, CardNode, Layout, LayoutKit, Theme } from './layout-api.ts';
 import { findOverflow } from './overflow.ts';
+import { squashLine } from './punct.ts';
 import { rasterize } from './raster.ts';
 import { type FitOptions, fitText, measure } from './typeset.ts';
 
@@ -95,6 +103,44 @@ export function loadTheme(templatesDir: string, brand: CardJob['brand']): Theme 
   return t;
 }
 
+/**
+ * The block's children: one text node when no punctuation is squashed, else a
+ * row per line in which each squashed bracket sits in a half-em box (its blank
+ * half hangs outside the box: a closer's to the right, an opener's to the left).
+ */
+function squashedLines(
+  lines: string[],
+  size: number,
+  div: (style: Record<string, unknown>, ...children: CardChild[]) => CardNode,
+): CardChild[] {
+  const marks = lines.map((l) => {
+    const cs = graphemes(l);
+    return { cs, sq: squashLine(cs) };
+  });
+  if (marks.every((m) => m.sq.every((q) => !q))) return [lines.join('\n')];
+  const half = size / 2;
+  return marks.map(({ cs, sq }) => {
+    if (sq.every((q) => !q)) return div({}, cs.join(''));
+    const parts: CardChild[] = [];
+    let run = '';
+    cs.forEach((c, i) => {
+      if (!sq[i]) {
+        run += c;
+        return;
+      }
+      if (run) parts.push(run);
+      run = '';
+      parts.push(
+        sq[i] === 'r'
+          ? div({ width: half, flexShrink: 0 }, c)
+          : div({ width: half, flexShrink: 0 }, div({ marginLeft: -half, flexShrink: 0 }, c)),
+      );
+    });
+    if (run) parts.push(run);
+    return div({ flexDirection: 'row' }, ...parts);
+  });
+}
+
 /** Options for a block at a squeeze step: each step sizes down by 12% (not below min) and loses a line. */
 function squeezed<T extends FitOptions>(o: T, squeeze: number): T {
   // A one-line clamp at a fixed size (footer, masthead, kicker) keeps its size: the layout draws it at that size.
@@ -134,8 +180,8 @@ function makeKit(format: CardFormat, theme: Theme, squeeze = 0, numbers: NumberS
       },
       // Our breaks, not satori's: lines joined by \n in a `pre` box (no soft
       // wrapping). One text node per block, not a box per line: satori's cost
-      // grows with the number of elements.
-      fitted.lines.join('\n'),
+      // grows with the number of elements — unless punctuation is squashed.
+      ...squashedLines(fitted.lines, fitted.size, div),
     );
     return {
       node,

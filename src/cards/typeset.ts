@@ -1,4 +1,5 @@
 import { isEmojiCluster, metricsFor } from './fonts.ts';
+import { CLOSE_BRACKETS, OPEN_BRACKETS, type Squash, squashInner, squashLine } from './punct.ts';
 import { type Analysis, analyze, NO_END, NO_START } from './segment.ts';
 
 // Line breaking for the cards, done here rather than left to satori so the rules
@@ -77,12 +78,16 @@ function em(g: string, weight: number): number {
   return v;
 }
 
+/** Width of `text` set as one line, punctuation squashed as it is drawn (punct.ts). */
 export function measure(text: string, m: Measure): number {
+  const cs = analyze(text).clusters;
+  const sq = squashLine(cs);
   let w = 0;
-  for (const g of analyzeClusters(text)) w += (em(g, m.weight) + (m.letterSpacing ?? 0)) * m.size;
+  cs.forEach((g, i) => {
+    w += (em(g, m.weight) - (sq[i] ? 0.5 : 0) + (m.letterSpacing ?? 0)) * m.size;
+  });
   return w;
 }
-const analyzeClusters = (text: string) => analyze(text).clusters;
 
 /** A line as cluster indices [start, end) plus whether it ends with an added hyphen. */
 interface Span {
@@ -99,6 +104,9 @@ interface Ctx {
   hy: number;
   /** Effective level at each boundary for this width. */
   lev: Uint8Array;
+  /** Squashed between neighbours already (punct.ts); half an em. */
+  sq: Squash[];
+  half: number;
 }
 
 const gluedEnd = (a: Analysis, e: number) => {
@@ -114,8 +122,9 @@ function context(text: string, width: number, m: Measure): Ctx {
   const a = analyze(text);
   const n = a.clusters.length;
   const x = new Float64Array(n + 1);
+  const sq = squashInner(a.clusters);
   for (let i = 0; i < n; i++)
-    x[i + 1] = x[i]! + (em(a.clusters[i]!, m.weight) + (m.letterSpacing ?? 0)) * m.size;
+    x[i + 1] = x[i]! + (em(a.clusters[i]!, m.weight) - (sq[i] ? 0.5 : 0) + (m.letterSpacing ?? 0)) * m.size;
   const limit = width * SLACK;
   const lev = a.level.slice();
   // Inside a token that fits on a line: never; inside one that does not: its own break points.
@@ -123,14 +132,25 @@ function context(text: string, width: number, m: Measure): Ctx {
   for (const [s, e] of a.tokens)
     if (x[gluedEnd(a, e)]! - x[gluedStart(a, s)]! > limit)
       for (let i = s + 1; i < e; i++) lev[i] = a.inner[i]!;
-  return { a, x, limit, hy: (em('-', m.weight) + (m.letterSpacing ?? 0)) * m.size, lev };
+  return {
+    a,
+    x,
+    limit,
+    hy: (em('-', m.weight) + (m.letterSpacing ?? 0)) * m.size,
+    lev,
+    sq,
+    half: m.size / 2,
+  };
 }
 
-/** Width of clusters [s, e) without spaces at either end. */
+/** Width of clusters [s, e) set as a line: no spaces at either end, a line-initial opener and a line-final closer squashed. */
 function spanWidth(c: Ctx, s: number, e: number): number {
   while (s < e && c.a.cls[s] === 'space') s++;
   while (e > s && c.a.cls[e - 1] === 'space') e--;
-  return c.x[e]! - c.x[s]!;
+  let w = c.x[e]! - c.x[s]!;
+  if (s < e && !c.sq[s] && OPEN_BRACKETS.has(c.a.clusters[s]!)) w -= c.half;
+  if (e > s && !c.sq[e - 1] && CLOSE_BRACKETS.has(c.a.clusters[e - 1]!)) w -= c.half;
+  return w;
 }
 
 /** What a break at each level costs: spaces and phrase boundaries are free, inside a word is dear. */
