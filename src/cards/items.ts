@@ -4,7 +4,7 @@ import type { Article, Stat, StatSet } from '../content/model.ts';
 import { chineseDate } from '../edition/dates.ts';
 import type { Edition } from '../edition/model.ts';
 import { formatChange, formatFigure, type NumberStyle } from '../util/numbers.ts';
-import { wrapQuote } from '../util/quotes.ts';
+import { quoteStyle, wrapQuote } from '../util/quotes.ts';
 import type { CaptionInput } from './captions.ts';
 import type { CardKind } from './config.ts';
 import type { CardDataByKind } from './layout-api.ts';
@@ -106,7 +106,7 @@ export function editionItems(
         kind: 'quote',
         source: a.sourcePath,
         caption: {
-          headline: `${wrapQuote(a.quote.text)}——${a.quote.by}`,
+          headline: `${wrapQuote(a.quote.text, quoteStyle(edition.locale))}——${a.quote.by}`,
           body: a.quote.role,
           url: a.url,
           tags: a.tags,
