@@ -36,8 +36,8 @@ const TOKEN_RE = new RegExp(
   [
     // A date: 2025年11月10日, 11月10日.
     String.raw`\d{1,4}年\d{1,2}月(?:\d{1,2}日)?|\d{1,2}月\d{1,2}日`,
-    // A URL, up to CJK punctuation or a space (trailing . , ) are trimmed below).
-    String.raw`(?:https?:\/\/|www\.)[^\s「」『』（）《》〈〉【】，。、；：！？“”‘’<>"]+`,
+    // A URL, up to a space, a Han character or CJK punctuation (trailing . , ) are trimmed below).
+    String.raw`(?:https?:\/\/|www\.)[^\s\p{Script=Han}「」『』（）《》〈〉【】，。、；：！？“”‘’<>"]+`,
     // A word, model name or figure: 第15位, HK$1.5億, −3.2%, DeepSeek-R1, Qwen2.5-VL-72B.
     String.raw`(?:第)?(?:HK\$|US\$|[$€£¥])?(?:[−-](?=\d))?${W}+(?:[-–.,'’/&+_:·@#=~]${W}+)*[%‰]?(?:(?<=[\d%‰])[${UNIT_CHARS}]+)?`,
   ].join('|'),

@@ -137,7 +137,8 @@ export default function article(d: ArticleCardData, k: LayoutKit) {
           flexGrow: 1,
           marginTop: k.px(shape === 'banner' ? 14 : 36),
           marginBottom: k.px(24),
-          justifyContent: shape === 'tall' && !hasPhoto ? 'center' : 'flex-start',
+          // Without a photo, square and tall cards centre the text in the space between masthead and footer.
+          justifyContent: (shape === 'tall' || shape === 'square') && !hasPhoto ? 'center' : 'flex-start',
         },
         photo,
         textCol,
