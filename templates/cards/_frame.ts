@@ -86,10 +86,8 @@ export function footer(k: LayoutKit, left: string, date?: string, right?: string
   const gap = k.px(24);
   const dateW = date ? k.measure(date, size) : 0;
   const room = innerWidth(k) - k.measure(brand, size, 700) - gap - (date ? dateW + size : 0);
-  const fitted = left
-    ? k.fit(left, { weight: 400, max: size, min: size, width: Math.max(room, size), maxLines: 1 })
-    : undefined;
-  const leftText = [fitted?.lines[0], date].filter(Boolean).join('　');
+  const credit = left ? clampCredit(k, left, size, Math.max(room, size)) : '';
+  const leftText = [credit, date].filter(Boolean).join('　');
   return k.div(
     { display: 'flex', flexDirection: 'column', flexShrink: 0 },
     rule(k, Math.max(1, k.px(1)), colors.rule),
@@ -106,6 +104,26 @@ export function footer(k: LayoutKit, left: string, date?: string, right?: string
       k.div({ display: 'flex', color: colors.primary, fontWeight: 700, whiteSpace: 'pre' }, brand),
     ),
   );
+}
+
+/**
+ * A byline or credit on one line. Names are never cut: a list of names
+ * (郭瀚林、陳大文、李小明) loses names from the end and ends in 等, as the paper
+ * writes it; only a single name or credit too long for the line is clamped.
+ */
+function clampCredit(k: LayoutKit, text: string, size: number, room: number): string {
+  const fits = (t: string) => k.measure(t, size) <= room * 0.97;
+  if (fits(text)) return text;
+  const segs = text.split('　');
+  for (let si = segs.length - 1; si >= 0; si--) {
+    const names = segs[si]!.split('、');
+    while (names.length > 1) {
+      names.pop();
+      const cand = [...segs.slice(0, si), `${names.join('、')}等`].join('　');
+      if (fits(cand)) return cand;
+    }
+  }
+  return k.fit(text, { weight: 400, max: size, min: size, width: room, maxLines: 1 }).lines[0] ?? '';
 }
 
 /** Line height satori gives a box with line-height normal (Noto Sans HK ascender + descender). */

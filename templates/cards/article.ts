@@ -13,7 +13,7 @@ export default function article(d: ArticleCardData, k: LayoutKit) {
   const textWidth = sideBySide ? Math.round(inner * 0.56) : inner;
   const lines = {
     wide: { head: hasPhoto ? 4 : 3, dek: hasPhoto ? 3 : 2 },
-    banner: { head: 2, dek: 0 },
+    banner: { head: 3, dek: 0 },
     square: { head: hasPhoto ? 3 : 4, dek: hasPhoto ? 2 : 4 },
     tall: { head: 4, dek: k.format.height > 1600 ? 6 : 4 },
   }[shape];

@@ -100,6 +100,21 @@ describe('footer reservation', () => {
   });
 });
 
+describe('footers', () => {
+  it('a long byline drops names and ends in 等; names and the date are never cut', async () => {
+    const byline = '大公報　記者陳大文、Antidisestablishmentarianism Correspondent、李小明';
+    for (const format of ['og', 'portrait'] as const) {
+      const svg = await cardSvg(job(format, { byline }), { embedFont: false });
+      const text = inkBoxes(svg)
+        .map((b) => b.text)
+        .join('');
+      expect(text).toContain('記者陳大文等');
+      expect(text).toContain('2025年11月10日');
+      expect(text).not.toContain('Antidisestablishmentarianism…');
+    }
+  });
+});
+
 describe('no silent overflow', () => {
   it('text that cannot fit even after squeezing fails with CARD_OVERFLOW naming card, format and text', async () => {
     // A theme whose footer type is far too big for the card: nothing can clamp it into place.
