@@ -198,7 +198,7 @@ export function analyze(text: string, opts: { simplified?: boolean } = {}): Anal
     if (a.cls[i] !== 'word' && !'第$€£¥−-'.includes(clusters[i]!)) continue;
     TOKEN_RE.lastIndex = starts[i]!;
     const m = TOKEN_RE.exec(s);
-    if (!m || !m[0]) continue;
+    if (!m?.[0]) continue;
     let text = m[0];
     if (/^(?:https?:|www\.)/.test(text)) text = text.replace(/[.,;:)\]]+$/u, '');
     // End on a cluster boundary (a match may stop inside one).
