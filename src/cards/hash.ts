@@ -16,8 +16,21 @@ const PACKAGES = [
   'sharp',
   '@twemoji/svg',
   '@expo-google-fonts/noto-sans-hk',
+  'budoux',
 ];
-const RENDERER_FILES = ['render.ts', 'raster.ts', 'typeset.ts', 'fonts.ts', 'formats.ts'];
+const RENDERER_FILES = [
+  'render.ts',
+  'raster.ts',
+  'typeset.ts',
+  'segment.ts',
+  'punct.ts',
+  'overflow.ts',
+  'fonts.ts',
+  'formats.ts',
+  // How figures and quotes print is part of the picture too.
+  '../util/numbers.ts',
+  '../util/quotes.ts',
+];
 
 const sha = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
 
