@@ -174,6 +174,20 @@ describe('broadsheet send --to through the outbox', () => {
   });
 });
 
+describe('broadsheet send --to through the json transport', () => {
+  it('appends its one line to out/<edition>/test-send/messages.jsonl, not the real messages.jsonl', async () => {
+    const n = newsroom();
+    const r = await n.run(['--edition', EDITION, '--to', TO, '--transport', 'json']);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = readFileSync(join(n.out, EDITION, 'test-send', 'messages.jsonl'), 'utf8')
+      .trim()
+      .split('\n');
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!).envelope.to).toEqual([TO]);
+    expect(existsSync(join(n.out, EDITION, 'messages.jsonl'))).toBe(false);
+  });
+});
+
 describe('broadsheet send --to: usage and faults', () => {
   it('with --dry-run or --limit is a usage error (exit 2), nothing sent', async () => {
     const n = newsroom();
