@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { cardsConfigSchema } from '../cards/config.ts';
 import { deliveryConfigSchema } from '../delivery/config.ts';
 import { emailConfigSchema } from '../email/config.ts';
+import { EMAIL_LOCALES } from '../email/locales/types.ts';
 import { reviewConfigSchema } from '../review/config.ts';
 import { DEFAULT_JOBS, jobSchema } from '../scheduler/config.ts';
 import { withSenderIdentity } from './identity.ts';
@@ -36,13 +37,14 @@ export const editionConfigSchema = z.strictObject({
   title: z.string().min(1).default('每日簡報'),
   maxArticles: z.number().int().min(1).max(50).default(10),
   timezone: timeZone.optional(),
-  locale: z.enum(['zh-Hant-HK', 'zh-Hans']).optional(),
+  locale: z.enum(EMAIL_LOCALES).optional(),
 });
 
 const configObject = z
   .strictObject({
     timezone: timeZone.default('Asia/Hong_Kong'),
-    locale: z.enum(['zh-Hant-HK', 'zh-Hans']).default('zh-Hant-HK'),
+    /** zh-Hant-HK, zh-Hans, en-GB or en-US: picks the digest's message catalog (src/email/locales/). */
+    locale: z.enum(EMAIL_LOCALES).default('zh-Hant-HK'),
     /** Base URL for unsubscribe, archive and card links; env BROADSHEET_PUBLIC_URL wins. */
     publicUrl: z.url({ protocol: /^https?$/ }).default('https://news.example.com/broadsheet/'),
     brand: brandSchema,

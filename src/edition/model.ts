@@ -1,6 +1,8 @@
 import type { Article, StatSet } from '../content/model.ts';
+import type { EmailLocale } from '../email/locales/types.ts';
 
-export type Locale = 'zh-Hant-HK' | 'zh-Hans';
+/** The locales the digest has message catalogs for (src/email/locales/). */
+export type Locale = EmailLocale;
 
 /** One issue of a configured edition: what the digest and the cards are made from. */
 export interface Edition {

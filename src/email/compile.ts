@@ -15,6 +15,7 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { Liquid, type LiquidOptions } from 'liquidjs';
 import { BroadsheetError } from '../errors/index.ts';
 import { escapeHtml, escapeText } from './merge.ts';
+import { keepLastPhrase, wrapText } from './text.ts';
 
 export const MAIN_TEMPLATE = 'digest.mjml';
 export const TEXT_TEMPLATE = 'digest.txt.liquid';
@@ -39,6 +40,8 @@ export function liquidFor(dir: string) {
     const html = new Liquid({ ...base, outputEscape: escapeHtml });
     // `| escape` inside templates (e.g. before newline_to_br) gets the same token-safe escaping.
     html.registerFilter('escape', escapeHtml);
+    // Headlines: no lone character on the last line (src/email/text.ts).
+    html.registerFilter('keep', (v: unknown) => keepLastPhrase(String(v ?? '')));
     const text = new Liquid({ ...base, outputEscape: escapeText });
     e = { html, text };
     engines.set(dir, e);
@@ -62,12 +65,16 @@ const subjectEngine = new Liquid({
   ownPropertyOnly: true,
   cache: 50,
 });
-export async function renderSubject(template: string, data: object): Promise<string> {
+export async function renderSubject(
+  template: string,
+  data: object,
+  field = 'email.subject',
+): Promise<string> {
   try {
     const out = await subjectEngine.parseAndRender(template, data);
     return cjkSpaces(out.replace(/\s+/g, ' ').trim());
   } catch (err) {
-    throw templateError(err, 'email.subject (config)');
+    throw templateError(err, `${field} (config)`);
   }
 }
 
@@ -238,11 +245,13 @@ export async function compileDigest(
   }
 }
 
-/** Trailing spaces off, at most one blank line in a row, one final newline. */
+/** Trailing spaces off, at most one blank line in a row, 72 columns, one final newline. */
 const tidyText = (s: string) =>
-  `${s
-    .split('\n')
-    .map((l) => l.trimEnd())
-    .join('\n')
-    .replace(/\n{3,}/g, '\n\n')
-    .trim()}\n`;
+  `${wrapText(
+    s
+      .split('\n')
+      .map((l) => l.trimEnd())
+      .join('\n')
+      .replace(/\n{3,}/g, '\n\n')
+      .trim(),
+  )}\n`;

@@ -1,28 +1,37 @@
-// The email digest stage: render once per edition (Liquid → MJML → minified
-// HTML + plain text from the same data), keep it under the clip line, then
-// merge per recipient with mergeRecipient().
+// The email digest stage: render once per edition and locale variant (Liquid →
+// MJML → minified HTML + plain text from the same data), keep it under the
+// clip line, then merge per recipient with mergeRecipient().
 import { join } from 'node:path';
 import type { Article } from '../content/model.ts';
 import type { Context } from '../context.ts';
 import type { Edition } from '../edition/model.ts';
 import { BroadsheetError } from '../errors/index.ts';
 import { compileDigest, renderSubject } from './compile.ts';
-import { charLength, hasCJK } from './format.ts';
-import { toSimplified } from './locale.ts';
+import { charLength } from './format.ts';
+import { messagesFor, variantsOf } from './locales/index.ts';
 import { worstCaseBytes } from './merge.ts';
-import { digestView } from './view.ts';
+import { type DigestView, digestView, headlineData } from './view.ts';
 
-export { escapeHtml, MERGE_LIMITS, mergeRecipient, type Recipient, worstCaseBytes } from './merge.ts';
+export { messagesFor, variantFor, variantsOf } from './locales/index.ts';
+export {
+  type DigestVariant,
+  escapeHtml,
+  MERGE_LIMITS,
+  mergeRecipient,
+  type Recipient,
+  worstCaseBytes,
+} from './merge.ts';
 
-export interface DigestResult {
-  subject: string;
-  html: string;
-  text: string;
+import type { DigestVariant } from './merge.ts';
+
+export interface DigestResult extends DigestVariant {
   /** Bytes of the HTML part after a worst-case per-recipient merge. */
   bytes: number;
   /** Stories dropped to stay under email.maxBytes, by id. */
   dropped: string[];
   warnings: string[];
+  /** Every variant by locale, the edition's own first (it is also this object's subject/html/text). */
+  variants: Record<string, DigestVariant>;
 }
 
 export interface RenderOptions {
@@ -42,7 +51,57 @@ export function dropOrder(articles: Article[]): Article[] {
     .map((x) => x.a);
 }
 
-/** Render the edition's digest once (compile once per edition; merge per recipient later). */
+/** Subject and preheader of a view, from the configured or the locale's templates. */
+export async function headlines(
+  view: DigestView,
+  ctx: Context,
+): Promise<{ subject: string; preheader: string }> {
+  const email = ctx.config.email;
+  const m = messagesFor(view.locale);
+  const data = headlineData(view, m, email.subjectWarnAt);
+  const subject = await renderSubject(email.subject ?? m.subject, data);
+  const pre = await renderSubject(email.preheader ?? m.preheader, data, 'email.preheader');
+  const cps = [...pre.replace(/\u3000/g, m.cjk ? '\u3000' : ' ')];
+  return { subject, preheader: cps.length <= 90 ? cps.join('') : `${cps.slice(0, 89).join('')}…` };
+}
+
+/** The warning `check` and `build` print for a subject phones cut off, or undefined. */
+export function subjectWarning(subject: string, locale: string, warnAt: number): string | undefined {
+  const limit = messagesFor(locale).cjk ? warnAt : warnAt * 2;
+  const n = charLength(subject);
+  return n > limit
+    ? `subject is ${n} characters, over ~${limit} (email.subjectWarnAt): phones cut it off ("${subject}")`
+    : undefined;
+}
+
+async function compileVariant(
+  edition: Edition,
+  articles: Article[],
+  locale: string,
+  ctx: Context,
+  validation: 'strict' | 'soft' | 'skip',
+): Promise<DigestVariant & { bytes: number; warnings: string[] }> {
+  const dir = join(ctx.paths.templates, ctx.config.email.templates);
+  const view = digestView(edition, articles, ctx.config, locale);
+  const { subject, preheader } = await headlines(view, ctx);
+  view.preheader = preheader;
+  const compiled = await compileDigest(dir, view, { validation });
+  const m = messagesFor(locale);
+  return {
+    locale: view.locale,
+    subject,
+    html: compiled.html,
+    text: compiled.text,
+    fromName: view.fromName,
+    listName: view.listName,
+    defaultName: view.defaultName,
+    archivePath: m.archiveSuffix,
+    bytes: worstCaseBytes(compiled.html),
+    warnings: compiled.warnings,
+  };
+}
+
+/** Render the edition's digest once per locale variant (merge per recipient later). */
 export async function renderDigest(
   edition: Edition,
   ctx: Context,
@@ -50,29 +109,24 @@ export async function renderDigest(
 ): Promise<DigestResult> {
   const { config, logger } = ctx;
   const email = config.email;
-  const dir = join(ctx.paths.templates, email.templates);
   const validation = opts.validation ?? email.validation;
-  const simplified = edition.locale === 'zh-Hans';
+  const [own, ...others] = variantsOf(edition.locale);
 
   let articles = [...edition.articles];
   const dropped: string[] = [];
   const order = dropOrder(articles);
 
   for (;;) {
-    const view = digestView(edition, articles, config);
-    const compiled = await compileDigest(dir, view, { validation });
-    const subject = await renderSubject(email.subject, view);
-    let out = { subject, html: compiled.html, text: compiled.text };
-    if (simplified) out = toSimplified(out);
-    const bytes = worstCaseBytes(out.html);
+    const main = await compileVariant(edition, articles, own!, ctx, validation);
+    const bytes = main.bytes;
 
     if (bytes <= email.maxBytes) {
-      const warnings = [...compiled.warnings];
-      const limit = hasCJK(out.subject) ? email.subjectWarnAt : email.subjectWarnAt * 2;
-      if (charLength(out.subject) > limit)
-        warnings.push(
-          `subject is ${charLength(out.subject)} characters, over ~${limit}: phones cut it off ("${out.subject}")`,
-        );
+      const variants: Record<string, DigestVariant> = { [main.locale]: strip(main) };
+      for (const l of others)
+        variants[l] = strip(await compileVariant(edition, articles, l, ctx, validation));
+      const warnings = [...main.warnings];
+      const long = subjectWarning(main.subject, main.locale, email.subjectWarnAt);
+      if (long) warnings.push(long);
       if (dropped.length) {
         warnings.push(
           `dropped ${dropped.length} lowest-priority stor${dropped.length === 1 ? 'y' : 'ies'} to stay under ${email.maxBytes} bytes: ${dropped.join(', ')}`,
@@ -82,8 +136,11 @@ export async function renderDigest(
           `digest over size limit: dropped ${dropped.length} lowest-priority stories`,
         );
       }
-      logger.debug({ edition: edition.id, bytes, stories: articles.length }, 'digest rendered');
-      return { ...out, bytes, dropped, warnings };
+      logger.debug(
+        { edition: edition.id, bytes, stories: articles.length, variants: Object.keys(variants) },
+        'digest rendered',
+      );
+      return { ...strip(main), bytes, dropped, warnings, variants };
     }
 
     const victim = order.shift();
@@ -98,3 +155,6 @@ export async function renderDigest(
     articles = articles.filter((a) => a !== victim);
   }
 }
+
+const strip = ({ bytes: _b, warnings: _w, ...v }: DigestVariant & { bytes: number; warnings: string[] }) =>
+  v as DigestVariant;

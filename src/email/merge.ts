@@ -5,7 +5,9 @@
 // Why content can never forge a token: every piece of content reaches the HTML
 // through escapeHtml(), which writes a "%" followed by another "%" as &#37;, so
 // "%%" never comes out of data; in the text part it becomes "%\u200b%".
+import { DEFAULT_NAME } from './config.ts';
 import { toSimplified } from './locale.ts';
+import { variantFor } from './locales/index.ts';
 
 export const MERGE_FIELDS = ['name', 'email', 'unsubscribe_url', 'view_online_url'] as const;
 export type MergeField = (typeof MERGE_FIELDS)[number];
@@ -14,7 +16,7 @@ const TOKEN = /%%(name|email|unsubscribe_url|view_online_url)%%/g;
 export interface Recipient {
   email: string;
   name?: string;
-  /** 'zh-Hans' gets the Simplified conversion; anything else the digest as rendered. */
+  /** Picks the digest variant (zh-Hans, zh-Hant-HK, …); unsupported locales get the edition's own. */
   locale?: string;
   unsubscribeUrl: string;
   viewOnlineUrl: string;
@@ -76,6 +78,43 @@ export interface Mergeable {
   subject: string;
   html: string;
   text: string;
+  /** Compiled locale variants (renderDigest); without them zh-Hans is converted from the HTML. */
+  variants?: Record<string, DigestVariant>;
+}
+
+/** One locale variant of a compiled digest. */
+export interface DigestVariant {
+  locale: string;
+  subject: string;
+  html: string;
+  text: string;
+  /** From display name and List-Id phrase in this variant's language (大公报每日简报). */
+  fromName: string;
+  listName: string;
+  /** Greeting name for a reader without one, in this variant's language. */
+  defaultName: string;
+  /** The variant's archive page is archive/<id>/<archivePath> ('' = archive/<id>). */
+  archivePath: string;
+}
+
+/** The variant of a compiled digest a reader with `locale` gets. */
+export function pickVariant(digest: Mergeable, locale: string | undefined): DigestVariant | undefined {
+  const v = digest.variants;
+  if (!v) return undefined;
+  return v[variantFor(locale, Object.keys(v))];
+}
+
+/** The view-online URL of a variant: archive/<id> → archive/<id>/zh-Hans. */
+export function variantUrl(url: string, archivePath: string): string {
+  if (!archivePath) return url;
+  try {
+    const u = new URL(url);
+    if (!u.pathname.endsWith(`/${archivePath}`))
+      u.pathname = `${u.pathname.replace(/\/$/, '')}/${archivePath}`;
+    return u.href;
+  } catch {
+    return url;
+  }
 }
 
 interface Prepared {
@@ -90,6 +129,20 @@ const prepared = new WeakMap<Mergeable, Map<string, Prepared>>();
 const isSimplified = (html: string) => /<html[^>]*\slang="zh-Hans"/.test(html);
 
 function prepare(digest: Mergeable, locale: string | undefined): Prepared {
+  const variant = pickVariant(digest, locale);
+  if (variant) {
+    let byLocale = prepared.get(digest);
+    if (!byLocale) {
+      byLocale = new Map();
+      prepared.set(digest, byLocale);
+    }
+    let p = byLocale.get(variant.locale);
+    if (!p) {
+      p = { subject: variant.subject, html: split(variant.html), text: split(variant.text) };
+      byLocale.set(variant.locale, p);
+    }
+    return p;
+  }
   const want = locale === 'zh-Hans' || isSimplified(digest.html) ? 'zh-Hans' : 'source';
   let byLocale = prepared.get(digest);
   if (!byLocale) {
@@ -120,22 +173,34 @@ function check(field: MergeField, v: string): string {
   return v.replace(/[\r\n\u2028\u2029]+/g, ' ');
 }
 
+export interface Merged {
+  subject: string;
+  html: string;
+  text: string;
+  /** The variant this reader got, and its From name / List-Id phrase (when the digest has variants). */
+  locale?: string;
+  fromName?: string;
+  listName?: string;
+}
+
 /**
  * Fill one recipient's fields into a compiled digest: escaped for HTML, plain
- * for text. A recipient with locale zh-Hans gets the Simplified conversion
- * (converted once per digest, then cached).
+ * for text. The reader's locale picks the compiled variant (each variant was
+ * compiled once per edition; splitting is cached per digest and variant).
  */
-export function mergeRecipient(
-  digest: Mergeable,
-  r: Recipient,
-  opts: { defaultName?: string } = {},
-): { subject: string; html: string; text: string } {
+export function mergeRecipient(digest: Mergeable, r: Recipient, opts: { defaultName?: string } = {}): Merged {
   const p = prepare(digest, r.locale);
+  const variant = pickVariant(digest, r.locale);
+  // The configured name wins unless it is the built-in 讀者, which each variant says in its own language.
+  const fallback =
+    opts.defaultName && (opts.defaultName !== DEFAULT_NAME || !variant)
+      ? opts.defaultName
+      : variant?.defaultName;
   const raw: Record<MergeField, string> = {
-    name: check('name', r.name?.trim() || opts.defaultName || '讀者'),
+    name: check('name', r.name?.trim() || fallback || DEFAULT_NAME),
     email: check('email', r.email),
     unsubscribe_url: check('unsubscribe_url', r.unsubscribeUrl),
-    view_online_url: check('view_online_url', r.viewOnlineUrl),
+    view_online_url: check('view_online_url', variantUrl(r.viewOnlineUrl, variant?.archivePath ?? '')),
   };
   const html = {} as Record<MergeField, string>;
   const text = {} as Record<MergeField, string>;
@@ -143,7 +208,10 @@ export function mergeRecipient(
     html[f] = escapeHtml(raw[f]);
     text[f] = raw[f];
   }
-  return { subject: p.subject, html: join(p.html, html), text: join(p.text, text) };
+  const out: Merged = { subject: p.subject, html: join(p.html, html), text: join(p.text, text) };
+  if (variant)
+    Object.assign(out, { locale: variant.locale, fromName: variant.fromName, listName: variant.listName });
+  return out;
 }
 
 /**

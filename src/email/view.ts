@@ -1,13 +1,15 @@
 // Edition → the data the templates see. All decisions (what is the lead, which
-// quote, which figures get bars) live here, in TypeScript, so the templates stay
-// presentational and a designer cannot break them by accident.
+// quote, which figures get bars, which words in which language) live here, in
+// TypeScript, so the templates stay presentational and a designer cannot break
+// them by accident. One view per locale variant (src/email/locales/).
 
 import type { Config } from '../config/schema.ts';
 import type { Article, StatSet } from '../content/model.ts';
-import { chineseDate, timeIn } from '../edition/dates.ts';
+import { timeIn } from '../edition/dates.ts';
 import type { Edition } from '../edition/model.ts';
 import type { NumberStyle } from '../util/numbers.ts';
 import { wrapQuote } from '../util/quotes.ts';
+import { DEFAULT_NAME } from './config.ts';
 import {
   type BarView,
   bars,
@@ -16,8 +18,17 @@ import {
   charLength,
   type FigureView,
   figure,
-  textBar,
 } from './format.ts';
+import { convertDeep } from './locale.ts';
+import { type Messages, messagesFor } from './locales/index.ts';
+import { textBar } from './text.ts';
+
+export interface Thumb {
+  src: string;
+  width: number;
+  height: number;
+  alt: string;
+}
 
 export interface StoryView {
   id: string;
@@ -29,7 +40,15 @@ export interface StoryView {
   source: string;
   section: string;
   time: string;
+  /** "約3分鐘" when email.readingTime is on, else null. */
+  readingTime: string | null;
   image: { src: string; alt: string; credit: string | null } | null;
+  /** A small picture beside a story (set by the thumbnail step at build). */
+  thumb: Thumb | null;
+  /** The digest's one expert quote, shown with the story it comes from. */
+  quote: QuoteView | null;
+  /** Position among the stories after the lead (1-based, in the order shown). */
+  n: number;
 }
 
 export interface StatView {
@@ -48,26 +67,67 @@ export interface StatSetView {
   heading: { mark: string; rest: string };
   credit: string;
   groups: { heading: string; stats: StatView[] }[];
+  /** Figures left out of the compact form (0 in full form). */
+  more: number;
 }
 
 export interface QuoteView {
   text: string;
   by: string;
   role: string;
-  title: string;
-  url: string;
+  /** —— 劉權，中國信息通信研究院…  in the locale's punctuation. */
+  attribution: string;
+  /** 專家解讀, or null when its story's kicker already says so. */
+  label: string | null;
+}
+
+export interface SectionView {
+  label: string;
+  stories: StoryView[];
+}
+
+/** The catalog's strings as the templates print them (functions already applied). */
+export interface TextView {
+  viewOnline: string;
+  greeting: [string, string];
+  lead: string;
+  topStories: string;
+  readMore: string;
+  quoteLabel: string;
+  statsMore: string;
+  why: [string, string];
+  unsubscribe: string;
+  website: string;
+  viewOnlineLabel: string;
+  unsubscribeLabel: string;
+  websiteLabel: string;
+  metaSep: string;
+  colon: string;
+  paren: [string, string];
+  kickerOpen: string;
+  kickerClose: string;
 }
 
 export interface DigestView {
   lang: string;
+  locale: string;
+  fontStack: string;
+  t: TextView;
   brand: Config['brand'];
   edition: { id: string; name: string; title: string; date: string; dateText: string };
   preheader: string;
   lead: StoryView | null;
+  /** The stories after the lead, in order, grouped by section. */
+  sections: SectionView[];
+  /** The same stories, flat, in the order shown. */
   stories: StoryView[];
   statSets: StatSetView[];
-  quote: QuoteView | null;
+  statsMode: 'compact' | 'full';
   publicUrl: string;
+  /** What the variant's From name and List-Id phrase are. */
+  fromName: string;
+  listName: string;
+  defaultName: string;
 }
 
 /** Relative image paths (images/x.jpg) are served under publicUrl; email needs absolute URLs. */
@@ -79,84 +139,256 @@ export function absoluteUrl(src: string, base: string): string {
   }
 }
 
-export function storyView(a: Article, edition: Edition, config: Config): StoryView {
+/** utm_source/medium/campaign on an article link; links that already carry utm_source are left alone. */
+export function withUtm(url: string, utm: Config['email']['utm'], campaign: string): string {
+  if (!utm.enabled) return url;
+  try {
+    const u = new URL(url);
+    if (u.searchParams.has('utm_source')) return url;
+    u.searchParams.set('utm_source', utm.source);
+    u.searchParams.set('utm_medium', utm.medium);
+    u.searchParams.set('utm_campaign', utm.campaign ?? campaign);
+    return u.href;
+  } catch {
+    return url;
+  }
+}
+
+const HAN = /\p{Script=Han}/gu;
+/** Minutes to read a Markdown body: ~450 CJK characters or ~230 Latin words a minute. */
+export function readingMinutes(body: string): number {
+  const han = body.match(HAN)?.length ?? 0;
+  const words = body.replace(HAN, ' ').match(/[\p{L}\p{N}]+/gu)?.length ?? 0;
+  return Math.max(1, Math.round(han / 450 + words / 230));
+}
+
+export function storyView(
+  a: Article,
+  edition: Edition,
+  config: Config,
+  m: Messages = messagesFor(edition.locale),
+): StoryView {
   return {
     id: a.id,
     title: a.title,
     kicker: a.kicker ?? null,
     dek: a.dek,
-    url: a.url,
-    byline: a.authors.join('、'),
+    url: withUtm(a.url, config.email.utm, edition.id),
+    byline: a.authors.join(m.authorSep),
     source: a.source,
     section: a.section,
     time: timeIn(a.publishedAt, edition.timezone),
+    readingTime: config.email.readingTime && a.body.trim() ? m.minutes(readingMinutes(a.body)) : null,
     image: a.image
-      ? { src: absoluteUrl(a.image.src, config.publicUrl), alt: a.image.alt, credit: a.image.credit ?? null }
+      ? {
+          src: absoluteUrl(a.image.src, config.publicUrl),
+          alt: shortAlt(a.image.alt, a.title),
+          credit: a.image.credit ?? null,
+        }
       : null,
+    thumb: null,
+    quote: null,
+    n: 0,
   };
 }
 
-export function statSetView(s: StatSet, numbers: NumberStyle = {}): StatSetView {
+/**
+ * Alt text a reader hears or sees with images off: the caption's first clause,
+ * at most ~24 characters (the full caption is for the archive, not a link's
+ * alt); the headline when the caption is empty.
+ */
+export function shortAlt(alt: string, title: string): string {
+  const first = (alt.trim() || title).split(/[。！？!?；;]|，(?=圖為)/u)[0]!.trim();
+  const cps = [...first];
+  return cps.length <= 24 ? first : `${cps.slice(0, 23).join('')}…`;
+}
+
+export function statSetView(
+  s: StatSet,
+  numbers: NumberStyle = {},
+  opts: { mark?: string; compact?: number } = {},
+): StatSetView {
+  const mark = opts.mark ?? '數讀';
+  let groups = s.groups.map((g) => {
+    const b = bars(g);
+    return {
+      heading: g.heading,
+      stats: g.stats.map((st, i) => ({
+        figure: figure(st, numbers),
+        label: st.label,
+        period: st.period ?? null,
+        change: st.change ? change(st.change, numbers) : null,
+        bar: b[i] ?? null,
+        textBar: b[i] ? textBar(st.value === 0 ? 0 : b[i]!.pct) : null,
+      })),
+    };
+  });
+  const total = groups.reduce((n, g) => n + g.stats.length, 0);
+  if (opts.compact) {
+    // The headline figure of each group, in order, at most `compact` of them. A bar
+    // relative to figures no longer shown would mislead: only shares of 100 % keep one.
+    groups = groups.slice(0, opts.compact).map((g, gi) => ({
+      ...g,
+      stats: g.stats
+        .slice(0, 1)
+        .map((st) =>
+          s.groups[gi]!.stats[0]!.unit.trim() === '%' ? st : { ...st, bar: null, textBar: null },
+        ),
+    }));
+  }
+  const shown = groups.reduce((n, g) => n + g.stats.length, 0);
   return {
     id: s.id,
     title: s.title,
-    heading: s.title.startsWith('數讀')
-      ? { mark: '數讀', rest: s.title.slice(2) }
-      : { mark: '數讀', rest: `｜${s.title}` },
+    heading: s.title.startsWith('數讀') ? { mark, rest: s.title.slice(2) } : { mark, rest: `｜${s.title}` },
     credit: s.credit,
-    groups: s.groups.map((g) => {
-      const b = bars(g);
-      return {
-        heading: g.heading,
-        stats: g.stats.map((st, i) => ({
-          figure: figure(st, numbers),
-          label: st.label,
-          period: st.period ?? null,
-          change: st.change ? change(st.change, numbers) : null,
-          bar: b[i] ?? null,
-          textBar: b[i] ? textBar(b[i]!.pct) : null,
-        })),
-      };
-    }),
+    groups,
+    more: total - shown,
   };
 }
 
-const truncate = (s: string, max: number) => {
-  const cps = [...s];
-  return cps.length <= max ? s : `${cps.slice(0, max - 1).join('')}…`;
-};
+/**
+ * The quote in the locale's marks: 「…『…』…」 (Hong Kong), “…‘…’…” (mainland),
+ * “…” for English (the writer's own outer pair replaced).
+ */
+function quoteMarks(text: string, m: Messages): string {
+  if (m.quoteStyle !== 'en') return wrapQuote(text, m.quoteStyle);
+  return wrapQuote(text, 'hans');
+}
 
-/** 「…」 around a quote, quotes inside it as 『』 (the writer's own outer pair replaced). */
-const quoteMarks = (t: string) => wrapQuote(t);
+/** Stories after the lead grouped by section: configured order first, the rest in rank order. */
+export function groupSections(stories: StoryView[], order: string[]): SectionView[] {
+  const by = new Map<string, StoryView[]>();
+  for (const s of stories) by.set(s.section, [...(by.get(s.section) ?? []), s]);
+  const names = [...by.keys()];
+  const rank = (n: string) => {
+    const i = order.indexOf(n);
+    return i >= 0 ? i : order.length + names.indexOf(n);
+  };
+  return names.sort((a, b) => rank(a) - rank(b)).map((label) => ({ label, stories: by.get(label)! }));
+}
 
-/** The articles actually in this digest (the lead first); `articles` may be a subset after drops. */
-export function digestView(edition: Edition, articles: Article[], config: Config): DigestView {
-  const [lead, ...rest] = articles;
-  const stories = rest.map((a) => storyView(a, edition, config));
-  const quoted = articles.find((a) => a.quote);
-  const preheader = truncate(
-    (rest.length ? rest.map((a) => a.title) : lead ? [lead.dek] : [edition.title]).join('｜'),
-    90,
-  );
+function textView(m: Messages, brand: string, title: string): TextView {
+  const k = m.kicker('\u0000').split('\u0000');
   return {
-    lang: edition.locale,
-    brand: config.brand,
+    viewOnline: m.viewOnline,
+    greeting: m.greeting,
+    lead: m.lead,
+    topStories: m.topStories,
+    readMore: m.readMore,
+    quoteLabel: m.quoteLabel,
+    statsMore: m.statsMore,
+    why: m.why(brand, title),
+    unsubscribe: m.unsubscribe,
+    website: m.website(brand),
+    viewOnlineLabel: m.textLink(m.viewOnline),
+    unsubscribeLabel: m.textLink(m.unsubscribe),
+    websiteLabel: m.textLink(m.website(brand)),
+    metaSep: m.metaSep,
+    colon: m.colon,
+    paren: m.paren,
+    kickerOpen: k[0]!,
+    kickerClose: k[1]!,
+  };
+}
+
+/**
+ * The view of the articles actually in this digest (the lead first; `articles`
+ * may be a subset after drops) in one locale variant. A variant other than
+ * the edition's own (zh-Hans of a Hong Kong edition) gets its content
+ * converted here, before the templates, so its own catalog, font stack and
+ * quotation marks apply.
+ */
+export function digestView(
+  edition: Edition,
+  articles: Article[],
+  config: Config,
+  locale: string = edition.locale,
+): DigestView {
+  const m = messagesFor(locale);
+  const email = config.email;
+  const [leadArticle, ...rest] = articles;
+  const lead = leadArticle ? storyView(leadArticle, edition, config, m) : null;
+  const stories = rest.map((a) => storyView(a, edition, config, m));
+  // One quote per digest, with the story it comes from (never a second copy of that story).
+  const quoted = articles.find((a) => a.quote);
+  const host = quoted && [lead, ...stories].find((s) => s?.id === quoted.id);
+  if (quoted?.quote && host)
+    host.quote = {
+      text: quoted.quote.text,
+      by: quoted.quote.by,
+      role: quoted.quote.role,
+      attribution: '',
+      label: null,
+    };
+
+  let content = {
+    brandText: { name: config.brand.name, address: config.brand.address },
+    title: edition.title,
+    lead,
+    stories,
+    statSets: edition.stats.map((st) =>
+      statSetView(st, config.cards.numbers, {
+        mark: '數讀',
+        compact: email.stats === 'compact' ? email.statsMax : undefined,
+      }),
+    ),
+  };
+  // Content is written in Hong Kong Traditional; the Simplified variant converts it.
+  if (m.locale === 'zh-Hans') content = convertDeep(content);
+  for (const s of [content.lead, ...content.stories])
+    if (s?.quote) {
+      s.quote.text = quoteMarks(s.quote.text, m);
+      s.quote.attribution = m.attribution(s.quote.by, s.quote.role);
+      s.quote.label = s.kicker === m.quoteLabel ? null : m.quoteLabel;
+    }
+  for (const s of content.statSets) s.heading.mark = m.statsMark;
+
+  const sections = groupSections(
+    content.stories,
+    m.locale === 'zh-Hans' ? convertDeep(email.sections) : email.sections,
+  );
+  const shown = sections.flatMap((s) => s.stories);
+  shown.forEach((s, i) => {
+    s.n = i + 1;
+  });
+  const brand = { ...config.brand, ...content.brandText };
+  return {
+    lang: m.lang,
+    locale: m.locale,
+    fontStack: m.fontStack,
+    t: textView(m, brand.name, content.title),
+    brand,
     edition: {
       id: edition.id,
       name: edition.name,
-      title: edition.title,
+      title: content.title,
       date: edition.date,
-      dateText: chineseDate(edition.date),
+      dateText: m.date(edition.date),
     },
-    preheader,
-    lead: lead ? storyView(lead, edition, config) : null,
-    stories,
-    statSets: edition.stats.map((st) => statSetView(st, config.cards.numbers)),
-    quote: quoted?.quote
-      ? { ...quoted.quote, text: quoteMarks(quoted.quote.text), title: quoted.title, url: quoted.url }
-      : null,
+    preheader: '',
+    lead: content.lead,
+    sections,
+    stories: shown,
+    statSets: content.statSets,
+    statsMode: email.stats,
     publicUrl: config.publicUrl,
+    fromName: m.fromName(brand.name, content.title),
+    listName: m.listName(content.title),
+    defaultName: email.defaultName === DEFAULT_NAME ? m.defaultName : email.defaultName,
   };
+}
+
+/** What the subject and preheader templates see: `second` only when both headlines fit. */
+export function headlineData(view: DigestView, m: Messages, warnAt: number) {
+  const limit = m.cjk ? warnAt : warnAt * 2;
+  const lead = view.lead;
+  const [next, ...others] = view.stories;
+  const both = lead && next ? `${lead.title}${m.headlineSep}${next.title}` : '';
+  const second = next && charLength(both) <= limit ? next : null;
+  const more = (second ? others : view.stories).map((s) => s.title);
+  if (!more.length && lead) more.push(lead.dek);
+  return { ...view, second, more };
 }
 
 export { charLength };

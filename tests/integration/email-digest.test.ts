@@ -65,10 +65,13 @@ describe('seed digest', () => {
     expect(m.html).toContain(`<a href="${RECIPIENT.viewOnlineUrl}"`);
     expect(m.html).toContain(ctx.config.brand.address);
     expect(m.html).toContain(`你以 ${RECIPIENT.email} 訂閱了`);
-    expect(m.text).toContain(`取消訂閱：${RECIPIENT.unsubscribeUrl}`);
+    // URLs stand on a line of their own in the text part, so no wrap can break them.
+    expect(m.text).toContain(`取消訂閱：\n${RECIPIENT.unsubscribeUrl}\n`);
   });
 
-  it('carries every 數讀 figure, change and label in the text part', () => {
+  it('carries every 數讀 figure, change and label in the text part (email.stats: full)', async () => {
+    const full = await renderDigest(seed, emailContext({ email: { stats: 'full' } }));
+    const digest = full;
     for (const set of seed.stats)
       for (const g of set.groups)
         for (const s of g.stats) {
@@ -80,7 +83,7 @@ describe('seed digest', () => {
             );
         }
     expect(digest.text).toContain('劉權');
-    for (const a of seed.articles) expect(digest.text).toContain(a.url);
+    for (const a of seed.articles) expect(digest.text).toContain(`${a.url}?utm_source=newsletter`);
   });
 
   it('passes html-validate with the email config', async () => {
@@ -93,9 +96,17 @@ describe('seed digest', () => {
     expect(errors).toEqual([]);
   });
 
-  it('builds the subject from the config template', () => {
-    expect(digest.subject).toBe('大公報｜2025年12月10日\u3000星期三：中國AI突飛猛進\u3000專利量全球居首');
+  it('leads the subject with the lead headline, no brand or date (the inbox shows those)', () => {
+    expect(digest.subject).toBe('中國AI突飛猛進\u3000專利量全球居首');
     expect(digest.warnings).toEqual([]);
+  });
+
+  it('builds the subject from a configured template', async () => {
+    const c = emailContext({
+      email: { subject: '{{ brand.name }}｜{{ edition.dateText }}：{{ lead.title }}' },
+    });
+    const d = await renderDigest(seed, c);
+    expect(d.subject).toBe('大公報｜2025年12月10日\u3000星期三：中國AI突飛猛進\u3000專利量全球居首');
   });
 });
 
@@ -115,9 +126,11 @@ describe('hostile content', () => {
     expect(m.html).toContain('▼ \u22120.4%'); // a minus sign, not a hyphen (issue 11)
     // The recipient's name only where the template asked for it, not where the title said %%name%%.
     expect(m.html.split(RECIPIENT.name!).length - 1).toBe(1);
-    expect(m.text).toContain(HOSTILE.title.replaceAll('%%', '%\u200b%'));
-    expect(m.text).toContain(HOSTILE.dek);
-    expect(m.text).toContain(HOSTILE.label);
+    // The text part is wrapped at 72 columns: compare with the line breaks taken out.
+    const flat = (s: string) => s.replace(/\s+/g, '');
+    expect(flat(m.text)).toContain(flat(HOSTILE.title.replaceAll('%%', '%\u200b%')));
+    expect(flat(m.text)).toContain(flat(HOSTILE.dek));
+    expect(flat(m.text)).toContain(flat(HOSTILE.label));
     expect(d.subject).toContain('{{\u3000x\u3000}}'.replace(/\u3000/g, ' '));
   });
 });
@@ -139,7 +152,7 @@ describe('size guard', () => {
     expect(d.dropped[0]).toMatch(/-19$/);
     expect(d.warnings.join('\n')).toContain('dropped');
     const kept = storiesEdition(seed, 20).articles.filter((a) => !d.dropped.includes(a.id));
-    for (const a of kept) expect(d.html).toContain(`href="${a.url}"`);
+    for (const a of kept) expect(d.html).toContain(`href="${a.url}?utm_source=newsletter&amp;`);
     for (const id of d.dropped)
       expect(d.html).not.toContain(`${id.replace(/-\d+$/, '')}-${id.split('-').pop()}"`);
   });
@@ -163,12 +176,13 @@ describe('simplified edition', () => {
   it('converts subject, HTML and text for a zh-Hans edition, keeping links and numbers', async () => {
     const d = await renderDigest({ ...seed, locale: 'zh-Hans' }, ctx);
     expect(d.html).toMatch(/^<!doctype html><html lang="zh-Hans"/);
-    expect(d.subject).toContain('大公报');
+    expect(d.subject).toContain('专利量全球居首');
+    expect(d.fromName).toBe('大公报每日简报');
     expect(d.html).toContain('数读');
     expect(d.html).not.toContain('數讀');
-    for (const a of seed.articles) expect(d.html).toContain(`href="${a.url}"`);
+    for (const a of seed.articles) expect(d.html).toContain(`href="${a.url}?utm_`);
     expect(d.text).toContain('157.6万件');
-    expect(d.text).toContain('38.58%');
+    expect(d.text).toContain('60%');
   });
 });
 
@@ -186,15 +200,15 @@ describe('template errors', () => {
     const err = await renderDigest(seed, c).catch((e) => e);
     expect(err.code).toBe('TEMPLATE_ERROR');
     expect(err.params.file).toMatch(/partials\/stories\.mjml$/);
-    expect(err.params.line).toBe(10);
+    expect(err.params.line).toBe(21);
   });
 
   it('names the template file and line of an MJML validation error', async () => {
-    const c = await brokenTemplates('partials/quote.mjml', '<mj-text>', '<mj-text colour="red">');
+    const c = await brokenTemplates('partials/masthead.mjml', '<mj-text>', '<mj-text colour="red">');
     const err = await renderDigest(seed, c, { validation: 'strict' }).catch((e) => e);
     expect(err.code).toBe('TEMPLATE_ERROR');
-    expect(err.params.file).toMatch(/partials\/quote\.mjml$/);
-    expect(err.params.line).toBe(4);
+    expect(err.params.file).toMatch(/partials\/masthead\.mjml$/);
+    expect(err.params.line).toBe(22);
     expect(err.message).toContain('colour');
   });
 });

@@ -62,8 +62,9 @@ describe('outbox', () => {
 
   it('sends a zh-Hans reader the Simplified digest', async () => {
     const mail = await simpleParser(await readFile(files[1]!));
-    expect(mail.subject).toContain('大公报');
-    expect(mail.text).toContain('李小梅，早晨！');
+    expect(mail.subject).toBe('中国AI突飞猛进\u3000专利量全球居首');
+    // Mainland greeting from the zh-Hans catalog, not the converted Hong Kong 早晨.
+    expect(mail.text).toContain('李小梅，早上好！');
     expect(mail.text).toContain('数读');
     expect(mail.html).toContain('lang="zh-Hans"');
   });
