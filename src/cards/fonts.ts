@@ -95,45 +95,113 @@ function parseMetrics(buf: Buffer): FontMetrics {
   };
 }
 
-function fontFile(weight: 400 | 700): string {
-  const pkg = dirname(require.resolve('@expo-google-fonts/noto-sans-hk/package.json'));
-  const name = weight === 400 ? '400Regular/NotoSansHK_400Regular.ttf' : '700Bold/NotoSansHK_700Bold.ttf';
-  return join(pkg, name);
+// Noto Sans HK is the face; Noto Sans SC is its fallback for the mainland
+// simplified characters Noto Sans HK does not have (们, 这, 说, 刘, 杨…), so a
+// mainland name or quote in a headline is drawn, not refused. satori falls back
+// across every font it is given; our metrics do the same, in the same order.
+type Family = 'hk' | 'sc';
+const PACKAGES: Record<Family, { pkg: string; prefix: string }> = {
+  hk: { pkg: '@expo-google-fonts/noto-sans-hk', prefix: 'NotoSansHK' },
+  sc: { pkg: '@expo-google-fonts/noto-sans-sc', prefix: 'NotoSansSC' },
+};
+export const FALLBACK_FAMILY = 'Noto Sans SC';
+
+function fontFile(weight: 400 | 700, family: Family = 'hk'): string {
+  const { pkg, prefix } = PACKAGES[family];
+  const dir = dirname(require.resolve(`${pkg}/package.json`));
+  const name = weight === 400 ? `400Regular/${prefix}_400Regular.ttf` : `700Bold/${prefix}_700Bold.ttf`;
+  return join(dir, name);
 }
 
-let faces: FontFace[] | undefined;
+const load = (family: Family): FontFace[] =>
+  ([400, 700] as const).map((weight) => {
+    const file = fontFile(weight, family);
+    const data = readFileSync(file);
+    return { weight, file, data, metrics: parseMetrics(data) };
+  });
 
-/** The two weights, loaded once per process (per worker thread). */
+let faces: FontFace[] | undefined;
+let fallbackFaces: FontFace[] | undefined;
+
+/** The two weights of the primary face (Noto Sans HK), loaded once per process (per worker thread). */
 export function loadFonts(): FontFace[] {
-  if (!faces) {
-    faces = ([400, 700] as const).map((weight) => {
-      const file = fontFile(weight);
-      const data = readFileSync(file);
-      return { weight, file, data, metrics: parseMetrics(data) };
-    });
-  }
+  faces ??= load('hk');
   return faces;
 }
 
-export function fontFiles(): string[] {
-  return [fontFile(400), fontFile(700)];
+/** The two weights of the fallback face (Noto Sans SC), loaded on first use. */
+export function loadFallbackFonts(): FontFace[] {
+  fallbackFaces ??= load('sc');
+  return fallbackFaces;
 }
 
-/** satori's `fonts` option: the same objects every call. */
-let satoriFonts: { name: string; data: Buffer; weight: 400 | 700; style: 'normal' }[] | undefined;
-export function satoriFontList() {
+export function fontFiles(): string[] {
+  return [fontFile(400), fontFile(700), fontFile(400, 'sc'), fontFile(700, 'sc')];
+}
+
+type SatoriFont = { name: string; data: Buffer; weight: 400 | 700; style: 'normal' };
+let satoriFonts: SatoriFont[] | undefined;
+let satoriFontsWithFallback: SatoriFont[] | undefined;
+/**
+ * satori's `fonts` option: the same objects every call. The fallback face is
+ * added only for a card that needs it: parsing another 14 MB of outlines is
+ * not worth it for the cards that never use them.
+ */
+export function satoriFontList(withFallback = false): SatoriFont[] {
   satoriFonts ??= loadFonts().map((f) => ({
     name: FONT_FAMILY,
     data: f.data,
     weight: f.weight,
-    style: 'normal' as const,
+    style: 'normal',
   }));
-  return satoriFonts;
+  if (!withFallback) return satoriFonts;
+  satoriFontsWithFallback ??= [
+    ...satoriFonts,
+    ...loadFallbackFonts().map(
+      (f): SatoriFont => ({ name: FALLBACK_FAMILY, data: f.data, weight: f.weight, style: 'normal' }),
+    ),
+  ];
+  return satoriFontsWithFallback;
 }
 
+/** Whether any character of `text` is drawn from the fallback face. */
+export function usesFallback(text: string): boolean {
+  for (const ch of text) {
+    const cp = ch.codePointAt(0)!;
+    if (cp < 0x2e80) continue;
+    if (!primaryHas(cp, 400) || !primaryHas(cp, 700)) return true;
+  }
+  return false;
+}
+
+const combined = new Map<number, FontMetrics>();
+/** Metrics of the primary face, falling back to the fallback face for what it lacks. */
 export function metricsFor(weight: number): FontMetrics {
-  const fs = loadFonts();
-  return (weight >= 600 ? fs[1] : fs[0])!.metrics;
+  const i = weight >= 600 ? 1 : 0;
+  let m = combined.get(i);
+  if (!m) {
+    const primary = loadFonts()[i]!.metrics;
+    const fallback = () => loadFallbackFonts()[i]!.metrics;
+    // Both are 1000 units per em; a fallback glyph's advance is scaled if that ever changes.
+    m = {
+      unitsPerEm: primary.unitsPerEm,
+      has: (cp) => primary.has(cp) || fallback().has(cp),
+      advance: (cp) => {
+        const a = primary.advance(cp);
+        if (a !== undefined) return a;
+        const f = fallback();
+        const b = f.advance(cp);
+        return b === undefined ? undefined : (b * primary.unitsPerEm) / f.unitsPerEm;
+      },
+    };
+    combined.set(i, m);
+  }
+  return m;
+}
+
+/** Whether the primary face itself has the character (else it is drawn from the fallback). */
+export function primaryHas(cp: number, weight: number): boolean {
+  return loadFonts()[weight >= 600 ? 1 : 0]!.metrics.has(cp);
 }
 
 // ── Emoji ──────────────────────────────────────────────────────────────────
@@ -185,7 +253,8 @@ const isIgnorable = (cp: number) =>
  * undefined. Checked before rendering so a card never shows a tofu box.
  */
 export function firstMissingGlyph(text: string): string | undefined {
-  const [regular, bold] = loadFonts();
+  const regular = metricsFor(400);
+  const bold = metricsFor(700);
   for (const g of graphemes(text)) {
     if (isEmojiCluster(g)) {
       if (!emojiFile(g)) return g;
@@ -194,7 +263,7 @@ export function firstMissingGlyph(text: string): string | undefined {
     for (const ch of g) {
       const cp = ch.codePointAt(0)!;
       if (isIgnorable(cp)) continue;
-      if (!regular!.metrics.has(cp) || !bold!.metrics.has(cp)) return ch;
+      if (!regular.has(cp) || !bold.has(cp)) return ch;
     }
   }
   return undefined;

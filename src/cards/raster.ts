@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { Resvg } from '@resvg/resvg-js';
-import { loadFonts } from './fonts.ts';
+import { loadFonts, usesFallback } from './fonts.ts';
 
 // The glyph-cache rasterizer (cards.renderer: 'glyphcache').
 //
@@ -450,6 +450,8 @@ export async function rasterize(
     const weight = t.weight >= 600 ? 700 : 400;
     const face = fs.get(weight);
     if (!face) return undefined;
+    // Text from the fallback face (mainland simplified characters): outlines through resvg.
+    if (usesFallback(t.text)) return undefined;
     const sh = shape(hb, face, t.text);
     const s = t.size / face.upem;
     let pen = t.x;

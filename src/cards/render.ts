@@ -14,6 +14,7 @@ import {
   firstMissingGlyph,
   graphemes,
   satoriFontList,
+  usesFallback,
 } from './fonts.ts';
 import { FORMATS } from './formats.ts';
 import type { CardChild, CardDataByKind, CardNode, Layout, LayoutKit, Theme } from './layout-api.ts';
@@ -238,7 +239,7 @@ async function toSvg(job: CardJob, tree: CardNode, embedFont: boolean): Promise<
   const svg = await satori(tree as unknown as Parameters<typeof satori>[0], {
     width,
     height,
-    fonts: satoriFontList(),
+    fonts: satoriFontList(strings(tree).some(usesFallback)),
     embedFont,
     loadAdditionalAsset: async (code, segment) => {
       if (code === 'emoji') return emojiDataUri(segment) ?? '';

@@ -147,6 +147,25 @@ describe('renderers agree on the stress cards', () => {
     });
 });
 
+describe('mainland simplified characters', () => {
+  it('are drawn from the fallback face (Noto Sans SC), not refused; both renderers agree', async () => {
+    const j = job('og', {
+      title: '刘强东：我们这代人说到做到 杨振宁逝世',
+      dek: '华为发布新款芯片，腾讯、字节跳动跟进。',
+    });
+    const svg = await cardSvg(j, { embedFont: false });
+    expect(
+      inkBoxes(svg)
+        .map((b) => b.text)
+        .join(''),
+    ).toContain('我们这代人');
+    const a = await cardPixels({ ...j, renderer: 'resvg' });
+    const b = await cardPixels({ ...j, renderer: 'glyphcache' });
+    const diff = pixelmatch(a.pixels, b.pixels, undefined, a.width, a.height, { threshold: 0.1 });
+    expect(diff / (a.width * a.height)).toBeLessThan(0.003);
+  });
+});
+
 describe('missing glyphs', () => {
   it('get CARD_MISSING_GLYPH from the worker pool, as in-process', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cards-pool-'));

@@ -54,6 +54,10 @@ const HAN = [
   '𥄫',
   '𧨾',
   '𨳒',
+  // Mainland simplified, drawn from the fallback face.
+  '刘强东',
+  '我们这代人',
+  '说到做到',
 ];
 const MODELS = [
   'Qwen2.5-VL-72B-Instruct-AWQ-Int4',
