@@ -113,6 +113,7 @@ export function editionItems(
         },
         data: {
           text: a.quote.text,
+          marks: quoteStyle(edition.locale),
           by: a.quote.by,
           role: a.quote.role,
           title: a.title,

@@ -3,6 +3,7 @@
 // form: { type: 'div', props: { style, children } }); it never touches files.
 import type { Stat } from '../content/model.ts';
 import type { ChangeParts, NumberParts } from '../util/numbers.ts';
+import type { QuoteStyle } from '../util/quotes.ts';
 import type { CardFormat, CardKind } from './config.ts';
 import type { FitOptions, Fitted } from './typeset.ts';
 
@@ -94,6 +95,8 @@ export interface StatSetCardData {
 }
 export interface QuoteCardData {
   text: string;
+  /** Quotation marks for the edition's locale: 「『』」 ('hant', default) or “‘’” ('hans'). */
+  marks?: QuoteStyle;
   by: string;
   role: string;
   title: string;

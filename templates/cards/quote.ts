@@ -13,7 +13,7 @@ export default function quote(d: QuoteCardData, k: LayoutKit) {
   const roleSize = k.px(type.meta! + 2);
   const whoH = labelSize * NORMAL_LINE + k.px(banner ? 10 : 28);
   const wordsWidth = inner - (banner ? 0 : k.px(20) + k.px(6));
-  const words = k.text(wrapQuote(d.text), {
+  const words = k.text(wrapQuote(d.text, d.marks), {
     weight: 700,
     max: k.px(shape === 'tall' ? type.quoteMax! * 1.1 : type.quoteMax!),
     min: k.px(type.quoteMin!),
