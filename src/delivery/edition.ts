@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Context } from '../context.ts';
+import { readDigestVariants } from '../email/files.ts';
 import { BroadsheetError } from '../errors/index.ts';
 import { readManifest } from '../jobs/manifest.ts';
 import type { SendInput } from './send.ts';
@@ -40,6 +41,12 @@ async function readStaged(ctx: Context, editionId: string): Promise<SendInput | 
     editionId,
     list: manifest.edition.name,
     listName: manifest.edition.title,
-    digest: { subject: manifest.digest.subject, html, text },
+    // The locale variants build staged (zh-Hans …), so each reader gets the compiled one.
+    digest: {
+      subject: manifest.digest.subject,
+      html,
+      text,
+      variants: await readDigestVariants(dir, manifest.digest.variants),
+    },
   };
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { appSecret } from '../config/secret.ts';
 import type { Context } from '../context.ts';
-import { mergeRecipient } from '../email/index.ts';
+import { type DigestVariant, mergeRecipient } from '../email/index.ts';
 import { BroadsheetError } from '../errors/index.ts';
 import type { DB } from '../store/db.ts';
 import {
@@ -54,6 +54,8 @@ export interface Digestish {
   subject: string;
   html: string;
   text: string;
+  /** Compiled locale variants (src/email): mergeRecipient picks one per reader. */
+  variants?: Record<string, DigestVariant>;
 }
 
 export interface SendInput {

@@ -239,16 +239,24 @@ export async function compileDigest(
     } catch (err) {
       throw templateError(err, join(dir, TEXT_TEMPLATE), absDir);
     }
-    return { html: result.html, text: tidyText(text), warnings };
+    return { html: dropLinkTargets(result.html), text: tidyText(text), warnings };
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
 }
 
+/**
+ * mj-image writes target="_blank" on its link; Gmail, Yahoo and Outlook for
+ * Mac drop the attribute (caniemail) and every client opens mail links in a
+ * browser anyway, so it is removed rather than listed as unsupported.
+ */
+const dropLinkTargets = (html: string) => html.replace(/(<a\b[^>]*?)\starget(?:="[^"]*")?(?=[\s>])/g, '$1');
+
 /** Trailing spaces off, at most one blank line in a row, 72 columns, one final newline. */
 const tidyText = (s: string) =>
   `${wrapText(
     s
+      .replace(/\u2060/g, '') // word joiners are for HTML line breaking only
       .split('\n')
       .map((l) => l.trimEnd())
       .join('\n')

@@ -44,6 +44,12 @@ export const emailConfigSchema = z
     stats: z.enum(['compact', 'full']).default('compact'),
     /** Compact 數讀: at most this many figures per stat set (the first of each group). */
     statsMax: z.number().int().min(1).max(12).default(3),
+    /**
+     * Story thumbnails, resized at build into out/<edition>/digest/images/:
+     * local = from images in the content folder; fetch = also download
+     * http(s) images (5 s each; a failure only drops that thumbnail); off.
+     */
+    thumbnails: z.enum(['off', 'local', 'fetch']).default('local'),
     /** UTM parameters on every article link (campaign default: the edition id). */
     utm: z
       .strictObject({

@@ -10,7 +10,8 @@ import { compileDigest, renderSubject } from './compile.ts';
 import { charLength } from './format.ts';
 import { messagesFor, variantsOf } from './locales/index.ts';
 import { worstCaseBytes } from './merge.ts';
-import { type DigestView, digestView, headlineData } from './view.ts';
+import { makeThumbnails } from './thumbs.ts';
+import { type DigestView, digestView, headlineData, type Thumb } from './view.ts';
 
 export { messagesFor, variantFor, variantsOf } from './locales/index.ts';
 export {
@@ -37,6 +38,8 @@ export interface DigestResult extends DigestVariant {
 export interface RenderOptions {
   /** Override email.validation (tests pass 'strict'). */
   validation?: 'strict' | 'soft' | 'skip';
+  /** out/<edition>/digest: where story thumbnails are written (none without it). */
+  digestDir?: string;
 }
 
 /**
@@ -80,9 +83,10 @@ async function compileVariant(
   locale: string,
   ctx: Context,
   validation: 'strict' | 'soft' | 'skip',
+  thumbs: ReadonlyMap<string, Thumb>,
 ): Promise<DigestVariant & { bytes: number; warnings: string[] }> {
   const dir = join(ctx.paths.templates, ctx.config.email.templates);
-  const view = digestView(edition, articles, ctx.config, locale);
+  const view = digestView(edition, articles, ctx.config, locale, thumbs);
   const { subject, preheader } = await headlines(view, ctx);
   view.preheader = preheader;
   const compiled = await compileDigest(dir, view, { validation });
@@ -112,19 +116,23 @@ export async function renderDigest(
   const validation = opts.validation ?? email.validation;
   const [own, ...others] = variantsOf(edition.locale);
 
+  const { thumbs, warnings: thumbWarnings } = opts.digestDir
+    ? await makeThumbnails(edition, ctx, opts.digestDir)
+    : { thumbs: new Map<string, Thumb>(), warnings: [] };
+
   let articles = [...edition.articles];
   const dropped: string[] = [];
   const order = dropOrder(articles);
 
   for (;;) {
-    const main = await compileVariant(edition, articles, own!, ctx, validation);
+    const main = await compileVariant(edition, articles, own!, ctx, validation, thumbs);
     const bytes = main.bytes;
 
     if (bytes <= email.maxBytes) {
       const variants: Record<string, DigestVariant> = { [main.locale]: strip(main) };
       for (const l of others)
-        variants[l] = strip(await compileVariant(edition, articles, l, ctx, validation));
-      const warnings = [...main.warnings];
+        variants[l] = strip(await compileVariant(edition, articles, l, ctx, validation, thumbs));
+      const warnings = [...main.warnings, ...thumbWarnings];
       const long = subjectWarning(main.subject, main.locale, email.subjectWarnAt);
       if (long) warnings.push(long);
       if (dropped.length) {

@@ -102,8 +102,8 @@ const CJK_CHAR = /[\p{Script=Han}\u3000-\u303f\uff00-\uffef]/u;
 
 /**
  * A headline never ends on a lone character: the last phrase (after the last
- * space or ，、：) is glued with WORD JOINERs when it is short (≤ 6
- * characters), else the last two characters are. Latin headlines get a
+ * space or ，、：) is glued with WORD JOINERs when it is short (≤ 8
+ * characters, a third of a phone line at most), else the last two are. Latin headlines get a
  * no-break space before the last word.
  */
 export function keepLastPhrase(title: string): string {
@@ -124,7 +124,10 @@ export function keepLastPhrase(title: string): string {
   // Two characters at least, not counting closing punctuation (者」 is one character).
   let n = 2;
   while (n < cps.length && NO_START.has(cps[cps.length - 1]!) && n < 3) n++;
-  if (tail.length >= n && tail.length <= 6) n = tail.length;
+  if (tail.length >= n && tail.length <= 8) n = tail.length;
   const head = cps.slice(0, cps.length - n).join('');
   return head + cps.slice(cps.length - n).join(WJ);
 }
+
+/** A short run that must not break inside (約3分鐘, 07:30): characters joined by WORD JOINERs. */
+export const unbreakable = (s: string) => [...s].join(WJ);

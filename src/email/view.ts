@@ -21,7 +21,7 @@ import {
 } from './format.ts';
 import { convertDeep } from './locale.ts';
 import { type Messages, messagesFor } from './locales/index.ts';
-import { textBar } from './text.ts';
+import { textBar, unbreakable } from './text.ts';
 
 export interface Thumb {
   src: string;
@@ -178,7 +178,8 @@ export function storyView(
     source: a.source,
     section: a.section,
     time: timeIn(a.publishedAt, edition.timezone),
-    readingTime: config.email.readingTime && a.body.trim() ? m.minutes(readingMinutes(a.body)) : null,
+    readingTime:
+      config.email.readingTime && a.body.trim() ? unbreakable(m.minutes(readingMinutes(a.body))) : null,
     image: a.image
       ? {
           src: absoluteUrl(a.image.src, config.publicUrl),
@@ -304,12 +305,13 @@ export function digestView(
   articles: Article[],
   config: Config,
   locale: string = edition.locale,
+  thumbs: ReadonlyMap<string, Thumb> = new Map(),
 ): DigestView {
   const m = messagesFor(locale);
   const email = config.email;
   const [leadArticle, ...rest] = articles;
   const lead = leadArticle ? storyView(leadArticle, edition, config, m) : null;
-  const stories = rest.map((a) => storyView(a, edition, config, m));
+  const stories = rest.map((a) => ({ ...storyView(a, edition, config, m), thumb: thumbs.get(a.id) ?? null }));
   // One quote per digest, with the story it comes from (never a second copy of that story).
   const quoted = articles.find((a) => a.quote);
   const host = quoted && [lead, ...stories].find((s) => s?.id === quoted.id);

@@ -3,6 +3,7 @@ import { renderCards } from '../cards/index.ts';
 import { displayPath } from '../content/problems.ts';
 import type { Context } from '../context.ts';
 import type { Edition } from '../edition/model.ts';
+import { writeDigestVariants } from '../email/files.ts';
 import { type DigestResult, renderDigest } from '../email/index.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { editionFromContent } from './edition.ts';
@@ -39,10 +40,13 @@ export async function buildEdition(
   );
   const previous = await readManifest(dir);
 
-  const digest = await renderDigest(edition, ctx);
+  const digest = await renderDigest(edition, ctx, { digestDir: join(dir, 'digest') });
+  let variants: Awaited<ReturnType<typeof writeDigestVariants>> | undefined;
   if (digest) {
     await writeFileAtomic(join(dir, 'digest', 'index.html'), digest.html);
     await writeFileAtomic(join(dir, 'digest', 'digest.txt'), digest.text);
+    // The other locale variants (zh-Hans of a Hong Kong edition) in digest/<locale>/.
+    variants = await writeDigestVariants(digest, dir);
     for (const w of digest.warnings) logger.warn({ edition: edition.id }, w);
     if (digest.dropped.length)
       logger.warn(
@@ -79,6 +83,7 @@ export async function buildEdition(
         text: 'digest/digest.txt',
         bytes: digest.bytes,
         dropped: digest.dropped,
+        variants,
       },
     }),
     cards: cards.cards,

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { StagedVariant } from '../email/files.ts';
 
 // out/<edition-id>/manifest.json (DESIGN.md § Output layout). Paths inside are
 // relative to the edition folder so the folder can be moved or served as is.
@@ -48,6 +49,8 @@ export interface Manifest {
     bytes: number;
     /** Stories dropped to stay under the size limit, by id. */
     dropped: string[];
+    /** Locale variants by locale, the edition's own first (src/email/files.ts). */
+    variants?: Record<string, StagedVariant>;
   };
   cards: ManifestCard[];
   posts: ManifestPost[];

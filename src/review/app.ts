@@ -8,7 +8,7 @@ import type { Context } from '../context.ts';
 import type { DB } from '../store/db.ts';
 import { PostLockedError, type ReviewEvent, ReviewRepo } from '../store/review.ts';
 import { type Editor, EditorAuth } from './accounts.ts';
-import { archiveHtml } from './archive.ts';
+import { archiveHtml, archiveImage } from './archive.ts';
 import { clientScript, css, thumbnail } from './assets.ts';
 import { csrfFor, SESSION_COOKIE, safeEqual } from './auth.ts';
 import { approvedBundle } from './bundle.ts';
@@ -397,8 +397,19 @@ export function createReviewApp(ctx: Context, opts: ReviewAppOptions) {
   // ── public: unsubscribe and archive ──
   app.route('/u', unsubscribeRoutes(ctx, db, secret, brand));
 
-  app.get('/archive/:edition', (c) => {
-    const id = c.req.param('edition');
+  // Story thumbnails of a built edition (src/email/thumbs.ts): public, as the pictures of published articles.
+  app.get('/archive/:edition/images/:file', async (c) => {
+    const e = loadEdition(ctx.paths.out, c.req.param('edition'));
+    const file = e && (await archiveImage(e, c.req.param('file')));
+    if (!file) return c.notFound();
+    c.header('Content-Type', 'image/jpeg');
+    c.header('Cache-Control', 'public, max-age=604800, immutable');
+    return c.body(new Uint8Array(file));
+  });
+
+  // archive/<id> is the edition's own digest; archive/<id>/zh-Hans its Simplified variant.
+  const archivePage = (c: HonoContext<Env>, variant?: string) => {
+    const id = c.req.param('edition')!;
     const e = loadEdition(ctx.paths.out, id);
     const sent =
       e &&
@@ -407,13 +418,14 @@ export function createReviewApp(ctx: Context, opts: ReviewAppOptions) {
         db
           .prepare("SELECT 1 FROM sends WHERE edition = ? AND state IN ('sent','committed') LIMIT 1")
           .get(id));
-    const archiveUrl = new URL(`archive/${id}`, ctx.config.publicUrl).href;
+    const archiveUrl = new URL(`archive/${id}${variant ? `/${variant}` : ''}`, ctx.config.publicUrl).href;
     const out =
       e && sent
         ? archiveHtml(e, {
             defaultName: ctx.config.email.defaultName,
             archiveUrl,
             brandUrl: ctx.config.brand.url,
+            variant,
           })
         : undefined;
     // Email HTML: inline styles, remote images; never scripts, forms or frames.
@@ -428,7 +440,9 @@ export function createReviewApp(ctx: Context, opts: ReviewAppOptions) {
         404,
       );
     return c.html(out);
-  });
+  };
+  app.get('/archive/:edition', (c) => archivePage(c));
+  app.get('/archive/:edition/:variant', (c) => archivePage(c, c.req.param('variant')));
 
   if (prefix) {
     app.all(`${prefix}/u/*`, (c) => app.fetch(stripPrefix(c.req.raw, prefix)));

@@ -1,5 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { resolve, sep } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join, resolve, sep } from 'node:path';
+import { DEFAULT_NAME } from '../email/config.ts';
+import { variantHtmlPath } from '../email/files.ts';
 import type { EditionRef } from './editions.ts';
 
 // The digest "as sent" for the view-in-browser link. The stored digest is the
@@ -12,9 +15,14 @@ const TOKEN = /%%([a-z_]+)%%/g;
 
 export function archiveHtml(
   e: EditionRef,
-  p: { defaultName: string; archiveUrl: string; brandUrl: string },
+  p: { defaultName: string; archiveUrl: string; brandUrl: string; variant?: string },
 ): string | undefined {
-  const rel = e.manifest.digest?.html;
+  // A locale variant (archive/<id>/zh-Hans) has its own staged file; an unknown one is not found.
+  const rel = p.variant ? variantHtmlPath(e.manifest.digest?.variants, p.variant) : e.manifest.digest?.html;
+  const staged = p.variant
+    ? Object.values(e.manifest.digest?.variants ?? {}).find((v) => v.html === rel)
+    : undefined;
+  const defaultName = staged && p.defaultName === DEFAULT_NAME ? staged.defaultName : p.defaultName;
   if (!rel) return undefined;
   const file = resolve(e.dir, rel);
   if (!file.startsWith(e.dir + sep)) return undefined;
@@ -27,11 +35,22 @@ export function archiveHtml(
   const esc = (s: string) =>
     s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&#34;');
   const values: Record<string, string> = {
-    name: esc(p.defaultName),
-    email: esc('閣下的電郵地址'),
+    name: esc(defaultName),
+    email: esc(staged?.locale === 'zh-Hans' ? '阁下的电邮地址' : '閣下的電郵地址'),
     // No recipient, nothing to unsubscribe: the link goes to the archive page itself.
     unsubscribe_url: esc(p.archiveUrl),
     view_online_url: esc(p.archiveUrl),
   };
   return html.replace(TOKEN, (_m, f: string) => values[f] ?? '');
+}
+
+const THUMB_FILE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,150}\.jpg$/;
+
+/** A story thumbnail of the edition (digest/images/<file>.jpg), or undefined. */
+export async function archiveImage(e: EditionRef, file: string): Promise<Buffer | undefined> {
+  if (!THUMB_FILE.test(file) || file.includes('..')) return undefined;
+  const dir = join(e.dir, 'digest', 'images');
+  const path = resolve(dir, file);
+  if (!path.startsWith(dir + sep)) return undefined;
+  return readFile(path).catch(() => undefined);
 }
