@@ -57,6 +57,7 @@ export async function renderCards(
     kinds: cfg.kinds,
     contentDir: ctx.paths.content,
     brandUrl: brand.url,
+    publicUrl: ctx.config.publicUrl,
     numbers: cfg.numbers,
   });
   const env = environmentDigest(ctx.paths.templates);

@@ -70,7 +70,14 @@ const statLine = (s: Stat, numbers: NumberStyle = {}) => {
 
 export function editionItems(
   edition: Edition,
-  opts: { kinds: CardKind[]; contentDir: string; brandUrl: string; numbers?: NumberStyle },
+  opts: {
+    kinds: CardKind[];
+    contentDir: string;
+    brandUrl: string;
+    /** Base of the archive page a 數讀 caption links to when its set names no url. */
+    publicUrl?: string;
+    numbers?: NumberStyle;
+  },
 ): CardItem[] {
   const items: CardItem[] = [];
   const want = new Set(opts.kinds);
