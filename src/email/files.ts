@@ -8,9 +8,11 @@ import { writeFileAtomic } from '../util/atomic.ts';
 import type { DigestVariant } from './merge.ts';
 
 /** A variant as the manifest records it: its files instead of its content. */
-export interface StagedVariant extends Omit<DigestVariant, 'html' | 'text'> {
+export interface StagedVariant extends Omit<DigestVariant, 'html' | 'text' | 'archiveHtml'> {
   html: string;
   text: string;
+  /** The archive page when it is not the email itself (full 數讀). */
+  archive?: string;
 }
 
 const folderOf = (v: DigestVariant) => v.archivePath || v.locale;
@@ -25,15 +27,21 @@ export async function writeDigestVariants(
 ): Promise<Record<string, StagedVariant>> {
   const out: Record<string, StagedVariant> = {};
   for (const [i, v] of Object.values(digest.variants).entries()) {
-    const { html, text, ...meta } = v;
-    if (i === 0) {
-      out[v.locale] = { ...meta, html: 'digest/index.html', text: 'digest/digest.txt' };
-      continue;
+    const { html, text, archiveHtml, ...meta } = v;
+    const rel = i === 0 ? 'digest' : `digest/${folderOf(v)}`;
+    if (i > 0) {
+      await writeFileAtomic(join(editionDir, rel, 'index.html'), html);
+      await writeFileAtomic(join(editionDir, rel, 'digest.txt'), text);
     }
-    const rel = `digest/${folderOf(v)}`;
-    await writeFileAtomic(join(editionDir, rel, 'index.html'), html);
-    await writeFileAtomic(join(editionDir, rel, 'digest.txt'), text);
-    out[v.locale] = { ...meta, html: `${rel}/index.html`, text: `${rel}/digest.txt` };
+    out[v.locale] = {
+      ...meta,
+      html: `${rel}/index.html`,
+      text: i === 0 ? 'digest/digest.txt' : `${rel}/digest.txt`,
+    };
+    if (archiveHtml) {
+      await writeFileAtomic(join(editionDir, rel, 'archive.html'), archiveHtml);
+      out[v.locale]!.archive = `${rel}/archive.html`;
+    }
   }
   return out;
 }
@@ -51,7 +59,7 @@ export async function readDigestVariants(
     return f;
   };
   const out: Record<string, DigestVariant> = {};
-  for (const [locale, s] of Object.entries(staged)) {
+  for (const [locale, { archive: _archive, ...s }] of Object.entries(staged)) {
     const [html, text] = await Promise.all([
       readFile(inside(s.html), 'utf8'),
       readFile(inside(s.text), 'utf8'),
@@ -61,10 +69,15 @@ export async function readDigestVariants(
   return out;
 }
 
-/** The staged HTML file of the variant whose archive path is `archivePath` (archive/<id>/<archivePath>). */
-export function variantHtmlPath(
+/**
+ * The staged page archive/<id>/<archivePath> shows ('' = the edition's own
+ * variant): its archive page (full 數讀) when there is one, else the email.
+ */
+export function archivePagePath(
   staged: Record<string, StagedVariant> | undefined,
   archivePath: string,
-): string | undefined {
-  return Object.values(staged ?? {}).find((v) => v.archivePath && v.archivePath === archivePath)?.html;
+): { path: string; variant: StagedVariant } | undefined {
+  const all = Object.values(staged ?? {});
+  const v = archivePath ? all.find((x) => x.archivePath === archivePath) : all[0];
+  return v ? { path: v.archive ?? v.html, variant: v } : undefined;
 }

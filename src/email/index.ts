@@ -38,7 +38,10 @@ export interface DigestResult extends DigestVariant {
 export interface RenderOptions {
   /** Override email.validation (tests pass 'strict'). */
   validation?: 'strict' | 'soft' | 'skip';
-  /** out/<edition>/digest: where story thumbnails are written (none without it). */
+  /**
+   * out/<edition>/digest when the digest is being staged: story thumbnails are
+   * written there, and each variant also gets its archive page (archiveHtml).
+   */
   digestDir?: string;
 }
 
@@ -84,9 +87,12 @@ async function compileVariant(
   ctx: Context,
   validation: 'strict' | 'soft' | 'skip',
   thumbs: ReadonlyMap<string, Thumb>,
+  stats: 'compact' | 'full' = ctx.config.email.stats,
 ): Promise<DigestVariant & { bytes: number; warnings: string[] }> {
   const dir = join(ctx.paths.templates, ctx.config.email.templates);
-  const view = digestView(edition, articles, ctx.config, locale, thumbs);
+  const config =
+    stats === ctx.config.email.stats ? ctx.config : { ...ctx.config, email: { ...ctx.config.email, stats } };
+  const view = digestView(edition, articles, config, locale, thumbs);
   const { subject, preheader } = await headlines(view, ctx);
   view.preheader = preheader;
   const compiled = await compileDigest(dir, view, { validation });
@@ -132,6 +138,12 @@ export async function renderDigest(
       const variants: Record<string, DigestVariant> = { [main.locale]: strip(main) };
       for (const l of others)
         variants[l] = strip(await compileVariant(edition, articles, l, ctx, validation, thumbs));
+      // The archive page (view online) shows the whole 數讀 the compact email links to.
+      if (opts.digestDir && email.stats === 'compact')
+        for (const v of Object.values(variants))
+          v.archiveHtml = (
+            await compileVariant(edition, articles, v.locale, ctx, validation, thumbs, 'full')
+          ).html;
       const warnings = [...main.warnings, ...thumbWarnings];
       const long = subjectWarning(main.subject, main.locale, email.subjectWarnAt);
       if (long) warnings.push(long);

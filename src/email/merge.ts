@@ -8,6 +8,7 @@
 import { DEFAULT_NAME } from './config.ts';
 import { toSimplified } from './locale.ts';
 import { variantFor } from './locales/index.ts';
+import { wrapText } from './text.ts';
 
 export const MERGE_FIELDS = ['name', 'email', 'unsubscribe_url', 'view_online_url'] as const;
 export type MergeField = (typeof MERGE_FIELDS)[number];
@@ -95,6 +96,8 @@ export interface DigestVariant {
   defaultName: string;
   /** The variant's archive page is archive/<id>/<archivePath> ('' = archive/<id>). */
   archivePath: string;
+  /** The archive page's HTML when it differs from the email (the full 數讀 of a compact digest). */
+  archiveHtml?: string;
 }
 
 /** The variant of a compiled digest a reader with `locale` gets. */
@@ -208,7 +211,9 @@ export function mergeRecipient(digest: Mergeable, r: Recipient, opts: { defaultN
     html[f] = escapeHtml(raw[f]);
     text[f] = raw[f];
   }
-  const out: Merged = { subject: p.subject, html: join(p.html, html), text: join(p.text, text) };
+  // A filled-in name or address can push its line past 72 columns: wrap again
+  // (lines already within the width are returned as they are).
+  const out: Merged = { subject: p.subject, html: join(p.html, html), text: wrapText(join(p.text, text)) };
   if (variant)
     Object.assign(out, { locale: variant.locale, fromName: variant.fromName, listName: variant.listName });
   return out;

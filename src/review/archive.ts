@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import { DEFAULT_NAME } from '../email/config.ts';
-import { variantHtmlPath } from '../email/files.ts';
+import { archivePagePath } from '../email/files.ts';
 import type { EditionRef } from './editions.ts';
 
 // The digest "as sent" for the view-in-browser link. The stored digest is the
@@ -17,11 +17,11 @@ export function archiveHtml(
   e: EditionRef,
   p: { defaultName: string; archiveUrl: string; brandUrl: string; variant?: string },
 ): string | undefined {
-  // A locale variant (archive/<id>/zh-Hans) has its own staged file; an unknown one is not found.
-  const rel = p.variant ? variantHtmlPath(e.manifest.digest?.variants, p.variant) : e.manifest.digest?.html;
-  const staged = p.variant
-    ? Object.values(e.manifest.digest?.variants ?? {}).find((v) => v.html === rel)
-    : undefined;
+  // A locale variant (archive/<id>/zh-Hans) has its own staged page; an unknown one is not found.
+  // Builds with variants also stage the archive page (the full 數讀); older ones only the email.
+  const page = archivePagePath(e.manifest.digest?.variants, p.variant ?? '');
+  const rel = page?.path ?? (p.variant ? undefined : e.manifest.digest?.html);
+  const staged = page?.variant;
   const defaultName = staged && p.defaultName === DEFAULT_NAME ? staged.defaultName : p.defaultName;
   if (!rel) return undefined;
   const file = resolve(e.dir, rel);

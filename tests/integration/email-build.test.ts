@@ -111,6 +111,16 @@ describe('send and archive', () => {
     expect(img.headers.get('content-type')).toBe('image/jpeg');
     expect([...new Uint8Array(await img.arrayBuffer()).slice(0, 2)]).toEqual([0xff, 0xd8]); // JPEG
     expect((await app.request(`http://127.0.0.1/archive/${EDITION}/fr`)).status).toBe(404);
+    // The compact email links to the full 數讀 on the archive page, anchored at each set.
+    const own = await (await app.request(`http://127.0.0.1/archive/${EDITION}`)).text();
+    const email = readFileSync(join(dir, 'out', EDITION, 'digest/index.html'), 'utf8');
+    const figures = (h: string) => h.match(/class="sn"/g)?.length ?? 0;
+    expect(figures(own)).toBeGreaterThan(figures(email));
+    for (const m of email.matchAll(/href="%%view_online_url%%#([a-z0-9-]+)"/g)) {
+      expect(own).toContain(`id="${m[1]}"`);
+      expect(html).toContain(`id="${m[1]}"`);
+    }
+    expect(email).toMatch(/%%view_online_url%%#/);
     expect((await app.request(`http://127.0.0.1/archive/${EDITION}/images/..%2Fmanifest.json`)).status).toBe(
       404,
     );
