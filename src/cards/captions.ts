@@ -1,23 +1,34 @@
-import { createRequire } from 'node:module';
-import type { Platform } from './config.ts';
+import { type QuoteStyle, wrapQuote } from '../util/quotes.ts';
+import { chars } from './captions/common.ts';
+import { PLATFORM_RULES } from './captions/registry.ts';
+import { flattenBrackets, oneLine, shorten } from './captions/text.ts';
+import type { CaptionParts } from './captions/types.ts';
+import type { CardKind, Platform } from './config.ts';
+import { graphemes } from './fonts.ts';
 
-// Captions per platform: each within that platform's limit, counted the way the
-// platform counts (X: twitter-text weighted length — CJK 2, any URL 23, max 280).
-// Link placement follows what each platform does with links:
-//   x, threads, facebook, linkedin — link on its own line after the text (a card preview);
-//   instagram — links are not clickable in captions: point to the bio instead;
-//   weibo — topics are #話題# (closed), first; the link last.
-// What gives way when a caption is too long: the dek first (clamped with …),
-// then hashtags, then the headline.
-
-const require = createRequire(import.meta.url);
-const twitter = require('twitter-text') as { parseTweet(t: string): { weightedLength: number } };
+// Captions an editor can post as they are, one per platform. The platform rules
+// (limit and how it is counted, line breaks, link, hashtags) are in
+// captions/<platform>.ts; what every caption shares is here and in captions/text.ts:
+//   - brackets never nest in their own kind; a quote's marks nest 「『』」;
+//   - a quote's speaker and role share the quote's line;
+//   - what gives way when a caption is too long: the dek, then figures (from
+//     the last), then hashtags, then the headline, and for a quote card the
+//     story's headline before the quote — each cut at a phrase boundary with
+//     an ellipsis, never inside a word, figure, URL or grapheme cluster.
 
 export interface CaptionInput {
+  kind?: CardKind;
+  /** 專家解讀: printed 【專家解讀】 before the headline (Weibo: inside its 【】). */
+  kicker?: string;
   headline: string;
-  /** Shortenable body text. */
-  body: string;
+  /** Shortenable paragraph (the dek). */
+  body?: string;
+  /** Figures, one per line where the platform keeps line breaks. */
+  lines?: string[];
+  quote?: { text: string; by: string; role?: string; style?: QuoteStyle };
+  /** The item's own page (article, stat set) or the edition's archive page. */
   url: string;
+  /** Topics, most specific first; each platform takes as many as it uses. */
   tags: string[];
 }
 
@@ -28,44 +39,15 @@ export interface Caption {
   limit: number;
 }
 
-export const LIMITS: Record<Platform, number> = {
-  x: 280,
-  threads: 500,
-  facebook: 63_206,
-  instagram: 2_200,
-  linkedin: 3_000,
-  weibo: 2_000,
-};
+export const LIMITS = Object.fromEntries(
+  Object.values(PLATFORM_RULES).map((r) => [r.platform, r.limit]),
+) as Record<Platform, number>;
 
-/** How long each body may be before we shorten it anyway: a caption is not an article. */
-const SOFT_BODY: Record<Platform, number> = {
-  x: 280,
-  threads: 300,
-  facebook: 400,
-  instagram: 500,
-  linkedin: 600,
-  weibo: 300,
-};
+export const captionLength = (platform: Platform, text: string): number =>
+  PLATFORM_RULES[platform].length(text);
 
-const chars = (s: string) => [...s].length;
-
-export function captionLength(platform: Platform, text: string): number {
-  if (platform === 'x') return twitter.parseTweet(text).weightedLength;
-  if (platform === 'weibo') {
-    // Weibo counts two ASCII characters as one.
-    let ascii = 0;
-    let other = 0;
-    for (const c of text) c.charCodeAt(0) < 0x80 ? ascii++ : other++;
-    return other + Math.ceil(ascii / 2);
-  }
-  return chars(text);
-}
-
-export function hashtag(tag: string, platform: Platform): string | undefined {
-  const t = tag.replace(/[^\p{L}\p{N}_]/gu, '');
-  if (!t || /^\p{N}+$/u.test(t)) return undefined;
-  return platform === 'weibo' ? `#${t}#` : `#${t}`;
-}
+export const hashtag = (tag: string, platform: Platform): string | undefined =>
+  PLATFORM_RULES[platform].hashtag(tag);
 
 function withUtm(url: string, platform: Platform, campaign: string | undefined): string {
   if (!campaign) return url;
@@ -76,30 +58,21 @@ function withUtm(url: string, platform: Platform, campaign: string | undefined):
   return u.toString();
 }
 
-function clampChars(s: string, n: number): string {
-  const cs = [...s];
-  if (cs.length <= n) return s;
-  return `${cs
-    .slice(0, Math.max(0, n - 1))
-    .join('')
-    .replace(/[，、；：,;:\s「『（]+$/u, '')}…`;
-}
+const quoteLine = (q: NonNullable<CaptionInput['quote']>, text: string) =>
+  `${wrapQuote(text, q.style)}——${q.by}${q.role ? `，${q.role}` : ''}`;
 
-function compose(p: Platform, headline: string, body: string, url: string, tags: string[]): string {
-  const parts: string[] = [];
-  const tagLine = tags.join(' ');
-  if (p === 'weibo') {
-    const head = headline.startsWith('【') ? headline : `【${headline}】`;
-    parts.push(`${tagLine ? `${tagLine} ` : ''}${head}${body}`);
-    parts.push(url);
-    return parts.filter(Boolean).join(' ');
+/** Tags in the platform's form, repeats (after cleaning) left out, as many as the platform uses. */
+function platformTags(platform: Platform, tags: string[], max: number): string[] {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const t of tags) {
+    const h = hashtag(t, platform);
+    const key = h?.replace(/#/g, '').toLowerCase();
+    if (!h || !key || seen.has(key)) continue;
+    seen.add(key);
+    out.push(h);
   }
-  parts.push(headline);
-  if (body) parts.push(body);
-  if (p === 'instagram') parts.push('👉 全文：連結見個人簡介');
-  else parts.push(url);
-  if (tagLine) parts.push(tagLine);
-  return parts.join('\n\n');
+  return out.slice(0, Math.min(max, PLATFORM_RULES[platform].maxTags));
 }
 
 export function caption(
@@ -107,20 +80,67 @@ export function caption(
   input: CaptionInput,
   opts: { maxHashtags: number; campaign?: string },
 ): Caption {
-  const limit = LIMITS[platform];
-  const url = withUtm(input.url, platform, opts.campaign);
-  const max = platform === 'x' ? Math.min(opts.maxHashtags, 3) : opts.maxHashtags;
-  let tags = [...new Set(input.tags.map((t) => hashtag(t, platform)).filter((t): t is string => !!t))].slice(
-    0,
-    max,
-  );
-  let headline = input.headline;
-  let body = clampChars(input.body, SOFT_BODY[platform]);
-  const fits = () => captionLength(platform, compose(platform, headline, body, url, tags)) <= limit;
-  // Shorten the body until it fits, then drop hashtags, then the headline.
-  while (!fits() && chars(body) > 0) body = chars(body) > 20 ? clampChars(body, chars(body) - 8) : '';
-  while (!fits() && tags.length) tags = tags.slice(0, -1);
-  while (!fits() && chars(headline) > 4) headline = clampChars(headline, chars(headline) - 4);
-  const text = compose(platform, headline, body, url, tags);
-  return { platform, text, length: captionLength(platform, text), limit };
+  const rules = PLATFORM_RULES[platform];
+  const clean = (s: string | undefined) => flattenBrackets(oneLine(s ?? ''));
+  const simplified = input.quote?.style === 'hans';
+  const q = input.quote;
+  const parts: CaptionParts = {
+    kind: input.kind ?? 'article',
+    kicker: input.kicker ? clean(input.kicker) : undefined,
+    title: clean(input.headline),
+    body: shorten(clean(input.body), (s) => chars(s) <= rules.softBody, { simplified }),
+    lines: (input.lines ?? []).map(clean).filter(Boolean),
+    url: withUtm(input.url, platform, opts.campaign),
+    tags: platformTags(platform, input.tags, opts.maxHashtags),
+  };
+  let quoteText = q ? oneLine(q.text) : '';
+  const build = () => ({ ...parts, quote: q ? quoteLine(q, quoteText) : undefined });
+  const fits = (over: Partial<CaptionParts> = {}) =>
+    rules.length(rules.compose({ ...build(), ...over })) <= rules.limit;
+  const cut = (s: string, over: (s: string) => Partial<CaptionParts>) =>
+    shorten(s, (t) => fits(over(t)), { simplified });
+
+  const steps: (() => void)[] = [
+    () => {
+      parts.body = cut(parts.body, (body) => ({ body }));
+    },
+    () => {
+      while (!fits() && parts.lines.length > 1) parts.lines.pop();
+      if (!fits() && parts.lines.length) {
+        const first = cut(parts.lines[0]!, (l) => ({ lines: [l] }));
+        parts.lines = first ? [first] : [];
+      }
+    },
+    // A quote card's story headline gives way before its hashtags and its quote.
+    ...(q
+      ? [
+          () => {
+            parts.title = cut(parts.title, (title) => ({ title })) || parts.title;
+          },
+        ]
+      : []),
+    () => {
+      while (!fits() && parts.tags.length) parts.tags = parts.tags.slice(0, -1);
+    },
+    () => {
+      if (parts.kicker && !fits()) parts.kicker = undefined;
+      parts.title = cut(parts.title, (title) => ({ title })) || parts.title;
+    },
+    () => {
+      if (!q) return;
+      quoteText =
+        shorten(
+          quoteText,
+          (t) => rules.length(rules.compose({ ...parts, quote: quoteLine(q, t) })) <= rules.limit,
+          {
+            simplified,
+          },
+        ) || quoteText;
+    },
+  ];
+  for (const step of steps) if (!fits()) step();
+  // A single word longer than the whole limit (no boundary fits): cut by grapheme as a last resort.
+  while (!fits() && chars(parts.title) > 1) parts.title = `${graphemes(parts.title).slice(0, -2).join('')}…`;
+  const text = rules.compose(build());
+  return { platform, text, length: rules.length(text), limit: rules.limit };
 }

@@ -3,8 +3,10 @@ import { extname, resolve, sep } from 'node:path';
 import type { Article, Stat, StatSet } from '../content/model.ts';
 import { chineseDate } from '../edition/dates.ts';
 import type { Edition } from '../edition/model.ts';
-import { formatChange, formatFigure, type NumberStyle } from '../util/numbers.ts';
-import { quoteStyle, wrapQuote } from '../util/quotes.ts';
+import type { NumberStyle } from '../util/numbers.ts';
+import { quoteStyle } from '../util/quotes.ts';
+import { figureLines, sharedPeriod } from './captions/figures.ts';
+import { topics } from './captions/topics.ts';
 import type { CaptionInput } from './captions.ts';
 import type { CardKind } from './config.ts';
 import type { CardDataByKind } from './layout-api.ts';
@@ -61,12 +63,26 @@ export function comparable(stats: Stat[]): boolean {
   return true;
 }
 
-/** A figure as a caption line, printed by the same formatter as the card and the email. */
-const statLine = (s: Stat, numbers: NumberStyle = {}) => {
-  const c = s.change ? formatChange(s.change, numbers) : undefined;
-  const change = c ? `，${c.versus}${c.dir === 'flat' ? '持平' : c.text}` : '';
-  return `${s.label}：${s.display ?? formatFigure(s.value, s.unit, numbers)}${s.period ? `（${s.period}）` : ''}${change}`;
-};
+/** The edition's archive page (served by `serve` under publicUrl), as the digest links it. */
+export const archiveUrl = (publicUrl: string, editionId: string) =>
+  new URL(`archive/${editionId}`, publicUrl).href;
+
+/**
+ * Where a stat set's captions link, and the story its topics come from: its own
+ * `url`, else the story it names (`article:`) if that story is in the edition,
+ * else the edition's archive page — never some other story.
+ */
+export function statSetLink(
+  set: StatSet,
+  edition: Edition,
+  base: string,
+): { url: string; article?: Article } {
+  const article = set.article ? edition.articles.find((a) => a.id === set.article) : undefined;
+  return { url: set.url ?? article?.url ?? archiveUrl(base, edition.id), article };
+}
+
+/** Series tag of every 數讀 caption. */
+const STATS_SERIES = '數讀';
 
 export function editionItems(
   edition: Edition,
@@ -83,11 +99,14 @@ export function editionItems(
   const want = new Set(opts.kinds);
   const date = dateLabel(edition.date);
   for (const a of edition.articles) {
-    const caption = {
-      headline: a.kicker ? `【${a.kicker}】${a.title}` : a.title,
+    const tags = topics(a.tags, a.section);
+    const caption: CaptionInput = {
+      kind: 'article',
+      kicker: a.kicker,
+      headline: a.title,
       body: a.dek,
       url: a.url,
-      tags: a.tags,
+      tags,
     };
     if (want.has('article')) {
       items.push({
@@ -113,10 +132,12 @@ export function editionItems(
         kind: 'quote',
         source: a.sourcePath,
         caption: {
-          headline: `${wrapQuote(a.quote.text, quoteStyle(edition.locale))}——${a.quote.by}`,
-          body: a.quote.role,
+          kind: 'quote',
+          kicker: a.kicker,
+          headline: a.title,
+          quote: { ...a.quote, style: quoteStyle(edition.locale) },
           url: a.url,
-          tags: a.tags,
+          tags,
         },
         data: {
           text: a.quote.text,
@@ -130,21 +151,24 @@ export function editionItems(
       });
     }
   }
-  const link = edition.articles[0]?.url ?? opts.brandUrl;
   for (const set of edition.stats as StatSet[]) {
+    const { url: link, article } = statSetLink(set, edition, opts.publicUrl ?? opts.brandUrl);
+    const tags = topics(set.tags ?? article?.tags ?? [], article?.section, STATS_SERIES);
     set.groups.forEach((g, gi) => {
       const groupId = `${set.id}-${gi + 1}`;
       const base = { setTitle: set.title, heading: g.heading, credit: set.credit, date: dateLabel(set.date) };
+      const period = sharedPeriod(g.stats);
       if (want.has('statset')) {
         items.push({
           itemId: groupId,
           kind: 'statset',
           source: set.sourcePath,
           caption: {
-            headline: `${set.title}｜${g.heading}`,
-            body: g.stats.map((s) => statLine(s, opts.numbers)).join('\n'),
+            kind: 'statset',
+            headline: `${set.title}｜${g.heading}${period ? `（${period}）` : ''}`,
+            lines: figureLines(g.stats, opts.numbers, g.heading),
             url: link,
-            tags: ['數讀'],
+            tags,
           },
           data: { ...base, stats: g.stats.slice(0, 4), chart: comparable(g.stats) },
         });
@@ -156,10 +180,11 @@ export function editionItems(
             kind: 'stat',
             source: set.sourcePath,
             caption: {
+              kind: 'stat',
               headline: `${set.title}｜${g.heading}`,
-              body: statLine(s, opts.numbers),
+              lines: figureLines([s], opts.numbers, g.heading),
               url: link,
-              tags: ['數讀'],
+              tags,
             },
             data: { ...base, stat: s },
           });

@@ -67,23 +67,67 @@ export const statSchema = z.strictObject({
   period: line(60).optional(),
   display: line(40).optional(),
   change: changeSchema.optional(),
+  /** The figure a chart highlights (at most one per group; or the group's `highlight: <n>`). */
+  highlight: z.boolean().optional(),
 });
 
-export const statGroupSchema = z.strictObject({
-  heading: line(60),
-  stats: z.array(statSchema).min(1, { message: 'a group needs at least one stat' }).max(12),
-});
+export const statGroupSchema = z
+  .strictObject({
+    heading: line(60),
+    stats: z.array(statSchema).min(1, { message: 'a group needs at least one stat' }).max(12),
+    /** Which figure a chart highlights, counted from 1 (the same as a stat's `highlight: true`). */
+    highlight: z.number().int().min(1).optional(),
+  })
+  .superRefine((g, ctx) => {
+    const marked = g.stats.flatMap((s, i) => (s.highlight ? [i] : []));
+    if (marked.length > 1)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['stats', marked[1]!, 'highlight'],
+        message: 'only one figure per group can be highlighted',
+      });
+    if (g.highlight !== undefined && g.highlight > g.stats.length)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['highlight'],
+        message: `the group has ${g.stats.length} figure(s); highlight counts from 1`,
+      });
+    else if (g.highlight !== undefined && marked.length && marked[0] !== g.highlight - 1)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['highlight'],
+        message: 'names a different figure than the stat marked highlight: true',
+      });
+  });
 
-export const statSetSchema = z.strictObject({
-  id,
-  title: line(LIMITS.title),
-  date: isoDate,
-  credit: line(LIMITS.short),
-  groups: z.array(statGroupSchema).min(1, { message: 'a stat set needs at least one group' }).max(12),
-});
+export const statSetSchema = z
+  .strictObject({
+    id,
+    title: line(LIMITS.title),
+    date: isoDate,
+    credit: line(LIMITS.short),
+    /** Where captions of this set link: its own page… */
+    url: httpUrl.optional(),
+    /** …or the id of the story it belongs to. Neither: the edition's archive page. */
+    article: id.optional(),
+    /** Hashtag topics for its captions (else the linked story's tags). */
+    tags: list(line(60), 30).optional(),
+    groups: z.array(statGroupSchema).min(1, { message: 'a stat set needs at least one group' }).max(12),
+  })
+  .superRefine((s, ctx) => {
+    if (s.url && s.article)
+      ctx.addIssue({ code: 'custom', path: ['article'], message: 'give either url or article, not both' });
+  });
 
 export type Stat = z.infer<typeof statSchema>;
 export type StatGroup = z.infer<typeof statGroupSchema>;
 export interface StatSet extends z.infer<typeof statSetSchema> {
   sourcePath: string;
+}
+
+/** The figure a group's chart highlights (0-based), if the writer named one; else the layout's rule applies. */
+export function highlightIndex(g: StatGroup): number | undefined {
+  if (g.highlight !== undefined) return g.highlight - 1;
+  const i = g.stats.findIndex((s) => s.highlight);
+  return i >= 0 ? i : undefined;
 }
