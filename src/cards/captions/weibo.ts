@@ -1,4 +1,5 @@
 import { tagText } from './common.ts';
+import { flattenBrackets } from './text.ts';
 import type { PlatformRules } from './types.ts';
 
 // Weibo: one paragraph — no line breaks (they do not survive reposts and the
@@ -19,7 +20,8 @@ export const weibo: PlatformRules = {
     return t && `#${t}#`;
   },
   compose(p) {
-    const head = `【${p.kicker ? `${p.kicker}｜` : ''}${p.title}】`;
+    // A title with its own 【】 inside ours: flattened (【獨家，…】).
+    const head = flattenBrackets(`【${p.kicker ? `${p.kicker}｜` : ''}${p.title}】`);
     const text = [p.quote ? sentence(p.quote) : '', sentence(p.body), sentence(p.lines.join('；'))].join('');
     return `${p.tags.join('')}${head}${text}${p.url ? ` ${p.url}` : ''}`.replace(/\s*\n\s*/g, ' ');
   },
