@@ -80,6 +80,28 @@ export function subjectWarning(subject: string, locale: string, warnAt: number):
     : undefined;
 }
 
+/**
+ * The subject an edition's digest gets, and DIGEST_SUBJECT_LONG when phones
+ * would cut it off — what `check` reports. Renders only the subject (no MJML).
+ */
+export async function subjectCheck(
+  edition: Edition,
+  ctx: Context,
+): Promise<{ subject: string; warning?: BroadsheetError }> {
+  const view = digestView(edition, edition.articles, ctx.config);
+  const { subject } = await headlines(view, ctx);
+  const limit = messagesFor(view.locale).cjk
+    ? ctx.config.email.subjectWarnAt
+    : ctx.config.email.subjectWarnAt * 2;
+  const chars = charLength(subject);
+  return chars > limit
+    ? {
+        subject,
+        warning: new BroadsheetError('DIGEST_SUBJECT_LONG', { edition: edition.id, subject, chars, limit }),
+      }
+    : { subject };
+}
+
 async function compileVariant(
   edition: Edition,
   articles: Article[],

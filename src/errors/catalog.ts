@@ -107,6 +107,13 @@ export const catalog = {
     hint: 'Lower editions.<name>.maxArticles, shorten the content, or set email.overflow: drop to drop the lowest-priority stories.',
     exit: 1,
   }),
+  DIGEST_SUBJECT_LONG: entry<{ edition: string; subject: string; chars: number; limit: number }>({
+    title: 'Digest subject too long',
+    message: (p) =>
+      `the subject of ${p.edition} is ${p.chars} characters, over ~${p.limit}: phones cut it off ("${p.subject}")`,
+    hint: 'Shorten the lead headline, or change email.subject (the template) or email.subjectWarnAt.',
+    exit: 1,
+  }),
   CARD_MISSING_GLYPH: entry<{ char: string; codePoint: string; card: string }>({
     title: 'Character not in any card font',
     message: (p) => `card ${p.card}: no font can draw "${p.char}" (${p.codePoint})`,

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { SAMPLE_DOMAINS } from '../../config/identity.ts';
-import { loadContent } from '../../content/load.ts';
+import { type LoadedContent, loadContent } from '../../content/load.ts';
 import { displayPath, formatProblem } from '../../content/problems.ts';
 import type { Context } from '../../context.ts';
-import { contentDays } from '../../edition/select.ts';
+import { contentDays, selectEdition } from '../../edition/select.ts';
 import { BroadsheetError } from '../../errors/index.ts';
 import { action, createContext, globalsOf, printJson } from '../app.ts';
 
@@ -22,6 +22,18 @@ function configWarnings(ctx: Context): BroadsheetError[] {
   return real && sample ? [new BroadsheetError('SENDER_SAMPLE_DOMAIN', { from, domain: sample })] : [];
 }
 
+/** DIGEST_SUBJECT_LONG for each edition's latest day with content (the email stage renders the subject). */
+async function subjectWarnings(ctx: Context, content: LoadedContent): Promise<BroadsheetError[]> {
+  const { subjectCheck } = await import('../../email/index.ts');
+  const out: BroadsheetError[] = [];
+  for (const name of Object.keys(ctx.config.editions)) {
+    if (!contentDays(content, ctx.config.editions[name]!.timezone ?? ctx.config.timezone).length) continue;
+    const { warning } = await subjectCheck(selectEdition(content, ctx.config, { name }), ctx);
+    if (warning) out.push(warning);
+  }
+  return out;
+}
+
 export function registerCheck(program: Command) {
   program
     .command('check')
@@ -35,7 +47,7 @@ export function registerCheck(program: Command) {
           contentDays(content, ed.timezone ?? ctx.config.timezone).map((d) => `${name}-${d}`),
         );
         const ok = content.problems.length === 0;
-        const warnings = configWarnings(ctx);
+        const warnings = [...configWarnings(ctx), ...(await subjectWarnings(ctx, content))];
         if (g.json) {
           printJson({
             ok,
