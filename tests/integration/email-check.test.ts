@@ -16,7 +16,10 @@ function check(extraConfig: string) {
   dirs.push(dir);
   appendFileSync(join(dir, 'broadsheet.config.yaml'), extraConfig);
   const r = cli(['check', '--json', ...workspaceArgs(dir)], { cwd: dir, env: cleanEnv() });
-  return { ...r, out: JSON.parse(r.stdout) as { ok: boolean; warnings: { code: string; message: string }[] } };
+  return {
+    ...r,
+    out: JSON.parse(r.stdout) as { ok: boolean; warnings: { code: string; message: string }[] },
+  };
 }
 
 describe('check and the digest subject', () => {
