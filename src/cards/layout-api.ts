@@ -32,6 +32,12 @@ export interface Theme {
   type: Record<string, number>;
   logo: { text: string /** data: URI of an image logo, when the theme names one. */; image?: string };
   brand: { name: string; url: string; host: string };
+  /**
+   * Per format, the bands at the top and bottom that a platform covers with its
+   * own UI (story: Instagram/Facebook ≈250 px top, ≈340 px bottom). Layouts keep
+   * them to background only. px at the format's own size.
+   */
+  safeZones: Partial<Record<CardFormat, { top: number; bottom: number }>>;
 }
 
 export interface TextOptions extends Omit<FitOptions, 'weight'> {

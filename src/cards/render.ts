@@ -87,6 +87,7 @@ export function loadTheme(templatesDir: string, brand: CardJob['brand']): Theme 
       colors?: Record<string, string | null>;
       logo?: { text?: string | null; image?: string | null };
       type?: Record<string, number>;
+      safeZones?: Theme['safeZones'];
     };
     const colors = { ...brand.colors } as Record<string, string>;
     for (const [k, v] of Object.entries(raw.colors ?? {})) if (v) colors[k] = v;
@@ -98,6 +99,7 @@ export function loadTheme(templatesDir: string, brand: CardJob['brand']): Theme 
       type: raw.type ?? {},
       logo: { text: raw.logo?.text ?? brand.name, image },
       brand: { name: brand.name, url: brand.url, host: new URL(brand.url).host.replace(/^www\./, '') },
+      safeZones: raw.safeZones ?? {},
     };
     themeCache.set(key, t);
   }
@@ -260,8 +262,15 @@ async function toSvg(job: CardJob, tree: CardNode, embedFont: boolean): Promise<
 
 /** The page padding of a layout's root box: what text must stay inside. */
 function safeArea(tree: CardNode, width: number, height: number) {
-  const pad = Number(tree.props.style?.padding ?? 0) || 0;
-  return { left: pad, top: pad, right: width - pad, bottom: height - pad };
+  const st = tree.props.style ?? {};
+  const pad = Number(st.padding ?? 0) || 0;
+  const side = (name: string) => (st[name] === undefined ? pad : Number(st[name]) || 0);
+  return {
+    left: side('paddingLeft'),
+    top: side('paddingTop'),
+    right: width - side('paddingRight'),
+    bottom: height - side('paddingBottom'),
+  };
 }
 
 const MAX_SQUEEZE = 3;

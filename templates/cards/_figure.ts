@@ -18,15 +18,33 @@ function parts(k: LayoutKit, s: Stat): [string, string, string] {
   return ['', num, unit];
 }
 
-export function figure(k: LayoutKit, s: Stat, size: number, width: number, color: string): CardNode {
+const small = (n: number) => Math.round(n * 0.36);
+
+/**
+ * The size a figure is drawn at: `size`, taken down by each squeeze step
+ * (text found outside the safe area), then until prefix + number + unit fits
+ * the width. A card with several figures draws them all at the smallest of
+ * their sizes (`figure(…, { exact })`), so no figure looks bigger by accident.
+ */
+export function figureSize(k: LayoutKit, s: Stat, size: number, width: number): number {
   const [pre, num, post] = parts(k, s);
-  const small = (n: number) => Math.round(n * 0.36);
-  // Size the figure down until prefix + number + unit fits the width.
-  // Each squeeze step (text found outside the safe area) takes the figure down too.
   let big = Math.round(size * 0.85 ** k.squeeze);
   const total = (b: number) =>
     k.measure(pre, small(b), 700) + k.measure(num, b, 700) + k.measure(post, small(b), 700) + b * 0.1;
   while (big > 12 && total(big) > width) big -= big > 28 ? 4 : 2;
+  return big;
+}
+
+export function figure(
+  k: LayoutKit,
+  s: Stat,
+  size: number,
+  width: number,
+  color: string,
+  o: { exact?: boolean } = {},
+): CardNode {
+  const [pre, num, post] = parts(k, s);
+  const big = o.exact ? size : figureSize(k, s, size, width);
   return k.div(
     { display: 'flex', alignItems: 'baseline', color, fontWeight: 700, lineHeight: 1 },
     pre ? k.div({ fontSize: small(big), marginRight: Math.round(big * 0.04) }, pre) : null,

@@ -2,10 +2,9 @@
 // Not a layout (no registry entry) — layouts import it.
 import type { CardChild, CardNode, LayoutKit } from '../../src/cards/layout-api.ts';
 
-export function masthead(k: LayoutKit, label: string, right?: string): CardNode {
-  const { colors, logo, type } = k.theme;
-  const banner = k.format.shape === 'banner';
-  const size = k.px(type.brand!);
+/** The brand mark: the logo image, or the brand name on a primary-colour block. */
+export function brandMark(k: LayoutKit, size = k.px(k.theme.type.brand!)): CardNode {
+  const { colors, logo } = k.theme;
   const mark = logo.image
     ? k.el('img', { height: size * 1.6 }, null)
     : k.div(
@@ -17,10 +16,19 @@ export function masthead(k: LayoutKit, label: string, right?: string): CardNode 
           padding: `${Math.round(size * 0.18)}px ${Math.round(size * 0.45)}px`,
           letterSpacing: size * 0.08,
           lineHeight: 1.15,
+          flexShrink: 0,
         },
         logo.text,
       );
   if (logo.image) mark.props.src = logo.image;
+  return mark;
+}
+
+export function masthead(k: LayoutKit, label: string, right?: string): CardNode {
+  const { colors, logo, type } = k.theme;
+  const banner = k.format.shape === 'banner';
+  const size = k.px(type.brand!);
+  const mark = brandMark(k, size);
   // Section label and right-hand text each clamp to one line in the room the mark leaves.
   const markW = logo.image ? size * 4 : k.measure(logo.text, size, 700) * 1.1 + size * 0.9;
   const metaSize = k.px(type.meta!);
@@ -148,34 +156,56 @@ export function pagePadding(k: LayoutKit): number {
   return k.format.shape === 'banner' ? k.px(40) : k.format.shape === 'wide' ? k.px(56) : k.px(64);
 }
 
+/**
+ * The page's margins. Where the theme names a platform's safe zones for this
+ * format (story: the app's own header and reply bar), the content starts below
+ * the top zone and ends above the bottom one, with a margin of air.
+ */
+export function pageInsets(k: LayoutKit): { side: number; top: number; bottom: number } {
+  const pad = pagePadding(k);
+  const zone = k.theme.safeZones?.[k.format.name];
+  const air = k.px(24);
+  return {
+    side: pad,
+    top: zone?.top ? Math.max(pad, zone.top + air) : pad,
+    bottom: zone?.bottom ? Math.max(pad, zone.bottom + air) : pad,
+  };
+}
+
 /** Inner height of the page minus masthead and (unless banner) footer: what the body can use. */
 export function bodyHeight(k: LayoutKit): number {
   const banner = k.format.shape === 'banner';
-  return k.format.height - 2 * pagePadding(k) - mastheadHeight(k) - (banner ? 0 : footerHeight(k));
+  const { top, bottom } = pageInsets(k);
+  return k.format.height - top - bottom - mastheadHeight(k) - (banner ? 0 : footerHeight(k));
 }
 
 export function page(k: LayoutKit, ...children: CardChild[]): CardNode {
-  const pad = pagePadding(k);
+  const { side, top, bottom } = pageInsets(k);
   return k.div(
     {
       display: 'flex',
       flexDirection: 'column',
       width: k.format.width,
       height: k.format.height,
-      padding: pad,
+      // The shorthand first (tools read it as the side margin), then the top and bottom.
+      padding: side,
+      paddingTop: top,
+      paddingBottom: bottom,
       backgroundColor: k.theme.colors.paper,
       color: k.theme.colors.ink,
       position: 'relative',
     },
-    // The red top edge of the card.
-    k.div({
-      position: 'absolute',
-      top: 0,
-      left: 0,
-      width: k.format.width,
-      height: k.px(10),
-      backgroundColor: k.theme.colors.primary,
-    }),
+    // The red top edge of the card — not where a platform covers the top with its own UI.
+    top > pagePadding(k)
+      ? null
+      : k.div({
+          position: 'absolute',
+          top: 0,
+          left: 0,
+          width: k.format.width,
+          height: k.px(10),
+          backgroundColor: k.theme.colors.primary,
+        }),
     ...children,
   );
 }

@@ -1,12 +1,14 @@
 // Article card: kicker, headline, dek, section, byline, brand, optional photo.
 // Wide formats put the photo right of the text; square and tall put it on top;
 // the wechat banner keeps only kicker + headline.
-import type { ArticleCardData, LayoutKit } from '../../src/cards/layout-api.ts';
+import type { ArticleCardData, CardNode, LayoutKit } from '../../src/cards/layout-api.ts';
+import { bannerPage, centreWidth, wingText } from './_banner.ts';
 import { bodyHeight, footer, innerWidth, masthead, NORMAL_LINE, page } from './_frame.ts';
 
 export default function article(d: ArticleCardData, k: LayoutKit) {
   const { colors, type } = k.theme;
   const shape = k.format.shape;
+  if (shape === 'banner') return articleBanner(d, k);
   const inner = innerWidth(k);
   const hasPhoto = Boolean(d.photo) && shape !== 'banner';
   const sideBySide = hasPhoto && shape === 'wide';
@@ -15,13 +17,14 @@ export default function article(d: ArticleCardData, k: LayoutKit) {
     wide: { head: hasPhoto ? 4 : 3, dek: hasPhoto ? 3 : 2 },
     banner: { head: 3, dek: 0 },
     square: { head: hasPhoto ? 3 : 4, dek: hasPhoto ? 2 : 4 },
-    tall: { head: 4, dek: k.format.height > 1600 ? 6 : 4 },
+    tall: { head: k.format.height > 1600 ? 6 : 4, dek: k.format.height > 1600 ? 6 : 4 },
   }[shape];
 
   const kicker = d.kicker ?? d.series;
   const banner = shape === 'banner';
-  const photoH =
-    hasPhoto && !sideBySide ? Math.round(k.format.height * (shape === 'square' ? 0.36 : 0.34)) : 0;
+  // The photo takes a share of the body (not of the card): on a story the
+  // platform's safe zones already take a third of the height.
+  const photoH = hasPhoto && !sideBySide ? Math.round(bodyHeight(k) * (shape === 'square' ? 0.44 : 0.42)) : 0;
   // The column's height budget: the page minus masthead, footer, the body's
   // margins and a photo on top. Kicker, headline and dek share it, so a long
   // headline clamps instead of pushing the footer off the card.
@@ -150,4 +153,68 @@ export default function article(d: ArticleCardData, k: LayoutKit) {
     body,
     banner ? null : footer(k, d.byline, d.date),
   );
+}
+
+/** WeChat: kicker + headline in the centre square; photo (or section) and dek in the wings. */
+function articleBanner(d: ArticleCardData, k: LayoutKit): CardNode {
+  const { colors, type } = k.theme;
+  const meta = k.px(type.meta! + 2);
+  const kicker = d.kicker ?? d.series;
+  const kickerSize = k.px(type.kicker!);
+  const width = centreWidth(k);
+  const kickerText = kicker
+    ? k.fit(kicker, { weight: 700, max: kickerSize, min: kickerSize, width, maxLines: 1 }).lines[0]
+    : undefined;
+  // The centre's height: the card minus its padding, the brand mark and the kicker.
+  const room = k.format.height - k.px(40) * 2 - k.px(10) - k.px(type.brand!) * 1.6 - k.px(12);
+  const head = k.block(d.title, {
+    weight: 700,
+    max: k.px(type.headlineMax! * 0.9),
+    min: k.px(type.headlineMin! * 0.8),
+    width,
+    maxLines: 3,
+    maxHeight: room - (kickerText ? kickerSize * NORMAL_LINE + k.px(8) : 0),
+    lineHeight: 1.25,
+  });
+  const photo = d.photo
+    ? k.div(
+        { display: 'flex', width: '100%', height: '100%' },
+        k.el('img', { width: '100%', height: '100%', objectFit: 'cover' }),
+      )
+    : undefined;
+  if (photo && d.photo) (photo.props.children as CardNode[])[0]!.props.src = d.photo.src;
+  return bannerPage(k, {
+    photo,
+    left: [
+      wingText(k, d.section, { size: k.px(type.kicker! + 6), weight: 700, color: colors.primary }),
+      wingText(k, d.date, { size: meta }),
+    ],
+    centre: [
+      kickerText
+        ? k.div(
+            {
+              display: 'flex',
+              fontSize: kickerSize,
+              fontWeight: 700,
+              color: colors.primary,
+              whiteSpace: 'pre',
+            },
+            kickerText,
+          )
+        : null,
+      k.div({ display: 'flex', marginTop: kickerText ? k.px(8) : 0 }, head.node),
+    ],
+    right: [
+      k.div(
+        { display: 'flex', flexDirection: 'column' },
+        wingText(k, photo ? d.section : undefined, { size: meta, weight: 700, color: colors.primary }),
+        wingText(k, d.dek, { size: meta, maxLines: photo ? 5 : 6, top: photo ? k.px(8) : 0 }),
+      ),
+      k.div(
+        { display: 'flex', flexDirection: 'column' },
+        wingText(k, d.photo?.credit ? `圖：${d.photo.credit}` : undefined, { size: k.px(type.meta! - 2) }),
+        wingText(k, photo ? d.date : undefined, { size: meta }),
+      ),
+    ],
+  });
 }

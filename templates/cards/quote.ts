@@ -1,41 +1,112 @@
 // Quote card: the expert's words large, a red opening bracket, name and role.
-import type { LayoutKit, QuoteCardData } from '../../src/cards/layout-api.ts';
+import type { CardNode, LayoutKit, QuoteCardData } from '../../src/cards/layout-api.ts';
 import { wrapQuote } from '../../src/util/quotes.ts';
+import { bannerPage, centreWidth, wingText } from './_banner.ts';
 import { bodyHeight, footer, innerWidth, masthead, NORMAL_LINE, page } from './_frame.ts';
 
 export default function quote(d: QuoteCardData, k: LayoutKit) {
   const { colors, type } = k.theme;
   const shape = k.format.shape;
+  if (shape === 'banner') return quoteBanner(d, k);
   const inner = innerWidth(k);
-  const maxLines = { wide: 4, banner: 2, square: 7, tall: k.format.height > 1600 ? 11 : 8 }[shape];
-  const banner = shape === 'banner';
+  const maxLines = { wide: 4, square: 7, tall: k.format.height > 1600 ? 11 : 8 }[shape];
   const labelSize = k.px(type.label!);
-  const roleSize = k.px(type.meta! + 2);
-  const whoH = labelSize * NORMAL_LINE + k.px(banner ? 10 : 28);
-  const wordsWidth = inner - (banner ? 0 : k.px(20) + k.px(6));
-  const words = k.text(wrapQuote(d.text, d.marks), {
-    weight: 700,
-    max: k.px(shape === 'tall' ? type.quoteMax! * 1.1 : type.quoteMax!),
+  const whoH = labelSize * NORMAL_LINE + k.px(28);
+  const max = k.px(shape === 'tall' ? type.quoteMax! * 1.1 : type.quoteMax!);
+  // The opening mark hangs in the gutter left of the words (hanging
+  // punctuation), so every line's first character lines up; the gutter keeps
+  // room for it beside the red bar.
+  const hang = Math.round(max * 0.55);
+  const wordsWidth = inner - k.px(6) - k.px(20) - hang;
+  const words = hangingQuote(d, k, {
+    max,
     min: k.px(type.quoteMin!),
     width: wordsWidth,
     maxLines,
-    maxHeight: bodyHeight(k) - k.px(banner ? 12 : 32) - k.px(banner ? 0 : 28) - whoH,
-    lineHeight: 1.45,
+    maxHeight: bodyHeight(k) - k.px(32) - k.px(28) - whoH,
   });
-  // The name whole where it fits in 60% of the line (else clamped); the role clamps to the room left.
+  const column = k.div(
+    {
+      display: 'flex',
+      flexDirection: 'column',
+      flexGrow: 1,
+      justifyContent: 'center',
+      marginTop: k.px(32),
+      marginBottom: k.px(28),
+    },
+    words,
+    who(k, d, wordsWidth, k.px(28)),
+  );
+  // The red bar left of the words (a box, not a CSS border: cheaper to draw).
+  const body = k.div(
+    { display: 'flex', flexDirection: 'row', flexGrow: 1 },
+    k.div({
+      width: k.px(6),
+      flexShrink: 0,
+      backgroundColor: colors.primary,
+      marginRight: k.px(20) + hang,
+      marginTop: k.px(32),
+      marginBottom: k.px(28),
+    }),
+    column,
+  );
+  return page(k, masthead(k, '專家之言'), body, footer(k, d.title, d.date));
+}
+
+/**
+ * The words in the edition's marks with the opening mark hung outside the
+ * column: the text after it is broken at the full width, and the mark sits in
+ * a zero-width box pulled one em to the left, on the first line's baseline.
+ */
+function hangingQuote(
+  d: QuoteCardData,
+  k: LayoutKit,
+  o: { max: number; min: number; width: number; maxLines: number; maxHeight: number },
+): CardNode {
+  const wrapped = wrapQuote(d.text, d.marks);
+  const opener = [...wrapped][0]!;
+  const block = k.block(wrapped.slice(opener.length), { weight: 700, lineHeight: 1.45, ...o });
+  return k.div(
+    { display: 'flex', flexDirection: 'row', flexShrink: 0 },
+    k.div(
+      { display: 'flex', width: 0, flexShrink: 0 },
+      k.div(
+        {
+          display: 'flex',
+          marginLeft: -block.size,
+          width: block.size,
+          fontSize: block.size,
+          fontWeight: 700,
+          lineHeight: 1.45,
+          color: k.theme.colors.ink,
+        },
+        opener,
+      ),
+    ),
+    block.node,
+  );
+}
+
+/**
+ * Name and role on one line: the name whole where it fits in 60% of the line
+ * (else clamped); the role sizes down a little, then clamps to the room left.
+ */
+function who(k: LayoutKit, d: QuoteCardData, width: number, marginTop: number): CardNode {
+  const { colors, type } = k.theme;
+  const labelSize = k.px(type.label!);
+  const dash = k.px(40) + k.px(14);
   const by =
-    k.fit(d.by, { weight: 700, max: labelSize, min: labelSize, width: wordsWidth * 0.6, maxLines: 1 })
-      .lines[0] ?? '';
-  const byW = k.measure(by, labelSize, 700);
-  const role = k.fit(d.role, {
-    weight: 400,
-    max: roleSize,
-    min: roleSize,
-    width: Math.max(roleSize, wordsWidth - k.px(40) - k.px(14) - byW - k.px(14)),
-    maxLines: 1,
-  }).lines[0];
-  const who = k.div(
-    { display: 'flex', alignItems: 'baseline', flexShrink: 0, marginTop: k.px(banner ? 10 : 28) },
+    k.fit(d.by, { weight: 700, max: labelSize, min: labelSize, width: width * 0.6, maxLines: 1 }).lines[0] ??
+    '';
+  const room = Math.max(labelSize, width - dash - k.measure(by, labelSize, 700) - k.px(14));
+  let roleSize = k.px(type.meta! + 2);
+  const floor = k.px(type.meta! - 2);
+  while (roleSize > floor && k.measure(d.role, roleSize) > room * 0.97) roleSize -= 1;
+  // A little slack: a long Latin name is drawn a few px wider than measured.
+  const role = k.fit(d.role, { weight: 400, max: roleSize, min: roleSize, width: room * 0.96, maxLines: 1 })
+    .lines[0];
+  return k.div(
+    { display: 'flex', alignItems: 'baseline', flexShrink: 0, marginTop },
     k.div({
       width: k.px(40),
       height: 3,
@@ -46,38 +117,35 @@ export default function quote(d: QuoteCardData, k: LayoutKit) {
     k.div({ fontSize: labelSize, fontWeight: 700, color: colors.ink, whiteSpace: 'pre' }, by),
     k.div({ fontSize: roleSize, color: colors.muted, marginLeft: k.px(14), whiteSpace: 'pre' }, role),
   );
-  const column = k.div(
-    {
-      display: 'flex',
-      flexDirection: 'column',
-      flexGrow: 1,
-      justifyContent: 'center',
-      marginTop: k.px(shape === 'banner' ? 12 : 32),
-      marginBottom: k.px(shape === 'banner' ? 0 : 28),
-    },
-    words,
-    who,
-  );
-  // The red bar left of the words (a box, not a CSS border: cheaper to draw).
-  const body =
-    shape === 'banner'
-      ? column
-      : k.div(
-          { display: 'flex', flexDirection: 'row', flexGrow: 1 },
-          k.div({
-            width: k.px(6),
-            flexShrink: 0,
-            backgroundColor: colors.primary,
-            marginRight: k.px(20),
-            marginTop: k.px(32),
-            marginBottom: k.px(28),
-          }),
-          column,
-        );
-  return page(
-    k,
-    masthead(k, '專家之言', banner ? d.date : undefined),
-    body,
-    banner ? null : footer(k, d.title, d.date),
-  );
+}
+
+/** WeChat: the words and the speaker in the centre square; the story's title and the date in the wings. */
+function quoteBanner(d: QuoteCardData, k: LayoutKit): CardNode {
+  const { colors, type } = k.theme;
+  const width = centreWidth(k);
+  const meta = k.px(type.meta! + 2);
+  const labelSize = k.px(type.label!);
+  const room = k.format.height - k.px(40) * 2 - k.px(10) - k.px(type.brand!) * 1.6 - k.px(12);
+  const words = k.block(wrapQuote(d.text, d.marks), {
+    weight: 700,
+    max: k.px(type.quoteMax! * 0.8),
+    min: k.px(type.quoteMin! * 0.8),
+    width,
+    maxLines: 4,
+    maxHeight: room - labelSize * NORMAL_LINE - k.px(10),
+    lineHeight: 1.4,
+  });
+  return bannerPage(k, {
+    left: [
+      k.div(
+        { display: 'flex', flexDirection: 'column' },
+        wingText(k, '專家之言', { size: k.px(type.kicker! + 6), weight: 700, color: colors.primary }),
+        wingText(k, d.title, { size: meta, weight: 700, color: colors.ink, maxLines: 4, top: k.px(8) }),
+      ),
+      wingText(k, d.date, { size: meta }),
+    ],
+    // The role is too long for the square beside the name: it goes in the wing.
+    centre: [words.node, who(k, { ...d, role: '' }, width, k.px(10))],
+    right: [wingText(k, d.role, { size: meta, maxLines: 4 })],
+  });
 }

@@ -1,12 +1,14 @@
 // Stat card: one 數讀 figure — big number with unit (or display text), label,
 // period, change ▲/▼ against a reference, credit.
-import type { LayoutKit, StatCardData } from '../../src/cards/layout-api.ts';
+import type { CardNode, LayoutKit, StatCardData } from '../../src/cards/layout-api.ts';
+import { bannerPage, centreWidth, wingText, wingWidth } from './_banner.ts';
 import { change, figure } from './_figure.ts';
 import { footer, innerWidth, masthead, page } from './_frame.ts';
 
 export default function stat(d: StatCardData, k: LayoutKit) {
   const { colors, type } = k.theme;
   const shape = k.format.shape;
+  if (shape === 'banner') return statBanner(d, k);
   const inner = innerWidth(k);
   const s = d.stat;
   const banner = shape === 'banner';
@@ -67,4 +69,59 @@ export default function stat(d: StatCardData, k: LayoutKit) {
     body,
     banner ? null : footer(k, d.credit, d.date),
   );
+}
+
+/** WeChat: heading, the figure and its label in the centre square; set title, period, change in the wings. */
+function statBanner(d: StatCardData, k: LayoutKit): CardNode {
+  const { colors, type } = k.theme;
+  const s = d.stat;
+  const width = centreWidth(k);
+  const meta = k.px(type.meta! + 2);
+  return bannerPage(k, {
+    left: [
+      k.div(
+        { display: 'flex', flexDirection: 'column' },
+        wingText(k, '數讀', { size: k.px(type.kicker! + 6), weight: 700, color: colors.primary }),
+        wingText(k, d.setTitle.replace(/^數讀/, ''), {
+          size: meta,
+          weight: 700,
+          color: colors.ink,
+          maxLines: 2,
+        }),
+      ),
+      k.div(
+        { display: 'flex', flexDirection: 'column' },
+        wingText(k, d.credit, { size: k.px(type.meta! - 2), maxLines: 2 }),
+        wingText(k, d.date, { size: meta }),
+      ),
+    ],
+    centre: [
+      k.text(d.heading, {
+        weight: 700,
+        max: k.px(type.kicker!),
+        min: k.px(type.kicker! - 6),
+        width,
+        maxLines: 1,
+        color: colors.primary,
+        style: { marginBottom: k.px(6) },
+      }),
+      figure(k, s, k.px(type.figure! * 0.8), width, colors.primary),
+      k.text(s.label, {
+        weight: 700,
+        max: k.px(type.label!),
+        min: k.px(type.label! - 8),
+        width,
+        maxLines: 2,
+        lineHeight: 1.35,
+        style: { marginTop: k.px(10) },
+      }),
+    ],
+    right: [
+      k.div(
+        { display: 'flex', flexDirection: 'column' },
+        wingText(k, s.period, { size: meta, maxLines: 2 }),
+        s.change ? k.div({ display: 'flex', marginTop: k.px(8) }, change(k, s, meta, wingWidth(k))) : null,
+      ),
+    ],
+  });
 }

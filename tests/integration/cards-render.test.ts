@@ -11,9 +11,19 @@ import { BroadsheetError } from '../../src/errors/index.ts';
 import { writeFileAtomicSync } from '../../src/util/atomic.ts';
 import { context, edition, fixtureDir } from '../fixtures/cards/edition.ts';
 
-// Goldens: tests/fixtures/cards/<kind>-og.png. After an intended design change,
-// regenerate them with `UPDATE_GOLDEN=1 npx vitest run tests/integration/cards-render.test.ts`
+// Goldens: tests/fixtures/cards/<kind>-<format>.png, one per card kind × format.
+// A missing golden FAILS (it is never written silently). After an intended
+// design change, regenerate them with
+//   UPDATE_GOLDENS=1 npx vitest run tests/integration/cards-render.test.ts
 // and LOOK at every changed PNG before committing it.
+//
+// Threshold: pixelmatch's per-pixel colour threshold 0.1 (anti-aliasing
+// noise), and at most MAX_DIFF_PIXELS differing pixels per card. The goldens
+// are drawn by the pinned satori/resvg/sharp of package-lock.json with bundled
+// fonts, so a card redrawn unchanged differs by 0 px here; one changed digit
+// of the footer date differs by ≈100+ px (asserted below), so it fails.
+const MAX_DIFF_PIXELS = 25;
+const UPDATE = Boolean(process.env.UPDATE_GOLDENS || process.env.UPDATE_GOLDEN);
 
 const ctx = context();
 const items = editionItems(edition(), {
@@ -47,22 +57,42 @@ function articleJob(title: string, format: CardJob['format'] = 'og'): CardJob {
 
 const decode = (png: Buffer) => PNG.sync.read(png);
 
-describe('golden PNG per card kind at og', () => {
-  // The statset golden uses the bar-chart group (智能工廠); the figures variant is checked for size below.
-  const picks: Record<CardKind, number> = { article: 0, stat: 0, statset: 1, quote: 0 };
-  for (const kind of CARD_KINDS) {
-    it(kind, async () => {
-      const { png } = await renderCard(jobFor(kind, 'og', picks[kind]));
-      const golden = join(fixtureDir, `${kind}-og.png`);
-      if (process.env.UPDATE_GOLDEN || !existsSync(golden)) writeFileAtomicSync(golden, png);
-      const a = decode(png);
-      const b = decode(readFileSync(golden));
-      expect([a.width, a.height]).toEqual([b.width, b.height]);
-      const diff = pixelmatch(a.data, b.data, undefined, a.width, a.height, { threshold: 0.1 });
-      // Small tolerance: anti-aliasing may differ across resvg/libvips builds.
-      expect(diff / (a.width * a.height)).toBeLessThan(0.002);
-    });
-  }
+const decodeGolden = (file: string) => decode(readFileSync(file));
+const differing = (a: PNG, b: PNG) =>
+  pixelmatch(a.data, b.data, undefined, a.width, a.height, { threshold: 0.1 });
+// The statset golden uses the bar-chart group (智能工廠); the figures variant is checked for size below.
+const picks: Record<CardKind, number> = { article: 0, stat: 0, statset: 1, quote: 0 };
+
+describe('golden PNG per card kind × format', () => {
+  for (const kind of CARD_KINDS)
+    for (const format of CARD_FORMATS)
+      it(`${kind} ${format}`, async () => {
+        const { png } = await renderCard(jobFor(kind, format, picks[kind]));
+        const golden = join(fixtureDir, `${kind}-${format}.png`);
+        if (UPDATE) writeFileAtomicSync(golden, png);
+        expect(
+          existsSync(golden),
+          `no golden ${golden}: run UPDATE_GOLDENS=1 npx vitest run tests/integration/cards-render.test.ts and look at it`,
+        ).toBe(true);
+        const a = decode(png);
+        const b = decodeGolden(golden);
+        expect([a.width, a.height]).toEqual([b.width, b.height]);
+        expect(differing(a, b)).toBeLessThanOrEqual(MAX_DIFF_PIXELS);
+      });
+
+  it('is tight enough that a changed date or byline fails', async () => {
+    const job = jobFor('article', 'og');
+    const b = decodeGolden(join(fixtureDir, 'article-og.png'));
+    const data = job.data as { date: string; byline: string };
+    const date = decode(
+      (await renderCard({ ...job, data: { ...data, date: '2025年12月11日' } as CardJob['data'] })).png,
+    );
+    expect(differing(date, b)).toBeGreaterThan(MAX_DIFF_PIXELS * 2);
+    const byline = decode(
+      (await renderCard({ ...job, data: { ...data, byline: '大公報　郭翰林' } as CardJob['data'] })).png,
+    );
+    expect(differing(byline, b)).toBeGreaterThan(MAX_DIFF_PIXELS * 2);
+  });
 });
 
 describe('formats', () => {
