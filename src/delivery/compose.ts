@@ -85,6 +85,9 @@ export interface RecipientMessage {
   messageId: string;
   unsubscribeUrl: string;
   date: Date;
+  /** The reader's digest variant's From name and List-Id phrase (大公报每日简报), when not the configured ones. */
+  fromName?: string;
+  listName?: string;
 }
 
 export interface Composed {
@@ -107,22 +110,26 @@ export class Composer {
     const from = parseAddress(opts.from);
     this.fromAddress = from.address;
     this.fromHeader = formatAddress(from.address, from.name);
-    const listName = headerSafe(opts.listName);
     this.fixed = [
       { key: 'mime-version', line: 'MIME-Version: 1.0' },
-      {
-        key: 'list-id',
-        line: header(
-          'List-Id',
-          `${listName ? `${encodeWords(listName, 'B', 52)} ` : ''}<${headerSafe(opts.listId)}>`,
-        ),
-      },
+      this.listIdLine(opts.listName),
       { key: 'list-unsubscribe-post', line: 'List-Unsubscribe-Post: List-Unsubscribe=One-Click' },
     ];
     if (opts.replyTo) {
       const r = parseAddress(opts.replyTo);
       this.fixed.push({ key: 'reply-to', line: header('Reply-To', formatAddress(r.address, r.name)) });
     }
+  }
+
+  private listIdLine(name: string): { key: string; line: string } {
+    const listName = headerSafe(name);
+    return {
+      key: 'list-id',
+      line: header(
+        'List-Id',
+        `${listName ? `${encodeWords(listName, 'B', 52)} ` : ''}<${headerSafe(this.opts.listId)}>`,
+      ),
+    };
   }
 
   compose(m: RecipientMessage): Composed {
@@ -139,12 +146,20 @@ export class Composer {
     const mailto = `mailto:${this.opts.unsubscribeMailto}?subject=${encodeURIComponent(`unsubscribe ${token}`)}`;
     const boundary = `--_bs_${randomBytes(12).toString('hex')}`;
     const headers: { key: string; line: string }[] = [
-      { key: 'from', line: header('From', this.fromHeader) },
+      {
+        key: 'from',
+        line: header(
+          'From',
+          m.fromName ? formatAddress(this.fromAddress, headerSafe(m.fromName)) : this.fromHeader,
+        ),
+      },
       { key: 'to', line: header('To', formatAddress(m.email, m.name)) },
       { key: 'subject', line: header('Subject', encodeWords(headerSafe(m.subject), 'B', 52)) },
       { key: 'date', line: `Date: ${m.date.toUTCString().replace(/GMT$/, '+0000')}` },
       { key: 'message-id', line: `Message-ID: ${m.messageId}` },
-      ...this.fixed,
+      ...(m.listName
+        ? this.fixed.map((f) => (f.key === 'list-id' ? this.listIdLine(m.listName!) : f))
+        : this.fixed),
       // One header, two URIs (RFC 2369): https for one-click (RFC 8058), mailto as fallback.
       { key: 'list-unsubscribe', line: `List-Unsubscribe: <${unsubscribeUrl}>,\r\n <${mailto}>` },
       { key: 'content-type', line: `Content-Type: multipart/alternative;\r\n boundary="${boundary}"` },

@@ -212,6 +212,9 @@ export async function sendEdition(
       messageId: row.messageId,
       unsubscribeUrl: url,
       date: ctx.clock.now(),
+      // A zh-Hans reader's From name and List-Id phrase in Simplified (src/email variants).
+      fromName: merged.fromName,
+      listName: merged.listName,
     });
   };
 

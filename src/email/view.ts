@@ -130,6 +130,12 @@ export interface DigestView {
   defaultName: string;
 }
 
+/** The display name of `Name <address>` (quotes off), or undefined. */
+export function senderName(from: string | undefined): string | undefined {
+  const m = /^\s*"?([^"<]*?)"?\s*<[^<>]+>\s*$/.exec(from ?? '');
+  return m?.[1]?.trim() || undefined;
+}
+
 /** Relative image paths (images/x.jpg) are served under publicUrl; email needs absolute URLs. */
 export function absoluteUrl(src: string, base: string): string {
   try {
@@ -375,7 +381,13 @@ export function digestView(
     statSets: content.statSets,
     statsMode: email.stats,
     publicUrl: config.publicUrl,
-    fromName: m.fromName(brand.name, content.title),
+    // The configured sender's name (the edition's own variant sends exactly that),
+    // converted for the Simplified variant; the catalog's when none is configured.
+    fromName: (() => {
+      const name = senderName(config.email.from);
+      if (!name) return m.fromName(brand.name, content.title);
+      return m.locale === 'zh-Hans' ? convertDeep(name) : name;
+    })(),
     listName: m.listName(content.title),
     defaultName: email.defaultName === DEFAULT_NAME ? m.defaultName : email.defaultName,
   };

@@ -1,8 +1,17 @@
 // `broadsheet build` (the real CLI, in a copy of the working setup) stages the
 // digest's locale variants and story thumbnails; `send` reads the variants
 // back; the archive serves the zh-Hans page and the thumbnails at their URLs.
-import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
+import { simpleParser } from 'mailparser';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSendInput } from '../../src/delivery/edition.ts';
@@ -51,6 +60,14 @@ afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
+/** The List-Id header, its encoded words (RFC 2047, base64) decoded. */
+const listId = (m: { headerLines: { key: string; line: string }[] } | undefined) =>
+  (m?.headerLines.find((h) => h.key === 'list-id')?.line ?? '')
+    .replace(/^List-Id:\s*/i, '')
+    .replace(/\r?\n\s*/g, ' ')
+    .replace(/=\?utf-8\?B\?([^?]*)\?=\s*/gi, (_m, b64: string) => Buffer.from(b64, 'base64').toString('utf8'))
+    .trim();
+
 const ctxFor = () =>
   testContext({
     root: dir,
@@ -95,6 +112,32 @@ describe('send and archive', () => {
     expect(m.html).toContain("'PingFang SC'");
     expect(m.html).toContain(`${RECIPIENT.viewOnlineUrl}/zh-Hans"`);
   });
+
+  it('broadsheet send gives the zh-Hans reader a Simplified From name, List-Id phrase and digest', async () => {
+    const env = cleanEnv();
+    const imp = cli(['subscribers', 'import', join(dir, 'content/subscribers.csv'), ...workspaceArgs(dir)], {
+      cwd: dir,
+      env,
+    });
+    expect(imp.code, imp.stderr).toBe(0);
+    const r = cli(['send', '--edition', EDITION, '--transport', 'outbox', ...workspaceArgs(dir)], {
+      cwd: dir,
+      env,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    const box = join(dir, 'out', EDITION, 'outbox');
+    const mails = await Promise.all(
+      readdirSync(box).map(async (f) => simpleParser(readFileSync(join(box, f)))),
+    );
+    const hans = mails.find((m) => m.html && /lang="zh-Hans"/.test(m.html));
+    const hant = mails.find((m) => m.html && /lang="zh-Hant-HK"/.test(m.html));
+    expect(hans?.from?.value[0]?.name).toBe('大公报每日简报');
+    expect(listId(hans)).toMatch(/^每日简报 ?<daily\./);
+    expect(hans?.subject).toBe('中国AI突飞猛进\u3000专利量全球居首');
+    expect(hans?.html).toContain("'PingFang SC'");
+    expect(hant?.from?.value[0]?.name).toBe('大公報每日簡報');
+    expect(listId(hant)).toMatch(/^每日簡報 ?<daily\./);
+  }, 120_000);
 
   it('serves archive/<id>/zh-Hans and the thumbnails; an unknown variant is not found', async () => {
     const ctx = ctxFor();
