@@ -1,7 +1,7 @@
 import { type QuoteStyle, wrapQuote } from '../util/quotes.ts';
 import { chars } from './captions/common.ts';
 import { PLATFORM_RULES } from './captions/registry.ts';
-import { flattenBrackets, oneLine, shorten } from './captions/text.ts';
+import { flattenBrackets, oneLine, renestQuotes, shorten } from './captions/text.ts';
 import type { CaptionParts } from './captions/types.ts';
 import type { CardKind, Platform } from './config.ts';
 import { graphemes } from './fonts.ts';
@@ -30,6 +30,8 @@ export interface CaptionInput {
   url: string;
   /** Topics, most specific first; each platform takes as many as it uses. */
   tags: string[];
+  /** The edition's quotation marks (「」 or “”) and phrase model (BudouX hant/hans). */
+  style?: QuoteStyle;
 }
 
 export interface Caption {
@@ -81,8 +83,9 @@ export function caption(
   opts: { maxHashtags: number; campaign?: string },
 ): Caption {
   const rules = PLATFORM_RULES[platform];
-  const clean = (s: string | undefined) => flattenBrackets(oneLine(s ?? ''));
-  const simplified = input.quote?.style === 'hans';
+  const clean = (s: string | undefined) => renestQuotes(flattenBrackets(oneLine(s ?? '')), style);
+  const style = input.style ?? input.quote?.style;
+  const simplified = style === 'hans';
   const q = input.quote;
   const parts: CaptionParts = {
     kind: input.kind ?? 'article',
@@ -93,7 +96,8 @@ export function caption(
     url: withUtm(input.url, platform, opts.campaign),
     tags: platformTags(platform, input.tags, opts.maxHashtags),
   };
-  let quoteText = q ? oneLine(q.text) : '';
+  // wrapQuote re-marks the quote's own quotes; brackets are flattened here.
+  let quoteText = q ? flattenBrackets(oneLine(q.text)) : '';
   const build = () => ({ ...parts, quote: q ? quoteLine(q, quoteText) : undefined });
   const fits = (over: Partial<CaptionParts> = {}) =>
     rules.length(rules.compose({ ...build(), ...over })) <= rules.limit;
@@ -111,11 +115,13 @@ export function caption(
         parts.lines = first ? [first] : [];
       }
     },
-    // A quote card's story headline gives way before its hashtags and its quote.
+    // A quote card's story headline gives way (entirely, if need be: the link
+    // preview shows it) before its hashtags and its quote.
     ...(q
       ? [
           () => {
-            parts.title = cut(parts.title, (title) => ({ title })) || parts.title;
+            parts.title = cut(parts.title, (title) => ({ title }));
+            if (!parts.title) parts.kicker = undefined;
           },
         ]
       : []),
@@ -124,23 +130,20 @@ export function caption(
     },
     () => {
       if (parts.kicker && !fits()) parts.kicker = undefined;
-      parts.title = cut(parts.title, (title) => ({ title })) || parts.title;
+      if (!fits() && parts.title) parts.title = cut(parts.title, (title) => ({ title })) || parts.title;
     },
     () => {
       if (!q) return;
-      quoteText =
-        shorten(
-          quoteText,
-          (t) => rules.length(rules.compose({ ...parts, quote: quoteLine(q, t) })) <= rules.limit,
-          {
-            simplified,
-          },
-        ) || quoteText;
+      const ok = (t: string) =>
+        rules.length(rules.compose({ ...parts, quote: quoteLine(q, t) })) <= rules.limit;
+      quoteText = shorten(quoteText, ok, { simplified }) || quoteText;
     },
   ];
   for (const step of steps) if (!fits()) step();
   // A single word longer than the whole limit (no boundary fits): cut by grapheme as a last resort.
-  while (!fits() && chars(parts.title) > 1) parts.title = `${graphemes(parts.title).slice(0, -2).join('')}…`;
+  const last = (s: string) => `${graphemes(s.replace(/…$/u, '')).slice(0, -1).join('')}…`;
+  while (!fits() && q && chars(quoteText) > 2) quoteText = last(quoteText);
+  while (!fits() && chars(parts.title) > 2) parts.title = last(parts.title);
   const text = rules.compose(build());
   return { platform, text, length: rules.length(text), limit: rules.limit };
 }

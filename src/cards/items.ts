@@ -98,6 +98,7 @@ export function editionItems(
   const items: CardItem[] = [];
   const want = new Set(opts.kinds);
   const date = dateLabel(edition.date);
+  const style = quoteStyle(edition.locale);
   for (const a of edition.articles) {
     const tags = topics(a.tags, a.section);
     const caption: CaptionInput = {
@@ -107,6 +108,7 @@ export function editionItems(
       body: a.dek,
       url: a.url,
       tags,
+      style,
     };
     if (want.has('article')) {
       items.push({
@@ -135,9 +137,10 @@ export function editionItems(
           kind: 'quote',
           kicker: a.kicker,
           headline: a.title,
-          quote: { ...a.quote, style: quoteStyle(edition.locale) },
+          quote: { ...a.quote, style },
           url: a.url,
           tags,
+          style,
         },
         data: {
           text: a.quote.text,
@@ -169,6 +172,7 @@ export function editionItems(
             lines: figureLines(g.stats, opts.numbers, g.heading),
             url: link,
             tags,
+            style,
           },
           data: { ...base, stats: g.stats.slice(0, 4), chart: comparable(g.stats) },
         });
@@ -185,6 +189,7 @@ export function editionItems(
               lines: figureLines([s], opts.numbers, g.heading),
               url: link,
               tags,
+              style,
             },
             data: { ...base, stat: s },
           });

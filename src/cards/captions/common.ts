@@ -13,7 +13,7 @@ export function tagText(tag: string): string | undefined {
   return t;
 }
 
-export const headline = (p: CaptionParts) => (p.kicker ? `【${p.kicker}】${p.title}` : p.title);
+export const headline = (p: CaptionParts) => (p.kicker && p.title ? `【${p.kicker}】${p.title}` : p.title);
 
 /** The blocks of a caption in reading order, empty ones left out. */
 export function blocks(p: CaptionParts, link: string, tagsSep = ' '): string {

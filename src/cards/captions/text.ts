@@ -1,3 +1,4 @@
+import { nestQuotes, type QuoteStyle } from '../../util/quotes.ts';
 import { analyze } from '../segment.ts';
 
 // Text rules every caption shares, whatever the platform: brackets never nest
@@ -91,6 +92,22 @@ export function flattenBrackets(text: string): string {
   }
   return out.join('');
 }
+
+/** A quote mark opened directly inside the same mark (「…「…」…」). */
+function quoteInQuote(s: string): boolean {
+  const open: string[] = [];
+  for (const c of s) {
+    if (c === '「' || c === '『' || c === '“' || c === '‘') {
+      if (open.at(-1) === c) return true;
+      open.push(c);
+    } else if ('」』”’'.includes(c) && open.length) open.pop();
+  }
+  return false;
+}
+
+/** Quotes inside quotes alternate 「『「…」』」 (“‘…’” for zh-Hans); text already right is left as written. */
+export const renestQuotes = (s: string, style: QuoteStyle = 'hant') =>
+  quoteInQuote(s) ? nestQuotes(s, style, 0) : s;
 
 /** analyze() collapses whitespace this way; a text cut by cluster index must be collapsed alike. */
 export const oneLine = (s: string) => s.replace(/[ \t\r\n\f\v\u00a0]+/g, ' ').trim();

@@ -21,7 +21,7 @@ export const weibo: PlatformRules = {
   },
   compose(p) {
     // A title with its own 【】 inside ours: flattened (【獨家，…】).
-    const head = flattenBrackets(`【${p.kicker ? `${p.kicker}｜` : ''}${p.title}】`);
+    const head = p.title ? flattenBrackets(`【${p.kicker ? `${p.kicker}｜` : ''}${p.title}】`) : '';
     const text = [p.quote ? sentence(p.quote) : '', sentence(p.body), sentence(p.lines.join('；'))].join('');
     return `${p.tags.join('')}${head}${text}${p.url ? ` ${p.url}` : ''}`.replace(/\s*\n\s*/g, ' ');
   },
