@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { caption } from '../../src/cards/captions.ts';
 import { editionItems } from '../../src/cards/items.ts';
 import { figure as emailFigure } from '../../src/email/format.ts';
 import { formatChange, formatFigure, formatNumber, MINUS, withComparison } from '../../src/util/numbers.ts';
@@ -84,10 +85,12 @@ describe('card, caption and email print the same figure', () => {
       brandUrl: ctx.config.brand.url,
     });
     const [small, big] = items;
-    expect(small!.caption.body).toContain('0.000123%');
-    expect(big!.caption.body).toContain('1234.57億元');
-    expect(big!.caption.body).toContain('較前一年\u22123.5%');
-    expect(big!.caption.body).not.toContain('較較');
+    // The caption as posted (issue 12: a change reads in words, 較前一年下降3.5%).
+    const post = (i: typeof small) => caption('x', i!.caption, { maxHashtags: 2 }).text;
+    expect(post(small)).toContain('錯誤率：0.000123%');
+    expect(post(big)).toContain('投資：1234.57億元');
+    expect(post(big)).toContain('較前一年下降3.5%');
+    expect(post(big)).not.toContain('較較');
     expect(emailFigure({ value: 0.000123, unit: '%' }).text).toBe('0.000123%');
     expect(emailFigure({ value: 123456789012, unit: '元' }).text).toBe('1234.57億元');
   });

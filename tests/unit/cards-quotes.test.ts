@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { caption } from '../../src/cards/captions.ts';
 import { editionItems } from '../../src/cards/items.ts';
 import { nestQuotes, quoteStyle, wrapQuote } from '../../src/util/quotes.ts';
 import { article, context, edition } from '../fixtures/cards/edition.ts';
@@ -36,6 +37,8 @@ describe('wrapQuote', () => {
       contentDir: ctx.paths.content,
       brandUrl: ctx.config.brand.url,
     });
-    expect(items[0]!.caption.headline).toBe('「中國正從『技術追趕者』轉變為『規則定義者』」——劉權');
+    // Issue 12: the speaker's role shares the quote's line (it was a paragraph of its own).
+    const text = caption('x', items[0]!.caption, { maxHashtags: 2 }).text;
+    expect(text.split('\n')[0]).toBe('「中國正從『技術追趕者』轉變為『規則定義者』」——劉權，副總工程師');
   });
 });
