@@ -40,6 +40,25 @@ export const cardsConfigSchema = z
      * How figures print on cards, in captions and in the digest: large values in
      * 萬/億 ('cjk') or digits only ('plain'); 10¹² as 萬億 (HK, mainland) or 兆 (Taiwan).
      */
+    /**
+     * Article photos. Remote ones (https) are fetched at build time within
+     * these bounds and cached under <out>/.cache/photos by URL; a failure is
+     * remembered for failureTtlMinutes, so an offline build waits once per URL.
+     */
+    photos: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        timeoutMs: z.number().int().min(100).max(120_000).default(8000),
+        maxBytes: z
+          .number()
+          .int()
+          .min(1024)
+          .default(15 * 1024 * 1024),
+        failureTtlMinutes: z.number().min(0).default(30),
+        /** Test-only: also fetch http://127.0.0.1 (a loopback image server in the tests). Never set in production. */
+        allowHttpLoopback: z.boolean().default(false),
+      })
+      .prefault({}),
     numbers: z
       .strictObject({
         large: z.enum(['cjk', 'plain']).default('cjk'),

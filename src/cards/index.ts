@@ -11,6 +11,7 @@ import { caption } from './captions.ts';
 import { FORMATS } from './formats.ts';
 import { environmentDigest, inputHash } from './hash.ts';
 import { editionItems } from './items.ts';
+import { articlePhoto, photoFor } from './photos/index.ts';
 import type { CardPool } from './pool.ts';
 import { pruneStaleCards } from './prune.ts';
 import type { CardJob } from './render.ts';
@@ -69,14 +70,21 @@ export async function renderCards(
   let kept = 0;
 
   for (const item of items) {
+    // An article card's photo: local or fetched once per build, cropped per format.
+    const art =
+      item.kind === 'article' ? edition.articles.find((a) => a.id === item.itemId && a.image) : undefined;
+    const source = art ? await articlePhoto(art, ctx) : undefined;
     for (const format of cfg.formats) {
       const id = `${item.itemId}/${format}`;
       const rel = `cards/${item.itemId}/${format}.png`;
+      const data = art
+        ? { ...item.data, photo: await photoFor(source, format, ctx, art.image!.src) }
+        : item.data;
       const job: CardJob = {
         id,
         kind: item.kind,
         format,
-        data: item.data,
+        data,
         templatesDir: ctx.paths.templates,
         brand: { name: brand.name, url: brand.url, colors: brand.colors },
         pngCompression: cfg.pngCompression,

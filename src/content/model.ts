@@ -11,6 +11,8 @@ export const imageSchema = z.strictObject({
   src: z.string().trim().min(1).max(2048),
   alt: line(300),
   credit: line(LIMITS.short).optional(),
+  /** The point cards crop around, as fractions of width and height (0–1); else sharp's attention strategy. */
+  focus: z.strictObject({ x: z.number().min(0).max(1), y: z.number().min(0).max(1) }).optional(),
 });
 
 export const quoteSchema = z.strictObject({

@@ -138,6 +138,12 @@ export const catalog = {
     hint: 'Shorten that text in the content, or give the layout in templates/cards/ more room or a smaller minimum size (theme.json type).',
     exit: 1,
   }),
+  CARD_PHOTO_FETCH: entry<{ url: string; reason: string }>({
+    title: 'Card photo not fetched',
+    message: (p) => `photo ${p.url} not fetched (${p.reason}); the card is drawn without it`,
+    hint: 'Check the article\'s image.src (an https URL serving a JPEG, PNG or WebP under cards.photos.maxBytes), or ship the photo as a file under content/; cards.photos.timeoutMs sets the wait.',
+    exit: 1,
+  }),
   STORE_UNAVAILABLE: entry<{ file: string }>({
     title: 'Store unavailable',
     message: (p) => `cannot open the SQLite store ${p.file}`,

@@ -107,6 +107,7 @@ export default function article(d: ArticleCardData, k: LayoutKit) {
     dek,
   );
 
+  const creditH = d.photo?.credit ? Math.ceil(k.px(type.meta! - 4) * 1.3) + k.px(6) : 0;
   const photo =
     hasPhoto && d.photo
       ? k.div(
@@ -119,7 +120,23 @@ export default function article(d: ArticleCardData, k: LayoutKit) {
             marginLeft: sideBySide ? k.px(36) : 0,
             marginBottom: sideBySide ? 0 : k.px(36),
           },
-          k.el('img', { width: '100%', height: '100%', objectFit: 'cover' }),
+          k.el('img', {
+            width: '100%',
+            height: (sideBySide ? bodyHeight(k) - k.px(28) - k.px(24) : photoH) - creditH,
+            objectFit: 'cover',
+          }),
+          // The credit under the photo, as the paper prints it (圖：新華社).
+          d.photo.credit
+            ? k.text(`圖：${d.photo.credit}`, {
+                weight: 400,
+                max: k.px(type.meta! - 4),
+                min: k.px(type.meta! - 6),
+                width: sideBySide ? inner - textWidth - k.px(36) : inner,
+                maxLines: 1,
+                color: colors.muted,
+                style: { marginTop: k.px(6), alignSelf: 'flex-end' },
+              })
+            : null,
         )
       : null;
   if (photo && d.photo) {

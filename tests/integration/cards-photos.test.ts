@@ -1,0 +1,140 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cropPhoto } from '../../src/cards/photos/crop.ts';
+import { fetchPhoto, type PhotoFetchOptions } from '../../src/cards/photos/fetch.ts';
+
+// Remote card photos against a real loopback image server (node:http on
+// 127.0.0.1): slow, huge, wrong-typed, redirecting, down. http://127.0.0.1 is
+// allowed only through the test-only flag allowHttpLoopback (cards.photos);
+// production fetches https only.
+
+let server: Server;
+let base = '';
+const hits: Record<string, number> = {};
+let jpeg: Buffer;
+const dirs: string[] = [];
+
+beforeAll(async () => {
+  jpeg = await sharp({ create: { width: 64, height: 40, channels: 3, background: '#a4161a' } })
+    .jpeg()
+    .toBuffer();
+  server = createServer((req, res) => {
+    const path = req.url ?? '/';
+    hits[path] = (hits[path] ?? 0) + 1;
+    if (path === '/ok.jpg') {
+      if (req.headers['if-none-match'] === '"v1"') return res.writeHead(304).end();
+      return res.writeHead(200, { 'content-type': 'image/jpeg', etag: '"v1"' }).end(jpeg);
+    }
+    if (path === '/slow.jpg') return; // never answers
+    if (path === '/huge.jpg') {
+      res.writeHead(200, { 'content-type': 'image/jpeg' });
+      const chunk = Buffer.alloc(64 * 1024);
+      let n = 0;
+      const more = () => {
+        while (n++ < 100 && res.write(chunk));
+        if (n < 100) res.once('drain', more);
+        else res.end();
+      };
+      return more();
+    }
+    if (path === '/page.jpg') return res.writeHead(200, { 'content-type': 'text/html' }).end('<html></html>');
+    if (path === '/moved.jpg') return res.writeHead(302, { location: 'http://localhost/ok.jpg' }).end();
+    res.writeHead(404).end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise((r) => server.close(r));
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+function opts(over: Partial<PhotoFetchOptions> = {}): PhotoFetchOptions {
+  const cacheDir = mkdtempSync(join(tmpdir(), 'photos-'));
+  dirs.push(cacheDir);
+  return {
+    cacheDir,
+    timeoutMs: 300,
+    maxBytes: 1024 * 1024,
+    failureTtlMs: 60_000,
+    allowHttpLoopback: true,
+    ...over,
+  };
+}
+
+describe('remote photos', () => {
+  it('are fetched, cached, and revalidated with the ETag', async () => {
+    const o = opts();
+    const a = await fetchPhoto(`${base}/ok.jpg`, o);
+    expect('bytes' in a && a.bytes.equals(jpeg)).toBe(true);
+    const b = await fetchPhoto(`${base}/ok.jpg`, o);
+    expect('bytes' in b && b.bytes.equals(jpeg)).toBe(true);
+    expect(hits['/ok.jpg']).toBe(2); // the second answer was a 304 served from the cache
+  });
+
+  it('http is refused without the test-only flag', async () => {
+    const r = await fetchPhoto(`${base}/ok.jpg`, opts({ allowHttpLoopback: false }));
+    expect(r).toMatchObject({ error: expect.stringContaining('https') });
+  });
+
+  it('a slow host costs one timeout per URL: the failure is remembered', async () => {
+    const o = opts();
+    const r = await fetchPhoto(`${base}/slow.jpg`, o);
+    expect(r).toMatchObject({ error: expect.stringContaining('300 ms') });
+    const again = await fetchPhoto(`${base}/slow.jpg`, o);
+    expect(again).toMatchObject({ error: expect.stringContaining('ago') });
+    expect(hits['/slow.jpg']).toBe(1);
+    // After the failure's time is up, it is tried again.
+    const later = await fetchPhoto(`${base}/slow.jpg`, { ...o, now: () => Date.now() + 120_000 });
+    expect('error' in later).toBe(true);
+    expect(hits['/slow.jpg']).toBe(2);
+  });
+
+  it('a huge body, a wrong content-type, a redirect off the host and a down host fail with a reason', async () => {
+    const huge = await fetchPhoto(`${base}/huge.jpg`, opts({ maxBytes: 256 * 1024 }));
+    expect(huge).toMatchObject({ error: expect.stringContaining('larger than') });
+    const page = await fetchPhoto(`${base}/page.jpg`, opts());
+    expect(page).toMatchObject({ error: expect.stringContaining('text/html') });
+    const moved = await fetchPhoto(`${base}/moved.jpg`, opts());
+    expect(moved).toMatchObject({ error: expect.stringContaining('refused') });
+    const down = createServer();
+    await new Promise<void>((r) => down.listen(0, '127.0.0.1', r));
+    const port = (down.address() as AddressInfo).port;
+    await new Promise((r) => down.close(r));
+    const r = await fetchPhoto(`http://127.0.0.1:${port}/x.jpg`, opts());
+    expect('error' in r).toBe(true);
+  });
+});
+
+describe('crops', () => {
+  it('follow the focal point', async () => {
+    // Left half red, right half blue: a focus on the right gives a blue crop.
+    const img = await sharp({ create: { width: 400, height: 100, channels: 3, background: '#ff0000' } })
+      .composite([
+        {
+          input: { create: { width: 200, height: 100, channels: 3, background: '#0000ff' } },
+          left: 200,
+          top: 0,
+        },
+      ])
+      .png()
+      .toBuffer();
+    const uri = await cropPhoto(img, 'wechat', { x: 0.9, y: 0.5 });
+    const out = await sharp(Buffer.from(uri.split(',')[1]!, 'base64'))
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    expect(out.data[2]!).toBeGreaterThan(200); // blue
+    expect(out.data[0]!).toBeLessThan(60);
+    const left = await cropPhoto(img, 'wechat', { x: 0.1, y: 0.5 });
+    const l = await sharp(Buffer.from(left.split(',')[1]!, 'base64'))
+      .raw()
+      .toBuffer();
+    expect(l[0]!).toBeGreaterThan(200); // red
+  });
+});
