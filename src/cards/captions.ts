@@ -83,10 +83,14 @@ export function caption(
   opts: { maxHashtags: number; campaign?: string },
 ): Caption {
   const rules = PLATFORM_RULES[platform];
-  const clean = (s: string | undefined) => renestQuotes(flattenBrackets(oneLine(s ?? '')), style);
   const style = input.style ?? input.quote?.style;
+  const clean = (s: string | undefined) => renestQuotes(flattenBrackets(oneLine(s ?? '')), style);
   const simplified = style === 'hans';
-  const q = input.quote;
+  const q = input.quote && {
+    ...input.quote,
+    by: oneLine(input.quote.by),
+    role: oneLine(input.quote.role ?? ''),
+  };
   const parts: CaptionParts = {
     kind: input.kind ?? 'article',
     kicker: input.kicker ? clean(input.kicker) : undefined,
