@@ -108,9 +108,15 @@ export function caption(
   const cut = (s: string, over: (s: string) => Partial<CaptionParts>) =>
     shorten(s, (t) => fits(over(t)), { simplified });
 
+  // A dek (or a quote card's story headline) cut down to a few words says nothing: drop it.
+  const stub = (was: string, s: string) =>
+    s !== was && chars(s.replace(/…+[\p{Pe}\p{Pf}]*$/u, '')) < 10 ? '' : s;
   const steps: (() => void)[] = [
     () => {
-      parts.body = cut(parts.body, (body) => ({ body }));
+      parts.body = stub(
+        parts.body,
+        cut(parts.body, (body) => ({ body })),
+      );
     },
     () => {
       while (!fits() && parts.lines.length > 1) parts.lines.pop();
@@ -124,7 +130,10 @@ export function caption(
     ...(q
       ? [
           () => {
-            parts.title = cut(parts.title, (title) => ({ title }));
+            parts.title = stub(
+              parts.title,
+              cut(parts.title, (title) => ({ title })),
+            );
             if (!parts.title) parts.kicker = undefined;
           },
         ]

@@ -192,3 +192,31 @@ describe('captions an editor posts as they are (issue 12)', () => {
     expect(kept.split('「').length).toBe(kept.split('」').length);
   });
 });
+
+describe('what gives way', () => {
+  it('a dek cut to a stub is dropped, not printed as a few words and ……', () => {
+    // 110 Han characters (220 weighted) + link and tag leave room for a few characters of the dek.
+    const headline = [
+      ...'中國人工智能產業規模達九千億元北京一地有望超過四千五百億元算力芯片國產替代加速專利量全球居首'.repeat(
+        3,
+      ),
+    ]
+      .slice(0, 110)
+      .join('');
+    const body = '工作場景，人形機器人幫忙搬貨物、做快餐已成現實；休閒場景，AI眼鏡讓用戶能夠識別萬物。';
+    const c = caption('x', { headline, body, url: input.url, tags: ['人工智能'] }, opts);
+    expect(c.length).toBeLessThanOrEqual(280);
+    expect(c.text.startsWith(headline)).toBe(true);
+    expect(c.text).not.toContain('工作場景');
+    // With room for more than a stub, the dek stays, cut at a phrase boundary.
+    const roomy = caption(
+      'x',
+      { headline: headline.slice(0, 80), body, url: input.url, tags: ['人工智能'] },
+      opts,
+    );
+    expect(roomy.text).toMatch(/工作場景，人形機器人[^\n]*……/u);
+    // A short dek that fits is kept whole.
+    const short = caption('x', { headline: '標題', body: '短摘要。', url: input.url, tags: [] }, opts);
+    expect(short.text).toContain('短摘要。');
+  });
+});
