@@ -40,6 +40,8 @@ export const cardsConfigSchema = z
      * How figures print on cards, in captions and in the digest: large values in
      * 萬/億 ('cjk') or digits only ('plain'); 10¹² as 萬億 (HK, mainland) or 兆 (Taiwan).
      */
+    /** Write one contact sheet per format (<edition>/contact/<format>.png) for the gallery. */
+    contactSheets: z.boolean().default(true),
     /**
      * Article photos. Remote ones (https) are fetched at build time within
      * these bounds and cached under <out>/.cache/photos by URL; a failure is

@@ -8,6 +8,7 @@ import { isBroadsheetError } from '../errors/index.ts';
 import type { Manifest, ManifestCard, ManifestPost } from '../jobs/manifest.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { caption } from './captions.ts';
+import { contactSheetPath, writeContactSheets } from './contact.ts';
 import { FORMATS } from './formats.ts';
 import { environmentDigest, inputHash } from './hash.ts';
 import { editionItems } from './items.ts';
@@ -216,6 +217,12 @@ export async function renderCards(
     items.flatMap((it, i) => cfg.formats.map((f, j): [string, number] => [`${it.itemId}/${f}`, i * 100 + j])),
   );
   cards.sort((a, b) => (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0));
+  // Contact sheets: redrawn when any card was, or when one is missing.
+  const sheetsMissing = cfg.formats.some((f) => !existsSync(join(opts.editionDir, contactSheetPath(f))));
+  if (cfg.contactSheets && (todo.length || sheetsMissing)) {
+    const sheets = await writeContactSheets(opts.editionDir, cards, cfg.formats);
+    ctx.logger.info({ sheets: sheets.length }, 'contact sheets written');
+  }
   return { cards, posts, failures };
 }
 

@@ -12,6 +12,7 @@ import { archiveHtml, archiveImage } from './archive.ts';
 import { clientScript, css, thumbnail } from './assets.ts';
 import { csrfFor, SESSION_COOKIE, safeEqual } from './auth.ts';
 import { approvedBundle } from './bundle.ts';
+import { contactSheetRoutes } from './contact.ts';
 import {
   cardFile,
   cardForPost,
@@ -351,6 +352,7 @@ export function createReviewApp(ctx: Context, opts: ReviewAppOptions) {
 
   // ── "send me a test" (src/review/test-send.ts) ──
   testSendRoutes(app, { ctx, page });
+  contactSheetRoutes(app, ctx);
 
   // ── publish queue ──
   const allQueue = () =>

@@ -246,6 +246,7 @@ ${testSend ?? ''}
   <span class="spacer"></span>
   ${approvedCount ? html`<a class="button" href="/e/${e.id}/bundle.zip" download>下載已批准帖文（${approvedCount} 則，zip）</a>` : html`<span class="meta">未有已批准的帖文</span>`}
 </form>
+${cardTools(e)}
 ${list.length ? '' : html`<p class="empty">沒有符合篩選的帖文。</p>`}
 ${groups.map(({ key, label }) => {
   const its = list.filter((i) => i.group === key);
@@ -262,8 +263,8 @@ ${its.map(
     ${it.cards.map(
       (
         c,
-      ) => html`<li><a href="/e/${e.id}/card/${c.itemId}/${c.format}.png" target="_blank" title="${FORMAT_LABEL[c.format] ?? c.format} ${c.width}×${c.height}（按此看原圖）">
-      <img src="/e/${e.id}/thumb/${c.itemId}/${c.format}.webp" alt="${it.title}｜${FORMAT_LABEL[c.format] ?? c.format}圖卡" width="${c.width}" height="${c.height}" loading="lazy">
+      ) => html`<li class="f-${c.format}"><a href="/e/${e.id}/card/${c.itemId}/${c.format}.png" target="_blank" title="${FORMAT_LABEL[c.format] ?? c.format} ${c.width}×${c.height}（按此看原圖）">
+      <span class="frame"><img src="/e/${e.id}/thumb/${c.itemId}/${c.format}.webp" alt="${it.title}｜${FORMAT_LABEL[c.format] ?? c.format}圖卡" width="${c.width}" height="${c.height}" loading="lazy"></span>
       <span>${FORMAT_LABEL[c.format] ?? c.format} <small>${c.width}×${c.height}</small></span></a></li>`,
     )}
   </ul>
@@ -271,6 +272,23 @@ ${its.map(
 </article>`,
 )}`;
 })}`;
+}
+
+/**
+ * Card checks for the edition (issue 12): toggles that shade what a platform
+ * hides — WeChat's shared thumbnail shows only the centre square, stories lose
+ * their top and bottom bands to the app's UI — and the contact sheets, one PNG
+ * per format. The toggles are checkboxes before the items (CSS only, no script).
+ */
+function cardTools(e: EditionRef): H {
+  const formats = [...new Set(e.manifest.cards.map((c) => c.format))];
+  if (!formats.length) return html``;
+  return html`<input type="checkbox" id="ov-wechat" class="ov-toggle"><input type="checkbox" id="ov-story" class="ov-toggle">
+<p class="overlays">
+  ${formats.includes('wechat') ? html`<label for="ov-wechat">顯示微信分享裁切</label>` : ''}
+  ${formats.includes('story') ? html`<label for="ov-story">顯示限時動態安全區</label>` : ''}
+  <span class="meta">聯絡表：${formats.map((f) => html`<a href="/e/${e.id}/contact/${f}.png" download="${e.id}-${f}.png">${FORMAT_LABEL[f] ?? f}</a> `)}</span>
+</p>`;
 }
 
 export function queuePage(
