@@ -1,7 +1,8 @@
-// Story thumbnails: each story (after the lead) with an image gets a small
-// JPEG, resized and compressed at build with sharp, written under
+// Digest pictures, resized and compressed at build with sharp, written under
 // out/<edition>/digest/images/ and linked by absolute URL under publicUrl
-// (the archive serves that folder). JPEG because every mail client shows it;
+// (the archive serves that folder): the lead's picture at 2× its 552 px
+// column, and a small thumbnail for each later story with an image, cropped
+// around the article's image.focus (else sharp's attention strategy). JPEG because every mail client shows it;
 // WebP is not shown by Outlook for Windows or older Apple Mail, so it would
 // need a fallback that email cannot express without <picture>.
 //
@@ -44,20 +45,43 @@ async function source(src: string, contentDir: string): Promise<Buffer> {
   return readFile(file);
 }
 
+/** The lead picture: 552 px wide in the email, stored at 2×, never enlarged. */
+export const HERO = { width: 552, scale: 2, quality: 75 } as const;
+
+const exists = (path: string) =>
+  stat(path).then(
+    (s) => s.size > 0,
+    () => false,
+  );
+
+/** Cover-crop to w×h around the focus point (fractions), else sharp's attention strategy. */
+async function cropped(input: Buffer, w: number, h: number, focus: { x: number; y: number } | undefined) {
+  const { default: sharp } = await import('sharp');
+  const img = sharp(input, { failOn: 'error', limitInputPixels: 50_000_000 }).rotate();
+  if (!focus) return img.resize(w, h, { fit: 'cover', position: 'attention' });
+  const meta = await sharp(input).rotate().metadata();
+  const [sw, sh] = meta.autoOrient
+    ? [meta.autoOrient.width, meta.autoOrient.height]
+    : [meta.width!, meta.height!];
+  const scale = Math.max(w / sw, h / sh);
+  const [rw, rh] = [Math.max(w, Math.round(sw * scale)), Math.max(h, Math.round(sh * scale))];
+  const clamp = (v: number, max: number) => Math.min(Math.max(0, Math.round(v)), max);
+  return img.resize(rw, rh).extract({
+    left: clamp(focus.x * rw - w / 2, rw - w),
+    top: clamp(focus.y * rh - h / 2, rh - h),
+    width: w,
+    height: h,
+  });
+}
+
 /** One thumbnail, made once: an existing file of the same name is reused. */
 async function thumbFor(a: Article, ctx: Context, edition: Edition, dir: string): Promise<Thumb> {
   const file = `${a.id}-${THUMB.width}x${THUMB.height}.jpg`;
   const path = join(dir, file);
-  const exists = await stat(path).then(
-    (s) => s.size > 0,
-    () => false,
-  );
-  if (!exists) {
-    const { default: sharp } = await import('sharp');
+  if (!(await exists(path))) {
     const input = await source(a.image!.src, ctx.paths.content);
-    const out = await sharp(input, { failOn: 'error', limitInputPixels: 50_000_000 })
-      .rotate()
-      .resize(THUMB.width * THUMB.scale, THUMB.height * THUMB.scale, { fit: 'cover', position: 'attention' })
+    const img = await cropped(input, THUMB.width * THUMB.scale, THUMB.height * THUMB.scale, a.image!.focus);
+    const out = await img
       .flatten({ background: '#ffffff' })
       .jpeg({ quality: THUMB.quality, mozjpeg: true, progressive: true })
       .toBuffer();
@@ -72,9 +96,35 @@ async function thumbFor(a: Article, ctx: Context, edition: Edition, dir: string)
   };
 }
 
+/** The lead picture resized for the email's column, made once. */
+async function heroFor(a: Article, ctx: Context, edition: Edition, dir: string): Promise<Thumb> {
+  const file = `${a.id}-${HERO.width}w.jpg`;
+  const path = join(dir, file);
+  const { default: sharp } = await import('sharp');
+  if (!(await exists(path))) {
+    const input = await source(a.image!.src, ctx.paths.content);
+    const out = await sharp(input, { failOn: 'error', limitInputPixels: 50_000_000 })
+      .rotate()
+      .resize({ width: HERO.width * HERO.scale, withoutEnlargement: true })
+      .flatten({ background: '#ffffff' })
+      .jpeg({ quality: HERO.quality, mozjpeg: true, progressive: true })
+      .toBuffer();
+    await mkdir(dir, { recursive: true });
+    await writeFileAtomic(path, out);
+  }
+  const meta = await sharp(path).metadata();
+  return {
+    src: thumbUrl(ctx.config.publicUrl, edition.id, file),
+    width: HERO.width,
+    height: Math.round((meta.height! * HERO.width) / meta.width!),
+    alt: shortAlt(a.image!.alt, a.title),
+  };
+}
+
 /**
- * Thumbnails for the stories after the lead, by article id, written to
- * `<digestDir>/images/`. Failures become warnings.
+ * The lead picture and the thumbnails of the stories after it, by article id,
+ * written to `<digestDir>/images/`. Failures become warnings (the lead then
+ * keeps its original URL when it is one).
  */
 export async function makeThumbnails(
   edition: Edition,
@@ -86,13 +136,13 @@ export async function makeThumbnails(
   const dir = join(digestDir, 'images');
   const mode = ctx.config.email.thumbnails;
   if (mode === 'off') return { thumbs, warnings };
-  for (const a of edition.articles.slice(1)) {
+  for (const [i, a] of edition.articles.entries()) {
     if (!a.image) continue;
     if (mode === 'local' && /^https?:\/\//i.test(a.image.src)) continue;
     try {
-      thumbs.set(a.id, await thumbFor(a, ctx, edition, dir));
+      thumbs.set(a.id, await (i === 0 ? heroFor : thumbFor)(a, ctx, edition, dir));
     } catch (err) {
-      warnings.push(`no thumbnail for ${a.id}: ${a.image.src}: ${(err as Error).message}`);
+      warnings.push(`no email picture for ${a.id}: ${a.image.src}: ${(err as Error).message}`);
     }
   }
   return { thumbs, warnings };

@@ -10,6 +10,7 @@ import type { Edition } from '../edition/model.ts';
 import type { NumberStyle } from '../util/numbers.ts';
 import { wrapQuote } from '../util/quotes.ts';
 import { DEFAULT_NAME } from './config.ts';
+import { absoluteUrl, readingMinutes, senderName, shortAlt, withUtm } from './fields.ts';
 import {
   type BarView,
   bars,
@@ -42,7 +43,8 @@ export interface StoryView {
   time: string;
   /** "約3分鐘" when email.readingTime is on, else null. */
   readingTime: string | null;
-  image: { src: string; alt: string; credit: string | null } | null;
+  /** The picture (the lead's is shown); height is known once resized at build. */
+  image: { src: string; alt: string; credit: string | null; height: number | null } | null;
   /** A small picture beside a story (set by the thumbnail step at build). */
   thumb: Thumb | null;
   /** The digest's one expert quote, shown with the story it comes from. */
@@ -130,44 +132,6 @@ export interface DigestView {
   defaultName: string;
 }
 
-/** The display name of `Name <address>` (quotes off), or undefined. */
-export function senderName(from: string | undefined): string | undefined {
-  const m = /^\s*"?([^"<]*?)"?\s*<[^<>]+>\s*$/.exec(from ?? '');
-  return m?.[1]?.trim() || undefined;
-}
-
-/** Relative image paths (images/x.jpg) are served under publicUrl; email needs absolute URLs. */
-export function absoluteUrl(src: string, base: string): string {
-  try {
-    return new URL(src, base).href;
-  } catch {
-    return src;
-  }
-}
-
-/** utm_source/medium/campaign on an article link; links that already carry utm_source are left alone. */
-export function withUtm(url: string, utm: Config['email']['utm'], campaign: string): string {
-  if (!utm.enabled) return url;
-  try {
-    const u = new URL(url);
-    if (u.searchParams.has('utm_source')) return url;
-    u.searchParams.set('utm_source', utm.source);
-    u.searchParams.set('utm_medium', utm.medium);
-    u.searchParams.set('utm_campaign', utm.campaign ?? campaign);
-    return u.href;
-  } catch {
-    return url;
-  }
-}
-
-const HAN = /\p{Script=Han}/gu;
-/** Minutes to read a Markdown body: ~450 CJK characters or ~230 Latin words a minute. */
-export function readingMinutes(body: string): number {
-  const han = body.match(HAN)?.length ?? 0;
-  const words = body.replace(HAN, ' ').match(/[\p{L}\p{N}]+/gu)?.length ?? 0;
-  return Math.max(1, Math.round(han / 450 + words / 230));
-}
-
 export function storyView(
   a: Article,
   edition: Edition,
@@ -191,6 +155,7 @@ export function storyView(
           src: absoluteUrl(a.image.src, config.publicUrl),
           alt: shortAlt(a.image.alt, a.title),
           credit: a.image.credit ?? null,
+          height: null,
         }
       : null,
     thumb: null,
@@ -199,21 +164,10 @@ export function storyView(
   };
 }
 
-/**
- * Alt text a reader hears or sees with images off: the caption's first clause,
- * at most ~24 characters (the full caption is for the archive, not a link's
- * alt); the headline when the caption is empty.
- */
-export function shortAlt(alt: string, title: string): string {
-  const first = (alt.trim() || title).split(/[。！？!?；;]|，(?=圖為)/u)[0]!.trim();
-  const cps = [...first];
-  return cps.length <= 24 ? first : `${cps.slice(0, 23).join('')}…`;
-}
-
 export function statSetView(
   s: StatSet,
   numbers: NumberStyle = {},
-  opts: { mark?: string; compact?: number } = {},
+  opts: { mark?: string; compact?: number; sep?: string } = {},
 ): StatSetView {
   const mark = opts.mark ?? '數讀';
   let groups = s.groups.map((g) => {
@@ -247,7 +201,9 @@ export function statSetView(
   return {
     id: s.id,
     title: s.title,
-    heading: s.title.startsWith('數讀') ? { mark, rest: s.title.slice(2) } : { mark, rest: `｜${s.title}` },
+    heading: s.title.startsWith('數讀')
+      ? { mark, rest: s.title.slice(2) }
+      : { mark, rest: `${opts.sep ?? '｜'}${s.title}` },
     credit: s.credit,
     groups,
     more: total - shown,
@@ -317,6 +273,9 @@ export function digestView(
   const email = config.email;
   const [leadArticle, ...rest] = articles;
   const lead = leadArticle ? storyView(leadArticle, edition, config, m) : null;
+  // The lead's picture as resized at build (served with the archive), when there is one.
+  const hero = leadArticle && thumbs.get(leadArticle.id);
+  if (lead?.image && hero) lead.image = { ...lead.image, src: hero.src, height: hero.height };
   const stories = rest.map((a) => ({ ...storyView(a, edition, config, m), thumb: thumbs.get(a.id) ?? null }));
   // One quote per digest, with the story it comes from (never a second copy of that story).
   const quoted = articles.find((a) => a.quote);
@@ -338,6 +297,7 @@ export function digestView(
     statSets: edition.stats.map((st) =>
       statSetView(st, config.cards.numbers, {
         mark: '數讀',
+        sep: m.metaSep,
         compact: email.stats === 'compact' ? email.statsMax : undefined,
       }),
     ),
@@ -350,7 +310,12 @@ export function digestView(
       s.quote.attribution = m.attribution(s.quote.by, s.quote.role);
       s.quote.label = s.kicker === m.quoteLabel ? null : m.quoteLabel;
     }
-  for (const s of content.statSets) s.heading.mark = m.statsMark;
+  for (const s of content.statSets) {
+    // 數讀中國AI發展 → "In numbers · 中國AI發展": a word mark needs a separator, 數讀 does not.
+    if (!/^[數数]讀|^数读/.test(m.statsMark) && !/^\p{P}|^\s/u.test(s.heading.rest))
+      s.heading.rest = `${m.metaSep}${s.heading.rest}`;
+    s.heading.mark = m.statsMark;
+  }
 
   const sections = groupSections(
     content.stories,
@@ -405,4 +370,4 @@ export function headlineData(view: DigestView, m: Messages, warnAt: number) {
   return { ...view, second, more };
 }
 
-export { charLength };
+export { absoluteUrl, charLength, readingMinutes, senderName, shortAlt, withUtm };

@@ -1,15 +1,7 @@
 // `broadsheet build` (the real CLI, in a copy of the working setup) stages the
 // digest's locale variants and story thumbnails; `send` reads the variants
 // back; the archive serves the zh-Hans page and the thumbnails at their URLs.
-import {
-  appendFileSync,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { appendFileSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
 import sharp from 'sharp';
@@ -31,20 +23,8 @@ let manifest: Manifest;
 let db: DB | undefined;
 
 beforeAll(async () => {
+  // The sample articles' pictures are files in the content folder (content/images/).
   dir = copyWorkingSetup('bs-email-build-');
-  // One story's picture is a file in the content folder (the others are remote: no thumbnail by default).
-  mkdirSync(join(dir, 'content/images'), { recursive: true });
-  await sharp({ create: { width: 1200, height: 800, channels: 3, background: '#3366aa' } })
-    .jpeg()
-    .toFile(join(dir, 'content/images/hall.jpg'));
-  const md = join(dir, `content/articles/2025-12-10/${STORY}.md`);
-  writeFileSync(
-    md,
-    readFileSync(md, 'utf8').replace(
-      /src: "https:\/\/news\.example\.com\/images\/[^"]+"/,
-      'src: "images/hall.jpg"',
-    ),
-  );
   // Few cards: this test is about the digest.
   appendFileSync(
     join(dir, 'broadsheet.config.yaml'),
@@ -61,7 +41,7 @@ afterAll(() => {
 });
 
 /** The List-Id header, its encoded words (RFC 2047, base64) decoded. */
-const listId = (m: { headerLines: { key: string; line: string }[] } | undefined) =>
+const listId = (m: { headerLines: readonly { key: string; line: string }[] } | undefined) =>
   (m?.headerLines.find((h) => h.key === 'list-id')?.line ?? '')
     .replace(/^List-Id:\s*/i, '')
     .replace(/\r?\n\s*/g, ' ')
@@ -83,6 +63,19 @@ describe('build', () => {
     expect(v!['zh-Hans']).toMatchObject({ html: 'digest/zh-Hans/index.html', fromName: '大公报每日简报' });
     const html = readFileSync(join(dir, 'out', EDITION, 'digest/zh-Hans/index.html'), 'utf8');
     expect(html).toMatch(/^<!doctype html><html lang="zh-Hans"/);
+  });
+
+  it('resizes the lead picture for the 552 px column and links it under publicUrl with its height', async () => {
+    const file = join(dir, 'out', EDITION, 'digest/images', 'china-ai-patents-lead-552w.jpg');
+    const meta = await sharp(file).metadata();
+    expect(meta.format).toBe('jpeg');
+    expect(meta.width).toBeLessThanOrEqual(1104);
+    const html = readFileSync(join(dir, 'out', EDITION, 'digest/index.html'), 'utf8');
+    const img = /<img[^>]+china-ai-patents-lead-552w\.jpg[^>]*>/.exec(html)?.[0] ?? '';
+    expect(img).toContain(
+      `src="https://news.example.com/broadsheet/archive/${EDITION}/images/china-ai-patents-lead-552w.jpg"`,
+    );
+    expect(img).toContain(`height="${Math.round((meta.height! * 552) / meta.width!)}"`);
   });
 
   it('writes a resized JPEG thumbnail and links it by absolute URL with width, height and a short alt', async () => {
