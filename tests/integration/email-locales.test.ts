@@ -1,10 +1,11 @@
 // Locales as data: the zh-Hans and English variants of the real sample
 // edition, compiled from the real templates with their own catalogs.
+import { HtmlValidate } from 'html-validate';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Edition } from '../../src/edition/model.ts';
 import { type DigestResult, mergeRecipient, renderDigest } from '../../src/email/index.ts';
 import { convertText } from '../../src/email/locale.ts';
-import { emailContext, RECIPIENT, seedEdition } from '../fixtures/email/fixtures.ts';
+import { emailContext, HTML_VALIDATE_EMAIL, RECIPIENT, seedEdition } from '../fixtures/email/fixtures.ts';
 
 const ctx = emailContext();
 let seed: Edition;
@@ -97,5 +98,18 @@ describe('English editions', () => {
 
   it('accepts locale: en-GB in the configuration', () => {
     expect(emailContext({ locale: 'en-GB' }).config.locale).toBe('en-GB');
+  });
+});
+
+describe('html-validate', () => {
+  it('passes for the zh-Hans and the English variant', async () => {
+    const en = await renderDigest({ ...seed, locale: 'en-GB' }, ctx, { validation: 'strict' });
+    for (const html of [
+      mergeRecipient(digest, { ...RECIPIENT, locale: 'zh-Hans' }).html,
+      mergeRecipient(en, RECIPIENT).html,
+    ]) {
+      const report = await new HtmlValidate(HTML_VALIDATE_EMAIL).validateString(html);
+      expect(report.results.flatMap((r) => r.messages.map((m) => `${m.ruleId}: ${m.message}`))).toEqual([]);
+    }
   });
 });
