@@ -9,6 +9,7 @@ export default function stat(d: StatCardData, k: LayoutKit) {
   const { colors, type } = k.theme;
   const shape = k.format.shape;
   if (shape === 'banner') return statBanner(d, k);
+  if (shape === 'wide') return statWide(d, k);
   const inner = innerWidth(k);
   const s = d.stat;
   const banner = shape === 'banner';
@@ -68,6 +69,85 @@ export default function stat(d: StatCardData, k: LayoutKit) {
     masthead(k, '數讀', d.setTitle.replace(/^數讀/, '')),
     body,
     banner ? null : footer(k, d.credit, d.date),
+  );
+}
+
+/**
+ * og / x: the words in a column on the left, the figure on a tinted panel on
+ * the right — the width is used, the footer stays reserved below both.
+ */
+function statWide(d: StatCardData, k: LayoutKit): CardNode {
+  const { colors, type } = k.theme;
+  const s = d.stat;
+  const inner = innerWidth(k);
+  const gap = k.px(36);
+  const textW = Math.round(inner * 0.46);
+  const panelW = inner - textW - gap;
+  const pad = k.px(28);
+  const text = k.div(
+    { display: 'flex', flexDirection: 'column', width: textW, flexShrink: 0, justifyContent: 'center' },
+    k.text(d.heading, {
+      weight: 700,
+      max: k.px(type.kicker!),
+      min: k.px(type.kicker!),
+      width: textW,
+      maxLines: 1,
+      color: colors.primary,
+    }),
+    k.text(s.label, {
+      weight: 700,
+      max: k.px(type.headlineMin!),
+      min: k.px(type.label! - 6),
+      width: textW,
+      maxLines: 3,
+      lineHeight: 1.3,
+      style: { marginTop: k.px(12) },
+    }),
+    s.period
+      ? k.text(s.period, {
+          weight: 400,
+          max: k.px(type.meta! + 2),
+          min: k.px(type.meta!),
+          width: textW,
+          maxLines: 2,
+          color: colors.muted,
+          style: { marginTop: k.px(12) },
+        })
+      : null,
+    s.change
+      ? k.div({ display: 'flex', marginTop: k.px(12) }, change(k, s, k.px(type.meta! + 4), textW))
+      : null,
+  );
+  const panel = k.div(
+    {
+      display: 'flex',
+      width: panelW,
+      flexShrink: 0,
+      marginLeft: gap,
+      backgroundColor: colors.tint,
+      alignItems: 'center',
+      justifyContent: 'center',
+      position: 'relative',
+    },
+    k.div({
+      position: 'absolute',
+      top: 0,
+      left: 0,
+      width: panelW,
+      height: k.px(6),
+      backgroundColor: colors.primary,
+    }),
+    figure(k, s, k.px(type.figure! * 1.1), panelW - 2 * pad, colors.primary),
+  );
+  return page(
+    k,
+    masthead(k, '數讀', d.setTitle.replace(/^數讀/, '')),
+    k.div(
+      { display: 'flex', flexDirection: 'row', flexGrow: 1, marginTop: k.px(28), marginBottom: k.px(24) },
+      text,
+      panel,
+    ),
+    footer(k, d.credit, d.date),
   );
 }
 
