@@ -73,16 +73,30 @@ export function wrapLine(line: string, width = 72): string[] {
   const indent = line.startsWith('> ')
     ? '> '
     : ' '.repeat(textWidth(/^(\s*(?:\d+\.\s|[・■•-]\s?)?)/u.exec(line)?.[1] ?? ''));
-  const lines: string[] = [];
-  let cur = '';
+  const lines: string[][] = [];
+  let cur: string[] = [];
+  const w = (ps: string[]) => textWidth(ps.join('').trimEnd());
   for (const p of pieces(line)) {
-    if (cur.trim() && textWidth(cur.trimEnd() + p.trimEnd()) > width) {
-      lines.push(cur.trimEnd());
-      cur = indent + p.trimStart();
-    } else cur += p;
+    if (cur.join('').trim() && w([...cur, p]) > width) {
+      lines.push(cur);
+      cur = [indent + p.trimStart()];
+    } else cur.push(p);
   }
-  if (cur.trim()) lines.push(cur.trimEnd());
-  return lines;
+  if (cur.join('').trim()) lines.push(cur);
+  // No lone Chinese character (with its punctuation) on the last line: take one more along.
+  const last = lines.at(-1)!;
+  const prev = lines.at(-2);
+  if (
+    prev &&
+    prev.length > 2 &&
+    last.length === 1 &&
+    /^\s*\p{Script=Han}\p{P}*$/u.test(last[0]!.slice(indent.length))
+  ) {
+    const moved = prev.pop()!;
+    if (!/\s$/.test(moved)) last[0] = indent + moved + last[0]!.slice(indent.length);
+    else prev.push(moved);
+  }
+  return lines.map((l) => l.join('').trimEnd());
 }
 
 export const wrapText = (s: string, width = 72) =>

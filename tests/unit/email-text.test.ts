@@ -56,6 +56,12 @@ describe('wrapLine', () => {
     for (const l of item.slice(1)) expect(l.startsWith('    ')).toBe(true);
   });
 
+  it('leaves no lone Chinese character on the last line', () => {
+    const lines = wrapLine(`${'數據治理平台'.repeat(6)}化。`, 72);
+    expect(lines.map((l) => [...l.replace(/\p{P}/gu, '')].length).at(-1)).toBeGreaterThanOrEqual(2);
+    expect(lines.join('')).toBe(`${'數據治理平台'.repeat(6)}化。`);
+  });
+
   it('wraps every line of a text', () => {
     const out = wrapText(`短\n${'長'.repeat(50)}\n`);
     expect(out.split('\n').map(textWidth)).toEqual([2, 72, 28, 0]);
