@@ -144,25 +144,52 @@ function chart(d: StatSetCardData, k: LayoutKit, avail: number): CardNode {
   const hi = highlightIndex(stats, true);
   const max = Math.max(...stats.map((s) => Math.abs(s.value)));
   // Rows share the body's height: label + bar + gap for every row grow
-  // together to fill it (up to 1.8× on square, 2.6× on tall cards: no blank band
-  // above the chart) or shrink together when they would not fit.
-  const want = (label: number, bar: number, gap: number) =>
-    stats.length * (label * 1.3 + k.px(6) + Math.max(bar, k.px(type.label!) * NORMAL_LINE)) +
-    (stats.length - 1) * gap;
+  // together to fill it (up to 1.8× on square, 2.6× on tall cards: no blank
+  // band above the chart) or shrink together when they would not fit. Square
+  // and tall cards let a label take two lines; the height counts the lines
+  // each label really takes at that size.
+  const maxLabelLines = shape === 'wide' ? 1 : 2;
   const base = { gap: k.px(shape === 'tall' ? 40 : 22), label: k.px(type.meta! + 4), bar: k.px(34) };
   const grow = shape === 'wide' ? 1 : shape === 'square' ? 1.8 : 2.6;
-  const f = Math.min(grow, (avail * 0.9) / want(base.label, base.bar, base.gap)) * 0.88 ** k.squeeze;
-  const rowGap = Math.round(base.gap * f);
-  const labelSize = Math.max(10, Math.round(base.label * Math.min(grow, f * 1.1)));
-  const barH = Math.max(4, Math.round(base.bar * f));
-  const valueSize = Math.max(10, Math.round(k.px(type.label!) * Math.min(grow, f * 1.1)));
+  const sizes = (f: number) => ({
+    rowGap: Math.round(base.gap * f),
+    labelSize: Math.max(10, Math.round(base.label * Math.min(1.5, f * 1.1))),
+    barH: Math.max(4, Math.round(base.bar * f)),
+    valueSize: Math.max(10, Math.round(k.px(type.label!) * Math.min(1.8, f * 1.1))),
+  });
+  const height = (z: ReturnType<typeof sizes>) => {
+    const lines = Math.max(
+      ...stats.map(
+        (s) =>
+          k.fit(s.label, {
+            weight: 700,
+            max: z.labelSize,
+            min: z.labelSize - 4,
+            width: inner,
+            maxLines: maxLabelLines,
+          }).lines.length,
+      ),
+    );
+    return (
+      stats.length * (lines * z.labelSize * 1.3 + k.px(6) + Math.max(z.barH, z.valueSize * NORMAL_LINE)) +
+      (stats.length - 1) * z.rowGap
+    );
+  };
+  let f = grow;
+  while (f > 0.3 && height(sizes(f)) > avail * 0.92) f -= 0.1;
+  const { rowGap, labelSize, barH, valueSize: valueMax } = sizes(f * 0.88 ** k.squeeze);
+  const labelLines = maxLabelLines;
   const valueText = (s: Stat) => {
     const fig = k.figure(s.value, s.unit);
     return s.display ?? `${fig.num}${fig.unit}`;
   };
   const gap = k.px(14);
   const axis = Math.max(2, k.px(2));
-  const labelRoom = Math.max(...stats.map((s) => k.measure(valueText(s), valueSize, 700))) + gap;
+  // Value labels size down until the longest takes at most 40% of the width: the scale keeps the rest.
+  const widest = (size: number) => Math.max(...stats.map((s) => k.measure(valueText(s), size, 700)));
+  let valueSize = valueMax;
+  while (valueSize > 10 && widest(valueSize) > inner * 0.4) valueSize -= 1;
+  const labelRoom = widest(valueSize) + gap;
   const scale = inner - axis - labelRoom;
   return k.div(
     { display: 'flex', flexDirection: 'row', flexGrow: 1, alignItems: 'center' },
@@ -176,7 +203,7 @@ function chart(d: StatSetCardData, k: LayoutKit, avail: number): CardNode {
             max: labelSize,
             min: labelSize - 4,
             width: inner,
-            maxLines: 1,
+            maxLines: labelLines,
             color: colors.ink,
           }),
           k.div(
