@@ -1,12 +1,17 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pino from 'pino';
+import { PNG } from 'pngjs';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { renderCards } from '../../src/cards/index.ts';
 import { cropPhoto } from '../../src/cards/photos/crop.ts';
 import { fetchPhoto, type PhotoFetchOptions } from '../../src/cards/photos/fetch.ts';
+import { article, edition, fixtureDir, repoRoot } from '../fixtures/cards/edition.ts';
+import { testContext } from '../helpers/context.ts';
 
 // Remote card photos against a real loopback image server (node:http on
 // 127.0.0.1): slow, huge, wrong-typed, redirecting, down. http://127.0.0.1 is
@@ -137,4 +142,54 @@ describe('crops', () => {
       .toBuffer();
     expect(l[0]!).toBeGreaterThan(200); // red
   });
+});
+
+describe('build with remote photos', () => {
+  it('draws the fetched photo; a failed one gives the card without it and a warning naming the URL', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'photos-build-'));
+    dirs.push(out);
+    const logs: Record<string, unknown>[] = [];
+    const ctx = testContext({
+      root: repoRoot,
+      config: {
+        cards: {
+          formats: ['og'],
+          kinds: ['article'],
+          workers: 0,
+          photos: { allowHttpLoopback: true, timeoutMs: 300 },
+        },
+      },
+      paths: { content: join(fixtureDir, 'content'), out },
+    });
+    ctx.logger = pino({ level: 'info' }, { write: (l: string) => logs.push(JSON.parse(l)) });
+    const ed = edition({
+      articles: [
+        article({ id: 'with-photo', image: { src: `${base}/ok.jpg`, alt: '紅' } }),
+        article({ id: 'no-photo', image: { src: `${base}/page.jpg`, alt: '頁' } }),
+      ],
+      stats: [],
+    });
+    const r = await renderCards(ed, ctx, { editionDir: join(out, ed.id), progress: false });
+    expect(r.failures).toEqual([]);
+    expect(r.cards.map((c) => c.itemId)).toEqual(['with-photo', 'no-photo']);
+    // The photo (a flat #a4161a JPEG) fills the panel right of the headline.
+    const red = (file: string) => {
+      const png = PNG.sync.read(readFileSync(join(out, ed.id, file)));
+      let n = 0;
+      for (let i = 0; i < png.data.length; i += 4) {
+        const x = (i / 4) % png.width;
+        if (x > 700 && Math.abs(png.data[i]! - 164) < 12 && png.data[i + 1]! < 40 && png.data[i + 2]! < 45)
+          n++;
+      }
+      return n;
+    };
+    // (The card without it has only the masthead rule and the brand in that colour.)
+    expect(red('cards/with-photo/og.png') - red('cards/no-photo/og.png')).toBeGreaterThan(50_000);
+    const warn = logs.find((l) => l.code === 'CARD_PHOTO_FETCH');
+    expect(warn).toMatchObject({ url: `${base}/page.jpg`, level: 40 });
+    // A second build within the failure's time does not ask the host again.
+    const before = hits['/page.jpg'];
+    await renderCards(ed, ctx, { editionDir: join(out, ed.id), progress: false });
+    expect(hits['/page.jpg']).toBe(before);
+  }, 60_000);
 });
