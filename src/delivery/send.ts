@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { appSecret } from '../config/secret.ts';
 import type { Context } from '../context.ts';
 import { type DigestVariant, mergeRecipient } from '../email/index.ts';
+import type { Recipient } from '../email/merge.ts';
 import { BroadsheetError } from '../errors/index.ts';
 import type { DB } from '../store/db.ts';
 import {
@@ -172,6 +173,33 @@ export function makeComposer(ctx: Context, input: Pick<SendInput, 'list' | 'list
 export const viewOnlineUrl = (ctx: Context, editionId: string) =>
   new URL(`archive/${editionId}`, ctx.config.publicUrl).href;
 
+/**
+ * One reader's message: the digest merged for them (their locale's variant,
+ * name, links), composed with the edition's headers. The one way a message is
+ * built — real sends, test sends and the tests that score it all go through here.
+ */
+export function composeForReader(
+  ctx: Context,
+  composer: Composer,
+  digest: Digestish,
+  r: Recipient & { messageId: string; subjectPrefix?: string },
+) {
+  const merged = mergeRecipient(digest, r, { defaultName: ctx.config.email.defaultName });
+  return composer.compose({
+    email: r.email,
+    name: r.name ?? null,
+    subject: (r.subjectPrefix ?? '') + merged.subject,
+    html: merged.html,
+    text: merged.text,
+    messageId: r.messageId,
+    unsubscribeUrl: r.unsubscribeUrl,
+    date: ctx.clock.now(),
+    // A zh-Hans reader's From name and List-Id phrase in Simplified (src/email variants).
+    fromName: merged.fromName,
+    listName: merged.listName,
+  });
+}
+
 export type RowToSend = Pick<LedgerRow, 'subscriberId' | 'email' | 'name' | 'locale'> & { messageId: string };
 
 export async function sendEdition(
@@ -190,33 +218,15 @@ export async function sendEdition(
   const transport = opts.transport;
   const s = { total: 0, sent: 0, retried: 0, failed: 0, deferred: 0, suppressed: 0, rendered: 0, bytes: 0 };
 
-  const build = (row: RowToSend) => {
-    const url = unsubscribeUrl(ctx.config.publicUrl, unsubscribeToken(secret, input.list, row.email));
-    const merged = mergeRecipient(
-      input.digest,
-      {
-        email: row.email,
-        name: row.name ?? undefined,
-        locale: row.locale ?? undefined,
-        unsubscribeUrl: url,
-        viewOnlineUrl: online,
-      },
-      { defaultName: ctx.config.email.defaultName },
-    );
-    return composer.compose({
+  const build = (row: RowToSend) =>
+    composeForReader(ctx, composer, input.digest, {
       email: row.email,
-      name: row.name,
-      subject: merged.subject,
-      html: merged.html,
-      text: merged.text,
+      name: row.name ?? undefined,
+      locale: row.locale ?? undefined,
+      unsubscribeUrl: unsubscribeUrl(ctx.config.publicUrl, unsubscribeToken(secret, input.list, row.email)),
+      viewOnlineUrl: online,
       messageId: row.messageId,
-      unsubscribeUrl: url,
-      date: ctx.clock.now(),
-      // A zh-Hans reader's From name and List-Id phrase in Simplified (src/email variants).
-      fromName: merged.fromName,
-      listName: merged.listName,
     });
-  };
 
   const summary = (): SendSummary => {
     const elapsedMs = Math.round(performance.now() - started);

@@ -7,7 +7,7 @@ import { isSafeAddress } from './compose.ts';
 import { messageTimeoutMs } from './config.ts';
 import { defaultTransport } from './deliver.ts';
 import { closeQuietly, DeadlineExceeded, withDeadline } from './guards.ts';
-import { makeComposer, type SendInput, sendingDomain, viewOnlineUrl } from './send.ts';
+import { composeForReader, makeComposer, type SendInput, sendingDomain, viewOnlineUrl } from './send.ts';
 import { DeliveryError } from './transport.ts';
 import { transports } from './transports/index.ts';
 
@@ -85,28 +85,24 @@ export async function sendTest(
   // Composed before the transport exists: a bad sender or DKIM key fails without a connection.
   const composer = makeComposer(ctx, input);
   const unsubscribeUrl = new URL(TEST_UNSUBSCRIBE_PATH, ctx.config.publicUrl).href;
-  const merged = mergeRecipient(
+  const viewOnline = viewOnlineUrl(ctx, input.editionId);
+  const variant = mergeRecipient(
     input.digest,
-    {
-      email: to,
-      name: opts.name,
-      locale: opts.locale,
-      unsubscribeUrl,
-      viewOnlineUrl: viewOnlineUrl(ctx, input.editionId),
-    },
+    { email: to, name: opts.name, locale: opts.locale, unsubscribeUrl, viewOnlineUrl: viewOnline },
     { defaultName: ctx.config.email.defaultName },
   );
-  const subject = testMarker(merged.html, opts.locale) + merged.subject;
   const messageId = `<test.${input.editionId}.${randomBytes(8).toString('hex')}@${sendingDomain(ctx)}>`;
-  const composed = composer.compose({
+  // The marker in the reader's variant's language ([測試] / [测试] / [TEST]).
+  const subjectPrefix = testMarker(variant.html, opts.locale);
+  const subject = subjectPrefix + variant.subject;
+  const composed = composeForReader(ctx, composer, input.digest, {
     email: to,
     name: opts.name,
-    subject,
-    html: merged.html,
-    text: merged.text,
-    messageId,
+    locale: opts.locale,
     unsubscribeUrl,
-    date: ctx.clock.now(),
+    viewOnlineUrl: viewOnline,
+    messageId,
+    subjectPrefix,
   });
 
   const transport = factory({ ctx, editionDir: join(ctx.paths.out, input.editionId, TEST_SEND_DIR) });

@@ -2,10 +2,11 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { simpleParser } from 'mailparser';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { outboxFileName, writeOutbox } from '../../src/delivery/outbox.ts';
+import { composeForReader, makeComposer } from '../../src/delivery/send.ts';
+import { emlName, outbox } from '../../src/delivery/transports/outbox.ts';
 import type { Edition } from '../../src/edition/model.ts';
 import { type DigestResult, renderDigest } from '../../src/email/index.ts';
 import { emailContext, RECIPIENT, seedEdition } from '../fixtures/email/fixtures.ts';
@@ -21,30 +22,40 @@ beforeAll(async () => {
   seed = await seedEdition(ctx);
   digest = await renderDigest(seed, ctx);
   dir = await mkdtemp(join(tmpdir(), 'bs-outbox-'));
-  ({ written: files } = await writeOutbox(
-    digest,
-    [
-      RECIPIENT,
-      { ...RECIPIENT, email: 'li.xiaomei@example.com', name: '李小梅', locale: 'zh-Hans' },
-      { ...RECIPIENT, email: '../../etc/Passwd@example.com', name: undefined },
-    ],
-    { dir, from: ctx.config.email.from, edition: seed, ctx },
-  ));
+  // The production path: the same composer and merge `broadsheet send` uses,
+  // written by the real outbox transport — so SpamAssassin scores what readers get.
+  const composer = makeComposer(ctx, { list: seed.name, listName: seed.title });
+  const transport = outbox({ ctx, editionDir: dir });
+  const readers = [
+    RECIPIENT,
+    { ...RECIPIENT, email: 'li.xiaomei@example.com', name: '李小梅', locale: 'zh-Hans' },
+    { ...RECIPIENT, email: '../../etc/Passwd@example.com', name: undefined },
+  ];
+  files = [];
+  for (const [i, r] of readers.entries()) {
+    const m = composeForReader(ctx, composer, digest, {
+      ...r,
+      messageId: `<${seed.id}.${i}@news.example.com>`,
+    });
+    await transport.send({ ...m, edition: seed.id, recipient: r.email.toLowerCase(), commit: () => {} });
+    files.push(join(dir, 'outbox', emlName(r.email)));
+  }
 });
 
 describe('outbox', () => {
   it('writes one .eml per recipient with safe file names', () => {
     expect(files).toHaveLength(3);
-    for (const f of files) expect(basename(f)).toMatch(/^[a-z0-9._-]+\.eml$/);
-    expect(outboxFileName('A+B@Example.com')).not.toBe(outboxFileName('a_b@example.com'));
-    expect(basename(files[2]!)).not.toContain('..');
+    for (const f of files) expect(basename(f)).toMatch(/^[a-z0-9@._+-]+\.eml$/);
+    expect(emlName('A+B@Example.com')).not.toBe(emlName('a_b@example.com'));
+    expect(basename(files[2]!)).not.toContain('/');
+    expect(dirname(files[2]!)).toBe(join(dir, 'outbox'));
   });
 
-  it('builds a multipart message with one-click unsubscribe and a Message-ID on the From domain', async () => {
+  it("builds a multipart message with one-click unsubscribe (the mailto names the reader's token) and the ledger's Message-ID", async () => {
     const raw = await readFile(files[0]!);
     const mail = await simpleParser(raw);
     expect(mail.subject).toBe(digest.subject);
-    expect(mail.messageId).toMatch(/^<daily-2025-12-10\.[0-9a-f]{20}@news\.example\.com>$/);
+    expect(mail.messageId).toMatch(/^<daily-2025-12-10\.0@news\.example\.com>$/);
     const head = raw
       .toString('utf8')
       .split('\r\n\r\n')[0]!
@@ -52,7 +63,7 @@ describe('outbox', () => {
     const lu = /^List-Unsubscribe: *(.*)$/m.exec(head)?.[1];
     expect(raw.toString('utf8').match(/^List-Unsubscribe:/gm)).toHaveLength(1);
     expect(lu).toBe(
-      `<${RECIPIENT.unsubscribeUrl}>, <mailto:unsubscribe@news.example.com?subject=unsubscribe%20daily>`,
+      `<${RECIPIENT.unsubscribeUrl}>, <mailto:unsubscribe@news.example.com?subject=unsubscribe%20${RECIPIENT.unsubscribeUrl.split('/u/')[1]}>`,
     );
     expect(head).toMatch(/^List-Unsubscribe-Post: List-Unsubscribe=One-Click$/m);
     expect(raw.toString('utf8')).toMatch(/Content-Transfer-Encoding: base64/);
