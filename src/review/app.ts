@@ -27,6 +27,7 @@ import {
 import { requestGuard } from './guard.ts';
 import { runPublishQueue } from './publish.ts';
 import { localPath, signInRoutes } from './signin.ts';
+import { publishersFor } from './social.ts';
 import { testSendForm, testSendRoutes } from './test-send.ts';
 import { unsubscribeRoutes } from './unsubscribe.ts';
 import { editionsPage, type GalleryFilter, galleryPage, layout, messagePage, queuePage } from './views.ts';
@@ -314,7 +315,7 @@ export function createReviewApp(ctx: Context, opts: ReviewAppOptions) {
           caption: text,
           edited,
           key: postKey({ ...key, format, caption: text, cardSha256: card?.sha256 ?? '' }),
-          publishers: cfg.publishers,
+          publishers: publishersFor(ctx, post.platform),
         });
       } else if (action === 'reject') repo.decide(key, 'rejected', { editor });
       else if (action === 'reset') {

@@ -1,13 +1,27 @@
 import { z } from 'zod';
-import { CARD_FORMATS, type PLATFORMS } from '../cards/config.ts';
+import { CARD_FORMATS, PLATFORMS } from '../cards/config.ts';
 
 // The `review:` section of broadsheet.config.yaml: the editors' app (`serve`)
 // and the publish queue (`publish`, scheduler job kind publish).
 
 export const PUBLISHER_NAMES = ['folder', 'webhook'] as const;
 export type PublisherName = (typeof PUBLISHER_NAMES)[number];
+/** Social platforms (src/review/publishers/<name>.ts): offered when their credentials are in the environment. */
+export const SOCIAL_NAMES = [
+  'bluesky',
+  'mastodon',
+  'x',
+  'threads',
+  'facebook',
+  'instagram',
+  'linkedin',
+] as const;
+export type SocialName = (typeof SOCIAL_NAMES)[number];
+const clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time of day, HH:MM');
+const slots = z.array(clock).default(['08:30', '12:30', '18:30']);
 
 const format = z.enum(CARD_FORMATS);
+const platform = z.enum(PLATFORMS);
 
 export const reviewConfigSchema = z
   .strictObject({
@@ -41,6 +55,46 @@ export const reviewConfigSchema = z
         backoffMs: z.number().int().min(0).default(1_000),
         /** Send the PNG inside the JSON body (base64); off: only its sha256 and size. */
         includeImage: z.boolean().default(true),
+      })
+      .prefault({}),
+    /**
+     * Social platforms (issue 18). captionFrom: which platform's approved caption
+     * and card each one posts (Bluesky and Mastodon have no caption of their own).
+     * times: posting times per platform, in the config's timezone, for "next free slot".
+     */
+    social: z
+      .strictObject({
+        captionFrom: z
+          .strictObject({
+            bluesky: platform.default('x'),
+            mastodon: platform.default('threads'),
+            x: platform.default('x'),
+            threads: platform.default('threads'),
+            facebook: platform.default('facebook'),
+            instagram: platform.default('instagram'),
+            linkedin: platform.default('linkedin'),
+          } satisfies Record<SocialName, unknown>)
+          .prefault({}),
+        times: z
+          .strictObject(
+            Object.fromEntries(SOCIAL_NAMES.map((n) => [n, slots])) as Record<SocialName, typeof slots>,
+          )
+          .prefault({}),
+        /** Days ahead "next free slot" looks before giving up. */
+        slotDays: z.number().int().min(1).max(60).default(14),
+        /** Each API call's limit; a post call cut off by it is looked for before any retry. */
+        timeoutMs: z.number().int().min(100).default(30_000),
+        /** Attempts within one run; a post still failing waits for the next run. */
+        attempts: z.number().int().min(1).max(10).default(3),
+        /** A rate limit that resets later than this defers the post to the next run instead of waiting. */
+        maxWaitMs: z.number().int().min(0).default(120_000),
+        /** Language of the posts (ISO 639-1), told to Bluesky, Mastodon and X's readers' filters. */
+        language: z.string().min(2).max(8).default('zh'),
+        mastodon: z
+          .strictObject({
+            visibility: z.enum(['public', 'unlisted', 'private']).default('public'),
+          })
+          .prefault({}),
       })
       .prefault({}),
     /** Attempts after which a post is marked failed and left for an editor. */

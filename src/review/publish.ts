@@ -5,9 +5,11 @@ import type { DB } from '../store/db.ts';
 import { openStore } from '../store/db.ts';
 import { acquireLease, isLease } from '../store/lease.ts';
 import { type QueueRow, ReviewRepo } from '../store/review.ts';
+import { SOCIAL_NAMES } from './config.ts';
 import { cardFile, items, loadEdition, postKey } from './editions.ts';
 import { PublishError, type Publisher, type PublishPost } from './publisher.ts';
 import { publishers as registry } from './publishers/index.ts';
+import { readySocial } from './social.ts';
 
 // The publish queue runner (`broadsheet publish`, scheduler job kind publish).
 //
@@ -45,6 +47,8 @@ export interface PublishOptions {
   random?: () => number;
   /** Publishers to use instead of the configured ones (tests). */
   publishers?: Publisher[];
+  /** Where social credentials are read from (default process.env; tests pass their own). */
+  env?: NodeJS.ProcessEnv;
 }
 
 const sleepReal = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -74,6 +78,8 @@ function postFor(ctx: Context, row: QueueRow): PublishPost {
     card: { file, sha256: card.sha256, width: card.width, height: card.height, kind: card.kind },
     title: it?.title,
     url: it?.url,
+    // What the card shows, in words: the headline, and for 數讀 the figure line under it.
+    alt: [it?.title ?? row.itemId, it?.subtitle].filter(Boolean).join('：'),
   };
 }
 
@@ -92,9 +98,15 @@ async function run(ctx: Context, db: DB, opts: PublishOptions): Promise<PublishS
   const random = opts.random ?? Math.random;
   const repo = new ReviewRepo(db, () => ctx.clock.now());
   const secret = appSecret(ctx);
+  // Social platforms join the configured publishers when their credentials are set;
+  // their rows go only at the time an editor scheduled.
+  const social = readySocial(ctx, opts.env).map((s) => s.platform.create(ctx, s.env));
   const pubs = new Map(
-    (opts.publishers ?? cfg.publishers.map((n) => registry[n](ctx, secret))).map((p) => [p.name, p] as const),
+    (opts.publishers ?? [...cfg.publishers.map((n) => registry[n](ctx, secret)), ...social]).map(
+      (p) => [p.name, p] as const,
+    ),
   );
+  const scheduled = [...SOCIAL_NAMES];
   const summary: PublishSummary = {
     published: 0,
     deferred: 0,
@@ -104,7 +116,12 @@ async function run(ctx: Context, db: DB, opts: PublishOptions): Promise<PublishS
     rows: [],
   };
 
-  const ttl = Math.max(60_000, cfg.webhook.timeoutMs * (cfg.webhook.attempts + 1) * 2);
+  // Longer than any one attempt plus its wait: a social post is up to ~4 calls, then a rate-limit wait.
+  const ttl = Math.max(
+    60_000,
+    cfg.webhook.timeoutMs * (cfg.webhook.attempts + 1) * 2,
+    (cfg.social.timeoutMs * 4 + cfg.social.maxWaitMs) * 2,
+  );
   const lease = acquireLease(db, 'publish', ttl);
   if (!isLease(lease)) throw new BroadsheetError('PUBLISH_IN_PROGRESS', { pid: lease.pid, host: lease.host });
   try {
@@ -113,7 +130,7 @@ async function run(ctx: Context, db: DB, opts: PublishOptions): Promise<PublishS
       ctx.logger.warn({ rows: summary.recovered }, 'publish: resuming posts a stopped run left mid-send');
     let after = 0;
     for (;;) {
-      const row = repo.claimNext([...pubs.keys()], after);
+      const row = repo.claimNext([...pubs.keys()], after, scheduled);
       if (!row) break;
       after = row.id;
       const log = {
@@ -162,19 +179,35 @@ async function attempt(
   t: { sleep: (ms: number) => Promise<void>; random: () => number; renew: () => boolean },
 ): Promise<{ state: 'published' | 'queued' | 'failed'; error?: string }> {
   const cfg = ctx.config.review;
-  const perRun = pub.name === 'webhook' ? cfg.webhook.attempts : 2;
+  const social = (SOCIAL_NAMES as readonly string[]).includes(pub.name);
+  const perRun = pub.name === 'webhook' ? cfg.webhook.attempts : social ? cfg.social.attempts : 2;
   let attempts = row.attempts;
+  // An earlier attempt (this run's, or one a crash cut short) may have reached the
+  // platform: where the publisher can look, the post is looked for before sending again.
+  let uncertain = row.attempts > 1;
   for (let i = 0; ; i++) {
     try {
       const post = postFor(ctx, row);
-      const r = await pub.publish(post);
-      repo.markPublished(row.id, r.response);
+      const found = uncertain && pub.find ? await pub.find(post) : undefined;
+      if (found)
+        ctx.logger.warn(
+          { id: row.id, url: found.url },
+          'publish: the post was already there; not sent again',
+        );
+      const r = found ?? (await pub.publish(post));
+      repo.markPublished(row.id, r.response, { id: r.postId, url: r.url });
       return { state: 'published' };
     } catch (err) {
+      uncertain = true;
       const e =
         err instanceof PublishError
           ? err
           : new PublishError((err as Error).message ?? String(err), false, undefined, { cause: err });
+      // A rate limit that resets far ahead: the next run sends it, this one does not sit waiting.
+      if (!e.permanent && (e.retryAfterMs ?? 0) > cfg.social.maxWaitMs) {
+        repo.markFailed(row.id, 'queued', e.message);
+        return { state: 'queued', error: e.message };
+      }
       const final = e.permanent || attempts >= cfg.maxAttempts;
       if (final) {
         repo.markFailed(row.id, 'failed', e.message);
@@ -188,7 +221,7 @@ async function attempt(
       const base = cfg.webhook.backoffMs * 2 ** i;
       const wait = Math.max(
         Math.round(base / 2 + (t.random() * base) / 2),
-        Math.min(e.retryAfterMs ?? 0, 60_000),
+        Math.min(e.retryAfterMs ?? 0, Math.max(60_000, cfg.social.maxWaitMs)),
       );
       ctx.logger.warn(
         { id: row.id, attempt: attempts, waitMs: wait, err: e.message },

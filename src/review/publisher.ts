@@ -19,12 +19,28 @@ export interface PublishPost {
   /** The story or 數讀 item the card shows, for the receiver's logs. */
   title?: string;
   url?: string;
+  /** Image description for screen readers: the headline, or the figures in words. */
+  alt: string;
+}
+
+/** What a publisher hands back: a short receipt, and for a social post its id and link. */
+export interface Receipt {
+  response: string;
+  postId?: string;
+  url?: string;
 }
 
 export interface Publisher {
   name: string;
   /** One attempt. Resolve with a short receipt; throw PublishError to say whether to retry. */
-  publish(post: PublishPost): Promise<{ response: string }>;
+  publish(post: PublishPost): Promise<Receipt>;
+  /**
+   * Look for the post an earlier attempt may have made (a timeout after the
+   * platform accepted it, a crash mid-send). Called before any retry; undefined
+   * = not there, send it. Publishers whose platform dedupes by an idempotency
+   * key (or a deterministic record key) may leave it out.
+   */
+  find?(post: PublishPost): Promise<Receipt | undefined>;
 }
 
 export type PublisherFactory = (ctx: Context, secret: Buffer) => Publisher;

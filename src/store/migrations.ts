@@ -188,4 +188,14 @@ export const migrations: string[] = [
   CREATE INDEX editor_sessions_editor ON editor_sessions (editor_id);
   CREATE INDEX editor_sessions_expiry ON editor_sessions (expires_at);
   `,
+  // Social publishing (issue 18; src/review/publishers/*): a queue row is one post
+  // on one platform. due_at: when it may go (NULL = at the next run for folder and
+  // webhook; a social row without one waits for an editor to schedule it).
+  // post_id / post_url: what the platform answered, shown in the gallery.
+  `
+  ALTER TABLE publish_queue ADD COLUMN due_at TEXT;
+  ALTER TABLE publish_queue ADD COLUMN post_id TEXT;
+  ALTER TABLE publish_queue ADD COLUMN post_url TEXT;
+  CREATE INDEX publish_queue_due ON publish_queue (state, due_at);
+  `,
 ];

@@ -38,6 +38,11 @@ export interface QueueRow extends PostKey {
   createdAt: string;
   updatedAt: string;
   publishedAt: string | null;
+  /** When it may go (ISO); null: at the next run (folder, webhook) or not scheduled yet (social). */
+  dueAt: string | null;
+  /** The platform's id and link for the published post. */
+  postId: string | null;
+  postUrl: string | null;
 }
 
 export interface ReviewEvent extends PostKey {
@@ -49,7 +54,8 @@ export interface ReviewEvent extends PostKey {
 
 const POST_COLS = `edition, item_id AS itemId, platform, status, format, caption, editor, updated_at AS updatedAt`;
 const QUEUE_COLS = `id, idem_key AS key, publisher, edition, item_id AS itemId, platform, format, caption, state, attempts,
-  last_error AS lastError, response, editor, created_at AS createdAt, updated_at AS updatedAt, published_at AS publishedAt`;
+  last_error AS lastError, response, editor, created_at AS createdAt, updated_at AS updatedAt, published_at AS publishedAt,
+  due_at AS dueAt, post_id AS postId, post_url AS postUrl`;
 
 /** Why a change was refused: part of the post already went out (or is going out right now). */
 export class PostLockedError extends Error {
@@ -206,7 +212,7 @@ export class ReviewRepo {
           `INSERT INTO publish_queue (idem_key, publisher, edition, item_id, platform, format, caption, state, editor, created_at, updated_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)
            ON CONFLICT (idem_key, publisher) DO UPDATE SET state = 'queued', attempts = 0, last_error = NULL,
-             editor = excluded.editor, updated_at = excluded.updated_at
+             due_at = NULL, editor = excluded.editor, updated_at = excluded.updated_at
            WHERE state IN ('cancelled','failed')`,
         );
         for (const pub of p.publishers)
@@ -256,15 +262,22 @@ export class ReviewRepo {
       .run(this.now().toISOString()).changes;
   }
 
-  /** The next queued row of one of `publishers`, marked sending (one attempt counted) in the same statement. */
-  claimNext(publishers: string[], after = 0): QueueRow | undefined {
+  /**
+   * The next due queued row of one of `publishers`, marked sending (one attempt
+   * counted). Due: due_at has passed, or it has none and its publisher is not one
+   * of `scheduled` (social platforms wait for an editor's time).
+   */
+  claimNext(publishers: string[], after = 0, scheduled: string[] = []): QueueRow | undefined {
     if (!publishers.length) return undefined;
     const marks = publishers.map(() => '?').join(',');
+    const held = scheduled.map(() => '?').join(',') || "''";
     const row = this.db
       .prepare(
-        `SELECT id FROM publish_queue WHERE state = 'queued' AND publisher IN (${marks}) AND id > ? ORDER BY id LIMIT 1`,
+        `SELECT id FROM publish_queue WHERE state = 'queued' AND publisher IN (${marks}) AND id > ?
+           AND (due_at <= ? OR (due_at IS NULL AND publisher NOT IN (${held})))
+         ORDER BY id LIMIT 1`,
       )
-      .get(...publishers, after) as { id: number } | undefined;
+      .get(...publishers, after, this.now().toISOString(), ...scheduled) as { id: number } | undefined;
     if (!row) return undefined;
     const r = this.db
       .prepare(
@@ -281,13 +294,46 @@ export class ReviewRepo {
       .run(this.now().toISOString(), id);
   }
 
-  markPublished(id: number, response: string) {
+  markPublished(id: number, response: string, post: { id?: string; url?: string } = {}) {
     const now = this.now().toISOString();
     this.db
       .prepare(
-        "UPDATE publish_queue SET state = 'published', response = ?, last_error = NULL, updated_at = ?, published_at = ? WHERE id = ?",
+        "UPDATE publish_queue SET state = 'published', response = ?, last_error = NULL, updated_at = ?, published_at = ?, post_id = ?, post_url = ? WHERE id = ?",
       )
-      .run(response.slice(0, 500), now, now, id);
+      .run(response.slice(0, 500), now, now, post.id ?? null, post.url ?? null, id);
+  }
+
+  // ── scheduling (the review app; any time before the row is claimed) ──
+
+  /** Set (or clear, null) when a queued row goes. False: it is no longer queued. */
+  schedule(id: number, dueAt: string | null): boolean {
+    return (
+      this.db
+        .prepare("UPDATE publish_queue SET due_at = ?, updated_at = ? WHERE id = ? AND state = 'queued'")
+        .run(dueAt, this.now().toISOString(), id).changes === 1
+    );
+  }
+
+  /** Take a queued row out of the queue. False: it is sending, published or already out. */
+  cancelRow(id: number): boolean {
+    return (
+      this.db
+        .prepare(
+          "UPDATE publish_queue SET state = 'cancelled', updated_at = ? WHERE id = ? AND state IN ('queued','failed')",
+        )
+        .run(this.now().toISOString(), id).changes === 1
+    );
+  }
+
+  /** Times already taken on a publisher from `from` on (queued or sent): for "next free slot". */
+  takenSlots(publisher: string, from: string): string[] {
+    return this.db
+      .prepare(
+        `SELECT coalesce(published_at, due_at) FROM publish_queue WHERE publisher = ? AND state IN ('queued','sending','published')
+           AND coalesce(published_at, due_at) >= ?`,
+      )
+      .pluck()
+      .all(publisher, from) as string[];
   }
 
   /** A failed attempt: `queued` to try again next run, `failed` to stop. */
