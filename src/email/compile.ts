@@ -239,7 +239,7 @@ export async function compileDigest(
     } catch (err) {
       throw templateError(err, join(dir, TEXT_TEMPLATE), absDir);
     }
-    return { html: dropLinkTargets(result.html), text: tidyText(text), warnings };
+    return { html: heroHeight(dropLinkTargets(result.html), data), text: tidyText(text), warnings };
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
@@ -251,6 +251,26 @@ export async function compileDigest(
  * browser anyway, so it is removed rather than listed as unsupported.
  */
 const dropLinkTargets = (html: string) => html.replace(/(<a\b[^>]*?)\starget(?:="[^"]*")?(?=[\s>])/g, '$1');
+
+/**
+ * The lead picture is fluid (CSS `height:auto`, so a phone keeps its
+ * proportions), but mj-image then writes `height="auto"` as the attribute too.
+ * Outlook for Windows sizes images by their attributes alone, and other clients
+ * reserve the space before the picture loads, so the attribute gets the real
+ * pixel height for the 552 px column; the CSS still wins where CSS applies.
+ */
+function heroHeight(html: string, data: object): string {
+  const image = (data as { lead?: { image?: { src?: string; height?: number | null } | null } }).lead?.image;
+  if (!image?.src || !image.height) return html;
+  const src = image.src
+    .replace(/&/g, '&amp;')
+    .replace(/"/g, '&quot;')
+    .replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return html.replace(
+    new RegExp(`(<img\\b[^>]*\\bsrc="${src}"[^>]*?\\sheight=)"auto"`),
+    `$1"${image.height}"`,
+  );
+}
 
 /** Trailing spaces off, at most one blank line in a row, 72 columns, one final newline. */
 const tidyText = (s: string) =>
