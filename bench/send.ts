@@ -87,7 +87,7 @@ async function main() {
     const ctx = testContext(dir);
     const composer = makeComposer(ctx, { list: 'daily', listName: '每日簡報' });
     const raws = emails.map((email, i) => {
-      const url = unsubscribeUrl(publicUrl, unsubscribeToken(secret, 'daily', email));
+      const url = unsubscribeUrl(publicUrl, unsubscribeToken([secret], 'daily', i + 1));
       const m = mergeRecipient(big, { email, unsubscribeUrl: url, viewOnlineUrl: publicUrl });
       return composer.compose({
         email,
@@ -148,7 +148,7 @@ async function main() {
     const t0 = performance.now();
     await Promise.all(
       emails.map((email, i) => {
-        const url = unsubscribeUrl(publicUrl, unsubscribeToken(secret, 'daily', email));
+        const url = unsubscribeUrl(publicUrl, unsubscribeToken([secret], 'daily', i + 1));
         const m = mergeRecipient(big, { email, unsubscribeUrl: url, viewOnlineUrl: publicUrl });
         return transport.sendMail({
           from,

@@ -17,6 +17,7 @@ import {
 import { Composer, type DkimKey, parseAddress } from './compose.ts';
 import { leaseGuard } from './guards.ts';
 import { sendAll } from './send-loop.ts';
+import { tokenKeys } from './tokens.ts';
 import type { Transport } from './transport.ts';
 import { unsubscribeToken, unsubscribeUrl } from './unsubscribe.ts';
 
@@ -213,7 +214,7 @@ export async function sendEdition(
   const d = ctx.config.delivery;
   const ledger = new Ledger(db, () => ctx.clock.now());
   const composer = makeComposer(ctx, input);
-  const secret = appSecret(ctx);
+  const keys = tokenKeys(appSecret(ctx));
   const online = viewOnlineUrl(ctx, input.editionId);
   const transport = opts.transport;
   const s = { total: 0, sent: 0, retried: 0, failed: 0, deferred: 0, suppressed: 0, rendered: 0, bytes: 0 };
@@ -223,7 +224,10 @@ export async function sendEdition(
       email: row.email,
       name: row.name ?? undefined,
       locale: row.locale ?? undefined,
-      unsubscribeUrl: unsubscribeUrl(ctx.config.publicUrl, unsubscribeToken(secret, input.list, row.email)),
+      unsubscribeUrl: unsubscribeUrl(
+        ctx.config.publicUrl,
+        unsubscribeToken(keys, input.list, row.subscriberId),
+      ),
       viewOnlineUrl: online,
       messageId: row.messageId,
     });

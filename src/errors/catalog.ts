@@ -210,6 +210,14 @@ export const catalog = {
     hint: 'List subscribers with `broadsheet subscribers list`.',
     exit: 1,
   }),
+  // ── subscribers: signup, consent, privacy (issue 14; owned by the subscribers helper) ──
+  SUBSCRIBER_SUPPRESSED: entry<{ email: string; reason: string }>({
+    title: 'Address suppressed',
+    message: (p) => `${p.email} is on the suppression list (${p.reason}) and cannot be added`,
+    hint: 'The reader can sign up again through the signup form (/subscribe) and confirm by email; see README.md § Delivery → Signup and privacy.',
+    exit: 1,
+  }),
+  // ── end subscribers (issue 14) ──
   PUBLISH_IN_PROGRESS: entry<{ pid: number; host: string }>({
     title: 'Publish already running',
     message: (p) => `the publish queue is being run by process ${p.pid} on ${p.host}`,

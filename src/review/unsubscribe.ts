@@ -1,15 +1,17 @@
 import { Hono, type Context as HonoContext } from 'hono';
 import type { Context } from '../context.ts';
-import { verifyUnsubscribeToken } from '../delivery/unsubscribe.ts';
+import { tokenKeys, verifyToken } from '../delivery/tokens.ts';
 import type { DB } from '../store/db.ts';
-import { SubscriberRepo } from '../store/subscribers.ts';
+import { type Subscriber, SubscriberRepo } from '../store/subscribers.ts';
 import { layout, messagePage, unsubscribeConfirm } from './views.ts';
 
 // One-click unsubscribe (RFC 8058), public: the token is the capability.
 //   GET  /u/<token>  a confirm page with a button; never changes anything
 //                    (mail scanners and link previews fetch every URL in a message)
 //   POST /u/<token>  body List-Unsubscribe=One-Click → unsubscribed, 200, idempotent
-// A forged or altered token is 400 and touches nothing. No CSRF token here:
+// A forged or altered token, or one whose reader was forgotten, is 400 and
+// touches nothing. Tokens are opaque (src/delivery/tokens.ts); v1 links from
+// older emails still resolve, by the address they carry. No CSRF token here:
 // mail providers POST without one, and the MAC'd token already names exactly
 // one subscriber.
 
@@ -40,6 +42,23 @@ async function isOneClick(c: HonoContext): Promise<boolean> {
 export function unsubscribeRoutes(ctx: Context, db: DB, secret: Buffer, brand: string) {
   const app = new Hono();
   const subs = new SubscriberRepo(db, () => ctx.clock.now());
+  const keys = tokenKeys(secret);
+  /** The token's list and reader, or undefined for a bad token or a reader no longer held. */
+  const resolve = (token: string): { list: string; s?: Subscriber } | undefined => {
+    const t = verifyToken(keys, token, 'u', ctx.clock.now().getTime());
+    if (!t) return undefined;
+    const s = t.v === 2 ? subs.byId(t.id) : subs.get(t.email);
+    // A forgotten reader's row is an erased placeholder: treat it as not held.
+    return { list: t.list, s: s && s.statusReason !== 'forgotten' ? s : undefined };
+  };
+  // A genuine link whose reader is no longer held (forgotten): nothing to change, nothing to show.
+  const gone = (c: HonoContext) =>
+    c.html(
+      layout(
+        { public: true, title: '已取消訂閱', brand },
+        messagePage('已取消訂閱', '這個地址已不會再收到電郵簡報。'),
+      ),
+    );
   const bad = (c: HonoContext) =>
     c.html(
       layout(
@@ -51,24 +70,23 @@ export function unsubscribeRoutes(ctx: Context, db: DB, secret: Buffer, brand: s
 
   app.get('/:token', (c) => {
     const token = c.req.param('token');
-    const t = verifyUnsubscribeToken(secret, token);
+    const t = resolve(token);
     if (!t) return bad(c);
-    const s = subs.get(t.subscriber);
-    if (s && s.status !== 'active')
+    const { s } = t;
+    if (!s) return gone(c);
+    if (s.status !== 'active')
       return c.html(
         layout(
           { public: true, title: '已取消訂閱', brand },
-          messagePage('已取消訂閱', `${maskEmail(t.subscriber)} 已不會再收到電郵簡報。`),
+          messagePage('已取消訂閱', `${maskEmail(s.email)} 已不會再收到電郵簡報。`),
         ),
       );
-    return c.html(
-      layout({ public: true, title: '取消訂閱', brand }, unsubscribeConfirm(maskEmail(t.subscriber))),
-    );
+    return c.html(layout({ public: true, title: '取消訂閱', brand }, unsubscribeConfirm(maskEmail(s.email))));
   });
 
   app.post('/:token', async (c) => {
     const token = c.req.param('token');
-    const t = verifyUnsubscribeToken(secret, token);
+    const t = resolve(token);
     if (!t) return bad(c);
     if (!(await isOneClick(c)))
       return c.html(
@@ -78,17 +96,18 @@ export function unsubscribeRoutes(ctx: Context, db: DB, secret: Buffer, brand: s
         ),
         400,
       );
-    const s = subs.get(t.subscriber);
+    const { s } = t;
+    if (!s) return gone(c);
     // Only an active subscriber changes: a repeat keeps the first time, and a
     // bounced or complained address keeps the stronger status.
-    if (s?.status === 'active') {
-      subs.setStatus(t.subscriber, 'unsubscribed', `one-click (${t.list})`);
+    if (s.status === 'active') {
+      subs.setStatus(s.email, 'unsubscribed', `one-click (${t.list})`);
       ctx.logger.info({ list: t.list, subscriber: s.id }, 'unsubscribed (one-click)');
     }
     return c.html(
       layout(
         { public: true, title: '已取消訂閱', brand },
-        messagePage('已取消訂閱', `${maskEmail(t.subscriber)} 已不會再收到電郵簡報。`),
+        messagePage('已取消訂閱', `${maskEmail(s.email)} 已不會再收到電郵簡報。`),
       ),
       200,
     );

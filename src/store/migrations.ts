@@ -198,4 +198,58 @@ export const migrations: string[] = [
   ALTER TABLE publish_queue ADD COLUMN post_url TEXT;
   CREATE INDEX publish_queue_due ON publish_queue (state, due_at);
   `,
+  // Subscribers (issue 14; src/store/consent.ts, suppression.ts, signups.ts).
+  // consent: how and when each reader agreed (append-only, survives edits of the
+  //   reader; deleted only by `subscribers forget`); ip_hash is keyed, never the IP.
+  // suppression: keyed hashes of addresses that must not be re-added without a
+  //   fresh confirmation (forgotten readers: their address is gone, the hash stays).
+  // signups: pending double opt-ins, until confirmed or expired (then purged).
+  // confirm_sends: the confirmation email's own ledger — one per signup, sent once.
+  // signup_hits: recent signup attempts per keyed IP / address hash, for rate limits.
+  `
+  CREATE TABLE consent (
+    id INTEGER PRIMARY KEY,
+    subscriber_id INTEGER NOT NULL REFERENCES subscribers(id) ON DELETE CASCADE,
+    source TEXT NOT NULL CHECK (source IN ('form','import','cli','preferences')),
+    list TEXT,
+    signup_at TEXT NOT NULL,
+    confirmed_at TEXT,
+    ip_hash TEXT,
+    detail TEXT,
+    created_at TEXT NOT NULL
+  );
+  CREATE INDEX consent_subscriber ON consent (subscriber_id);
+  CREATE TABLE suppression (
+    hash TEXT PRIMARY KEY,
+    reason TEXT NOT NULL,
+    created_at TEXT NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TABLE signups (
+    id INTEGER PRIMARY KEY,
+    email TEXT NOT NULL,
+    name TEXT,
+    locale TEXT,
+    topics TEXT NOT NULL DEFAULT '[]',
+    list TEXT NOT NULL,
+    ip_hash TEXT,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    confirmed_at TEXT
+  );
+  CREATE INDEX signups_email ON signups (email);
+  CREATE TABLE confirm_sends (
+    signup_id INTEGER PRIMARY KEY REFERENCES signups(id) ON DELETE CASCADE,
+    state TEXT NOT NULL CHECK (state IN ('committed','sent','failed')),
+    message_id TEXT NOT NULL,
+    transport TEXT,
+    response TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+  CREATE TABLE signup_hits (
+    key TEXT NOT NULL,
+    at INTEGER NOT NULL
+  );
+  CREATE INDEX signup_hits_key ON signup_hits (key, at);
+  `,
 ];

@@ -1,3 +1,4 @@
+import { ConsentRepo, type ConsentSource } from './consent.ts';
 import type { DB } from './db.ts';
 
 export const SUBSCRIBER_STATUSES = ['active', 'unsubscribed', 'bounced', 'complained'] as const;
@@ -59,11 +60,13 @@ export interface SubscriberInput {
   topics?: string[];
 }
 
+const CONSENT_SOURCES = ['form', 'import', 'cli', 'preferences'] as const;
+
 export type UpsertOutcome = 'added' | 'updated' | 'unchanged' | 'kept-status';
 
 export class SubscriberRepo {
   constructor(
-    private readonly db: DB,
+    readonly db: DB,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -71,6 +74,11 @@ export class SubscriberRepo {
     const r = this.db.prepare('SELECT * FROM subscribers WHERE email = ?').get(normalizeEmail(email)) as
       | Row
       | undefined;
+    return r && fromRow(r);
+  }
+
+  byId(id: number): Subscriber | undefined {
+    const r = this.db.prepare('SELECT * FROM subscribers WHERE id = ?').get(id) as Row | undefined;
     return r && fromRow(r);
   }
 
@@ -107,6 +115,17 @@ export class SubscriberRepo {
            VALUES (?, ?, ?, ?, 'active', ?, ?, ?)`,
         )
         .run(email, input.name ?? null, input.locale ?? null, topics, source, now, now);
+      // Every reader gets a consent record when first added (issue 14): how they came.
+      const id = (this.db.prepare('SELECT id FROM subscribers WHERE email = ?').get(email) as { id: number })
+        .id;
+      // Sources read "import:<file>", "cli", "form", …: the part before ":" is the kind.
+      const kind = source.split(':')[0]!;
+      const known = (CONSENT_SOURCES as readonly string[]).includes(kind);
+      new ConsentRepo(this.db, this.now).record(id, {
+        source: known ? (kind as ConsentSource) : 'cli',
+        signupAt: now,
+        ...(source !== kind || !known ? { detail: source } : {}),
+      });
       return 'added';
     }
     const name = input.name ?? existing.name;

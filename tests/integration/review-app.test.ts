@@ -8,7 +8,8 @@ import { unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appSecret } from '../../src/config/secret.ts';
 import type { Context } from '../../src/context.ts';
-import { unsubscribeToken } from '../../src/delivery/unsubscribe.ts';
+import { v1Token } from '../../src/delivery/tokens.ts';
+import { preferencesToken, unsubscribeToken } from '../../src/delivery/unsubscribe.ts';
 import { createReviewApp } from '../../src/review/app.ts';
 import { postKey } from '../../src/review/editions.ts';
 import { runPublishQueue } from '../../src/review/publish.ts';
@@ -249,7 +250,7 @@ describe('unsubscribe (RFC 8058)', () => {
   beforeAll(() => {
     subs().upsert({ email: 'reader@example.com', name: '讀者甲' }, 'test');
     subs().upsert({ email: 'other@example.com' }, 'test');
-    token = unsubscribeToken(appSecret(ctx), 'daily', 'reader@example.com');
+    token = unsubscribeToken([appSecret(ctx)], 'daily', subs().get('reader@example.com')!.id);
   });
 
   it('GET shows a confirm page with a form POST and changes nothing', async () => {
@@ -263,19 +264,38 @@ describe('unsubscribe (RFC 8058)', () => {
   });
 
   it('a forged or altered token is 400 and nothing changes', async () => {
-    const forged = unsubscribeToken(Buffer.from('another secret'), 'daily', 'other@example.com');
-    const [payload, mac] = token.split('.');
+    const otherId = subs().get('other@example.com')!.id;
+    const forged = unsubscribeToken([Buffer.from('another secret')], 'daily', otherId);
+    // v2 (opaque): an altered body or a body spelled with its spare bits set is refused.
+    const [v, body] = token.split('.');
+    const flip = (str: string, i: number) =>
+      str.slice(0, i) + (str[i] === 'A' ? 'B' : 'A') + str.slice(i + 1);
+    const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const spare = `${v}.${body!.slice(0, -1)}${B64[B64.indexOf(body!.at(-1)!) ^ 1]}`;
+    // An unsubscribe token's body replayed as another kind (a preferences token) is refused here too.
+    const otherKind = preferencesToken([appSecret(ctx)], 'daily', otherId);
+    const v2bad = [
+      forged,
+      `${v}.${flip(body!, 5)}`,
+      `${v}.${flip(body!, body!.length - 3)}`,
+      spare,
+      `${token}x`,
+      otherKind,
+    ];
+    // v1 (legacy, still accepted): the same forgeries as before issue 14.
+    const legacy = v1Token(appSecret(ctx), 'daily', 'reader@example.com');
+    const [payload, mac] = legacy.split('.');
     const other = Buffer.from(JSON.stringify({ l: 'daily', s: 'other@example.com' })).toString('base64url');
     // The MAC's last character also carries 2 spare bits: a sibling that differs only there decodes
     // to the same bytes, and must still be refused.
-    const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
     const last = B64.indexOf(mac!.at(-1)!);
     const sibling = `${payload}.${mac!.slice(0, -1)}${B64[last ^ 1]}`;
     expect(Buffer.from(sibling.split('.')[1]!, 'base64url').equals(Buffer.from(mac!, 'base64url'))).toBe(
       true,
     );
     for (const t of [
-      forged,
+      ...v2bad,
+      v1Token(Buffer.from('another secret'), 'daily', 'other@example.com'),
       `${other}.${mac}`,
       `${payload}.${mac}x`,
       'garbage',
@@ -321,9 +341,10 @@ describe('unsubscribe (RFC 8058)', () => {
     subs().upsert({ email: 'plain@example.com' }, 'test');
     const fd = new FormData();
     fd.set('List-Unsubscribe', 'One-Click');
-    const multi = unsubscribeToken(appSecret(ctx), 'daily', 'multi@example.com');
+    const multi = unsubscribeToken([appSecret(ctx)], 'daily', subs().get('multi@example.com')!.id);
     expect((await app.request(`${BASE}/u/${multi}`, { method: 'POST', body: fd })).status).toBe(200);
-    const plain = unsubscribeToken(appSecret(ctx), 'daily', 'plain@example.com');
+    // A v1 link from an email sent before issue 14 still works.
+    const plain = v1Token(appSecret(ctx), 'daily', 'plain@example.com');
     const r = await app.request(
       new Request(`${BASE}/u/${plain}`, {
         method: 'POST',
@@ -524,7 +545,11 @@ describe('behind a proxy that keeps publicUrl’s path', () => {
     const pctx = reviewContext(dir, { publicUrl: 'https://news.example.com/broadsheet/' });
     const papp = createReviewApp(pctx, { db });
     new SubscriberRepo(db).upsert({ email: 'prefix@example.com' }, 'test');
-    const token = unsubscribeToken(appSecret(pctx), 'daily', 'prefix@example.com');
+    const token = unsubscribeToken(
+      [appSecret(pctx)],
+      'daily',
+      new SubscriberRepo(db).get('prefix@example.com')!.id,
+    );
     const get = await papp.request(`${BASE}/broadsheet/u/${token}`);
     expect(get.status).toBe(200);
     const html = await get.text();

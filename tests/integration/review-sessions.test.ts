@@ -334,7 +334,10 @@ describe('Origin / Sec-Fetch-Site on POSTs', () => {
   it('RFC 8058 one-click unsubscribe from a mail provider (no Origin, no cookies) still works, also cross-site', async () => {
     for (const email of ['one@example.com', 'two@example.com'])
       expect((await cli(['subscribers', 'add', email, ...args()])).code).toBe(0);
-    const url = (email: string) => `${base}/u/${unsubscribeToken(Buffer.from(SECRET), 'daily', email)}`;
+    // The CLI added them in order: ids 1 and 2 in this fresh store.
+    const ids: Record<string, number> = { 'one@example.com': 1, 'two@example.com': 2 };
+    const url = (email: string) =>
+      `${base}/u/${unsubscribeToken([Buffer.from(SECRET)], 'daily', ids[email]!)}`;
     const bare = await fetch(url('one@example.com'), {
       method: 'POST',
       headers: { 'content-type': FORM },

@@ -3,8 +3,10 @@ import type { Command } from 'commander';
 import { appSecret } from '../../config/secret.ts';
 import { displayPath, formatProblem } from '../../content/problems.ts';
 import type { Context } from '../../context.ts';
+import { tokenKeys } from '../../delivery/tokens.ts';
 import { BroadsheetError, UsageError } from '../../errors/index.ts';
 import { action, createContext, globalsOf, printJson } from '../app.ts';
+import { registerPrivacy } from './subscribers-privacy.ts';
 
 async function withStore<T>(
   ctx: Context,
@@ -64,15 +66,22 @@ export function registerSubscribers(program: Command) {
           Math.max(0, reported.length - shownMax) + Math.max(0, csv.duplicates.length - shownMax);
         if (hidden > 0 && Number.isFinite(shownMax))
           process.stderr.write(`… and ${hidden} more report(s) not shown (use --json for all)\n`);
-        const counts = await withStore(ctx, (repo) =>
-          repo.upsertMany(
-            csv.rows.map(({ line: _line, ...r }) => r),
-            `import:${shown}`,
-          ),
-        );
+        const keys = tokenKeys(appSecret(ctx));
+        const { counts, suppressed } = await withStore(ctx, async (repo) => {
+          const { SuppressionList } = await import('../../store/suppression.ts');
+          const list = new SuppressionList(repo.db, keys, () => ctx.clock.now());
+          // Forgotten (and otherwise suppressed) addresses are skipped: only the reader can come back.
+          const rows = csv.rows.map(({ line: _line, ...r }) => r);
+          const allowed = rows.filter((r) => !list.reason(r.email));
+          return {
+            counts: repo.upsertMany(allowed, `import:${shown}`),
+            suppressed: rows.length - allowed.length,
+          };
+        });
         const result = {
           file,
           ...counts,
+          suppressed,
           invalid: csv.problems.length,
           localeDropped: csv.warnings.length,
           duplicates: csv.duplicates.length,
@@ -83,7 +92,9 @@ export function registerSubscribers(program: Command) {
           process.stdout.write(
             `imported ${file}: ${counts.added} added, ${counts.updated} updated, ${counts.unchanged} unchanged, ` +
               `${counts['kept-status']} kept unsubscribed/bounced/complained, ${csv.problems.length} invalid row(s) skipped, ` +
-              `${csv.warnings.length} unsupported locale(s) dropped, ${csv.duplicates.length} duplicate(s)\n`,
+              `${csv.warnings.length} unsupported locale(s) dropped, ${csv.duplicates.length} duplicate(s)` +
+              (suppressed ? `, ${suppressed} suppressed (forgotten) address(es) skipped` : '') +
+              '\n',
           );
         return csv.problems.length || csv.warnings.length ? 1 : 0;
       }),
@@ -112,7 +123,13 @@ export function registerSubscribers(program: Command) {
               email,
               detail: r.error.issues.map((i) => `${String(i.path[0])}: ${i.message}`).join('; '),
             });
-          const outcome = await withStore(ctx, (repo) => repo.upsert(r.data, 'cli'));
+          const keys = tokenKeys(appSecret(ctx));
+          const outcome = await withStore(ctx, async (repo) => {
+            const { SuppressionList } = await import('../../store/suppression.ts');
+            const reason = new SuppressionList(repo.db, keys).reason(r.data.email);
+            if (reason) throw new BroadsheetError('SUBSCRIBER_SUPPRESSED', { email: r.data.email, reason });
+            return repo.upsert(r.data, 'cli');
+          });
           if (g.json) printJson({ email: r.data.email, outcome });
           else process.stdout.write(`${r.data.email}: ${outcome}\n`);
           return 0;
@@ -165,7 +182,7 @@ export function registerSubscribers(program: Command) {
             `--list must be a configured edition (${Object.keys(ctx.config.editions).join(', ')})`,
           );
         const { unsubscribeToken, unsubscribeUrl } = await import('../../delivery/unsubscribe.ts');
-        const secret = appSecret(ctx);
+        const keys = tokenKeys(appSecret(ctx));
         const rows = await withStore(ctx, (repo) =>
           repo.list({ status: opts.status as 'active' | undefined }),
         );
@@ -173,7 +190,7 @@ export function registerSubscribers(program: Command) {
           printJson(
             rows.map((s) => ({
               ...s,
-              unsubscribeUrl: unsubscribeUrl(ctx.config.publicUrl, unsubscribeToken(secret, list, s.email)),
+              unsubscribeUrl: unsubscribeUrl(ctx.config.publicUrl, unsubscribeToken(keys, list, s.id)),
             })),
           );
         else {
@@ -186,4 +203,6 @@ export function registerSubscribers(program: Command) {
         return 0;
       }),
     );
+
+  registerPrivacy(sub);
 }

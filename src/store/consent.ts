@@ -1,0 +1,64 @@
+import type { DB } from './db.ts';
+
+// How and when each reader agreed to receive mail. Append-only: a later import,
+// edit or preference change adds a row or leaves them be, never rewrites one, so
+// the first signup and its confirmation stay on record. ip_hash is a keyed hash
+// (suppression.ts keyedHash 'ip'), never the address itself.
+
+export type ConsentSource = 'form' | 'import' | 'cli' | 'preferences';
+
+export interface Consent {
+  source: ConsentSource;
+  list: string | null;
+  signupAt: string;
+  confirmedAt: string | null;
+  ipHash: string | null;
+  detail: string | null;
+  createdAt: string;
+}
+
+export class ConsentRepo {
+  constructor(
+    private readonly db: DB,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  record(
+    subscriberId: number,
+    c: {
+      source: ConsentSource;
+      list?: string;
+      signupAt?: string;
+      confirmedAt?: string;
+      ipHash?: string;
+      detail?: string;
+    },
+  ): void {
+    const now = this.now().toISOString();
+    this.db
+      .prepare(
+        `INSERT INTO consent (subscriber_id, source, list, signup_at, confirmed_at, ip_hash, detail, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        subscriberId,
+        c.source,
+        c.list ?? null,
+        c.signupAt ?? now,
+        c.confirmedAt ?? null,
+        c.ipHash ?? null,
+        c.detail ?? null,
+        now,
+      );
+  }
+
+  for(subscriberId: number): Consent[] {
+    const rows = this.db
+      .prepare(
+        `SELECT source, list, signup_at AS signupAt, confirmed_at AS confirmedAt, ip_hash AS ipHash,
+                detail, created_at AS createdAt FROM consent WHERE subscriber_id = ? ORDER BY id`,
+      )
+      .all(subscriberId);
+    return rows as Consent[];
+  }
+}

@@ -1,0 +1,92 @@
+import { ConsentRepo } from './consent.ts';
+import type { DB } from './db.ts';
+import { normalizeEmail, SubscriberRepo } from './subscribers.ts';
+import { SuppressionList } from './suppression.ts';
+
+// Data protection (issue 14): everything held about one reader, and erasing it.
+
+export interface ReaderExport {
+  exportedAt: string;
+  profile: ReturnType<SubscriberRepo['get']>;
+  consent: ReturnType<ConsentRepo['for']>;
+  sends: {
+    edition: string;
+    state: string;
+    attempts: number;
+    transport: string | null;
+    messageId: string;
+    createdAt: string;
+    sentAt: string | null;
+    lastError: string | null;
+  }[];
+  events: { at: string; type: string; detail: string | null }[];
+  pendingSignups: { list: string; createdAt: string; expiresAt: string; confirmedAt: string | null }[];
+}
+
+/** Everything the store holds about `email`, or undefined when it holds nothing. */
+export function exportReader(db: DB, email: string, now: Date): ReaderExport | undefined {
+  const addr = normalizeEmail(email);
+  const profile = new SubscriberRepo(db).get(addr);
+  const pendingSignups = db
+    .prepare(
+      'SELECT list, created_at AS createdAt, expires_at AS expiresAt, confirmed_at AS confirmedAt FROM signups WHERE email = ? ORDER BY id',
+    )
+    .all(addr) as ReaderExport['pendingSignups'];
+  if (!profile && pendingSignups.length === 0) return undefined;
+  const sends = profile
+    ? (db
+        .prepare(
+          `SELECT edition, state, attempts, transport, message_id AS messageId, created_at AS createdAt,
+                  sent_at AS sentAt, last_error AS lastError FROM sends WHERE subscriber_id = ? ORDER BY created_at`,
+        )
+        .all(profile.id) as ReaderExport['sends'])
+    : [];
+  const consent = profile ? new ConsentRepo(db).for(profile.id) : [];
+  const events: ReaderExport['events'] = [];
+  if (profile) {
+    events.push({ at: profile.createdAt, type: 'added', detail: profile.source });
+    for (const c of consent)
+      if (c.confirmedAt) events.push({ at: c.confirmedAt, type: 'confirmed', detail: c.source });
+    for (const s of sends) if (s.sentAt) events.push({ at: s.sentAt, type: 'sent', detail: s.edition });
+    if (profile.statusAt)
+      events.push({ at: profile.statusAt, type: profile.status, detail: profile.statusReason });
+    events.sort((a, b) => a.at.localeCompare(b.at));
+  }
+  return { exportedAt: now.toISOString(), profile, consent, sends, events, pendingSignups };
+}
+
+/**
+ * Erase a reader: name, locale, topics, consent records, pending signups and
+ * the address everywhere it is stored (the subscriber row and the send ledger)
+ * are deleted or overwritten; a keyed hash goes on the suppression list so the
+ * address is not mailed again unless its owner signs up and confirms afresh.
+ *
+ * The subscriber row itself stays as an anonymous placeholder
+ * (erased-<id>@invalid, status unsubscribed): the send ledger refers to it, and
+ * an edition's delivery counts must not change when one reader leaves.
+ * Returns false when nothing was held.
+ */
+export function forgetReader(db: DB, keys: readonly Buffer[], email: string, now: Date): boolean {
+  const addr = normalizeEmail(email);
+  const subs = new SubscriberRepo(db);
+  const profile = subs.get(addr);
+  const at = now.toISOString();
+  let held = false;
+  db.transaction(() => {
+    held = db.prepare('DELETE FROM signups WHERE email = ?').run(addr).changes > 0;
+    if (profile) {
+      held = true;
+      const placeholder = `erased-${profile.id}@invalid`;
+      db.prepare('DELETE FROM consent WHERE subscriber_id = ?').run(profile.id);
+      db.prepare(
+        'UPDATE sends SET email = ?, last_error = NULL, response = NULL WHERE subscriber_id = ?',
+      ).run(placeholder, profile.id);
+      db.prepare(
+        `UPDATE subscribers SET email = ?, name = NULL, locale = NULL, topics = '[]', status = 'unsubscribed',
+           status_reason = 'forgotten', source = NULL, updated_at = ?, status_at = ? WHERE id = ?`,
+      ).run(placeholder, at, at, profile.id);
+    }
+    if (held) new SuppressionList(db, keys, () => now).add(addr, 'forgotten');
+  })();
+  return held;
+}

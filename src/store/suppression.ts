@@ -1,0 +1,68 @@
+import { createHmac, hkdfSync } from 'node:crypto';
+import type { DB } from './db.ts';
+import { normalizeEmail } from './subscribers.ts';
+
+// Addresses that must not come back without a fresh confirmation, kept as keyed
+// hashes: HMAC-SHA256 with a key derived from BROADSHEET_SECRET. A copy of the
+// store alone cannot tell whether a given address was ever a reader (a plain
+// SHA-256 of an address is reversed by hashing a list of candidates).
+//
+// The hash depends on the secret: after a rotation, entries made under an old
+// key still match while that key is in BROADSHEET_SECRET_PREVIOUS, and each is
+// re-keyed under the current secret the first time its address is checked.
+
+export type SuppressionReason = 'forgotten' | 'unsubscribed' | 'bounced' | 'complained';
+
+/** A keyed hash for `purpose` ('suppression', 'ip', 'rate'): hex, stable for one secret. */
+export function keyedHash(secret: Buffer, purpose: string, value: string): string {
+  const key = Buffer.from(hkdfSync('sha256', secret, 'broadsheet', `keyed-hash ${purpose}`, 32));
+  return createHmac('sha256', key).update(value).digest('hex');
+}
+
+export class SuppressionList {
+  constructor(
+    private readonly db: DB,
+    private readonly keys: readonly Buffer[],
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  private hashes(email: string): string[] {
+    return this.keys.map((k) => keyedHash(k, 'suppression', normalizeEmail(email)));
+  }
+
+  add(email: string, reason: SuppressionReason): void {
+    this.db
+      .prepare('INSERT OR REPLACE INTO suppression (hash, reason, created_at) VALUES (?, ?, ?)')
+      .run(this.hashes(email)[0], reason, this.now().toISOString());
+  }
+
+  /** Why the address is suppressed, or undefined. */
+  reason(email: string): SuppressionReason | undefined {
+    const [current, ...old] = this.hashes(email);
+    const get = this.db.prepare('SELECT reason, created_at FROM suppression WHERE hash = ?');
+    const hit = get.get(current) as { reason: SuppressionReason } | undefined;
+    if (hit) return hit.reason;
+    for (const h of old) {
+      const r = get.get(h) as { reason: SuppressionReason; created_at: string } | undefined;
+      if (!r) continue;
+      this.db.transaction(() => {
+        this.db.prepare('DELETE FROM suppression WHERE hash = ?').run(h);
+        this.db
+          .prepare('INSERT OR REPLACE INTO suppression (hash, reason, created_at) VALUES (?, ?, ?)')
+          .run(current, r.reason, r.created_at);
+      })();
+      return r.reason;
+    }
+    return undefined;
+  }
+
+  /** Lift it: the reader confirmed again (double opt-in). */
+  remove(email: string): void {
+    const del = this.db.prepare('DELETE FROM suppression WHERE hash = ?');
+    for (const h of this.hashes(email)) del.run(h);
+  }
+
+  count(): number {
+    return (this.db.prepare('SELECT count(*) AS n FROM suppression').get() as { n: number }).n;
+  }
+}
