@@ -7,7 +7,7 @@ import { block, httpUrl, isoDate, isoDateTime, line, slugId } from './text.ts';
 export const LIMITS = { title: 200, kicker: 40, dek: 600, short: 120, body: 100_000, quote: 600 } as const;
 
 export const imageSchema = z.strictObject({
-  /** An http(s) URL, or a path relative to the content folder (images/x.jpg). */
+  /** An https URL, or a path relative to the content folder (images/x.jpg); the loader refuses http. */
   src: z.string().trim().min(1).max(2048),
   alt: line(300),
   credit: line(LIMITS.short).optional(),
@@ -15,10 +15,19 @@ export const imageSchema = z.strictObject({
   focus: z.strictObject({ x: z.number().min(0).max(1), y: z.number().min(0).max(1) }).optional(),
 });
 
+/** The speaker's picture on quote cards: the same source rules as `image` (https URL or local file), cropped square. */
+export const portraitSchema = z.strictObject({
+  src: z.string().trim().min(1).max(2048),
+  alt: line(300),
+  credit: line(LIMITS.short).optional(),
+  focus: imageSchema.shape.focus,
+});
+
 export const quoteSchema = z.strictObject({
   text: block(LIMITS.quote).pipe(z.string().trim().min(1, { message: 'must not be empty' })),
   by: line(LIMITS.short),
   role: line(LIMITS.short),
+  portrait: portraitSchema.optional(),
 });
 
 /** A single string where a list is expected is a list of one (authors: 郭瀚林). */

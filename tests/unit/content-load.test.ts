@@ -19,6 +19,8 @@ describe('loadContent on a folder of every bad case', async () => {
     ['control-chars.md', 'CONTENT_FIELD', 'title'],
     ['long-title.md', 'CONTENT_FIELD', 'title'],
     ['image-escape.md', 'CONTENT_IMAGE_PATH', 'image.src'],
+    ['http-image.md', 'CONTENT_IMAGE_PATH', 'image.src'],
+    ['http-image.md', 'CONTENT_IMAGE_PATH', 'quote.portrait.src'],
     ['zz-duplicate-id.md', 'CONTENT_DUPLICATE_ID', 'id'],
     ['empty.md', 'CONTENT_EMPTY', undefined],
     ['binary.md', 'CONTENT_BINARY', undefined],
@@ -46,6 +48,12 @@ describe('loadContent on a folder of every bad case', async () => {
     expect(byFile('string-number.yaml')[0]!.message).toBe('expected number, received "157.6萬"');
   });
 
+  it('refuses an http image with a hint naming the https address', () => {
+    const p = byFile('http-image.md').find((x) => x.field === 'image.src')!;
+    expect(p.line).toBe(9);
+    expect(p.hint).toContain('https://img.example.com/a.jpg');
+  });
+
   it('names the control character', () => {
     expect(byFile('control-chars.md')[0]!.message).toContain('U+0007');
   });
@@ -61,7 +69,7 @@ describe('loadContent on a folder of every bad case', async () => {
   });
 
   it('counts every file it read', () => {
-    expect(r.files).toBe(20);
+    expect(r.files).toBe(21);
   });
 });
 

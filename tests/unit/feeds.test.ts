@@ -128,6 +128,17 @@ describe('mapItem', () => {
     expect(m.date).toBe('2025-12-10');
   });
 
+  it('keeps only an https image: an http one would fail content check', () => {
+    const http = mapItem(item({ images: [{ url: 'http://img.example.com/a.jpg' }] }), feed, { timeZone: HK });
+    expect(http.kind === 'article' && http.front.image).toBeUndefined();
+    const both = mapItem(
+      item({ images: [{ url: 'http://img.example.com/a.jpg' }, { url: 'https://img.example.com/b.jpg' }] }),
+      feed,
+      { timeZone: HK },
+    );
+    expect(both.kind === 'article' && both.front.image?.src).toBe('https://img.example.com/b.jpg');
+  });
+
   it('honours --section and --source, and reports a schema failure with its field', () => {
     const m = mapItem(item(), feed, { timeZone: HK, section: '要聞', source: '大公報' });
     expect(m.kind === 'article' && [m.front.section, m.front.source]).toEqual(['要聞', '大公報']);

@@ -117,9 +117,10 @@ export function mapItem(item: FeedItem, feed: ParsedFeed, opts: MapOptions): Map
   const publishedAt = formatInZone(date, opts.timeZone);
 
   const tags = uniq(item.categories, 30, 60);
+  // https only: content check refuses http images (cards fetch https only).
   const image = item.images
     .map((i) => ({ ...i, src: httpUrl(i.url, url) }))
-    .find((i): i is typeof i & { src: string } => Boolean(i.src));
+    .find((i): i is typeof i & { src: string } => Boolean(i.src?.startsWith('https:')));
   const candidate = {
     id: articleId(key, url, title),
     title,

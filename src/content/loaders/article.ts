@@ -10,11 +10,17 @@ import { type ContentLoader, parseAndValidate } from './types.ts';
 // so a stray README in articles/ is reported rather than silently skipped.
 const FRONT_MATTER = /^---[ \t]*\r?\n([\s\S]*?)\r?\n---[ \t]*(?:\r?\n|$)/;
 
-/** An image src is an http(s) URL or a path that stays inside the content folder. */
+/**
+ * An image src is an https URL or a path that stays inside the content folder.
+ * Plain http is refused here, where the writer can fix it: the card build
+ * fetches https only, so an http photo would silently drop off every card.
+ * (Tests that serve photos from http://127.0.0.1 build their articles in code,
+ * past this check, with cards.photos.allowHttpLoopback.)
+ */
 function checkImage(src: string, root: string): string | undefined {
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(src)?.[1]?.toLowerCase();
-  if (scheme)
-    return scheme === 'http' || scheme === 'https' ? undefined : `scheme "${scheme}:" is not allowed`;
+  if (scheme === 'http') return 'http:// images are not fetched (https only)';
+  if (scheme) return scheme === 'https' ? undefined : `scheme "${scheme}:" is not allowed`;
   if (isAbsolute(src) || src.startsWith('\\')) return 'absolute paths are not allowed';
   const rel = relative(root, resolve(root, src));
   if (rel.startsWith('..') || isAbsolute(rel)) return 'the path escapes the content folder';
@@ -72,16 +78,22 @@ export const articleLoader: ContentLoader = {
         hint: 'delete invisible characters from the Markdown body',
       });
     }
-    if (data?.image) {
-      const bad = checkImage(data.image.src, root);
+    const images: [string[], string | undefined][] = [
+      [['image', 'src'], data?.image?.src],
+      [['quote', 'portrait', 'src'], data?.quote?.portrait?.src],
+    ];
+    for (const [path, src] of images) {
+      const bad = src === undefined ? undefined : checkImage(src, root);
       if (bad)
         problems.push({
           code: 'CONTENT_IMAGE_PATH',
           file: display,
-          line: lineOf(['image', 'src']),
-          field: 'image.src',
+          line: lineOf(path),
+          field: path.join('.'),
           message: bad,
-          hint: 'use an https:// URL or a path inside the content folder, e.g. images/2025-12-10/photo.jpg',
+          hint: bad.startsWith('http:')
+            ? `write the image's https:// address (${src!.replace(/^http:/i, 'https:')}), or save the file under content/images/ and give its path`
+            : 'use an https:// URL or a path inside the content folder, e.g. images/2025-12-10/photo.jpg',
         } satisfies Problem);
     }
     if (!data || problems.length) return { problems };
