@@ -26,6 +26,7 @@ import {
 } from './editions.ts';
 import { requestGuard } from './guard.ts';
 import { runPublishQueue } from './publish.ts';
+import { scheduleRoutes } from './schedule.ts';
 import { localPath, signInRoutes } from './signin.ts';
 import { publishersFor } from './social.ts';
 import { testSendForm, testSendRoutes } from './test-send.ts';
@@ -350,6 +351,9 @@ export function createReviewApp(ctx: Context, opts: ReviewAppOptions) {
     c.header('X-Broadsheet-Posts', String(count));
     return c.body(zip.slice().buffer);
   });
+
+  // ── social posts' times (src/review/schedule.ts) ──
+  scheduleRoutes(app, { ctx, repo, page });
 
   // ── "send me a test" (src/review/test-send.ts) ──
   testSendRoutes(app, { ctx, page });

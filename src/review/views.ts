@@ -11,6 +11,7 @@ import {
   type PostStatus,
   type PostView,
 } from './editions.ts';
+import { scheduleBlock } from './schedule-views.ts';
 
 // Server-rendered pages. Every interpolation in html`` is HTML-escaped (hono
 // escapes & < > " '), so content, captions and editor names can never become
@@ -207,6 +208,7 @@ function postForm(e: EditionRef, it: GalleryItem, p: GalleryPost, csrf: string, 
     </div>`
     }
   </form>
+  ${scheduleBlock(p.queue, { csrf, back: `${back}#${id}`, tz, canSchedule: true })}
   ${
     p.history?.length
       ? html`<details class="history"><summary>記錄（${p.history.length}）</summary><ol>${p.history.map(

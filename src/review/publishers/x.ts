@@ -41,8 +41,14 @@ function failure(err: unknown): PublishError {
       err,
     );
   }
-  if (err instanceof ApiRequestError)
-    return httpFailure('X', undefined, err.requestError?.message ?? err.message, undefined, err);
+  if (err instanceof ApiRequestError) {
+    // twitter-api-v2 1.29 stores the cause as _options.error while its requestError getter reads another name.
+    const e = (err.requestError ?? (err as unknown as { _options?: { error?: Error } })._options?.error) as
+      | NodeJS.ErrnoException
+      | undefined;
+    const why = [e?.code, e?.message].filter(Boolean).join(' ') || err.message;
+    return httpFailure('X', undefined, `request failed: ${why}`, undefined, err);
+  }
   return httpFailure('X', undefined, (err as Error).message ?? String(err), undefined, err);
 }
 
