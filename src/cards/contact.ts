@@ -1,7 +1,8 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import type { ManifestCard } from '../jobs/manifest.ts';
+import type { ManifestCard, ManifestContact } from '../jobs/manifest.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import type { CardFormat } from './config.ts';
 import { FORMATS } from './formats.ts';
@@ -48,4 +49,25 @@ export async function writeContactSheets(
     written.push(rel);
   }
   return written;
+}
+
+/**
+ * The sheets on disk for the formats this build drew, as manifest entries
+ * (size and sha256 read from the files: a kept sheet is listed as well as a
+ * redrawn one). A format without a sheet file is left out.
+ */
+export async function listContactSheets(
+  editionDir: string,
+  formats: readonly CardFormat[],
+): Promise<ManifestContact[]> {
+  const out: ManifestContact[] = [];
+  for (const format of formats) {
+    const path = contactSheetPath(format);
+    const file = join(editionDir, path);
+    if (!existsSync(file)) continue;
+    const bytes = readFileSync(file);
+    const { width = 0, height = 0 } = await sharp(bytes).metadata();
+    out.push({ format, path, width, height, sha256: createHash('sha256').update(bytes).digest('hex') });
+  }
+  return out;
 }

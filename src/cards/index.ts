@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import type { Context } from '../context.ts';
 import type { Edition } from '../edition/model.ts';
 import { isBroadsheetError } from '../errors/index.ts';
-import type { Manifest, ManifestCard, ManifestPost } from '../jobs/manifest.ts';
+import type { Manifest, ManifestCard, ManifestContact, ManifestPost } from '../jobs/manifest.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { caption } from './captions.ts';
-import { contactSheetPath, writeContactSheets } from './contact.ts';
+import { contactSheetPath, listContactSheets, writeContactSheets } from './contact.ts';
 import { FORMATS } from './formats.ts';
 import { environmentDigest, inputHash } from './hash.ts';
 import { editionItems } from './items.ts';
@@ -20,6 +20,8 @@ import type { CardTask, CardTaskResult } from './worker.ts';
 
 export interface CardsResult {
   cards: ManifestCard[];
+  /** The edition's contact sheets (empty when cards.contactSheets is off). */
+  contact: ManifestContact[];
   posts: ManifestPost[];
   failures: Manifest['failures'];
 }
@@ -223,7 +225,10 @@ export async function renderCards(
     const sheets = await writeContactSheets(opts.editionDir, cards, cfg.formats);
     ctx.logger.info({ sheets: sheets.length }, 'contact sheets written');
   }
-  return { cards, posts, failures };
+  // Listed only for formats that have cards: a sheet left from an older edition shape is not offered.
+  const drawn = cfg.formats.filter((f) => cards.some((c) => c.format === f));
+  const contact = cfg.contactSheets ? await listContactSheets(opts.editionDir, drawn) : [];
+  return { cards, contact, posts, failures };
 }
 
 async function progressBar(enabled: boolean, total: number) {

@@ -87,6 +87,7 @@ export async function buildEdition(
       },
     }),
     cards: cards.cards,
+    contact: cards.contact,
     posts: cards.posts,
     failures: cards.failures,
   };

@@ -18,6 +18,15 @@ export interface ManifestCard {
   inputHash: string;
 }
 
+/** A contact sheet: every card of one format on one PNG (src/cards/contact.ts). */
+export interface ManifestContact {
+  format: string;
+  path: string;
+  width: number;
+  height: number;
+  sha256: string;
+}
+
 export interface ManifestPost {
   itemId: string;
   platform: string;
@@ -53,6 +62,8 @@ export interface Manifest {
     variants?: Record<string, StagedVariant>;
   };
   cards: ManifestCard[];
+  /** Contact sheets, one per format (absent in manifests from before they were listed). */
+  contact?: ManifestContact[];
   posts: ManifestPost[];
   /** Items that failed to render: reported, and the rest of the edition still built. */
   failures: { itemId: string; format?: string; code: string; message: string }[];

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -54,6 +55,15 @@ describe('renderCards', () => {
       progress: false,
     });
     expect(again.cards).toEqual(first.cards);
+    // The contact sheets are listed whether drawn now or kept from before.
+    expect(first.contact.map((c) => c.format)).toEqual(['og', 'square']);
+    for (const c of first.contact) {
+      const png = readFileSync(join(dir, c.path));
+      expect(c.path).toBe(`contact/${c.format}.png`);
+      expect(c.sha256).toBe(createHash('sha256').update(png).digest('hex'));
+      expect([c.width, c.height]).toEqual([png.readUInt32BE(16), png.readUInt32BE(20)]);
+    }
+    expect(again.contact).toEqual(first.contact);
     expect(mtime(lead)).toBe(before.lead);
     expect(mtime(other)).toBe(before.other);
 

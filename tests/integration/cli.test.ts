@@ -95,6 +95,14 @@ describe('broadsheet build', () => {
       'china-ai-industry',
     ]);
     expect(Date.parse(m.generatedAt)).not.toBeNaN();
+    // One contact sheet per card format, listed with its size and hash.
+    const formats = [...new Set(m.cards.map((c: { format: string }) => c.format))];
+    expect(m.contact.map((c: { format: string }) => c.format)).toEqual(formats);
+    for (const c of m.contact) {
+      const png = readFileSync(join(out, 'daily-2025-12-10', c.path));
+      expect([c.width, c.height]).toEqual([png.readUInt32BE(16), png.readUInt32BE(20)]);
+      expect(c.sha256).toMatch(/^[0-9a-f]{64}$/);
+    }
   });
 
   it('builds the valid files of a folder with problems, and says which were left out', () => {
