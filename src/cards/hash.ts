@@ -20,6 +20,7 @@ const PACKAGES = [
 ];
 const RENDERER_FILES = [
   'render.ts',
+  'theme.ts',
   'raster.ts',
   'typeset.ts',
   'segment.ts',

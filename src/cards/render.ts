@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Resvg } from '@resvg/resvg-js';
@@ -21,6 +20,7 @@ import type { CardChild, CardDataByKind, CardNode, Layout, LayoutKit, Theme } fr
 import { findOverflow } from './overflow.ts';
 import { squashLine } from './punct.ts';
 import { rasterize } from './raster.ts';
+import { loadTheme } from './theme.ts';
 import { type FitOptions, fitText, measure } from './typeset.ts';
 
 // One card: layout (templates/cards/<kind>.ts) → element tree → satori SVG →
@@ -78,33 +78,7 @@ async function loadLayout(templatesDir: string, kind: CardKind): Promise<Layout<
   return p;
 }
 
-const themeCache = new Map<string, Theme>();
-export function loadTheme(templatesDir: string, brand: CardJob['brand']): Theme {
-  const key = `${templatesDir}\0${JSON.stringify(brand)}`;
-  let t = themeCache.get(key);
-  if (!t) {
-    const raw = JSON.parse(readFileSync(join(templatesDir, 'cards', 'theme.json'), 'utf8')) as {
-      colors?: Record<string, string | null>;
-      logo?: { text?: string | null; image?: string | null };
-      type?: Record<string, number>;
-      safeZones?: Theme['safeZones'];
-    };
-    const colors = { ...brand.colors } as Record<string, string>;
-    for (const [k, v] of Object.entries(raw.colors ?? {})) if (v) colors[k] = v;
-    const image = raw.logo?.image
-      ? `data:image/${raw.logo.image.endsWith('.svg') ? 'svg+xml' : 'png'};base64,${readFileSync(join(templatesDir, 'cards', raw.logo.image)).toString('base64')}`
-      : undefined;
-    t = {
-      colors: colors as Theme['colors'],
-      type: raw.type ?? {},
-      logo: { text: raw.logo?.text ?? brand.name, image },
-      brand: { name: brand.name, url: brand.url, host: new URL(brand.url).host.replace(/^www\./, '') },
-      safeZones: raw.safeZones ?? {},
-    };
-    themeCache.set(key, t);
-  }
-  return t;
-}
+export { loadTheme };
 
 /**
  * The block's children: one text node when no punctuation is squashed, else a

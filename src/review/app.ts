@@ -3,6 +3,7 @@ import { getCookie } from 'hono/cookie';
 import { html } from 'hono/html';
 import { captionLength } from '../cards/captions.ts';
 import type { Platform } from '../cards/config.ts';
+import { themeSafeZones } from '../cards/theme.ts';
 import { appSecret } from '../config/secret.ts';
 import type { Context } from '../context.ts';
 import type { DB } from '../store/db.ts';
@@ -246,6 +247,7 @@ export function createReviewApp(ctx: Context, opts: ReviewAppOptions) {
         approved,
         ctx.config.timezone,
         e.manifest.digest ? testSendForm(c, e.id) : undefined,
+        themeSafeZones(ctx.paths.templates, ctx.config.brand),
       ),
     );
   });

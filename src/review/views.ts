@@ -1,5 +1,6 @@
 import { html } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
+import type { Theme } from '../cards/layout-api.ts';
 import type { QueueRow, ReviewEvent } from '../store/review.ts';
 import { dateFormat } from '../util/intl.ts';
 import type { Editor } from './accounts.ts';
@@ -229,6 +230,8 @@ export function galleryPage(
   approvedCount: number,
   tz: string,
   testSend?: H,
+  /** The theme's platform safe zones (templates/cards/theme.json), for the gallery's overlay. */
+  safeZones: Theme['safeZones'] = {},
 ): H {
   const groups: { key: 'story' | 'stats'; label: string }[] = [
     { key: 'story', label: '報道' },
@@ -248,7 +251,7 @@ ${testSend ?? ''}
   <span class="spacer"></span>
   ${approvedCount ? html`<a class="button" href="/e/${e.id}/bundle.zip" download>下載已批准帖文（${approvedCount} 則，zip）</a>` : html`<span class="meta">未有已批准的帖文</span>`}
 </form>
-${cardTools(e)}
+${cardTools(e, safeZones)}
 ${list.length ? '' : html`<p class="empty">沒有符合篩選的帖文。</p>`}
 ${groups.map(({ key, label }) => {
   const its = list.filter((i) => i.group === key);
@@ -266,7 +269,7 @@ ${its.map(
       (
         c,
       ) => html`<li class="f-${c.format}"><a href="/e/${e.id}/card/${c.itemId}/${c.format}.png" target="_blank" title="${FORMAT_LABEL[c.format] ?? c.format} ${c.width}×${c.height}（按此看原圖）">
-      <span class="frame"><img src="/e/${e.id}/thumb/${c.itemId}/${c.format}.webp" alt="${it.title}｜${FORMAT_LABEL[c.format] ?? c.format}圖卡" width="${c.width}" height="${c.height}" loading="lazy"></span>
+      <span class="frame"><img src="/e/${e.id}/thumb/${c.itemId}/${c.format}.webp" alt="${it.title}｜${FORMAT_LABEL[c.format] ?? c.format}圖卡" width="${c.width}" height="${c.height}" loading="lazy">${zonesOverlay(c, safeZones)}</span>
       <span>${FORMAT_LABEL[c.format] ?? c.format} <small>${c.width}×${c.height}</small></span></a></li>`,
     )}
   </ul>
@@ -282,15 +285,38 @@ ${its.map(
  * their top and bottom bands to the app's UI — and the contact sheets, one PNG
  * per format. The toggles are checkboxes before the items (CSS only, no script).
  */
-function cardTools(e: EditionRef): H {
+function cardTools(e: EditionRef, zones: Theme['safeZones']): H {
   const formats = [...new Set(e.manifest.cards.map((c) => c.format))];
   if (!formats.length) return html``;
+  const zoned = formats.filter((f) => hasZone(zones, f));
   return html`<input type="checkbox" id="ov-wechat" class="ov-toggle"><input type="checkbox" id="ov-story" class="ov-toggle">
 <p class="overlays">
   ${formats.includes('wechat') ? html`<label for="ov-wechat">顯示微信分享裁切</label>` : ''}
-  ${formats.includes('story') ? html`<label for="ov-story">顯示限時動態安全區</label>` : ''}
+  ${zoned.length ? html`<label for="ov-story">${zoned.length === 1 && zoned[0] === 'story' ? '顯示限時動態安全區' : '顯示平台安全區'}</label>` : ''}
   <span class="meta">聯絡表：${formats.map((f) => html`<a href="/e/${e.id}/contact/${f}.png" download="${e.id}-${f}.png">${FORMAT_LABEL[f] ?? f}</a> `)}</span>
 </p>`;
+}
+
+const hasZone = (zones: Theme['safeZones'], format: string) => {
+  const z = zones[format as keyof Theme['safeZones']];
+  return Boolean(z && (z.top > 0 || z.bottom > 0));
+};
+
+/**
+ * The bands a platform covers on this card, drawn in the card's own pixels
+ * from the theme's safeZones (the numbers the layouts kept clear). An SVG with
+ * attributes, not inline CSS: the app's CSP (style-src 'self') blocks style
+ * attributes, custom properties included. Shown by the #ov-story toggle.
+ */
+function zonesOverlay(
+  c: { format: string; width: number; height: number },
+  zones: Theme['safeZones'],
+): H | '' {
+  if (!hasZone(zones, c.format)) return '';
+  const z = zones[c.format as keyof Theme['safeZones']]!;
+  const top = Math.max(0, z.top);
+  const bottom = Math.max(0, z.bottom);
+  return html`<svg class="zones" viewBox="0 0 ${c.width} ${c.height}" preserveAspectRatio="none" aria-hidden="true" data-top="${top}" data-bottom="${bottom}"><rect x="0" y="0" width="${c.width}" height="${top}" fill="#c80000" fill-opacity="0.45"/><rect x="0" y="${c.height - bottom}" width="${c.width}" height="${bottom}" fill="#c80000" fill-opacity="0.45"/></svg>`;
 }
 
 export function queuePage(

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
@@ -13,6 +13,7 @@ import { EDITION, PASSWORD, reviewContext, writeEdition } from '../fixtures/revi
 // toggles, and the edition's contact sheets, one PNG per format, downloadable.
 
 const BASE = 'http://127.0.0.1';
+const TEMPLATES = join(import.meta.dirname, '../../templates');
 let dir: string;
 let db: DB;
 let app: ReturnType<typeof createReviewApp>;
@@ -29,6 +30,7 @@ const csrfIn = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)?.[1] 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'bs-gallery-'));
   const ctx = reviewContext(dir);
+  ctx.paths.templates = TEMPLATES;
   const manifest = await writeEdition(ctx.paths.out);
   // The review fixture draws og/x/square/portrait; add a wechat and a story card to one item.
   const ed = join(ctx.paths.out, EDITION);
@@ -75,6 +77,28 @@ describe('gallery card checks', () => {
     expect(html).toMatch(new RegExp(`href="/e/${EDITION}/contact/og.png" download=`));
     const css = await (await app.request(`${BASE}/static/app.css`)).text();
     expect(css).toContain('#ov-wechat:checked ~ .item .f-wechat .frame::after');
+  });
+
+  it("draws the story safe zones from the theme's safeZones, and a changed theme value shows", async () => {
+    const html = await (await app.request(`${BASE}/e/${EDITION}`, { headers: { cookie } })).text();
+    // The sample theme: 250 px top, 340 px bottom of 1920.
+    expect(html).toContain('data-top="250" data-bottom="340"');
+    expect(html).toContain('<rect x="0" y="1580" width="1080" height="340"');
+    expect(html.match(/class="zones"/g)).toHaveLength(1); // the one story card; no zones on other formats
+
+    const templates = join(dir, 'templates-changed');
+    cpSync(TEMPLATES, templates, { recursive: true });
+    const file = join(templates, 'cards', 'theme.json');
+    const theme = JSON.parse(readFileSync(file, 'utf8'));
+    theme.safeZones = { story: { top: 300, bottom: 410 } };
+    writeFileSync(file, JSON.stringify(theme));
+    const ctx2 = reviewContext(dir);
+    ctx2.paths.templates = templates;
+    const app2 = createReviewApp(ctx2, { db });
+    const changed = await (await app2.request(`${BASE}/e/${EDITION}`, { headers: { cookie } })).text();
+    expect(changed).toContain('data-top="300" data-bottom="410"');
+    expect(changed).toContain('<rect x="0" y="1510" width="1080" height="410"');
+    expect(changed).not.toContain('data-top="250"');
   });
 
   it('serves a contact sheet as a PNG download to editors only', async () => {
