@@ -12,7 +12,7 @@ import { contactSheetPath, listContactSheets, writeContactSheets } from './conta
 import { FORMATS } from './formats.ts';
 import { environmentDigest, inputHash } from './hash.ts';
 import { editionItems } from './items.ts';
-import { articlePhoto, photoFor } from './photos/index.ts';
+import { articlePhoto, photoFor, portraitFor, quotePortrait } from './photos/index.ts';
 import type { CardPool } from './pool.ts';
 import { pruneStaleCards } from './prune.ts';
 import type { CardJob } from './render.ts';
@@ -77,12 +77,23 @@ export async function renderCards(
     const art =
       item.kind === 'article' ? edition.articles.find((a) => a.id === item.itemId && a.image) : undefined;
     const source = art ? await articlePhoto(art, ctx) : undefined;
+    // A quote card's portrait: one round crop for every format. Its bytes are
+    // in the card data, so the inputHash covers it as it covers a photo.
+    const quoted =
+      item.kind === 'quote'
+        ? edition.articles.find((a) => `${a.id}-quote` === item.itemId && a.quote?.portrait)
+        : undefined;
+    const portrait = quoted
+      ? await portraitFor(await quotePortrait(quoted, ctx), ctx, quoted.quote!.portrait!.src)
+      : undefined;
     for (const format of cfg.formats) {
       const id = `${item.itemId}/${format}`;
       const rel = `cards/${item.itemId}/${format}.png`;
       const data = art
         ? { ...item.data, photo: await photoFor(source, format, ctx, art.image!.src) }
-        : item.data;
+        : portrait
+          ? { ...item.data, portrait }
+          : item.data;
       const job: CardJob = {
         id,
         kind: item.kind,

@@ -108,6 +108,8 @@ export interface QuoteCardData {
   title: string;
   section: string;
   date: string;
+  /** The speaker's portrait: a round crop (PNG data URI, transparent outside the circle). */
+  portrait?: { src: string; alt: string; credit?: string };
 }
 export interface CardDataByKind {
   article: ArticleCardData;

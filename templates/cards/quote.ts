@@ -1,7 +1,7 @@
 // Quote card: the expert's words large, a red opening bracket, name and role.
 import type { CardNode, LayoutKit, QuoteCardData } from '../../src/cards/layout-api.ts';
 import { wrapQuote } from '../../src/util/quotes.ts';
-import { bannerPage, centreWidth, wingText } from './_banner.ts';
+import { bannerPage, centreWidth, wingText, wingWidth } from './_banner.ts';
 import { bodyHeight, footer, innerWidth, masthead, NORMAL_LINE, page } from './_frame.ts';
 
 export default function quote(d: QuoteCardData, k: LayoutKit) {
@@ -10,8 +10,7 @@ export default function quote(d: QuoteCardData, k: LayoutKit) {
   if (shape === 'banner') return quoteBanner(d, k);
   const inner = innerWidth(k);
   const maxLines = { wide: 4, square: 7, tall: k.format.height > 1600 ? 11 : 8 }[shape];
-  const labelSize = k.px(type.label!);
-  const whoH = labelSize * NORMAL_LINE + k.px(28);
+  const whoH = whoHeight(k, d) + k.px(28);
   const max = k.px(shape === 'tall' ? type.quoteMax! * 1.1 : type.quoteMax!);
   // The opening mark hangs in the gutter left of the words (hanging
   // punctuation), so every line's first character lines up; the gutter keeps
@@ -87,14 +86,44 @@ function hangingQuote(
   );
 }
 
+/** The portrait's diameter: a little over two name lines, so it reads as a face, not an icon. */
+const portraitSize = (k: LayoutKit) =>
+  Math.round(k.px(k.theme.type.label!) * (k.format.shape === 'banner' ? 1.9 : 2.3));
+const creditSize = (k: LayoutKit) => k.px(k.theme.type.meta! - 4);
+
+/** Height of the speaker line: the name line, or the portrait beside name and credit. */
+function whoHeight(k: LayoutKit, d: QuoteCardData): number {
+  const line = k.px(k.theme.type.label!) * NORMAL_LINE;
+  if (!d.portrait) return line;
+  return Math.max(portraitSize(k), line + (d.portrait.credit ? creditSize(k) * 1.3 : 0));
+}
+
+/** The round portrait (already cut to a circle by src/cards/photos/crop.ts). */
+function portraitImg(k: LayoutKit, p: NonNullable<QuoteCardData['portrait']>, size: number): CardNode {
+  const img = k.el('img', { width: size, height: size, flexShrink: 0 });
+  img.props.src = p.src;
+  return img;
+}
+
 /**
  * Name and role on one line: the name whole where it fits in 60% of the line
  * (else clamped); the role sizes down a little, then clamps to the room left.
+ * With a portrait, the round picture leads the line (instead of the red dash)
+ * and its credit sits small under name and role.
  */
-function who(k: LayoutKit, d: QuoteCardData, width: number, marginTop: number): CardNode {
+function who(
+  k: LayoutKit,
+  d: QuoteCardData,
+  width: number,
+  marginTop: number,
+  /** null: none here (the banner may put it in the wing). */
+  portrait: QuoteCardData['portrait'] | null = d.portrait,
+): CardNode {
   const { colors, type } = k.theme;
   const labelSize = k.px(type.label!);
-  const dash = k.px(40) + k.px(14);
+  const size = portraitSize(k);
+  const gap = k.px(18);
+  const dash = portrait ? size + gap : k.px(40) + k.px(14);
   const by =
     k.fit(d.by, { weight: 700, max: labelSize, min: labelSize, width: width * 0.6, maxLines: 1 }).lines[0] ??
     '';
@@ -105,6 +134,29 @@ function who(k: LayoutKit, d: QuoteCardData, width: number, marginTop: number): 
   // A little slack: a long Latin name is drawn a few px wider than measured.
   const role = k.fit(d.role, { weight: 400, max: roleSize, min: roleSize, width: room * 0.96, maxLines: 1 })
     .lines[0];
+  const line = k.div(
+    { display: 'flex', alignItems: 'baseline', flexShrink: 0 },
+    k.div({ fontSize: labelSize, fontWeight: 700, color: colors.ink, whiteSpace: 'pre' }, by),
+    k.div({ fontSize: roleSize, color: colors.muted, marginLeft: k.px(14), whiteSpace: 'pre' }, role),
+  );
+  if (portrait) {
+    const credit = portrait.credit
+      ? k.text(`圖：${portrait.credit}`, {
+          weight: 400,
+          max: creditSize(k),
+          min: creditSize(k),
+          width: (width - dash) * 0.96,
+          maxLines: 1,
+          color: colors.muted,
+          lineHeight: 1.3,
+        })
+      : null;
+    return k.div(
+      { display: 'flex', alignItems: 'center', flexShrink: 0, marginTop },
+      k.div({ display: 'flex', marginRight: gap, flexShrink: 0 }, portraitImg(k, portrait, size)),
+      k.div({ display: 'flex', flexDirection: 'column', flexShrink: 1 }, line, credit),
+    );
+  }
   return k.div(
     { display: 'flex', alignItems: 'baseline', flexShrink: 0, marginTop },
     k.div({
@@ -119,22 +171,35 @@ function who(k: LayoutKit, d: QuoteCardData, width: number, marginTop: number): 
   );
 }
 
-/** WeChat: the words and the speaker in the centre square; the story's title and the date in the wings. */
+/**
+ * WeChat: the words and the speaker in the centre square; the story's title and
+ * the date in the wings. A portrait joins the name in the centre only when the
+ * words keep their size and lines beside it; else it leads the right wing.
+ */
 function quoteBanner(d: QuoteCardData, k: LayoutKit): CardNode {
   const { colors, type } = k.theme;
   const width = centreWidth(k);
   const meta = k.px(type.meta! + 2);
   const labelSize = k.px(type.label!);
   const room = k.format.height - k.px(40) * 2 - k.px(10) - k.px(type.brand!) * 1.6 - k.px(12);
-  const words = k.block(wrapQuote(d.text, d.marks), {
-    weight: 700,
-    max: k.px(type.quoteMax! * 0.8),
-    min: k.px(type.quoteMin! * 0.8),
-    width,
-    maxLines: 4,
-    maxHeight: room - labelSize * NORMAL_LINE - k.px(10),
-    lineHeight: 1.4,
-  });
+  const words = (whoH: number) =>
+    k.block(wrapQuote(d.text, d.marks), {
+      weight: 700,
+      max: k.px(type.quoteMax! * 0.8),
+      min: k.px(type.quoteMin! * 0.8),
+      width,
+      maxLines: 4,
+      maxHeight: room - whoH - k.px(10),
+      lineHeight: 1.4,
+    });
+  const plain = words(labelSize * NORMAL_LINE);
+  // In the centre the portrait stands beside the name alone (its credit goes to the wing).
+  const beside = d.portrait ? words(Math.max(portraitSize(k), labelSize * NORMAL_LINE)) : undefined;
+  const inCentre = Boolean(
+    beside && beside.size === plain.size && beside.lines.join('\n') === plain.lines.join('\n'),
+  );
+  const wingPortrait = d.portrait && !inCentre;
+  const side = Math.min(wingWidth(k), k.px(type.label!) * 3.4);
   return bannerPage(k, {
     left: [
       k.div(
@@ -145,7 +210,26 @@ function quoteBanner(d: QuoteCardData, k: LayoutKit): CardNode {
       wingText(k, d.date, { size: meta }),
     ],
     // The role is too long for the square beside the name: it goes in the wing.
-    centre: [words.node, who(k, { ...d, role: '' }, width, k.px(10))],
-    right: [wingText(k, d.role, { size: meta, maxLines: 4 })],
+    centre: [
+      (inCentre ? beside! : plain).node,
+      who(k, { ...d, role: '' }, width, k.px(10), inCentre ? { ...d.portrait!, credit: undefined } : null),
+    ],
+    right: d.portrait
+      ? [
+          k.div(
+            { display: 'flex', flexDirection: 'column' },
+            wingPortrait
+              ? k.div(
+                  { display: 'flex', marginBottom: k.px(12) },
+                  portraitImg(k, d.portrait, Math.round(side)),
+                )
+              : null,
+            wingText(k, d.role, { size: meta, maxLines: 4 }),
+            d.portrait.credit
+              ? wingText(k, `圖：${d.portrait.credit}`, { size: k.px(type.meta!), maxLines: 2, top: k.px(6) })
+              : null,
+          ),
+        ]
+      : [wingText(k, d.role, { size: meta, maxLines: 4 })],
   });
 }

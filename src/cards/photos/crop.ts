@@ -27,24 +27,24 @@ const WIDTH: Record<CardFormat, number> = {
   wechat: 300,
 };
 
-export async function cropPhoto(
+/** A crop of `aspect` (width ÷ height), at most `maxW` px wide: around `focus`, else sharp's attention strategy. */
+async function cropTo(
   bytes: Buffer,
-  format: CardFormat,
+  aspect: number,
+  maxW: number,
   focus?: { x: number; y: number },
-): Promise<string> {
-  const aspect = PHOTO_ASPECT[format];
+): Promise<Sharp> {
   const img = sharp(bytes, { failOn: 'error' }).rotate();
   const meta = await img.metadata();
   const w = meta.autoOrient?.width ?? meta.width ?? 0;
   const h = meta.autoOrient?.height ?? meta.height ?? 0;
-  const outW = Math.min(WIDTH[format], w);
+  const outW = Math.min(maxW, w);
   const outH = Math.max(1, Math.round(outW / aspect));
-  let pipeline: Sharp;
   if (focus && w && h) {
     const cw = Math.min(w, Math.round(h * aspect));
     const ch = Math.min(h, Math.round(w / aspect));
     const clamp = (v: number, max: number) => Math.max(0, Math.min(max, Math.round(v)));
-    pipeline = img
+    return img
       .extract({
         left: clamp(focus.x * w - cw / 2, w - cw),
         top: clamp(focus.y * h - ch / 2, h - ch),
@@ -52,9 +52,42 @@ export async function cropPhoto(
         height: ch,
       })
       .resize(outW, outH);
-  } else {
-    pipeline = img.resize(outW, outH, { fit: 'cover', position: sharp.strategy.attention });
   }
+  return img.resize(outW, outH, { fit: 'cover', position: sharp.strategy.attention });
+}
+
+export async function cropPhoto(
+  bytes: Buffer,
+  format: CardFormat,
+  focus?: { x: number; y: number },
+): Promise<string> {
+  const pipeline = await cropTo(bytes, PHOTO_ASPECT[format], WIDTH[format], focus);
   const jpeg = await pipeline.jpeg({ quality: 82, mozjpeg: false }).toBuffer();
   return `data:image/jpeg;base64,${jpeg.toString('base64')}`;
+}
+
+/**
+ * Pixels across a quote card's portrait: the largest drawn (story, ≈95 px) with
+ * room to spare; the same crop serves every format.
+ */
+export const PORTRAIT_PX = 160;
+
+/**
+ * A speaker's portrait: a square crop (around `focus`, else attention) cut to a
+ * circle here, as a PNG with a transparent outside — so the card draws a plain
+ * image, not a clip path (a clip costs resvg a canvas-sized layer).
+ */
+export async function cropPortrait(bytes: Buffer, focus?: { x: number; y: number }): Promise<string> {
+  const square = await (await cropTo(bytes, 1, 4096, focus)).toBuffer();
+  const n = PORTRAIT_PX;
+  const mask = Buffer.from(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${n}" height="${n}"><circle cx="${n / 2}" cy="${n / 2}" r="${n / 2}" fill="#fff"/></svg>`,
+  );
+  const png = await sharp(square)
+    .resize(n, n)
+    .ensureAlpha()
+    .composite([{ input: mask, blend: 'dest-in' }])
+    .png({ compressionLevel: 9 })
+    .toBuffer();
+  return `data:image/png;base64,${png.toString('base64')}`;
 }

@@ -3,13 +3,14 @@ import { join, resolve, sep } from 'node:path';
 import type { Article } from '../../content/model.ts';
 import type { Context } from '../../context.ts';
 import type { CardFormat } from '../config.ts';
-import type { ArticleCardData } from '../layout-api.ts';
-import { cropPhoto } from './crop.ts';
+import type { ArticleCardData, QuoteCardData } from '../layout-api.ts';
+import { cropPhoto, cropPortrait } from './crop.ts';
 import { fetchPhoto } from './fetch.ts';
 
-// An article's photo for its cards: the local file under content/, or the
-// remote https image fetched once per build; then one crop per format.
-// Any failure leaves the card without a photo and logs a warning naming the URL.
+// An article's photo for its cards, or its quote's portrait: the local file
+// under content/, or the remote https image fetched once per build; then one
+// crop per format (a portrait: one round crop for all). Any failure leaves the
+// card without the picture and logs a CARD_PHOTO_FETCH warning naming the URL.
 
 export interface SourcePhoto {
   bytes: Buffer;
@@ -28,14 +29,24 @@ function localBytes(src: string, contentDir: string): Buffer | undefined {
   return real.startsWith(root + sep) ? readFileSync(real) : undefined;
 }
 
-export async function articlePhoto(a: Article, ctx: Context): Promise<SourcePhoto | undefined> {
-  const img = a.image;
+interface ImageRef {
+  src: string;
+  alt: string;
+  credit?: string;
+  focus?: { x: number; y: number };
+}
+
+/** The bytes of an article's image or portrait, or undefined (warned) when they cannot be had. */
+async function sourceImage(
+  img: ImageRef,
+  ctx: Context,
+  what: { article: string; name: string; cards: string },
+): Promise<SourcePhoto | undefined> {
   const cfg = ctx.config.cards.photos;
-  if (!img || !cfg.enabled) return undefined;
   const warn = (reason: string) =>
     ctx.logger.warn(
-      { code: 'CARD_PHOTO_FETCH', url: img.src, article: a.id, reason },
-      `photo ${img.src} not used (${reason}); the cards of ${a.id} are drawn without it`,
+      { code: 'CARD_PHOTO_FETCH', url: img.src, article: what.article, reason },
+      `${what.name} ${img.src} not used (${reason}); ${what.cards} drawn without it`,
     );
   let bytes: Buffer | undefined;
   if (isRemote(img.src)) {
@@ -59,7 +70,37 @@ export async function articlePhoto(a: Article, ctx: Context): Promise<SourcePhot
       return undefined;
     }
   }
-  return { bytes, alt: img.alt, credit: img.credit, focus: (img as { focus?: SourcePhoto['focus'] }).focus };
+  return { bytes, alt: img.alt, credit: img.credit, focus: img.focus };
+}
+
+export async function articlePhoto(a: Article, ctx: Context): Promise<SourcePhoto | undefined> {
+  if (!a.image || !ctx.config.cards.photos.enabled) return undefined;
+  return sourceImage(a.image, ctx, { article: a.id, name: 'photo', cards: `the cards of ${a.id} are` });
+}
+
+/** The speaker's portrait for the article's quote card (quote.portrait), fetched like a photo. */
+export async function quotePortrait(a: Article, ctx: Context): Promise<SourcePhoto | undefined> {
+  const p = a.quote?.portrait;
+  if (!p || !ctx.config.cards.photos.enabled) return undefined;
+  return sourceImage(p, ctx, { article: a.id, name: 'portrait', cards: `the quote card of ${a.id} is` });
+}
+
+/** The quote card's round portrait (one crop for every format), or none when the bytes are not an image. */
+export async function portraitFor(
+  p: SourcePhoto | undefined,
+  ctx: Context,
+  url: string,
+): Promise<QuoteCardData['portrait']> {
+  if (!p) return undefined;
+  try {
+    return { src: await cropPortrait(p.bytes, p.focus), alt: p.alt, credit: p.credit };
+  } catch (err) {
+    ctx.logger.warn(
+      { code: 'CARD_PHOTO_FETCH', url, reason: (err as Error).message },
+      `portrait ${url} is not a readable image; the quote card is drawn without it`,
+    );
+    return undefined;
+  }
 }
 
 /** The card data's photo for one format: cropped to its slot, or none when the bytes are not an image. */
