@@ -1,9 +1,13 @@
 import type { PublisherName, SocialName } from '../config.ts';
 import type { PublisherFactory } from '../publisher.ts';
 import { bluesky } from './bluesky.ts';
+import { facebook } from './facebook.ts';
 import { folderPublisher } from './folder.ts';
+import { instagram } from './instagram.ts';
+import { linkedin } from './linkedin.ts';
 import { mastodon } from './mastodon.ts';
 import type { SocialPlatform } from './social.ts';
+import { threads } from './threads.ts';
 import { webhookPublisher } from './webhook.ts';
 import { x } from './x.ts';
 
@@ -18,4 +22,8 @@ export const socialPlatforms: Partial<Record<SocialName, SocialPlatform>> = {
   bluesky,
   mastodon,
   x,
+  threads,
+  facebook,
+  instagram,
+  linkedin,
 };
