@@ -28,7 +28,6 @@ import {
 import { requestGuard } from './guard.ts';
 import { mediaRoutes } from './media.ts';
 import { runPublishQueue } from './publish.ts';
-import { isReaderPath, readerRoutes } from './readers.ts';
 import { scheduleRoutes } from './schedule.ts';
 import { localPath, signInRoutes } from './signin.ts';
 import { publishersFor } from './social.ts';
@@ -46,7 +45,6 @@ const APP_CSP =
 
 const isPublic = (path: string) =>
   path.startsWith('/u/') ||
-  isReaderPath(path) ||
   path.startsWith('/archive/') ||
   path.startsWith('/static/') ||
   path.startsWith('/media/') ||
@@ -102,10 +100,7 @@ export function createReviewApp(ctx: Context, opts: ReviewAppOptions) {
     if (!path.startsWith('/static/')) c.header('Cache-Control', 'no-store');
     if (!path.startsWith('/archive/')) {
       c.header('Content-Security-Policy', APP_CSP);
-      c.header(
-        'Referrer-Policy',
-        path.startsWith('/u/') || isReaderPath(path) ? 'no-referrer' : 'same-origin',
-      );
+      c.header('Referrer-Policy', path.startsWith('/u/') ? 'no-referrer' : 'same-origin');
     }
   });
 
@@ -116,7 +111,7 @@ export function createReviewApp(ctx: Context, opts: ReviewAppOptions) {
       publicUrl: ctx.config.publicUrl,
       bodyBytes: cfg.limits.bodyBytes,
       trustProxy: cfg.trustProxy,
-      exempt: (path) => unprefixed(path).startsWith('/u/') || isReaderPath(unprefixed(path)),
+      exempt: (path) => unprefixed(path).startsWith('/u/'),
       forbidden: (c) => {
         ctx.logger.warn(
           { path: c.req.path, origin: c.req.header('origin'), site: c.req.header('sec-fetch-site') },
@@ -413,7 +408,6 @@ export function createReviewApp(ctx: Context, opts: ReviewAppOptions) {
 
   // ── public: unsubscribe and archive ──
   app.route('/u', unsubscribeRoutes(ctx, db, secret, brand));
-  app.route('/', readerRoutes(ctx, db, secret, brand));
 
   // Story thumbnails of a built edition (src/email/thumbs.ts): public, as the pictures of published articles.
   app.get('/archive/:edition/images/:file', async (c) => {
