@@ -4,6 +4,7 @@ import { deliveryConfigSchema } from '../delivery/config.ts';
 import { emailConfigSchema } from '../email/config.ts';
 import { EMAIL_LOCALES } from '../email/locales/types.ts';
 import { reviewConfigSchema } from '../review/config.ts';
+import { subscribersConfigSchema } from '../review/signup-config.ts';
 import { DEFAULT_JOBS, jobSchema } from '../scheduler/config.ts';
 import { withSenderIdentity } from './identity.ts';
 import { timeZone } from './zone.ts';
@@ -63,6 +64,7 @@ const configObject = z
     cards: cardsConfigSchema,
     delivery: deliveryConfigSchema,
     review: reviewConfigSchema,
+    subscribers: subscribersConfigSchema,
     jobs: z.array(jobSchema).prefault(DEFAULT_JOBS),
   })
   .superRefine((c, ctx) => {

@@ -83,7 +83,9 @@ async function listTemplates(dir: string, sub = ''): Promise<string[]> {
   for (const ent of await readdir(join(dir, sub), { withFileTypes: true })) {
     const rel = sub ? `${sub}/${ent.name}` : ent.name;
     if (ent.isDirectory()) out.push(...(await listTemplates(dir, rel)));
-    else if (ent.name.endsWith('.mjml')) out.push(rel);
+    // Other top-level templates (confirm.mjml: the signup confirmation) are separate
+    // messages with their own data, compiled by their own module, not the digest's partials.
+    else if (ent.name.endsWith('.mjml') && (sub || ent.name === MAIN_TEMPLATE)) out.push(rel);
   }
   return out;
 }

@@ -26,12 +26,12 @@ import {
   postKey,
 } from './editions.ts';
 import { requestGuard } from './guard.ts';
-import { mediaRoutes } from './media.ts';
 import { runPublishQueue } from './publish.ts';
 import { scheduleRoutes } from './schedule.ts';
 import { localPath, signInRoutes } from './signin.ts';
 import { publishersFor } from './social.ts';
 import { testSendForm, testSendRoutes } from './test-send.ts';
+import { isReaderPath, readerRoutes } from './readers.ts';
 import { unsubscribeRoutes } from './unsubscribe.ts';
 import { editionsPage, type GalleryFilter, galleryPage, layout, messagePage, queuePage } from './views.ts';
 
@@ -45,9 +45,9 @@ const APP_CSP =
 
 const isPublic = (path: string) =>
   path.startsWith('/u/') ||
+  isReaderPath(path) ||
   path.startsWith('/archive/') ||
   path.startsWith('/static/') ||
-  path.startsWith('/media/') ||
   path === '/login' ||
   path === '/healthz';
 
@@ -100,7 +100,10 @@ export function createReviewApp(ctx: Context, opts: ReviewAppOptions) {
     if (!path.startsWith('/static/')) c.header('Cache-Control', 'no-store');
     if (!path.startsWith('/archive/')) {
       c.header('Content-Security-Policy', APP_CSP);
-      c.header('Referrer-Policy', path.startsWith('/u/') ? 'no-referrer' : 'same-origin');
+      c.header(
+        'Referrer-Policy',
+        path.startsWith('/u/') || isReaderPath(path) ? 'no-referrer' : 'same-origin',
+      );
     }
   });
 
@@ -111,7 +114,7 @@ export function createReviewApp(ctx: Context, opts: ReviewAppOptions) {
       publicUrl: ctx.config.publicUrl,
       bodyBytes: cfg.limits.bodyBytes,
       trustProxy: cfg.trustProxy,
-      exempt: (path) => unprefixed(path).startsWith('/u/'),
+      exempt: (path) => unprefixed(path).startsWith('/u/') || isReaderPath(unprefixed(path)),
       forbidden: (c) => {
         ctx.logger.warn(
           { path: c.req.path, origin: c.req.header('origin'), site: c.req.header('sec-fetch-site') },
@@ -356,9 +359,8 @@ export function createReviewApp(ctx: Context, opts: ReviewAppOptions) {
     return c.body(zip.slice().buffer);
   });
 
-  // ── social posts' times (src/review/schedule.ts); card images for Instagram/Threads (media.ts) ──
+  // ── social posts' times (src/review/schedule.ts) ──
   scheduleRoutes(app, { ctx, repo, page });
-  mediaRoutes(app, { ctx, secret });
 
   // ── "send me a test" (src/review/test-send.ts) ──
   testSendRoutes(app, { ctx, page });
@@ -408,6 +410,7 @@ export function createReviewApp(ctx: Context, opts: ReviewAppOptions) {
 
   // ── public: unsubscribe and archive ──
   app.route('/u', unsubscribeRoutes(ctx, db, secret, brand));
+  app.route('/', readerRoutes(ctx, db, secret, brand));
 
   // Story thumbnails of a built edition (src/email/thumbs.ts): public, as the pictures of published articles.
   app.get('/archive/:edition/images/:file', async (c) => {
@@ -459,7 +462,6 @@ export function createReviewApp(ctx: Context, opts: ReviewAppOptions) {
   if (prefix) {
     app.all(`${prefix}/u/*`, (c) => app.fetch(stripPrefix(c.req.raw, prefix)));
     app.get(`${prefix}/archive/*`, (c) => app.fetch(stripPrefix(c.req.raw, prefix)));
-    app.get(`${prefix}/media/*`, (c) => app.fetch(stripPrefix(c.req.raw, prefix)));
   }
 
   app.notFound((c) => page(c, '找不到', messagePage('找不到', '沒有這個頁面。'), 404));

@@ -1,0 +1,139 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import type { Context } from '../context.ts';
+import { liquidFor } from '../email/compile.ts';
+import { toSimplified } from '../email/locale.ts';
+import { confirmMessages } from '../email/locales/confirm.ts';
+import { escapeHtml } from '../email/merge.ts';
+import type { DB } from '../store/db.ts';
+import type { Signup } from '../store/signups.ts';
+import { messageTimeoutMs } from './config.ts';
+import { defaultTransport } from './deliver.ts';
+import { closeQuietly, withDeadline } from './guards.ts';
+import { makeComposer, sendingDomain } from './send.ts';
+import { issueToken } from './tokens.ts';
+import { transports } from './transports/index.ts';
+
+// The double opt-in email (issue 14): templates/email/confirm.mjml + .txt.liquid,
+// in the signup's language, through the configured transport (as `send`), and
+// recorded in its own ledger (confirm_sends) so each signup gets it once — a
+// crash after the commit point never sends a second copy, as for the digest.
+//
+// The link is /c/<v2 confirm token>: GET shows a button, POST confirms. The same
+// URL is the List-Unsubscribe target: a one-click POST there cancels the signup.
+
+export const CONFIRM_TEMPLATE = 'confirm.mjml';
+export const CONFIRM_TEXT = 'confirm.txt.liquid';
+const PLACEHOLDER = 'https://confirm.invalid/link';
+
+export const confirmUrl = (ctx: Context, token: string) => new URL(`c/${token}`, ctx.config.publicUrl).href;
+
+export function confirmToken(keys: readonly Buffer[], s: Pick<Signup, 'id' | 'list' | 'expiresAt'>): string {
+  return issueToken(keys, {
+    kind: 'c',
+    id: s.id,
+    list: s.list,
+    exp: Math.floor(Date.parse(s.expiresAt) / 1000),
+  });
+}
+
+const compiled = new Map<string, { subject: string; html: string; text: string }>();
+
+/** Subject, HTML and text for a locale and list, compiled once per process and filled per link. */
+export async function renderConfirm(ctx: Context, locale: string | undefined, list: string, url: string) {
+  const t0 = confirmMessages(locale);
+  const title = ctx.config.editions[list]?.title ?? list;
+  const key = `${t0.lang}\0${list}`;
+  let c = compiled.get(key);
+  if (!c) {
+    const fill = (s: string) =>
+      s.replaceAll('{{ list }}', title).replaceAll('{{ brand }}', ctx.config.brand.name);
+    const t = Object.fromEntries(Object.entries(t0).map(([k, v]) => [k, fill(v)]));
+    const dir = join(ctx.paths.templates, ctx.config.email.templates);
+    const engines = liquidFor(dir);
+    const data = { t, brand: ctx.config.brand, confirm_url: PLACEHOLDER };
+    const source = await engines.html.renderFile(CONFIRM_TEMPLATE, data);
+    const mjml = (await import('mjml')).default;
+    const out = await mjml(source, { validationLevel: 'soft', minify: false, keepComments: false });
+    c = { subject: t.subject!, html: out.html, text: await engines.text.renderFile(CONFIRM_TEXT, data) };
+    // The list title and brand are configured in Traditional Chinese: a zh-Hans reader gets them converted too.
+    if (t0.lang === 'zh-Hans') c = toSimplified(c);
+    compiled.set(key, c);
+  }
+  return {
+    subject: c.subject,
+    html: c.html.replaceAll(PLACEHOLDER, escapeHtml(url)),
+    text: c.text.replaceAll(PLACEHOLDER, url),
+  };
+}
+
+/**
+ * Send the confirmation for `signup` unless its ledger row says it went (or may
+ * have gone) already. Returns what happened; transport faults are logged, not thrown:
+ * the signup page answers the same either way.
+ */
+export async function sendConfirmation(
+  ctx: Context,
+  db: DB,
+  keys: readonly Buffer[],
+  signup: Signup,
+): Promise<'sent' | 'already' | 'failed'> {
+  const seen = db.prepare('SELECT state FROM confirm_sends WHERE signup_id = ?').get(signup.id) as
+    | { state: string }
+    | undefined;
+  if (seen) return 'already';
+  const url = confirmUrl(ctx, confirmToken(keys, signup));
+  const msg = await renderConfirm(ctx, signup.locale ?? undefined, signup.list, url);
+  const messageId = `<confirm.${signup.id}.${randomBytes(8).toString('hex')}@${sendingDomain(ctx)}>`;
+  const composed = makeComposer(ctx, {
+    list: signup.list,
+    listName: ctx.config.editions[signup.list]?.title ?? signup.list,
+  }).compose({
+    email: signup.email,
+    name: signup.name,
+    subject: msg.subject,
+    html: msg.html,
+    text: msg.text,
+    messageId,
+    unsubscribeUrl: url,
+    date: ctx.clock.now(),
+  });
+  const transport = transports[defaultTransport(ctx)]!({ ctx, editionDir: join(ctx.paths.out, 'signups') });
+  const now = () => ctx.clock.now().toISOString();
+  const ms = messageTimeoutMs(ctx.config.delivery);
+  try {
+    const res = await withDeadline(
+      transport.send({
+        ...composed,
+        edition: `confirm-${signup.list}`,
+        recipient: signup.email,
+        // The point of no return: from here this signup's confirmation counts as sent.
+        commit: () => {
+          db.prepare(
+            `INSERT INTO confirm_sends (signup_id, state, message_id, transport, created_at, updated_at)
+             VALUES (?, 'committed', ?, ?, ?, ?)`,
+          ).run(signup.id, messageId, transport.name, now(), now());
+        },
+      }),
+      ms,
+      () => {},
+    );
+    db.prepare(
+      "UPDATE confirm_sends SET state = 'sent', response = ?, updated_at = ? WHERE signup_id = ?",
+    ).run(res.response.slice(0, 500), now(), signup.id);
+    ctx.logger.info({ signup: signup.id, transport: transport.name }, 'signup confirmation sent');
+    return 'sent';
+  } catch (err) {
+    ctx.logger.warn(
+      { signup: signup.id, err: String((err as Error).message ?? err) },
+      'signup confirmation not sent',
+    );
+    db.prepare("UPDATE confirm_sends SET state = 'failed', updated_at = ? WHERE signup_id = ?").run(
+      now(),
+      signup.id,
+    );
+    return 'failed';
+  } finally {
+    await closeQuietly(transport);
+  }
+}
