@@ -224,6 +224,14 @@ export const catalog = {
     hint: 'Wait for it to finish; a crashed runner frees its lease when it expires.',
     exit: 1,
   }),
+  // ── social publishing (issue 18) ──
+  PUBLISH_CHECK_FAILED: entry<{ platforms: string[] }>({
+    title: 'Platform check failed',
+    message: (p) => `${p.platforms.join(', ')}: the platform refused the credentials or could not be reached`,
+    hint: 'Fix what `broadsheet publish --check` prints for each platform (its variables are in .env.example), then check again.',
+    exit: 2,
+  }),
+  // ── end social publishing (issue 18) ──
   REVIEW_PORT_IN_USE: entry<{ host: string; port: number }>({
     title: 'Port in use',
     message: (p) => `cannot listen on ${p.host}:${p.port}: the address is in use`,

@@ -202,6 +202,7 @@ describe('scheduling social posts and the publish job', () => {
   it("publish --check: ready, missing (naming the variables) and failing (the platform's words); no secret printed", async () => {
     const r = await cli(['publish', '--check'], { ...env, BLUESKY_APP_PASSWORD: 'wrong-SECRET-pass' });
     expect(r.code).toBe(2);
+    expect(r.stderr).toContain('PUBLISH_CHECK_FAILED');
     const lines = r.stdout.split('\n');
     expect(lines.find((l) => l.startsWith('X '))).toMatch(/ready\s+@newsroom/);
     expect(lines.find((l) => l.startsWith('Bluesky'))).toMatch(/failing.*Invalid identifier or password/);

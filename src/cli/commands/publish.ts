@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { BroadsheetError } from '../../errors/index.ts';
 import { action, createContext, globalsOf, printJson } from '../app.ts';
 
 export function registerPublish(program: Command) {
@@ -27,8 +28,10 @@ export function registerPublish(program: Command) {
                       : p.message
                 }\n`,
               );
-          // Failing credentials would fail every post alike: a config-class exit.
-          return r.some((p) => p.state === 'failing') ? 2 : 0;
+          // Failing credentials would fail every post alike: a config-class error (exit 2).
+          const failing = r.filter((p) => p.state === 'failing').map((p) => p.label);
+          if (failing.length) throw new BroadsheetError('PUBLISH_CHECK_FAILED', { platforms: failing });
+          return 0;
         }
         const { runPublishQueue } = await import('../../review/publish.ts');
         const s = await runPublishQueue(ctx);
