@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { CARD_FORMATS, CARD_KINDS, type CardKind } from '../../src/cards/config.ts';
 import { FORMATS } from '../../src/cards/formats.ts';
 import { editionItems } from '../../src/cards/items.ts';
+import { cropPortrait } from '../../src/cards/photos/crop.ts';
 import { type CardJob, cardSvg, renderCard } from '../../src/cards/render.ts';
 import { BroadsheetError } from '../../src/errors/index.ts';
 import { writeFileAtomicSync } from '../../src/util/atomic.ts';
@@ -80,6 +81,25 @@ describe('golden PNG per card kind × format', () => {
         expect([a.width, a.height]).toEqual([b.width, b.height]);
         expect(differing(a, b)).toBeLessThanOrEqual(MAX_DIFF_PIXELS);
       });
+
+  // The quote card with its speaker's portrait (tests/fixtures/cards/content/images/speaker.jpg,
+  // cropped as a build does): a golden per format as well.
+  for (const format of CARD_FORMATS)
+    it(`quote with portrait ${format}`, async () => {
+      const job = jobFor('quote', format);
+      const src = await cropPortrait(readFileSync(join(fixtureDir, 'content/images/speaker.jpg')), {
+        x: 0.5,
+        y: 0.45,
+      });
+      const data = { ...(job.data as object), portrait: { src, alt: '頭像', credit: 'Broadsheet 示意圖' } };
+      const { png } = await renderCard({ ...job, data: data as CardJob['data'] });
+      const golden = join(fixtureDir, `quote-with-portrait-${format}.png`);
+      if (UPDATE) writeFileAtomicSync(golden, png);
+      expect(existsSync(golden), `no golden ${golden}: run UPDATE_GOLDENS=1 (see the top of this file)`).toBe(
+        true,
+      );
+      expect(differing(decode(png), decodeGolden(golden))).toBeLessThanOrEqual(MAX_DIFF_PIXELS);
+    });
 
   it('is tight enough that a changed date or byline fails', async () => {
     const job = jobFor('article', 'og');
