@@ -26,12 +26,13 @@ import {
   postKey,
 } from './editions.ts';
 import { requestGuard } from './guard.ts';
+import { mediaRoutes } from './media.ts';
 import { runPublishQueue } from './publish.ts';
+import { isReaderPath, readerRoutes } from './readers.ts';
 import { scheduleRoutes } from './schedule.ts';
 import { localPath, signInRoutes } from './signin.ts';
 import { publishersFor } from './social.ts';
 import { testSendForm, testSendRoutes } from './test-send.ts';
-import { isReaderPath, readerRoutes } from './readers.ts';
 import { unsubscribeRoutes } from './unsubscribe.ts';
 import { editionsPage, type GalleryFilter, galleryPage, layout, messagePage, queuePage } from './views.ts';
 
@@ -48,6 +49,7 @@ const isPublic = (path: string) =>
   isReaderPath(path) ||
   path.startsWith('/archive/') ||
   path.startsWith('/static/') ||
+  path.startsWith('/media/') ||
   path === '/login' ||
   path === '/healthz';
 
@@ -359,8 +361,9 @@ export function createReviewApp(ctx: Context, opts: ReviewAppOptions) {
     return c.body(zip.slice().buffer);
   });
 
-  // ── social posts' times (src/review/schedule.ts) ──
+  // ── social posts' times (src/review/schedule.ts); card images for Instagram/Threads (media.ts) ──
   scheduleRoutes(app, { ctx, repo, page });
+  mediaRoutes(app, { ctx, secret });
 
   // ── "send me a test" (src/review/test-send.ts) ──
   testSendRoutes(app, { ctx, page });
@@ -462,6 +465,7 @@ export function createReviewApp(ctx: Context, opts: ReviewAppOptions) {
   if (prefix) {
     app.all(`${prefix}/u/*`, (c) => app.fetch(stripPrefix(c.req.raw, prefix)));
     app.get(`${prefix}/archive/*`, (c) => app.fetch(stripPrefix(c.req.raw, prefix)));
+    app.get(`${prefix}/media/*`, (c) => app.fetch(stripPrefix(c.req.raw, prefix)));
   }
 
   app.notFound((c) => page(c, '找不到', messagePage('找不到', '沒有這個頁面。'), 404));
