@@ -28,6 +28,7 @@ describe('broadsheet check', () => {
       'control-chars.md',
       'long-title.md',
       'image-escape.md',
+      'http-image.md',
       'zz-duplicate-id.md',
       'empty.md',
       'binary.md',
@@ -43,7 +44,8 @@ describe('broadsheet check', () => {
       'stats/string-number.yaml:11 → groups[0].stats[1].value: expected number, received "157.6萬"',
     );
     expect(r.stderr).not.toMatch(/\n\s+at /);
-    expect(r.stderr).toMatch(/19 problem\(s\) in 18 file\(s\)/);
+    // http-image.md has two (image.src and quote.portrait.src).
+    expect(r.stderr).toMatch(/21 problem\(s\) in 19 file\(s\)/);
   });
 
   it('prints the problems as JSON with --json', () => {
