@@ -19,7 +19,7 @@ import { leaseGuard } from './guards.ts';
 import { sendAll } from './send-loop.ts';
 import { tokenKeys } from './tokens.ts';
 import type { Transport } from './transport.ts';
-import { unsubscribeToken, unsubscribeUrl } from './unsubscribe.ts';
+import { preferencesToken, preferencesUrl, unsubscribeToken, unsubscribeUrl } from './unsubscribe.ts';
 
 // `broadsheet send`: the ledger-driven, exactly-once delivery of one edition.
 //
@@ -227,6 +227,10 @@ export async function sendEdition(
       unsubscribeUrl: unsubscribeUrl(
         ctx.config.publicUrl,
         unsubscribeToken(keys, input.list, row.subscriberId),
+      ),
+      preferencesUrl: preferencesUrl(
+        ctx.config.publicUrl,
+        preferencesToken(keys, input.list, row.subscriberId),
       ),
       viewOnlineUrl: online,
       messageId: row.messageId,

@@ -10,9 +10,15 @@ import { toSimplified } from './locale.ts';
 import { variantFor } from './locales/index.ts';
 import { wrapText } from './text.ts';
 
-export const MERGE_FIELDS = ['name', 'email', 'unsubscribe_url', 'view_online_url'] as const;
+export const MERGE_FIELDS = [
+  'name',
+  'email',
+  'unsubscribe_url',
+  'preferences_url',
+  'view_online_url',
+] as const;
 export type MergeField = (typeof MERGE_FIELDS)[number];
-const TOKEN = /%%(name|email|unsubscribe_url|view_online_url)%%/g;
+const TOKEN = /%%(name|email|unsubscribe_url|preferences_url|view_online_url)%%/g;
 
 export interface Recipient {
   email: string;
@@ -20,6 +26,11 @@ export interface Recipient {
   /** Picks the digest variant (zh-Hans, zh-Hant-HK, …); unsupported locales get the edition's own. */
   locale?: string;
   unsubscribeUrl: string;
+  /**
+   * The reader's preference centre (/p/<token>). Without one (test sends, previews) the
+   * unsubscribe URL with /u/ → /p/ is used: a test's non-token stays a non-token.
+   */
+  preferencesUrl?: string;
   viewOnlineUrl: string;
 }
 
@@ -28,6 +39,7 @@ export const MERGE_LIMITS: Record<MergeField, number> = {
   name: 64,
   email: 254,
   unsubscribe_url: 512,
+  preferences_url: 512,
   view_online_url: 512,
 };
 
@@ -203,6 +215,10 @@ export function mergeRecipient(digest: Mergeable, r: Recipient, opts: { defaultN
     name: check('name', r.name?.trim() || fallback || DEFAULT_NAME),
     email: check('email', r.email),
     unsubscribe_url: check('unsubscribe_url', r.unsubscribeUrl),
+    preferences_url: check(
+      'preferences_url',
+      r.preferencesUrl ?? r.unsubscribeUrl.replace(/\/u\/(?=[^/]*$)/, '/p/'),
+    ),
     view_online_url: check('view_online_url', variantUrl(r.viewOnlineUrl, variant?.archivePath ?? '')),
   };
   const html = {} as Record<MergeField, string>;

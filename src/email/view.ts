@@ -99,6 +99,8 @@ export interface TextView {
   statsMore: string;
   why: [string, string];
   unsubscribe: string;
+  preferences: string;
+  preferencesLabel: string;
   website: string;
   viewOnlineLabel: string;
   unsubscribeLabel: string;
@@ -243,6 +245,8 @@ function textView(m: Messages, brand: string, title: string): TextView {
     statsMore: m.statsMore,
     why: m.why(brand, title),
     unsubscribe: m.unsubscribe,
+    preferences: m.preferences,
+    preferencesLabel: m.textLink(m.preferences),
     website: m.website(brand),
     viewOnlineLabel: m.textLink(m.viewOnline),
     unsubscribeLabel: m.textLink(m.unsubscribe),

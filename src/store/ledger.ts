@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { DB } from './db.ts';
+import { WANTS_EDITION, wantsEditionArgs } from './preferences.ts';
 
 export const SEND_STATES = ['queued', 'committed', 'sent', 'deferred', 'failed', 'suppressed'] as const;
 export type SendState = (typeof SEND_STATES)[number];
@@ -55,9 +56,10 @@ export class Ledger {
     const r = this.db
       .prepare(
         `INSERT OR IGNORE INTO sends (edition, subscriber_id, email, state, message_id, created_at, updated_at)
-         SELECT ?, id, email, 'queued', '<' || ? || '.' || id || '@' || ? || '>', ?, ? FROM subscribers WHERE status = 'active'`,
+         SELECT ?, id, email, 'queued', '<' || ? || '.' || id || '@' || ? || '>', ?, ? FROM subscribers b WHERE status = 'active'
+         ${WANTS_EDITION}`,
       )
-      .run(edition, prefix, domain, now, now);
+      .run(edition, prefix, domain, now, now, ...wantsEditionArgs(edition, this.now()));
     return r.changes;
   }
 
@@ -83,9 +85,10 @@ export class Ledger {
         `SELECT b.id AS subscriberId, b.email, b.name, b.locale FROM subscribers b
          LEFT JOIN sends s ON s.subscriber_id = b.id AND s.edition = ?
          WHERE b.status = 'active' AND (s.state IS NULL OR s.state IN ('queued','deferred'))
+         ${WANTS_EDITION}
          ORDER BY b.id LIMIT ?`,
       )
-      .all(edition, limit ?? -1) as {
+      .all(edition, ...wantsEditionArgs(edition, this.now()), limit ?? -1) as {
       subscriberId: number;
       email: string;
       name: string | null;

@@ -252,4 +252,11 @@ export const migrations: string[] = [
   );
   CREATE INDEX signup_hits_key ON signup_hits (key, at);
   `,
+  // Reader preferences (issue 14; /p/<token>, src/review/preferences.ts): the
+  // editions a reader wants (JSON array of edition names; NULL = all) and a pause
+  // (YYYY-MM-DD: nothing is sent before that day). The send ledger skips both.
+  `
+  ALTER TABLE subscribers ADD COLUMN editions TEXT;
+  ALTER TABLE subscribers ADD COLUMN paused_until TEXT;
+  `,
 ];

@@ -16,6 +16,10 @@ export interface Subscriber {
   createdAt: string;
   updatedAt: string;
   statusAt: string | null;
+  /** Edition names the reader wants; null = every edition. */
+  editions: string[] | null;
+  /** YYYY-MM-DD: nothing is sent before this day. */
+  pausedUntil: string | null;
 }
 
 interface Row {
@@ -30,6 +34,8 @@ interface Row {
   created_at: string;
   updated_at: string;
   status_at: string | null;
+  editions: string | null;
+  paused_until: string | null;
 }
 
 const fromRow = (r: Row): Subscriber => ({
@@ -44,6 +50,8 @@ const fromRow = (r: Row): Subscriber => ({
   createdAt: r.created_at,
   updatedAt: r.updated_at,
   statusAt: r.status_at,
+  editions: r.editions ? (JSON.parse(r.editions) as string[]) : null,
+  pausedUntil: r.paused_until,
 });
 
 /**
@@ -146,6 +154,36 @@ export class SubscriberRepo {
       for (const i of inputs) counts[this.upsert(i, source)]++;
     })();
     return counts;
+  }
+
+  /** What the preference centre changes (each field only when given). */
+  setPreferences(
+    id: number,
+    p: {
+      name?: string | null;
+      locale?: string | null;
+      topics?: string[];
+      editions?: string[] | null;
+      pausedUntil?: string | null;
+    },
+  ): void {
+    const cur = this.byId(id);
+    if (!cur) return;
+    const pick = <T>(v: T | undefined, old: T) => (v === undefined ? old : v);
+    const editions = pick(p.editions, cur.editions);
+    this.db
+      .prepare(
+        'UPDATE subscribers SET name = ?, locale = ?, topics = ?, editions = ?, paused_until = ?, updated_at = ? WHERE id = ?',
+      )
+      .run(
+        pick(p.name, cur.name),
+        pick(p.locale, cur.locale),
+        JSON.stringify(pick(p.topics, cur.topics)),
+        editions ? JSON.stringify(editions) : null,
+        pick(p.pausedUntil, cur.pausedUntil),
+        this.now().toISOString(),
+        id,
+      );
   }
 
   /** Change the status (unsubscribe, bounce, complaint); returns false for an unknown address. */

@@ -41,6 +41,7 @@ const base: Omit<Messages, 'locale' | 'lang' | 'date'> = {
   minutes: (n) => `${n} min read`,
   why: (brand, title) => ['You are receiving this because ', ` subscribed to ${brand} ${title}.`],
   unsubscribe: 'Unsubscribe',
+  preferences: 'Preferences',
   website: (brand) => `${brand} website`,
   textLink: (label) => `${label}: `,
   fromName: (brand, title) => `${brand} ${title}`,

@@ -42,6 +42,8 @@ export interface Messages {
   /** Text around %%email%% in "why you get this". */
   why: (brand: string, title: string) => [string, string];
   unsubscribe: string;
+  /** The footer link to the reader's preference centre (/p/<token>). */
+  preferences: string;
   website: (brand: string) => string;
   /** "Label: url" in the text part. */
   textLink: (label: string) => string;

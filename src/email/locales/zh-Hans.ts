@@ -27,6 +27,7 @@ export const zhHans: Messages = {
   minutes: (n) => `约${n}分钟`,
   why: (brand, title) => ['你收到这封邮件，是因为你以 ', ` 订阅了${brand}《${title}》。`],
   unsubscribe: '退订',
+  preferences: '订阅设置',
   website: (brand) => `${brand}网站`,
   textLink: (label) => `${label}：`,
   fromName: (brand, title) => `${brand}${title}`,

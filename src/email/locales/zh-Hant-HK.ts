@@ -26,6 +26,7 @@ export const zhHantHK: Messages = {
   minutes: (n) => `約${n}分鐘`,
   why: (brand, title) => ['你收到這封郵件，是因為你以 ', ` 訂閱了${brand}《${title}》。`],
   unsubscribe: '取消訂閱',
+  preferences: '訂閱設定',
   website: (brand) => `${brand}網站`,
   textLink: (label) => `${label}：`,
   fromName: (brand, title) => `${brand}${title}`,
