@@ -10,7 +10,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Context } from '../../src/context.ts';
 import { createReviewApp } from '../../src/review/app.ts';
+import { hashPassword } from '../../src/review/password.ts';
 import { type DB, openStore } from '../../src/store/db.ts';
+import { EditorRepo } from '../../src/store/editors.ts';
 import { ReviewRepo } from '../../src/store/review.ts';
 import { localParts } from '../../src/util/zoned.ts';
 import { fakeBluesky } from '../fixtures/platforms/bluesky.ts';
@@ -96,16 +98,23 @@ describe('scheduling social posts and the publish job', () => {
     db = openStore(ctx.paths.store);
     repo = new ReviewRepo(db);
     app = createReviewApp(ctx, { db });
+    ({ cookie, csrf } = await signIn('陳編輯', PASSWORD));
+  });
+
+  const signIn = async (name: string, password: string) => {
     const login = await app.request(`${BASE}/login`);
     const pre = cookiesOf(login);
     const res = await app.request(`${BASE}/login`, {
       method: 'POST',
       headers: { ...FORM, cookie: pre },
-      body: form({ _csrf: csrfIn(await login.text()), name: '陳編輯', password: PASSWORD, next: '/' }),
+      body: form({ _csrf: csrfIn(await login.text()), name, password, next: '/' }),
     });
-    cookie = [pre, cookiesOf(res)].filter(Boolean).join('; ');
-    csrf = csrfIn(await (await app.request(`${BASE}/`, { headers: { cookie } })).text());
-  });
+    const c = [pre, cookiesOf(res)].filter(Boolean).join('; ');
+    return {
+      cookie: c,
+      csrf: csrfIn(await (await app.request(`${BASE}/`, { headers: { cookie: c } })).text()),
+    };
+  };
   afterAll(async () => {
     for (const k of Object.keys(env)) delete process.env[k];
     db?.close();
@@ -220,4 +229,17 @@ describe('scheduling social posts and the publish job', () => {
       expect.objectContaining({ platform: 'bluesky', state: 'ready' }),
     );
   }, 60_000);
+
+  it('an editor (not admin) may cancel a scheduled post but not set its time', async () => {
+    const editors = new EditorRepo(db);
+    editors.add('主編', 'admin', await hashPassword('admin-password-123'));
+    editors.add('小編', 'editor', await hashPassword('editor-password-123'));
+    ({ cookie, csrf } = await signIn('小編', 'editor-password-123'));
+    const row = rowsOf(STATS.id).x!;
+    expect((await post(`/schedule/${row.id}`, { action: 'now' })).status).toBe(403);
+    expect((await post(`/schedule/${row.id}`, { action: 'slot' })).status).toBe(403);
+    const before = repo.queueRow(row.id)!.dueAt;
+    expect((await post(`/schedule/${row.id}`, { action: 'cancel' })).status).toBe(303);
+    expect(repo.queueRow(row.id)).toMatchObject({ state: 'cancelled', dueAt: before });
+  });
 });
