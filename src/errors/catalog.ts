@@ -214,7 +214,7 @@ export const catalog = {
   SUBSCRIBER_SUPPRESSED: entry<{ email: string; reason: string }>({
     title: 'Address suppressed',
     message: (p) => `${p.email} is on the suppression list (${p.reason}) and cannot be added`,
-    hint: 'The reader can sign up again through the signup form (/subscribe) and confirm by email; see README.md § Delivery → Signup and privacy.',
+    hint: 'The reader can sign up again through the signup form (/subscribe) and confirm by email; see README.md § Delivery → Reader links, consent and erasure.',
     exit: 1,
   }),
   // ── end subscribers (issue 14) ──
