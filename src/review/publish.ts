@@ -171,6 +171,22 @@ async function run(ctx: Context, db: DB, opts: PublishOptions): Promise<PublishS
   return summary;
 }
 
+/** The publisher's look for an earlier attempt's post; its failure says that is what failed. */
+async function lookFor(pub: Publisher, post: PublishPost) {
+  try {
+    return await pub.find!(post);
+  } catch (err) {
+    const e =
+      err instanceof PublishError ? err : new PublishError(String((err as Error).message ?? err), false);
+    throw new PublishError(
+      `could not check whether an earlier attempt already posted it: ${e.message}`,
+      e.permanent,
+      e.retryAfterMs,
+      { cause: err },
+    );
+  }
+}
+
 async function attempt(
   ctx: Context,
   repo: ReviewRepo,
@@ -188,7 +204,7 @@ async function attempt(
   for (let i = 0; ; i++) {
     try {
       const post = postFor(ctx, row);
-      const found = uncertain && pub.find ? await pub.find(post) : undefined;
+      const found = uncertain && pub.find ? await lookFor(pub, post) : undefined;
       if (found)
         ctx.logger.warn(
           { id: row.id, url: found.url },

@@ -47,6 +47,15 @@ export type CheckResult =
   | { platform: SocialName; label: string; state: 'missing'; variables: string[] }
   | { platform: SocialName; label: string; state: 'failing'; message: string };
 
+/** Whether the internet can plausibly reach `url` (not loopback, private, link-local or .local). */
+export function publicHost(url: string): boolean {
+  const h = new URL(url).hostname.replace(/^\[|\]$/g, '');
+  if (h === 'localhost' || h.endsWith('.local') || h.endsWith('.localhost') || h === '::1') return false;
+  return !/^(127\.|10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.|169\.254\.|0\.|f[cd][0-9a-f]{2}:|fe80:)/i.test(
+    h,
+  );
+}
+
 /** `publish --check`: each platform's who-am-I. Never includes a credential. */
 export async function checkSocial(
   ctx: Context,
@@ -56,6 +65,14 @@ export async function checkSocial(
     socialList().map(async (p): Promise<CheckResult> => {
       const c = envFor(p, env);
       if (!c.ok) return { platform: p.name, label: p.label, state: 'missing', variables: c.missing };
+      // Instagram and Threads fetch each card from publicUrl: a loopback or private host fails every post.
+      if ((p.name === 'instagram' || p.name === 'threads') && !publicHost(ctx.config.publicUrl))
+        return {
+          platform: p.name,
+          label: p.label,
+          state: 'failing',
+          message: `${p.label} fetches each card from publicUrl (${ctx.config.publicUrl}), which is not a public address; set BROADSHEET_PUBLIC_URL`,
+        };
       try {
         const me = await p.create(ctx, c.env).whoami();
         if (me.missingScopes?.length)

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { recordKey } from '../../src/review/publishers/bluesky.ts';
 import { littleText } from '../../src/review/publishers/linkedin.ts';
 import { waitFromHeaders } from '../../src/review/publishers/social.ts';
-import { nextFreeSlot } from '../../src/review/social.ts';
+import { checkSocial, nextFreeSlot, publicHost } from '../../src/review/social.ts';
 import { openStore } from '../../src/store/db.ts';
 import { ReviewRepo } from '../../src/store/review.ts';
 import { testContext } from '../helpers/context.ts';
@@ -70,5 +70,35 @@ describe('next free slot', () => {
     repo.schedule(repo.queue('e')[0]!.id, first.toISOString());
     expect(nextFreeSlot(ctx, repo, 'x')!.toISOString()).toBe('2026-12-01T01:00:00.000Z');
     db.close();
+  });
+});
+
+describe('Instagram and Threads need a public publicUrl', () => {
+  it('publicHost tells loopback and private addresses from public ones', () => {
+    for (const u of [
+      'http://127.0.0.1/',
+      'http://localhost:8787/',
+      'http://192.168.1.20/',
+      'http://10.0.0.5/',
+      'http://[::1]/',
+      'http://box.local/',
+    ])
+      expect(publicHost(u), u).toBe(false);
+    for (const u of ['https://news.example.com/', 'https://203.0.113.9/broadsheet/'])
+      expect(publicHost(u), u).toBe(true);
+  });
+
+  it('publish --check reports them failing with a loopback publicUrl, before calling anything', async () => {
+    const ctx = testContext({ config: { publicUrl: 'http://127.0.0.1:8787/' } });
+    const r = await checkSocial(ctx, {
+      INSTAGRAM_ACCOUNT_ID: '1',
+      INSTAGRAM_TOKEN: 't',
+      META_GRAPH_URL: 'http://127.0.0.1:9',
+    });
+    expect(r.find((p) => p.platform === 'instagram')).toMatchObject({
+      state: 'failing',
+      message: expect.stringContaining('BROADSHEET_PUBLIC_URL'),
+    });
+    expect(r.find((p) => p.platform === 'threads')).toMatchObject({ state: 'missing' });
   });
 });
