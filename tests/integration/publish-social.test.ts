@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { postKey } from '../../src/review/editions.ts';
 import { runPublishQueue } from '../../src/review/publish.ts';
-import { publishersFor } from '../../src/review/social.ts';
+import { checkSocial, publishersFor } from '../../src/review/social.ts';
 import { type DB, openStore } from '../../src/store/db.ts';
 import { ReviewRepo } from '../../src/store/review.ts';
 import { fakeBluesky } from '../fixtures/platforms/bluesky.ts';
@@ -272,5 +272,30 @@ describe('social publishers against loopback platforms', () => {
     );
     expect(repo.queueRow(rows.x!.id)!.lastError).toMatch(/X: 401 Unauthorized/);
     expect(bsky.posts.size + xapi.tweets.length).toBe(0);
+  });
+
+  it('publish --check names the scopes a token lacks (Mastodon app scopes, X access level)', async () => {
+    const ok = await checkSocial(ctx(), env);
+    expect(ok.filter((p) => p.state === 'ready').map((p) => p.platform)).toEqual([
+      'bluesky',
+      'mastodon',
+      'x',
+    ]);
+    masto.setScopes(['read']);
+    xapi.setAccess('read');
+    try {
+      const r = await checkSocial(ctx(), env);
+      expect(r.find((p) => p.platform === 'mastodon')).toMatchObject({
+        state: 'failing',
+        message: expect.stringMatching(/lacks: write:statuses, write:media/),
+      });
+      expect(r.find((p) => p.platform === 'x')).toMatchObject({
+        state: 'failing',
+        message: expect.stringMatching(/lacks: write \(token is read\)/),
+      });
+    } finally {
+      masto.setScopes(['read', 'write:statuses', 'write:media']);
+      xapi.setAccess('read-write');
+    }
   });
 });

@@ -51,7 +51,12 @@ export const mastodon: SocialPlatform = {
       name: 'mastodon',
       async whoami() {
         const a = await account();
-        return { account: `@${a.acct} (${a.url})` };
+        // Mastodon 4.3+ names the token's app scopes; older servers do not, and then nothing is claimed.
+        const app = await client.v1.apps.verifyCredentials().catch(() => undefined);
+        const scopes = (app as { scopes?: string[] | null } | undefined)?.scopes;
+        const has = (s: string) => !!scopes?.some((x) => x === 'write' || x === s);
+        const missing = scopes ? ['write:statuses', 'write:media'].filter((s) => !has(s)) : [];
+        return { account: `@${a.acct} (${a.url})`, missingScopes: missing.length ? missing : undefined };
       },
       async find(post) {
         const a = await account();
