@@ -353,7 +353,7 @@ ${
 <tbody>
 ${rows.map(
   (r) =>
-    html`<tr class="q-${r.state}"><td>${r.id}</td><td><a href="/e/${r.edition}">${r.edition}</a></td><td><a href="/e/${r.edition}#p-${r.itemId}-${r.platform}">${r.itemId}</a></td><td>${PLATFORM_LABEL[r.platform] ?? r.platform}</td><td>${r.publisher}</td><td class="state">${label[r.state] ?? r.state}</td><td>${r.attempts}</td><td>${r.editor}<br><small>${when(r.createdAt, tz)}</small></td><td><small>${r.lastError ?? r.response ?? ''}</small></td></tr>`,
+    html`<tr class="q-${r.state}"><td>${r.id}</td><td><a href="/e/${r.edition}">${r.edition}</a></td><td><a href="/e/${r.edition}#p-${r.itemId}-${r.platform}">${r.itemId}</a></td><td>${PLATFORM_LABEL[r.platform] ?? r.platform}</td><td>${r.publisher}</td><td class="state">${label[r.state] ?? r.state}</td><td>${r.attempts}</td><td>${r.editor}<br><small>${when(r.createdAt, tz)}</small></td><td><small>${r.postUrl && r.state === 'published' ? html`<a class="post-link" href="${r.postUrl}" rel="noopener noreferrer" target="_blank">查看帖文</a>` : (r.lastError ?? r.response ?? '')}${r.dueAt && r.state === 'queued' ? html` 排期 ${when(r.dueAt, tz)}` : ''}</small></td></tr>`,
 )}
 </tbody></table></div>`
     : html`<p class="empty">佇列是空的。</p>`

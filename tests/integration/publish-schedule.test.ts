@@ -169,6 +169,8 @@ describe('scheduling social posts and the publish job', () => {
 
     const page = await gallery();
     expect(page).toContain(`href="https://x.com/newsroom/status/${xapi.tweets[0]!.id}"`);
+    const queue = await (await app.request(`${BASE}/queue`, { headers: { cookie } })).text();
+    expect(queue).toContain(`href="https://x.com/newsroom/status/${xapi.tweets[0]!.id}"`);
 
     // Too late to change what went out; the future one can still be cancelled.
     expect((await post(`/schedule/${rows.x!.id}`, { action: 'cancel' })).status).toBe(409);
