@@ -141,6 +141,8 @@ describe('social publishers against loopback platforms', () => {
       mime: 'image/png',
     });
     expect(repo.queueRow(rows.mastodon!.id)!.postUrl).toBe(`${masto.url}/@newsroom/${st.id}`);
+    // The upload came back 202 (processing): the attachment was polled until it had a url.
+    expect(masto.calledTimes(/^\/api\/v1\/media\/\d+$/, 'GET')).toBeGreaterThanOrEqual(1);
   });
 
   it('posts to X: chunked media upload, alt text, the tweet with its media; the link recorded', async () => {

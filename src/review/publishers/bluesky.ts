@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { AtpAgent, RichText } from '@atproto/api';
 import type { PublishPost } from '../publisher.ts';
 import { PublishError } from '../publisher.ts';
-import { altWithin, fitImage, httpFailure, type SocialPlatform } from './social.ts';
+import { altWithin, comparable, fitImage, httpFailure, type SocialPlatform } from './social.ts';
 
 // Bluesky through @atproto/api: createSession (app password), uploadBlob (the
 // card; blobs are capped at 1,000,000 bytes, so a large PNG goes as JPEG),
@@ -91,8 +91,24 @@ export const bluesky: SocialPlatform = {
           return receipt(me, r.data.uri, rkey);
         } catch (err) {
           const e = err as { status?: number; error?: string };
-          if (e.status === 400 && e.error === 'RecordNotFound') return undefined;
-          if (e.status === 404) return undefined;
+          if (!(e.status === 404 || (e.status === 400 && e.error === 'RecordNotFound'))) throw failure(err);
+        }
+        // Not under its key: a server that chose its own key may still have it. The latest
+        // records are searched; a server without listRecords is left to the key.
+        try {
+          const l = await agent.com.atproto.repo.listRecords({
+            repo: me.did,
+            collection: COLLECTION,
+            limit: 25,
+          });
+          const want = comparable(post.caption);
+          const hit = l.data.records.find(
+            (r) => comparable(String((r.value as { text?: unknown }).text ?? '')) === want,
+          );
+          return hit ? receipt(me, hit.uri, hit.uri.split('/').pop()!) : undefined;
+        } catch (err) {
+          const e = err as { status?: number };
+          if (e.status === 404 || e.status === 501 || e.status === 400) return undefined;
           throw failure(err);
         }
       },

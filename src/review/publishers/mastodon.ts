@@ -72,6 +72,9 @@ export const mastodon: SocialPlatform = {
           );
           return hit ? { response: hit.uri, postId: hit.id, url: hit.url ?? hit.uri } : undefined;
         } catch (err) {
+          // A server without this listing still has the Idempotency-Key, which makes a repeat harmless.
+          if (err instanceof MastoHttpError && (err.statusCode === 404 || err.statusCode === 501))
+            return undefined;
           throw failure(err);
         }
       },
@@ -79,10 +82,16 @@ export const mastodon: SocialPlatform = {
         await account();
         const img = await fitImage(post.card.file, MAX_IMAGE);
         try {
-          const media = await client.v2.media.create({
+          let media = await client.v2.media.create({
             file: new Blob([new Uint8Array(img.data)], { type: img.mime }),
             description: altWithin(post.alt, 1500),
+            skipPolling: true,
           });
+          // 202 = still processing (url null): poll GET /api/v1/media/:id ourselves, bounded.
+          for (let i = 0; !media.url && i < 30; i++) {
+            await new Promise((r) => setTimeout(r, 1000));
+            media = await client.v1.media.$select(media.id).fetch();
+          }
           const s = await client.v1.statuses.create(
             {
               status: post.caption,
