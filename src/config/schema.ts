@@ -39,6 +39,8 @@ export const editionConfigSchema = z.strictObject({
   maxArticles: z.number().int().min(1).max(50).default(10),
   timezone: timeZone.optional(),
   locale: z.enum(EMAIL_LOCALES).optional(),
+  /** Readers' topics: put their stories first (reorder, the default) or send only those (filter; all when none match). */
+  topics: z.enum(['reorder', 'filter']).optional(),
 });
 
 const configObject = z

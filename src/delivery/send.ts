@@ -18,6 +18,7 @@ import { Composer, type DkimKey, parseAddress } from './compose.ts';
 import { leaseGuard } from './guards.ts';
 import { sendAll } from './send-loop.ts';
 import { tokenKeys } from './tokens.ts';
+import { topicDigests } from './topics.ts';
 import type { Transport } from './transport.ts';
 import { preferencesToken, preferencesUrl, unsubscribeToken, unsubscribeUrl } from './unsubscribe.ts';
 
@@ -119,6 +120,8 @@ export interface SendSummary {
   /** Rendered but not sent (--dry-run). */
   rendered: number;
   bytes: number;
+  /** Digests compiled for readers' topic sets (besides the edition's own), when any. */
+  topicVariants?: number;
   /** Ledger counts for the edition after this run. */
   ledger: Record<SendState, number>;
   elapsedMs: number;
@@ -219,8 +222,10 @@ export async function sendEdition(
   const transport = opts.transport;
   const s = { total: 0, sent: 0, retried: 0, failed: 0, deferred: 0, suppressed: 0, rendered: 0, bytes: 0 };
 
+  // Readers' topics: one compiled digest per distinct topic set (src/delivery/topics.ts).
+  const byTopics = await topicDigests(ctx, db, input);
   const build = (row: RowToSend) =>
-    composeForReader(ctx, composer, input.digest, {
+    composeForReader(ctx, composer, byTopics.digestFor(row.subscriberId), {
       email: row.email,
       name: row.name ?? undefined,
       locale: row.locale ?? undefined,
@@ -244,6 +249,7 @@ export async function sendEdition(
       transport: transport.name,
       dryRun: Boolean(opts.dryRun),
       ...s,
+      ...(byTopics.variants ? { topicVariants: byTopics.variants } : {}),
       unconfirmed: counts.committed,
       ledger: counts,
       elapsedMs,

@@ -1,0 +1,92 @@
+import { join } from 'node:path';
+import type { Article } from '../content/model.ts';
+import type { Context } from '../context.ts';
+import type { DB } from '../store/db.ts';
+import type { Digestish, SendInput } from './send.ts';
+
+// Topics shape the digest (issue 14). A reader's topics (sections or tags,
+// chosen at signup or in the preference centre) put their stories first — or,
+// with `editions.<name>.topics: filter`, keep only those, falling back to the
+// whole edition when none match. The digest is compiled once per distinct topic
+// set in the send (each in every locale variant, each under the size guard of
+// renderDigest), never per reader: cost grows with the variants, not the readers.
+
+export type TopicsMode = 'reorder' | 'filter';
+
+/** One key per distinct set: order and repeats do not matter. */
+export const topicKey = (topics: readonly string[]) => [...new Set(topics)].sort().join('\u001f');
+
+const matches = (a: Article, topics: ReadonlySet<string>) =>
+  topics.has(a.section) || a.tags.some((t) => topics.has(t));
+
+/** The edition's ranked stories for a reader with these topics (stable: rank order within each group). */
+export function storiesFor(
+  articles: readonly Article[],
+  topics: readonly string[],
+  mode: TopicsMode,
+): Article[] {
+  const want = new Set(topics);
+  const mine = articles.filter((a) => matches(a, want));
+  if (mine.length === 0) return [...articles];
+  return mode === 'filter' ? mine : [...mine, ...articles.filter((a) => !matches(a, want))];
+}
+
+export interface TopicDigests {
+  /** The digest for a subscriber: their topic set's, else the edition's own. */
+  digestFor(subscriberId: number): Digestish;
+  /** Distinct topic variants compiled (besides the edition's own digest). */
+  variants: number;
+  /** Locale variants compiled over all topic variants. */
+  compiled: number;
+}
+
+/**
+ * Compile the topic variants the active readers of this send need. A topic set
+ * whose story order equals the edition's (no story matches, or they already lead)
+ * uses the staged digest as it is.
+ */
+export async function topicDigests(ctx: Context, db: DB, input: SendInput): Promise<TopicDigests> {
+  const rows = db
+    .prepare("SELECT id, topics FROM subscribers WHERE status = 'active' AND topics != '[]'")
+    .all() as { id: number; topics: string }[];
+  const own: TopicDigests = { digestFor: () => input.digest, variants: 0, compiled: 0 };
+  if (rows.length === 0) return own;
+  const [{ editionFromContent }, { renderDigest }] = await Promise.all([
+    import('../jobs/edition.ts'),
+    import('../email/index.ts'),
+  ]);
+  const { edition } = await editionFromContent(ctx, { id: input.editionId });
+  if (edition.id !== input.editionId) return own;
+  const mode: TopicsMode = ctx.config.editions[edition.name]?.topics ?? 'reorder';
+  const byKey = new Map<string, Digestish>();
+  const byReader = new Map<number, string>();
+  const sameOrder = (a: Article[]) =>
+    a.length === edition.articles.length && a.every((x, i) => x === edition.articles[i]);
+  let compiled = 0;
+  for (const r of rows) {
+    const topics = JSON.parse(r.topics) as string[];
+    const key = topicKey(topics);
+    byReader.set(r.id, key);
+    if (byKey.has(key)) continue;
+    const stories = storiesFor(edition.articles, topics, mode);
+    if (sameOrder(stories)) {
+      byKey.set(key, input.digest);
+      continue;
+    }
+    const digest = await renderDigest({ ...edition, articles: stories }, ctx, {
+      digestDir: join(ctx.paths.out, edition.id, 'digest'),
+    });
+    compiled += Object.keys(digest.variants).length;
+    byKey.set(key, digest);
+  }
+  const distinct = new Set([...byKey.values()].filter((d) => d !== input.digest)).size;
+  ctx.logger.info(
+    { edition: input.editionId, topicVariants: distinct, compiled, readersWithTopics: rows.length },
+    `digest: ${distinct} topic variant(s), ${compiled} compiled`,
+  );
+  return {
+    digestFor: (id) => byKey.get(byReader.get(id) ?? '') ?? input.digest,
+    variants: distinct,
+    compiled,
+  };
+}
