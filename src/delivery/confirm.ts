@@ -78,6 +78,12 @@ export async function sendConfirmation(
   keys: readonly Buffer[],
   signup: Signup,
 ): Promise<'sent' | 'already' | 'failed'> {
+  // The server is stopping (the store is closed): nothing recorded, so the
+  // reader's next signup for this address sends it.
+  if (!db.open) {
+    ctx.logger.info({ signup: signup.id }, 'signup confirmation not sent: server stopping');
+    return 'failed';
+  }
   const seen = db.prepare('SELECT state FROM confirm_sends WHERE signup_id = ?').get(signup.id) as
     | { state: string }
     | undefined;
@@ -128,10 +134,11 @@ export async function sendConfirmation(
       { signup: signup.id, err: String((err as Error).message ?? err) },
       'signup confirmation not sent',
     );
-    db.prepare("UPDATE confirm_sends SET state = 'failed', updated_at = ? WHERE signup_id = ?").run(
-      now(),
-      signup.id,
-    );
+    if (db.open)
+      db.prepare("UPDATE confirm_sends SET state = 'failed', updated_at = ? WHERE signup_id = ?").run(
+        now(),
+        signup.id,
+      );
     return 'failed';
   } finally {
     await closeQuietly(transport);

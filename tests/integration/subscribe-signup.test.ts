@@ -55,7 +55,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'bs-signup-'));
   writeFileSync(
     join(dir, 'broadsheet.config.yaml'),
-    'subscribers:\n  perIpPerHour: 12\n  perAddressPerDay: 3\n  topics: [科技, 財經]\n',
+    'subscribers:\n  perIpPerHour: 20\n  perAddressPerDay: 3\n  topics: [科技, 財經]\n',
   );
   ({ base, proc } = await startServe(workspaceArgs(dir), {
     BROADSHEET_SECRET: SECRET,
@@ -186,6 +186,61 @@ describe('signup → confirmation at the sink → GET changes nothing → POST a
   });
 });
 
+describe('coming back: only a fresh confirmation re-subscribes', () => {
+  const cliEnv = { BROADSHEET_SECRET: SECRET };
+  async function signUpAndConfirm(email: string) {
+    const before = mailsTo(email).length;
+    expect((await post({ email })).status).toBe(202);
+    const m = await waitFor(() => mailsTo(email)[before]);
+    const token = linkIn((await simpleParser(m.raw)).text!);
+    const r = await fetch(`${base}/c/${token}`, {
+      method: 'POST',
+      headers: { 'content-type': FORM },
+      body: 'confirm=yes',
+    });
+    expect(r.status).toBe(200);
+  }
+  const status = (email: string) =>
+    query<{ status: string }>('SELECT status FROM subscribers WHERE email = ?', email)[0]?.status;
+
+  it('an unsubscribed reader who signs up again is active only after confirming', async () => {
+    const email = 'returning@example.com';
+    await signUpAndConfirm(email);
+    expect(cli(['subscribers', 'remove', email, ...workspaceArgs(dir)], { env: cliEnv }).code).toBe(0);
+    expect(status(email)).toBe('unsubscribed');
+    expect((await post({ email })).status).toBe(202);
+    const m = await waitFor(() => mailsTo(email)[1]);
+    expect(status(email)).toBe('unsubscribed');
+    const token = linkIn((await simpleParser(m.raw)).text!);
+    await fetch(`${base}/c/${token}`, {
+      method: 'POST',
+      headers: { 'content-type': FORM },
+      body: 'confirm=yes',
+    });
+    expect(status(email)).toBe('active');
+    // Two consent records: the first signup and the re-subscription, both confirmed.
+    const id = query<{ id: number }>('SELECT id FROM subscribers WHERE email = ?', email)[0]!.id;
+    const consent = query<{ confirmed_at: string | null }>(
+      'SELECT confirmed_at FROM consent WHERE subscriber_id = ?',
+      id,
+    );
+    expect(consent).toHaveLength(2);
+    expect(consent.every((c) => c.confirmed_at)).toBe(true);
+  });
+
+  it('a forgotten reader can come back by confirming; `subscribers add` alone cannot', async () => {
+    const email = 'forgotten@example.com';
+    await signUpAndConfirm(email);
+    expect(cli(['subscribers', 'forget', email, ...workspaceArgs(dir)], { env: cliEnv }).code).toBe(0);
+    expect(query('SELECT * FROM suppression')).toHaveLength(1);
+    const add = cli(['subscribers', 'add', email, ...workspaceArgs(dir)], { env: cliEnv });
+    expect(add.stderr).toContain('SUBSCRIBER_SUPPRESSED');
+    await signUpAndConfirm(email);
+    expect(status(email)).toBe('active');
+    expect(query('SELECT * FROM suppression')).toHaveLength(0);
+  });
+});
+
 describe('bad input, bots and floods', () => {
   it('malformed posts get a clear message and a 4xx; nothing is stored', async () => {
     const before = query('SELECT id FROM signups').length;
@@ -212,7 +267,7 @@ describe('bad input, bots and floods', () => {
 
   it('per-IP flood: 429 once the hourly limit is used up', async () => {
     const codes: number[] = [];
-    for (let i = 0; i < 14; i++) codes.push((await post({ email: `flood${i}@example.com` })).status);
+    for (let i = 0; i < 22; i++) codes.push((await post({ email: `flood${i}@example.com` })).status);
     expect(codes).toContain(429);
     expect(codes.at(-1)).toBe(429);
   });
