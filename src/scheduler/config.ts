@@ -104,4 +104,7 @@ export const DEFAULT_JOBS: z.input<typeof jobSchema>[] = [
   { name: 'main', kind: 'digest', edition: 'daily' },
   { name: 'daily', kind: 'digest', edition: 'daily', cron: '0 7 * * *' },
   { name: 'ingest', kind: 'ingest', cron: '*/30 * * * *', options: { feeds: [] } },
+  // Scheduled social posts go out when due: the queue is drained every 5 minutes
+  // (a run with nothing due does nothing; what was approved and scheduled goes once).
+  { name: 'publish', kind: 'publish', cron: '*/5 * * * *' },
 ];

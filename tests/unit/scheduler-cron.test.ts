@@ -59,10 +59,11 @@ describe('jobs in config', () => {
     return f;
   };
 
-  it('defaults: main (by hand), daily 07:00 digest and ingest, catchUp 2h, zone from the top level', () => {
+  it('defaults: main (by hand), daily 07:00 digest, ingest and publish every 5 minutes, catchUp 2h, zone from the top level', () => {
     const { config } = loadConfig(join(dir, 'none.yaml'), { env: {} });
     const byName = Object.fromEntries(config.jobs.map((j) => [j.name, j]));
-    expect(Object.keys(byName)).toEqual(['main', 'daily', 'ingest']);
+    expect(Object.keys(byName)).toEqual(['main', 'daily', 'ingest', 'publish']);
+    expect(byName.publish).toMatchObject({ kind: 'publish', cron: '*/5 * * * *' });
     expect(byName.main!.cron).toBeUndefined();
     expect(byName.daily).toMatchObject({
       kind: 'digest',
