@@ -115,6 +115,9 @@ describe.skipIf(!needs('chromium', 'chromium'))('social publishing in Chromium',
     const link = row('x').locator('a.post-link');
     expect(await link.getAttribute('href')).toBe(`https://x.com/newsroom/status/${xapi.tweets[0]!.id}`);
     expect(await row('x').textContent()).toContain('已發佈');
+    // One platform out, another still scheduled, nothing failed: no "retry" on offer.
+    expect(await post().textContent()).toContain('其餘按排期發佈');
+    expect(await post().textContent()).not.toContain('重試發佈');
     await post().screenshot({ path: join(SHOTS, 'social-published.png') });
 
     await row('bluesky').getByRole('button', { name: '取消' }).click();
