@@ -1,7 +1,7 @@
 // Social publishing end to end in Debian Chromium against the real
 // `broadsheet serve`: an admin approves a card, sends it to X at the next run
-// and schedules Bluesky for tomorrow, `broadsheet run publish` (the daemon's
-// job runner, a child process) posts to loopback X and Bluesky fakes, the
+// and schedules Bluesky for tomorrow, the daemon (`broadsheet schedule`, a
+// child process) posts to loopback X and Bluesky fakes, the
 // gallery then links the X post; the Bluesky post is cancelled before it goes.
 // Screenshots land in tests/.tmp/ (git-ignored).
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -76,7 +76,30 @@ describe.skipIf(!needs('chromium', 'chromium'))('social publishing in Chromium',
       p.on('close', (code) => resolve({ code, stderr }));
     });
 
-  it('approve, schedule, run publish, see the post link; cancel the other before it goes', async () => {
+  /** `broadsheet schedule` with the publish job every second, stopped (SIGTERM) once `done()` holds or after 60 s. */
+  const runDaemonUntil = async (done: () => boolean) => {
+    const config = join(dir, 'daemon.yaml');
+    writeFileSync(
+      config,
+      'review:\n  publishers: []\n  social:\n    timeoutMs: 5000\njobs:\n  - name: publish\n    kind: publish\n    cron: "* * * * * *"\n',
+    );
+    const args = workspaceArgs(dir).map((a) => (a.endsWith('broadsheet.config.yaml') ? config : a));
+    const p = spawn(process.execPath, [BIN, 'schedule', ...args], {
+      cwd: ROOT,
+      env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    });
+    let stderr = '';
+    p.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    const closed = new Promise<number | null>((resolve) => p.on('close', (code) => resolve(code)));
+    for (let i = 0; i < 600 && !done() && p.exitCode === null; i++)
+      await new Promise((r) => setTimeout(r, 100));
+    p.kill('SIGTERM');
+    return { code: await closed, stderr };
+  };
+
+  it('approve, schedule, the daemon publishes, see the post link; cancel the other before it goes', async () => {
     const page = await browser.newPage();
     await page.goto(`${base}/login`);
     await page.locator('#name').fill('陳編輯');
@@ -106,8 +129,9 @@ describe.skipIf(!needs('chromium', 'chromium'))('social publishing in Chromium',
     expect(await row('bluesky').locator('time').getAttribute('datetime')).toMatch(/T02:15:00\.000Z$/);
     await post().screenshot({ path: join(SHOTS, 'social-scheduled.png') });
 
-    const r = await runPublish();
-    expect(r.code, r.stderr).toBe(0);
+    // The daemon (`broadsheet schedule`, its publish job every second) posts what is due.
+    const daemon = await runDaemonUntil(() => xapi.tweets.length > 0);
+    expect(daemon.code, daemon.stderr).toBe(0);
     expect(xapi.tweets).toHaveLength(1);
     expect(bsky.posts.size).toBe(0);
 
