@@ -34,10 +34,12 @@ export function preferencesPage(v: PreferencesView): H {
   ${v.error ? html`<p class="error" role="alert">${v.error}</p>` : ''}
   ${v.active ? '' : html`<p role="status">這個地址目前不會收到簡報。要重新訂閱，請在訂閱頁再次登記並確認。</p>`}
   <form method="post">
-    <label>稱呼<input type="text" name="name" maxlength="64" value="${v.name}"></label>
-    <label>語言<select name="locale">${LANGUAGES.map(
+    <label for="pf-name">稱呼</label>
+    <input id="pf-name" type="text" name="name" maxlength="64" value="${v.name}">
+    <label for="pf-locale">語言</label>
+    <select id="pf-locale" name="locale">${LANGUAGES.map(
       ([l, label]) => html`<option value="${l}"${v.locale === l ? html` selected` : ''}>${label}</option>`,
-    )}</select></label>
+    )}</select>
     ${
       v.editions.length > 1
         ? html`<fieldset><legend>簡報</legend>${v.editions.map(
@@ -54,7 +56,8 @@ export function preferencesPage(v: PreferencesView): H {
           )}</fieldset>`
         : ''
     }
-    <label>暫停至（這天起恢復）<input type="date" name="pausedUntil" value="${v.pausedUntil}"></label>
+    <label for="pf-pause">暫停至（這天起恢復）</label>
+    <input id="pf-pause" type="date" name="pausedUntil" value="${v.pausedUntil}">
     <input type="hidden" name="save" value="1">
     <button type="submit" class="primary">儲存</button>
   </form>

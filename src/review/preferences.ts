@@ -76,7 +76,14 @@ export function preferencesRoutes(ctx: Context, db: DB, secret: Buffer, brand: s
   });
 
   app.post('/:token', async (c) => {
-    if (crossSite(c, { publicUrl: ctx.config.publicUrl, trustProxy: ctx.config.review.trustProxy }))
+    // Reader pages send no Referer (the token is in the URL), and under that
+    // policy browsers post `Origin: null` from our own form; Sec-Fetch-Site still
+    // says same-origin, so it decides when present, the Origin check otherwise.
+    const site = c.req.header('sec-fetch-site')?.toLowerCase();
+    if (
+      site !== 'same-origin' &&
+      crossSite(c, { publicUrl: ctx.config.publicUrl, trustProxy: ctx.config.review.trustProxy })
+    )
       return invalid(c, 403);
     const r = resolve(c.req.param('token'));
     if (!r) return invalid(c);

@@ -23,8 +23,10 @@ export function signupPage(f: SignupForm): H {
   ${f.error ? html`<p class="error" role="alert">${f.error}</p>` : ''}
   <form method="post" action="${f.action}">
     <input type="hidden" name="edition" value="${f.list}">
-    <label>${f.t.emailLabel}<input type="email" name="email" required maxlength="254" autocomplete="email" value="${f.values?.email ?? ''}"></label>
-    <label>${f.t.nameLabel}<input type="text" name="name" maxlength="64" autocomplete="name" value="${f.values?.name ?? ''}"></label>
+    <label for="su-email">${f.t.emailLabel}</label>
+    <input id="su-email" type="email" name="email" required maxlength="254" autocomplete="email" value="${f.values?.email ?? ''}">
+    <label for="su-name">${f.t.nameLabel}</label>
+    <input id="su-name" type="text" name="name" maxlength="64" autocomplete="name" value="${f.values?.name ?? ''}">
     ${
       f.topics.length
         ? html`<fieldset><legend>${f.t.topicsLabel}</legend>${f.topics.map(
@@ -32,9 +34,10 @@ export function signupPage(f: SignupForm): H {
           )}</fieldset>`
         : ''
     }
-    <label>${f.t.localeLabel}<select name="locale">
+    <label for="su-locale">${f.t.localeLabel}</label>
+    <select id="su-locale" name="locale">
       <option value="zh-Hant-HK">繁體中文</option><option value="zh-Hans">简体中文</option><option value="en-GB">English</option>
-    </select></label>
+    </select>
     <p hidden aria-hidden="true"><label>Website<input type="text" name="website" tabindex="-1" autocomplete="off"></label></p>
     <button type="submit" class="primary">${f.t.submit}</button>
   </form>

@@ -117,7 +117,13 @@ export function subscribeRoutes(ctx: Context, db: DB, secret: Buffer, brand: str
   app.post('/subscribe', async (c) => {
     const json = wantsJson(c);
     const origin = c.req.header('origin');
-    if (cfg.allowedOrigins.length && origin && !isOwn(c, origin) && !cfg.allowedOrigins.includes(origin))
+    if (
+      cfg.allowedOrigins.length &&
+      c.req.header('sec-fetch-site') !== 'same-origin' &&
+      origin &&
+      !isOwn(c, origin) &&
+      !cfg.allowedOrigins.includes(origin)
+    )
       return json
         ? c.json({ error: 'origin' }, 403)
         : page(c, t.signupTitle, messagePage(t.signupTitle, t.invalid), 403);
@@ -194,10 +200,12 @@ export function subscribeRoutes(ctx: Context, db: DB, secret: Buffer, brand: str
     }
     if (body.get('confirm') !== 'yes')
       return page(c, t.confirmTitle, messagePage(t.confirmTitle, t.invalid), 400);
+    // The answer in the language the reader signed up in, like the page with the button.
+    const tl = confirmMessages(signups.get(v.id)?.locale ?? ctx.config.locale);
     const outcome = signups.confirm(v.id);
-    if (outcome === 'expired') return page(c, t.confirmTitle, messagePage(t.confirmTitle, t.invalid), 400);
+    if (outcome === 'expired') return page(c, tl.confirmTitle, messagePage(tl.confirmTitle, tl.invalid), 400);
     if (outcome === 'confirmed') ctx.logger.info({ list: v.list }, 'signup confirmed');
-    return page(c, t.confirmTitle, messagePage(t.confirmTitle, t.confirmed));
+    return page(c, tl.confirmTitle, messagePage(tl.confirmTitle, tl.confirmed));
   });
 
   return { app, inflight };
