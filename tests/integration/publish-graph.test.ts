@@ -14,6 +14,7 @@ import { createReviewApp } from '../../src/review/app.ts';
 import { postKey } from '../../src/review/editions.ts';
 import { runPublishQueue } from '../../src/review/publish.ts';
 import { littleText } from '../../src/review/publishers/linkedin.ts';
+import { checkSocial } from '../../src/review/social.ts';
 import { type DB, openStore } from '../../src/store/db.ts';
 import { ReviewRepo } from '../../src/store/review.ts';
 import { fakeLinkedIn } from '../fixtures/platforms/linkedin.ts';
@@ -74,6 +75,16 @@ describe('Graph API and LinkedIn publishers against loopback platforms', () => {
     threads.posts.length = 0;
     li.posts.length = 0;
     meta.expire(false);
+    // publish --check's permission state, back to "everything granted".
+    meta.permissions.delete(meta.pageToken);
+    for (const p of meta.permissions.get(meta.igToken)!) p.status = 'granted';
+    threads.scopes.add('threads_content_publish');
+    li.roles.splice(0, li.roles.length, {
+      organization: `urn:li:organization:${li.orgId}`,
+      role: 'ADMINISTRATOR',
+      state: 'APPROVED',
+    });
+    li.acl.denied = false;
   });
 
   const approve = (item: (typeof ITEMS)[number], platform: string, format: string, publisher: string) => {
@@ -172,6 +183,86 @@ describe('Graph API and LinkedIn publishers against loopback platforms', () => {
     expect(li.posts).toHaveLength(1);
     for (const r of rows) expect(repo.queueRow(r.id)!.postUrl).toMatch(/^https:\/\//);
   }, 60_000);
+
+  // publish --check never fetches publicUrl; a public-looking one gets Instagram and Threads past their
+  // "publicUrl must be public" guard so their permission checks run against the fakes.
+  const check = async () => {
+    const r = await checkSocial(
+      reviewContext(dir, { publicUrl: 'https://news.example.com/', review: { social: { timeoutMs: 3000 } } }),
+      env,
+    );
+    return Object.fromEntries(r.map((p) => [p.platform, p])) as Record<string, (typeof r)[number]>;
+  };
+
+  it('publish --check: granted permissions → ready; a Page token and LinkedIn say what they cannot verify', async () => {
+    const r = await check();
+    expect(r.instagram).toMatchObject({ state: 'ready', account: '@broadsheet.news (17841400000000001)' });
+    expect(r.threads).toMatchObject({
+      state: 'ready',
+      account: expect.stringContaining('of 250 posts used'),
+    });
+    expect(r.facebook).toMatchObject({
+      state: 'ready',
+      account: expect.stringMatching(
+        /^Broadsheet News \(100200300\); scopes not verifiable .*pages_manage_posts/,
+      ),
+    });
+    expect(r.linkedin).toMatchObject({
+      state: 'ready',
+      account: expect.stringMatching(/^Broadsheet News .*w_organization_social not verifiable/),
+    });
+    // A user token for the Page, with both permissions granted: verifiable, no caveat.
+    meta.permissions.set(meta.pageToken, [
+      { permission: 'pages_manage_posts', status: 'granted' },
+      { permission: 'pages_read_engagement', status: 'granted' },
+    ]);
+    expect((await check()).facebook).toMatchObject({
+      state: 'ready',
+      account: 'Broadsheet News (100200300)',
+    });
+    for (const p of Object.values(r))
+      expect(JSON.stringify(p)).not.toMatch(/fb-page-token|ig-token|threads-token|li-token/);
+  });
+
+  it('publish --check: a declined or missing permission → failing, naming it', async () => {
+    meta.permissions.get(meta.igToken)!.find((p) => p.permission === 'instagram_content_publish')!.status =
+      'declined';
+    meta.permissions.set(meta.pageToken, [{ permission: 'pages_read_engagement', status: 'granted' }]);
+    threads.scopes.delete('threads_content_publish');
+    const r = await check();
+    expect(r.instagram).toMatchObject({
+      state: 'failing',
+      message: expect.stringContaining('lacks: instagram_content_publish (declined)'),
+    });
+    expect(r.facebook).toMatchObject({
+      state: 'failing',
+      message: expect.stringContaining('lacks: pages_manage_posts'),
+    });
+    expect(r.facebook).not.toMatchObject({ message: expect.stringContaining('pages_read_engagement') });
+    expect(r.threads).toMatchObject({
+      state: 'failing',
+      message: expect.stringMatching(/lacks: threads_content_publish .*code 10/),
+    });
+  });
+
+  it('publish --check: a LinkedIn member who is not an admin of the organisation → failing, naming it', async () => {
+    li.roles.splice(0, li.roles.length, {
+      organization: `urn:li:organization:${li.orgId}`,
+      role: 'ANALYST',
+      state: 'APPROVED',
+    });
+    li.roles.push({ organization: 'urn:li:organization:999', role: 'ADMINISTRATOR', state: 'APPROVED' });
+    expect((await check()).linkedin).toMatchObject({
+      state: 'failing',
+      message: expect.stringContaining(`not an admin of organization ${li.orgId} (roles: ANALYST)`),
+    });
+    // A token that may not read roles: not failed on that alone, but the line says the role is unknown.
+    li.acl.denied = true;
+    expect((await check()).linkedin).toMatchObject({
+      state: 'ready',
+      account: expect.stringMatching(/organization role not verifiable \(403 Not enough permissions/),
+    });
+  });
 
   it('an expired token (Graph code 190) fails the post with the platform message', async () => {
     const row = approve(STORY, 'facebook', 'og', 'facebook');

@@ -1,10 +1,11 @@
 import { PublishError } from '../publisher.ts';
-import { type GraphOptions, graph } from './graph.ts';
+import { type GraphOptions, graph, tokenPermissions } from './graph.ts';
 import { altWithin, comparable, fitImage, type SocialPlatform } from './social.ts';
 
 // Facebook Pages through the Graph API (fetch; see graph.ts): GET /{page-id}
 // (who am I), POST /{page-id}/photos with the card as multipart `source`, the
 // caption as `message` and `alt_text_custom` — one call makes the photo post.
+// `publish --check` also reads the token's permissions where Graph allows (graph.ts).
 // No idempotency key: before a retry the page's latest published posts are
 // searched for this text.
 
@@ -33,7 +34,11 @@ export const facebook: SocialPlatform = {
       name: 'facebook',
       async whoami() {
         const me = await graph<{ id: string; name: string }>(o, 'GET', `/${page}`, { fields: 'id,name' });
-        return { account: `${me.name} (${me.id})` };
+        const account = `${me.name} (${me.id})`;
+        // Photo posts need pages_manage_posts; finding an earlier attempt's post needs pages_read_engagement.
+        const p = await tokenPermissions(o, ['pages_manage_posts', 'pages_read_engagement']);
+        if ('unverifiable' in p) return { account: `${account}; ${p.unverifiable}` };
+        return { account, missingScopes: p.missing.length ? p.missing : undefined };
       },
       async find(post) {
         const r = await graph<{ data?: { id: string; message?: string }[] }>(

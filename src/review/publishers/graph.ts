@@ -87,9 +87,51 @@ export async function graph<T>(
         regainMs(res.headers) ?? 60_000,
       ),
     );
-  throw httpFailure(o.label, res.status, code !== undefined ? `${msg} (code ${code})` : msg, (n) =>
-    res.headers.get(n),
+  // The Graph error code rides along so a caller can tell "no such field" (100) or
+  // "no permission" (10, 200–299) from other refusals without parsing the words.
+  throw Object.assign(
+    httpFailure(o.label, res.status, code !== undefined ? `${msg} (code ${code})` : msg, (n) =>
+      res.headers.get(n),
+    ),
+    { graphCode: code },
   );
+}
+
+/** The Graph error code of a failed call, when Graph gave one. */
+export const graphCode = (err: unknown): number | undefined => (err as { graphCode?: number })?.graphCode;
+
+/** Graph's "permission not granted" codes: (#10) and (#200)–(#299). */
+export const isPermissionError = (err: unknown) => {
+  const c = graphCode(err);
+  return c === 10 || (c !== undefined && c >= 200 && c <= 299);
+};
+
+/**
+ * `publish --check`'s look at a Meta token's permissions: GET /me/permissions
+ * lists {permission, status: granted|declined} for a USER token. A Page token's
+ * /me is the Page, which has no permissions edge (Graph answers code 100);
+ * reading that token's scopes needs debug_token with an app token, i.e. the
+ * app secret, which Broadsheet does not hold — so then we say what is not known.
+ */
+export async function tokenPermissions(
+  o: GraphOptions,
+  needed: readonly string[],
+): Promise<{ missing: string[] } | { unverifiable: string }> {
+  let r: { data?: { permission: string; status: string }[] };
+  try {
+    r = await graph(o, 'GET', '/me/permissions');
+  } catch (err) {
+    if (graphCode(err) !== 100) throw err;
+    return {
+      unverifiable: `scopes not verifiable without the app secret (a Page token cannot list them): needs ${needed.join(', ')}`,
+    };
+  }
+  const status = new Map((r.data ?? []).map((p) => [p.permission, p.status]));
+  return {
+    missing: needed
+      .filter((n) => status.get(n) !== 'granted')
+      .map((n) => (status.get(n) ? `${n} (${status.get(n)})` : n)),
+  };
 }
 
 /** Wait until a media container is ready (Instagram, Threads process the image from its URL). */

@@ -2,7 +2,7 @@ import { appSecret } from '../../config/secret.ts';
 import { cardPublicUrl } from '../media.ts';
 import { PublishError } from '../publisher.ts';
 import { GRAPH_VERSION } from './facebook.ts';
-import { type GraphOptions, graph, waitForContainer } from './graph.ts';
+import { type GraphOptions, graph, tokenPermissions, waitForContainer } from './graph.ts';
 import { altWithin, comparable, type SocialPlatform } from './social.ts';
 
 // Instagram (professional account) through the Graph API (fetch; graph.ts):
@@ -33,7 +33,10 @@ export const instagram: SocialPlatform = {
         const me = await graph<{ id: string; username?: string }>(o, 'GET', `/${ig}`, {
           fields: 'id,username',
         });
-        return { account: `@${me.username ?? '?'} (${me.id})` };
+        const account = `@${me.username ?? '?'} (${me.id})`;
+        const p = await tokenPermissions(o, ['instagram_basic', 'instagram_content_publish']);
+        if ('unverifiable' in p) return { account: `${account}; ${p.unverifiable}` };
+        return { account, missingScopes: p.missing.length ? p.missing : undefined };
       },
       async find(post) {
         const r = await graph<{ data?: { id: string; caption?: string; permalink?: string }[] }>(

@@ -2,8 +2,9 @@ import { PublishError } from '../publisher.ts';
 import { altWithin, comparable, fitImage, httpFailure, type SocialPlatform } from './social.ts';
 
 // LinkedIn organisation posts through the versioned REST API, by fetch (no
-// well-kept Node client exists): GET /rest/organizations/{id} (who am I; a
-// token without the organisation's admin rights gets 403 here),
+// well-kept Node client exists): GET /rest/organizationAcls?q=roleAssignee and
+// GET /rest/organizations/{id} (who am I; a token without the organisation's
+// admin rights gets 403 there),
 // POST /rest/images?action=initializeUpload → PUT the card to the uploadUrl,
 // POST /rest/posts with the image's URN and alt text; the post's URN comes
 // back in x-restli-id. Commentary is LinkedIn's "little text": reserved
@@ -12,6 +13,8 @@ import { altWithin, comparable, fitImage, httpFailure, type SocialPlatform } fro
 
 const VERSION = '202501';
 const MAX_IMAGE = 8 * 1024 * 1024;
+/** Roles that may make the organisation's feed posts (DIRECT_SPONSORED_CONTENT_POSTER: sponsored only). */
+const POSTING_ROLES = new Set(['ADMINISTRATOR', 'CONTENT_ADMINISTRATOR', 'CONTENT_ADMIN']);
 const RESERVED = /[\\|{}@[\]()<>#*_~]/g;
 
 /** A caption as LinkedIn commentary: reserved characters escaped, hashtags as hashtag templates. */
@@ -72,7 +75,10 @@ export const linkedin: SocialPlatform = {
         try {
           msg = (JSON.parse(text) as { message?: string }).message ?? msg;
         } catch {}
-        throw httpFailure('LinkedIn', res.status, msg || res.statusText, (n) => res.headers.get(n));
+        throw Object.assign(
+          httpFailure('LinkedIn', res.status, msg || res.statusText, (n) => res.headers.get(n)),
+          { status: res.status },
+        );
       }
       return { res, json: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
     };
@@ -84,8 +90,37 @@ export const linkedin: SocialPlatform = {
     return {
       name: 'linkedin',
       async whoami() {
+        // The member's roles (organizationAcls roleAssignee finder): feed posts as the
+        // organisation need an approved ADMINISTRATOR or CONTENT_ADMINISTRATOR role. The finder
+        // itself needs r_organization_admin; without it (403) the role is not knowable.
+        // w_organization_social is never knowable here: token introspection needs the client secret.
+        const unknown = ['w_organization_social not verifiable without the app secret'];
+        try {
+          const { json: acl } = await call(
+            'GET',
+            '/rest/organizationAcls?q=roleAssignee&state=APPROVED&count=100',
+          );
+          const mine = (
+            (acl.elements ?? []) as { organization?: string; role?: string; roleAssignee?: string }[]
+          ).filter((e) => e.organization === org);
+          if (!mine.some((e) => POSTING_ROLES.has(e.role ?? ''))) {
+            const member = ((acl.elements ?? []) as { roleAssignee?: string }[])[0]?.roleAssignee;
+            const roles = mine.map((e) => e.role).join(', ');
+            return {
+              account: member ?? 'this member',
+              missingScopes: [
+                `not an admin of organization ${env.LINKEDIN_ORG_ID}${roles ? ` (roles: ${roles})` : ''}; feed posts need ADMINISTRATOR or CONTENT_ADMINISTRATOR`,
+              ],
+            };
+          }
+        } catch (err) {
+          if ((err as { status?: number }).status !== 403) throw err;
+          unknown.unshift(
+            `organization role not verifiable (${(err as Error).message.replace(/^LinkedIn: /, '')})`,
+          );
+        }
         const { json } = await call('GET', `/rest/organizations/${encodeURIComponent(env.LINKEDIN_ORG_ID!)}`);
-        return { account: `${String(json.localizedName ?? '?')} (${org})` };
+        return { account: `${String(json.localizedName ?? '?')} (${org}); ${unknown.join('; ')}` };
       },
       async find(post) {
         const { json } = await call('GET', `/rest/posts?author=${encodeURIComponent(org)}&q=author&count=20`);

@@ -1,7 +1,7 @@
 import { appSecret } from '../../config/secret.ts';
 import { cardPublicUrl } from '../media.ts';
 import { PublishError } from '../publisher.ts';
-import { type GraphOptions, graph, waitForContainer } from './graph.ts';
+import { type GraphOptions, graph, isPermissionError, waitForContainer } from './graph.ts';
 import { altWithin, comparable, type SocialPlatform } from './social.ts';
 
 // Threads through its Graph API (fetch; graph.ts): GET /me (who am I), POST
@@ -31,7 +31,29 @@ export const threads: SocialPlatform = {
       name: 'threads',
       async whoami() {
         const me = await graph<{ id: string; username?: string }>(o, 'GET', '/me', { fields: 'id,username' });
-        return { account: `@${me.username ?? '?'} (${me.id})` };
+        const account = `@${me.username ?? '?'} (${me.id})`;
+        // /me answers with threads_basic alone; the publishing limit is documented to need
+        // threads_basic + threads_content_publish, so it proves the right to post (and shows the quota).
+        try {
+          const l = await graph<{ data?: { quota_usage?: number; config?: { quota_total?: number } }[] }>(
+            o,
+            'GET',
+            `/${user}/threads_publishing_limit`,
+            { fields: 'quota_usage,config' },
+          );
+          const q = l.data?.[0];
+          const quota =
+            q?.quota_usage !== undefined && q.config?.quota_total
+              ? `; ${q.quota_usage} of ${q.config.quota_total} posts used in 24 h`
+              : '';
+          return { account: `${account}${quota}` };
+        } catch (err) {
+          if (!isPermissionError(err)) throw err;
+          return {
+            account,
+            missingScopes: [`threads_content_publish (${(err as Error).message.replace(/^Threads: /, '')})`],
+          };
+        }
       },
       async find(post) {
         const r = await graph<{ data?: { id: string; text?: string; permalink?: string }[] }>(
