@@ -181,7 +181,8 @@ export function subscribeRoutes(ctx: Context, db: DB, secret: Buffer, brand: str
   app.get('/c/:token', (c) => {
     const v = confirmable(c.req.param('token'));
     const s = v && signups.get(v.id);
-    if (!v || !s) return page(c, t.confirmTitle, messagePage(t.confirmTitle, t.invalid), 400);
+    if (!v || !s || (!s.confirmedAt && s.expiresAt < now().toISOString()))
+      return page(c, t.confirmTitle, messagePage(t.confirmTitle, t.invalid), 400);
     if (s.confirmedAt) return page(c, t.confirmTitle, messagePage(t.confirmTitle, t.confirmed));
     return page(
       c,

@@ -1,5 +1,6 @@
 import { ConsentRepo } from './consent.ts';
 import type { DB } from './db.ts';
+import { SCRUB } from './signups.ts';
 import { normalizeEmail, SubscriberRepo } from './subscribers.ts';
 import { SuppressionList } from './suppression.ts';
 
@@ -73,7 +74,7 @@ export function forgetReader(db: DB, keys: readonly Buffer[], email: string, now
   const at = now.toISOString();
   let held = false;
   db.transaction(() => {
-    held = db.prepare('DELETE FROM signups WHERE email = ?').run(addr).changes > 0;
+    held = db.prepare(`${SCRUB} WHERE email = ?`).run(addr).changes > 0;
     if (profile) {
       held = true;
       const placeholder = `erased-${profile.id}@invalid`;

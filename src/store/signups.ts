@@ -47,6 +47,10 @@ const fromRow = (r: Row): Signup => ({
   confirmedAt: r.confirmed_at,
 });
 
+/** What an expired, cancelled or forgotten signup keeps: nothing about the reader. */
+export const SCRUB =
+  "UPDATE signups SET email = '', name = NULL, locale = NULL, topics = '[]', ip_hash = NULL";
+
 export type ConfirmOutcome = 'confirmed' | 'already' | 'expired';
 
 export class SignupRepo {
@@ -59,10 +63,11 @@ export class SignupRepo {
   /** Drop expired, unconfirmed signups and rate-limit hits older than a day. */
   purge(): void {
     const now = this.now();
+    // Scrubbed, not deleted: a deleted last row's id would be handed out again,
+    // and a link still held for the old signup would then confirm the new one.
     this.db
-      .prepare('DELETE FROM signups WHERE confirmed_at IS NULL AND expires_at < ?')
+      .prepare(`${SCRUB} WHERE confirmed_at IS NULL AND expires_at < ? AND email != ''`)
       .run(now.toISOString());
-    // Confirmed rows carry the address only until confirmation is recorded in consent.
     this.db.prepare('DELETE FROM signup_hits WHERE at < ?').run(now.getTime() - 86_400_000);
   }
 
@@ -131,7 +136,9 @@ export class SignupRepo {
 
   /** The reader cancelled (one-click on the confirmation email): forget the pending signup. */
   cancel(id: number): void {
-    this.db.prepare('DELETE FROM signups WHERE id = ? AND confirmed_at IS NULL').run(id);
+    this.db
+      .prepare(`${SCRUB}, expires_at = '1970-01-01T00:00:00.000Z' WHERE id = ? AND confirmed_at IS NULL`)
+      .run(id);
   }
 
   /**

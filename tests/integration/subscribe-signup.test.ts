@@ -251,8 +251,6 @@ describe('bad input, bots and floods', () => {
     expect((await post({ email: 'a@example.com', edition: 'nope' })).status).toBe(400);
     expect((await post('{not json', { 'content-type': 'application/json' })).status).toBe(400);
     expect((await post(`email=${'a'.repeat(300)}%40example.com`)).status).toBe(400);
-    const big = await post(`email=x%40example.com&name=${'x'.repeat(200_000)}`);
-    expect(big.status).toBe(413);
     expect(query('SELECT id FROM signups').length).toBe(before);
   });
 
@@ -270,5 +268,13 @@ describe('bad input, bots and floods', () => {
     for (let i = 0; i < 22; i++) codes.push((await post({ email: `flood${i}@example.com` })).status);
     expect(codes).toContain(429);
     expect(codes.at(-1)).toBe(429);
+  });
+
+  // Last: after a 413 the server closes the connection, which a pooled socket would trip over.
+  it('an oversized post is 413 and stores nothing', async () => {
+    const before = query('SELECT id FROM signups').length;
+    const big = await post(`email=x%40example.com&name=${'x'.repeat(200_000)}`);
+    expect(big.status).toBe(413);
+    expect(query('SELECT id FROM signups').length).toBe(before);
   });
 });
