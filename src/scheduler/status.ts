@@ -75,7 +75,7 @@ export interface StatusReport {
     last: RunReport | null;
     runs: RunReport[];
   }[];
-  sends: { edition: string; total: number; byState: Record<string, number> }[];
+  sends: { edition: string; total: number; byState: Record<string, number>; topicVariants?: number }[];
 }
 
 function report(r: JobRunRow, tz: string): RunReport {
@@ -204,7 +204,7 @@ export function formatStatus(s: StatusReport): string {
     out.push(
       `  ${e.edition}: ${Object.entries(e.byState)
         .map(([k, v]) => `${k} ${v}`)
-        .join(', ')} (total ${e.total})`,
+        .join(', ')} (total ${e.total}${e.topicVariants ? `; ${e.topicVariants} topic variant(s)` : ''})`,
     );
   out.push(
     `scheduler: ${s.scheduler.alive ? 'running' : 'not running'}${s.scheduler.stale && !s.scheduler.alive ? ' (a daemon’s heartbeat is stale: see below)' : ''}`,

@@ -268,7 +268,7 @@ export function heartbeats(db: DB, limit = 10): HeartbeatRow[] {
 export function sendCounts(
   db: DB,
   limit = 20,
-): { edition: string; total: number; byState: Record<string, number> }[] {
+): { edition: string; total: number; byState: Record<string, number>; topicVariants?: number }[] {
   if (!hasTable(db, 'sends')) return [];
   const rows = db
     .prepare(
@@ -283,6 +283,17 @@ export function sendCounts(
     e.byState[r.state] = r.n;
     e.total += r.n;
     out.set(r.edition, e);
+  }
+  // Readers' topic variants the latest send of each edition compiled (issue 14, src/delivery/topics.ts).
+  const last = hasTable(db, 'runs')
+    ? db.prepare(
+        "SELECT summary FROM runs WHERE kind = 'send' AND edition = ? AND summary IS NOT NULL ORDER BY id DESC LIMIT 1",
+      )
+    : undefined;
+  for (const e of out.values()) {
+    const row = last?.get(e.edition) as { summary: string } | undefined;
+    const n = row ? (JSON.parse(row.summary) as { topicVariants?: number }).topicVariants : undefined;
+    if (n) Object.assign(e, { topicVariants: n });
   }
   return [...out.values()].sort((a, b) => b.edition.localeCompare(a.edition));
 }

@@ -29,9 +29,12 @@ async function sendWith(config: string, rows: string[]) {
   const r = run(['send', '--transport', 'outbox', '--json']);
   expect(r.code, r.stderr).toBe(0);
   const summary = JSON.parse(r.stdout) as { sent: number; topicVariants?: number };
+  const status = JSON.parse(run(['status', '--json']).stdout) as {
+    sends: { edition: string; topicVariants?: number }[];
+  };
   const html = async (email: string) =>
     String((await simpleParser(readFileSync(join(dir, 'out', EDITION, 'outbox', `${email}.eml`)))).html);
-  return { summary, html };
+  return { summary, html, status };
 }
 
 /** Where each story's first link is in a digest (-1: absent). */
@@ -44,7 +47,7 @@ afterAll(() => {
 
 describe('topics shape the digest', () => {
   it('reorder: a reader’s topics come first; same set → same variant; no topics → the edition as built', async () => {
-    const { summary, html } = await sendWith('', [
+    const { summary, html, status } = await sendWith('', [
       'a@example.com,甲,,要聞',
       'b@example.com,乙,zh-Hans,要聞',
       'c@example.com,丙,,',
@@ -54,6 +57,7 @@ describe('topics shape the digest', () => {
     expect(summary.sent).toBe(5);
     // {要聞} and {科技, 要聞}: two variants for five readers (d and e share one set).
     expect(summary.topicVariants).toBe(2);
+    expect(status.sends.find((e) => e.edition === EDITION)?.topicVariants).toBe(2);
     const [aHe, aLead] = at(await html('a@example.com'), HE, LEAD);
     expect(aHe).toBeGreaterThan(-1);
     expect(aHe).toBeLessThan(aLead!);
