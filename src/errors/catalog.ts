@@ -141,7 +141,7 @@ export const catalog = {
   CARD_PHOTO_FETCH: entry<{ url: string; reason: string }>({
     title: 'Card photo not fetched',
     message: (p) => `photo ${p.url} not fetched (${p.reason}); the card is drawn without it`,
-    hint: 'Check the article\'s image.src (an https URL serving a JPEG, PNG or WebP under cards.photos.maxBytes), or ship the photo as a file under content/; cards.photos.timeoutMs sets the wait.',
+    hint: "Check the article's image.src (an https URL serving a JPEG, PNG or WebP under cards.photos.maxBytes), or ship the photo as a file under content/; cards.photos.timeoutMs sets the wait.",
     exit: 1,
   }),
   STORE_UNAVAILABLE: entry<{ file: string }>({
@@ -417,7 +417,8 @@ export const catalog = {
   ENV_VALUE_INVALID: entry<{ name: string; value: string; allowed: string[] }>({
     title: 'Bad environment value',
     message: (p) => `${p.name}=${JSON.stringify(p.value)} is not one of ${p.allowed.join(', ')}`,
-    hint: (p) => `Set ${p.name} to one of ${p.allowed.join(', ')} (or unset it), in the environment or in .env.`,
+    hint: (p) =>
+      `Set ${p.name} to one of ${p.allowed.join(', ')} (or unset it), in the environment or in .env.`,
     exit: 2,
   }),
   // ── end CLI ──

@@ -203,7 +203,7 @@ function postForm(e: EditionRef, it: GalleryItem, p: GalleryPost, csrf: string, 
     <div class="actions"><button type="submit" name="action" value="approve" class="primary">重試發佈</button></div>`
           : partly
             ? html`<p class="note">部分平台已發佈，其餘按排期發佈；文案不能再改。</p>`
-          : html`<div class="actions">
+            : html`<div class="actions">
       <button type="submit" name="action" value="approve" class="primary">批准</button>
       <button type="submit" name="action" value="reject" class="danger">否決</button>
       <button type="submit" name="action" value="save">儲存文案</button>

@@ -84,7 +84,10 @@ beforeAll(async () => {
   pages.sample = mergeRecipient(sample, RECIPIENT).html;
   pages['sample zh-Hans'] = mergeRecipient(sample, { ...RECIPIENT, locale: 'zh-Hans' }).html;
   pages.twenty = mergeRecipient(twenty, RECIPIENT).html;
-  pages['sample en-GB'] = mergeRecipient(await renderDigest({ ...seed, locale: 'en-GB' }, ctx), RECIPIENT).html;
+  pages['sample en-GB'] = mergeRecipient(
+    await renderDigest({ ...seed, locale: 'en-GB' }, ctx),
+    RECIPIENT,
+  ).html;
   const full = await renderDigest(seed, emailContext({ email: { stats: 'full' } }));
   pages['sample stats:full'] = mergeRecipient(full, RECIPIENT).html;
 });
