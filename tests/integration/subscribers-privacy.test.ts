@@ -96,6 +96,13 @@ describe('subscribers forget', () => {
     expect(JSON.parse(imp.stdout)).toMatchObject({ added: 0, suppressed: 1, unchanged: 1 });
     const list = JSON.parse(run(['subscribers', 'list', '--json']).stdout) as { email: string }[];
     expect(list.map((s) => s.email).filter((e) => e.includes('wong'))).toEqual([]);
+    // The anonymous placeholder forget left is hidden from list, shown with --all.
+    expect(list.map((s) => s.email).filter((e) => e.startsWith('erased-'))).toEqual([]);
+    const text = run(['subscribers', 'list']).stdout;
+    expect(text).not.toContain('@invalid');
+    const all = JSON.parse(run(['subscribers', 'list', '--all', '--json']).stdout) as { email: string }[];
+    expect(all.map((s) => s.email).filter((e) => /^erased-\d+@invalid$/.test(e))).toHaveLength(1);
+    expect(all.length).toBe(list.length + 1);
   });
 
   it('rotation: still refused under a new secret with the old one in BROADSHEET_SECRET_PREVIOUS, then re-keyed', () => {

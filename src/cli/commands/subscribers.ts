@@ -165,12 +165,13 @@ export function registerSubscribers(program: Command) {
     .command('list')
     .description('list subscribers (--json includes each one’s unsubscribeUrl)')
     .option('--status <status>', 'only active | unsubscribed | bounced | complained')
+    .option('--all', 'also the anonymous placeholders `subscribers forget` leaves (erased-<id>@invalid)')
     .option(
       '--list <name>',
       'the edition (list) the unsubscribe URLs are for (default: the first configured)',
     )
     .action(
-      action(async (opts: { status?: string; list?: string }, cmd: Command) => {
+      action(async (opts: { status?: string; list?: string; all?: boolean }, cmd: Command) => {
         const g = globalsOf(cmd);
         const ctx = createContext(g);
         const { SUBSCRIBER_STATUSES } = await import('../../store/index.ts');
@@ -183,9 +184,10 @@ export function registerSubscribers(program: Command) {
           );
         const { unsubscribeToken, unsubscribeUrl } = await import('../../delivery/unsubscribe.ts');
         const keys = tokenKeys(appSecret(ctx));
-        const rows = await withStore(ctx, (repo) =>
-          repo.list({ status: opts.status as 'active' | undefined }),
-        );
+        // A forgotten reader's row stays only so delivery counts hold: it is no one to list.
+        const rows = (
+          await withStore(ctx, (repo) => repo.list({ status: opts.status as 'active' | undefined }))
+        ).filter((s) => opts.all || !/^erased-\d+@invalid$/.test(s.email));
         if (g.json)
           printJson(
             rows.map((s) => ({
