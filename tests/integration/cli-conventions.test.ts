@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
 import { BIN, cli, ROOT } from '../helpers/cli.ts';
+import { fewCardsConfig } from '../helpers/few-cards.ts';
 import { needs } from '../helpers/system.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'bs-conv-'));
@@ -345,6 +346,10 @@ describe.skipIf(!needs('script', 'bsdutils'))('on a terminal (a pseudo-terminal 
       'run',
       'main',
       '--force',
+      // Few cards: this is about the summaries; run-main.test.ts runs the
+      // full sample as `npm start` does.
+      '--config',
+      fewCardsConfig(dir),
       '--store',
       join(dir, 'db.sqlite'),
       '--out',

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli } from '../helpers/cli.ts';
+import { fewCardsConfig } from '../helpers/few-cards.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'bs-cli-'));
 
@@ -86,7 +87,9 @@ describe('broadsheet check', () => {
 describe('broadsheet build', () => {
   it('writes out/<edition-id>/manifest.json for the latest edition', () => {
     const out = tmp();
-    const r = cli(['build', '--out', out]);
+    // Few cards (og × statset): this is about the manifest; run-main.test.ts
+    // builds the full sample.
+    const r = cli(['build', '--config', fewCardsConfig(tmp()), '--out', out]);
     expect(r.code, r.stderr).toBe(0);
     const m = JSON.parse(readFileSync(join(out, 'daily-2025-12-10', 'manifest.json'), 'utf8'));
     expect(m.edition.id).toBe('daily-2025-12-10');

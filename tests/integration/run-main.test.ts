@@ -4,7 +4,7 @@
 // digest to the outbox; a second run sends nobody twice. And the guard: with
 // SMTP_URL pointing at a real SMTP server (smtp-server on 127.0.0.1), the
 // sample readers are never delivered to it, and the CLI says why.
-import { readdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -102,6 +102,9 @@ describe('npm start (run main)', () => {
 
   it('with SMTP_URL set and an empty store: the sample readers are not imported, nothing reaches the server, and it says why', async () => {
     const fresh = copyWorkingSetup('bs-runmain-smtp-');
+    // Few cards: this case is about the SMTP guard; the first case builds the
+    // full sample as `npm start` does.
+    appendFileSync(join(fresh, 'broadsheet.config.yaml'), '\ncards:\n  formats: [og]\n  kinds: [statset]\n');
     const r = await main(fresh, cleanEnv({ SMTP_URL: `smtp://127.0.0.1:${port}` }));
     expect(r.code, r.stderr).toBe(0);
     expect(messages).toEqual([]);

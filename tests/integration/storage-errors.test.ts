@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { BIN, cli, ROOT } from '../helpers/cli.ts';
+import { fewCardsConfig } from '../helpers/few-cards.ts';
 import { inPrivateMounts, needsPrivateMounts } from '../helpers/mounts.ts';
 import { needs } from '../helpers/system.ts';
 
@@ -34,6 +35,8 @@ const fresh = (name: string) => {
   return d;
 };
 const node = [process.execPath, BIN];
+// Few cards: these builds are about where the output lands, not the cards.
+const config = fewCardsConfig(base);
 
 describe.skipIf(!needsPrivateMounts())('output folder faults (private mounts)', () => {
   it('build --out on a read-only mount: FS_READ_ONLY naming the path, exit 1, nothing written', () => {
@@ -42,7 +45,7 @@ describe.skipIf(!needsPrivateMounts())('output folder faults (private mounts)', 
     const r = inPrivateMounts(
       'mount --bind "$1" "$1"; mount -o remount,bind,ro "$1"',
       [dir],
-      [...node, 'build', '--out', join(dir, 'out'), '--store', join(base, 'ro.db')],
+      [...node, 'build', '--config', config, '--out', join(dir, 'out'), '--store', join(base, 'ro.db')],
       { cwd: ROOT, env },
     );
     expect(r.code, r.stderr).toBe(1);
@@ -58,7 +61,7 @@ describe.skipIf(!needsPrivateMounts())('output folder faults (private mounts)', 
     const r = inPrivateMounts(
       'mount -t tmpfs -o size=16k tmpfs "$1"',
       [dir, listing],
-      [...node, 'build', '--out', join(dir, 'out'), '--store', join(base, 'full.db')],
+      [...node, 'build', '--config', config, '--out', join(dir, 'out'), '--store', join(base, 'full.db')],
       { cwd: ROOT, env, after: 'find "$A_1" -type f > "$A_2"; df -k "$A_1" >> "$A_2"' },
     );
     expect(r.code, r.stderr).toBe(1);
@@ -83,7 +86,7 @@ describe.skipIf(!needsPrivateMounts())('output folder faults (private mounts)', 
         ...Array.from({ length: 120 }, (_, i) => `r${i}@example.org,讀者${i},,`),
       ].join('\n'),
     );
-    expect(cli(['build', '--out', out, '--store', store], { env }).code).toBe(0);
+    expect(cli(['build', '--config', config, '--out', out, '--store', store], { env }).code).toBe(0);
     expect(cli(['subscribers', 'import', csv, '--store', store], { env }).code).toBe(0);
     const outbox = join(out, 'daily-2025-12-10', 'outbox');
     mkdirSync(outbox);
@@ -151,7 +154,15 @@ describe.skipIf(asRoot && !needs('setpriv', 'util-linux'))('permission denied', 
   it('build --out in a folder the user may not write: FS_PERMISSION naming the path, exit 1', () => {
     const dir = fresh('locked');
     chmodSync(dir, 0o555);
-    const args = ['build', '--out', join(dir, 'out'), '--store', join(fresh('locked-store'), 'db.sqlite')];
+    const args = [
+      'build',
+      '--config',
+      config,
+      '--out',
+      join(dir, 'out'),
+      '--store',
+      join(fresh('locked-store'), 'db.sqlite'),
+    ];
     chmodSync(join(base, 'locked-store'), 0o777);
     const cmd = asRoot
       ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', ...node, ...args]

@@ -5,6 +5,7 @@ import { simpleParser } from 'mailparser';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { verifyToken } from '../../src/delivery/tokens.ts';
 import { cli } from '../helpers/cli.ts';
+import { fewCardsConfig } from '../helpers/few-cards.ts';
 
 // The subscriber list and the outbox/json transports through the real CLI,
 // as ops would drive them: import, remove, re-import, list, send, send again.
@@ -14,7 +15,10 @@ const out = join(dir, 'out');
 const store = join(dir, 'data', 'db.sqlite');
 const secret = 'test-secret-for-tokens-0123456789';
 const env = { BROADSHEET_SECRET: secret };
-const run = (args: string[], s = store) => cli([...args, '--out', out, '--store', s], { env });
+// Few cards: this file is about the subscriber list and the transports.
+const config = fewCardsConfig(dir);
+const run = (args: string[], s = store) =>
+  cli([...args, '--config', config, '--out', out, '--store', s], { env });
 const EDITION = 'daily-2025-12-10';
 
 const csv = join(dir, 'readers.csv');

@@ -1,0 +1,20 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT } from './cli.ts';
+
+/**
+ * The working setup's broadsheet.config.yaml with only one card format and
+ * kind (og × statset) instead of the sample's 234 cards, written to
+ * `<dir>/few-cards.yaml`; returns its path (pass it with --config). For tests
+ * that build or send an edition to test something else (summaries, logs,
+ * branding, delivery, storage faults): rendering every card costs 15–20 s a
+ * build. The full sample is still built by run-main.test.ts's first case,
+ * which runs `run main` as `npm start` does. Relative paths in the file
+ * resolve against the working folder, as with the real config.
+ */
+export function fewCardsConfig(dir: string, extra = ''): string {
+  const file = join(dir, 'few-cards.yaml');
+  const base = readFileSync(join(ROOT, 'broadsheet.config.yaml'), 'utf8');
+  writeFileSync(file, `${base}\ncards:\n  formats: [og]\n  kinds: [statset]\n${extra}`);
+  return file;
+}
