@@ -112,7 +112,16 @@ describe('broadsheet build', () => {
 
   it('builds the valid files of a folder with problems, and says which were left out', () => {
     const out = tmp();
-    const r = cli(['build', '--content', 'tests/fixtures/content-bad', '--out', out, '--json']);
+    const r = cli([
+      'build',
+      '--config',
+      fewCardsConfig(tmp()), // few cards: this is about the files left out
+      '--content',
+      'tests/fixtures/content-bad',
+      '--out',
+      out,
+      '--json',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).edition.articles.map((a: { id: string }) => a.id)).toEqual(['valid-hostile']);
     expect(r.stderr).toContain('CONTENT_YAML');
