@@ -18,7 +18,7 @@ import { Composer, type DkimKey, parseAddress } from './compose.ts';
 import { leaseGuard } from './guards.ts';
 import { sendAll } from './send-loop.ts';
 import { tokenKeys } from './tokens.ts';
-import { topicDigests } from './topics.ts';
+import { topicDigests, writeVariantsFile } from './topics.ts';
 import type { Transport } from './transport.ts';
 import { preferencesToken, preferencesUrl, unsubscribeToken, unsubscribeUrl } from './unsubscribe.ts';
 
@@ -223,7 +223,7 @@ export async function sendEdition(
   const s = { total: 0, sent: 0, retried: 0, failed: 0, deferred: 0, suppressed: 0, rendered: 0, bytes: 0 };
 
   // Readers' topics: one compiled digest per distinct topic set (src/delivery/topics.ts).
-  const byTopics = await topicDigests(ctx, db, input);
+  const byTopics = await topicDigests(ctx, db, input, { dryRun: opts.dryRun });
   const build = (row: RowToSend) =>
     composeForReader(ctx, composer, byTopics.digestFor(row.subscriberId), {
       email: row.email,
@@ -280,6 +280,7 @@ export async function sendEdition(
   const guard = leaseGuard(db, lease, d.leaseSeconds * 1000);
   const runId = startRun(db, 'send', input.editionId, ctx.clock.now());
   try {
+    await writeVariantsFile(ctx, input.editionId, byTopics);
     const added = ledger.enqueue(input.editionId, sendingDomain(ctx));
     const rows = ledger.pending(input.editionId, opts.limit);
     s.total = rows.length;

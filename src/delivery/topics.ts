@@ -1,7 +1,10 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Article } from '../content/model.ts';
 import type { Context } from '../context.ts';
 import type { DB } from '../store/db.ts';
+import { writeFileAtomic } from '../util/atomic.ts';
 import type { Digestish, SendInput } from './send.ts';
 
 // Topics shape the digest (issue 14). A reader's topics (sections or tags,
@@ -38,6 +41,31 @@ export interface TopicDigests {
   variants: number;
   /** Locale variants compiled over all topic variants. */
   compiled: number;
+  /** Each compiled topic variant: its topic set, locales and the stories the size guard dropped. */
+  built: BuiltVariant[];
+}
+
+export interface BuiltVariant {
+  topics: string[];
+  locales: string[];
+  dropped: string[];
+}
+
+/**
+ * out/<edition>/digest/variants.json: the topic variants the latest real send
+ * built (the manifest stays build-only; a dry run writes nothing).
+ */
+export async function writeVariantsFile(ctx: Context, editionId: string, t: TopicDigests): Promise<void> {
+  const body = {
+    edition: editionId,
+    sentAt: ctx.clock.now().toISOString(),
+    count: t.variants,
+    variants: t.built,
+  };
+  await writeFileAtomic(
+    join(ctx.paths.out, editionId, 'digest', 'variants.json'),
+    `${JSON.stringify(body, null, 2)}\n`,
+  );
 }
 
 /**
@@ -45,11 +73,16 @@ export interface TopicDigests {
  * whose story order equals the edition's (no story matches, or they already lead)
  * uses the staged digest as it is.
  */
-export async function topicDigests(ctx: Context, db: DB, input: SendInput): Promise<TopicDigests> {
+export async function topicDigests(
+  ctx: Context,
+  db: DB,
+  input: SendInput,
+  opts: { dryRun?: boolean } = {},
+): Promise<TopicDigests> {
   const rows = db
     .prepare("SELECT id, topics FROM subscribers WHERE status = 'active' AND topics != '[]'")
     .all() as { id: number; topics: string }[];
-  const own: TopicDigests = { digestFor: () => input.digest, variants: 0, compiled: 0 };
+  const own: TopicDigests = { digestFor: () => input.digest, variants: 0, compiled: 0, built: [] };
   if (rows.length === 0) return own;
   const [{ editionFromContent }, { renderDigest }] = await Promise.all([
     import('../jobs/edition.ts'),
@@ -63,21 +96,37 @@ export async function topicDigests(ctx: Context, db: DB, input: SendInput): Prom
   const sameOrder = (a: Article[]) =>
     a.length === edition.articles.length && a.every((x, i) => x === edition.articles[i]);
   let compiled = 0;
-  for (const r of rows) {
-    const topics = JSON.parse(r.topics) as string[];
-    const key = topicKey(topics);
-    byReader.set(r.id, key);
-    if (byKey.has(key)) continue;
-    const stories = storiesFor(edition.articles, topics, mode);
-    if (sameOrder(stories)) {
-      byKey.set(key, input.digest);
-      continue;
+  const built: BuiltVariant[] = [];
+  // A dry run must leave out/ untouched: a variant's new lead gets its picture
+  // made in a scratch folder (same public URLs and sizes), removed afterwards.
+  const scratch = opts.dryRun ? await mkdtemp(join(tmpdir(), 'broadsheet-dry-run-')) : undefined;
+  const digestDir = scratch ?? join(ctx.paths.out, edition.id, 'digest');
+  try {
+    for (const r of rows) {
+      const topics = JSON.parse(r.topics) as string[];
+      const key = topicKey(topics);
+      byReader.set(r.id, key);
+      if (byKey.has(key)) continue;
+      const stories = storiesFor(edition.articles, topics, mode);
+      if (sameOrder(stories)) {
+        byKey.set(key, input.digest);
+        continue;
+      }
+      // renderDigest applies the same worst-case merged size guard as build
+      // (email.maxBytes; overflow drop → lowest-priority stories go, fail → DIGEST_TOO_LARGE).
+      const digest = await renderDigest({ ...edition, articles: stories }, ctx, { digestDir });
+      for (const w of digest.warnings)
+        ctx.logger.warn({ edition: edition.id, topics: [...new Set(topics)].sort() }, w);
+      compiled += Object.keys(digest.variants).length;
+      byKey.set(key, digest);
+      built.push({
+        topics: [...new Set(topics)].sort(),
+        locales: Object.keys(digest.variants),
+        dropped: digest.dropped,
+      });
     }
-    const digest = await renderDigest({ ...edition, articles: stories }, ctx, {
-      digestDir: join(ctx.paths.out, edition.id, 'digest'),
-    });
-    compiled += Object.keys(digest.variants).length;
-    byKey.set(key, digest);
+  } finally {
+    if (scratch) await rm(scratch, { recursive: true, force: true });
   }
   const distinct = new Set([...byKey.values()].filter((d) => d !== input.digest)).size;
   ctx.logger.info(
@@ -88,5 +137,6 @@ export async function topicDigests(ctx: Context, db: DB, input: SendInput): Prom
     digestFor: (id) => byKey.get(byReader.get(id) ?? '') ?? input.digest,
     variants: distinct,
     compiled,
+    built,
   };
 }
