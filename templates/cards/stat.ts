@@ -4,6 +4,7 @@ import type { CardNode, LayoutKit, StatCardData } from '../../src/cards/layout-a
 import { bannerPage, centreWidth, wingText, wingWidth } from './_banner.ts';
 import { change, figure } from './_figure.ts';
 import { footer, innerWidth, masthead, page } from './_frame.ts';
+import { statCentre, statWing } from './_stat-banner.ts';
 
 export default function stat(d: StatCardData, k: LayoutKit) {
   const { colors, type } = k.theme;
@@ -153,49 +154,13 @@ function statWide(d: StatCardData, k: LayoutKit): CardNode {
 
 /** WeChat: heading, the figure and its label in the centre square; set title, period, change in the wings. */
 function statBanner(d: StatCardData, k: LayoutKit): CardNode {
-  const { colors, type } = k.theme;
+  const { type } = k.theme;
   const s = d.stat;
   const width = centreWidth(k);
   const meta = k.px(type.meta! + 2);
   return bannerPage(k, {
-    left: [
-      k.div(
-        { display: 'flex', flexDirection: 'column' },
-        wingText(k, '數讀', { size: k.px(type.kicker! + 6), weight: 700, color: colors.primary }),
-        wingText(k, d.setTitle.replace(/^數讀/, ''), {
-          size: meta,
-          weight: 700,
-          color: colors.ink,
-          maxLines: 2,
-        }),
-      ),
-      k.div(
-        { display: 'flex', flexDirection: 'column' },
-        wingText(k, d.credit, { size: k.px(type.meta! - 2), maxLines: 2 }),
-        wingText(k, d.date, { size: meta }),
-      ),
-    ],
-    centre: [
-      k.text(d.heading, {
-        weight: 700,
-        max: k.px(type.kicker!),
-        min: k.px(type.kicker! - 6),
-        width,
-        maxLines: 1,
-        color: colors.primary,
-        style: { marginBottom: k.px(6) },
-      }),
-      figure(k, s, k.px(type.figure! * 0.8), width, colors.primary),
-      k.text(s.label, {
-        weight: 700,
-        max: k.px(type.label!),
-        min: k.px(type.label! - 8),
-        width,
-        maxLines: 2,
-        lineHeight: 1.35,
-        style: { marginTop: k.px(10) },
-      }),
-    ],
+    left: statWing(k, d),
+    centre: [...statCentre(k, d.heading, s, width)],
     right: [
       k.div(
         { display: 'flex', flexDirection: 'column' },

@@ -5,6 +5,7 @@ import type { Stat } from '../../src/content/model.ts';
 import { bannerPage, centreWidth, wingText } from './_banner.ts';
 import { change, figure, figureSize } from './_figure.ts';
 import { bodyHeight, footer, innerWidth, masthead, NORMAL_LINE, page } from './_frame.ts';
+import { statCentre, statWing } from './_stat-banner.ts';
 
 /**
  * Which figure a card stresses: the one the stat set marks `highlight: true`,
@@ -66,43 +67,9 @@ function statsetBanner(d: StatSetCardData, k: LayoutKit): CardNode {
   const meta = k.px(type.meta! + 2);
   const others = stats.filter((_, i) => i !== key);
   return bannerPage(k, {
-    left: [
-      k.div(
-        { display: 'flex', flexDirection: 'column' },
-        wingText(k, '數讀', { size: k.px(type.kicker! + 6), weight: 700, color: colors.primary }),
-        wingText(k, d.setTitle.replace(/^數讀/, ''), {
-          size: meta,
-          weight: 700,
-          color: colors.ink,
-          maxLines: 2,
-        }),
-      ),
-      k.div(
-        { display: 'flex', flexDirection: 'column' },
-        wingText(k, d.credit, { size: k.px(type.meta! - 2), maxLines: 2 }),
-        wingText(k, d.date, { size: meta }),
-      ),
-    ],
+    left: statWing(k, d),
     centre: [
-      k.text(d.heading, {
-        weight: 700,
-        max: k.px(type.kicker!),
-        min: k.px(type.kicker! - 6),
-        width,
-        maxLines: 1,
-        color: colors.primary,
-        style: { marginBottom: k.px(6) },
-      }),
-      figure(k, s, k.px(type.figure! * 0.8), width, colors.primary),
-      k.text(s.label, {
-        weight: 700,
-        max: k.px(type.label!),
-        min: k.px(type.label! - 8),
-        width,
-        maxLines: 2,
-        lineHeight: 1.35,
-        style: { marginTop: k.px(10) },
-      }),
+      ...statCentre(k, d.heading, s, width),
       s.period
         ? k.text(s.period, { weight: 400, max: meta, min: meta - 4, width, maxLines: 1, color: colors.muted })
         : null,
