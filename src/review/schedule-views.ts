@@ -1,10 +1,10 @@
 import { html } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
 import type { QueueRow } from '../store/review.ts';
-import { dateFormat } from '../util/intl.ts';
 import { localParts } from '../util/zoned.ts';
 import { socialPlatforms } from './publishers/index.ts';
 import { isSocial } from './social.ts';
+import { when } from './time-view.ts';
 
 // Under each approved post in the gallery: one line per social platform it is
 // queued for — when it goes (or that it waits for a time), a form to set the
@@ -21,25 +21,13 @@ export function localInput(iso: string, tz: string): string {
   return `${p.year}-${pad(p.month)}-${pad(p.day)}T${pad(p.hour)}:${pad(p.minute)}`;
 }
 
-function at(iso: string, tz: string): H {
-  const f = dateFormat('zh-Hant-HK', {
-    timeZone: tz,
-    month: 'numeric',
-    day: 'numeric',
-    hour: '2-digit',
-    minute: '2-digit',
-    hourCycle: 'h23',
-  });
-  return html`<time datetime="${iso}" title="${iso}">${f.format(new Date(iso))}</time>`;
-}
-
 const label = (publisher: string) =>
   isSocial(publisher) ? (socialPlatforms[publisher]?.label ?? publisher) : publisher;
 
 function row(r: QueueRow, csrf: string, back: string, tz: string, canSchedule: boolean): H {
   const name = label(r.publisher);
   if (r.state === 'published')
-    return html`<li class="sched published" data-publisher="${r.publisher}">${name}：已發佈 ${r.publishedAt ? at(r.publishedAt, tz) : ''}
+    return html`<li class="sched published" data-publisher="${r.publisher}">${name}：已發佈 ${r.publishedAt ? when(r.publishedAt, tz) : ''}
       ${r.postUrl ? html`<a class="post-link" href="${r.postUrl}" rel="noopener noreferrer" target="_blank">查看帖文</a>` : ''}</li>`;
   if (r.state === 'sending')
     return html`<li class="sched sending" data-publisher="${r.publisher}">${name}：發佈中…</li>`;
@@ -50,7 +38,7 @@ function row(r: QueueRow, csrf: string, back: string, tz: string, canSchedule: b
     <form method="post" action="/schedule/${r.id}" class="schedule">
       <input type="hidden" name="_csrf" value="${csrf}">
       <input type="hidden" name="back" value="${back}">
-      <span>${name}：${r.dueAt ? html`排期 ${at(r.dueAt, tz)}` : '未排期'}</span>
+      <span>${name}：${r.dueAt ? html`排期 ${when(r.dueAt, tz)}` : '未排期'}</span>
       ${r.lastError ? html`<small class="platform-error">上次：${r.lastError}</small>` : ''}
       ${
         canSchedule

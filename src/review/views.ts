@@ -2,7 +2,6 @@ import { html } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
 import type { Theme } from '../cards/layout-api.ts';
 import type { QueueRow, ReviewEvent } from '../store/review.ts';
-import { dateFormat } from '../util/intl.ts';
 import type { Editor } from './accounts.ts';
 import {
   cardForPost,
@@ -13,6 +12,7 @@ import {
   type PostView,
 } from './editions.ts';
 import { scheduleBlock } from './schedule-views.ts';
+import { when } from './time-view.ts';
 
 // Server-rendered pages. Every interpolation in html`` is HTML-escaped (hono
 // escapes & < > " '), so content, captions and editor names can never become
@@ -149,20 +149,6 @@ export type GalleryItem = Omit<ItemView, 'posts'> & { posts: GalleryPost[] };
 export interface GalleryFilter {
   status?: PostStatus;
   platform?: string;
-}
-
-/** A decision's time in the newsroom's zone (config timezone), e.g. 12月10日 08:05; the ISO time on hover. */
-function when(iso: string, tz: string): H {
-  const f = dateFormat('zh-Hant-HK', {
-    timeZone: tz,
-    month: 'numeric',
-    day: 'numeric',
-    hour: '2-digit',
-    minute: '2-digit',
-    hourCycle: 'h23',
-  });
-  const d = new Date(iso);
-  return html`<time datetime="${iso}" title="${iso}">${Number.isNaN(d.getTime()) ? iso : f.format(d)}</time>`;
 }
 
 function postForm(e: EditionRef, it: GalleryItem, p: GalleryPost, csrf: string, back: string, tz: string): H {
