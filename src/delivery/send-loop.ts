@@ -5,7 +5,7 @@ import type { Ledger, LedgerRow } from '../store/index.ts';
 import type { Composed } from './compose.ts';
 import { messageTimeoutMs } from './config.ts';
 import { closeQuietly, DeadlineExceeded, type LeaseGuard, withDeadline } from './guards.ts';
-import type { RowToSend, SendOptions } from './send.ts';
+import type { RowToSend, SendOptions, SendSummary } from './send.ts';
 import { DeliveryError } from './transport.ts';
 
 // The sending loop of `broadsheet send` (the order of ledger writes is in send.ts).
@@ -26,15 +26,11 @@ interface Item {
   unreachableSince?: number;
 }
 
-export interface Counters {
-  total: number;
-  sent: number;
-  retried: number;
-  failed: number;
-  deferred: number;
-  suppressed: number;
-  bytes: number;
-}
+/** The summary's counters the loop keeps up to date (see SendSummary for what each means). */
+export type Counters = Pick<
+  SendSummary,
+  'total' | 'sent' | 'retried' | 'failed' | 'deferred' | 'suppressed' | 'bytes'
+>;
 
 export interface LoopInput {
   ctx: Context;
