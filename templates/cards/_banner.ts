@@ -110,22 +110,16 @@ export function bannerPage(k: LayoutKit, parts: BannerParts): CardNode {
     ),
     // Hairlines at the crop's edges: they frame the square on the article page
     // and fall exactly on the edge of the shared thumbnail.
-    k.div({
-      position: 'absolute',
-      left: x0,
-      top: pad,
-      width: 1,
-      height: height - 2 * pad,
-      backgroundColor: colors.rule,
-    }),
-    k.div({
-      position: 'absolute',
-      left: x1 - 1,
-      top: pad,
-      width: 1,
-      height: height - 2 * pad,
-      backgroundColor: colors.rule,
-    }),
+    ...[x0, x1 - 1].map((left) =>
+      k.div({
+        position: 'absolute',
+        left,
+        top: pad,
+        width: 1,
+        height: height - 2 * pad,
+        backgroundColor: colors.rule,
+      }),
+    ),
     // The red top edge runs the full width, as on every card.
     k.div({
       position: 'absolute',
