@@ -7,14 +7,14 @@
 // need a fallback that email cannot express without <picture>.
 //
 // email.thumbnails: local (default) makes them from images in the content
-// folder only, so a build never waits on the network; fetch downloads
-// http(s) images too.
+// folder only, so a build never waits on the network; fetch also reads
+// https images through the cards' photo fetcher (timeout, size cap, cache).
 //
 // A picture that cannot be read (missing file, a remote host that does not
 // answer in time, not an image) means no thumbnail for that story, with a
 // warning: a digest is never held up by one picture.
-import { mkdir, readFile, stat } from 'node:fs/promises';
-import { isAbsolute, join, resolve, sep } from 'node:path';
+import { mkdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Article } from '../content/model.ts';
 import type { Context } from '../context.ts';
 import type { Edition } from '../edition/model.ts';
@@ -23,26 +23,17 @@ import { shortAlt, type Thumb } from './view.ts';
 
 /** Shown 96×64 CSS pixels (80 px wide on phones), stored at 2× for sharp screens. */
 export const THUMB = { width: 96, height: 64, scale: 2, quality: 70 } as const;
-const FETCH_TIMEOUT_MS = 5000;
-const MAX_SOURCE_BYTES = 20 * 1024 * 1024;
 
 /** The public URL of a thumbnail file; the archive serves archive/<id>/images/<file>. */
 export const thumbUrl = (publicUrl: string, editionId: string, file: string) =>
   new URL(`archive/${encodeURIComponent(editionId)}/images/${encodeURIComponent(file)}`, publicUrl).href;
 
-async function source(src: string, contentDir: string): Promise<Buffer> {
-  if (/^https?:\/\//i.test(src)) {
-    const res = await fetch(src, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS), redirect: 'follow' });
-    if (!res.ok) throw new Error(`HTTP ${res.status}`);
-    const buf = Buffer.from(await res.arrayBuffer());
-    if (buf.length > MAX_SOURCE_BYTES) throw new Error('image over 20 MB');
-    return buf;
-  }
-  // A content-relative path must stay inside the content folder.
-  const root = resolve(contentDir);
-  const file = resolve(root, src);
-  if (isAbsolute(src) || !file.startsWith(root + sep)) throw new Error('path outside the content folder');
-  return readFile(file);
+/** The picture's bytes, read like the cards' photos (src/cards/photos): local file or fetched https image. */
+async function source(src: string, ctx: Context): Promise<Buffer> {
+  const { imageBytes } = await import('../cards/photos/index.ts');
+  const r = await imageBytes(src, ctx);
+  if ('error' in r) throw new Error(r.error);
+  return r.bytes;
 }
 
 /** The lead picture: 552 px wide in the email, stored at 2×, never enlarged. */
@@ -79,7 +70,7 @@ async function thumbFor(a: Article, ctx: Context, edition: Edition, dir: string)
   const file = `${a.id}-${THUMB.width}x${THUMB.height}.jpg`;
   const path = join(dir, file);
   if (!(await exists(path))) {
-    const input = await source(a.image!.src, ctx.paths.content);
+    const input = await source(a.image!.src, ctx);
     const img = await cropped(input, THUMB.width * THUMB.scale, THUMB.height * THUMB.scale, a.image!.focus);
     const out = await img
       .flatten({ background: '#ffffff' })
@@ -102,7 +93,7 @@ async function heroFor(a: Article, ctx: Context, edition: Edition, dir: string):
   const path = join(dir, file);
   const { default: sharp } = await import('sharp');
   if (!(await exists(path))) {
-    const input = await source(a.image!.src, ctx.paths.content);
+    const input = await source(a.image!.src, ctx);
     const out = await sharp(input, { failOn: 'error', limitInputPixels: 50_000_000 })
       .rotate()
       .resize({ width: HERO.width * HERO.scale, withoutEnlargement: true })

@@ -36,40 +36,43 @@ interface ImageRef {
   focus?: { x: number; y: number };
 }
 
+/**
+ * The bytes behind an image `src`: a file under content/ (symlinks may not
+ * leave it), or an https URL through the build's photo fetcher (timeout, size
+ * cap, type check, on-disk cache, failures remembered). Cards and the digest's
+ * pictures both read images through here.
+ */
+export async function imageBytes(src: string, ctx: Context): Promise<{ bytes: Buffer } | { error: string }> {
+  if (!isRemote(src)) {
+    const bytes = localBytes(src, ctx.paths.content);
+    return bytes ? { bytes } : { error: 'file not found under the content folder' };
+  }
+  const cfg = ctx.config.cards.photos;
+  return fetchPhoto(src, {
+    cacheDir: join(ctx.paths.out, '.cache', 'photos'),
+    timeoutMs: cfg.timeoutMs,
+    maxBytes: cfg.maxBytes,
+    failureTtlMs: cfg.failureTtlMinutes * 60_000,
+    allowHttpLoopback: cfg.allowHttpLoopback,
+    now: () => ctx.clock.now().getTime(),
+  });
+}
+
 /** The bytes of an article's image or portrait, or undefined (warned) when they cannot be had. */
 async function sourceImage(
   img: ImageRef,
   ctx: Context,
   what: { article: string; name: string; cards: string },
 ): Promise<SourcePhoto | undefined> {
-  const cfg = ctx.config.cards.photos;
-  const warn = (reason: string) =>
+  const r = await imageBytes(img.src, ctx);
+  if ('error' in r) {
     ctx.logger.warn(
-      { code: 'CARD_PHOTO_FETCH', url: img.src, article: what.article, reason },
-      `${what.name} ${img.src} not used (${reason}); ${what.cards} drawn without it`,
+      { code: 'CARD_PHOTO_FETCH', url: img.src, article: what.article, reason: r.error },
+      `${what.name} ${img.src} not used (${r.error}); ${what.cards} drawn without it`,
     );
-  let bytes: Buffer | undefined;
-  if (isRemote(img.src)) {
-    const r = await fetchPhoto(img.src, {
-      cacheDir: join(ctx.paths.out, '.cache', 'photos'),
-      timeoutMs: cfg.timeoutMs,
-      maxBytes: cfg.maxBytes,
-      failureTtlMs: cfg.failureTtlMinutes * 60_000,
-      allowHttpLoopback: cfg.allowHttpLoopback,
-      now: () => ctx.clock.now().getTime(),
-    });
-    if ('error' in r) {
-      warn(r.error);
-      return undefined;
-    }
-    bytes = r.bytes;
-  } else {
-    bytes = localBytes(img.src, ctx.paths.content);
-    if (!bytes) {
-      warn('file not found under the content folder');
-      return undefined;
-    }
+    return undefined;
   }
+  const { bytes } = r;
   return { bytes, alt: img.alt, credit: img.credit, focus: img.focus };
 }
 
