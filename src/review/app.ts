@@ -6,6 +6,7 @@ import type { Platform } from '../cards/config.ts';
 import { themeSafeZones } from '../cards/theme.ts';
 import { appSecret } from '../config/secret.ts';
 import type { Context } from '../context.ts';
+import { reportRoutes } from '../report/routes.ts';
 import type { DB } from '../store/db.ts';
 import { PostLockedError, type ReviewEvent, ReviewRepo } from '../store/review.ts';
 import { type Editor, EditorAuth } from './accounts.ts';
@@ -410,6 +411,9 @@ export function createReviewApp(ctx: Context, opts: ReviewAppOptions) {
     ctx.logger.info({ editor: c.get('editor')!.name, result: msg }, 'publish run from the gallery');
     return c.redirect(`/queue?r=${encodeURIComponent(msg)}`, 303);
   });
+
+  // Editors: an edition's delivery and engagement (issue 15).
+  app.route('/report', reportRoutes(ctx, db));
 
   // ── public: unsubscribe and archive ──
   app.route('/u', unsubscribeRoutes(ctx, db, secret, brand));

@@ -1,6 +1,8 @@
 import { Hono } from 'hono';
+import { analyticsRoutes } from '../analytics/routes.ts';
 import type { Context } from '../context.ts';
 import type { DB } from '../store/db.ts';
+import { webhookRoutes } from '../webhooks/routes.ts';
 import { preferencesRoutes } from './preferences.ts';
 import { subscribeRoutes } from './subscribe.ts';
 
@@ -12,13 +14,23 @@ import { subscribeRoutes } from './subscribe.ts';
 // in the token, and mail providers' one-click POSTs come from other origins.
 // The body-size limit applies to them like to every route. /p/ changes
 // settings, so it refuses cross-site POSTs itself (preferences.ts).
+// /r/ and /o/ (click redirects, open pixel) are followed from mail clients;
+// /hooks/<provider> is called by an ESP's servers and proves itself by the
+// provider's signature, checked in src/webhooks/ (issue 15).
 
 export const isReaderPath = (path: string) =>
-  path === '/subscribe' || path.startsWith('/c/') || path.startsWith('/p/');
+  path === '/subscribe' ||
+  path.startsWith('/c/') ||
+  path.startsWith('/p/') ||
+  path.startsWith('/r/') ||
+  path.startsWith('/o/') ||
+  path.startsWith('/hooks/');
 
 export function readerRoutes(ctx: Context, db: DB, secret: Buffer, brand: string) {
   const app = new Hono();
   if (ctx.config.subscribers.signup) app.route('/', subscribeRoutes(ctx, db, secret, brand).app);
   app.route('/p', preferencesRoutes(ctx, db, secret, brand));
+  app.route('/', analyticsRoutes(ctx, db, secret));
+  app.route('/hooks', webhookRoutes(ctx, db, secret));
   return app;
 }

@@ -259,4 +259,68 @@ export const migrations: string[] = [
   ALTER TABLE subscribers ADD COLUMN editions TEXT;
   ALTER TABLE subscribers ADD COLUMN paused_until TEXT;
   `,
+  // Mail events (issue 15): what happened to a message after it left (DSN
+  // bounces, ARF complaints, mailto unsubscribes, ESP webhooks), attributed to a
+  // reader by the VERP return path or the Message-ID. src/store/events.ts applies
+  // the suppression policy; `broadsheet report` counts them.
+  //   kind        delivered | deferred | bounce_hard | bounce_soft | complaint | unsubscribe | unknown
+  //   source      inbound | imap | ses | postmark | sendgrid | mailgun
+  //   external_id the provider's event id or the report's Message-ID: a repeat is ignored
+  // inbound_messages: the raw source of each inbound message, deleted after
+  //   inbound.keepRawDays; an 'unknown' one waits there for a human.
+  // clicks: one row per followed /r/ link (subscriber_id only with analytics.perReader);
+  //   visitor is a keyed hash of (IP, user agent, day), for unique counts without identity;
+  //   scanner = 1 when the scanner filter judged it a link checker (kept, not counted).
+  // opens: the optional tracking pixel (analytics.openPixel, off by default).
+  `
+  CREATE TABLE inbound_messages (
+    id INTEGER PRIMARY KEY,
+    received_at TEXT NOT NULL,
+    source TEXT NOT NULL,
+    mail_from TEXT,
+    rcpt_to TEXT,
+    size INTEGER NOT NULL,
+    classified TEXT NOT NULL,
+    raw BLOB
+  );
+  CREATE INDEX inbound_messages_received ON inbound_messages (received_at);
+  CREATE INDEX inbound_messages_classified ON inbound_messages (classified, received_at);
+  CREATE TABLE mail_events (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('delivered','deferred','bounce_hard','bounce_soft','complaint','unsubscribe','unknown')),
+    source TEXT NOT NULL,
+    subscriber_id INTEGER REFERENCES subscribers(id) ON DELETE SET NULL,
+    edition TEXT,
+    status TEXT,
+    detail TEXT,
+    external_id TEXT,
+    inbound_id INTEGER REFERENCES inbound_messages(id) ON DELETE SET NULL,
+    action TEXT,
+    occurred_at TEXT NOT NULL,
+    received_at TEXT NOT NULL
+  );
+  CREATE UNIQUE INDEX mail_events_external ON mail_events (source, external_id) WHERE external_id IS NOT NULL;
+  CREATE INDEX mail_events_edition ON mail_events (edition, kind);
+  CREATE INDEX mail_events_subscriber ON mail_events (subscriber_id, kind, occurred_at);
+  CREATE INDEX sends_message_id ON sends (message_id);
+  CREATE TABLE clicks (
+    id INTEGER PRIMARY KEY,
+    edition TEXT NOT NULL,
+    story TEXT NOT NULL,
+    subscriber_id INTEGER REFERENCES subscribers(id) ON DELETE SET NULL,
+    visitor TEXT NOT NULL,
+    method TEXT NOT NULL,
+    scanner INTEGER NOT NULL DEFAULT 0,
+    at TEXT NOT NULL
+  );
+  CREATE INDEX clicks_edition ON clicks (edition, story, at);
+  CREATE INDEX clicks_visitor ON clicks (visitor, at);
+  CREATE TABLE opens (
+    edition TEXT NOT NULL,
+    visitor TEXT NOT NULL,
+    subscriber_id INTEGER REFERENCES subscribers(id) ON DELETE SET NULL,
+    at TEXT NOT NULL
+  );
+  CREATE INDEX opens_edition ON opens (edition, at);
+  `,
 ];

@@ -3,9 +3,11 @@ import { registerBackup } from './backup.ts';
 import { registerBuild } from './build.ts';
 import { registerCheck } from './check.ts';
 import { registerEditors } from './editors.ts';
+import { registerInbound } from './inbound.ts';
 import { registerIngest } from './ingest.ts';
 import { registerPreview } from './preview.ts';
 import { registerPublish } from './publish.ts';
+import { registerReport } from './report.ts';
 import { registerRun } from './run.ts';
 import { registerSchedule } from './schedule.ts';
 import { registerSend } from './send.ts';
@@ -28,4 +30,6 @@ export const commands: ((program: Command) => void)[] = [
   registerSchedule,
   registerStatus,
   registerBackup,
+  registerInbound,
+  registerReport,
 ];
