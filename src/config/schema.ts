@@ -1,11 +1,14 @@
 import { z } from 'zod';
+import { analyticsConfigSchema } from '../analytics/config.ts';
 import { cardsConfigSchema } from '../cards/config.ts';
 import { deliveryConfigSchema } from '../delivery/config.ts';
 import { emailConfigSchema } from '../email/config.ts';
 import { EMAIL_LOCALES } from '../email/locales/types.ts';
+import { inboundConfigSchema } from '../inbound/config.ts';
 import { reviewConfigSchema } from '../review/config.ts';
 import { subscribersConfigSchema } from '../review/signup-config.ts';
 import { DEFAULT_JOBS, jobSchema } from '../scheduler/config.ts';
+import { webhooksConfigSchema } from '../webhooks/config.ts';
 import { withSenderIdentity } from './identity.ts';
 import { timeZone } from './zone.ts';
 
@@ -68,6 +71,9 @@ const configObject = z
     review: reviewConfigSchema,
     subscribers: subscribersConfigSchema,
     jobs: z.array(jobSchema).prefault(DEFAULT_JOBS),
+    inbound: inboundConfigSchema,
+    webhooks: webhooksConfigSchema,
+    analytics: analyticsConfigSchema,
   })
   .superRefine((c, ctx) => {
     c.jobs.forEach((j, i) => {

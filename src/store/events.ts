@@ -28,7 +28,8 @@ export const EVENT_KINDS = [
   'unknown',
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
-export type EventSource = 'inbound' | 'imap' | 'ses' | 'postmark' | 'sendgrid' | 'mailgun';
+/** Where the news came from; 'link' is the /u/ one-click link and the preference centre. */
+export type EventSource = 'inbound' | 'imap' | 'ses' | 'postmark' | 'sendgrid' | 'mailgun' | 'link';
 
 export interface MailEventInput {
   kind: EventKind;
