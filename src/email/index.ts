@@ -2,6 +2,7 @@
 // MJML → minified HTML + plain text from the same data), keep it under the
 // clip line, then merge per recipient with mergeRecipient().
 import { join } from 'node:path';
+import { linkPolicy } from '../analytics/links.ts';
 import type { Article } from '../content/model.ts';
 import type { Context } from '../context.ts';
 import type { Edition } from '../edition/model.ts';
@@ -114,7 +115,7 @@ async function compileVariant(
   const dir = join(ctx.paths.templates, ctx.config.email.templates);
   const config =
     stats === ctx.config.email.stats ? ctx.config : { ...ctx.config, email: { ...ctx.config.email, stats } };
-  const view = digestView(edition, articles, config, locale, thumbs);
+  const view = digestView(edition, articles, config, locale, thumbs, linkPolicy(ctx, edition));
   const { subject, preheader } = await headlines(view, ctx);
   view.preheader = preheader;
   const compiled = await compileDigest(dir, view, { validation });

@@ -16,9 +16,10 @@ export const MERGE_FIELDS = [
   'unsubscribe_url',
   'preferences_url',
   'view_online_url',
+  'reader_ref',
 ] as const;
 export type MergeField = (typeof MERGE_FIELDS)[number];
-const TOKEN = /%%(name|email|unsubscribe_url|preferences_url|view_online_url)%%/g;
+const TOKEN = /%%(name|email|unsubscribe_url|preferences_url|view_online_url|reader_ref)%%/g;
 
 export interface Recipient {
   email: string;
@@ -32,6 +33,11 @@ export interface Recipient {
    */
   preferencesUrl?: string;
   viewOnlineUrl: string;
+  /**
+   * The reader's part of click links and the open pixel ("/<ref>", analytics.perReader;
+   * src/analytics/links.ts). Empty (the default): links name no reader.
+   */
+  readerRef?: string;
 }
 
 /** What the worst-case size is computed with: longer values are refused by mergeRecipient. */
@@ -41,6 +47,7 @@ export const MERGE_LIMITS: Record<MergeField, number> = {
   unsubscribe_url: 512,
   preferences_url: 512,
   view_online_url: 512,
+  reader_ref: 64,
 };
 
 const HTML_ESCAPES: Record<string, string> = {
@@ -220,6 +227,7 @@ export function mergeRecipient(digest: Mergeable, r: Recipient, opts: { defaultN
       r.preferencesUrl ?? r.unsubscribeUrl.replace(/\/u\/(?=[^/]*$)/, '/p/'),
     ),
     view_online_url: check('view_online_url', variantUrl(r.viewOnlineUrl, variant?.archivePath ?? '')),
+    reader_ref: check('reader_ref', r.readerRef ?? ''),
   };
   const html = {} as Record<MergeField, string>;
   const text = {} as Record<MergeField, string>;

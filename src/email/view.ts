@@ -51,6 +51,19 @@ export interface StoryView {
   quote: QuoteView | null;
   /** Position among the stories after the lead (1-based, in the order shown). */
   n: number;
+  /** The url is a click link (/r/) that takes the per-reader part (merge field reader_ref). */
+  ref: boolean;
+}
+
+/**
+ * How article links are written (src/analytics/links.ts): through /r/<token>
+ * click links, and whether each carries the reader's part; the open pixel's
+ * URL (without ".gif"). Without it, links go straight to the article with UTM.
+ */
+export interface LinkPolicy {
+  story: (a: Article) => string;
+  perReader: boolean;
+  pixel: string | null;
 }
 
 export interface StatView {
@@ -128,6 +141,10 @@ export interface DigestView {
   statSets: StatSetView[];
   statsMode: 'compact' | 'full';
   publicUrl: string;
+  /** The open pixel's URL without ".gif" (analytics.openPixel), else null. */
+  pixel: string | null;
+  /** The pixel takes the per-reader part (merge field reader_ref). */
+  pixelRef: boolean;
   /** What the variant's From name and List-Id phrase are. */
   fromName: string;
   listName: string;
@@ -139,13 +156,15 @@ export function storyView(
   edition: Edition,
   config: Config,
   m: Messages = messagesFor(edition.locale),
+  links?: LinkPolicy,
 ): StoryView {
   return {
     id: a.id,
     title: a.title,
     kicker: a.kicker ?? null,
     dek: a.dek,
-    url: withUtm(a.url, config.email.utm, edition.id),
+    // A click link adds the UTM parameters when it redirects (src/analytics/routes.ts).
+    url: links ? links.story(a) : withUtm(a.url, config.email.utm, edition.id),
     byline: a.authors.join(m.authorSep),
     source: a.source,
     section: a.section,
@@ -163,6 +182,7 @@ export function storyView(
     thumb: null,
     quote: null,
     n: 0,
+    ref: Boolean(links?.perReader),
   };
 }
 
@@ -272,15 +292,16 @@ export function digestView(
   config: Config,
   locale: string = edition.locale,
   thumbs: ReadonlyMap<string, Thumb> = new Map(),
+  links?: LinkPolicy,
 ): DigestView {
   const m = messagesFor(locale);
   const email = config.email;
   const [leadArticle, ...rest] = articles;
-  const lead = leadArticle ? storyView(leadArticle, edition, config, m) : null;
+  const lead = leadArticle ? storyView(leadArticle, edition, config, m, links) : null;
   // The lead's picture as resized at build (served with the archive), when there is one.
   const hero = leadArticle && thumbs.get(leadArticle.id);
   if (lead?.image && hero) lead.image = { ...lead.image, src: hero.src, height: hero.height };
-  const stories = rest.map((a) => ({ ...storyView(a, edition, config, m), thumb: thumbs.get(a.id) ?? null }));
+  const stories = rest.map((a) => ({ ...storyView(a, edition, config, m, links), thumb: thumbs.get(a.id) ?? null }));
   // One quote per digest, with the story it comes from (never a second copy of that story).
   const quoted = articles.find((a) => a.quote);
   const host = quoted && [lead, ...stories].find((s) => s?.id === quoted.id);
@@ -350,6 +371,8 @@ export function digestView(
     statSets: content.statSets,
     statsMode: email.stats,
     publicUrl: config.publicUrl,
+    pixel: links?.pixel ?? null,
+    pixelRef: Boolean(links?.pixel && links.perReader),
     // The configured sender's name (the edition's own variant sends exactly that),
     // converted for the Simplified variant; the catalog's when none is configured.
     fromName: (() => {
