@@ -323,4 +323,12 @@ export const migrations: string[] = [
   );
   CREATE INDEX opens_edition ON opens (edition, at);
   `,
+  // The edition report (issue 15, src/report/collect.ts): an edition's first
+  // send time in one index seek (the start of its 48-hour click timeline; a
+  // scan of the edition's rows at 1M readers otherwise), and events counted by
+  // reader without reading the table.
+  `
+  CREATE INDEX sends_edition_sent ON sends (edition, sent_at);
+  CREATE INDEX mail_events_edition_reader ON mail_events (edition, kind, subscriber_id);
+  `,
 ];

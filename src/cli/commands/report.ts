@@ -1,6 +1,64 @@
 import type { Command } from 'commander';
+import { action, createContext, globalsOf, printJson } from '../app.ts';
 
-// `broadsheet report <edition>` (issue 15): an edition's delivery and engagement. Filled in by src/report/.
+// `broadsheet report [<edition>] [--last N] [--json]` (issue 15): an edition's
+// delivery and engagement (src/report/), or the headline numbers of the last N
+// editions sent. Reads the store read-only: safe while a send or serve runs.
 export function registerReport(program: Command) {
-  program.command('report').description('an edition’s sends, bounces, complaints, unsubscribes and clicks');
+  program
+    .command('report')
+    .description(
+      'an edition’s sends, bounces, complaints, unsubscribes and clicks (default: the latest sent)',
+    )
+    .argument('[edition]', 'edition id, e.g. daily-2025-12-10 (default: the latest edition sent)')
+    .option('--last [n]', 'instead: the headline numbers of the last N editions sent (default 10)')
+    .action(
+      action(async (edition: string | undefined, opts: { last?: string | true }, cmd: Command) => {
+        const g = globalsOf(cmd);
+        const ctx = createContext(g);
+        const { existsSync } = await import('node:fs');
+        const { BroadsheetError } = await import('../../errors/index.ts');
+        const { openStore } = await import('../../store/db.ts');
+        const { displayPath } = await import('../../util/paths.ts');
+        const r = await import('../../report/collect.ts');
+        const f = await import('../../report/format.ts');
+        let last: number | undefined;
+        if (opts.last !== undefined) {
+          last = opts.last === true ? 10 : Number(opts.last);
+          if (!Number.isInteger(last) || last < 1 || last > 1000)
+            throw new BroadsheetError('REPORT_LAST_INVALID', { value: String(opts.last) });
+        }
+        const file = ctx.paths.store;
+        if (!existsSync(file)) throw new BroadsheetError('REPORT_NO_EDITIONS', { store: displayPath(file) });
+        const db = openStore(file, { readonly: true });
+        try {
+          const tz = ctx.config.timezone;
+          const editions = r.sentEditions(db);
+          if (last !== undefined && edition === undefined) {
+            const rows = r.collectRecent(db, last, { outDir: ctx.paths.out });
+            if (g.json) printJson({ last, editions: rows });
+            else process.stdout.write(`${f.formatRecent(rows, tz)}\n`);
+            return 0;
+          }
+          if (!editions.length) throw new BroadsheetError('REPORT_NO_EDITIONS', { store: displayPath(file) });
+          const id = edition ?? editions[0]!.edition;
+          if (!r.editionExists(db, id))
+            throw new BroadsheetError('REPORT_EDITION_UNKNOWN', {
+              edition: id,
+              editions: editions.map((e) => e.edition),
+            });
+          const rep = r.collectReport(db, id, { outDir: ctx.paths.out });
+          const recent =
+            last === undefined ? undefined : r.collectRecent(db, last, { outDir: ctx.paths.out });
+          if (g.json) printJson(recent ? { ...rep, recent } : rep);
+          else
+            process.stdout.write(
+              `${f.formatReport(rep, tz)}${recent ? `\n\nLast ${recent.length} edition(s)\n${f.formatRecent(recent, tz)}` : ''}\n`,
+            );
+          return 0;
+        } finally {
+          db.close();
+        }
+      }),
+    );
 }

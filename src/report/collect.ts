@@ -1,0 +1,389 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { DB } from '../store/db.ts';
+
+// The edition report's numbers (issue 15): what the send ledger, the mail
+// events (DSNs, ARF reports, mailto and link unsubscribes, ESP webhooks) and the
+// click log say about one edition. Every query goes through an index — the
+// report must stay quick at 1M readers (tests/unit/report-plan.test.ts checks
+// each plan; bench/report.ts times it).
+//
+// Definitions (docs/report.md):
+//   sent        ledger rows in state sent or committed; committed = the message's
+//               end-of-data went out and no reply came (a crash): in doubt, and
+//               counted as sent, as the ledger never sends it again
+//   delivered   readers with an ESP 'delivered' event when there are any; else an
+//               estimate: sent − readers who bounced (hard or soft) after being sent
+//   bounced     hard: readers with a bounce_hard event ∪ the ledger's synchronous
+//               5xx failures; soft: readers with a bounce_soft event and no hard one
+//   unique clicks   distinct readers (analytics.perReader) or else distinct visitors
+//               (keyed IP + user agent per day: an approximation); scanner clicks
+//               are counted apart and never in the numbers
+//   CTR         unique clickers ÷ delivered
+
+export const TIMELINE_HOURS = 48;
+
+export interface StoryClicks {
+  story: string;
+  /** From the built edition's manifest (out/<edition>/manifest.json); the story id when it is not there. */
+  title: string;
+  clicks: number;
+  unique: number;
+}
+
+export interface EditionReport {
+  edition: string;
+  /** The edition's title from its manifest, when built here. */
+  title: string | null;
+  /** When its first message was accepted (ISO), or when it was queued if none was. */
+  firstSentAt: string | null;
+  ledger: {
+    queued: number;
+    committed: number;
+    sent: number;
+    deferred: number;
+    failed: number;
+    suppressed: number;
+    total: number;
+  };
+  /** sent + committed (committed: in doubt after a crash, counted as sent). */
+  sent: number;
+  inDoubt: number;
+  delivered: { count: number; basis: 'events' | 'estimate' };
+  deferred: { count: number; ledger: number; events: number };
+  bounced: { hard: number; soft: number; total: number; ledgerFailed: number };
+  complained: number;
+  unsubscribed: { count: number; bySource: Record<string, number> };
+  suppressed: number;
+  /** Events for this edition that name no reader (kept, not in the reader counts above). */
+  unattributedEvents: number;
+  clicks: {
+    total: number;
+    unique: number;
+    /**
+     * readers: every click came by a per-reader link (exact); visitors: none did, so unique
+     * means distinct keyed visitor hashes (IP + user agent per day: approximate); mixed: some of each.
+     */
+    uniqueBasis: 'readers' | 'visitors' | 'mixed' | 'none';
+    scannerFiltered: number;
+    /** unique ÷ delivered, 0..1; null when nothing was delivered. */
+    ctr: number | null;
+    stories: StoryClicks[];
+    top: StoryClicks[];
+  };
+  /** Only when the open pixel recorded something (analytics.openPixel is off by default). */
+  opens: { total: number; unique: number } | null;
+  rates: { bounce: number | null; complaint: number | null; unsubscribe: number | null };
+  /** Clicks (scanners left out) per hour over the first 48 hours from firstSentAt. */
+  timeline: { start: string | null; hours: number[] };
+}
+
+const ratio = (n: number, d: number) => (d > 0 ? n / d : null);
+
+export function hasTable(db: DB, name: string): boolean {
+  return Boolean(db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name));
+}
+
+/**
+ * Editions in the send ledger, most recently sent first. Distinct editions by
+ * hopping through the primary key (one seek per edition, never a scan of 1M
+ * rows), then each one's first send by the (edition, sent_at) index.
+ */
+export function sentEditions(db: DB): { edition: string; firstSentAt: string | null }[] {
+  if (!hasTable(db, 'sends')) return [];
+  const names = db
+    .prepare(
+      `WITH RECURSIVE e(x) AS (
+         SELECT (SELECT min(edition) FROM sends)
+         UNION ALL SELECT (SELECT min(edition) FROM sends WHERE edition > x) FROM e WHERE x IS NOT NULL
+       ) SELECT x FROM e WHERE x IS NOT NULL`,
+    )
+    .pluck()
+    .all() as string[];
+  return names
+    .map((edition) => ({ edition, firstSentAt: firstSend(db, edition) }))
+    .sort(
+      (a, b) =>
+        (b.firstSentAt ?? '').localeCompare(a.firstSentAt ?? '') || b.edition.localeCompare(a.edition),
+    );
+}
+
+/** The first accepted message's time; when none was accepted yet (all in doubt, deferred …), the first queueing. */
+function firstSend(db: DB, edition: string): string | null {
+  const sent = db
+    .prepare('SELECT min(sent_at) FROM sends WHERE edition = ? AND sent_at IS NOT NULL')
+    .pluck()
+    .get(edition) as string | null;
+  if (sent) return sent;
+  return (db.prepare('SELECT created_at FROM sends WHERE edition = ? LIMIT 1').pluck().get(edition) ??
+    null) as string | null;
+}
+
+export function editionExists(db: DB, edition: string): boolean {
+  return (
+    hasTable(db, 'sends') && Boolean(db.prepare('SELECT 1 FROM sends WHERE edition = ? LIMIT 1').get(edition))
+  );
+}
+
+/** Story titles and the edition title from out/<edition>/manifest.json, when it was built here. */
+export function manifestTitles(
+  outDir: string | undefined,
+  edition: string,
+): { title: string | null; stories: Map<string, string> } {
+  const stories = new Map<string, string>();
+  if (!outDir || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(edition) || edition.includes('..'))
+    return { title: null, stories };
+  const file = join(outDir, edition, 'manifest.json');
+  if (!existsSync(file)) return { title: null, stories };
+  try {
+    const m = JSON.parse(readFileSync(file, 'utf8')) as {
+      edition?: {
+        title?: string;
+        articles?: { id: string; title: string }[];
+        stats?: { id: string; title: string }[];
+      };
+    };
+    for (const a of [...(m.edition?.articles ?? []), ...(m.edition?.stats ?? [])])
+      if (typeof a?.id === 'string' && typeof a.title === 'string') stories.set(a.id, a.title);
+    return { title: typeof m.edition?.title === 'string' ? m.edition.title : null, stories };
+  } catch {
+    return { title: null, stories };
+  }
+}
+
+interface CollectOptions {
+  /** out/ — for story titles. */
+  outDir?: string;
+  /** How many stories `top` lists (default 5). */
+  top?: number;
+}
+
+export function collectReport(db: DB, edition: string, opts: CollectOptions = {}): EditionReport {
+  const ledger = { queued: 0, committed: 0, sent: 0, deferred: 0, failed: 0, suppressed: 0, total: 0 };
+  if (hasTable(db, 'sends'))
+    for (const r of db
+      .prepare('SELECT state, count(*) AS n FROM sends WHERE edition = ? GROUP BY state')
+      .all(edition) as { state: keyof typeof ledger; n: number }[]) {
+      ledger[r.state] = r.n;
+      ledger.total += r.n;
+    }
+  const sent = ledger.sent + ledger.committed;
+  const firstSentAt = ledger.total ? firstSend(db, edition) : null;
+  const { title, stories: titles } = manifestTitles(opts.outDir, edition);
+
+  // Mail events: readers per kind (one index, (edition, kind, subscriber_id)).
+  const events = hasTable(db, 'mail_events');
+  const readers = (kind: string) =>
+    events
+      ? (db
+          .prepare(
+            'SELECT count(DISTINCT subscriber_id) FROM mail_events WHERE edition = ? AND kind = ? AND subscriber_id IS NOT NULL',
+          )
+          .pluck()
+          .get(edition, kind) as number)
+      : 0;
+  const unattributed = events
+    ? (db
+        .prepare(
+          "SELECT count(*) FROM mail_events WHERE edition = ? AND kind IN ('delivered','deferred','bounce_hard','bounce_soft','complaint','unsubscribe') AND subscriber_id IS NULL",
+        )
+        .pluck()
+        .get(edition) as number)
+    : 0;
+  // Hard: event readers ∪ the ledger's 5xx failures (a reader in both counts once).
+  const hard = events
+    ? (db
+        .prepare(
+          `SELECT count(*) FROM (
+             SELECT subscriber_id FROM mail_events WHERE edition = ? AND kind = 'bounce_hard' AND subscriber_id IS NOT NULL
+             UNION SELECT subscriber_id FROM sends WHERE edition = ? AND state = 'failed')`,
+        )
+        .pluck()
+        .get(edition, edition) as number)
+    : ledger.failed;
+  const soft = events
+    ? (db
+        .prepare(
+          `SELECT count(DISTINCT e.subscriber_id) FROM mail_events e
+           WHERE e.edition = ? AND e.kind = 'bounce_soft' AND e.subscriber_id IS NOT NULL
+             AND NOT EXISTS (SELECT 1 FROM mail_events h WHERE h.edition = e.edition AND h.kind = 'bounce_hard' AND h.subscriber_id = e.subscriber_id)
+             AND NOT EXISTS (SELECT 1 FROM sends s WHERE s.edition = e.edition AND s.subscriber_id = e.subscriber_id AND s.state = 'failed')`,
+        )
+        .pluck()
+        .get(edition) as number)
+    : 0;
+  const deliveredEvents = readers('delivered');
+  // Readers who were sent the message and bounced later (DSN or ESP event).
+  const bouncedAfterSend = events
+    ? (db
+        .prepare(
+          `SELECT count(DISTINCT e.subscriber_id) FROM mail_events e
+           JOIN sends s ON s.edition = e.edition AND s.subscriber_id = e.subscriber_id
+           WHERE e.edition = ? AND e.kind IN ('bounce_hard','bounce_soft') AND s.state IN ('sent','committed')`,
+        )
+        .pluck()
+        .get(edition) as number)
+    : 0;
+  const delivered =
+    deliveredEvents > 0
+      ? { count: deliveredEvents, basis: 'events' as const }
+      : { count: Math.max(0, sent - bouncedAfterSend), basis: 'estimate' as const };
+  const deferredEvents = readers('deferred');
+  const complained = readers('complaint');
+  const bySource: Record<string, number> = {};
+  if (events)
+    for (const r of db
+      .prepare(
+        "SELECT source, count(DISTINCT subscriber_id) AS n FROM mail_events WHERE edition = ? AND kind = 'unsubscribe' AND subscriber_id IS NOT NULL GROUP BY source",
+      )
+      .all(edition) as { source: string; n: number }[])
+      bySource[r.source] = r.n;
+  const unsubscribed = readers('unsubscribe');
+
+  const clicks = collectClicks(db, edition, titles, opts.top ?? 5);
+  clicks.ctr = ratio(clicks.unique, delivered.count);
+
+  let opens: EditionReport['opens'] = null;
+  if (hasTable(db, 'opens')) {
+    const o = db
+      .prepare(
+        "SELECT count(*) AS total, count(DISTINCT coalesce('r' || subscriber_id, 'v' || visitor)) AS uniq FROM opens WHERE edition = ?",
+      )
+      .get(edition) as { total: number; uniq: number };
+    if (o.total) opens = { total: o.total, unique: o.uniq };
+  }
+
+  return {
+    edition,
+    title,
+    firstSentAt,
+    ledger,
+    sent,
+    inDoubt: ledger.committed,
+    delivered,
+    deferred: { count: ledger.deferred + deferredEvents, ledger: ledger.deferred, events: deferredEvents },
+    bounced: { hard, soft, total: hard + soft, ledgerFailed: ledger.failed },
+    complained,
+    unsubscribed: { count: unsubscribed, bySource },
+    suppressed: ledger.suppressed,
+    unattributedEvents: unattributed,
+    clicks,
+    opens,
+    rates: {
+      // Bounces over every message attempted (sent + the ledger's failures).
+      bounce: ratio(hard + soft, sent + ledger.failed),
+      complaint: ratio(complained, delivered.count),
+      unsubscribe: ratio(unsubscribed, delivered.count),
+    },
+    timeline: timeline(db, edition, firstSentAt),
+  };
+}
+
+function collectClicks(
+  db: DB,
+  edition: string,
+  titles: Map<string, string>,
+  top: number,
+): EditionReport['clicks'] {
+  const empty: EditionReport['clicks'] = {
+    total: 0,
+    unique: 0,
+    uniqueBasis: 'none',
+    scannerFiltered: 0,
+    ctr: null,
+    stories: [],
+    top: [],
+  };
+  if (!hasTable(db, 'clicks')) return empty;
+  // A click's person: the reader when links are per reader, else the keyed visitor hash.
+  const who = "coalesce('r' || subscriber_id, 'v' || visitor)";
+  const rows = db
+    .prepare(
+      `SELECT story, count(*) AS clicks, count(DISTINCT ${who}) AS uniq
+       FROM clicks WHERE edition = ? AND scanner = 0 GROUP BY story`,
+    )
+    .all(edition) as { story: string; clicks: number; uniq: number }[];
+  const totals = db
+    .prepare(
+      `SELECT count(DISTINCT CASE WHEN scanner = 0 THEN ${who} END) AS uniq,
+              sum(scanner = 0) AS total, sum(scanner != 0) AS scanner,
+              sum(scanner = 0 AND subscriber_id IS NOT NULL) AS perReader
+       FROM clicks WHERE edition = ?`,
+    )
+    .get(edition) as { uniq: number; total: number | null; scanner: number | null; perReader: number | null };
+  const stories = rows
+    .map((r) => ({ story: r.story, title: titles.get(r.story) ?? r.story, clicks: r.clicks, unique: r.uniq }))
+    .sort((a, b) => b.unique - a.unique || b.clicks - a.clicks || a.story.localeCompare(b.story));
+  const total = totals.total ?? 0;
+  return {
+    total,
+    unique: totals.uniq,
+    uniqueBasis:
+      total === 0
+        ? 'none'
+        : !totals.perReader
+          ? 'visitors'
+          : totals.perReader === total
+            ? 'readers'
+            : 'mixed',
+    scannerFiltered: totals.scanner ?? 0,
+    ctr: null,
+    stories,
+    top: stories.slice(0, top),
+  };
+}
+
+/** Clicks per hour from the first send: hour i holds clicks in [start + i h, start + (i+1) h). */
+function timeline(db: DB, edition: string, start: string | null): EditionReport['timeline'] {
+  const hours = new Array<number>(TIMELINE_HOURS).fill(0);
+  if (!start || !hasTable(db, 'clicks')) return { start, hours };
+  const t0 = Date.parse(start);
+  const end = new Date(t0 + TIMELINE_HOURS * 3_600_000).toISOString();
+  const rows = db
+    .prepare('SELECT at FROM clicks WHERE edition = ? AND scanner = 0 AND at >= ? AND at < ?')
+    .pluck()
+    .all(edition, start, end) as string[];
+  for (const at of rows) {
+    const h = Math.floor((Date.parse(at) - t0) / 3_600_000);
+    if (h >= 0 && h < TIMELINE_HOURS) hours[h]!++;
+  }
+  return { start, hours };
+}
+
+/** One line per edition for `--last N` and /report: the headline numbers. */
+export interface ReportSummary {
+  edition: string;
+  title: string | null;
+  firstSentAt: string | null;
+  sent: number;
+  delivered: number;
+  deliveredBasis: 'events' | 'estimate';
+  bouncedHard: number;
+  bouncedSoft: number;
+  complained: number;
+  unsubscribed: number;
+  uniqueClicks: number;
+  ctr: number | null;
+}
+
+export const summaryOf = (r: EditionReport): ReportSummary => ({
+  edition: r.edition,
+  title: r.title,
+  firstSentAt: r.firstSentAt,
+  sent: r.sent,
+  delivered: r.delivered.count,
+  deliveredBasis: r.delivered.basis,
+  bouncedHard: r.bounced.hard,
+  bouncedSoft: r.bounced.soft,
+  complained: r.complained,
+  unsubscribed: r.unsubscribed.count,
+  uniqueClicks: r.clicks.unique,
+  ctr: r.clicks.ctr,
+});
+
+/** The last `n` editions sent, newest first, with their headline numbers. */
+export function collectRecent(db: DB, n: number, opts: CollectOptions = {}): ReportSummary[] {
+  return sentEditions(db)
+    .slice(0, n)
+    .map((e) => summaryOf(collectReport(db, e.edition, opts)));
+}
