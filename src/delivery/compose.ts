@@ -74,6 +74,11 @@ export interface ComposerOptions {
   listName: string;
   unsubscribeMailto: string;
   dkim?: DkimKey;
+  /**
+   * Envelope sender (MAIL FROM) when a message names none: the plain bounce
+   * address. Default: the From address (VERP off).
+   */
+  returnPath?: string;
 }
 
 export interface RecipientMessage {
@@ -88,6 +93,8 @@ export interface RecipientMessage {
   /** The reader's digest variant's From name and List-Id phrase (大公报每日简报), when not the configured ones. */
   fromName?: string;
   listName?: string;
+  /** This message's envelope sender: its VERP address (src/delivery/verp.ts). Never a header. */
+  returnPath?: string;
 }
 
 export interface Composed {
@@ -134,6 +141,8 @@ export class Composer {
 
   compose(m: RecipientMessage): Composed {
     if (!isSafeAddress(m.email)) throw new UnsafeAddressError(m.email);
+    const envelopeFrom = m.returnPath ?? this.opts.returnPath ?? this.fromAddress;
+    if (!isSafeAddress(envelopeFrom)) throw new UnsafeAddressError(envelopeFrom);
     if (!/^<[^<>\s\u0000-\u001f]+@[^<>\s\u0000-\u001f]+>$/.test(m.messageId))
       throw new Error(`bad Message-ID ${m.messageId}`);
     const unsubscribeUrl = m.unsubscribeUrl;
@@ -188,7 +197,8 @@ export class Composer {
     for (const h of headers) head += `${h.line}\r\n`;
     return {
       raw: Buffer.from(`${head}\r\n${body}`, 'utf8'),
-      envelope: { from: this.fromAddress, to: [m.email] },
+      // The header From stays; only the envelope carries the return path (DKIM signs headers).
+      envelope: { from: envelopeFrom, to: [m.email] },
       messageId: m.messageId,
     };
   }

@@ -43,6 +43,12 @@ export const deliveryConfigSchema = z
     listId: hostname.optional(),
     /** mailto for List-Unsubscribe; default `unsubscribe@<domain>`. */
     unsubscribeMailto: z.email().optional(),
+    /**
+     * Envelope sender (bounce address) base for VERP: each digest goes out with
+     * MAIL FROM `<local>+<token>@<domain>` naming its reader (src/delivery/verp.ts).
+     * Default `bounces@<domain>`; false = no VERP, MAIL FROM is email.from's address.
+     */
+    returnPath: z.union([z.email(), z.literal(false)]).optional(),
     /** DKIM signing (the key comes from env DKIM_PRIVATE_KEY_FILE). */
     dkim: z
       .strictObject({ domain: hostname, selector: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/i) })

@@ -21,6 +21,7 @@ import { tokenKeys } from './tokens.ts';
 import { topicDigests, writeVariantsFile } from './topics.ts';
 import type { Transport } from './transport.ts';
 import { preferencesToken, preferencesUrl, unsubscribeToken, unsubscribeUrl } from './unsubscribe.ts';
+import { returnPathBase, verpAddress, verpToken } from './verp.ts';
 
 // `broadsheet send`: the ledger-driven, exactly-once delivery of one edition.
 //
@@ -171,7 +172,20 @@ export function makeComposer(ctx: Context, input: Pick<SendInput, 'list' | 'list
     listName: input.listName,
     unsubscribeMailto: d.unsubscribeMailto ?? `unsubscribe@${domain}`,
     dkim: loadDkimKey(ctx),
+    // The plain bounce address: test sends use it as is; real sends add the reader's VERP token.
+    returnPath: returnPathBase(d.returnPath, domain),
   });
+}
+
+/** A real send's envelope sender for one reader: the VERP address, or undefined when VERP is off. */
+export function readerReturnPath(
+  ctx: Context,
+  keys: readonly Buffer[],
+  editionId: string,
+  subscriberId: number,
+): string | undefined {
+  const base = returnPathBase(ctx.config.delivery.returnPath, sendingDomain(ctx));
+  return base && verpAddress(base, verpToken(keys, editionId, subscriberId));
 }
 
 export const viewOnlineUrl = (ctx: Context, editionId: string) =>
@@ -186,7 +200,7 @@ export function composeForReader(
   ctx: Context,
   composer: Composer,
   digest: Digestish,
-  r: Recipient & { messageId: string; subjectPrefix?: string },
+  r: Recipient & { messageId: string; subjectPrefix?: string; returnPath?: string },
 ) {
   const merged = mergeRecipient(digest, r, { defaultName: ctx.config.email.defaultName });
   return composer.compose({
@@ -201,6 +215,7 @@ export function composeForReader(
     // A zh-Hans reader's From name and List-Id phrase in Simplified (src/email variants).
     fromName: merged.fromName,
     listName: merged.listName,
+    returnPath: r.returnPath,
   });
 }
 
@@ -239,6 +254,7 @@ export async function sendEdition(
       ),
       viewOnlineUrl: online,
       messageId: row.messageId,
+      returnPath: readerReturnPath(ctx, keys, input.editionId, row.subscriberId),
     });
 
   const summary = (): SendSummary => {

@@ -3,6 +3,7 @@ import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sendEdition } from '../../src/delivery/send.ts';
 import { createSmtpTransport, parseSmtpUrl } from '../../src/delivery/transports/smtp.ts';
+import { resolveVerp, tokenOfAddress } from '../../src/delivery/verp.ts';
 import { isBroadsheetError } from '../../src/errors/index.ts';
 import { acquireLease, Ledger, openStore, SubscriberRepo } from '../../src/store/index.ts';
 import { digest, EDITION, tempDir, testContext } from '../fixtures/delivery/ctx.ts';
@@ -124,7 +125,13 @@ describe.each(modes)('send over SMTP ($name) to a scripted smtp-server', (mode) 
     expect(parsed.text).toContain('讀者 ok，你好');
     expect(parsed.html).toContain('讀者 ok，你好');
     expect(parsed.html).toContain('https://news.example.com/broadsheet/u/');
-    expect(okMsg.from).toBe('digest@news.example.com');
+    // Issue 15: the envelope sender is the reader's VERP address; the header From is unchanged.
+    expect(parsed.from?.value[0]?.address).toBe('digest@news.example.com');
+    expect(okMsg.from).toMatch(/^bounces\+[a-z2-7]{26}@news\.example\.com$/);
+    expect(resolveVerp(db, [Buffer.from('test-secret')], tokenOfAddress(okMsg.from)!)).toEqual({
+      edition: EDITION,
+      subscriberId: repo.get('ok@example.com')!.id,
+    });
 
     // Next run: only the deferred one is tried again; the server takes it now.
     sink.received.length = 0;
