@@ -33,6 +33,18 @@ function metadataMessageId(m: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * Postmark's bounce IDs are 64-bit and JSON.parse rounds those past 2^53, so
+ * two bounces could share an id (and the second be ignored as a repeat): the
+ * digits are read from the raw text instead, picking the ID that parses to
+ * the value seen.
+ */
+function exactId(text: string, parsed: unknown): string {
+  if (typeof parsed === 'number' && !Number.isSafeInteger(parsed))
+    for (const m of text.matchAll(/"ID"\s*:\s*(\d+)/g)) if (Number(m[1]) === parsed) return m[1]!;
+  return String(parsed);
+}
+
 export function postmark(o: { auth: string }): Provider {
   const expected = digest(o.auth);
   return {
@@ -71,7 +83,7 @@ export function postmark(o: { auth: string }): Provider {
             kind,
             status: t,
             detail: str(r.Description) ?? str(r.Details) ?? str(r.Name),
-            externalId: `bounce:${r.ID}`,
+            externalId: `bounce:${exactId(req.text, r.ID)}`,
             occurredAt: when(r.BouncedAt),
           });
         }
@@ -81,7 +93,7 @@ export function postmark(o: { auth: string }): Provider {
             kind: 'complaint',
             status: str(r.Type) ?? 'SpamComplaint',
             detail: str(r.Description) ?? str(r.Details),
-            externalId: `complaint:${r.ID}`,
+            externalId: `complaint:${exactId(req.text, r.ID)}`,
             occurredAt: when(r.BouncedAt),
           });
         case 'Delivery':
