@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { readerRefValue } from '../analytics/links.ts';
 import { appSecret } from '../config/secret.ts';
 import type { Context } from '../context.ts';
 import { type DigestVariant, mergeRecipient } from '../email/index.ts';
@@ -255,6 +256,8 @@ export async function sendEdition(
       viewOnlineUrl: online,
       messageId: row.messageId,
       returnPath: readerReturnPath(ctx, keys, input.editionId, row.subscriberId),
+      // The reader's part of click links (analytics.perReader; else empty).
+      readerRef: readerRefValue(ctx, keys, input.editionId, row.subscriberId),
     });
 
   const summary = (): SendSummary => {

@@ -1,0 +1,88 @@
+import type { AnalyticsConfig } from './config.ts';
+import type { DB } from '../store/db.ts';
+import { keyedHash } from '../store/suppression.ts';
+import { scannerAgent } from './scanner.ts';
+
+// Writing clicks and opens (tables from the issue-15 migration; meaning of the
+// columns there). Each click is one short transaction: insert, then the burst
+// rule over this visitor's recent clicks of the edition (index clicks_visitor),
+// marking the whole burst — the earlier clicks too — as a scanner's.
+
+export interface Hit {
+  edition: string;
+  method: string;
+  /** The client address as seen through review.trustProxy. */
+  ip: string;
+  userAgent: string | undefined;
+  /** Only with analytics.perReader: the reader the link's ref names. */
+  subscriberId?: number;
+  at: Date;
+}
+
+/** A keyed hash of (IP, user agent, UTC day): unique visitors without identity; unlinkable across days. */
+export const visitorOf = (secret: Buffer, h: Pick<Hit, 'ip' | 'userAgent' | 'at'>) =>
+  keyedHash(secret, 'click-visitor', `${h.ip}\n${h.userAgent ?? ''}\n${h.at.toISOString().slice(0, 10)}`);
+
+export interface Recorded {
+  scanner: boolean;
+  /** Why the click was judged a scanner's (head, agent, burst, delay). */
+  reason?: 'head' | 'agent' | 'burst' | 'delay';
+}
+
+export function recordClick(
+  db: DB,
+  secret: Buffer,
+  cfg: AnalyticsConfig,
+  hit: Hit & { story: string },
+): Recorded {
+  const visitor = visitorOf(secret, hit);
+  const at = hit.at.toISOString();
+  let reason: Recorded['reason'];
+  if (hit.method === 'HEAD') reason = 'head';
+  else if (scannerAgent(hit.userAgent, cfg.scannerAgents)) reason = 'agent';
+  return db.transaction((): Recorded => {
+    // A reader that no longer exists is stored as NULL (the column's foreign key).
+    const subscriber =
+      hit.subscriberId === undefined
+        ? null
+        : ((db.prepare('SELECT id FROM subscribers WHERE id = ?').get(hit.subscriberId) as { id: number } | undefined)
+            ?.id ?? null);
+    if (!reason && subscriber !== null && cfg.scannerDelaySeconds > 0) {
+      const row = db
+        .prepare('SELECT sent_at FROM sends WHERE edition = ? AND subscriber_id = ?')
+        .get(hit.edition, subscriber) as { sent_at: string | null } | undefined;
+      const sent = row?.sent_at ? Date.parse(row.sent_at) : Number.NaN;
+      if (Number.isFinite(sent) && hit.at.getTime() - sent < cfg.scannerDelaySeconds * 1000) reason = 'delay';
+    }
+    db.prepare(
+      `INSERT INTO clicks (edition, story, subscriber_id, visitor, method, scanner, at)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    ).run(hit.edition, hit.story, subscriber, visitor, hit.method, reason ? 1 : 0, at);
+    if (hit.method !== 'HEAD') {
+      const since = new Date(hit.at.getTime() - cfg.burst.seconds * 1000).toISOString();
+      const { n } = db
+        .prepare(
+          `SELECT COUNT(DISTINCT story) AS n FROM clicks
+           WHERE visitor = ? AND at >= ? AND at <= ? AND edition = ? AND method <> 'HEAD'`,
+        )
+        .get(visitor, since, at, hit.edition) as { n: number };
+      if (n >= cfg.burst.links) {
+        db.prepare(
+          'UPDATE clicks SET scanner = 1 WHERE visitor = ? AND at >= ? AND at <= ? AND edition = ? AND scanner = 0',
+        ).run(visitor, since, at, hit.edition);
+        reason ??= 'burst';
+      }
+    }
+    return reason ? { scanner: true, reason } : { scanner: false };
+  })();
+}
+
+/** One open of the pixel (scanners' agents and HEAD requests are not recorded at all). */
+export function recordOpen(db: DB, secret: Buffer, cfg: AnalyticsConfig, hit: Hit): boolean {
+  if (hit.method === 'HEAD' || scannerAgent(hit.userAgent, cfg.scannerAgents)) return false;
+  db.prepare(
+    `INSERT INTO opens (edition, visitor, subscriber_id, at)
+     VALUES (?, ?, (SELECT id FROM subscribers WHERE id = ?), ?)`,
+  ).run(hit.edition, visitorOf(secret, hit), hit.subscriberId ?? null, hit.at.toISOString());
+  return true;
+}
