@@ -191,7 +191,7 @@ export async function pollOnce(
       for (const uid of uids) {
         stage = `fetch ${uid}`;
         const meta = await c.fetchOne(String(uid), { uid: true, size: true, envelope: false }, { uid: true });
-        if (!meta) continue; // expunged meanwhile
+        if (meta === false) continue; // expunged meanwhile
         const size = meta.size ?? 0;
         if (size > maxBytes) {
           log.warn(
@@ -205,7 +205,7 @@ export async function pollOnce(
             { uid: true, source: { maxLength: maxBytes } },
             { uid: true },
           );
-          if (!msg?.source) continue;
+          if (msg === false || !msg.source) continue;
           stage = `process ${uid}`;
           const externalId = `imap:${uidValidity}:${uid}`;
           const out = await processInbound(deps, msg.source, { source: 'imap', rcptTo: [], externalId });
