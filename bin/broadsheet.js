@@ -1,8 +1,51 @@
 #!/usr/bin/env node
-// The CLI is TypeScript run through tsx's loader: no build step between a
-// clone and `npm start`, and stack traces point at the .ts sources.
-import { register } from 'tsx/esm/api';
+// The CLI starts from dist/ (JavaScript compiled by scripts/build.mjs, which
+// `npm install` / `npm ci` run as `prepare`) when dist/ is current, and from
+// the TypeScript sources through tsx otherwise: registering tsx and compiling
+// on every start costs ~6× a bare `node` (issue 16).
+//
+// Current means: every source file dist/ was built from still has the mtime
+// and size dist/stamp.json recorded (one stat each, a few ms for ~230 files).
+// An edited, added-to or checked-out file changes its importer's or its own
+// mtime, so edited sources never run as stale output: they run through tsx
+// until `npm run build`.
+//
+// BROADSHEET_RUNTIME=tsx forces the sources; BROADSHEET_DEBUG_RUNTIME=1
+// prints on stderr which one ran and why.
+import { readFileSync, statSync } from 'node:fs';
 
-register();
-const { main } = await import('../src/cli/main.ts');
+const root = new URL('../', import.meta.url);
+
+/** undefined when dist/ may run, else the reason it may not. */
+function staleReason() {
+  if (process.env.BROADSHEET_RUNTIME === 'tsx') return 'BROADSHEET_RUNTIME=tsx';
+  let stamp;
+  try {
+    stamp = JSON.parse(readFileSync(new URL('dist/stamp.json', root), 'utf8'));
+  } catch {
+    return 'no dist/ (run npm run build)';
+  }
+  if (stamp.version !== 1 || !stamp.files) return 'dist/stamp.json from another build script';
+  for (const [file, [mtimeMs, size]] of Object.entries(stamp.files)) {
+    const s = statSync(new URL(file, root), { throwIfNoEntry: false });
+    if (!s) return `${file} is gone`;
+    if (s.mtimeMs !== mtimeMs || s.size !== size) return `${file} changed since the build`;
+  }
+  return undefined;
+}
+
+const stale = staleReason();
+const debug = process.env.BROADSHEET_DEBUG_RUNTIME === '1' || process.env.BROADSHEET_DEBUG_RUNTIME === 'true';
+let main;
+if (stale) {
+  if (debug) process.stderr.write(`broadsheet: runtime tsx (${stale})\n`);
+  const { register } = await import('tsx/esm/api');
+  register();
+  ({ main } = await import('../src/cli/main.ts'));
+} else {
+  if (debug) process.stderr.write('broadsheet: runtime dist\n');
+  // Stack traces name the .ts files and lines (dist/*.js.map).
+  process.setSourceMapsEnabled(true);
+  ({ main } = await import('../dist/main.js'));
+}
 await main(process.argv);

@@ -1,9 +1,35 @@
 import type { Command } from 'commander';
-import { readSecrets } from '../config/env.ts';
-import { loadConfig } from '../config/load.ts';
-import { type Context, resolvePaths, systemClock } from '../context.ts';
+import type { Context } from '../context.ts';
 import { BroadsheetError, formatErrorChain, isBroadsheetError, UsageError } from '../errors/index.ts';
-import { createLogger, shownOnTerminal } from '../logger.ts';
+
+// What a command's context is made of: configuration (zod + yaml), secrets and
+// the logger (pino). Loaded before any command's action (main.ts: preAction),
+// never for --help / --version, which print from commander alone (issue 16: a
+// start within 3× of a bare node).
+type ContextModules = {
+  env: typeof import('../config/env.ts');
+  load: typeof import('../config/load.ts');
+  context: typeof import('../context.ts');
+  logger: typeof import('../logger.ts');
+};
+let modules: ContextModules | undefined;
+
+/** Load what createContext() and printResult() use; main.ts awaits it before every action. */
+export async function loadContextModules(): Promise<void> {
+  if (modules) return;
+  const [env, load, context, logger] = await Promise.all([
+    import('../config/env.ts'),
+    import('../config/load.ts'),
+    import('../context.ts'),
+    import('../logger.ts'),
+  ]);
+  modules = { env, load, context, logger };
+}
+
+function loaded(): ContextModules {
+  if (!modules) throw new Error('cli/app.ts: loadContextModules() must run before a command action');
+  return modules;
+}
 
 /** The options every command takes (DESIGN.md § The command line). */
 export interface GlobalOptions {
@@ -18,17 +44,19 @@ export const globalsOf = (cmd: Command): GlobalOptions => cmd.optsWithGlobals() 
 
 /** Load config (file, env), secrets (env) and paths for a command. */
 export function createContext(g: GlobalOptions): Context {
+  const { env, load, context, logger } = loaded();
+  const { resolvePaths, systemClock } = context;
   const paths0 = resolvePaths(
     {
       paths: { content: 'content', out: 'out', store: 'data/broadsheet.db', templates: 'templates' },
     } as never,
     g,
   );
-  const { config } = loadConfig(paths0.config, { explicit: Boolean(g.config) });
+  const { config } = load.loadConfig(paths0.config, { explicit: Boolean(g.config) });
   return {
     config,
-    secrets: readSecrets(),
-    logger: createLogger(),
+    secrets: env.readSecrets(),
+    logger: logger.createLogger(),
     clock: systemClock,
     paths: resolvePaths(config, g),
   };
@@ -44,6 +72,7 @@ export const printJson = (v: unknown) => process.stdout.write(`${JSON.stringify(
  */
 export function printResult(text: string) {
   const both = Boolean(process.stdout.isTTY && process.stderr.isTTY);
+  const { shownOnTerminal } = loaded().logger;
   const lines = text.split('\n').filter((l) => !(both && shownOnTerminal(l)));
   if (lines.length) process.stdout.write(`${lines.join('\n')}\n`);
 }

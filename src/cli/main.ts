@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { loadDotEnv } from '../config/dotenv.ts';
 import { formatErrorChain, isBroadsheetError } from '../errors/index.ts';
+import { loadContextModules } from './app.ts';
 import { commands } from './commands/index.ts';
 import { guardProcess } from './guard.ts';
 
@@ -21,7 +22,9 @@ export function createProgram(register: ((program: Command) => void)[] = command
     // `broadsheet send --help` lists --config, --store … too: they work on every command.
     .configureHelp({ showGlobalOptions: true })
     .showHelpAfterError()
-    .exitOverride();
+    .exitOverride()
+    // Config, secrets and logger load only when a command runs (not for --help).
+    .hook('preAction', loadContextModules);
   for (const r of register) r(program);
   return program;
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { SAMPLE_DOMAINS } from '../../config/identity.ts';
-import { type LoadedContent, loadContent } from '../../content/load.ts';
+import type { LoadedContent } from '../../content/load.ts';
 import { displayPath, formatProblem } from '../../content/problems.ts';
 import type { Context } from '../../context.ts';
 import { contentDays, selectEdition } from '../../edition/select.ts';
@@ -42,6 +42,8 @@ export function registerCheck(program: Command) {
       action(async (_opts: object, cmd: Command) => {
         const g = globalsOf(cmd);
         const ctx = createContext(g); // config problems throw: exit 2 with every path listed
+        // Loaded here, not at the top: the content schemas (zod, yaml) would slow every --help.
+        const { loadContent } = await import('../../content/load.ts');
         const content = await loadContent(ctx.paths.content);
         const editions = Object.entries(ctx.config.editions).flatMap(([name, ed]) =>
           contentDays(content, ed.timezone ?? ctx.config.timezone).map((d) => `${name}-${d}`),

@@ -1,0 +1,66 @@
+// Benchmark: CLI start (npm run bench start). `broadsheet --help` and
+// `broadsheet status` against `node -e 0`, each spawned N times interleaved in
+// the same run (median), from a frozen copy with a fresh dist/ — and the same
+// two through tsx (BROADSHEET_RUNTIME=tsx) for what the build saves. Goal
+// (issue 16): both within 3× of `node -e 0`.
+// Ends with ONE JSON line {"bench":"start", …}.
+import { join } from 'node:path';
+import { median, snapshot, timed } from './_snapshot.ts';
+
+const N = Number(process.env.BENCH_START_N ?? 11);
+const snap = snapshot('bs-bench-start-');
+try {
+  const bin = join(snap.dir, 'bin/broadsheet.js');
+  const store = ['--store', join(snap.dir, 'data/bench.db')];
+  const cases: Record<string, { args: string[]; env?: NodeJS.ProcessEnv; runtime?: string }> = {
+    node: { args: ['-e', '0'] },
+    help: { args: [bin, '--help'], runtime: 'dist' },
+    status: { args: [bin, 'status', ...store], runtime: 'dist' },
+    helpTsx: { args: [bin, '--help'], env: { BROADSHEET_RUNTIME: 'tsx' }, runtime: 'tsx' },
+    statusTsx: { args: [bin, 'status', ...store], env: { BROADSHEET_RUNTIME: 'tsx' }, runtime: 'tsx' },
+  };
+  const ms: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
+  // One warm-up round (disk cache, tsx's transform cache), then N measured.
+  for (let i = 0; i <= N; i++)
+    for (const [name, c] of Object.entries(cases)) {
+      const r = timed(c.args, snap.dir, c.env);
+      if (c.runtime && r.runtime !== c.runtime)
+        throw new Error(`${name} ran through ${r.runtime}, expected ${c.runtime}: ${r.stderr}`);
+      if (i > 0) ms[name]!.push(r.ms);
+    }
+  type Case = 'node' | 'help' | 'status' | 'helpTsx' | 'statusTsx';
+  const m = Object.fromEntries(Object.entries(ms).map(([k, v]) => [k, Math.round(median(v))])) as Record<
+    Case,
+    number
+  >;
+  const ratio = (k: Case) => Number((m[k] / m.node).toFixed(2));
+  const out = {
+    bench: 'start',
+    runs: N,
+    buildMs: Math.round(snap.buildMs),
+    nodeMs: m.node,
+    helpMs: m.help,
+    statusMs: m.status,
+    helpTsxMs: m.helpTsx,
+    statusTsxMs: m.statusTsx,
+    helpRatio: ratio('help'),
+    statusRatio: ratio('status'),
+    helpTsxRatio: ratio('helpTsx'),
+    statusTsxRatio: ratio('statusTsx'),
+    goal: 3,
+  };
+  console.log(`dist/ built in ${out.buildMs} ms (scripts/build.mjs)`);
+  console.log(`node -e 0           ${out.nodeMs} ms`);
+  console.log(
+    `--help   (dist)     ${out.helpMs} ms  ${out.helpRatio}× node   (tsx: ${out.helpTsxMs} ms, ${out.helpTsxRatio}×)`,
+  );
+  console.log(
+    `status   (dist)     ${out.statusMs} ms  ${out.statusRatio}× node   (tsx: ${out.statusTsxMs} ms, ${out.statusTsxRatio}×)`,
+  );
+  console.log(
+    `goal: within ${out.goal}× node → --help ${out.helpRatio <= 3 ? 'met' : 'NOT met'}, status ${out.statusRatio <= 3 ? 'met' : 'NOT met'}`,
+  );
+  console.log(JSON.stringify(out));
+} finally {
+  snap.remove();
+}

@@ -1,0 +1,100 @@
+// `npm run build` (and `prepare`, which npm install / npm ci run): compile the
+// CLI to JavaScript in dist/ so a start does not pay tsx's TypeScript compile
+// (issue 16). bin/broadsheet.js runs dist/ only while dist/stamp.json still
+// matches every source file it was built from; otherwise it falls back to
+// tsx, so a checkout with edited sources never runs stale output.
+//
+// The bundle is ESM with packages left external (node_modules resolve from
+// the package root as before) and code splitting, so a stage imported lazily
+// in src stays a separate chunk loaded only when it runs.
+//
+// import.meta.url / import.meta.dirname are rewritten to the *source* file's
+// location (src/…/x.ts): code that finds templates, fonts, package.json, the
+// card worker or review assets next to itself finds the same files from
+// dist/ as under tsx. A computed import() (not a string literal: the card
+// layouts in templates/cards/*.ts, review/publish.ts) goes through
+// __bsImport, which registers tsx first when the target is TypeScript.
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const dist = join(root, 'dist');
+const STAMP_VERSION = 1;
+
+/** import.meta.* → the source file's own URL, so relative lookups do not move to dist/. */
+const sourceLocation = {
+  name: 'source-location',
+  setup(build) {
+    build.onLoad({ filter: /\.[cm]?ts$/ }, (args) => {
+      let text = readFileSync(args.path, 'utf8');
+      const rel = relative(dist, args.path).split('\\').join('/');
+      const uses = /\bimport\.meta\.(url|dirname|filename)\b/.test(text);
+      const dynamic = /\bimport\((?!\s*['"`])/.test(text);
+      if (!uses && !dynamic) return { contents: text, loader: 'ts' };
+      const head = [];
+      // A relative computed import resolves against the source file too.
+      if (dynamic) text = text.replace(/\bimport\((?!\s*['"`])/g, '__bsImport(import.meta.url, ');
+      if (uses || dynamic) {
+        text = text
+          .replace(/\bimport\.meta\.url\b/g, '__bsUrl')
+          .replace(/\bimport\.meta\.dirname\b/g, '__bsDirname')
+          .replace(/\bimport\.meta\.filename\b/g, '__bsFilename');
+        head.push(
+          `import { fileURLToPath as __bsPath } from 'node:url';`,
+          `import { dirname as __bsDir } from 'node:path';`,
+          `const __bsUrl = new URL(${JSON.stringify(rel)}, import.meta.url).href;`,
+          `const __bsFilename = __bsPath(__bsUrl);`,
+          `const __bsDirname = __bsDir(__bsFilename);`,
+        );
+      }
+      if (dynamic)
+        head.push(`import { __bsImport } from ${JSON.stringify(join(root, 'scripts/dynamic-import.mjs'))};`);
+      // One line, so the sourcemap's line numbers stay those of the source.
+      return { contents: `${head.join(' ')}${text}`, loader: 'ts' };
+    });
+  },
+};
+
+export async function build({ quiet = false } = {}) {
+  const started = performance.now();
+  rmSync(dist, { recursive: true, force: true });
+  mkdirSync(dist, { recursive: true });
+  const result = await esbuild.build({
+    absWorkingDir: root,
+    entryPoints: { main: 'src/cli/main.ts' },
+    outdir: dist,
+    // Flat: every chunk sits directly in dist/, which sourceLocation relies on.
+    chunkNames: '[name]-[hash]',
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    packages: 'external',
+    sourcemap: 'linked',
+    metafile: true,
+    logLevel: quiet ? 'error' : 'warning',
+    plugins: [sourceLocation],
+  });
+  // Every source file the bundle was made from, with the mtime and size it had:
+  // bin/broadsheet.js checks them before trusting dist/.
+  const inputs = Object.keys(result.metafile.inputs)
+    .filter((f) => !f.startsWith('node_modules/'))
+    .concat('scripts/build.mjs', 'scripts/dynamic-import.mjs')
+    .sort();
+  const files = {};
+  for (const f of inputs) {
+    const s = statSync(join(root, f));
+    files[f] = [s.mtimeMs, s.size];
+  }
+  // Which module pulls in which (esbuild's analyzer reads it: npx esbuild --analyze).
+  writeFileSync(join(dist, 'meta.json'), JSON.stringify(result.metafile));
+  writeFileSync(join(dist, 'stamp.json'), `${JSON.stringify({ version: STAMP_VERSION, files })}\n`);
+  if (!quiet)
+    console.log(`built dist/ from ${inputs.length} files in ${Math.round(performance.now() - started)} ms`);
+  return { files: inputs.length };
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await build();
