@@ -1,4 +1,5 @@
 import type { DB } from './db.ts';
+import { stmt } from './statements.ts';
 
 // How and when each reader agreed to receive mail. Append-only: a later import,
 // edit or preference change adds a row or leaves them be, never rewrites one, so
@@ -35,21 +36,20 @@ export class ConsentRepo {
     },
   ): void {
     const now = this.now().toISOString();
-    this.db
-      .prepare(
-        `INSERT INTO consent (subscriber_id, source, list, signup_at, confirmed_at, ip_hash, detail, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        subscriberId,
-        c.source,
-        c.list ?? null,
-        c.signupAt ?? now,
-        c.confirmedAt ?? null,
-        c.ipHash ?? null,
-        c.detail ?? null,
-        now,
-      );
+    stmt(
+      this.db,
+      `INSERT INTO consent (subscriber_id, source, list, signup_at, confirmed_at, ip_hash, detail, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      subscriberId,
+      c.source,
+      c.list ?? null,
+      c.signupAt ?? now,
+      c.confirmedAt ?? null,
+      c.ipHash ?? null,
+      c.detail ?? null,
+      now,
+    );
   }
 
   for(subscriberId: number): Consent[] {

@@ -1,5 +1,6 @@
 import { ConsentRepo, type ConsentSource } from './consent.ts';
 import type { DB } from './db.ts';
+import { stmt } from './statements.ts';
 
 export const SUBSCRIBER_STATUSES = ['active', 'unsubscribed', 'bounced', 'complained'] as const;
 export type SubscriberStatus = (typeof SUBSCRIBER_STATUSES)[number];
@@ -113,19 +114,16 @@ export class SubscriberRepo {
     const now = this.now().toISOString();
     const email = normalizeEmail(input.email);
     const topics = JSON.stringify(input.topics ?? []);
-    const existing = this.db.prepare('SELECT * FROM subscribers WHERE email = ?').get(email) as
-      | Row
-      | undefined;
+    const existing = stmt(this.db, 'SELECT * FROM subscribers WHERE email = ?').get(email) as Row | undefined;
     if (!existing) {
-      this.db
-        .prepare(
+      const id = Number(
+        stmt(
+          this.db,
           `INSERT INTO subscribers (email, name, locale, topics, status, source, created_at, updated_at)
            VALUES (?, ?, ?, ?, 'active', ?, ?, ?)`,
-        )
-        .run(email, input.name ?? null, input.locale ?? null, topics, source, now, now);
+        ).run(email, input.name ?? null, input.locale ?? null, topics, source, now, now).lastInsertRowid,
+      );
       // Every reader gets a consent record when first added (issue 14): how they came.
-      const id = (this.db.prepare('SELECT id FROM subscribers WHERE email = ?').get(email) as { id: number })
-        .id;
       // Sources read "import:<file>", "cli", "form", …: the part before ":" is the kind.
       const kind = source.split(':')[0]!;
       const known = (CONSENT_SOURCES as readonly string[]).includes(kind);
@@ -140,9 +138,10 @@ export class SubscriberRepo {
     const locale = input.locale ?? existing.locale;
     const changed = name !== existing.name || locale !== existing.locale || topics !== existing.topics;
     if (changed)
-      this.db
-        .prepare('UPDATE subscribers SET name = ?, locale = ?, topics = ?, updated_at = ? WHERE id = ?')
-        .run(name, locale, topics, now, existing.id);
+      stmt(
+        this.db,
+        'UPDATE subscribers SET name = ?, locale = ?, topics = ?, updated_at = ? WHERE id = ?',
+      ).run(name, locale, topics, now, existing.id);
     if (existing.status !== 'active') return 'kept-status';
     return changed ? 'updated' : 'unchanged';
   }

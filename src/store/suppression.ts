@@ -1,5 +1,6 @@
 import { createHmac, hkdfSync } from 'node:crypto';
 import type { DB } from './db.ts';
+import { stmt } from './statements.ts';
 import { normalizeEmail } from './subscribers.ts';
 
 // Addresses that must not come back without a fresh confirmation, kept as keyed
@@ -15,8 +16,19 @@ export type SuppressionReason = 'forgotten' | 'unsubscribed' | 'bounced' | 'comp
 
 /** A keyed hash for `purpose` ('suppression', 'ip', 'rate'): hex, stable for one secret. */
 export function keyedHash(secret: Buffer, purpose: string, value: string): string {
-  const key = Buffer.from(hkdfSync('sha256', secret, 'broadsheet', `keyed-hash ${purpose}`, 32));
-  return createHmac('sha256', key).update(value).digest('hex');
+  return createHmac('sha256', hashKey(secret, purpose)).update(value).digest('hex');
+}
+
+// HKDF once per (secret, purpose), not once per address: an import checks every row.
+const derived = new Map<string, Buffer>();
+function hashKey(secret: Buffer, purpose: string): Buffer {
+  const id = `${purpose}\u0000${secret.toString('base64')}`;
+  let key = derived.get(id);
+  if (!key) {
+    key = Buffer.from(hkdfSync('sha256', secret, 'broadsheet', `keyed-hash ${purpose}`, 32));
+    derived.set(id, key);
+  }
+  return key;
 }
 
 export class SuppressionList {
@@ -39,7 +51,7 @@ export class SuppressionList {
   /** Why the address is suppressed, or undefined. */
   reason(email: string): SuppressionReason | undefined {
     const [current, ...old] = this.hashes(email);
-    const get = this.db.prepare('SELECT reason, created_at FROM suppression WHERE hash = ?');
+    const get = stmt(this.db, 'SELECT reason, created_at FROM suppression WHERE hash = ?');
     const hit = get.get(current) as { reason: SuppressionReason } | undefined;
     if (hit) return hit.reason;
     for (const h of old) {

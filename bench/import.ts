@@ -1,0 +1,119 @@
+// bench/import: `broadsheet subscribers import` of a generated CSV (default
+// 100,000 rows) through the real CLI, against two peers in the same run:
+//   floor  the same rows inserted by a bare better-sqlite3 loop (one prepared
+//          INSERT, one transaction): what SQLite alone costs, no validation,
+//          consent records or suppression checks;
+//   start  `node -e 0`: what any process costs.
+// Peak RSS is the CLI process's own maxRSS (getrusage), read at its exit by a
+// preloaded module. Goal (issue 16): ≤ 10 s and ≤ 300 MB for 100,000 rows.
+//
+//   npx tsx bench/import.ts [--rows N]
+// Ends with one JSON line {"bench":"import", …}.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import Database from 'better-sqlite3';
+
+const { values } = parseArgs({ options: { rows: { type: 'string', default: '100000' } } });
+const N = Number(values.rows);
+const root = join(import.meta.dirname, '..');
+const dir = mkdtempSync(join(tmpdir(), 'bs-bench-import-'));
+
+// Real-world-shaped rows: mixed-case addresses on many domains, CJK and Latin
+// names, a quoted name with a comma, both locales, several topics.
+const names = ['陳大文', '黃嘉明', 'María José', '李小龍', 'O’Brien, Seán', '王芳', 'Nguyễn Văn An'];
+let csv = 'email,name,locale,topics\n';
+for (let i = 0; i < N; i++) {
+  const name = names[i % names.length]!;
+  csv += `Reader.${i}@Example${i % 311}.com,${name.includes(',') ? `"${name}"` : name},${i % 3 ? 'zh-Hant-HK' : 'zh-Hans'},人工智能;中國經濟${i % 5 ? '' : ';要聞'}\n`;
+}
+const file = join(dir, 'readers.csv');
+writeFileSync(file, csv);
+
+const rssHook = join(dir, 'rss.mjs');
+writeFileSync(
+  rssHook,
+  "process.on('exit', () => process.stderr.write(`\\nmaxrss ${process.resourceUsage().maxRSS}\\n`));\n",
+);
+
+function timed(args: string[], cwd = dir): { ms: number; rssMb: number; out: string } {
+  const t = performance.now();
+  const r = spawnSync(process.execPath, args, {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+  const ms = performance.now() - t;
+  if (r.status !== 0 && r.status !== 1) throw new Error(`${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+  const kb = Number(/maxrss (\d+)/.exec(r.stderr)?.[1] ?? 0);
+  return { ms, rssMb: kb / 1024, out: r.stdout.trim() };
+}
+
+// Peer: node -e 0 (median of 5).
+const starts = Array.from({ length: 5 }, () => timed(['-e', '0']).ms).sort((a, b) => a - b);
+const startMs = starts[2]!;
+
+// Peer: the bare SQLite floor, in this process.
+const floorDb = new Database(join(dir, 'floor.db'));
+floorDb.pragma('journal_mode = WAL');
+floorDb.exec(
+  'CREATE TABLE s (id INTEGER PRIMARY KEY, email TEXT UNIQUE, name TEXT, locale TEXT, topics TEXT)',
+);
+const t0 = performance.now();
+const ins = floorDb.prepare('INSERT INTO s (email, name, locale, topics) VALUES (?, ?, ?, ?)');
+floorDb.transaction(() => {
+  for (const line of csv.split('\n').slice(1)) {
+    if (!line) continue;
+    const [email, name, locale, topics] = line.split(',');
+    ins.run(email!.toLowerCase(), name, locale, JSON.stringify(topics?.split(';') ?? []));
+  }
+})();
+const floorMs = performance.now() - t0;
+floorDb.close();
+
+// Ours: the real CLI, twice (a fresh store, then the same file again: every row unchanged).
+const store = join(dir, 'data', 'b.db');
+const cli = (extra: string[] = []) =>
+  timed([
+    '--import',
+    rssHook,
+    join(root, 'bin', 'broadsheet.js'),
+    '--store',
+    store,
+    'subscribers',
+    'import',
+    file,
+    ...extra,
+  ]);
+const first = cli();
+const again = cli();
+
+const fmt = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+console.log(`rows                     ${N.toLocaleString('en')}`);
+console.log(`node -e 0                ${fmt(startMs)}`);
+console.log(`bare SQLite inserts      ${fmt(floorMs)}`);
+console.log(
+  `import (new store)       ${fmt(first.ms)}  peak RSS ${first.rssMb.toFixed(0)} MB   ${first.out.split(':')[1]?.split(',')[0]?.trim()}`,
+);
+console.log(`import (again)           ${fmt(again.ms)}  peak RSS ${again.rssMb.toFixed(0)} MB`);
+console.log(`import ÷ (start + floor) ${(first.ms / (startMs + floorMs)).toFixed(1)}×`);
+console.log(
+  `against the goal         time ${(first.ms / 10_000).toFixed(2)} of 10 s, memory ${(first.rssMb / 300).toFixed(2)} of 300 MB`,
+);
+console.log(
+  JSON.stringify({
+    bench: 'import',
+    rows: N,
+    startMs: Math.round(startMs),
+    floorMs: Math.round(floorMs),
+    importMs: Math.round(first.ms),
+    againMs: Math.round(again.ms),
+    peakRssMb: Math.round(first.rssMb),
+    againPeakRssMb: Math.round(again.rssMb),
+    ratioToFloor: +(first.ms / (startMs + floorMs)).toFixed(2),
+    goalTimeFraction: +(first.ms / 10_000).toFixed(2),
+    goalMemoryFraction: +(first.rssMb / 300).toFixed(2),
+  }),
+);
