@@ -387,3 +387,25 @@ export function collectRecent(db: DB, n: number, opts: CollectOptions = {}): Rep
     .slice(0, n)
     .map((e) => summaryOf(collectReport(db, e.edition, opts)));
 }
+
+/**
+ * The edition most recently sent to a reader (sent or committed), for an event
+ * that names a reader but no edition (a one-click unsubscribe). One primary-key
+ * seek per edition — sends has no index by reader, and a scan of 1M rows per
+ * click is what this avoids.
+ */
+export function latestEditionSentTo(db: DB, subscriberId: number): string | null {
+  if (!hasTable(db, 'sends')) return null;
+  return (db
+    .prepare(
+      `WITH RECURSIVE e(x) AS (
+         SELECT (SELECT min(edition) FROM sends)
+         UNION ALL SELECT (SELECT min(edition) FROM sends WHERE edition > x) FROM e WHERE x IS NOT NULL
+       )
+       SELECT s.edition FROM e JOIN sends s ON s.edition = e.x AND s.subscriber_id = ?
+       WHERE s.state IN ('sent','committed')
+       ORDER BY coalesce(s.sent_at, s.updated_at) DESC LIMIT 1`,
+    )
+    .pluck()
+    .get(subscriberId) ?? null) as string | null;
+}

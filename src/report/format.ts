@@ -32,7 +32,7 @@ export function clip(s: string, w: number): string {
 /** Rows of cells → aligned lines; `right` names the columns aligned right. */
 export function table(rows: string[][], right: ReadonlySet<number>, indent = '  '): string[] {
   const widths: number[] = [];
-  for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, textWidth(c))));
+  for (const r of rows) for (const [i, c] of r.entries()) widths[i] = Math.max(widths[i] ?? 0, textWidth(c));
   return rows.map((r) =>
     (
       indent +

@@ -1,7 +1,9 @@
 import { Hono, type Context as HonoContext } from 'hono';
 import type { Context } from '../context.ts';
 import { tokenKeys, verifyToken } from '../delivery/tokens.ts';
+import { latestEditionSentTo } from '../report/collect.ts';
 import type { DB } from '../store/db.ts';
+import { MailEvents } from '../store/events.ts';
 import { type Subscriber, SubscriberRepo } from '../store/subscribers.ts';
 import { layout, messagePage, unsubscribeConfirm } from './views.ts';
 
@@ -43,6 +45,7 @@ export function unsubscribeRoutes(ctx: Context, db: DB, secret: Buffer, brand: s
   const app = new Hono();
   const subs = new SubscriberRepo(db, () => ctx.clock.now());
   const keys = tokenKeys(secret);
+  const events = new MailEvents(db, keys, undefined, () => ctx.clock.now());
   /** The token's list and reader, or undefined for a bad token or a reader no longer held. */
   const resolve = (token: string): { list: string; s?: Subscriber } | undefined => {
     const t = verifyToken(keys, token, 'u', ctx.clock.now().getTime());
@@ -100,9 +103,21 @@ export function unsubscribeRoutes(ctx: Context, db: DB, secret: Buffer, brand: s
     if (!s) return gone(c);
     // Only an active subscriber changes: a repeat keeps the first time, and a
     // bounced or complained address keeps the stronger status.
+    // The change is also a mail event of the latest edition sent to the reader,
+    // so `broadsheet report` counts unsubscribes per edition (src/report/).
     if (s.status === 'active') {
-      subs.setStatus(s.email, 'unsubscribed', `one-click (${t.list})`);
-      ctx.logger.info({ list: t.list, subscriber: s.id }, 'unsubscribed (one-click)');
+      const edition = latestEditionSentTo(db, s.id);
+      db.transaction(() => {
+        events.record({
+          kind: 'unsubscribe',
+          source: 'link',
+          subscriberId: s.id,
+          edition,
+          detail: `one-click (${t.list})`,
+        });
+        subs.setStatus(s.email, 'unsubscribed', `one-click (${t.list})`);
+      })();
+      ctx.logger.info({ list: t.list, subscriber: s.id, edition }, 'unsubscribed (one-click)');
     }
     return c.html(
       layout(

@@ -84,7 +84,7 @@ ${
   ${c.public ? html`<span class="brand">${c.brand}</span>` : html`<a class="brand" href="/">${c.brand}<span> 編輯台</span></a>`}
   ${
     c.editor
-      ? html`<nav aria-label="主選單"><a href="/">版次</a><a href="/queue">發佈佇列</a></nav>
+      ? html`<nav aria-label="主選單"><a href="/">版次</a><a href="/queue">發佈佇列</a><a href="/report">報告</a></nav>
   <form method="post" action="/logout" class="signin"><span>${c.editor.name}</span><input type="hidden" name="_csrf" value="${c.csrf ?? ''}"><button type="submit" class="link">登出</button></form>`
       : ''
   }
@@ -227,6 +227,7 @@ export function galleryPage(
   ];
   return html`<nav class="crumbs" aria-label="位置"><a href="/">版次</a> › ${e.id}</nav>
 <h1>${e.manifest.edition.title} <span class="date">${e.manifest.edition.date}</span></h1>
+<p class="meta"><a href="/report/${e.id}">投遞及點擊報告</a></p>
 ${testSend ?? ''}
 <form class="filters" method="get" action="/e/${e.id}">
   <label>狀態
