@@ -24,7 +24,19 @@ export function webhookRoutes(ctx: Context, db: DB, secret: Buffer, env: NodeJS.
   const now = () => ctx.clock.now();
   const cfg = ctx.config.webhooks;
   const providers = webhookProviders(cfg, readWebhookSecrets(env), { now });
-  const events = new MailEvents(db, tokenKeys(secret, env), DEFAULT_POLICY, now);
+  // One bounce policy for every source: the inbound section's soft-bounce limit and window.
+  const policy = ctx.config.inbound as
+    | { softBounceLimit?: number; softBounceWindowDays?: number }
+    | undefined;
+  const events = new MailEvents(
+    db,
+    tokenKeys(secret, env),
+    {
+      softBounceLimit: policy?.softBounceLimit ?? DEFAULT_POLICY.softBounceLimit,
+      softBounceWindowDays: policy?.softBounceWindowDays ?? DEFAULT_POLICY.softBounceWindowDays,
+    },
+    now,
+  );
   const confirm = providers.has('ses') ? snsConfirmOptions(cfg) : undefined;
   const log = ctx.logger;
 

@@ -281,6 +281,17 @@ describe('Mailgun (HMAC-SHA256 of timestamp + token)', () => {
     expect(store.statuses().leaver).toBe('unsubscribed');
   });
 
+  it('soft bounces follow the one policy (inbound.softBounceLimit / softBounceWindowDays)', async () => {
+    store = makeStore();
+    const { app } = appWith(store, env, { inbound: { softBounceLimit: 2 } });
+    const temp = ev('temporary');
+    expect((await post(app, mailgunBody(temp))).status).toBe(200);
+    expect(store.statuses().soft).toBe('active');
+    expect((await post(app, mailgunBody({ ...temp, id: 'second-temporary' }))).status).toBe(200);
+    expect(store.events().map((e) => e.action)).toEqual(['counted', 'bounced']);
+    expect(store.statuses().soft).toBe('bounced');
+  });
+
   it('wrong key, altered signature, stale timestamp, replayed token, no signature → 401; nothing changes', async () => {
     store = makeStore();
     const { app } = appWith(store, env);
