@@ -93,10 +93,10 @@ export function sentEditions(db: DB): { edition: string; firstSentAt: string | n
   if (!hasTable(db, 'sends')) return [];
   const names = db
     .prepare(
-      `WITH RECURSIVE e(x) AS (
+      `WITH RECURSIVE eds(x) AS (
          SELECT (SELECT min(edition) FROM sends)
-         UNION ALL SELECT (SELECT min(edition) FROM sends WHERE edition > x) FROM e WHERE x IS NOT NULL
-       ) SELECT x FROM e WHERE x IS NOT NULL`,
+         UNION ALL SELECT (SELECT min(edition) FROM sends WHERE edition > x) FROM eds WHERE x IS NOT NULL
+       ) SELECT x FROM eds WHERE x IS NOT NULL`,
     )
     .pluck()
     .all() as string[];
@@ -398,11 +398,11 @@ export function latestEditionSentTo(db: DB, subscriberId: number): string | null
   if (!hasTable(db, 'sends')) return null;
   return (db
     .prepare(
-      `WITH RECURSIVE e(x) AS (
+      `WITH RECURSIVE eds(x) AS (
          SELECT (SELECT min(edition) FROM sends)
-         UNION ALL SELECT (SELECT min(edition) FROM sends WHERE edition > x) FROM e WHERE x IS NOT NULL
+         UNION ALL SELECT (SELECT min(edition) FROM sends WHERE edition > x) FROM eds WHERE x IS NOT NULL
        )
-       SELECT s.edition FROM e JOIN sends s ON s.edition = e.x AND s.subscriber_id = ?
+       SELECT s.edition FROM eds JOIN sends s ON s.edition = eds.x AND s.subscriber_id = ?
        WHERE s.state IN ('sent','committed')
        ORDER BY coalesce(s.sent_at, s.updated_at) DESC LIMIT 1`,
     )
