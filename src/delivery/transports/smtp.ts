@@ -5,13 +5,17 @@ import { type SmtpTimeouts, smtpTimeouts } from '../config.ts';
 import type { DeliveryResult, OutgoingMessage, Transport, TransportFactory } from '../transport.ts';
 import { classify, isInvalidName, type SmtpError } from './smtp-classify.ts';
 import { armCommit, BodyStream } from './smtp-commit.ts';
+import { canPipeline, type SessionInfo, sendPipelined } from './smtp-pipeline.ts';
 import type { SmtpSettings } from './smtp-url.ts';
 import { parseSmtpUrl } from './smtp-url.ts';
 
 // SMTP through nodemailer's SMTPConnection (greeting, EHLO, STARTTLS, AUTH,
 // reply codes are all nodemailer's), pooled here: `delivery.connections`
 // connections, each sending one message at a time and recycled after
-// `maxMessagesPerConnection`.
+// `maxMessagesPerConnection`. When the server offers PIPELINING, the message
+// itself goes out through smtp-pipeline.ts on the same socket (one write for
+// the envelope, one for the body, the "." after commit()); otherwise through
+// nodemailer's send with armCommit below.
 //
 // Why not nodemailer's own pool (`pool: true`)? Exactly-once needs a hook at
 // one precise moment — after the whole body is in the kernel's socket buffer
@@ -211,28 +215,60 @@ export function createSmtpTransport(settings: SmtpSettings, opts: SmtpTransportO
     ).catch(() => drop(s));
   };
 
+  /** What nodemailer learnt from EHLO (its internals: no public accessor). */
+  const sessionOf = (conn: Conn): SessionInfo => {
+    const c = conn as unknown as { _supportedExtensions?: string[]; _maxAllowedSize?: number };
+    return { extensions: c._supportedExtensions ?? [], maxSize: c._maxAllowedSize ?? 0 };
+  };
+  /** nodemailer's reader off the socket while the pipelined message owns it; returns the undo. */
+  const detachReader = (conn: Conn, socket: Socket) => () => {
+    const onData = (conn as unknown as { _onSocketData?: (b: Buffer) => void })._onSocketData;
+    if (onData) socket.off('data', onData);
+    return () => {
+      if (onData && !socket.destroyed) socket.on('data', onData);
+    };
+  };
+
+  const messagePhase: [number, string, keyof SmtpTimeouts] = [
+    t.socketTimeoutMs,
+    'reply while sending the message (MAIL FROM to end of body)',
+    'socketTimeoutMs',
+  ];
+  const endPhase = ['reply to the end-of-data "."', 'dataTimeoutMs'] as const;
+
   /** One transaction; `committed` tells whether the "." went out (the error then is after the point of no return). */
   const sendOn = async (conn: Conn, msg: OutgoingMessage) => {
     const socket = (conn as unknown as { _socket?: Socket })._socket;
     let committed = false;
     let disarm = () => {};
+    const session = sessionOf(conn);
     try {
-      const info = await step<SMTPConnection.SentMessageInfo>(
-        conn,
-        [t.socketTimeoutMs, 'reply while sending the message (MAIL FROM to end of body)', 'socketTimeoutMs'],
-        (done, arm) => {
-          if (!socket)
-            return done(Object.assign(new Error('SMTP connection has no socket'), { code: 'ECONNECTION' }));
-          disarm = armCommit(socket, msg, () => {
-            committed = true;
-            // From here the server has the whole message: only its reply is awaited.
-            arm(t.dataTimeoutMs, 'reply to the end-of-data "."', 'dataTimeoutMs');
-          });
-          // With its size (RFC 1870), a message over the server's limit is refused before a byte is sent.
-          const envelope = { ...msg.envelope, size: msg.raw.length };
-          conn.send(envelope, new BodyStream(msg.raw, socket), (err, info) => done(err, info));
-        },
-      );
+      if (socket && canPipeline(session, msg)) {
+        const info = await step<SMTPConnection.SentMessageInfo>(conn, messagePhase, (done, arm) => {
+          sendPipelined(socket, detachReader(conn, socket), session, msg, {
+            committed: () => {
+              committed = true;
+              // From here the server has the whole message: only its reply is awaited.
+              arm(t.dataTimeoutMs, ...endPhase);
+            },
+          }).then(
+            (i) => done(null, i as unknown as SMTPConnection.SentMessageInfo),
+            (e) => done(e),
+          );
+        });
+        return { info, committed };
+      }
+      const info = await step<SMTPConnection.SentMessageInfo>(conn, messagePhase, (done, arm) => {
+        if (!socket)
+          return done(Object.assign(new Error('SMTP connection has no socket'), { code: 'ECONNECTION' }));
+        disarm = armCommit(socket, msg, () => {
+          committed = true;
+          arm(t.dataTimeoutMs, ...endPhase);
+        });
+        // With its size (RFC 1870), a message over the server's limit is refused before a byte is sent.
+        const envelope = { ...msg.envelope, size: msg.raw.length };
+        conn.send(envelope, new BodyStream(msg.raw, socket), (err, info) => done(err, info));
+      });
       return { info, committed };
     } catch (err) {
       return { err: err as SmtpError, committed };

@@ -1,0 +1,204 @@
+import type { Socket } from 'node:net';
+import type { OutgoingMessage } from '../transport.ts';
+import type { SmtpError } from './smtp-classify.ts';
+
+// One message on a ready session whose server offered PIPELINING (RFC 2920),
+// written by us on nodemailer's socket (nodemailer keeps the greeting, EHLO,
+// STARTTLS, AUTH, RSET and QUIT, and its 'error'/'end' events and idle timer).
+//
+//   MAIL FROM + RCPT TO + DATA   one write; the three replies read in order
+//   the body, dot-stuffed        one write, with no copy when no line starts with "."
+//   commit(); "."                once the socket has taken the whole body
+//   the reply to "."             250 → sent
+//
+// RFC 2920 § 3.1: DATA ends a group, so nothing follows it before its 354.
+// Why not nodemailer's send (it pipelines too): its DataStream escapes the body
+// in JavaScript chunk by chunk and hands the socket dozens of small writes per
+// message, which was most of the CPU of a send (bench/send.ts). The errors made
+// here carry nodemailer's shape (command, responseCode, response), so
+// smtp-classify.ts decides by stage exactly as before.
+
+export interface PipelinedInfo {
+  accepted: string[];
+  rejectedErrors: SmtpError[];
+  response: string;
+}
+
+/** What a session must offer for this path; otherwise nodemailer sends the message. */
+export interface SessionInfo {
+  extensions: string[];
+  /** SIZE the server announced (0: none). */
+  maxSize: number;
+}
+
+const DOT_LINE = Buffer.from('\r\n.');
+const CRLF = Buffer.from('\r\n');
+const END = Buffer.from('.\r\n');
+
+/**
+ * RFC 5321 § 4.5.2: a line that starts with "." gets one more; the body ends
+ * with CRLF so the "." that follows is a line of its own.
+ */
+export function dotStuff(raw: Buffer): Buffer {
+  let at = raw.indexOf(DOT_LINE);
+  const first = raw.length > 0 && raw[0] === 0x2e;
+  const tail = raw.length >= 2 && raw[raw.length - 2] === 0x0d && raw[raw.length - 1] === 0x0a;
+  if (at < 0 && !first) return tail ? raw : Buffer.concat([raw, CRLF]);
+  const parts: Buffer[] = [];
+  let from = 0;
+  if (first) {
+    parts.push(Buffer.from('.'));
+  }
+  while (at >= 0) {
+    parts.push(raw.subarray(from, at + 2), Buffer.from('.'));
+    from = at + 2;
+    at = raw.indexOf(DOT_LINE, from);
+  }
+  parts.push(raw.subarray(from));
+  if (!tail) parts.push(CRLF);
+  return Buffer.concat(parts);
+}
+
+const isAscii = (s: string) => /^[\x20-\x7e]*$/.test(s);
+
+/** Can this message go the pipelined way on this session? */
+export function canPipeline(session: SessionInfo, msg: OutgoingMessage): boolean {
+  if (!session.extensions.includes('PIPELINING')) return false;
+  // Non-ASCII addresses need SMTPUTF8 handling: nodemailer's path has it.
+  return isAscii(msg.envelope.from) && msg.envelope.to.every(isAscii);
+}
+
+const smtpError = (command: string, reply: string, code = 'EENVELOPE'): SmtpError =>
+  Object.assign(new Error(`${command} failed: ${reply}`), {
+    code,
+    command,
+    response: reply,
+    responseCode: Number(reply.slice(0, 3)) || undefined,
+  });
+
+/**
+ * Reads whole replies (multi-line "250-…" joined) from the socket while the
+ * message is on it. nodemailer's own reader is detached for that time.
+ */
+class Replies {
+  private buf = '';
+  private lines: string[] = [];
+  private readonly waiting: ((reply: string) => void)[] = [];
+  private readonly queue: string[] = [];
+  readonly onData = (chunk: Buffer) => {
+    this.buf += chunk.toString('latin1');
+    let i = this.buf.indexOf('\n');
+    while (i >= 0) {
+      const line = this.buf.slice(0, i).replace(/\r$/, '');
+      this.buf = this.buf.slice(i + 1);
+      this.lines.push(line);
+      if (!/^\d{3}-/.test(line)) {
+        const reply = this.lines.join('\n');
+        this.lines = [];
+        const w = this.waiting.shift();
+        if (w) w(reply);
+        else this.queue.push(reply);
+      }
+      i = this.buf.indexOf('\n');
+    }
+  };
+  next(): Promise<string> {
+    const r = this.queue.shift();
+    if (r !== undefined) return Promise.resolve(r);
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+  /** Bytes that arrived but belong to no reply we asked for (there should be none). */
+  get leftover() {
+    return this.buf.length + this.lines.length + this.queue.length;
+  }
+}
+
+export interface PipelineHooks {
+  /** Called once the "." is written: the step's deadline becomes the end-of-data one. */
+  committed(): void;
+}
+
+/**
+ * One pipelined transaction. Resolves with nodemailer-shaped info, rejects
+ * with a nodemailer-shaped error (command = the stage). The caller runs it
+ * inside its step (deadline, connection 'error'/'end').
+ */
+export async function sendPipelined(
+  socket: Socket,
+  detachReader: () => () => void,
+  session: SessionInfo,
+  msg: OutgoingMessage,
+  hooks: PipelineHooks,
+): Promise<PipelinedInfo> {
+  const size = msg.raw.length;
+  // Like nodemailer: over the announced SIZE is refused before a byte is sent (classified at MAIL FROM).
+  if (session.maxSize && size > session.maxSize)
+    throw smtpError('MAIL FROM', `552 Message size larger than allowed ${session.maxSize}`, 'EMESSAGE');
+  const replies = new Replies();
+  const reattach = detachReader();
+  socket.on('data', replies.onData);
+  try {
+    const sizeArg = session.extensions.includes('SIZE') ? ` SIZE=${size}` : '';
+    const to = msg.envelope.to;
+    const batch = [
+      `MAIL FROM:<${msg.envelope.from}>${sizeArg}`,
+      ...to.map((r) => `RCPT TO:<${r}>`),
+      'DATA',
+      '',
+    ].join('\r\n');
+    socket.write(batch);
+
+    // Every reply of the group is read before deciding, so the session stays in step for RSET —
+    // except 421: the server is closing, the rest will not come (RFC 5321 § 3.8).
+    const mail = await replies.next();
+    if (mail.startsWith('421')) throw smtpError('MAIL FROM', mail);
+    const accepted: string[] = [];
+    const rejectedErrors: SmtpError[] = [];
+    for (const r of to) {
+      const reply = await replies.next();
+      if (reply.startsWith('421')) throw smtpError('RCPT TO', reply);
+      if (reply.startsWith('2')) accepted.push(r);
+      else rejectedErrors.push(Object.assign(smtpError('RCPT TO', reply), { recipient: r }));
+    }
+    const data = await replies.next();
+    if (data.startsWith('421')) throw smtpError('DATA', data);
+    if (!mail.startsWith('2')) {
+      // A 354 after a refused MAIL FROM (a broken server): the open DATA must never get a ".".
+      if (data.startsWith('3')) socket.destroy();
+      throw smtpError('MAIL FROM', mail);
+    }
+    if (!accepted.length) {
+      if (data.startsWith('3')) socket.destroy();
+      const last = rejectedErrors[rejectedErrors.length - 1]!;
+      throw last;
+    }
+    if (!data.startsWith('354')) throw smtpError('DATA', data, 'EMESSAGE');
+
+    // The body, then — only once none of it is left in this process — commit and ".".
+    // write()'s callback runs once this chunk (and all before it) left the process for the
+    // kernel — at once when the kernel took it whole. ('drain' is no signal: it comes only
+    // after a write() that returned false, and a TLS socket buffers above its watermark.)
+    await new Promise<void>((resolve, reject) =>
+      socket.write(dotStuff(msg.raw), (err) => (err ? reject(err) : resolve())),
+    );
+    if (socket.destroyed)
+      throw Object.assign(new Error('Connection closed unexpectedly'), { code: 'ECONNECTION', command: 'CONN' });
+    try {
+      msg.commit();
+    } catch (err) {
+      // Not recorded, so it must not be delivered: cut the transaction.
+      socket.destroy();
+      throw err;
+    }
+    // Nothing between the commit and this write (see smtp-commit.ts for the argument).
+    socket.write(END);
+    hooks.committed();
+    const end = await replies.next();
+    if (!end.startsWith('2')) throw smtpError('DATA', end, 'EMESSAGE');
+    if (replies.leftover) socket.destroy();
+    return { accepted, rejectedErrors, response: end };
+  } finally {
+    socket.off('data', replies.onData);
+    reattach();
+  }
+}
