@@ -159,6 +159,8 @@ export async function startInboundServer(
     disabledCommands: tls ? ['AUTH'] : ['AUTH', 'STARTTLS'],
     ...(tls && { secure: false, key: tls.key, cert: tls.cert }),
     authOptional: true,
+    // RFC 3463 codes on every reply (552 5.3.4, 451 4.3.0, 550 5.1.1): MTAs log and act on them.
+    hideENHANCEDSTATUSCODES: false,
     logger: false,
     size: cfg.maxBytes,
     // Past SIZE the server itself answers 552 5.3.4, whatever onData says.
