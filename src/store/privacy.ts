@@ -79,6 +79,12 @@ export function forgetReader(db: DB, keys: readonly Buffer[], email: string, now
       held = true;
       const placeholder = `erased-${profile.id}@invalid`;
       db.prepare('DELETE FROM consent WHERE subscriber_id = ?').run(profile.id);
+      // Issue 15: bounces, complaints and mailto requests quote the address: their raw
+      // messages go, and the events keep only kind, time and edition (for counts).
+      db.prepare(
+        'DELETE FROM inbound_messages WHERE id IN (SELECT inbound_id FROM mail_events WHERE subscriber_id = ? AND inbound_id IS NOT NULL)',
+      ).run(profile.id);
+      db.prepare('UPDATE mail_events SET detail = NULL WHERE subscriber_id = ?').run(profile.id);
       db.prepare(
         'UPDATE sends SET email = ?, last_error = NULL, response = NULL WHERE subscriber_id = ?',
       ).run(placeholder, profile.id);
@@ -87,6 +93,9 @@ export function forgetReader(db: DB, keys: readonly Buffer[], email: string, now
            status_reason = 'forgotten', source = NULL, updated_at = ?, status_at = ? WHERE id = ?`,
       ).run(placeholder, at, at, profile.id);
     }
+    // Messages from the address itself (an auto-reply, a mailto request without a token) are not tied to an event's reader.
+    if (db.prepare('DELETE FROM inbound_messages WHERE lower(mail_from) = ?').run(addr).changes > 0)
+      held = true;
     if (held) new SuppressionList(db, keys, () => now).add(addr, 'forgotten');
   })();
   return held;
