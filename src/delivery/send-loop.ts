@@ -37,7 +37,8 @@ export interface LoopInput {
   db: DB;
   ledger: Ledger;
   edition: string;
-  rows: LedgerRow[];
+  /** An array, or a stream of rows (Ledger.pendingStream) read only as fast as messages go out. */
+  rows: Iterable<LedgerRow>;
   build: (row: RowToSend) => Composed;
   s: Counters;
   guard: LeaseGuard;
@@ -60,8 +61,25 @@ export async function sendAll(x: LoopInput): Promise<{ left: number; stopped?: B
   const random = opts.random ?? Math.random;
   const deadlineMs = messageTimeoutMs(d);
   const statusOf = db.prepare('SELECT status FROM subscribers WHERE id = ?').pluck();
-  const queue: Item[] = x.rows.map((row) => ({ row, attempt: 0, readyAt: 0 }));
   const concurrency = transport.name === 'smtp' ? d.connections : 1;
+  // Work in hand: retries waiting out their backoff, plus a few fresh rows pulled from
+  // the source as the queue runs low — never the whole list (memory stays flat with its size).
+  const queue: Item[] = [];
+  const source = x.rows[Symbol.iterator]();
+  let drained = false;
+  const fill = () => {
+    let fresh = 0;
+    for (const q of queue) if (q.attempt === 0) fresh++;
+    while (!drained && fresh < concurrency * 4) {
+      const n = source.next();
+      if (n.done) drained = true;
+      else {
+        queue.push({ row: n.value, attempt: 0, readyAt: 0 });
+        fresh++;
+      }
+    }
+  };
+  fill();
   const interval = d.messagesPerSecond > 0 ? 1000 / d.messagesPerSecond : 0;
   let nextSlot = 0;
   let done = 0;
@@ -282,6 +300,7 @@ export async function sendAll(x: LoopInput): Promise<{ left: number; stopped?: B
 
   const inflight = new Set<Promise<void>>();
   while ((queue.length && !stopped) || inflight.size) {
+    if (!stopped) fill();
     const now = Date.now();
     let idx = -1;
     let soonest = Number.POSITIVE_INFINITY;

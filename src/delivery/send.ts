@@ -301,11 +301,12 @@ export async function sendEdition(
   try {
     await writeVariantsFile(ctx, input.editionId, byTopics);
     const added = ledger.enqueue(input.editionId, sendingDomain(ctx));
-    const rows = ledger.pending(input.editionId, opts.limit);
-    s.total = rows.length;
+    // Streamed a page at a time (issue 16): a 100,000-reader send never holds the list.
+    s.total = ledger.pendingCount(input.editionId, opts.limit);
+    const rows = ledger.pendingStream(input.editionId, opts.limit);
     logger.info(
-      { edition: input.editionId, transport: transport.name, queued: rows.length, added },
-      `sending ${input.editionId}: ${rows.length} message(s) through ${transport.name}`,
+      { edition: input.editionId, transport: transport.name, queued: s.total, added },
+      `sending ${input.editionId}: ${s.total} message(s) through ${transport.name}`,
     );
     const loop = await sendAll({ ctx, db, ledger, edition: input.editionId, rows, build, s, guard, opts });
     const out = summary();

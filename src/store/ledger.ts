@@ -75,6 +75,40 @@ export class Ledger {
       .all(edition, limit ?? -1) as LedgerRow[];
   }
 
+  /** How many rows pending() would return (for a streamed send's total). */
+  pendingCount(edition: string, limit?: number): number {
+    const n = this.db
+      .prepare("SELECT count(*) FROM sends WHERE edition = ? AND state IN ('queued','deferred')")
+      .pluck()
+      .get(edition) as number;
+    return limit === undefined || limit < 0 ? n : Math.min(n, limit);
+  }
+
+  /**
+   * The rows of pending(), read a page at a time with a keyset cursor on the
+   * subscriber id: a send to 100,000 readers holds one page, not the list.
+   * Rows that change state behind the cursor are not seen again; rows ahead
+   * of it are read as they are when their page is.
+   */
+  *pendingStream(edition: string, limit?: number, pageSize = 500): Generator<LedgerRow> {
+    const page = this.db.prepare(
+      `SELECT s.edition, s.subscriber_id AS subscriberId, s.email, b.name, b.locale, b.status AS subscriberStatus,
+              s.state, s.attempts, s.message_id AS messageId
+       FROM sends s JOIN subscribers b ON b.id = s.subscriber_id
+       WHERE s.edition = ? AND s.subscriber_id > ? AND s.state IN ('queued','deferred')
+       ORDER BY s.subscriber_id LIMIT ?`,
+    );
+    let left = limit === undefined || limit < 0 ? Number.POSITIVE_INFINITY : limit;
+    let after = -1;
+    while (left > 0) {
+      const rows = page.all(edition, after, Math.min(pageSize, left)) as LedgerRow[];
+      if (!rows.length) return;
+      for (const r of rows) yield r;
+      left -= rows.length;
+      after = rows[rows.length - 1]!.subscriberId;
+    }
+  }
+
   /** What a send would do now, without writing: active subscribers with nothing settled for the edition. */
   wouldSend(
     edition: string,
