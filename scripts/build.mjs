@@ -57,6 +57,42 @@ const sourceLocation = {
   },
 };
 
+// Pure-JS packages bundled in rather than left in node_modules: zod 4 is ~230
+// small ES modules, each its own resolve + read + compile at start; bundled it
+// is one chunk. The rest stay external (native addons, workers, packages that
+// find files next to themselves).
+const BUNDLED = new Set(['zod', 'yaml']);
+const externals = {
+  name: 'externals',
+  setup(build) {
+    build.onResolve({ filter: /^[^./]/ }, (args) => {
+      if (args.path.startsWith('node:')) return { external: true };
+      const name = args.path.startsWith('@')
+        ? args.path.split('/').slice(0, 2).join('/')
+        : args.path.split('/')[0];
+      return BUNDLED.has(name) ? undefined : { external: true };
+    });
+  },
+};
+
+// zod re-exports all 40-odd of its message locales (340 KB, half the zod
+// chunk, parsed on every start that reads the config); Broadsheet words its
+// own messages (src/util/issues.ts) and uses only zod's default, English.
+const zodEnglishOnly = {
+  name: 'zod-english-only',
+  setup(build) {
+    build.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      /[\\/]node_modules[\\/]zod[\\/]/.test(args.importer)
+        ? { path: join(dirname(args.importer), '../locales/en.js'), namespace: 'zod-locales' }
+        : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'zod-locales' }, (args) => ({
+      contents: `export { default as en } from ${JSON.stringify(args.path)};`,
+      resolveDir: dirname(args.path),
+    }));
+  },
+};
+
 export async function build({ quiet = false } = {}) {
   const started = performance.now();
   rmSync(dist, { recursive: true, force: true });
@@ -72,16 +108,19 @@ export async function build({ quiet = false } = {}) {
     format: 'esm',
     platform: 'node',
     target: 'node20',
-    packages: 'external',
     sourcemap: 'linked',
     metafile: true,
     logLevel: quiet ? 'error' : 'warning',
-    plugins: [sourceLocation],
+    plugins: [externals, zodEnglishOnly, sourceLocation],
+    // yaml is CommonJS: its require('process') etc. need a real require in ESM.
+    banner: {
+      js: "import { createRequire as __bsCreateRequire } from 'node:module'; const require = __bsCreateRequire(import.meta.url);",
+    },
   });
   // Every source file the bundle was made from, with the mtime and size it had:
   // bin/broadsheet.js checks them before trusting dist/.
   const inputs = Object.keys(result.metafile.inputs)
-    .filter((f) => !f.startsWith('node_modules/'))
+    .filter((f) => !f.startsWith('node_modules/') && !f.startsWith('../') && !f.includes(':'))
     .concat('scripts/build.mjs', 'scripts/dynamic-import.mjs')
     .sort();
   const files = {};
