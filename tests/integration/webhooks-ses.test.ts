@@ -130,7 +130,13 @@ describe.skipIf(!needs('openssl', 'openssl'))('SES via SNS', () => {
 
   it('a certificate server that stalls or sends too much → 401 within the timeout; nothing changes', async () => {
     const { store, post } = setup({ certTimeoutMs: 300 });
-    for (const path of ['/stall.pem', '/huge.pem', '/missing.pem']) {
+    for (const path of [
+      '/stall.pem',
+      '/huge.pem',
+      '/missing.pem',
+      '/SimpleNotificationService-test.pem?v=2',
+      '/cert.txt',
+    ]) {
       const m = sns.envelope({
         Type: 'Notification',
         Message: fixture('ses-bounce.json'),

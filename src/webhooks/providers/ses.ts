@@ -176,7 +176,9 @@ export function ses(o: SesOptions): Provider {
         return refuse(`Timestamp outside ±${o.maxAgeSeconds} s`);
       const url = snsUrl(m.SigningCertURL, o.hostPattern, 'SigningCertURL');
       if (typeof url === 'string') return refuse(url);
-      if (!url.pathname.endsWith('.pem')) return refuse('SigningCertURL is not a .pem');
+      // SNS certificate URLs are plain paths: no query to vary the cache key with.
+      if (!url.pathname.endsWith('.pem') || url.search || url.hash)
+        return refuse('SigningCertURL is not a plain .pem path');
       const cert = await o.certs.get(url);
       if (typeof cert === 'string') return refuse(cert);
       if (!signatureValid(m, cert)) return refuse('signature mismatch');
