@@ -19,7 +19,10 @@ export const clickUrl = (publicUrl: string, token: string) => new URL(`r/${token
 export const openUrl = (publicUrl: string, token: string) => new URL(`o/${token}`, publicUrl).href;
 
 /** The link policy for an edition's digest, or undefined when analytics is off. */
-export function linkPolicy(ctx: Pick<Context, 'config' | 'secrets' | 'paths' | 'logger'>, edition: Edition): LinkPolicy | undefined {
+export function linkPolicy(
+  ctx: Pick<Context, 'config' | 'secrets' | 'paths' | 'logger'>,
+  edition: Edition,
+): LinkPolicy | undefined {
   const a = ctx.config.analytics;
   if (!a.enabled) return undefined;
   const keys = tokenKeys(appSecret(ctx));

@@ -1,6 +1,6 @@
-import type { AnalyticsConfig } from './config.ts';
 import type { DB } from '../store/db.ts';
 import { keyedHash } from '../store/suppression.ts';
+import type { AnalyticsConfig } from './config.ts';
 import { scannerAgent } from './scanner.ts';
 
 // Writing clicks and opens (tables from the issue-15 migration; meaning of the
@@ -45,8 +45,11 @@ export function recordClick(
     const subscriber =
       hit.subscriberId === undefined
         ? null
-        : ((db.prepare('SELECT id FROM subscribers WHERE id = ?').get(hit.subscriberId) as { id: number } | undefined)
-            ?.id ?? null);
+        : ((
+            db.prepare('SELECT id FROM subscribers WHERE id = ?').get(hit.subscriberId) as
+              | { id: number }
+              | undefined
+          )?.id ?? null);
     if (!reason && subscriber !== null && cfg.scannerDelaySeconds > 0) {
       const row = db
         .prepare('SELECT sent_at FROM sends WHERE edition = ? AND subscriber_id = ?')

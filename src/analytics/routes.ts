@@ -1,4 +1,4 @@
-import { type Context as HonoContext, Hono } from 'hono';
+import { Hono, type Context as HonoContext } from 'hono';
 import { html } from 'hono/html';
 import type { Context } from '../context.ts';
 import { tokenKeys } from '../delivery/tokens.ts';
@@ -50,7 +50,10 @@ export function analyticsRoutes(ctx: Context, db: DB, secret: Buffer) {
 
   const notFound = (c: HonoContext) => {
     const path = c.req.path.length > 120 ? `${c.req.path.slice(0, 117)}…` : c.req.path;
-    ctx.logger.debug({ code: 'ANALYTICS_LINK_INVALID' }, new BroadsheetError('ANALYTICS_LINK_INVALID', { path }).message);
+    ctx.logger.debug(
+      { code: 'ANALYTICS_LINK_INVALID' },
+      new BroadsheetError('ANALYTICS_LINK_INVALID', { path }).message,
+    );
     return c.html(
       layout(
         { public: true, title: '連結無效', brand },
@@ -66,8 +69,7 @@ export function analyticsRoutes(ctx: Context, db: DB, secret: Buffer) {
   };
 
   const hitOf = (c: HonoContext, edition: string, ref: string | undefined) => {
-    const subscriberId =
-      cfg.perReader && ref !== undefined ? verifyReaderRef(keys, edition, ref) : undefined;
+    const subscriberId = cfg.perReader && ref !== undefined ? verifyReaderRef(keys, edition, ref) : undefined;
     return {
       edition,
       method: c.req.method,
@@ -85,7 +87,11 @@ export function analyticsRoutes(ctx: Context, db: DB, secret: Buffer) {
     const hit = { ...hitOf(c, claims.edition, c.req.param('ref')), story: claims.story };
     try {
       const r = recordClick(db, secret, cfg, hit);
-      if (r.scanner) ctx.logger.debug({ edition: claims.edition, story: claims.story, reason: r.reason }, 'click judged a scanner');
+      if (r.scanner)
+        ctx.logger.debug(
+          { edition: claims.edition, story: claims.story, reason: r.reason },
+          'click judged a scanner',
+        );
     } catch (err) {
       const e = new BroadsheetError(
         'ANALYTICS_RECORD_FAILED',
@@ -119,7 +125,11 @@ export function analyticsRoutes(ctx: Context, db: DB, secret: Buffer) {
         );
         ctx.logger.warn({ code: e.code, hint: e.hint }, e.message);
       }
-    return c.body(GIF, 200, { ...NO_STORE, 'Content-Type': 'image/gif', 'Content-Length': String(GIF.length) });
+    return c.body(GIF, 200, {
+      ...NO_STORE,
+      'Content-Type': 'image/gif',
+      'Content-Length': String(GIF.length),
+    });
   });
   return app;
 }

@@ -1,10 +1,4 @@
-import {
-  createCipheriv,
-  createDecipheriv,
-  createHmac,
-  hkdfSync,
-  timingSafeEqual,
-} from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 
 // Click tokens: /r/<token> names an edition and a story and carries the
@@ -85,7 +79,11 @@ export function issueClick(keys: readonly Buffer[], c: ClickClaims, kind: Kind =
 }
 
 /** The claims of a genuine token, or undefined (forged, altered, truncated, not ours). */
-export function verifyClick(keys: readonly Buffer[], token: string, kind: Kind = 'r'): ClickClaims | undefined {
+export function verifyClick(
+  keys: readonly Buffer[],
+  token: string,
+  kind: Kind = 'r',
+): ClickClaims | undefined {
   if (token.length < 20 || token.length > MAX_TOKEN || !/^[A-Za-z0-9_-]+$/.test(token)) return undefined;
   const raw = Buffer.from(token, 'base64url');
   // A spelling that does not round-trip (spare bits set) is an altered token.

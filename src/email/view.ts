@@ -301,7 +301,10 @@ export function digestView(
   // The lead's picture as resized at build (served with the archive), when there is one.
   const hero = leadArticle && thumbs.get(leadArticle.id);
   if (lead?.image && hero) lead.image = { ...lead.image, src: hero.src, height: hero.height };
-  const stories = rest.map((a) => ({ ...storyView(a, edition, config, m, links), thumb: thumbs.get(a.id) ?? null }));
+  const stories = rest.map((a) => ({
+    ...storyView(a, edition, config, m, links),
+    thumb: thumbs.get(a.id) ?? null,
+  }));
   // One quote per digest, with the story it comes from (never a second copy of that story).
   const quoted = articles.find((a) => a.quote);
   const host = quoted && [lead, ...stories].find((s) => s?.id === quoted.id);

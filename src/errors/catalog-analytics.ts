@@ -6,7 +6,8 @@ import { entry } from './entry.ts';
 export const analyticsCatalog = {
   ANALYTICS_LINK_INVALID: entry<{ path: string }>({
     title: 'Click link not recognised',
-    message: (p) => `${p.path}: not a genuine click link (forged, altered, cut short, or made with a secret no longer in use)`,
+    message: (p) =>
+      `${p.path}: not a genuine click link (forged, altered, cut short, or made with a secret no longer in use)`,
     hint: 'Nothing was recorded and nobody was redirected. If real links fail after a secret change, keep the old secret in BROADSHEET_SECRET_PREVIOUS.',
     exit: 1,
   }),

@@ -1,7 +1,12 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyticsConfigSchema } from '../../src/analytics/config.ts';
-import { clicksTimeline, scannerCount, uniqueClicksByStory, uniqueClickers } from '../../src/analytics/counts.ts';
+import {
+  clicksTimeline,
+  scannerCount,
+  uniqueClickers,
+  uniqueClicksByStory,
+} from '../../src/analytics/counts.ts';
 import { recordClick } from '../../src/analytics/record.ts';
 import { scannerAgent } from '../../src/analytics/scanner.ts';
 import { openStore, SubscriberRepo } from '../../src/store/index.ts';
@@ -15,7 +20,11 @@ const UA = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/6
 function setup(cfg: Record<string, unknown> = {}) {
   const db = openStore(join(tempDir('bs-clicks-'), 'data', 'b.db'));
   const config = analyticsConfigSchema.parse(cfg);
-  const click = (story: string, atSec: number, o: { ip?: string; ua?: string; method?: string; sub?: number } = {}) =>
+  const click = (
+    story: string,
+    atSec: number,
+    o: { ip?: string; ua?: string; method?: string; sub?: number } = {},
+  ) =>
     recordClick(db, SECRET, config, {
       edition: ED,
       story,
@@ -124,12 +133,16 @@ describe('counts', () => {
   it('uses the indexes the migration made', () => {
     const { db } = setup();
     const plan = (sql: string) =>
-      (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(ED) as { detail: string }[]).map((r) => r.detail).join('\n');
-    expect(plan('SELECT story FROM clicks INDEXED BY clicks_edition WHERE edition = ? AND scanner = 0')).toContain(
-      'clicks_edition',
-    );
+      (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(ED) as { detail: string }[])
+        .map((r) => r.detail)
+        .join('\n');
     expect(
-      plan("SELECT COUNT(DISTINCT story) FROM clicks WHERE visitor = 'x' AND at >= '1' AND at <= '2' AND edition = ?"),
+      plan('SELECT story FROM clicks INDEXED BY clicks_edition WHERE edition = ? AND scanner = 0'),
+    ).toContain('clicks_edition');
+    expect(
+      plan(
+        "SELECT COUNT(DISTINCT story) FROM clicks WHERE visitor = 'x' AND at >= '1' AND at <= '2' AND edition = ?",
+      ),
     ).toContain('clicks_visitor');
   });
 });

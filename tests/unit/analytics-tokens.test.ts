@@ -67,10 +67,15 @@ describe('click tokens', () => {
   it('property: any http(s) target comes back exactly as issued (seeded)', () => {
     const id = fc.stringMatching(/^[a-z0-9][a-z0-9-]{0,40}$/);
     fc.assert(
-      fc.property(id, id, fc.webUrl({ withQueryParameters: true, withFragments: true }), (edition, story, url) => {
-        const t = issueClick([KEY], { edition, story, url });
-        expect(verifyClick([KEY], t)).toEqual({ edition, story, url });
-      }),
+      fc.property(
+        id,
+        id,
+        fc.webUrl({ withQueryParameters: true, withFragments: true }),
+        (edition, story, url) => {
+          const t = issueClick([KEY], { edition, story, url });
+          expect(verifyClick([KEY], t)).toEqual({ edition, story, url });
+        },
+      ),
       { seed: 1503, numRuns: 500 },
     );
   });
