@@ -281,6 +281,14 @@ describe('Mailgun (HMAC-SHA256 of timestamp + token)', () => {
     expect(store.statuses().leaver).toBe('unsubscribed');
   });
 
+  it('a signed call larger than review.limits.bodyBytes is 413 and changes nothing', async () => {
+    store = makeStore();
+    const { app } = appWith(store, env, { review: { limits: { bodyBytes: 4096 } } });
+    const big = { ...ev('failed'), padding: 'x'.repeat(8000) };
+    expect((await post(app, mailgunBody(big))).status).toBe(413);
+    unchanged(store);
+  });
+
   it('soft bounces follow the one policy (inbound.softBounceLimit / softBounceWindowDays)', async () => {
     store = makeStore();
     const { app } = appWith(store, env, { inbound: { softBounceLimit: 2 } });
