@@ -66,10 +66,11 @@ export function registerInbound(program: Command) {
         const purge = () => {
           try {
             const n = retention.purgeInbound(db, keepDays, ctx.clock.now());
-            ctx.logger.info(
-              { purged: n, keepRawDays: keepDays },
-              `inbound: raw sources older than ${keepDays} days removed`,
-            );
+            if (n)
+              ctx.logger.info(
+                { purged: n, keepRawDays: keepDays },
+                `inbound: dropped the raw source of ${n} message(s) older than ${keepDays} days`,
+              );
           } catch (err) {
             ctx.logger.error({ err }, 'inbound: removing old raw sources failed; trying again tomorrow');
           }
@@ -112,12 +113,12 @@ export function registerInbound(program: Command) {
         process.stdout.write(
           g.json
             ? `${JSON.stringify(where)}\n`
-            : [
+            : `${[
                 listener && `listening on ${listener.url}`,
                 target && `polling ${where.imap} every ${ctx.config.inbound.imap.pollSeconds} s`,
               ]
                 .filter(Boolean)
-                .join('\n') + '\n',
+                .join('\n')}\n`,
         );
         const daily = setInterval(purge, DAY_MS);
         daily.unref();
