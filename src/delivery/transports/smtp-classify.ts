@@ -148,7 +148,9 @@ export function classify(err: SmtpError, w: Where): DeliveryError {
     return make('connection', new BroadsheetError('SMTP_UNREACHABLE', { ...at, detail }, { cause: err }));
   }
   if (rc !== undefined && rc >= 500) return sender(cmd || 'reply');
-  return make('connection', namedDrop(at, response, err), false);
+  // Dropped after the "." went out: the server may well have queued it (RFC 1047), so the
+  // row stays `committed` and is never resent — at most once beats a possible second copy.
+  return make('connection', namedDrop(at, response, err), false, w.committed);
 }
 
 function namedDrop(at: { host: string; port: number }, response: string, err: SmtpError) {

@@ -182,7 +182,10 @@ export async function sendPipelined(
       socket.write(dotStuff(msg.raw), (err) => (err ? reject(err) : resolve())),
     );
     if (socket.destroyed)
-      throw Object.assign(new Error('Connection closed unexpectedly'), { code: 'ECONNECTION', command: 'CONN' });
+      throw Object.assign(new Error('Connection closed unexpectedly'), {
+        code: 'ECONNECTION',
+        command: 'CONN',
+      });
     try {
       msg.commit();
     } catch (err) {
