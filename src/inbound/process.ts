@@ -24,9 +24,11 @@ import {
 // Guarantees:
 // - Only a store failure throws (INBOUND_STORE_FAILED: the listener answers
 //   4xx and the sender retries). A message that cannot be read is 'unknown'.
-// - Idempotent: the event's external id is the report's Message-ID (else a
-//   hash of the raw message), so a re-delivered report changes nothing — not
-//   even the inbound_messages table (the second copy is dropped).
+// - Idempotent: the event's external id is the report's Message-ID (else the
+//   caller's id, e.g. imap:<uidvalidity>:<uid>, else a hash of the raw
+//   message): the same report in two IMAP messages or two SMTP deliveries
+//   counts once, and its second copy changes nothing — not even the
+//   inbound_messages table (the copy is dropped).
 // - Soft bounces count once per message: a second soft report about the same
 //   (reader, edition) — a delay warning followed by the final 4.x.x failure —
 //   is recorded as 'deferred', so one full mailbox is not three strikes.
@@ -140,7 +142,7 @@ export async function processInbound(
 
   const f = c.finding;
   const externalId =
-    meta.externalId ?? c.messageId ?? `sha256:${createHash('sha256').update(raw).digest('hex').slice(0, 40)}`;
+    c.messageId ?? meta.externalId ?? `sha256:${createHash('sha256').update(raw).digest('hex').slice(0, 40)}`;
   let kind = f.kind;
   const subscriberId = f.reader?.subscriberId ?? null;
   const edition = f.reader?.edition ?? null;

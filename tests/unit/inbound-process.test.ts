@@ -78,6 +78,21 @@ describe('processInbound', () => {
     expect(w.status(6)).toBe('bounced');
   });
 
+  it('the same report in two IMAP messages (two uids) counts once: the report Message-ID wins over the caller id', async () => {
+    const w = inboundWorld();
+    const raw = fixture('postfix-hard-5.1.1.eml');
+    const a = await processInbound(w.deps, raw, { source: 'imap', rcptTo: [], externalId: 'imap:1:10' });
+    const b = await processInbound(w.deps, raw, { source: 'imap', rcptTo: [], externalId: 'imap:1:11' });
+    expect(a.events[0]!.action).toBe('bounced');
+    expect(b.events[0]!.action).toBe('duplicate');
+    // without a Message-ID the caller's id decides
+    const bare = Buffer.from(raw.toString().replace(/^Message-Id: .*\n/m, ''));
+    const c = await processInbound(w.deps, bare, { source: 'imap', rcptTo: [], externalId: 'imap:1:12' });
+    const d = await processInbound(w.deps, bare, { source: 'imap', rcptTo: [], externalId: 'imap:1:12' });
+    expect(c.events[0]!.action).toBe('kept-status');
+    expect(d.events[0]!.action).toBe('duplicate');
+  });
+
   it('a delivered DSN is recorded for the report and changes nothing', async () => {
     const w = inboundWorld();
     const out = await processInbound(w.deps, dsn(3, 'delivered', '2.0.0', 'ok1'), {
