@@ -152,7 +152,9 @@ describe('click links in the compiled sample digest', () => {
   });
 
   it('with perReader, each link carries the reader part the merge fills in', async () => {
-    const per = await renderDigest(seed, ctxFor({ perReader: true }), { validation: 'strict' });
+    const per = await renderDigest(seed, ctxFor({ perReader: true, openPixel: true }), {
+      validation: 'strict',
+    });
     const ref = issueReaderRef(KEYS, seed.id, 4242);
     const merged = mergeRecipient(per, { ...READER, readerRef: `/${ref}` });
     const links = hrefs(merged.html).filter((h) => h.includes('/r/'));
@@ -160,6 +162,13 @@ describe('click links in the compiled sample digest', () => {
     for (const l of links) expect(l.endsWith(`/${ref}`)).toBe(true);
     for (const l of clickLinks(merged.text)) expect(l.endsWith(`/${ref}`)).toBe(true);
     expect(merged.html).not.toContain('4242');
+    // The open pixel (openPixel: true) ends the HTML and carries the reader part too; none without it.
+    expect(merged.html).toMatch(
+      new RegExp(
+        `<img src="${PUBLIC}o/[A-Za-z0-9_-]+/${ref}\\.gif" width="1" height="1" alt(?:="")?[ >](?![\\s\\S]*<img)`,
+      ),
+    );
+    expect(digest.html).not.toContain('/o/');
   });
 });
 

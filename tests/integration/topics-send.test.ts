@@ -18,7 +18,9 @@ const GOV = 'data-governance-model';
 const env = { BROADSHEET_SECRET: 'topics-send-secret-0123456789abcdef' };
 let dir: string;
 const run = (args: string[]) => cli([...args, ...workspaceArgs(dir)], { env });
-const config = (yaml: string) => writeFileSync(join(dir, 'broadsheet.config.yaml'), yaml);
+// Direct article links: this file checks which stories a digest links (click links: tests/*/analytics-*).
+const config = (yaml: string) =>
+  writeFileSync(join(dir, 'broadsheet.config.yaml'), `analytics:\n  enabled: false\n${yaml}`);
 const outbox = () => join(dir, 'out', EDITION, 'outbox');
 
 /** One hash over every file's path and bytes under out/. */
