@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
+import { join } from 'node:path';
 import { createTransport } from 'nodemailer';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/schema.ts';
@@ -13,6 +15,8 @@ import {
   startInboundServer,
 } from '../../src/inbound/server.ts';
 import { fixture, inboundWorld } from '../fixtures/inbound/store.ts';
+import { makeTestPki } from '../helpers/smtp-tls.ts';
+import { needs } from '../helpers/system.ts';
 
 // The listener for real on 127.0.0.1, driven by nodemailer (SMTP and LMTP) and
 // by bare sockets; the messages go through the real processInbound and store.
@@ -216,5 +220,42 @@ describe('inbound listener (LMTP)', () => {
     expect(info.accepted).toEqual([VERP_1]);
     expect(info.rejected).toEqual(['nobody@news.example.com']);
     expect(w.status(1)).toBe('bounced');
+  });
+});
+
+describe.skipIf(!needs('openssl', 'openssl'))('inbound listener (STARTTLS)', () => {
+  it('offers STARTTLS only with a certificate; a TLS session delivers; unreadable files are INBOUND_TLS_FILES', async () => {
+    const pki = makeTestPki();
+    const w = world();
+    const tls = { certFile: join(pki.dir, 'good.pem'), keyFile: join(pki.dir, 'good.key') };
+    const s = await startInboundServer(w.deps, processInbound, { port: 0, tls });
+    running.push(s);
+    const info = await createTransport({
+      host: '127.0.0.1',
+      port: s.port,
+      secure: false,
+      requireTLS: true,
+      tls: { ca: [readFileSync(pki.caFile)] },
+    }).sendMail({ envelope: { from: '', to: [VERP_1] }, raw: fixture('postfix-hard-5.1.1.eml') });
+    expect(info.response).toMatch(/^250 /);
+    expect(w.status(1)).toBe('bounced');
+
+    const plain = await listen(world().deps);
+    const e = await failure(
+      createTransport({ host: '127.0.0.1', port: plain.port, secure: false, requireTLS: true }).sendMail({
+        envelope: { from: '', to: [VERP_1] },
+        raw: 'x',
+      }),
+    );
+    expect(e.message).toMatch(/STARTTLS/);
+
+    const code = await startInboundServer(w.deps, processInbound, {
+      port: 0,
+      tls: { certFile: join(pki.dir, 'missing.pem'), keyFile: tls.keyFile },
+    }).then(
+      () => 'started',
+      (err: { code?: string }) => err.code,
+    );
+    expect(code).toBe('INBOUND_TLS_FILES');
   });
 });
