@@ -5,7 +5,13 @@ import { isBroadsheetError } from '../../src/errors/index.ts';
 import type { InboundConfig } from '../../src/inbound/config.ts';
 import { parseImapUrl, pollOnce, startImapPoller } from '../../src/inbound/imap.ts';
 import { processInbound } from '../../src/inbound/process.ts';
-import { type Dovecot, freePort, silentServer, startDovecot } from '../fixtures/inbound/servers/dovecot.ts';
+import {
+  type Dovecot,
+  droppingImapServer,
+  freePort,
+  silentServer,
+  startDovecot,
+} from '../fixtures/inbound/servers/dovecot.ts';
 import { fixture, inboundWorld } from '../fixtures/inbound/store.ts';
 import { needs } from '../helpers/system.ts';
 
@@ -190,6 +196,18 @@ describe('inbound IMAP poller faults (no server needed)', () => {
     try {
       const t = parseImapUrl(`imap://u:p@127.0.0.1:${s.port}/INBOX`);
       expect(await codeOf(pollOnce(w.deps, processInbound, t))).toBe('INBOUND_IMAP_TIMEOUT');
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('a connection cut while fetching is INBOUND_IMAP_DROPPED, and nothing is stored', async () => {
+    const w = world();
+    const s = await droppingImapServer();
+    try {
+      const t = parseImapUrl(`imap://u:p@127.0.0.1:${s.port}/INBOX`);
+      expect(await codeOf(pollOnce(w.deps, processInbound, t))).toBe('INBOUND_IMAP_DROPPED');
+      expect(w.count('SELECT count(*) AS n FROM inbound_messages')).toBe(0);
     } finally {
       await s.close();
     }
