@@ -116,6 +116,10 @@ export function createReviewApp(ctx: Context, opts: ReviewAppOptions) {
     requestGuard({
       publicUrl: ctx.config.publicUrl,
       bodyBytes: cfg.limits.bodyBytes,
+      largeBody: {
+        bytes: ctx.config.webhooks.maxBodyBytes,
+        applies: (path) => unprefixed(path).startsWith('/hooks/'),
+      },
       trustProxy: cfg.trustProxy,
       exempt: (path) => unprefixed(path).startsWith('/u/') || isReaderPath(unprefixed(path)),
       forbidden: (c) => {

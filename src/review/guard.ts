@@ -25,6 +25,8 @@ const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
 export interface GuardOptions {
   publicUrl: string;
   bodyBytes: number;
+  /** A different body limit for some paths (ESP webhooks post large batches). */
+  largeBody?: { bytes: number; applies: (path: string) => boolean };
   trustProxy: boolean;
   /** Paths exempt from the origin check (not from the size limit). */
   exempt: (path: string) => boolean;
@@ -62,9 +64,11 @@ export function crossSite(c: HonoContext, o: Pick<GuardOptions, 'publicUrl' | 't
 
 export function requestGuard(o: GuardOptions): MiddlewareHandler {
   const limit = bodyLimit({ maxSize: o.bodyBytes, onError: (c) => o.tooLarge(c) });
+  const large = o.largeBody && bodyLimit({ maxSize: o.largeBody.bytes, onError: (c) => o.tooLarge(c) });
   return async (c, next) => {
     if (SAFE.has(c.req.method)) return next();
     if (!o.exempt(c.req.path) && crossSite(c, o)) return o.forbidden(c);
+    if (large && o.largeBody!.applies(c.req.path)) return large(c, next);
     return limit(c, next);
   };
 }

@@ -33,10 +33,10 @@ export function serverOptions(ctx: Context): ServerOptions {
  * once when the declared length is over the limit, so the client never uploads
  * the body; otherwise continue as usual.
  */
-function refuseLargeBeforeContinue(server: Server, bodyBytes: number) {
+function refuseLargeBeforeContinue(server: Server, bodyBytes: (url: string) => number) {
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
     const len = Number(req.headers['content-length']);
-    if (Number.isFinite(len) && len > bodyBytes) {
+    if (Number.isFinite(len) && len > bodyBytes(req.url ?? '/')) {
       res.writeHead(413, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' });
       res.end('Payload Too Large\n');
       return;
@@ -61,7 +61,12 @@ export async function startReviewServer(
     server = serve({ fetch: app.fetch, hostname: host, port, serverOptions: serverOptions(ctx) }, (info) =>
       resolve(info),
     );
-    refuseLargeBeforeContinue(server as Server, ctx.config.review.limits.bodyBytes);
+    // /hooks/ may be larger (webhooks.maxBodyBytes); the app's guard applies the exact rule.
+    refuseLargeBeforeContinue(server as Server, (url) =>
+      url.includes('/hooks/')
+        ? Math.max(ctx.config.webhooks.maxBodyBytes, ctx.config.review.limits.bodyBytes)
+        : ctx.config.review.limits.bodyBytes,
+    );
     server.once('error', (err: NodeJS.ErrnoException) => {
       db.close();
       reject(

@@ -49,6 +49,13 @@ export const sesWebhookSchema = z
 
 export const webhooksConfigSchema = z
   .strictObject({
+    /**
+     * Body limit for /hooks/ (the rest of the app keeps review.limits.bodyBytes):
+     * SendGrid batches up to 768 KB of events, SNS messages up to 256 KB. A call
+     * refused for size is retried by the provider and then dropped, so this is
+     * generous on purpose.
+     */
+    maxBodyBytes: z.number().int().min(65_536).max(16_777_216).default(1_048_576),
     /** Mailgun and SendGrid calls whose signed timestamp is further than this from now are refused. */
     maxAgeSeconds: z.number().int().min(30).max(86_400).default(300),
     ses: sesWebhookSchema,

@@ -281,11 +281,22 @@ describe('Mailgun (HMAC-SHA256 of timestamp + token)', () => {
     expect(store.statuses().leaver).toBe('unsubscribed');
   });
 
-  it('a signed call larger than review.limits.bodyBytes is 413 and changes nothing', async () => {
+  it('/hooks/ has its own body limit: a batch over review.limits.bodyBytes is taken, one over webhooks.maxBodyBytes is 413 and changes nothing', async () => {
     store = makeStore();
-    const { app } = appWith(store, env, { review: { limits: { bodyBytes: 4096 } } });
-    const big = { ...ev('failed'), padding: 'x'.repeat(8000) };
-    expect((await post(app, mailgunBody(big))).status).toBe(413);
+    const { app } = appWith(store, env, {
+      review: { limits: { bodyBytes: 4096 } },
+      webhooks: { maxBodyBytes: 65_536 },
+    });
+    // Larger than the app's limit, within the webhooks' one: processed.
+    expect((await post(app, mailgunBody({ ...ev('failed'), padding: 'x'.repeat(8000) }))).status).toBe(200);
+    expect(store.events()).toHaveLength(1);
+    store = makeStore();
+    const { app: app2 } = appWith(store, env, {
+      review: { limits: { bodyBytes: 4096 } },
+      webhooks: { maxBodyBytes: 65_536 },
+    });
+    const big = { ...ev('failed'), id: 'big-one', padding: 'x'.repeat(70_000) };
+    expect((await post(app2, mailgunBody(big))).status).toBe(413);
     unchanged(store);
   });
 
