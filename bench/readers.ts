@@ -1,0 +1,162 @@
+// bench/readers (send half of issue 16's "scale of readers"): a send to 10k and
+// 100k readers at a loopback sink, each in its own process, reporting that
+// process's peak RSS and msg/s — memory must stay flat as the count grows,
+// since recipients are streamed from the store a page at a time
+// (Ledger.pendingStream). Readers go in by SQL (the import command's speed is
+// not measured here). During the largest send, `broadsheet status` is run
+// against the same store and its latency compared with the same command idle.
+//
+//   npx tsx bench/readers.ts [--counts 10000,100000] [--connections 5]
+// Ends with one JSON line {"bench":"readers", …}.
+import { type ChildProcess, execFile, fork } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+
+const { values } = parseArgs({
+  options: {
+    counts: { type: 'string', default: '10000,100000' },
+    connections: { type: 'string', default: '5' },
+    child: { type: 'string' },
+    port: { type: 'string' },
+  },
+});
+
+const ROOT = join(dirname(import.meta.filename), '..');
+const EDITION = 'daily-2025-12-10';
+
+if (values.child) await child(values.child, Number(values.port));
+else await main();
+
+/** Child: one send of the store at `dir` to the sink; reports its own peak RSS. */
+async function child(dir: string, port: number) {
+  const { digest, testContext } = await import('../tests/fixtures/delivery/ctx.ts');
+  const { sendEdition } = await import('../src/delivery/send.ts');
+  const { createSmtpTransport } = await import('../src/delivery/transports/smtp.ts');
+  const { openStore } = await import('../src/store/index.ts');
+  const C = Number(values.connections);
+  const ctx = testContext(dir, { delivery: { connections: C } });
+  const db = openStore(ctx.paths.store);
+  const transport = createSmtpTransport(
+    { host: '127.0.0.1', port, secure: false, ignoreTLS: true },
+    { connections: C, timeoutMs: 30_000, maxMessagesPerConnection: 1_000_000 },
+  );
+  let announced = false;
+  const t0 = performance.now();
+  const s = await sendEdition(
+    ctx,
+    db,
+    { editionId: EDITION, list: 'daily', listName: '每日簡報', digest },
+    {
+      transport,
+      onProgress: (p) => {
+        // Halfway: tell the parent, which then times `status` against this store.
+        if (!announced && p.done >= p.total / 2) {
+          announced = true;
+          process.send!({ halfway: true });
+        }
+      },
+    },
+  );
+  const ms = performance.now() - t0;
+  await transport.close?.();
+  db.close();
+  process.send!({
+    sent: s.sent,
+    total: s.total,
+    perSec: Math.round(s.sent / (ms / 1000)),
+    peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+  });
+}
+
+/** N active readers straight into a fresh store by SQL (one statement). */
+async function makeStore(n: number): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-readers-'));
+  const { testContext } = await import('../tests/fixtures/delivery/ctx.ts');
+  const { openStore } = await import('../src/store/index.ts');
+  const ctx = testContext(dir);
+  const db = openStore(ctx.paths.store);
+  db.prepare(
+    `WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < ?)
+     INSERT INTO subscribers (email, name, status, source, created_at, updated_at)
+     SELECT 'reader' || i || '@example.com', '讀者' || i, 'active', 'bench', '2025-12-01T00:00:00Z', '2025-12-01T00:00:00Z' FROM seq`,
+  ).run(n);
+  db.close();
+  writeFileSync(join(dir, 'broadsheet.config.yaml'), 'publicUrl: https://news.example.com/broadsheet/\n');
+  return dir;
+}
+
+/** Wall time of `broadsheet status` against the store in `dir`. */
+function statusMs(dir: string): Promise<number> {
+  const t0 = performance.now();
+  return new Promise((resolve, reject) =>
+    execFile(
+      process.execPath,
+      [
+        join(ROOT, 'bin/broadsheet.js'),
+        '--config',
+        join(dir, 'broadsheet.config.yaml'),
+        '--store',
+        join(dir, 'data', 'broadsheet.db'),
+        'status',
+      ],
+      { cwd: ROOT, env: { ...process.env, BROADSHEET_SECRET: 'bench' } },
+      (err) => (err ? reject(err) : resolve(Math.round(performance.now() - t0))),
+    ),
+  );
+}
+
+async function main() {
+  const counts = values.counts!.split(',').map(Number);
+  const sink: ChildProcess = fork(join(ROOT, 'bench/send.ts'), ['--sink'], { execArgv: ['--import', 'tsx'] });
+  const port = await new Promise<number>((resolve) =>
+    sink.once('message', (m: { port: number }) => resolve(m.port)),
+  );
+  const runs: { readers: number; sent: number; perSec: number; peakRssMb: number }[] = [];
+  let statusIdleMs = 0;
+  let statusDuringMs = 0;
+  for (const [k, n] of counts.entries()) {
+    const dir = await makeStore(n);
+    const last = k === counts.length - 1;
+    if (last) statusIdleMs = await statusMs(dir);
+    const p = fork(import.meta.filename, ['--child', dir, '--port', String(port)], {
+      execArgv: ['--import', 'tsx'],
+      env: { ...process.env, LOG_LEVEL: 'warn' },
+    });
+    let during: Promise<number> | undefined;
+    const result = await new Promise<(typeof runs)[number]>((resolve, reject) => {
+      p.on('message', (m: { halfway?: boolean; sent: number; perSec: number; peakRssMb: number }) => {
+        if (m.halfway) {
+          if (last) during = statusMs(dir);
+          return;
+        }
+        resolve({ readers: n, sent: m.sent, perSec: m.perSec, peakRssMb: m.peakRssMb });
+      });
+      p.once('exit', (code) => code && reject(new Error(`send child exited ${code}`)));
+    });
+    if (during) statusDuringMs = await during;
+    if (result.sent !== n) throw new Error(`sent ${result.sent} of ${n}`);
+    runs.push(result);
+    console.log(`${n} readers: ${result.perSec} msg/s, peak RSS ${result.peakRssMb} MB`);
+  }
+  sink.kill();
+  const first = runs[0]!;
+  const lastRun = runs[runs.length - 1]!;
+  const out = {
+    bench: 'readers',
+    connections: Number(values.connections),
+    runs,
+    rssGrowth: Number((lastRun.peakRssMb / first.peakRssMb).toFixed(2)),
+    statusIdleMs,
+    statusDuringSendMs: statusDuringMs,
+    statusSlowdown: Number((statusDuringMs / statusIdleMs).toFixed(2)),
+  };
+  console.log(
+    `peak RSS ${first.peakRssMb} MB at ${first.readers} → ${lastRun.peakRssMb} MB at ${lastRun.readers} (×${out.rssGrowth})`,
+  );
+  console.log(
+    `status: ${statusIdleMs} ms idle, ${statusDuringMs} ms during the send (×${out.statusSlowdown})`,
+  );
+  console.log(JSON.stringify(out));
+}
