@@ -175,7 +175,8 @@ export async function processInbound(
     } else {
       db.prepare('UPDATE inbound_messages SET classified = ? WHERE id = ?').run(c.classified, inboundId);
     }
-    logger.info(
+    // debug: the listener and the poller log each message's outcome at info.
+    logger.debug(
       {
         inboundId,
         classified: c.classified,
