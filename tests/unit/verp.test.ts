@@ -1,8 +1,11 @@
 import { generateKeyPairSync } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { dkimVerify } from 'mailauth';
 import { simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
 import { composeForReader, makeComposer, readerReturnPath } from '../../src/delivery/send.ts';
+import { sendTest } from '../../src/delivery/test-send.ts';
 import {
   openVerpToken,
   resolveVerp,
@@ -124,6 +127,21 @@ describe('a composed digest', () => {
       messageId: '<t@news.example.com>',
     });
     expect(plain.envelope.from).toBe('bounces@news.example.com');
+  });
+
+  it('a test send (send --to) goes out with the plain bounce address: it belongs to no reader', async () => {
+    const dir = tempDir('bs-verp-test-send-');
+    const ctx = testContext(dir);
+    await sendTest(
+      ctx,
+      { editionId: EDITION, list: 'daily', listName: '每日簡報', digest },
+      { to: 'editor@example.com', transport: 'json' },
+    );
+    const line = readFileSync(join(ctx.paths.out, EDITION, 'test-send', 'messages.jsonl'), 'utf8').trim();
+    expect(JSON.parse(line).envelope).toEqual({
+      from: 'bounces@news.example.com',
+      to: ['editor@example.com'],
+    });
   });
 
   it('delivery.returnPath: false keeps the From address as envelope sender', () => {
