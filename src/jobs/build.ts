@@ -3,9 +3,10 @@ import { renderCards } from '../cards/index.ts';
 import { displayPath } from '../content/problems.ts';
 import type { Context } from '../context.ts';
 import type { Edition } from '../edition/model.ts';
-import { writeDigestVariants } from '../email/files.ts';
-import { type DigestResult, renderDigest } from '../email/index.ts';
+import { readDigestVariants, type StagedVariant, writeDigestVariants } from '../email/files.ts';
+import type { DigestResult } from '../email/index.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
+import { type DigestRecord, digestInputHash, reusableDigest, stagedFiles } from './digest-cache.ts';
 import { editionFromContent } from './edition.ts';
 import { type Manifest, readManifest } from './manifest.ts';
 
@@ -40,20 +41,7 @@ export async function buildEdition(
   );
   const previous = await readManifest(dir);
 
-  const digest = await renderDigest(edition, ctx, { digestDir: join(dir, 'digest') });
-  let variants: Awaited<ReturnType<typeof writeDigestVariants>> | undefined;
-  if (digest) {
-    await writeFileAtomic(join(dir, 'digest', 'index.html'), digest.html);
-    await writeFileAtomic(join(dir, 'digest', 'digest.txt'), digest.text);
-    // The other locale variants (zh-Hans of a Hong Kong edition) in digest/<locale>/.
-    variants = await writeDigestVariants(digest, dir);
-    for (const w of digest.warnings) logger.warn({ edition: edition.id }, w);
-    if (digest.dropped.length)
-      logger.warn(
-        { dropped: digest.dropped },
-        `digest over ${ctx.config.email.maxBytes} bytes: dropped ${digest.dropped.length} lowest-priority stor(ies)`,
-      );
-  }
+  const { digest, variants, record } = await stageDigest(ctx, edition, dir, previous);
   const cards = await renderCards(edition, ctx, { editionDir: dir, previous: previous?.cards });
 
   const manifest: Manifest = {
@@ -84,6 +72,7 @@ export async function buildEdition(
         bytes: digest.bytes,
         dropped: digest.dropped,
         variants,
+        ...record,
       },
     }),
     cards: cards.cards,
@@ -109,3 +98,64 @@ export async function buildEdition(
 /** The one-line summary `build` and the build/digest jobs print. */
 export const buildSummary = (b: BuildResult): string =>
   `built ${b.edition.id} → ${displayPath(b.dir)}/ (${b.edition.articles.length} articles, ${b.edition.stats.length} stat sets, ${b.manifest.cards.length} cards${b.digest ? `, digest ${b.digest.bytes} bytes` : ''})`;
+
+/**
+ * The digest staged under <dir>/digest/: kept from the last build when its
+ * inputs are unchanged (src/jobs/digest-cache.ts; the email stage is not even
+ * loaded), else compiled and written, with the cache record for next time.
+ */
+async function stageDigest(
+  ctx: Context,
+  edition: Edition,
+  dir: string,
+  previous: Manifest | undefined,
+): Promise<{
+  digest: DigestResult;
+  variants: Record<string, StagedVariant>;
+  record: Pick<DigestRecord, 'inputHash' | 'files' | 'warnings'>;
+}> {
+  const { logger } = ctx;
+  const inputHash = digestInputHash(ctx, edition);
+  const kept = reusableDigest(previous, inputHash, dir);
+  const staged = kept && (await readDigestVariants(dir, kept.variants).catch(() => undefined));
+  if (kept?.variants && staged) {
+    const [own] = Object.values(staged);
+    const warnings = kept.warnings ?? [];
+    const digest: DigestResult = {
+      ...own!,
+      bytes: kept.bytes,
+      dropped: kept.dropped,
+      warnings,
+      variants: staged,
+    };
+    for (const w of warnings) logger.warn({ edition: edition.id }, w);
+    logger.info(
+      { edition: edition.id, inputHash, bytes: kept.bytes },
+      'digest: cached (inputs unchanged), not compiled',
+    );
+    return { digest, variants: kept.variants, record: { inputHash, files: kept.files, warnings } };
+  }
+
+  const started = performance.now();
+  const { renderDigest } = await import('../email/index.ts');
+  const digest = await renderDigest(edition, ctx, { digestDir: join(dir, 'digest') });
+  await writeFileAtomic(join(dir, 'digest', 'index.html'), digest.html);
+  await writeFileAtomic(join(dir, 'digest', 'digest.txt'), digest.text);
+  // The other locale variants (zh-Hans of a Hong Kong edition) in digest/<locale>/.
+  const variants = await writeDigestVariants(digest, dir);
+  for (const w of digest.warnings) logger.warn({ edition: edition.id }, w);
+  if (digest.dropped.length)
+    logger.warn(
+      { dropped: digest.dropped },
+      `digest over ${ctx.config.email.maxBytes} bytes: dropped ${digest.dropped.length} lowest-priority stor(ies)`,
+    );
+  logger.info(
+    { edition: edition.id, inputHash, bytes: digest.bytes, ms: Math.round(performance.now() - started) },
+    'digest: compiled',
+  );
+  return {
+    digest,
+    variants,
+    record: { inputHash, files: stagedFiles(dir, variants), warnings: digest.warnings },
+  };
+}

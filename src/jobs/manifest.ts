@@ -60,6 +60,12 @@ export interface Manifest {
     dropped: string[];
     /** Locale variants by locale, the edition's own first (src/email/files.ts). */
     variants?: Record<string, StagedVariant>;
+    /** Hash of everything the digest is made from: unchanged → kept, not compiled (src/jobs/digest-cache.ts). */
+    inputHash?: string;
+    /** Each staged digest file (relative path) with its sha256 when written. */
+    files?: Record<string, string>;
+    /** The warnings the compile gave, repeated when the digest is kept. */
+    warnings?: string[];
   };
   cards: ManifestCard[];
   /** Contact sheets, one per format (absent in manifests from before they were listed). */
