@@ -88,7 +88,7 @@ describe('inbound, property', () => {
             if (e.subscriberId !== null) expect(namesReader(raw, e.subscriberId)).toBe(true);
         },
       ),
-      { seed: 1515, numRuns: 150 },
+      { seed: 1515, numRuns: 100 },
     );
   });
 
