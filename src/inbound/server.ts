@@ -167,7 +167,8 @@ export async function startInboundServer(
     rejectOversized: true,
     maxClients: cfg.maxClients,
     socketTimeout: cfg.socketTimeoutMs,
-    closeTimeout: cfg.closeTimeoutMs,
+    // smtp-server reads 0 as "use the default" (30 s): 0 here means "at once".
+    closeTimeout: Math.max(1, cfg.closeTimeoutMs),
     onConnect(session, cb) {
       if (allowed(session.remoteAddress)) return cb();
       log.warn(
