@@ -80,7 +80,7 @@ ${
 <tbody>
 ${c.stories.map(
   (s, i) =>
-    html`<tr${i < c.top.length ? html` class="top"` : ''}><td class="num">${i + 1}</td><td><span class="title">${s.title}</span>${s.title !== s.story ? '' : html` <small class="meta">（標題不詳）</small>`}<svg class="share" viewBox="0 0 100 4" preserveAspectRatio="none" aria-hidden="true"><rect width="${((s.unique / maxUnique) * 100).toFixed(1)}" height="4" fill="#a4161a"/></svg></td><td class="num">${num(s.unique)}</td><td class="num">${num(s.clicks)}</td></tr>`,
+    html`<tr><td class="num">${i + 1}</td><td><span class="title">${s.title}</span>${s.title !== s.story ? '' : html` <small class="meta">（標題不詳）</small>`}<svg class="share" viewBox="0 0 100 4" preserveAspectRatio="none" aria-hidden="true"><rect width="${((s.unique / maxUnique) * 100).toFixed(1)}" height="4" fill="#a4161a"/></svg></td><td class="num">${num(s.unique)}</td><td class="num">${num(s.clicks)}</td></tr>`,
 )}
 </tbody></table></div>`
     : html`<p class="empty">未有點擊記錄。</p>`
