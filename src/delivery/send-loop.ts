@@ -248,11 +248,6 @@ export async function sendAll(x: LoopInput): Promise<{ left: number; stopped?: B
       if (e.inDoubt && committed) {
         ledger.markInDoubt(edition, row.subscriberId, e.message);
         done++;
-        if (e.named?.code === 'SMTP_DROPPED') {
-          // The connection broke after the ".": this one stays unconfirmed; the others reconnect.
-          logger.warn(log, 'connection lost after the end of data: left unconfirmed (not resent)');
-          return progress();
-        }
         logger.error(log, 'no reply to the end of data: left unconfirmed (not resent), stopping the run');
         stop(named(e));
         return progress();

@@ -46,9 +46,9 @@ import { returnPathBase, verpAddress, verpToken } from './verp.ts';
 // of straight-line code; a kill exactly there loses that one message (the
 // ledger says committed; the server dropped the unfinished transaction).
 // Measured by the crash test: 2,000 messages, 6 random SIGKILLs per run.
-// A connection that drops after the "." without a reply leaves the row
-// `committed` too (unconfirmed, never resent; issue 16): the server may have
-// queued it, and at most once is the promise. The run goes on.
+// An error *observed* after commit without a reply (the connection dropped
+// after the ".") is retried, as Postfix does ("message may be sent more than
+// once"): the process is alive and the server most likely did not take it.
 // A reply to the "." that never comes (delivery.dataTimeoutMs) is the other
 // case: the server holds the whole message and is sitting on it, so the row
 // stays `committed` (unconfirmed, never resent) and the run stops.

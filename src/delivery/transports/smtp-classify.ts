@@ -148,9 +148,10 @@ export function classify(err: SmtpError, w: Where): DeliveryError {
     return make('connection', new BroadsheetError('SMTP_UNREACHABLE', { ...at, detail }, { cause: err }));
   }
   if (rc !== undefined && rc >= 500) return sender(cmd || 'reply');
-  // Dropped after the "." went out: the server may well have queued it (RFC 1047), so the
-  // row stays `committed` and is never resent — at most once beats a possible second copy.
-  return make('connection', namedDrop(at, response, err), false, w.committed);
+  // Dropped, even after our "." was written: retried (see send.ts). The "." in our kernel
+  // buffer is no proof the server read it — a server that cuts the connection mid-body
+  // looks the same from here, and smtp-faults/delivery-smtp require that message to go.
+  return make('connection', namedDrop(at, response, err), false);
 }
 
 function namedDrop(at: { host: string; port: number }, response: string, err: SmtpError) {
