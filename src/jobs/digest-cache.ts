@@ -57,14 +57,17 @@ function filesUnder(dir: string): string[] {
     .sort();
 }
 
+/** The source files (relative to src/) whose code is part of the digest's hash. */
+export function codeFiles(): string[] {
+  return [...CODE_DIRS.flatMap((d) => filesUnder(join(SRC, d)).map((f) => `${d}/${f}`)), ...CODE_FILES];
+}
+
 let codeDigest: string | undefined;
 /** The email stage's code and packages: computed once per process. */
 function codeVersion(): string {
   if (codeDigest) return codeDigest;
   const h = createHash('sha256');
-  for (const d of CODE_DIRS)
-    for (const f of filesUnder(join(SRC, d))) h.update(`${d}/${f}\0`).update(readFileSync(join(SRC, d, f)));
-  for (const f of CODE_FILES) h.update(`${f}\0`).update(readFileSync(join(SRC, f)));
+  for (const f of codeFiles()) h.update(`${f}\0`).update(readFileSync(join(SRC, f)));
   for (const p of PACKAGES) h.update(`${p}@${version(p)}\0`);
   h.update(`broadsheet@${(require('../../package.json') as { version: string }).version}\0`);
   codeDigest = h.digest('hex');
