@@ -41,7 +41,7 @@ export function niceMax(n: number): number {
   return 10 * p;
 }
 
-const W = 480;
+const W = 420;
 const H = 220;
 const M = { left: 54, right: 10, top: 14, bottom: 44 };
 
@@ -60,7 +60,7 @@ export function clicksChart(hours: number[], opts: { id?: string; labels?: Chart
   const f = (n: number) => Number(n.toFixed(2));
   const out: string[] = [];
   out.push(
-    `<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 ${W} ${H}" width="100%" role="img" aria-labelledby="${id}-t ${id}-d" font-family="system-ui, -apple-system, 'Noto Sans HK', sans-serif" font-size="12">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 ${W} ${H}" width="100%" role="img" aria-labelledby="${id}-t ${id}-d" font-family="system-ui, -apple-system, 'Noto Sans HK', sans-serif" font-size="14">`,
     `<title id="${id}-t">${escapeXml(L.title)}</title>`,
     `<desc id="${id}-d">${escapeXml(L.desc(total, peakHour, peak))}</desc>`,
   );
