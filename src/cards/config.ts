@@ -28,8 +28,12 @@ export const cardsConfigSchema = z
     maxHashtags: z.number().int().min(0).max(30).default(5),
     /** Add utm_source=<platform>&utm_medium=social to caption links. */
     utm: z.boolean().default(true),
-    /** PNG zlib level: 1–2 is ~4× faster than the default for a few % more bytes. */
-    pngCompression: z.number().int().min(0).max(9).default(2),
+    /**
+     * PNG zlib level (Node's zlib, unfiltered rows: src/cards/png.ts). 3 is the
+     * fastest whose files stay near sharp's level 2 (≈ +10 %); 4 gives ≈ 17 %
+     * smaller files for about twice the encode time (bench/cards.ts prints both).
+     */
+    pngCompression: z.number().int().min(0).max(9).default(3),
     /**
      * 'resvg': satori draws glyph outlines, resvg fills them. 'glyphcache':
      * satori positions text, glyph bitmaps are rasterized once and composited

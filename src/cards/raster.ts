@@ -344,7 +344,15 @@ interface Glyph {
   oy: number;
 }
 const glyphs = new Map<string, Glyph>();
-const MAX_GLYPHS = 20_000;
+// Bounded by the bytes of coverage held, not by count: every (size, ¼-px offset)
+// of a CJK glyph is its own entry, and large sizes (story, square) make bitmaps
+// of several kB, so a count bound alone let a worker hold ~100 MB. Past the
+// budget the cache is emptied and refills with what the next cards use.
+const MAX_GLYPH_BYTES = 12 * 1024 * 1024;
+let glyphBytes = 0;
+
+/** Coverage bytes and entries held by the glyph cache (for the memory bench and tests). */
+export const glyphCacheSize = () => ({ entries: glyphs.size, bytes: glyphBytes });
 
 interface Want {
   key: string;
@@ -436,7 +444,10 @@ export async function rasterize(
 ): Promise<Raster | undefined> {
   const parsed = parse(svg);
   if (!parsed) return undefined;
-  if (glyphs.size > MAX_GLYPHS) glyphs.clear();
+  if (glyphBytes > MAX_GLYPH_BYTES) {
+    glyphs.clear();
+    glyphBytes = 0;
+  }
   const hb = await hbReady;
   const fs = await loadFaces();
 
@@ -478,7 +489,11 @@ export async function rasterize(
       if (sh.cl[i + 1] !== sh.cl[i]) pen += t.spacing;
     }
   }
-  for (const want of misses.values()) glyphs.set(want.key, rasterizeGlyph(fs, want));
+  for (const want of misses.values()) {
+    const g = rasterizeGlyph(fs, want);
+    glyphs.set(want.key, g);
+    glyphBytes += (g.cov?.length ?? 0) + 64; // + the entry itself
+  }
 
   let pixels: Uint8Array;
   if (parsed.shapes === undefined) {

@@ -2,7 +2,6 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Resvg } from '@resvg/resvg-js';
 import satori from 'satori';
-import sharp from 'sharp';
 import { BroadsheetError } from '../errors/index.ts';
 import { formatChange, formatNumber, type NumberStyle, numberParts } from '../util/numbers.ts';
 import { type CardFormat, type CardKind, type CardRenderer, DEFAULT_CARD_RENDERER } from './config.ts';
@@ -18,6 +17,7 @@ import {
 import { FORMATS } from './formats.ts';
 import type { CardChild, CardDataByKind, CardNode, Layout, LayoutKit, Theme } from './layout-api.ts';
 import { findOverflow } from './overflow.ts';
+import { encodePng } from './png.ts';
 import { squashLine } from './punct.ts';
 import { rasterize } from './raster.ts';
 import { loadTheme } from './theme.ts';
@@ -25,11 +25,8 @@ import { type FitOptions, fitText, measure } from './typeset.ts';
 
 // One card: layout (templates/cards/<kind>.ts) → element tree → satori SVG →
 // resvg pixels → PNG. Runs the same in the main thread and in pool workers.
-// Where the time goes (warm, 1200×630): satori ≈ 45%, resvg raster ≈ 30%, and
-// PNG encoding was ≈ 35% with resvg's asPng; sharp on the raw pixels at zlib
-// level 1–2 cuts that to a few ms.
-
-sharp.concurrency(1); // one libvips thread per card: the pool parallelises across cards
+// PNG encoding is src/cards/png.ts (Node's zlib on unfiltered rows, in this
+// thread): measured against sharp/libvips and filtered variants in bench/cards.ts.
 
 export interface CardJob<K extends CardKind = CardKind> {
   /** `<item-id>/<format>`, for messages. */
@@ -285,7 +282,8 @@ function stripUnusedMasks(svg: string): string {
 }
 
 // Pixel buffers for the glyph-cache renderer, reused once their PNG is encoded
-// (a fresh 3 MB buffer per card costs its page faults and GC every time).
+// (a fresh 3 MB buffer per card costs its page faults and GC every time). At
+// most two are kept (a story card's is 8 MB): memory per worker stays bounded.
 const spare: Uint8Array[] = [];
 
 /** Raw RGBA pixels of a card, by the job's renderer. */
@@ -311,13 +309,9 @@ export async function renderCard(job: CardJob): Promise<RenderedCard> {
   const buf = spare.find((b) => b.length === size);
   if (buf) spare.splice(spare.indexOf(buf), 1);
   const img = await cardPixels(job, buf);
-  // resvg's raw pixels straight into libvips' PNG encoder at a low zlib level,
-  // no adaptive filtering: ≈6 ms instead of asPng's ≈20 here, for files of the
-  // same size. Keeping the (constant) alpha channel is faster than removing it.
-  const png = await sharp(img.pixels, { raw: { width: img.width, height: img.height, channels: 4 } })
-    .png({ compressionLevel: job.pngCompression, adaptiveFiltering: false })
-    .toBuffer();
-  if ((job.renderer ?? DEFAULT_CARD_RENDERER) === 'glyphcache' && spare.length < 4)
+  // Keeping the (constant) alpha channel is faster than stripping it in JS.
+  const png = encodePng(img.pixels, img.width, img.height, job.pngCompression);
+  if ((job.renderer ?? DEFAULT_CARD_RENDERER) === 'glyphcache' && spare.length < 2)
     spare.push(buf ?? img.pixels);
   return { png, width, height };
 }

@@ -1,0 +1,161 @@
+// Benchmark: peak memory of the card stage (npx tsx bench/memory.ts).
+// Each build runs in a fresh child process (cards.workers 'auto', the pool as a
+// build uses it) while this process samples the whole process tree every 25 ms
+// (VmRSS of the child and of every descendant, summed: pool workers are
+// threads and show in the child's own figure; anything spawned shows too); the
+// child reports its own VmHWM at the end, which catches a peak between samples.
+//   1. the sample edition (content/), every kind × format;
+//   2. a generated 100-item edition: the sample's articles and stat sets
+//      repeated under new ids with their titles varied, so every card is drawn.
+// Printed against the limits of issue 16 and the figures measured before this
+// work, as ratios, then ONE JSON line {"bench":"memory", …}.
+// `--only sample|items100` runs one; `--workers N` overrides the pool size.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Edition } from '../src/edition/model.ts';
+
+const root = resolve(import.meta.dirname, '..');
+const LIMIT_MB = { sample: 400, items100: 500 };
+/** Issue 16's figure before this work (sample build, 234 cards, 2 workers). */
+const BEFORE_MB: Record<string, number | undefined> = { sample: 806 };
+
+const arg = (name: string) => {
+  const i = process.argv.indexOf(name);
+  return i < 0 ? undefined : process.argv[i + 1];
+};
+
+// ── child mode: one cold card build ──
+if (process.argv[2] === '--child') {
+  const which = process.argv[3] as 'sample' | 'items100';
+  const out = process.argv[4]!;
+  const workers = process.argv[5] === 'auto' ? undefined : Number(process.argv[5]);
+  const { configSchema } = await import('../src/config/schema.ts');
+  const { loadContent } = await import('../src/content/load.ts');
+  const { resolvePaths } = await import('../src/context.ts');
+  const { selectEdition } = await import('../src/edition/select.ts');
+  const { editionItems } = await import('../src/cards/items.ts');
+  const { renderCards } = await import('../src/cards/index.ts');
+  const { silentLogger } = await import('../src/logger.ts');
+  const config = configSchema.parse({});
+  const paths = resolvePaths(config, {}, root);
+  let edition = selectEdition(await loadContent(paths.content), config, {});
+  const count = (e: Edition) =>
+    editionItems(e, { kinds: config.cards.kinds, contentDir: paths.content, brandUrl: config.brand.url }).length;
+  if (which === 'items100') edition = grow(edition, 100, count);
+  const items = count(edition);
+  const ctx = { config, secrets: {} as never, logger: silentLogger(), clock: { now: () => new Date() }, paths };
+  const t0 = performance.now();
+  const r = await renderCards(edition, ctx, { editionDir: out, progress: false, workers });
+  const ms = performance.now() - t0;
+  const hwm = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? 0) / 1024;
+  console.log(JSON.stringify({ items, cards: r.cards.length, failures: r.failures.length, ms, hwm }));
+  process.exit(0);
+}
+
+/** The edition with its articles and stat sets repeated (new ids, varied titles) up to `n` card items. */
+function grow(e: Edition, n: number, count: (e: Edition) => number): Edition {
+  const out: Edition = { ...e, articles: [...e.articles], stats: [...e.stats] };
+  for (let copy = 2; count(out) < n; copy++) {
+    for (const a of e.articles) {
+      if (count(out) >= n) break;
+      out.articles.push({ ...a, id: `${a.id}-${copy}`, title: `${a.title}（${copy}）` });
+    }
+    for (const s of e.stats) {
+      if (count(out) >= n) break;
+      out.stats.push({ ...s, id: `${s.id}-${copy}`, title: s.title ? `${s.title}（${copy}）` : s.title });
+    }
+  }
+  return out;
+}
+
+// ── parent: run a child, sample its process tree ──
+function treeRss(pid: number): number {
+  const kids = new Map<number, number[]>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const list = kids.get(ppid) ?? [];
+      list.push(Number(d));
+      kids.set(ppid, list);
+    } catch {
+      // gone between readdir and read
+    }
+  }
+  let kb = 0;
+  const walk = (p: number) => {
+    try {
+      kb += Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0);
+    } catch {
+      return;
+    }
+    for (const c of kids.get(p) ?? []) walk(c);
+  };
+  walk(pid);
+  return kb / 1024;
+}
+
+async function measure(which: 'sample' | 'items100', workers: string) {
+  const out = mkdtempSync(join(tmpdir(), `bench-memory-${which}-`));
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(import.meta.dirname, 'memory.ts'), '--child', which, out, workers],
+    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => {
+    stdout += d;
+  });
+  child.stderr.on('data', (d) => {
+    stderr += d;
+  });
+  let sampled = 0;
+  const timer = setInterval(() => {
+    sampled = Math.max(sampled, treeRss(child.pid!));
+  }, 25);
+  const code = await new Promise<number | null>((r) => child.on('close', r));
+  clearInterval(timer);
+  rmSync(out, { recursive: true, force: true });
+  if (code !== 0) throw new Error(`${which} build failed (exit ${code}): ${stderr.slice(-2000)}`);
+  const r = JSON.parse(stdout.trim().split('\n').at(-1)!) as {
+    items: number;
+    cards: number;
+    failures: number;
+    ms: number;
+    hwm: number;
+  };
+  return { ...r, sampledMb: sampled, peakMb: Math.max(sampled, r.hwm) };
+}
+
+const only = arg('--only');
+const workers = arg('--workers') ?? 'auto';
+const results: Record<string, Awaited<ReturnType<typeof measure>>> = {};
+const r1 = (n: number) => Math.round(n * 10) / 10;
+for (const which of ['sample', 'items100'] as const) {
+  if (only && only !== which) continue;
+  const r = await measure(which, workers);
+  results[which] = r;
+  const before = BEFORE_MB[which];
+  console.log(
+    `${which}: ${r.items} items, ${r.cards} cards (${r.failures} failed) in ${r1(r.ms / 1000)} s; peak RSS ${Math.round(r.peakMb)} MB` +
+      ` (tree sampled ${Math.round(r.sampledMb)}, VmHWM ${Math.round(r.hwm)}) → ${r1((r.peakMb / LIMIT_MB[which]) * 100)}% of the ${LIMIT_MB[which]} MB limit` +
+      (before ? `, ${r1(r.peakMb / before)}× the ${before} MB before` : ''),
+  );
+}
+console.log(
+  JSON.stringify({
+    bench: 'memory',
+    workers,
+    ...Object.fromEntries(
+      Object.entries(results).flatMap(([k, r]) => [
+        [`${k}PeakMb`, Math.round(r.peakMb)],
+        [`${k}Cards`, r.cards],
+        [`${k}LimitFraction`, Math.round((r.peakMb / LIMIT_MB[k as keyof typeof LIMIT_MB]) * 1000) / 1000],
+      ]),
+    ),
+  }),
+);
