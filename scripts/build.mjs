@@ -136,4 +136,14 @@ export async function build({ quiet = false } = {}) {
   return { files: inputs.length };
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await build();
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  try {
+    await build();
+  } catch (err) {
+    // As `prepare` (npm install / npm ci) a failed build must not fail the
+    // install: without dist/ the CLI runs the sources through tsx, as before.
+    rmSync(dist, { recursive: true, force: true });
+    if (process.env.npm_lifecycle_event !== 'prepare') throw err;
+    console.warn(`broadsheet: could not build dist/ (${err.message}); the CLI will run through tsx`);
+  }
+}
