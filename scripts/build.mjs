@@ -14,7 +14,7 @@
 // dist/ as under tsx. A computed import() (not a string literal: the card
 // layouts in templates/cards/*.ts, review/publish.ts) goes through
 // __bsImport, which registers tsx first when the target is TypeScript.
-import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
@@ -95,7 +95,10 @@ const zodEnglishOnly = {
 
 export async function build({ quiet = false } = {}) {
   const started = performance.now();
-  rmSync(dist, { recursive: true, force: true });
+  // The stamp goes first and comes back last: a CLI started mid-build runs
+  // through tsx. Files are overwritten in place rather than the folder removed,
+  // so a CLI already running from dist/ still finds its unchanged chunks.
+  rmSync(join(dist, 'stamp.json'), { force: true });
   mkdirSync(dist, { recursive: true });
   const result = await esbuild.build({
     absWorkingDir: root,
@@ -130,6 +133,10 @@ export async function build({ quiet = false } = {}) {
   }
   // Which module pulls in which (esbuild's analyzer reads it: npx esbuild --analyze).
   writeFileSync(join(dist, 'meta.json'), JSON.stringify(result.metafile));
+  // Chunks of earlier builds that this one did not write.
+  const written = new Set(Object.keys(result.metafile.outputs).map((f) => resolve(root, f)));
+  for (const f of readdirSync(dist))
+    if (/\.js(\.map)?$/.test(f) && !written.has(join(dist, f))) rmSync(join(dist, f), { force: true });
   writeFileSync(join(dist, 'stamp.json'), `${JSON.stringify({ version: STAMP_VERSION, files })}\n`);
   if (!quiet)
     console.log(`built dist/ from ${inputs.length} files in ${Math.round(performance.now() - started)} ms`);
