@@ -41,8 +41,12 @@ export function archiveHtml(
     unsubscribe_url: esc(p.archiveUrl),
     view_online_url: esc(p.archiveUrl),
   };
-  return html.replace(TOKEN, (_m, f: string) => values[f] ?? '');
+  // A web view is not an open: the open pixel (analytics.openPixel) is left out.
+  return html.replace(OPEN_PIXEL, '').replace(TOKEN, (_m, f: string) => values[f] ?? '');
 }
+
+/** The digest template's open pixel (templates/email/digest.mjml): an <img> of <publicUrl>o/<token>[ref].gif. */
+const OPEN_PIXEL = /<img\b[^>]*\ssrc="[^"]*\/o\/[A-Za-z0-9_%-]+\.gif"[^>]*>/g;
 
 const THUMB_FILE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,150}\.jpg$/;
 
