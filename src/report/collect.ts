@@ -330,7 +330,10 @@ function collectClicks(
     clicks.total++;
     everyone.add(who);
     let s = per.get(story);
-    if (!s) per.set(story, (s = { clicks: 0, who: new Set() }));
+    if (!s) {
+      s = { clicks: 0, who: new Set() };
+      per.set(story, s);
+    }
     s.clicks++;
     s.who.add(who);
     while (hour < TIMELINE_HOURS && bounds.length && at >= bounds[hour + 1]!) hour++;
