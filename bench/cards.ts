@@ -1,7 +1,10 @@
 // Benchmark: social cards (npx tsx bench/cards.ts).
-// 1. Warm per-card time, ours (satori → cards.renderer: glyph cache or resvg → sharp PNG) against headless
+// 1. Warm per-card time, ours (satori → cards.renderer: glyph cache or resvg → zlib PNG, src/cards/png.ts) against headless
 //    Chromium rendering the same card as HTML/CSS with the same font (one page
-//    reused), alternating card by card in the same run; prints the ratio.
+//    reused), alternating card by card in the same run; prints the ratio (skipped,
+//    with a message, when Chromium is not installed).
+//    Then the PNG encoders measured on the same pixels (time and bytes against
+//    sharp level 2, the encoder before src/cards/png.ts).
 // 2. Throughput (cards/s) through the piscina pool with 1 and 2 workers.
 // 3. A full cold build of the sample edition in a fresh process (time, peak RSS),
 //    then an unchanged rebuild (must be < 1/10 of the full build).
@@ -15,9 +18,10 @@ import sharp from 'sharp';
 import { FONT_FAMILY, loadFonts } from '../src/cards/fonts.ts';
 import { cardHtml } from '../src/cards/html.ts';
 import { editionItems } from '../src/cards/items.ts';
+import { encodePng } from '../src/cards/png.ts';
 import { createCardPool } from '../src/cards/pool.ts';
 import { rasterize } from '../src/cards/raster.ts';
-import { type CardJob, cardSvg, cardTree, renderCard } from '../src/cards/render.ts';
+import { type CardJob, cardPixels, cardSvg, cardTree, renderCard } from '../src/cards/render.ts';
 import { configSchema } from '../src/config/schema.ts';
 import { loadContent } from '../src/content/load.ts';
 import { resolvePaths } from '../src/context.ts';
@@ -89,48 +93,127 @@ const ms = (n: number) => Math.round(n * 100) / 100;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 // ── 1. per card, alternating with Chromium ──
-const userDir = mkdtempSync(join(tmpdir(), 'bench-chromium-page-'));
-const browser = await launchChromium({ headless: true, viewport: { width: 1200, height: 630 } });
-const page = browser.pages()[0] ?? (await browser.newPage());
-const blank = join(userDir, 'blank.html');
-writeFileSync(blank, '<!doctype html><html></html>');
-await page.goto(`file://${blank}`); // a file: origin, so @font-face file URLs load
-const fonts = loadFonts().map((f) => ({ file: f.file, weight: f.weight }));
-
 const ogJobs = jobsFor(['og']);
-// Both sides start from the same card job: the layout + typesetting (cardTree)
-// runs inside both timings; Chromium then gets it as HTML/CSS.
-async function viaChromium(j: CardJob) {
-  await page.setContent(cardHtml(await cardTree(j), fonts, FONT_FAMILY));
-  await page.evaluate(() => document.fonts.ready);
-  return page.screenshot({ type: 'png' });
-}
-// Warm both: fonts parsed, layouts loaded, Chromium's font cache filled.
-for (const j of ogJobs) {
-  await renderCard(j);
-  await viaChromium(j);
+let chromium: Awaited<ReturnType<typeof launchChromium>> | undefined;
+try {
+  chromium = await launchChromium({ headless: true, viewport: { width: 1200, height: 630 } });
+} catch (err) {
+  console.log(`chromium peer skipped: ${(err as Error).message.split('\n')[0]}`);
 }
 const ours: number[] = [];
 const theirs: number[] = [];
 const ROUNDS = 3;
-for (let r = 0; r < ROUNDS; r++) {
+if (chromium) {
+  const browser = chromium;
+  const userDir = mkdtempSync(join(tmpdir(), 'bench-chromium-page-'));
+  const page = browser.pages()[0] ?? (await browser.newPage());
+  const blank = join(userDir, 'blank.html');
+  writeFileSync(blank, '<!doctype html><html></html>');
+  await page.goto(`file://${blank}`); // a file: origin, so @font-face file URLs load
+  const fonts = loadFonts().map((f) => ({ file: f.file, weight: f.weight }));
+  // Both sides start from the same card job: the layout + typesetting (cardTree)
+  // runs inside both timings; Chromium then gets it as HTML/CSS.
+  const viaChromium = async (j: CardJob) => {
+    await page.setContent(cardHtml(await cardTree(j), fonts, FONT_FAMILY));
+    await page.evaluate(() => document.fonts.ready);
+    return page.screenshot({ type: 'png' });
+  };
+  // Warm both: fonts parsed, layouts loaded, Chromium's font cache filled.
   for (const j of ogJobs) {
-    let t = performance.now();
     await renderCard(j);
-    ours.push(performance.now() - t);
-    t = performance.now();
     await viaChromium(j);
-    theirs.push(performance.now() - t);
   }
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const j of ogJobs) {
+      let t = performance.now();
+      await renderCard(j);
+      ours.push(performance.now() - t);
+      t = performance.now();
+      await viaChromium(j);
+      theirs.push(performance.now() - t);
+    }
+  }
+  await browser.close();
+  rmSync(userDir, { recursive: true, force: true });
+} else {
+  for (const j of ogJobs) await renderCard(j);
+  for (let r = 0; r < ROUNDS; r++)
+    for (const j of ogJobs) {
+      const t = performance.now();
+      await renderCard(j);
+      ours.push(performance.now() - t);
+    }
 }
-await browser.close();
-rmSync(userDir, { recursive: true, force: true });
 const oursMs = ours.reduce((a, b) => a + b, 0) / ours.length;
-const chromeMs = theirs.reduce((a, b) => a + b, 0) / theirs.length;
+const chromeMs = theirs.length ? theirs.reduce((a, b) => a + b, 0) / theirs.length : Number.NaN;
 const ratio = chromeMs / oursMs;
 console.log(
-  `per card (og, ${ogJobs.length} cards × ${ROUNDS}, alternating): ours ${ms(oursMs)} ms (median ${ms(median(ours))}), chromium ${ms(chromeMs)} ms (median ${ms(median(theirs))}) → ${ms(ratio)}× faster`,
+  `per card (og, ${ogJobs.length} cards × ${ROUNDS}${theirs.length ? ', alternating' : ''}): ours ${ms(oursMs)} ms (median ${ms(median(ours))})` +
+    (theirs.length
+      ? `, chromium ${ms(chromeMs)} ms (median ${ms(median(theirs))}) → ${ms(ratio)}× faster`
+      : ', no chromium peer'),
 );
+
+// PNG encoders on the same pixels (og cards), option by option in turn for each
+// card: wall and CPU time (CPU time is steadier on a busy machine) and bytes,
+// against sharp at level 2 without filtering (the encoder before png.ts).
+const pixelsOf = await Promise.all(
+  ogJobs.map(async (j) => {
+    const p = await cardPixels(j);
+    return { ...p, pixels: Uint8Array.from(p.pixels) };
+  }),
+);
+const encoders: { name: string; enc: (p: Uint8Array, w: number, h: number) => Buffer | Promise<Buffer> }[] = [
+  {
+    name: 'sharp L2 no filter (before)',
+    enc: (p, w, h) =>
+      sharp(p, { raw: { width: w, height: h, channels: 4 } })
+        .png({ compressionLevel: 2, adaptiveFiltering: false })
+        .toBuffer(),
+  },
+  {
+    name: 'sharp L3 adaptive filter',
+    enc: (p, w, h) =>
+      sharp(p, { raw: { width: w, height: h, channels: 4 } })
+        .png({ compressionLevel: 3, adaptiveFiltering: true })
+        .toBuffer(),
+  },
+  ...[1, 2, 3, 4, 6].map((level) => ({
+    name: `zlib L${level} no filter${level === config.cards.pngCompression ? ' (configured)' : ''}`,
+    enc: (p: Uint8Array, w: number, h: number) => encodePng(p, w, h, level),
+  })),
+];
+const encStats = encoders.map(() => ({ wall: 0, cpu: 0, bytes: 0 }));
+for (let r = 0; r < 2; r++)
+  for (const img of pixelsOf)
+    for (const [i, e] of encoders.entries()) {
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      const png = await e.enc(img.pixels, img.width, img.height);
+      const wall = performance.now() - t0;
+      const c = process.cpuUsage(c0);
+      if (r === 0) continue; // warm-up round
+      encStats[i]!.wall += wall;
+      encStats[i]!.cpu += (c.user + c.system) / 1000;
+      encStats[i]!.bytes += png.length;
+    }
+const encBase = encStats[0]!;
+const encoderTable = encoders.map((e, i) => {
+  const st = encStats[i]!;
+  return {
+    encoder: e.name,
+    ms: ms(st.wall / pixelsOf.length),
+    cpuMs: ms(st.cpu / pixelsOf.length),
+    kb: ms(st.bytes / pixelsOf.length / 1024),
+    timeVsBefore: ms(st.cpu / encBase.cpu),
+    bytesVsBefore: Math.round((st.bytes / encBase.bytes) * 1000) / 1000,
+  };
+});
+console.log('PNG encoders (og cards, same pixels; ratios of CPU time and bytes against sharp L2):');
+for (const row of encoderTable)
+  console.log(
+    `  ${row.encoder.padEnd(30)} ${String(row.ms).padStart(6)} ms wall ${String(row.cpuMs).padStart(6)} ms CPU ${String(row.kb).padStart(7)} KB  time ×${row.timeVsBefore}  bytes ×${row.bytesVsBefore}`,
+  );
 
 // Where our time goes (same cards, not alternating): layout+typesetting, satori,
 // raster, PNG encode — for each renderer (the configured one is timed above).
@@ -149,9 +232,7 @@ async function stagesOf(renderer: NonNullable<CardJob['renderer']>): Promise<Sta
         ? new Resvg(svg, { font: { loadSystemFonts: false } }).render().pixels
         : (await rasterize(svg, width, height))!.pixels;
     const t3 = performance.now();
-    await sharp(pixels, { raw: { width, height, channels: 4 } })
-      .png({ compressionLevel: config.cards.pngCompression, adaptiveFiltering: false })
-      .toBuffer();
+    encodePng(pixels, width, height, config.cards.pngCompression);
     const t4 = performance.now();
     st.layout += t1 - t0;
     st.satori += t2 - t1 - (t1 - t0);
@@ -240,11 +321,12 @@ const cpu = (() => {
 console.log(
   JSON.stringify({
     bench: 'cards',
-    ratio: ms(ratio),
+    ratio: Number.isFinite(ratio) ? ms(ratio) : null,
     oursMsPerCard: ms(oursMs),
-    chromiumMsPerCard: ms(chromeMs),
+    chromiumMsPerCard: Number.isFinite(chromeMs) ? ms(chromeMs) : null,
     oursMedianMs: ms(median(ours)),
-    chromiumMedianMs: ms(median(theirs)),
+    chromiumMedianMs: theirs.length ? ms(median(theirs)) : null,
+    pngEncoders: encoderTable,
     renderer: config.cards.renderer,
     stagesMs: stages,
     rendererMs,

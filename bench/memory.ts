@@ -42,10 +42,17 @@ if (process.argv[2] === '--child') {
   const paths = resolvePaths(config, {}, root);
   let edition = selectEdition(await loadContent(paths.content), config, {});
   const count = (e: Edition) =>
-    editionItems(e, { kinds: config.cards.kinds, contentDir: paths.content, brandUrl: config.brand.url }).length;
+    editionItems(e, { kinds: config.cards.kinds, contentDir: paths.content, brandUrl: config.brand.url })
+      .length;
   if (which === 'items100') edition = grow(edition, 100, count);
   const items = count(edition);
-  const ctx = { config, secrets: {} as never, logger: silentLogger(), clock: { now: () => new Date() }, paths };
+  const ctx = {
+    config,
+    secrets: {} as never,
+    logger: silentLogger(),
+    clock: { now: () => new Date() },
+    paths,
+  };
   const t0 = performance.now();
   const r = await renderCards(edition, ctx, { editionDir: out, progress: false, workers });
   const ms = performance.now() - t0;

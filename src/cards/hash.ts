@@ -22,6 +22,7 @@ const RENDERER_FILES = [
   'render.ts',
   'theme.ts',
   'raster.ts',
+  'png.ts',
   'typeset.ts',
   'segment.ts',
   'punct.ts',

@@ -6,7 +6,7 @@ import type { CardTask, CardTaskFailure, CardTaskResult } from './worker.ts';
 /** Cards in flight per worker (see createCardPool). */
 const PER_WORKER = 2;
 /** Cards a worker draws before it is replaced by a fresh one (see createCardPool). */
-export const RECYCLE_AFTER = 120;
+export const RECYCLE_AFTER = 50;
 
 /**
  * A worker pool for a full edition; `size` defaults to the CPUs.

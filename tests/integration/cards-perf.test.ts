@@ -1,0 +1,104 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { PNG } from 'pngjs';
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import { CARD_KINDS, type CardKind } from '../../src/cards/config.ts';
+import { editionItems } from '../../src/cards/items.ts';
+import { encodePng } from '../../src/cards/png.ts';
+import { createCardPool } from '../../src/cards/pool.ts';
+import { type CardJob, cardPixels, renderCard } from '../../src/cards/render.ts';
+import { context, edition, fixtureDir } from '../fixtures/cards/edition.ts';
+import { tempDir } from '../fixtures/delivery/ctx.ts';
+
+// The PNG writer (src/cards/png.ts) and the pool's pipelining/recycling: same
+// pixels as before, exactly, not within a tolerance.
+
+const ctx = context();
+const items = editionItems(edition(), {
+  kinds: [...CARD_KINDS],
+  contentDir: ctx.paths.content,
+  brandUrl: ctx.config.brand.url,
+});
+const brand = { name: ctx.config.brand.name, url: ctx.config.brand.url, colors: ctx.config.brand.colors };
+const jobFor = (kind: CardKind): CardJob => {
+  const item = items.find((i) => i.kind === kind)!;
+  return {
+    id: `${item.itemId}/og`,
+    kind,
+    format: 'og',
+    data: item.data,
+    templatesDir: ctx.paths.templates,
+    brand,
+    pngCompression: 3,
+  };
+};
+
+describe('encodePng', () => {
+  it('round-trips any RGBA pixels exactly, at every level (pngjs and libvips both decode it)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 0, max: 9 }),
+        fc.integer(),
+        async (w, h, level, seed) => {
+          const px = new Uint8Array(w * h * 4);
+          let x = seed >>> 0 || 1;
+          for (let i = 0; i < px.length; i++) {
+            x ^= x << 13;
+            x ^= x >>> 17;
+            x ^= x << 5;
+            px[i] = (x >>> 0) % 7 === 0 ? 255 : (x >>> 0) & 0xff;
+          }
+          const png = encodePng(px, w, h, level);
+          const a = PNG.sync.read(png);
+          expect([a.width, a.height]).toEqual([w, h]);
+          expect(Buffer.compare(a.data, Buffer.from(px))).toBe(0);
+          const b = await sharp(png).ensureAlpha().raw().toBuffer();
+          expect(Buffer.compare(b, Buffer.from(px))).toBe(0);
+        },
+      ),
+      { seed: 1616, numRuns: 40 },
+    );
+  });
+
+  it('refuses pixels of the wrong size', () => {
+    expect(() => encodePng(new Uint8Array(10), 2, 2, 3)).toThrow(RangeError);
+  });
+});
+
+describe('og cards through the new encoder', () => {
+  // The goldens themselves are checked within pixelmatch's tolerance by
+  // cards-render.test.ts; here: the PNG holds exactly the pixels drawn.
+  it.each(['article', 'stat', 'statset', 'quote'] as const)(
+    '%s: the PNG decodes to exactly the drawn RGBA, the size of its golden',
+    async (kind) => {
+      const job = jobFor(kind);
+      const drawn = Buffer.from((await cardPixels(job)).pixels);
+      const got = PNG.sync.read((await renderCard(job)).png);
+      const golden = PNG.sync.read(readFileSync(join(fixtureDir, `${kind}-og.png`)));
+      expect([got.width, got.height]).toEqual([golden.width, golden.height]);
+      expect(Buffer.compare(got.data, drawn)).toBe(0);
+    },
+  );
+});
+
+describe('card pool', () => {
+  it('with two cards in flight per worker and a recycle after every 2 cards per worker, every card comes back, identical to in-process', async () => {
+    const dir = tempDir('cards-perf-');
+    const jobs = (['article', 'stat', 'statset', 'quote'] as const).flatMap((k) => [jobFor(k), jobFor(k)]);
+    const pool = createCardPool(2, 2);
+    try {
+      const got = await Promise.all(jobs.map((job, i) => pool.run({ job, file: join(dir, `${i}.png`) })));
+      for (const [i, job] of jobs.entries()) {
+        const { png } = await renderCard(job);
+        expect(Buffer.compare(readFileSync(join(dir, `${i}.png`)), png)).toBe(0);
+        expect(got[i]!.bytes).toBe(png.length);
+      }
+    } finally {
+      await pool.close();
+    }
+  }, 240_000);
+});
