@@ -12,7 +12,7 @@ import { type CardJob, cardPixels, renderCard } from '../../src/cards/render.ts'
 import { context, edition, fixtureDir } from '../fixtures/cards/edition.ts';
 import { tempDir } from '../fixtures/delivery/ctx.ts';
 
-// The PNG writer (src/cards/png.ts) and the pool's pipelining/recycling: same
+// The PNG writer (src/cards/png.ts) and the pool's pipelining: same
 // pixels as before, exactly, not within a tolerance.
 
 const ctx = context();
@@ -86,10 +86,10 @@ describe('og cards through the new encoder', () => {
 });
 
 describe('card pool', () => {
-  it('with two cards in flight per worker and a recycle after every 2 cards per worker, every card comes back, identical to in-process', async () => {
+  it('with two cards in flight per worker, every card comes back, identical to in-process', async () => {
     const dir = tempDir('cards-perf-');
     const jobs = (['article', 'stat', 'statset', 'quote'] as const).flatMap((k) => [jobFor(k), jobFor(k)]);
-    const pool = createCardPool(2, 2);
+    const pool = createCardPool(2);
     try {
       const got = await Promise.all(jobs.map((job, i) => pool.run({ job, file: join(dir, `${i}.png`) })));
       for (const [i, job] of jobs.entries()) {
