@@ -71,6 +71,12 @@ export interface LayoutKit {
   figure(value: number, unit: string): NumberParts;
   /** A change: arrow ('' when zero), signed text with U+2212, versus with 較 once; colour by `dir` from the theme. */
   change(c: { value: number; unit: string; versus: string }): ChangeParts;
+  /**
+   * A quotation in the paper's marks (src/util/quotes.ts): 「…」 with 『…』 inside
+   * for 'hant', “…” for 'hans'. In the kit so a layout never imports from src/ at
+   * run time: templates/ works wherever it is copied.
+   */
+  quote(text: string, style?: QuoteStyle): string;
 }
 
 export interface ArticleCardData {

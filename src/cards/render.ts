@@ -4,6 +4,7 @@ import { Resvg } from '@resvg/resvg-js';
 import satori from 'satori';
 import { BroadsheetError } from '../errors/index.ts';
 import { formatChange, formatNumber, type NumberStyle, numberParts } from '../util/numbers.ts';
+import { wrapQuote } from '../util/quotes.ts';
 import { type CardFormat, type CardKind, type CardRenderer, DEFAULT_CARD_RENDERER } from './config.ts';
 import {
   codePointLabel,
@@ -176,6 +177,7 @@ function makeKit(format: CardFormat, theme: Theme, squeeze = 0, numbers: NumberS
     number: (n) => formatNumber(n, numbers),
     figure: (value, unit) => numberParts(value, unit, numbers),
     change: (c) => formatChange(c, numbers),
+    quote: (text, style) => wrapQuote(text, style),
     block,
     text: (text, o) => block(text, o).node,
   };

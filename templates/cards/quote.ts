@@ -1,6 +1,5 @@
 // Quote card: the expert's words large, a red opening bracket, name and role.
 import type { CardNode, LayoutKit, QuoteCardData } from '../../src/cards/layout-api.ts';
-import { wrapQuote } from '../../src/util/quotes.ts';
 import { bannerPage, centreWidth, wingText, wingWidth } from './_banner.ts';
 import { bodyHeight, footer, innerWidth, masthead, NORMAL_LINE, page } from './_frame.ts';
 
@@ -62,7 +61,7 @@ function hangingQuote(
   k: LayoutKit,
   o: { max: number; min: number; width: number; maxLines: number; maxHeight: number },
 ): CardNode {
-  const wrapped = wrapQuote(d.text, d.marks);
+  const wrapped = k.quote(d.text, d.marks);
   const opener = [...wrapped][0]!;
   const block = k.block(wrapped.slice(opener.length), { weight: 700, lineHeight: 1.45, ...o });
   return k.div(
@@ -183,7 +182,7 @@ function quoteBanner(d: QuoteCardData, k: LayoutKit): CardNode {
   const labelSize = k.px(type.label!);
   const room = k.format.height - k.px(40) * 2 - k.px(10) - k.px(type.brand!) * 1.6 - k.px(12);
   const words = (whoH: number) =>
-    k.block(wrapQuote(d.text, d.marks), {
+    k.block(k.quote(d.text, d.marks), {
       weight: 700,
       max: k.px(type.quoteMax! * 0.8),
       min: k.px(type.quoteMin! * 0.8),

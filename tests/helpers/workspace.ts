@@ -1,20 +1,19 @@
-import { cpSync, mkdtempSync, symlinkSync } from 'node:fs';
+import { cpSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './cli.ts';
 
 /**
  * A temp copy of the working setup a new user has after cloning: content/,
- * templates/, broadsheet.config.yaml and package.json (its "type": "module"
- * is what lets the card layouts in templates/ load as ES modules), and src/
- * as a link (templates/cards/quote.ts imports ../../src/util/quotes.ts at run
- * time). Output and store land inside it, at their default paths.
+ * templates/, broadsheet.config.yaml and package.json. Output and store land
+ * inside it, at their default paths. (templates/ needs nothing around it: its
+ * own package.json makes the card layouts ES modules, and they take all they
+ * use from the layout kit — see workspace-templates.test.ts.)
  */
 export function copyWorkingSetup(prefix = 'bs-setup-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   for (const p of ['content', 'templates', 'broadsheet.config.yaml', 'package.json'])
     cpSync(join(ROOT, p), join(dir, p), { recursive: true });
-  symlinkSync(join(ROOT, 'src'), join(dir, 'src'));
   return dir;
 }
 
