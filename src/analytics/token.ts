@@ -1,4 +1,11 @@
-import { createCipheriv, createDecipheriv, createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
+import {
+  type Cipher,
+  createCipheriv,
+  createDecipheriv,
+  createHmac,
+  hkdfSync,
+  timingSafeEqual,
+} from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 
 // Click tokens: /r/<token> names an edition and a story and carries the
@@ -130,6 +137,20 @@ function idBytes(id: number): Buffer {
   return b;
 }
 
+// One cipher per key for every reader of a send (a send makes one ref per reader):
+// ECB without padding turns each 16-byte update() into its block at once and keeps
+// no state between blocks, so final() is never needed. Keyed by the derived key,
+// which derive() caches per secret.
+const refEncryptors = new Map<Buffer, Cipher>();
+function refEncryptor(key: Buffer): Cipher {
+  let c = refEncryptors.get(key);
+  if (!c) {
+    c = createCipheriv('aes-256-ecb', key, null).setAutoPadding(false);
+    refEncryptors.set(key, c);
+  }
+  return c;
+}
+
 /** The encrypted per-reader part of a click link for `edition` (22 characters). */
 export function issueReaderRef(keys: readonly Buffer[], edition: string, subscriberId: number): string {
   if (!Number.isSafeInteger(subscriberId) || subscriberId < 0 || subscriberId >= 2 ** 48)
@@ -139,8 +160,9 @@ export function issueReaderRef(keys: readonly Buffer[], edition: string, subscri
   const block = Buffer.concat([id, refTag(key, edition, id)]);
   // One block, no IV: a PRP of a block with 80 bits of keyed redundancy (deterministic
   // authenticated encryption of a short message); the same reader gets one ref per edition.
-  const c = createCipheriv('aes-256-ecb', derive(key, 'click-reader v1 aes'), null).setAutoPadding(false);
-  return b64(Buffer.concat([c.update(block), c.final()]));
+  const out = refEncryptor(derive(key, 'click-reader v1 aes')).update(block);
+  if (out.length !== 16) throw new Error(`reader ref cipher returned ${out.length} bytes for one block`);
+  return b64(out);
 }
 
 /** The reader id in a genuine ref for `edition`, or undefined. */

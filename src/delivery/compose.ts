@@ -52,9 +52,14 @@ export function parseAddress(v: string): { name: string; address: string } {
 
 const header = (name: string, value: string) => foldLines(`${name}: ${value}`, 76);
 
-/** base64 in 76-character lines, CRLF-terminated. */
-function base64Lines(s: string): string {
-  const b = Buffer.from(s, 'utf8').toString('base64');
+/**
+ * base64 in 76-character lines, CRLF-terminated. A string is UTF-8 first; a
+ * Buffer (mergeRecipientBytes) is encoded as it is, which spares the UTF-8
+ * encoding of a long CJK string per message. The result is ASCII (a one-byte
+ * string: the slices are joined as a rope and copied out once).
+ */
+function base64Lines(s: string | Buffer): string {
+  const b = (typeof s === 'string' ? Buffer.from(s, 'utf8') : s).toString('base64');
   let out = '';
   for (let i = 0; i < b.length; i += 76) out += `${b.slice(i, i + 76)}\r\n`;
   return out;
@@ -85,8 +90,9 @@ export interface RecipientMessage {
   email: string;
   name?: string | null;
   subject: string;
-  html: string;
-  text: string;
+  /** The parts as strings, or as their UTF-8 bytes (the same message either way). */
+  html: string | Buffer;
+  text: string | Buffer;
   messageId: string;
   unsubscribeUrl: string;
   date: Date;
@@ -179,12 +185,14 @@ export class Composer {
       `--${boundary}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n` +
       base64Lines(m.html) +
       `--${boundary}--\r\n`;
+    // The body is ASCII (MIME lines, base64): latin1 gives its UTF-8 bytes with a plain copy.
+    const bodyBytes = Buffer.from(body, 'latin1');
     let head = '';
     if (this.opts.dkim) {
       // Relaxed body canonicalization of this body is the body itself: base64
       // and MIME lines carry no trailing or repeated whitespace and it ends in
       // exactly one CRLF.
-      const bh = createHash('sha256').update(body).digest('base64');
+      const bh = createHash('sha256').update(bodyBytes).digest('base64');
       const sig = dkimSign(headers, 'sha256', bh, {
         domainName: this.opts.dkim.domain,
         keySelector: this.opts.dkim.selector,
@@ -196,7 +204,7 @@ export class Composer {
     }
     for (const h of headers) head += `${h.line}\r\n`;
     return {
-      raw: Buffer.from(`${head}\r\n${body}`, 'utf8'),
+      raw: Buffer.concat([Buffer.from(`${head}\r\n`, 'utf8'), bodyBytes]),
       // The header From stays; only the envelope carries the return path (DKIM signs headers).
       envelope: { from: envelopeFrom, to: [m.email] },
       messageId: m.messageId,

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { readerRefValue } from '../analytics/links.ts';
 import { appSecret } from '../config/secret.ts';
 import type { Context } from '../context.ts';
-import { type DigestVariant, mergeRecipient } from '../email/index.ts';
-import type { Recipient } from '../email/merge.ts';
+import type { DigestVariant } from '../email/index.ts';
+import { mergeRecipientBytes, type Recipient } from '../email/merge.ts';
 import { BroadsheetError } from '../errors/index.ts';
 import type { DB } from '../store/db.ts';
 import {
@@ -203,7 +203,8 @@ export function composeForReader(
   digest: Digestish,
   r: Recipient & { messageId: string; subjectPrefix?: string; returnPath?: string },
 ) {
-  const merged = mergeRecipient(digest, r, { defaultName: ctx.config.email.defaultName });
+  // As UTF-8 bytes: the digest's fixed parts are encoded once, not once per reader.
+  const merged = mergeRecipientBytes(digest, r, { defaultName: ctx.config.email.defaultName });
   return composer.compose({
     email: r.email,
     name: r.name ?? null,
@@ -235,6 +236,10 @@ export async function sendEdition(
   const composer = makeComposer(ctx, input);
   const keys = tokenKeys(appSecret(ctx));
   const online = viewOnlineUrl(ctx, input.editionId);
+  // Per send, not per reader: the VERP base address (parses email.from) and the link prefixes.
+  const returnBase = returnPathBase(d.returnPath, sendingDomain(ctx));
+  const unsubscribeBase = unsubscribeUrl(ctx.config.publicUrl, '');
+  const preferencesBase = preferencesUrl(ctx.config.publicUrl, '');
   const transport = opts.transport;
   const s = { total: 0, sent: 0, retried: 0, failed: 0, deferred: 0, suppressed: 0, rendered: 0, bytes: 0 };
 
@@ -245,17 +250,12 @@ export async function sendEdition(
       email: row.email,
       name: row.name ?? undefined,
       locale: row.locale ?? undefined,
-      unsubscribeUrl: unsubscribeUrl(
-        ctx.config.publicUrl,
-        unsubscribeToken(keys, input.list, row.subscriberId),
-      ),
-      preferencesUrl: preferencesUrl(
-        ctx.config.publicUrl,
-        preferencesToken(keys, input.list, row.subscriberId),
-      ),
+      // A token is base64url after "v2.": appended to the resolved prefix it is what new URL() gives.
+      unsubscribeUrl: unsubscribeBase + unsubscribeToken(keys, input.list, row.subscriberId),
+      preferencesUrl: preferencesBase + preferencesToken(keys, input.list, row.subscriberId),
       viewOnlineUrl: online,
       messageId: row.messageId,
-      returnPath: readerReturnPath(ctx, keys, input.editionId, row.subscriberId),
+      returnPath: returnBase && verpAddress(returnBase, verpToken(keys, input.editionId, row.subscriberId)),
       // The reader's part of click links (analytics.perReader; else empty).
       readerRef: readerRefValue(ctx, keys, input.editionId, row.subscriberId),
     });

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, hkdfSync } from 'node:crypto';
+import { type Cipher, createCipheriv, createDecipheriv, createHash, hkdfSync } from 'node:crypto';
 import { BroadsheetError } from '../errors/index.ts';
 import type { DB } from '../store/db.ts';
 import { isSafeAddress } from './compose.ts';
@@ -81,6 +81,23 @@ function unbase32(s: string): Buffer | undefined {
 /** The first 4 bytes of SHA-256 of an edition id, as stored in a token. */
 export const editionHash = (edition: string) => createHash('sha256').update(edition).digest().subarray(0, 4);
 
+// A send makes one token per reader with one key and one edition: the cipher
+// and the edition's hash are made once, not per reader. ECB without padding
+// turns each 16-byte update() into its block at once and keeps no state
+// between blocks, so one cipher serves every token (final() is never called).
+// Keyed by the derived key, which verpKey caches per secret (one entry per secret, like it).
+const encryptors = new Map<Buffer, Cipher>();
+function encryptor(secret: Buffer): Cipher {
+  const key = verpKey(secret);
+  let c = encryptors.get(key);
+  if (!c) {
+    c = createCipheriv('aes-256-ecb', key, null).setAutoPadding(false);
+    encryptors.set(key, c);
+  }
+  return c;
+}
+let lastEdition: { edition: string; hash: Buffer } | undefined;
+
 const MAX_ID = 2 ** 48 - 1;
 
 /** The token for (edition, subscriber), made with the current key. */
@@ -89,10 +106,11 @@ export function verpToken(keys: readonly Buffer[], edition: string, subscriberId
     throw new RangeError(`subscriber id out of range: ${subscriberId}`);
   const plain = Buffer.alloc(16);
   plain.writeUIntBE(subscriberId, 0, 6);
-  editionHash(edition).copy(plain, 6);
-  const c = createCipheriv('aes-256-ecb', verpKey(keys[0]!), null);
-  c.setAutoPadding(false);
-  return base32(Buffer.concat([c.update(plain), c.final()]));
+  if (lastEdition?.edition !== edition) lastEdition = { edition, hash: editionHash(edition) };
+  lastEdition.hash.copy(plain, 6);
+  const block = encryptor(keys[0]!).update(plain);
+  if (block.length !== 16) throw new Error(`VERP cipher returned ${block.length} bytes for one block`);
+  return base32(block);
 }
 
 export interface VerpClaims {

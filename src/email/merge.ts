@@ -8,7 +8,7 @@
 import { DEFAULT_NAME } from './config.ts';
 import { toSimplified } from './locale.ts';
 import { variantFor } from './locales/index.ts';
-import { wrapText } from './text.ts';
+import { wrapLine } from './text.ts';
 
 export const MERGE_FIELDS = [
   'name',
@@ -20,6 +20,7 @@ export const MERGE_FIELDS = [
 ] as const;
 export type MergeField = (typeof MERGE_FIELDS)[number];
 const TOKEN = /%%(name|email|unsubscribe_url|preferences_url|view_online_url|reader_ref)%%/g;
+const HAS_TOKEN = new RegExp(TOKEN.source);
 
 export interface Recipient {
   email: string;
@@ -142,13 +143,48 @@ export function variantUrl(url: string, archivePath: string): string {
 interface Prepared {
   subject: string;
   html: Split;
-  text: Split;
+  text: TextPieces;
+  /** The HTML's fixed parts as UTF-8, made on first use by mergeRecipientBytes. */
+  htmlBytes?: Buffer[];
 }
+
+/**
+ * The text part for per-reader wrapping. Wrapping is line by line (wrapText),
+ * and merge tokens never span lines (no value holds a line break: check()), so
+ * only the lines holding a token are wrapped per reader; every other line is
+ * wrapped once here. `fixed` (already wrapped, with the line breaks between
+ * pieces) alternates with the token lines: fixed[0] line[0] fixed[1] … fixed[n].
+ */
+interface TextPieces {
+  fixed: string[];
+  fixedBytes: Buffer[];
+  lines: Split[];
+}
+
+function textPieces(text: string): TextPieces {
+  const fixed: string[] = [];
+  const lines: Split[] = [];
+  let acc = '';
+  text.split('\n').forEach((line, i) => {
+    if (i > 0) acc += '\n';
+    if (HAS_TOKEN.test(line)) {
+      fixed.push(acc);
+      lines.push(split(line));
+      acc = '';
+    } else acc += wrapLine(line).join('\n');
+  });
+  fixed.push(acc);
+  return { fixed, fixedBytes: fixed.map((f) => Buffer.from(f, 'utf8')), lines };
+}
+
+const wrapped = (line: Split, values: Record<MergeField, string>) => wrapLine(join(line, values)).join('\n');
 
 // Split once per digest object (and per locale), reused for every recipient.
 const prepared = new WeakMap<Mergeable, Map<string, Prepared>>();
 
 const isSimplified = (html: string) => /<html[^>]*\slang="zh-Hans"/.test(html);
+// Whether a digest is already Simplified: asked per reader, the regex scan of its HTML is made once.
+const simplifiedHtml = new WeakMap<Mergeable, boolean>();
 
 function prepare(digest: Mergeable, locale: string | undefined): Prepared {
   const variant = pickVariant(digest, locale);
@@ -160,12 +196,17 @@ function prepare(digest: Mergeable, locale: string | undefined): Prepared {
     }
     let p = byLocale.get(variant.locale);
     if (!p) {
-      p = { subject: variant.subject, html: split(variant.html), text: split(variant.text) };
+      p = { subject: variant.subject, html: split(variant.html), text: textPieces(variant.text) };
       byLocale.set(variant.locale, p);
     }
     return p;
   }
-  const want = locale === 'zh-Hans' || isSimplified(digest.html) ? 'zh-Hans' : 'source';
+  let simplified = simplifiedHtml.get(digest);
+  if (simplified === undefined) {
+    simplified = isSimplified(digest.html);
+    simplifiedHtml.set(digest, simplified);
+  }
+  const want = locale === 'zh-Hans' || simplified ? 'zh-Hans' : 'source';
   let byLocale = prepared.get(digest);
   if (!byLocale) {
     byLocale = new Map();
@@ -173,8 +214,8 @@ function prepare(digest: Mergeable, locale: string | undefined): Prepared {
   }
   let p = byLocale.get(want);
   if (!p) {
-    const d = want === 'zh-Hans' && !isSimplified(digest.html) ? toSimplified(digest) : digest;
-    p = { subject: d.subject, html: split(d.html), text: split(d.text) };
+    const d = want === 'zh-Hans' && !simplified ? toSimplified(digest) : digest;
+    p = { subject: d.subject, html: split(d.html), text: textPieces(d.text) };
     byLocale.set(want, p);
   }
   return p;
@@ -205,12 +246,8 @@ export interface Merged {
   listName?: string;
 }
 
-/**
- * Fill one recipient's fields into a compiled digest: escaped for HTML, plain
- * for text. The reader's locale picks the compiled variant (each variant was
- * compiled once per edition; splitting is cached per digest and variant).
- */
-export function mergeRecipient(digest: Mergeable, r: Recipient, opts: { defaultName?: string } = {}): Merged {
+/** What every merge of one reader needs: the prepared digest and the field values, escaped per part. */
+function fieldsFor(digest: Mergeable, r: Recipient, opts: { defaultName?: string }) {
   const p = prepare(digest, r.locale);
   const variant = pickVariant(digest, r.locale);
   // The configured name wins unless it is the built-in 讀者, which each variant says in its own language.
@@ -230,17 +267,70 @@ export function mergeRecipient(digest: Mergeable, r: Recipient, opts: { defaultN
     reader_ref: check('reader_ref', r.readerRef ?? ''),
   };
   const html = {} as Record<MergeField, string>;
-  const text = {} as Record<MergeField, string>;
-  for (const f of MERGE_FIELDS) {
-    html[f] = escapeHtml(raw[f]);
-    text[f] = raw[f];
-  }
-  // A filled-in name or address can push its line past 72 columns: wrap again
-  // (lines already within the width are returned as they are).
-  const out: Merged = { subject: p.subject, html: join(p.html, html), text: wrapText(join(p.text, text)) };
+  for (const f of MERGE_FIELDS) html[f] = escapeHtml(raw[f]);
+  return { p, variant, html, text: raw };
+}
+
+function withVariant<T extends object>(out: T, variant: DigestVariant | undefined) {
   if (variant)
     Object.assign(out, { locale: variant.locale, fromName: variant.fromName, listName: variant.listName });
   return out;
+}
+
+/**
+ * Fill one recipient's fields into a compiled digest: escaped for HTML, plain
+ * for text. The reader's locale picks the compiled variant (each variant was
+ * compiled once per edition; splitting is cached per digest and variant).
+ */
+export function mergeRecipient(digest: Mergeable, r: Recipient, opts: { defaultName?: string } = {}): Merged {
+  const { p, variant, html, text } = fieldsFor(digest, r, opts);
+  // A filled-in name or address can push its line past 72 columns: wrap again
+  // (the lines holding a token; the others were wrapped once, in prepare()).
+  const t = p.text;
+  let out = t.fixed[0]!;
+  for (let i = 0; i < t.lines.length; i++) out += wrapped(t.lines[i]!, text) + t.fixed[i + 1]!;
+  return withVariant<Merged>({ subject: p.subject, html: join(p.html, html), text: out }, variant);
+}
+
+export interface MergedBytes extends Omit<Merged, 'html' | 'text'> {
+  /** UTF-8 of mergeRecipient's html and text, byte for byte. */
+  html: Buffer;
+  text: Buffer;
+}
+
+/**
+ * mergeRecipient as UTF-8 bytes, for the send: the digest's fixed parts are
+ * encoded once per digest and variant, so a reader costs copying them and
+ * encoding a few short values (UTF-8-encoding a 60 KB CJK string was the
+ * largest cost of composing a message).
+ */
+export function mergeRecipientBytes(
+  digest: Mergeable,
+  r: Recipient,
+  opts: { defaultName?: string } = {},
+): MergedBytes {
+  const { p, variant, html, text } = fieldsFor(digest, r, opts);
+  p.htmlBytes ??= p.html.parts.map((s) => Buffer.from(s, 'utf8'));
+  const hb = p.htmlBytes;
+  const values = new Map<MergeField, Buffer>();
+  const htmlParts: Buffer[] = [hb[0]!];
+  for (let i = 0; i < p.html.fields.length; i++) {
+    const f = p.html.fields[i]!;
+    let v = values.get(f);
+    if (!v) {
+      v = Buffer.from(html[f], 'utf8');
+      values.set(f, v);
+    }
+    htmlParts.push(v, hb[i + 1]!);
+  }
+  const t = p.text;
+  const textParts: Buffer[] = [t.fixedBytes[0]!];
+  for (let i = 0; i < t.lines.length; i++)
+    textParts.push(Buffer.from(wrapped(t.lines[i]!, text), 'utf8'), t.fixedBytes[i + 1]!);
+  return withVariant<MergedBytes>(
+    { subject: p.subject, html: Buffer.concat(htmlParts), text: Buffer.concat(textParts) },
+    variant,
+  );
 }
 
 /**

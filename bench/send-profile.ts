@@ -1,0 +1,46 @@
+// Profile helper (brief I): the sender's per-message CPU without SMTP — ledger
+// enqueue/stream, merge, compose, and the two ledger writes — for N readers.
+//   node --cpu-prof --import tsx bench/send-profile.ts [--messages N]
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { sendEdition } from '../src/delivery/send.ts';
+import type { Transport } from '../src/delivery/transport.ts';
+import { openStore, SubscriberRepo } from '../src/store/index.ts';
+import { digest, testContext } from '../tests/fixtures/delivery/ctx.ts';
+
+const { values } = parseArgs({ options: { messages: { type: 'string', default: '2000' } } });
+const N = Number(values.messages);
+const filler =
+  '<tr><td style="padding:8px 0;font-size:16px;line-height:1.6">數讀中國AI發展：用戶規模大，生成式人工智能用戶規模達5.15億人，普及率為36.5%。</td></tr>'.repeat(
+    300,
+  );
+const big = { ...digest, html: digest.html.replace('</body>', `<table>${filler}</table></body>`) };
+const dir = mkdtempSync(join(tmpdir(), 'bench-sendprof-'));
+const ctx = testContext(dir, { delivery: { connections: 5 } });
+const db = openStore(ctx.paths.store);
+new SubscriberRepo(db).upsertMany(
+  Array.from({ length: N }, (_, i) => ({ email: `reader${i}@example.com` })),
+  'bench',
+);
+let bytes = 0;
+const transport: Transport = {
+  name: 'smtp',
+  async send(m) {
+    bytes += m.raw.length;
+    m.commit?.();
+    return { accepted: [m.recipient], rejected: [], response: '250 ok', messageId: m.messageId } as never;
+  },
+};
+const t0 = performance.now();
+const s = await sendEdition(
+  ctx,
+  db,
+  { editionId: 'daily-2025-12-10', list: 'daily', listName: '每日簡報', digest: big },
+  { transport },
+);
+const ms = performance.now() - t0;
+console.log(
+  `${s.sent} messages, ${(ms / s.sent).toFixed(3)} ms each, ${Math.round(s.sent / (ms / 1000))} msg/s, ${Math.round(bytes / s.sent)} B`,
+);
