@@ -3,8 +3,8 @@ import { type AddressInfo, BlockList, isIPv4 } from 'node:net';
 import { SMTPServer, type SMTPServerSession } from 'smtp-server';
 import type { Config } from '../config/schema.ts';
 import { BroadsheetError } from '../errors/index.ts';
-import type { Logger } from '../logger.ts';
-import type { DB } from '../store/db.ts';
+import type { InboundMeta } from './classify.ts';
+import type { InboundDeps, InboundOutcome } from './process.ts';
 
 // `broadsheet inbound`'s listener: an SMTP (or, behind Postfix's `lmtp:`
 // transport, LMTP) endpoint for bounces, complaints and mailto unsubscribes.
@@ -13,26 +13,8 @@ import type { DB } from '../store/db.ts';
 // retries — nothing is lost. No AUTH: who may talk to it is decided by the
 // client's address (allowFrom) and what it may deliver by RCPT TO (recipients).
 
-export interface InboundDeps {
-  db: DB;
-  keys: Buffer[];
-  config: Config;
-  now: () => Date;
-  logger: Logger;
-}
-
-export interface InboundMeta {
-  source: 'inbound' | 'imap';
-  mailFrom?: string;
-  rcptTo: string[];
-  externalId?: string;
-}
-
-export interface InboundOutcome {
-  inboundId: number;
-  classified: 'dsn' | 'arf' | 'unsubscribe' | 'unknown';
-  events: { kind: string; subscriberId?: number | null; action: string }[];
-}
+// The types are process.ts's own (type-only: nothing of it is loaded here).
+export type { InboundDeps, InboundMeta, InboundOutcome };
 
 /** src/inbound/process.ts's processInbound; passed in so the listener and poller don't fix its module. */
 export type ProcessInbound = (deps: InboundDeps, raw: Buffer, meta: InboundMeta) => Promise<InboundOutcome>;
