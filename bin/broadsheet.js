@@ -17,10 +17,11 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 
+let stamp;
+
 /** undefined when dist/ may run, else the reason it may not. */
 function staleReason() {
   if (process.env.BROADSHEET_RUNTIME === 'tsx') return 'BROADSHEET_RUNTIME=tsx';
-  let stamp;
   try {
     stamp = JSON.parse(readFileSync(`${root}dist/stamp.json`, 'utf8'));
   } catch {
@@ -50,6 +51,11 @@ if (stale) {
   // name the .ts files and lines (dist/*.js.map). Off otherwise: Node reads and
   // parses every chunk's map as it loads, a tenth of a start.
   if (process.env.DEBUG) process.setSourceMapsEnabled(true);
+  // This build's id keys the cache of parsed configuration (src/config/cache.ts),
+  // kept in dist/cache/ and emptied by every build. Not an environment variable:
+  // a child process may run other code (tsx) and must not inherit it.
+  if (typeof stamp.buildId === 'string')
+    globalThis.__broadsheetBuild = { id: stamp.buildId, cacheDir: `${root}dist/cache` };
   ({ main } = await import('../dist/main.js'));
 }
 await main(process.argv);

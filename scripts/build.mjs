@@ -14,6 +14,8 @@
 // dist/ as under tsx. A computed import() (not a string literal: the card
 // layouts in templates/cards/*.ts, review/publish.ts) goes through
 // __bsImport, which registers tsx first when the target is TypeScript.
+
+import { randomUUID } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -99,6 +101,8 @@ export async function build({ quiet = false } = {}) {
   // through tsx. Files are overwritten in place rather than the folder removed,
   // so a CLI already running from dist/ still finds its unchanged chunks.
   rmSync(join(dist, 'stamp.json'), { force: true });
+  // Caches keyed by the previous build (parsed configuration: src/config/cache.ts).
+  rmSync(join(dist, 'cache'), { recursive: true, force: true });
   mkdirSync(dist, { recursive: true });
   const result = await esbuild.build({
     absWorkingDir: root,
@@ -137,7 +141,9 @@ export async function build({ quiet = false } = {}) {
   const written = new Set(Object.keys(result.metafile.outputs).map((f) => resolve(root, f)));
   for (const f of readdirSync(dist))
     if (/\.js(\.map)?$/.test(f) && !written.has(join(dist, f))) rmSync(join(dist, f), { force: true });
-  writeFileSync(join(dist, 'stamp.json'), `${JSON.stringify({ version: STAMP_VERSION, files })}\n`);
+  // buildId: new on every build; what dist/ caches (the parsed config) is keyed by it.
+  const stamp = { version: STAMP_VERSION, buildId: randomUUID(), files };
+  writeFileSync(join(dist, 'stamp.json'), `${JSON.stringify(stamp)}\n`);
   if (!quiet)
     console.log(`built dist/ from ${inputs.length} files in ${Math.round(performance.now() - started)} ms`);
   return { files: inputs.length };

@@ -1,5 +1,10 @@
-import cliProgress from 'cli-progress';
+import { createRequire } from 'node:module';
+import type cliProgress from 'cli-progress';
 import { colorEnabled } from './log-format.ts';
+
+// cli-progress (CommonJS) is required when a bar is drawn, not when the logger
+// that writes above bars loads: most commands never draw one (issue 16).
+const requireCjs = createRequire(import.meta.url);
 
 // The terminal progress bar for cards and sends. cli-progress draws it; the
 // numbers are ours: its own ETA comes from a short buffer of the latest
@@ -77,7 +82,8 @@ export function progressBar(label: string, total: number, width = 30): ProgressB
   const colors = colorEnabled(Boolean(process.stderr.isTTY));
   const meter = rateMeter(total);
   let detail = '';
-  const bar = new cliProgress.SingleBar({
+  const { SingleBar } = requireCjs('cli-progress') as typeof cliProgress;
+  const bar = new SingleBar({
     stream: process.stderr,
     hideCursor: true,
     format: (_opts, params) => {

@@ -1,34 +1,83 @@
 import type { Command } from 'commander';
+import { configSource, readCachedConfig, writeCachedConfig } from '../config/cache.ts';
+import type { Config } from '../config/schema.ts';
 import type { Context } from '../context.ts';
 import { BroadsheetError, formatErrorChain, isBroadsheetError, UsageError } from '../errors/index.ts';
 
 // What a command's context is made of: configuration (zod + yaml), secrets and
-// the logger (pino). Loaded before any command's action (main.ts: preAction),
-// never for --help / --version, which print from commander alone (issue 16: a
-// start within 3× of a bare node).
+// the logger. Loaded before any command's action (main.ts: preAction), never
+// for --help / --version, which print from commander alone (issue 16: a start
+// within 3× of a bare node). The config module (zod, yaml, every schema) loads
+// only when the compiled CLI's config cache has no entry for this file + env
+// (config/cache.ts); pino loads only when a line is logged (logger.ts).
 type ContextModules = {
   env: typeof import('../config/env.ts');
-  load: typeof import('../config/load.ts');
   context: typeof import('../context.ts');
   logger: typeof import('../logger.ts');
 };
 let modules: ContextModules | undefined;
+let loadModule: typeof import('../config/load.ts') | undefined;
 
-/** Load what createContext() and printResult() use; main.ts awaits it before every action. */
-export async function loadContextModules(): Promise<void> {
-  if (modules) return;
-  const [env, load, context, logger] = await Promise.all([
-    import('../config/env.ts'),
-    import('../config/load.ts'),
-    import('../context.ts'),
-    import('../logger.ts'),
-  ]);
-  modules = { env, load, context, logger };
+/**
+ * Load what createContext() and printResult() use; main.ts awaits it before
+ * every action (as commander's preAction hook, which passes the command about
+ * to run: with it, the config module is skipped when the cache has the config).
+ */
+export async function loadContextModules(_hooked?: Command, actionCommand?: Command): Promise<void> {
+  if (!modules) {
+    const [env, context, logger] = await Promise.all([
+      import('../config/env.ts'),
+      import('../context.ts'),
+      import('../logger.ts'),
+    ]);
+    modules = { env, context, logger };
+  }
+  const cached = actionCommand ? cachedConfig(globalsOf(actionCommand)) : undefined;
+  if (!cached) loadModule ??= await import('../config/load.ts');
 }
 
 function loaded(): ContextModules {
   if (!modules) throw new Error('cli/app.ts: loadContextModules() must run before a command action');
   return modules;
+}
+
+/** The config file a command reads: --config, else broadsheet.config.yaml in the cwd. */
+function configFileOf(g: GlobalOptions): string {
+  return loaded().context.resolvePaths(
+    {
+      paths: { content: 'content', out: 'out', store: 'data/broadsheet.db', templates: 'templates' },
+    } as never,
+    g,
+  ).config;
+}
+
+/** The config file read once per run for the cache (the preAction and createContext share it). */
+const sources = new Map<string, ReturnType<typeof configSource>>();
+function sourceOf(file: string, explicit: boolean) {
+  const id = `${explicit}\0${file}`;
+  if (!sources.has(id)) sources.set(id, configSource(file, explicit));
+  return sources.get(id);
+}
+
+/** The cached config for these options, if the compiled CLI's cache has it. */
+function cachedConfig(g: GlobalOptions): Config | undefined {
+  const source = sourceOf(configFileOf(g), Boolean(g.config));
+  return source && readCachedConfig<Config>(source.key);
+}
+
+/** Validated config for a command: from the cache, else parsed (and then cached). */
+function configFor(g: GlobalOptions): Config {
+  const file = configFileOf(g);
+  const explicit = Boolean(g.config);
+  const source = sourceOf(file, explicit);
+  const hit = source && readCachedConfig<Config>(source.key);
+  if (hit) return hit;
+  if (!loadModule) throw new Error('cli/app.ts: the config module was not loaded before the action');
+  if (!source) return loadModule.loadConfig(file, { explicit }).config;
+  // Parsed from the very text the key was made from, so the entry matches its key.
+  const { config } = loadModule.configFromText(file, source.text);
+  writeCachedConfig(source.key, config);
+  return config;
 }
 
 /** The options every command takes (DESIGN.md § The command line). */
@@ -44,21 +93,14 @@ export const globalsOf = (cmd: Command): GlobalOptions => cmd.optsWithGlobals() 
 
 /** Load config (file, env), secrets (env) and paths for a command. */
 export function createContext(g: GlobalOptions): Context {
-  const { env, load, context, logger } = loaded();
-  const { resolvePaths, systemClock } = context;
-  const paths0 = resolvePaths(
-    {
-      paths: { content: 'content', out: 'out', store: 'data/broadsheet.db', templates: 'templates' },
-    } as never,
-    g,
-  );
-  const { config } = load.loadConfig(paths0.config, { explicit: Boolean(g.config) });
+  const { env, context, logger } = loaded();
+  const config = configFor(g);
   return {
     config,
     secrets: env.readSecrets(),
     logger: logger.createLogger(),
-    clock: systemClock,
-    paths: resolvePaths(config, g),
+    clock: context.systemClock,
+    paths: context.resolvePaths(config, g),
   };
 }
 

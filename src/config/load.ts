@@ -38,17 +38,35 @@ export function loadConfig(
   file: string,
   opts: { explicit?: boolean; env?: NodeJS.ProcessEnv } = {},
 ): LoadedConfig {
-  const env = opts.env ?? process.env;
-  let raw: Record<string, unknown> = {};
-  let lineOf: (p: readonly PropertyKey[]) => number | undefined = () => undefined;
   const present = existsSync(file);
+  let text: string | undefined;
   if (present) {
-    let text: string;
     try {
       text = readFileSync(file, 'utf8');
     } catch (cause) {
       throw new BroadsheetError('CONFIG_UNREADABLE', { file }, { cause });
     }
+  } else if (opts.explicit) {
+    throw new BroadsheetError('CONFIG_UNREADABLE', { file }, { cause: new Error('file not found') });
+  }
+  return configFromText(file, text, opts);
+}
+
+/**
+ * The configuration from the file's text (undefined: no file, the embedded
+ * defaults) and the env overrides. loadConfig after the read; the CLI calls it
+ * directly with the text its config cache was keyed by (cache.ts).
+ */
+export function configFromText(
+  file: string,
+  text: string | undefined,
+  opts: { env?: NodeJS.ProcessEnv } = {},
+): LoadedConfig {
+  const env = opts.env ?? process.env;
+  let raw: Record<string, unknown> = {};
+  let lineOf: (p: readonly PropertyKey[]) => number | undefined = () => undefined;
+  const present = text !== undefined;
+  if (present) {
     const parsed = parseYaml(text);
     if (parsed.errors.length)
       throw new BroadsheetError('CONFIG_INVALID', {
@@ -68,8 +86,6 @@ export function loadConfig(
             `${k}: secrets are not read from files; set SMTP_URL, BROADSHEET_SECRET, BROADSHEET_EDITOR_PASSWORD or DKIM_PRIVATE_KEY_FILE in the environment`,
         ),
       });
-  } else if (opts.explicit) {
-    throw new BroadsheetError('CONFIG_UNREADABLE', { file }, { cause: new Error('file not found') });
   }
   for (const [name, path] of Object.entries(ENV_OVERRIDES)) {
     if (env[name]) setIn(raw, path, env[name]);

@@ -3,27 +3,10 @@ import { timeZone } from '../config/zone.ts';
 import { CronSyntaxError, parseCron } from './cron.ts';
 import { formatDuration, parseDuration } from './duration.ts';
 
-export const JOB_KINDS = ['ingest', 'build', 'send', 'digest', 'cards', 'publish'] as const;
+import { DEFAULT_CATCH_UP, JOB_KINDS } from './job-defaults.ts';
 
-/** Default `catchUp`: a missed occurrence younger than this runs once when the daemon starts. */
-export const DEFAULT_CATCH_UP = '2h';
-
-/**
- * Default `timeout` per kind: well past what a healthy run takes, short
- * enough that a stuck one is stopped before its next occurrence matters.
- * ingest: a few feeds, each fetch bounded at 15 s. build/cards: one edition's
- * digest and a few hundred PNGs (seconds here; minutes on a slow box).
- * digest: a build plus a send to the list. send: a large list at the
- * configured rate. publish: a handful of API calls per approved post.
- */
-export const DEFAULT_TIMEOUTS: Record<(typeof JOB_KINDS)[number], string> = {
-  ingest: '10m',
-  build: '15m',
-  cards: '15m',
-  digest: '1h',
-  send: '2h',
-  publish: '15m',
-};
+// Kinds, default limits, jobZone and jobTimeout live in job-defaults.ts (no zod).
+export { DEFAULT_CATCH_UP, DEFAULT_TIMEOUTS, JOB_KINDS, jobTimeout, jobZone } from './job-defaults.ts';
 
 const cronExpression = z.string().superRefine((v, ctx) => {
   try {
@@ -82,17 +65,10 @@ export const jobSchema = z
 export type Job = z.infer<typeof jobSchema>;
 export type Feed = z.infer<typeof feed>;
 
-/** The zone a job's cron is read in. */
-export const jobZone = (job: Job, config: { timezone: string }) => job.timezone ?? config.timezone;
-
 export const ingestFeeds = (job: Job): Feed[] => ingestOptions.parse(job.options).feeds;
 export const sendTransport = (job: Job) => sendOptions.parse(job.options).transport;
 
 export const describeCatchUp = (job: Job) => formatDuration(job.catchUp);
-
-/** The job's time limit in ms: `timeout`, else its kind's default. */
-export const jobTimeout = (job: Pick<Job, 'kind' | 'timeout'>): number =>
-  job.timeout ?? parseDuration(DEFAULT_TIMEOUTS[job.kind])!;
 
 /**
  * The embedded default `jobs:` (input form, parsed like a file's): `main` is

@@ -35,8 +35,8 @@ import {
 import { acquireLease, isLease, type Lease, type LeaseHolder, liveHolder } from '../store/lease.ts';
 import { formatLocal } from '../util/zoned.ts';
 import type { Job } from './config.ts';
-import { jobTimeout, jobZone } from './config.ts';
 import { formatDuration } from './duration.ts';
+import { jobTimeout, jobZone } from './job-defaults.ts';
 import { delay, seconds, settle, settlesWithin, windDownMs } from './limit.ts';
 
 /** What a job gets besides its context: `signal` aborts when it must stop (time limit, shutdown). */

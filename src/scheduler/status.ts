@@ -12,9 +12,10 @@ import type { Context } from '../context.ts';
 import { openStore } from '../store/db.ts';
 import { hasTable, heartbeats, type JobRunRow, recentRuns, runningRuns, sendCounts } from '../store/jobs.ts';
 import { formatLocal } from '../util/zoned.ts';
-import { type Job, jobTimeout, jobZone } from './config.ts';
+import type { Job } from './config.ts';
 import { formatDuration } from './duration.ts';
 import { reapDeadRuns } from './execute.ts';
+import { jobTimeout, jobZone } from './job-defaults.ts';
 import { nextOccurrence, scheduleOf } from './occurrences.ts';
 
 /** A daemon is stale when it has not beaten for this many of its intervals. */
