@@ -65,7 +65,9 @@ function opts(over: Partial<PhotoFetchOptions> = {}): PhotoFetchOptions {
   dirs.push(cacheDir);
   return {
     cacheDir,
-    timeoutMs: 300,
+    // Generous: a loaded CI machine must never time out a loopback answer. The
+    // timeout case passes its own short one (that server never answers).
+    timeoutMs: 10_000,
     maxBytes: 1024 * 1024,
     failureTtlMs: 60_000,
     allowHttpLoopback: true,
@@ -89,7 +91,7 @@ describe('remote photos', () => {
   });
 
   it('a slow host costs one timeout per URL: the failure is remembered', async () => {
-    const o = opts();
+    const o = opts({ timeoutMs: 300 });
     const r = await fetchPhoto(`${base}/slow.jpg`, o);
     expect(r).toMatchObject({ error: expect.stringContaining('300 ms') });
     const again = await fetchPhoto(`${base}/slow.jpg`, o);
@@ -156,7 +158,7 @@ describe('build with remote photos', () => {
           formats: ['og'],
           kinds: ['article'],
           workers: 0,
-          photos: { allowHttpLoopback: true, timeoutMs: 300 },
+          photos: { allowHttpLoopback: true, timeoutMs: 10_000 },
         },
       },
       paths: { content: join(fixtureDir, 'content'), out },
