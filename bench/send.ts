@@ -20,6 +20,8 @@ const { values } = parseArgs({
   options: {
     messages: { type: 'string', default: '2000' },
     connections: { type: 'string', default: '5' },
+    // For profiling one of them: e.g. --only ours (prints its rates, no ratios).
+    only: { type: 'string' },
     sink: { type: 'boolean' },
   },
 });
@@ -198,6 +200,13 @@ async function main() {
     return rate;
   };
 
+  if (values.only) {
+    const run = { ours, plain, ceiling }[values.only as 'ours' | 'plain' | 'ceiling'];
+    if (!run) throw new Error(`--only ours|plain|ceiling, not ${values.only}`);
+    for (let k = 0; k < 3; k++) console.log(`${values.only} ${Math.round(await run())} msg/s`);
+    child.kill();
+    return;
+  }
   // Warm up JIT and the sink once, then alternate so drift hits both alike.
   await plain();
   await ours();

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import addressparser from 'nodemailer/lib/addressparser';
 import dkimSign from 'nodemailer/lib/dkim/sign';
 import { encodeWords, foldLines } from 'nodemailer/lib/mime-funcs';
+import { base64LineChunks } from './base64-lines.ts';
 
 // One message per recipient, built from strings prepared once per send: the
 // digest is compiled once per edition (email stage), merged per recipient,
@@ -52,17 +53,9 @@ export function parseAddress(v: string): { name: string; address: string } {
 
 const header = (name: string, value: string) => foldLines(`${name}: ${value}`, 76);
 
-/**
- * base64 in 76-character lines, CRLF-terminated. A string is UTF-8 first; a
- * Buffer (mergeRecipientBytes) is encoded as it is, which spares the UTF-8
- * encoding of a long CJK string per message. The result is ASCII (a one-byte
- * string: the slices are joined as a rope and copied out once).
- */
-function base64Lines(s: string | Buffer): string {
-  const b = (typeof s === 'string' ? Buffer.from(s, 'utf8') : s).toString('base64');
-  let out = '';
-  for (let i = 0; i < b.length; i += 76) out += `${b.slice(i, i + 76)}\r\n`;
-  return out;
+/** base64 in 76-character lines, CRLF-terminated, as ASCII byte chunks (a string is UTF-8 first). */
+function base64Lines(s: string | Buffer | readonly Buffer[]): Buffer[] {
+  return base64LineChunks(typeof s === 'string' ? [Buffer.from(s, 'utf8')] : Buffer.isBuffer(s) ? [s] : s);
 }
 
 export interface DkimKey {
@@ -90,9 +83,9 @@ export interface RecipientMessage {
   email: string;
   name?: string | null;
   subject: string;
-  /** The parts as strings, or as their UTF-8 bytes (the same message either way). */
-  html: string | Buffer;
-  text: string | Buffer;
+  /** The parts as strings, or as their UTF-8 bytes, whole or in chunks (mergeRecipientBytes): the same message. */
+  html: string | Buffer | readonly Buffer[];
+  text: string | Buffer | readonly Buffer[];
   messageId: string;
   unsubscribeUrl: string;
   date: Date;
@@ -179,20 +172,27 @@ export class Composer {
       { key: 'list-unsubscribe', line: `List-Unsubscribe: <${unsubscribeUrl}>,\r\n <${mailto}>` },
       { key: 'content-type', line: `Content-Type: multipart/alternative;\r\n boundary="${boundary}"` },
     ];
-    const body =
-      `--${boundary}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n` +
-      base64Lines(m.text) +
-      `--${boundary}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n` +
-      base64Lines(m.html) +
-      `--${boundary}--\r\n`;
-    // The body is ASCII (MIME lines, base64): latin1 gives its UTF-8 bytes with a plain copy.
-    const bodyBytes = Buffer.from(body, 'latin1');
+    // The body is ASCII (MIME lines, base64), kept as byte chunks: copied once, into `raw`.
+    const ascii = (v: string) => Buffer.from(v, 'latin1');
+    const body = [
+      ascii(
+        `--${boundary}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n`,
+      ),
+      ...base64Lines(m.text),
+      ascii(
+        `--${boundary}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n`,
+      ),
+      ...base64Lines(m.html),
+      ascii(`--${boundary}--\r\n`),
+    ];
     let head = '';
     if (this.opts.dkim) {
       // Relaxed body canonicalization of this body is the body itself: base64
       // and MIME lines carry no trailing or repeated whitespace and it ends in
       // exactly one CRLF.
-      const bh = createHash('sha256').update(bodyBytes).digest('base64');
+      const hash = createHash('sha256');
+      for (const b of body) hash.update(b);
+      const bh = hash.digest('base64');
       const sig = dkimSign(headers, 'sha256', bh, {
         domainName: this.opts.dkim.domain,
         keySelector: this.opts.dkim.selector,
@@ -204,7 +204,7 @@ export class Composer {
     }
     for (const h of headers) head += `${h.line}\r\n`;
     return {
-      raw: Buffer.concat([Buffer.from(`${head}\r\n`, 'utf8'), bodyBytes]),
+      raw: Buffer.concat([Buffer.from(`${head}\r\n`, 'utf8'), ...body]),
       // The header From stays; only the envelope carries the return path (DKIM signs headers).
       envelope: { from: envelopeFrom, to: [m.email] },
       messageId: m.messageId,

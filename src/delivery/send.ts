@@ -36,8 +36,9 @@ import { returnPathBase, verpAddress, verpToken } from './verp.ts';
 //      returns), then the "." goes to the kernel in the same call stack —
 //      a few microseconds of synchronous code, nothing awaited. Once in the
 //      kernel's socket buffer, the kernel delivers it even if we are killed.
-//   4. the server's 250 arrives; its callback marks the row `sent` before
-//      anything else runs (synchronous better-sqlite3 write, nothing awaited).
+//   4. the server's 250 arrives; its callback queues the row's `sent` mark,
+//      written with the next row's commit (same transaction) or at the end of
+//      the event-loop turn (Ledger: one SQLite commit per message, not two).
 // A crash between 3 and 4 — the classic 250→ledger window, in which senders
 // either lose or duplicate a message — leaves the row `committed`: it is
 // never sent again, and is reported as `unconfirmed` (RFC 1047: the server
@@ -52,8 +53,8 @@ import { returnPathBase, verpAddress, verpToken } from './verp.ts';
 // A reply to the "." that never comes (delivery.dataTimeoutMs) is the other
 // case: the server holds the whole message and is sitting on it, so the row
 // stays `committed` (unconfirmed, never resent) and the run stops.
-// The 250→`sent` write runs in the microtasks right after the reply callback,
-// before any other I/O; a kill in that window only leaves the row `committed`.
+// The 250→`sent` write happens within the same event-loop turn or with the
+// next commit; a kill in that window only leaves the row `committed`.
 
 export interface Digestish {
   subject: string;
@@ -332,6 +333,12 @@ export async function sendEdition(
       );
     throw err;
   } finally {
+    try {
+      ledger.flush();
+    } catch (err) {
+      // Those rows stay `committed` (unconfirmed): never resent.
+      logger.warn({ err }, `could not record the last replies as sent: ${(err as Error).message}`);
+    }
     guard.stop();
     lease.release();
   }

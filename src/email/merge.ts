@@ -293,16 +293,21 @@ export function mergeRecipient(digest: Mergeable, r: Recipient, opts: { defaultN
 }
 
 export interface MergedBytes extends Omit<Merged, 'html' | 'text'> {
-  /** UTF-8 of mergeRecipient's html and text, byte for byte. */
-  html: Buffer;
-  text: Buffer;
+  /**
+   * UTF-8 of mergeRecipient's html and text, byte for byte once joined, as
+   * chunks: the digest's fixed parts (the same Buffer objects for every
+   * reader: src/delivery/base64-lines.ts caches their encoding) and this
+   * reader's values between them.
+   */
+  html: Buffer[];
+  text: Buffer[];
 }
 
 /**
- * mergeRecipient as UTF-8 bytes, for the send: the digest's fixed parts are
- * encoded once per digest and variant, so a reader costs copying them and
- * encoding a few short values (UTF-8-encoding a 60 KB CJK string was the
- * largest cost of composing a message).
+ * mergeRecipient as UTF-8 chunks, for the send: the digest's fixed parts are
+ * encoded once per digest and variant, so a reader costs encoding a few short
+ * values (UTF-8-encoding a 60 KB CJK string was the largest cost of composing
+ * a message).
  */
 export function mergeRecipientBytes(
   digest: Mergeable,
@@ -327,10 +332,7 @@ export function mergeRecipientBytes(
   const textParts: Buffer[] = [t.fixedBytes[0]!];
   for (let i = 0; i < t.lines.length; i++)
     textParts.push(Buffer.from(wrapped(t.lines[i]!, text), 'utf8'), t.fixedBytes[i + 1]!);
-  return withVariant<MergedBytes>(
-    { subject: p.subject, html: Buffer.concat(htmlParts), text: Buffer.concat(textParts) },
-    variant,
-  );
+  return withVariant<MergedBytes>({ subject: p.subject, html: htmlParts, text: textParts }, variant);
 }
 
 /**

@@ -20,10 +20,22 @@ export interface LedgerRow {
 /**
  * The send ledger: one row per edition × subscriber. Every state change is its
  * own small transaction so that what is on disk is always what has happened
- * (see send.ts for the order of writes around the SMTP transaction).
+ * (see send.ts for the order of writes around the SMTP transaction) — with one
+ * exception, `sent` (below).
+ *
+ * `sent` rows are written with the next `committed` row, in its transaction,
+ * or by a flush at the end of the current event-loop turn, whichever comes
+ * first (issue 16: a SQLite commit per write was a tenth of a send's CPU, and
+ * during a send a commit follows every reply). A row whose `sent` is not yet
+ * on disk is `committed` there: a kill in that window leaves it unconfirmed,
+ * which is never sent again — the same outcome as a kill just before the 250
+ * was read. Every read of this Ledger flushes first.
  */
 export class Ledger {
   private readonly stmts;
+  /** `sent` marks not yet written: the arguments of stmts.sent. */
+  private unsent: [string, string, string, string, number][] = [];
+  private flushQueued = false;
 
   constructor(
     private readonly db: DB,
@@ -65,6 +77,7 @@ export class Ledger {
 
   /** Rows still to send (queued or deferred by an earlier run), oldest subscriber first. */
   pending(edition: string, limit?: number): LedgerRow[] {
+    this.flush();
     return this.db
       .prepare(
         `SELECT s.edition, s.subscriber_id AS subscriberId, s.email, b.name, b.locale, b.status AS subscriberStatus,
@@ -77,6 +90,7 @@ export class Ledger {
 
   /** How many rows pending() would return (for a streamed send's total). */
   pendingCount(edition: string, limit?: number): number {
+    this.flush();
     const n = this.db
       .prepare("SELECT count(*) FROM sends WHERE edition = ? AND state IN ('queued','deferred')")
       .pluck()
@@ -101,6 +115,7 @@ export class Ledger {
     let left = limit === undefined || limit < 0 ? Number.POSITIVE_INFINITY : limit;
     let after = -1;
     while (left > 0) {
+      this.flush();
       const rows = page.all(edition, after, Math.min(pageSize, left)) as LedgerRow[];
       if (!rows.length) return;
       for (const r of rows) yield r;
@@ -114,6 +129,7 @@ export class Ledger {
     edition: string,
     limit?: number,
   ): { subscriberId: number; email: string; name: string | null; locale: string | null }[] {
+    this.flush();
     return this.db
       .prepare(
         `SELECT b.id AS subscriberId, b.email, b.name, b.locale FROM subscribers b
@@ -132,12 +148,45 @@ export class Ledger {
 
   /** The point of no return for one message: written (and synced) just before its end-of-data goes out. */
   markCommitted(edition: string, subscriberId: number, transport: string) {
-    this.stmts.committed.run(transport, this.now().toISOString(), edition, subscriberId);
+    const args = [transport, this.now().toISOString(), edition, subscriberId] as const;
+    if (!this.unsent.length) {
+      this.stmts.committed.run(...args);
+      return;
+    }
+    // One commit for this row and the replies read since the last one. If it
+    // throws, nothing of it is written: the sent marks stay queued.
+    this.writeSent(() => this.stmts.committed.run(...args));
   }
 
+  /** The server took the message (its 250): written with the next commit or at the end of this turn. */
   markSent(edition: string, subscriberId: number, response: string) {
     const now = this.now().toISOString();
-    this.stmts.sent.run(response.slice(0, 500), now, now, edition, subscriberId);
+    this.unsent.push([response.slice(0, 500), now, now, edition, subscriberId]);
+    if (!this.flushQueued) {
+      this.flushQueued = true;
+      setImmediate(() => {
+        this.flushQueued = false;
+        try {
+          this.flush();
+        } catch {
+          // The store refused the write (busy, full): kept, written by the next commit or read.
+        }
+      });
+    }
+  }
+
+  /** Writes the queued `sent` marks now (one transaction). Every read calls it first. */
+  flush() {
+    if (this.unsent.length) this.writeSent();
+  }
+
+  private writeSent(also?: () => void) {
+    const rows = this.unsent;
+    this.db.transaction(() => {
+      for (const r of rows) this.stmts.sent.run(...r);
+      also?.();
+    })();
+    this.unsent = []; // synchronous: no mark was queued while it ran
   }
 
   /**
@@ -184,6 +233,7 @@ export class Ledger {
 
   /** Counts by state for an edition (all states present, zero when none). */
   counts(edition: string): Record<SendState, number> {
+    this.flush();
     const out = Object.fromEntries(SEND_STATES.map((s) => [s, 0])) as Record<SendState, number>;
     const rows = this.db
       .prepare('SELECT state, count(*) AS n FROM sends WHERE edition = ? GROUP BY state')
