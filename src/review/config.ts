@@ -131,6 +131,12 @@ export const reviewConfigSchema = z
           .default(64 * 1024),
         requestTimeoutMs: z.number().int().min(100).default(30_000),
         headersTimeoutMs: z.number().int().min(100).default(10_000),
+        /**
+         * How long an idle keep-alive connection stays open. Longer than the
+         * usual load balancer's idle timeout (AWS ALB 60 s): with Node's 5 s, a
+         * balancer reusing a connection the server has just closed answers 502.
+         */
+        keepAliveTimeoutMs: z.number().int().min(1_000).max(600_000).default(65_000),
       })
       .prefault({}),
     login: z

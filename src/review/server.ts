@@ -61,6 +61,7 @@ export async function startReviewServer(
     server = serve({ fetch: app.fetch, hostname: host, port, serverOptions: serverOptions(ctx) }, (info) =>
       resolve(info),
     );
+    (server as Server).keepAliveTimeout = ctx.config.review.limits.keepAliveTimeoutMs;
     // /hooks/ may be larger (webhooks.maxBodyBytes); the app's guard applies the exact rule.
     refuseLargeBeforeContinue(server as Server, (url) =>
       url.includes('/hooks/')

@@ -220,3 +220,22 @@ describe('request timeout (review.limits.requestTimeoutMs / headersTimeoutMs)', 
     expect(got).toMatch(/^HTTP\/1\.1 408 /);
   }, 30_000);
 });
+
+describe('keep-alive (review.limits.keepAliveTimeoutMs)', () => {
+  it('an idle connection outlives Node’s 5 s default, so a balancer or client reusing it is answered', async () => {
+    const { Agent, get } = await import('node:http');
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const hit = () =>
+      new Promise<{ status: number; reused: boolean }>((resolve, reject) => {
+        const req = get(`${base}/healthz`, { agent }, (res) => {
+          res.resume();
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, reused: req.reusedSocket }));
+        });
+        req.on('error', reject);
+      });
+    expect(await hit()).toEqual({ status: 200, reused: false });
+    await new Promise((r) => setTimeout(r, 6_000));
+    expect(await hit()).toEqual({ status: 200, reused: true });
+    agent.destroy();
+  }, 30_000);
+});
