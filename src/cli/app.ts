@@ -59,10 +59,19 @@ function sourceOf(file: string, explicit: boolean) {
   return sources.get(id);
 }
 
+/**
+ * Configs the preAction found in the cache, kept for createContext: an entry
+ * removed in between (a build, another process pruning) must not leave the
+ * action without a config when the config module was skipped.
+ */
+const prefetched = new Map<string, Config>();
+
 /** The cached config for these options, if the compiled CLI's cache has it. */
 function cachedConfig(g: GlobalOptions): Config | undefined {
   const source = sourceOf(configFileOf(g), Boolean(g.config));
-  return source && readCachedConfig<Config>(source.key);
+  const hit = source && readCachedConfig<Config>(source.key);
+  if (source && hit) prefetched.set(source.key, hit);
+  return hit;
 }
 
 /** Validated config for a command: from the cache, else parsed (and then cached). */
@@ -70,7 +79,9 @@ function configFor(g: GlobalOptions): Config {
   const file = configFileOf(g);
   const explicit = Boolean(g.config);
   const source = sourceOf(file, explicit);
-  const hit = source && readCachedConfig<Config>(source.key);
+  const kept = source && prefetched.get(source.key);
+  // A copy each time, as a parse would give: a command may change its context's config.
+  const hit = kept ? structuredClone(kept) : source && readCachedConfig<Config>(source.key);
   if (hit) return hit;
   if (!loadModule) throw new Error('cli/app.ts: the config module was not loaded before the action');
   if (!source) return loadModule.loadConfig(file, { explicit }).config;
