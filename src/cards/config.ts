@@ -20,7 +20,7 @@ export const cardsConfigSchema = z
       .default([...CARD_KINDS]),
     /** Captions written per item (caption.<platform>.txt). */
     platforms: z.array(z.enum(PLATFORMS)).default([...PLATFORMS]),
-    /** Worker threads for a full edition: "auto" = CPUs, 0 = render in-process. */
+    /** Worker threads for a full edition: "auto" = CPUs (in-process on 2 or fewer: src/cards/workers.ts), 0 = render in-process. */
     workers: z.union([z.literal('auto'), z.number().int().min(0).max(64)]).default('auto'),
     /** Below this many cards to draw, render in-process (a pool costs ~0.5 s to start). */
     poolThreshold: z.number().int().min(0).default(24),

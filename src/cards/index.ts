@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { Context } from '../context.ts';
 import type { Edition } from '../edition/model.ts';
@@ -17,6 +16,7 @@ import type { CardPool } from './pool.ts';
 import { pruneStaleCards } from './prune.ts';
 import type { CardJob } from './render.ts';
 import type { CardTask, CardTaskResult } from './worker.ts';
+import { autoWorkers } from './workers.ts';
 
 export interface CardsResult {
   cards: ManifestCard[];
@@ -163,7 +163,7 @@ export async function renderCards(
   }
 
   if (todo.length) {
-    const workers = opts.workers ?? (cfg.workers === 'auto' ? availableParallelism() : cfg.workers);
+    const workers = opts.workers ?? (cfg.workers === 'auto' ? autoWorkers() : cfg.workers);
     const usePool = workers >= 2 && todo.length >= cfg.poolThreshold;
     let pool: CardPool | undefined;
     let run: (t: CardTask) => Promise<CardTaskResult>;
