@@ -12,9 +12,12 @@ import { ROOT } from './cli.ts';
  * which runs `run main` as `npm start` does. Relative paths in the file
  * resolve against the working folder, as with the real config.
  */
+/** The YAML that limits a build to one format and kind, for tests writing their own config file. */
+export const FEW_CARDS_YAML = 'cards:\n  formats: [og]\n  kinds: [statset]\n';
+
 export function fewCardsConfig(dir: string, extra = ''): string {
   const file = join(dir, 'few-cards.yaml');
   const base = readFileSync(join(ROOT, 'broadsheet.config.yaml'), 'utf8');
-  writeFileSync(file, `${base}\ncards:\n  formats: [og]\n  kinds: [statset]\n${extra}`);
+  writeFileSync(file, `${base}\n${FEW_CARDS_YAML}${extra}`);
   return file;
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cli, workspaceArgs } from '../helpers/cli.ts';
+import { FEW_CARDS_YAML } from '../helpers/few-cards.ts';
 
 // Readers' topics shape their digest, through the real CLI (build, import,
 // send --transport outbox): their stories first (reorder) or only theirs
@@ -21,7 +22,10 @@ async function sendWith(config: string, rows: string[]) {
   const dir = mkdtempSync(join(tmpdir(), 'bs-topics-'));
   dirs.push(dir);
   // Direct article links: this file checks which stories a digest links (click links: tests/*/analytics-*).
-  writeFileSync(join(dir, 'broadsheet.config.yaml'), `analytics:\n  enabled: false\n${config}`);
+  writeFileSync(
+    join(dir, 'broadsheet.config.yaml'),
+    `analytics:\n  enabled: false\n${FEW_CARDS_YAML}${config}`,
+  );
   writeFileSync(join(dir, 'r.csv'), ['email,name,locale,topics', ...rows].join('\n'));
   const env = { BROADSHEET_SECRET: 'topics-test-secret-0123456789abcdef' };
   const run = (args: string[]) => cli([...args, ...workspaceArgs(dir)], { env });

@@ -7,6 +7,7 @@ import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { preferencesToken } from '../../src/delivery/unsubscribe.ts';
 import { cli, workspaceArgs } from '../helpers/cli.ts';
+import { FEW_CARDS_YAML } from '../helpers/few-cards.ts';
 import { startServe, stopServe } from '../helpers/serve.ts';
 
 // The preference centre (/p/<token>) on a real `serve`, and what it changes in
@@ -49,7 +50,10 @@ function row(email: string) {
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'bs-prefs-'));
-  writeFileSync(join(dir, 'broadsheet.config.yaml'), 'subscribers:\n  topics: [科技, 財經]\n');
+  writeFileSync(
+    join(dir, 'broadsheet.config.yaml'),
+    `subscribers:\n  topics: [科技, 財經]\n${FEW_CARDS_YAML}`,
+  );
   const csv = join(dir, 'r.csv');
   writeFileSync(
     csv,

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cli } from '../helpers/cli.ts';
+import { fewCardsConfig } from '../helpers/few-cards.ts';
 
 // `subscribers export` / `forget` through the real CLI and a real SQLite store:
 // what a reader is handed, what erasure leaves behind, and that a forgotten
@@ -14,7 +15,9 @@ const dir = mkdtempSync(join(tmpdir(), 'bs-privacy-'));
 const out = join(dir, 'out');
 const store = join(dir, 'db.sqlite');
 const env = { BROADSHEET_SECRET: 'privacy-test-secret-0123456789abcdef' };
-const run = (args: string[]) => cli([...args, '--out', out, '--store', store], { env });
+// Cards are not what this file tests: one format and kind keeps the build short.
+const config = fewCardsConfig(dir);
+const run = (args: string[]) => cli([...args, '--config', config, '--out', out, '--store', store], { env });
 const csv = join(dir, 'readers.csv');
 writeFileSync(
   csv,

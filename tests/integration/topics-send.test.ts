@@ -5,6 +5,7 @@ import { join, relative } from 'node:path';
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, workspaceArgs } from '../helpers/cli.ts';
+import { FEW_CARDS_YAML } from '../helpers/few-cards.ts';
 
 // Topic variants at send time (issue 14), through the real CLI: a dry run leaves
 // out/ byte-identical (a variant's new lead gets its picture made elsewhere),
@@ -20,7 +21,10 @@ let dir: string;
 const run = (args: string[]) => cli([...args, ...workspaceArgs(dir)], { env });
 // Direct article links: this file checks which stories a digest links (click links: tests/*/analytics-*).
 const config = (yaml: string) =>
-  writeFileSync(join(dir, 'broadsheet.config.yaml'), `analytics:\n  enabled: false\n${yaml}`);
+  writeFileSync(
+    join(dir, 'broadsheet.config.yaml'),
+    `analytics:\n  enabled: false\n${FEW_CARDS_YAML}${yaml}`,
+  );
 const outbox = () => join(dir, 'out', EDITION, 'outbox');
 
 /** One hash over every file's path and bytes under out/. */
