@@ -1,4 +1,5 @@
 import type { DB } from '../store/db.ts';
+import { stmt } from '../store/statements.ts';
 import { keyedHash } from '../store/suppression.ts';
 import type { AnalyticsConfig } from './config.ts';
 import { scannerAgent } from './scanner.ts';
@@ -46,31 +47,33 @@ export function recordClick(
       hit.subscriberId === undefined
         ? null
         : ((
-            db.prepare('SELECT id FROM subscribers WHERE id = ?').get(hit.subscriberId) as
+            stmt(db, 'SELECT id FROM subscribers WHERE id = ?').get(hit.subscriberId) as
               | { id: number }
               | undefined
           )?.id ?? null);
     if (!reason && subscriber !== null && cfg.scannerDelaySeconds > 0) {
-      const row = db
-        .prepare('SELECT sent_at FROM sends WHERE edition = ? AND subscriber_id = ?')
-        .get(hit.edition, subscriber) as { sent_at: string | null } | undefined;
+      const row = stmt(db, 'SELECT sent_at FROM sends WHERE edition = ? AND subscriber_id = ?').get(
+        hit.edition,
+        subscriber,
+      ) as { sent_at: string | null } | undefined;
       const sent = row?.sent_at ? Date.parse(row.sent_at) : Number.NaN;
       if (Number.isFinite(sent) && hit.at.getTime() - sent < cfg.scannerDelaySeconds * 1000) reason = 'delay';
     }
-    db.prepare(
+    stmt(
+      db,
       `INSERT INTO clicks (edition, story, subscriber_id, visitor, method, scanner, at)
        VALUES (?, ?, ?, ?, ?, ?, ?)`,
     ).run(hit.edition, hit.story, subscriber, visitor, hit.method, reason ? 1 : 0, at);
     if (hit.method !== 'HEAD') {
       const since = new Date(hit.at.getTime() - cfg.burst.seconds * 1000).toISOString();
-      const { n } = db
-        .prepare(
-          `SELECT COUNT(DISTINCT story) AS n FROM clicks
+      const { n } = stmt(
+        db,
+        `SELECT COUNT(DISTINCT story) AS n FROM clicks
            WHERE visitor = ? AND at >= ? AND at <= ? AND edition = ? AND method <> 'HEAD'`,
-        )
-        .get(visitor, since, at, hit.edition) as { n: number };
+      ).get(visitor, since, at, hit.edition) as { n: number };
       if (n >= cfg.burst.links) {
-        db.prepare(
+        stmt(
+          db,
           'UPDATE clicks SET scanner = 1 WHERE visitor = ? AND at >= ? AND at <= ? AND edition = ? AND scanner = 0',
         ).run(visitor, since, at, hit.edition);
         reason ??= 'burst';
@@ -83,7 +86,8 @@ export function recordClick(
 /** One open of the pixel (scanners' agents and HEAD requests are not recorded at all). */
 export function recordOpen(db: DB, secret: Buffer, cfg: AnalyticsConfig, hit: Hit): boolean {
   if (hit.method === 'HEAD' || scannerAgent(hit.userAgent, cfg.scannerAgents)) return false;
-  db.prepare(
+  stmt(
+    db,
     `INSERT INTO opens (edition, visitor, subscriber_id, at)
      VALUES (?, ?, (SELECT id FROM subscribers WHERE id = ?), ?)`,
   ).run(hit.edition, visitorOf(secret, hit), hit.subscriberId ?? null, hit.at.toISOString());

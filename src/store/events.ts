@@ -1,4 +1,5 @@
 import type { DB } from './db.ts';
+import { stmt } from './statements.ts';
 import { SuppressionList } from './suppression.ts';
 
 // What happened to a message after it left (issue 15): one shared mechanism for
@@ -88,28 +89,27 @@ export class MailEvents {
     return this.db.transaction((): RecordResult => {
       const now = this.now();
       const at = (e.occurredAt ?? now).toISOString();
-      const ins = this.db
-        .prepare(
-          `INSERT INTO mail_events (kind, source, subscriber_id, edition, status, detail, external_id, inbound_id, occurred_at, received_at)
+      const ins = stmt(
+        this.db,
+        `INSERT INTO mail_events (kind, source, subscriber_id, edition, status, detail, external_id, inbound_id, occurred_at, received_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT (source, external_id) WHERE external_id IS NOT NULL DO NOTHING`,
-        )
-        .run(
-          e.kind,
-          e.source,
-          e.subscriberId ?? null,
-          e.edition ?? null,
-          e.status ?? null,
-          e.detail ? e.detail.slice(0, 500) : null,
-          e.externalId ?? null,
-          e.inboundId ?? null,
-          at,
-          now.toISOString(),
-        );
+      ).run(
+        e.kind,
+        e.source,
+        e.subscriberId ?? null,
+        e.edition ?? null,
+        e.status ?? null,
+        e.detail ? e.detail.slice(0, 500) : null,
+        e.externalId ?? null,
+        e.inboundId ?? null,
+        at,
+        now.toISOString(),
+      );
       if (ins.changes === 0) return { id: undefined, action: 'duplicate' };
       const id = Number(ins.lastInsertRowid);
       const action = this.apply(e, now);
-      this.db.prepare('UPDATE mail_events SET action = ? WHERE id = ?').run(action, id);
+      stmt(this.db, 'UPDATE mail_events SET action = ? WHERE id = ?').run(action, id);
       return { id, action };
     })();
   }
@@ -127,7 +127,7 @@ export class MailEvents {
               : undefined;
     if (!target) return 'recorded';
     if (e.subscriberId == null) return 'no-reader';
-    const s = this.db.prepare('SELECT email, status FROM subscribers WHERE id = ?').get(e.subscriberId) as
+    const s = stmt(this.db, 'SELECT email, status FROM subscribers WHERE id = ?').get(e.subscriberId) as
       | { email: string; status: string }
       | undefined;
     if (!s) return 'no-reader';
@@ -136,11 +136,10 @@ export class MailEvents {
     if (target === 'soft') {
       const since = new Date(now.getTime() - this.policy.softBounceWindowDays * 86_400_000).toISOString();
       const n = (
-        this.db
-          .prepare(
-            "SELECT count(*) AS n FROM mail_events WHERE subscriber_id = ? AND kind = 'bounce_soft' AND occurred_at >= ?",
-          )
-          .get(e.subscriberId, since) as { n: number }
+        stmt(
+          this.db,
+          "SELECT count(*) AS n FROM mail_events WHERE subscriber_id = ? AND kind = 'bounce_soft' AND occurred_at >= ?",
+        ).get(e.subscriberId, since) as { n: number }
       ).n;
       if (n < this.policy.softBounceLimit) return 'counted';
       status = 'bounced';
@@ -148,11 +147,10 @@ export class MailEvents {
     }
     if ((RANK[s.status] ?? 0) >= RANK[status]!) return 'kept-status';
     const iso = now.toISOString();
-    this.db
-      .prepare(
-        'UPDATE subscribers SET status = ?, status_reason = ?, status_at = ?, updated_at = ? WHERE id = ?',
-      )
-      .run(status, reason.slice(0, 200), iso, iso, e.subscriberId);
+    stmt(
+      this.db,
+      'UPDATE subscribers SET status = ?, status_reason = ?, status_at = ?, updated_at = ? WHERE id = ?',
+    ).run(status, reason.slice(0, 200), iso, iso, e.subscriberId);
     if (status !== 'unsubscribed') new SuppressionList(this.db, this.keys, this.now).add(s.email, status);
     return status;
   }
@@ -160,18 +158,17 @@ export class MailEvents {
   /** The send a Message-ID belongs to (ESP events and DSNs name the original Message-ID). */
   sendByMessageId(messageId: string): { edition: string; subscriberId: number } | undefined {
     const id = messageId.trim().startsWith('<') ? messageId.trim() : `<${messageId.trim()}>`;
-    return this.db
-      .prepare('SELECT edition, subscriber_id AS subscriberId FROM sends WHERE message_id = ?')
-      .get(id) as { edition: string; subscriberId: number } | undefined;
+    return stmt(this.db, 'SELECT edition, subscriber_id AS subscriberId FROM sends WHERE message_id = ?').get(
+      id,
+    ) as { edition: string; subscriberId: number } | undefined;
   }
 
   /** The latest send to an address (ESP events that carry only the recipient). */
   latestSendTo(email: string): { edition: string; subscriberId: number } | undefined {
-    return this.db
-      .prepare(
-        `SELECT s.edition, s.subscriber_id AS subscriberId FROM sends s JOIN subscribers b ON b.id = s.subscriber_id
+    return stmt(
+      this.db,
+      `SELECT s.edition, s.subscriber_id AS subscriberId FROM sends s JOIN subscribers b ON b.id = s.subscriber_id
          WHERE b.email = ? ORDER BY s.updated_at DESC LIMIT 1`,
-      )
-      .get(email.trim().toLowerCase()) as { edition: string; subscriberId: number } | undefined;
+    ).get(email.trim().toLowerCase()) as { edition: string; subscriberId: number } | undefined;
   }
 }
