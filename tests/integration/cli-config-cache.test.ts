@@ -19,21 +19,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers/cli.ts';
+import { MODULE_TRACER } from '../helpers/module-trace.ts';
 
 let dir: string;
-
-// Records every module the process loads: ESM resolutions through a loader
-// hook, CommonJS ones from require.cache when the process exits.
-const TRACER = `
-import { register, createRequire } from 'node:module';
-import { appendFileSync } from 'node:fs';
-const out = process.env.TRACE_FILE;
-register('data:text/javascript,' + encodeURIComponent(\`
-import { appendFileSync } from 'node:fs';
-export async function resolve(s, c, n) { const r = await n(s, c); appendFileSync(\${JSON.stringify(out)}, r.url + '\\\\n'); return r; }\`));
-const cache = createRequire(import.meta.url).cache;
-process.on('exit', () => appendFileSync(out, Object.keys(cache).join('\\n') + '\\n'));
-`;
 
 function run(args: string[], env: NodeJS.ProcessEnv = {}, node: string[] = []) {
   const r = spawnSync(process.execPath, [...node, join(dir, 'bin/broadsheet.js'), ...args], {
@@ -80,7 +68,7 @@ beforeAll(() => {
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
   const b = spawnSync(process.execPath, [join(dir, 'scripts/build.mjs')], { encoding: 'utf8' });
   expect(b.status, b.stderr).toBe(0);
-  writeFileSync(join(dir, 'tracer.mjs'), TRACER);
+  writeFileSync(join(dir, 'tracer.mjs'), MODULE_TRACER);
 }, 120_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
