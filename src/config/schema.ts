@@ -8,6 +8,7 @@ import { inboundConfigSchema } from '../inbound/config.ts';
 import { reviewConfigSchema } from '../review/config.ts';
 import { subscribersConfigSchema } from '../review/signup-config.ts';
 import { DEFAULT_JOBS, jobSchema } from '../scheduler/config.ts';
+import { storeConfigSchema } from '../store/config.ts';
 import { webhooksConfigSchema } from '../webhooks/config.ts';
 import { withSenderIdentity } from './identity.ts';
 import { timeZone } from './zone.ts';
@@ -70,6 +71,7 @@ const configObject = z
     delivery: deliveryConfigSchema,
     review: reviewConfigSchema,
     subscribers: subscribersConfigSchema,
+    store: storeConfigSchema,
     jobs: z.array(jobSchema).prefault(DEFAULT_JOBS),
     inbound: inboundConfigSchema,
     webhooks: webhooksConfigSchema,

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Context } from '../context.ts';
+import { BroadsheetError } from '../errors/index.ts';
 import { writeFileAtomicSync } from '../util/atomic.ts';
 
 /**
@@ -11,6 +12,10 @@ import { writeFileAtomicSync } from '../util/atomic.ts';
  */
 export function appSecret(ctx: Pick<Context, 'secrets' | 'paths' | 'logger'>): Buffer {
   if (ctx.secrets.secret) return Buffer.from(ctx.secrets.secret, 'utf8');
+  // A shared PostgreSQL store means several hosts: each must sign and check
+  // tokens with the same key, so it comes from the environment, never a file
+  // one host made (issue 17).
+  if (/^postgres(ql)?:\/\//i.test(ctx.paths.store)) throw new BroadsheetError('SECRET_REQUIRED', {});
   const file = join(dirname(ctx.paths.store), 'secret.key');
   if (!existsSync(file)) {
     writeFileAtomicSync(file, randomBytes(32).toString('base64url'));

@@ -1,6 +1,7 @@
 import { analyticsCatalog } from './catalog-analytics.ts';
 import { inboundCatalog } from './catalog-inbound.ts';
 import { reportCatalog } from './catalog-report.ts';
+import { storePgCatalog } from './catalog-store-pg.ts';
 import { webhookCatalog } from './catalog-webhooks.ts';
 import { type CatalogEntry, entry } from './entry.ts';
 
@@ -522,6 +523,8 @@ export const catalog = {
   ...webhookCatalog,
   ...analyticsCatalog,
   ...reportCatalog,
+  // Issue 17: the PostgreSQL store.
+  ...storePgCatalog,
 } as const;
 
 export type ErrorCode = keyof typeof catalog;

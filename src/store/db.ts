@@ -28,6 +28,7 @@ export type DB = Database.Database;
 export let lastOpenedStore: string | undefined;
 
 export function openStore(file: string, opts: { readonly?: boolean; fsyncEachCommit?: boolean } = {}): DB {
+  if (/^postgres(ql)?:\/\//i.test(file)) throw notOnPostgres(file);
   lastOpenedStore = file;
   if (file !== ':memory:' && !opts.readonly) {
     try {
@@ -158,4 +159,16 @@ function migrate(db: DB, file: string) {
     for (let i = v; i < migrations.length; i++) db.exec(migrations[i]!);
     db.pragma(`user_version = ${migrations.length}`);
   }).immediate();
+}
+
+/**
+ * A command that has not moved to the store interface yet, given a PostgreSQL
+ * store: a clear refusal naming the command, never a file called "postgres:".
+ */
+function notOnPostgres(url: string): BroadsheetError {
+  const words = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+  return new BroadsheetError('STORE_PG_UNSUPPORTED', {
+    store: url.replace(/:\/\/([^:/@]+):[^@]*@/, '://$1:***@'),
+    command: `broadsheet ${words.slice(0, 2).join(' ')}`.trim(),
+  });
 }

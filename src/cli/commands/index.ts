@@ -5,6 +5,7 @@ import { registerCheck } from './check.ts';
 import { registerEditors } from './editors.ts';
 import { registerInbound } from './inbound.ts';
 import { registerIngest } from './ingest.ts';
+import { registerMigrate } from './migrate.ts';
 import { registerPreview } from './preview.ts';
 import { registerPublish } from './publish.ts';
 import { registerReport } from './report.ts';
@@ -32,4 +33,5 @@ export const commands: ((program: Command) => void)[] = [
   registerBackup,
   registerInbound,
   registerReport,
+  registerMigrate,
 ];
