@@ -4,7 +4,9 @@ import { cardsConfigSchema } from '../cards/config.ts';
 import { deliveryConfigSchema } from '../delivery/config.ts';
 import { emailConfigSchema } from '../email/config.ts';
 import { EMAIL_LOCALES } from '../email/locales/types.ts';
+import { workerConfigSchema } from '../fanout/config.ts';
 import { inboundConfigSchema } from '../inbound/config.ts';
+import { opsConfigSchema } from '../ops/config.ts';
 import { reviewConfigSchema } from '../review/config.ts';
 import { subscribersConfigSchema } from '../review/signup-config.ts';
 import { DEFAULT_JOBS, jobSchema } from '../scheduler/config.ts';
@@ -72,6 +74,8 @@ const configObject = z
     review: reviewConfigSchema,
     subscribers: subscribersConfigSchema,
     store: storeConfigSchema,
+    worker: workerConfigSchema,
+    ops: opsConfigSchema,
     jobs: z.array(jobSchema).prefault(DEFAULT_JOBS),
     inbound: inboundConfigSchema,
     webhooks: webhooksConfigSchema,

@@ -1,7 +1,11 @@
 import { analyticsCatalog } from './catalog-analytics.ts';
+import { fanoutCatalog } from './catalog-fanout.ts';
 import { inboundCatalog } from './catalog-inbound.ts';
+import { opsCatalog } from './catalog-ops.ts';
 import { reportCatalog } from './catalog-report.ts';
+import { storeCopyCatalog } from './catalog-store-copy.ts';
 import { storePgCatalog } from './catalog-store-pg.ts';
+import { webSharedCatalog } from './catalog-web-shared.ts';
 import { webhookCatalog } from './catalog-webhooks.ts';
 import { type CatalogEntry, entry } from './entry.ts';
 
@@ -525,6 +529,10 @@ export const catalog = {
   ...reportCatalog,
   // Issue 17: the PostgreSQL store.
   ...storePgCatalog,
+  ...fanoutCatalog,
+  ...opsCatalog,
+  ...storeCopyCatalog,
+  ...webSharedCatalog,
 } as const;
 
 export type ErrorCode = keyof typeof catalog;

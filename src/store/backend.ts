@@ -82,3 +82,10 @@ export async function closeBackend(b: Backend): Promise<void> {
 export function displayStore(t: StoreTarget | Backend): string {
   return t.kind === 'sqlite' ? t.file : redact(t.url);
 }
+
+/**
+ * What a store interface method returns: the SQLite implementation answers
+ * synchronously (the exactly-once commit stays a synchronous write before the
+ * end-of-data goes out), the PostgreSQL one with a promise. Callers `await`.
+ */
+export type Awaitable<T> = T | Promise<T>;

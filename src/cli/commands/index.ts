@@ -14,7 +14,9 @@ import { registerSchedule } from './schedule.ts';
 import { registerSend } from './send.ts';
 import { registerServe } from './serve.ts';
 import { registerStatus } from './status.ts';
+import { registerStore } from './store.ts';
 import { registerSubscribers } from './subscribers.ts';
+import { registerWorker } from './worker.ts';
 
 /** One line per command: a new command is one file plus one line here. */
 export const commands: ((program: Command) => void)[] = [
@@ -34,4 +36,6 @@ export const commands: ((program: Command) => void)[] = [
   registerInbound,
   registerReport,
   registerMigrate,
+  registerWorker,
+  registerStore,
 ];
