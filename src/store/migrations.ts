@@ -333,4 +333,22 @@ export const migrations: string[] = [
   CREATE INDEX mail_events_edition_reader ON mail_events (edition, kind, subscriber_id);
   CREATE INDEX clicks_report ON clicks (edition, scanner, at, story, subscriber_id, visitor);
   `,
+  // Heartbeats of every long-running process (issue 17, ops: src/ops/heartbeat.ts):
+  // daemons, workers and serve replicas on every host, one row per process.
+  // Times are epoch ms; on PostgreSQL the database's clock writes them, so hosts
+  // whose clocks differ still agree on a heartbeat's age. detail is JSON.
+  `
+  CREATE TABLE process_heartbeats (
+    instance TEXT PRIMARY KEY,
+    role TEXT NOT NULL CHECK (role IN ('daemon','worker','serve')),
+    host TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    started_ms INTEGER NOT NULL,
+    beat_ms INTEGER NOT NULL,
+    interval_ms INTEGER NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('running','stopping','stopped')),
+    detail TEXT
+  );
+  CREATE INDEX process_heartbeats_beat ON process_heartbeats (beat_ms);
+  `,
 ];
