@@ -351,4 +351,13 @@ export const migrations: string[] = [
   );
   CREATE INDEX process_heartbeats_beat ON process_heartbeats (beat_ms);
   `,
+  // Issue 17, web (serve replicas): a publish queue row claimed by one runner of
+  // several (`serve` replicas and `publish` on a shared PostgreSQL store).
+  // claimed_by names the runner, claim_until (epoch ms, database time) is when
+  // another runner may take a row left in 'sending' over (its runner died).
+  `
+  ALTER TABLE publish_queue ADD COLUMN claimed_by TEXT;
+  ALTER TABLE publish_queue ADD COLUMN claim_until INTEGER;
+  CREATE INDEX publish_queue_claims ON publish_queue (state, claim_until);
+  `,
 ];
