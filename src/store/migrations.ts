@@ -360,4 +360,23 @@ export const migrations: string[] = [
   ALTER TABLE publish_queue ADD COLUMN claim_until INTEGER;
   CREATE INDEX publish_queue_claims ON publish_queue (state, claim_until);
   `,
+  // The send fan-out (issue 17, src/fanout/, PostgreSQL stores): a ledger row is
+  // claimed by one worker (sends.worker, sends.claimed_until in epoch ms of the
+  // database's clock) before it is sent; what workers need to compose an
+  // edition's messages without a shared disk is written once per edition
+  // (send_payloads, JSON); and a global rate limit per transport is one GCRA row
+  // (rate_buckets.tat_us: the theoretical arrival time, microseconds, DB clock).
+  `
+  ALTER TABLE sends ADD COLUMN worker TEXT;
+  ALTER TABLE sends ADD COLUMN claimed_until INTEGER;
+  CREATE TABLE send_payloads (
+    edition TEXT PRIMARY KEY,
+    payload TEXT NOT NULL,
+    created_at TEXT NOT NULL
+  );
+  CREATE TABLE rate_buckets (
+    name TEXT PRIMARY KEY,
+    tat_us INTEGER NOT NULL
+  );
+  `,
 ];
