@@ -1,4 +1,6 @@
+import type { Awaitable, Backend } from './backend.ts';
 import type { DB } from './db.ts';
+import { PgConsent } from './pg/consent.ts';
 import { stmt } from './statements.ts';
 
 // How and when each reader agreed to receive mail. Append-only: a later import,
@@ -18,23 +20,35 @@ export interface Consent {
   createdAt: string;
 }
 
-export class ConsentRepo {
+export interface ConsentInput {
+  source: ConsentSource;
+  list?: string;
+  signupAt?: string;
+  confirmedAt?: string;
+  ipHash?: string;
+  detail?: string;
+}
+
+/** Consent records (issue 17): SQLite below, PostgreSQL in src/store/pg/consent.ts. */
+export interface Consents {
+  record(subscriberId: number, c: ConsentInput): Awaitable<void>;
+  for(subscriberId: number): Awaitable<Consent[]>;
+}
+
+export function consentsFor(backend: Backend, now: () => Date = () => new Date()): Consents {
+  return backend.kind === 'sqlite' ? new ConsentRepo(backend.db, now) : new PgConsent(backend.pool, now);
+}
+
+export const CONSENT_COLUMNS = `source, list, signup_at AS "signupAt", confirmed_at AS "confirmedAt", ip_hash AS "ipHash",
+                detail, created_at AS "createdAt"`;
+
+export class ConsentRepo implements Consents {
   constructor(
     private readonly db: DB,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  record(
-    subscriberId: number,
-    c: {
-      source: ConsentSource;
-      list?: string;
-      signupAt?: string;
-      confirmedAt?: string;
-      ipHash?: string;
-      detail?: string;
-    },
-  ): void {
+  record(subscriberId: number, c: ConsentInput): void {
     const now = this.now().toISOString();
     stmt(
       this.db,
@@ -54,10 +68,7 @@ export class ConsentRepo {
 
   for(subscriberId: number): Consent[] {
     const rows = this.db
-      .prepare(
-        `SELECT source, list, signup_at AS signupAt, confirmed_at AS confirmedAt, ip_hash AS ipHash,
-                detail, created_at AS createdAt FROM consent WHERE subscriber_id = ? ORDER BY id`,
-      )
+      .prepare(`SELECT ${CONSENT_COLUMNS} FROM consent WHERE subscriber_id = ? ORDER BY id`)
       .all(subscriberId);
     return rows as Consent[];
   }

@@ -1,4 +1,6 @@
+import type { Awaitable, Backend } from './backend.ts';
 import type { DB } from './db.ts';
+import { PgMailEvents } from './pg/events.ts';
 import { stmt } from './statements.ts';
 import { SuppressionList } from './suppression.ts';
 
@@ -69,14 +71,68 @@ export interface EventPolicy {
 
 export const DEFAULT_POLICY: EventPolicy = { softBounceLimit: 3, softBounceWindowDays: 30 };
 
-const RANK: Record<string, number> = { active: 0, unsubscribed: 1, bounced: 2, complained: 3 };
+export const RANK: Record<string, number> = { active: 0, unsubscribed: 1, bounced: 2, complained: 3 };
 
 export interface RecordResult {
   id: number | undefined;
   action: EventAction;
 }
 
-export class MailEvents {
+export type SendRef = { edition: string; subscriberId: number };
+
+/** The mail events (issue 17): SQLite below, PostgreSQL in src/store/pg/events.ts. */
+export interface MailEventStore {
+  /** Store the event and apply the policy, in one transaction. */
+  record(e: MailEventInput): Awaitable<RecordResult>;
+  sendByMessageId(messageId: string): Awaitable<SendRef | undefined>;
+  latestSendTo(email: string): Awaitable<SendRef | undefined>;
+}
+
+export function mailEventsFor(
+  backend: Backend,
+  keys: readonly Buffer[],
+  policy: EventPolicy = DEFAULT_POLICY,
+  now: () => Date = () => new Date(),
+): MailEventStore {
+  return backend.kind === 'sqlite'
+    ? new MailEvents(backend.db, keys, policy, now)
+    : new PgMailEvents(backend.pool, keys, policy, now);
+}
+
+/** The status an actionable event aims at ('soft': counted first), or undefined for the rest. */
+export const eventTarget = (kind: EventKind) =>
+  kind === 'bounce_hard'
+    ? ('bounced' as const)
+    : kind === 'complaint'
+      ? ('complained' as const)
+      : kind === 'unsubscribe'
+        ? ('unsubscribed' as const)
+        : kind === 'bounce_soft'
+          ? ('soft' as const)
+          : undefined;
+
+/** The reader's new status and its reason, after `soft` soft bounces in the window (soft kinds only). */
+export function decide(
+  e: MailEventInput,
+  current: string,
+  policy: EventPolicy,
+  softCount?: number,
+): { action: EventAction; status?: 'bounced' | 'complained' | 'unsubscribed'; reason?: string } {
+  const target = eventTarget(e.kind)!;
+  const status = target === 'soft' ? 'bounced' : target;
+  let reason = `${e.source}: ${e.kind}${e.status ? ` ${e.status}` : ''}`;
+  if (target === 'soft') {
+    if ((softCount ?? 0) < policy.softBounceLimit) return { action: 'counted' };
+    reason = `${softCount} soft bounces in ${policy.softBounceWindowDays} days (${e.source})`;
+  }
+  if ((RANK[current] ?? 0) >= RANK[status]!) return { action: 'kept-status' };
+  return { action: status, status, reason: reason.slice(0, 200) };
+}
+
+export const softWindowStart = (now: Date, policy: EventPolicy) =>
+  new Date(now.getTime() - policy.softBounceWindowDays * 86_400_000).toISOString();
+
+export class MailEvents implements MailEventStore {
   constructor(
     readonly db: DB,
     private readonly keys: readonly Buffer[],
@@ -115,56 +171,43 @@ export class MailEvents {
   }
 
   private apply(e: MailEventInput, now: Date): EventAction {
-    const target =
-      e.kind === 'bounce_hard'
-        ? 'bounced'
-        : e.kind === 'complaint'
-          ? 'complained'
-          : e.kind === 'unsubscribe'
-            ? 'unsubscribed'
-            : e.kind === 'bounce_soft'
-              ? 'soft'
-              : undefined;
+    const target = eventTarget(e.kind);
     if (!target) return 'recorded';
     if (e.subscriberId == null) return 'no-reader';
     const s = stmt(this.db, 'SELECT email, status FROM subscribers WHERE id = ?').get(e.subscriberId) as
       | { email: string; status: string }
       | undefined;
     if (!s) return 'no-reader';
-    let status: 'bounced' | 'complained' | 'unsubscribed' = target === 'soft' ? 'bounced' : target;
-    let reason = `${e.source}: ${e.kind}${e.status ? ` ${e.status}` : ''}`;
-    if (target === 'soft') {
-      const since = new Date(now.getTime() - this.policy.softBounceWindowDays * 86_400_000).toISOString();
-      const n = (
-        stmt(
-          this.db,
-          "SELECT count(*) AS n FROM mail_events WHERE subscriber_id = ? AND kind = 'bounce_soft' AND occurred_at >= ?",
-        ).get(e.subscriberId, since) as { n: number }
-      ).n;
-      if (n < this.policy.softBounceLimit) return 'counted';
-      status = 'bounced';
-      reason = `${n} soft bounces in ${this.policy.softBounceWindowDays} days (${e.source})`;
-    }
-    if ((RANK[s.status] ?? 0) >= RANK[status]!) return 'kept-status';
+    const soft =
+      target === 'soft'
+        ? (
+            stmt(
+              this.db,
+              "SELECT count(*) AS n FROM mail_events WHERE subscriber_id = ? AND kind = 'bounce_soft' AND occurred_at >= ?",
+            ).get(e.subscriberId, softWindowStart(now, this.policy)) as { n: number }
+          ).n
+        : undefined;
+    const d = decide(e, s.status, this.policy, soft);
+    if (!d.status) return d.action;
     const iso = now.toISOString();
     stmt(
       this.db,
       'UPDATE subscribers SET status = ?, status_reason = ?, status_at = ?, updated_at = ? WHERE id = ?',
-    ).run(status, reason.slice(0, 200), iso, iso, e.subscriberId);
-    if (status !== 'unsubscribed') new SuppressionList(this.db, this.keys, this.now).add(s.email, status);
-    return status;
+    ).run(d.status, d.reason, iso, iso, e.subscriberId);
+    if (d.status !== 'unsubscribed') new SuppressionList(this.db, this.keys, this.now).add(s.email, d.status);
+    return d.action;
   }
 
   /** The send a Message-ID belongs to (ESP events and DSNs name the original Message-ID). */
-  sendByMessageId(messageId: string): { edition: string; subscriberId: number } | undefined {
-    const id = messageId.trim().startsWith('<') ? messageId.trim() : `<${messageId.trim()}>`;
+  sendByMessageId(messageId: string): SendRef | undefined {
+    const id = bracketed(messageId);
     return stmt(this.db, 'SELECT edition, subscriber_id AS subscriberId FROM sends WHERE message_id = ?').get(
       id,
     ) as { edition: string; subscriberId: number } | undefined;
   }
 
   /** The latest send to an address (ESP events that carry only the recipient). */
-  latestSendTo(email: string): { edition: string; subscriberId: number } | undefined {
+  latestSendTo(email: string): SendRef | undefined {
     return stmt(
       this.db,
       `SELECT s.edition, s.subscriber_id AS subscriberId FROM sends s JOIN subscribers b ON b.id = s.subscriber_id
@@ -172,3 +215,7 @@ export class MailEvents {
     ).get(email.trim().toLowerCase()) as { edition: string; subscriberId: number } | undefined;
   }
 }
+
+/** A Message-ID as the ledger stores it: in angle brackets. */
+export const bracketed = (messageId: string) =>
+  messageId.trim().startsWith('<') ? messageId.trim() : `<${messageId.trim()}>`;

@@ -1,5 +1,7 @@
+import type { Awaitable, Backend } from './backend.ts';
 import { ConsentRepo, type ConsentSource } from './consent.ts';
 import type { DB } from './db.ts';
+import { PgSubscribers } from './pg/subscribers.ts';
 import { stmt } from './statements.ts';
 
 export const SUBSCRIBER_STATUSES = ['active', 'unsubscribed', 'bounced', 'complained'] as const;
@@ -23,7 +25,7 @@ export interface Subscriber {
   pausedUntil: string | null;
 }
 
-interface Row {
+export interface Row {
   id: number;
   email: string;
   name: string | null;
@@ -39,7 +41,7 @@ interface Row {
   paused_until: string | null;
 }
 
-const fromRow = (r: Row): Subscriber => ({
+export const fromRow = (r: Row): Subscriber => ({
   id: r.id,
   email: r.email,
   name: r.name,
@@ -71,9 +73,56 @@ export interface SubscriberInput {
 
 const CONSENT_SOURCES = ['form', 'import', 'cli', 'preferences'] as const;
 
+/**
+ * The consent record a newly added reader gets (issue 14): how they came.
+ * Sources read "import:<file>", "cli", "form", …: the part before ":" is the kind.
+ */
+export function firstConsent(source: string): { source: ConsentSource; detail?: string } {
+  const kind = source.split(':')[0]!;
+  const known = (CONSENT_SOURCES as readonly string[]).includes(kind);
+  return {
+    source: known ? (kind as ConsentSource) : 'cli',
+    ...(source !== kind || !known ? { detail: source } : {}),
+  };
+}
+
 export type UpsertOutcome = 'added' | 'updated' | 'unchanged' | 'kept-status';
 
-export class SubscriberRepo {
+export interface PreferencesChange {
+  name?: string | null;
+  locale?: string | null;
+  topics?: string[];
+  editions?: string[] | null;
+  pausedUntil?: string | null;
+}
+
+/**
+ * The readers (issue 17): one interface, the SQLite repository below
+ * (synchronous, unchanged) and the PostgreSQL one (src/store/pg/subscribers.ts).
+ * Callers `await` every call.
+ */
+export interface Subscribers {
+  get(email: string): Awaitable<Subscriber | undefined>;
+  byId(id: number): Awaitable<Subscriber | undefined>;
+  list(opts?: { status?: SubscriberStatus }): Awaitable<Subscriber[]>;
+  count(status?: SubscriberStatus): Awaitable<number>;
+  /** Add or update one reader's details; the status is never touched. */
+  upsert(input: SubscriberInput, source: string): Awaitable<UpsertOutcome>;
+  /** Many upserts in one transaction: all or nothing. */
+  upsertMany(inputs: SubscriberInput[], source: string): Awaitable<Record<UpsertOutcome, number>>;
+  setPreferences(id: number, p: PreferencesChange): Awaitable<void>;
+  /** Change the status (unsubscribe, bounce, complaint); false for an unknown address. */
+  setStatus(email: string, status: SubscriberStatus, reason?: string): Awaitable<boolean>;
+}
+
+/** The readers of the store `backend` opened. */
+export function subscribersFor(backend: Backend, now: () => Date = () => new Date()): Subscribers {
+  return backend.kind === 'sqlite'
+    ? new SubscriberRepo(backend.db, now)
+    : new PgSubscribers(backend.pool, now);
+}
+
+export class SubscriberRepo implements Subscribers {
   constructor(
     readonly db: DB,
     private readonly now: () => Date = () => new Date(),
@@ -124,14 +173,7 @@ export class SubscriberRepo {
         ).run(email, input.name ?? null, input.locale ?? null, topics, source, now, now).lastInsertRowid,
       );
       // Every reader gets a consent record when first added (issue 14): how they came.
-      // Sources read "import:<file>", "cli", "form", …: the part before ":" is the kind.
-      const kind = source.split(':')[0]!;
-      const known = (CONSENT_SOURCES as readonly string[]).includes(kind);
-      new ConsentRepo(this.db, this.now).record(id, {
-        source: known ? (kind as ConsentSource) : 'cli',
-        signupAt: now,
-        ...(source !== kind || !known ? { detail: source } : {}),
-      });
+      new ConsentRepo(this.db, this.now).record(id, { ...firstConsent(source), signupAt: now });
       return 'added';
     }
     const name = input.name ?? existing.name;
@@ -156,16 +198,7 @@ export class SubscriberRepo {
   }
 
   /** What the preference centre changes (each field only when given). */
-  setPreferences(
-    id: number,
-    p: {
-      name?: string | null;
-      locale?: string | null;
-      topics?: string[];
-      editions?: string[] | null;
-      pausedUntil?: string | null;
-    },
-  ): void {
+  setPreferences(id: number, p: PreferencesChange): void {
     const cur = this.byId(id);
     if (!cur) return;
     const pick = <T>(v: T | undefined, old: T) => (v === undefined ? old : v);

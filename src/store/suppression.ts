@@ -1,5 +1,7 @@
 import { createHmac, hkdfSync } from 'node:crypto';
+import type { Awaitable, Backend } from './backend.ts';
 import type { DB } from './db.ts';
+import { PgSuppression } from './pg/suppression.ts';
 import { stmt } from './statements.ts';
 import { normalizeEmail } from './subscribers.ts';
 
@@ -31,7 +33,30 @@ function hashKey(secret: Buffer, purpose: string): Buffer {
   return key;
 }
 
-export class SuppressionList {
+/** The address's suppression hashes under each key, the current key's first. */
+export const suppressionHashes = (keys: readonly Buffer[], email: string): string[] =>
+  keys.map((k) => keyedHash(k, 'suppression', normalizeEmail(email)));
+
+/** The suppression list (issue 17): SQLite below, PostgreSQL in src/store/pg/suppression.ts. */
+export interface Suppression {
+  add(email: string, reason: SuppressionReason): Awaitable<void>;
+  /** Why the address is suppressed, or undefined (re-keys an entry found under an old key). */
+  reason(email: string): Awaitable<SuppressionReason | undefined>;
+  remove(email: string): Awaitable<void>;
+  count(): Awaitable<number>;
+}
+
+export function suppressionFor(
+  backend: Backend,
+  keys: readonly Buffer[],
+  now: () => Date = () => new Date(),
+): Suppression {
+  return backend.kind === 'sqlite'
+    ? new SuppressionList(backend.db, keys, now)
+    : new PgSuppression(backend.pool, keys, now);
+}
+
+export class SuppressionList implements Suppression {
   constructor(
     private readonly db: DB,
     private readonly keys: readonly Buffer[],
@@ -39,7 +64,7 @@ export class SuppressionList {
   ) {}
 
   private hashes(email: string): string[] {
-    return this.keys.map((k) => keyedHash(k, 'suppression', normalizeEmail(email)));
+    return suppressionHashes(this.keys, email);
   }
 
   add(email: string, reason: SuppressionReason): void {
