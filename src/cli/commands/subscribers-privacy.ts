@@ -3,6 +3,7 @@ import { appSecret } from '../../config/secret.ts';
 import { tokenKeys } from '../../delivery/tokens.ts';
 import { BroadsheetError } from '../../errors/index.ts';
 import { action, createContext, globalsOf, printJson } from '../app.ts';
+import { withBackend } from './subscribers.ts';
 
 // `subscribers export <email>` and `subscribers forget <email>` (issue 14): a
 // reader's right to see and to erase what the newsroom holds about them.
@@ -14,18 +15,12 @@ export function registerPrivacy(sub: Command) {
     .action(
       action(async (email: string, _opts: object, cmd: Command) => {
         const ctx = createContext(globalsOf(cmd));
-        const { openStore } = await import('../../store/index.ts');
-        const { exportReader } = await import('../../store/privacy.ts');
-        const db = openStore(ctx.paths.store);
-        try {
-          const data = exportReader(db, email, ctx.clock.now());
-          if (!data) throw new BroadsheetError('SUBSCRIBER_UNKNOWN', { email });
-          // JSON either way: this is the document handed to the reader.
-          printJson(data);
-          return 0;
-        } finally {
-          db.close();
-        }
+        const { exportReaderFrom } = await import('../../store/privacy.ts');
+        const data = await withBackend(ctx, (b) => exportReaderFrom(b, email, ctx.clock.now()));
+        if (!data) throw new BroadsheetError('SUBSCRIBER_UNKNOWN', { email });
+        // JSON either way: this is the document handed to the reader.
+        printJson(data);
+        return 0;
       }),
     );
 
@@ -38,23 +33,17 @@ export function registerPrivacy(sub: Command) {
       action(async (email: string, _opts: object, cmd: Command) => {
         const g = globalsOf(cmd);
         const ctx = createContext(g);
-        const { openStore } = await import('../../store/index.ts');
-        const { forgetReader } = await import('../../store/privacy.ts');
+        const { forgetReaderIn } = await import('../../store/privacy.ts');
         const keys = tokenKeys(appSecret(ctx));
-        const db = openStore(ctx.paths.store);
-        try {
-          if (!forgetReader(db, keys, email, ctx.clock.now()))
-            throw new BroadsheetError('SUBSCRIBER_UNKNOWN', { email });
-          ctx.logger.info({}, 'reader forgotten');
-          if (g.json) printJson({ forgotten: true });
-          else
-            process.stdout.write(
-              'forgotten: personal data erased; the address is suppressed until its owner signs up and confirms again\n',
-            );
-          return 0;
-        } finally {
-          db.close();
-        }
+        if (!(await withBackend(ctx, (b) => forgetReaderIn(b, keys, email, ctx.clock.now()))))
+          throw new BroadsheetError('SUBSCRIBER_UNKNOWN', { email });
+        ctx.logger.info({}, 'reader forgotten');
+        if (g.json) printJson({ forgotten: true });
+        else
+          process.stdout.write(
+            'forgotten: personal data erased; the address is suppressed until its owner signs up and confirms again\n',
+          );
+        return 0;
       }),
     );
 }

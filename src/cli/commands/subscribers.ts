@@ -8,22 +8,56 @@ import { BroadsheetError, UsageError } from '../../errors/index.ts';
 import { action, createContext, globalsOf, printJson } from '../app.ts';
 import { registerPrivacy } from './subscribers-privacy.ts';
 
-async function withStore<T>(
-  ctx: Context,
-  fn: (repo: import('../../store/index.ts').SubscriberRepo) => T | Promise<T>,
-) {
-  const { openStore, storeError, SubscriberRepo } = await import('../../store/index.ts');
-  const db = openStore(ctx.paths.store);
+type Backend = import('../../store/backend.ts').Backend;
+type Subscribers = import('../../store/subscribers.ts').Subscribers;
+
+/**
+ * Run `fn` on the store `ctx` names — the SQLite file or the PostgreSQL
+ * database (issue 17) — and close it. A full disk or a damaged page found
+ * mid-import is named like one found at open; a PostgreSQL failure gets its
+ * catalog code (unreachable, timeout, …).
+ */
+export async function withBackend<T>(ctx: Context, fn: (b: Backend) => T | Promise<T>): Promise<T> {
+  const { openBackend, closeBackend, parseStoreTarget } = await import('../../store/backend.ts');
+  const target = parseStoreTarget(ctx.paths.store);
+  const b = await openBackend(target, ctx.config.store);
   try {
-    return await fn(new SubscriberRepo(db, () => ctx.clock.now()));
+    return await fn(b);
   } catch (err) {
-    // A full disk or a damaged page found mid-import is named like one found at open.
+    if (b.kind === 'postgres') {
+      const { pgError } = await import('../../store/pg/pool.ts');
+      throw pgError(err, b.url);
+    }
+    const { storeError } = await import('../../store/index.ts');
     throw /^SQLITE_(FULL|CORRUPT|NOTADB|READONLY|IOERR)/.test((err as { code?: string }).code ?? '')
       ? storeError(err, ctx.paths.store)
       : err;
   } finally {
-    db.close();
+    await closeBackend(b);
   }
+}
+
+async function withStore<T>(ctx: Context, fn: (repo: Subscribers, b: Backend) => T | Promise<T>) {
+  const { subscribersFor } = await import('../../store/subscribers.ts');
+  return withBackend(ctx, (b) =>
+    fn(
+      subscribersFor(b, () => ctx.clock.now()),
+      b,
+    ),
+  );
+}
+
+/** The rows whose address is on the suppression list (forgotten, bounced, complained …). */
+async function suppressedRows(b: Backend, keys: readonly Buffer[], ctx: Context, emails: string[]) {
+  const { suppressionFor } = await import('../../store/suppression.ts');
+  const list = suppressionFor(b, keys, () => ctx.clock.now());
+  // An empty suppression list (the common case) costs no per-row hash and lookup.
+  if ((await list.count()) === 0) return new Set<string>();
+  if (b.kind === 'sqlite') return new Set(emails.filter((e) => list.reason(e)));
+  // PostgreSQL: one round trip per 20,000 hashes, then reason() for the few hits (it re-keys old ones).
+  const hits = await (list as import('../../store/pg/suppression.ts').PgSuppression).suppressedAmong(emails);
+  for (const e of hits) await list.reason(e);
+  return hits;
 }
 
 export function registerSubscribers(program: Command) {
@@ -67,15 +101,18 @@ export function registerSubscribers(program: Command) {
         if (hidden > 0 && Number.isFinite(shownMax))
           process.stderr.write(`… and ${hidden} more report(s) not shown (use --json for all)\n`);
         const keys = tokenKeys(appSecret(ctx));
-        const { counts, suppressed } = await withStore(ctx, async (repo) => {
-          const { SuppressionList } = await import('../../store/suppression.ts');
-          const list = new SuppressionList(repo.db, keys, () => ctx.clock.now());
+        const { counts, suppressed } = await withStore(ctx, async (repo, b) => {
           // Forgotten (and otherwise suppressed) addresses are skipped: only the reader can come back.
           const rows = csv.rows.map(({ line: _line, ...r }) => r);
-          // An empty suppression list (the common case) costs no per-row hash and lookup.
-          const allowed = list.count() === 0 ? rows : rows.filter((r) => !list.reason(r.email));
+          const skip = await suppressedRows(
+            b,
+            keys,
+            ctx,
+            rows.map((r) => r.email),
+          );
+          const allowed = skip.size ? rows.filter((r) => !skip.has(r.email)) : rows;
           return {
-            counts: repo.upsertMany(allowed, `import:${shown}`),
+            counts: await repo.upsertMany(allowed, `import:${shown}`),
             suppressed: rows.length - allowed.length,
           };
         });
@@ -125,9 +162,9 @@ export function registerSubscribers(program: Command) {
               detail: r.error.issues.map((i) => `${String(i.path[0])}: ${i.message}`).join('; '),
             });
           const keys = tokenKeys(appSecret(ctx));
-          const outcome = await withStore(ctx, async (repo) => {
-            const { SuppressionList } = await import('../../store/suppression.ts');
-            const reason = new SuppressionList(repo.db, keys).reason(r.data.email);
+          const outcome = await withStore(ctx, async (repo, b) => {
+            const { suppressionFor } = await import('../../store/suppression.ts');
+            const reason = await suppressionFor(b, keys).reason(r.data.email);
             if (reason) throw new BroadsheetError('SUBSCRIBER_SUPPRESSED', { email: r.data.email, reason });
             return repo.upsert(r.data, 'cli');
           });
