@@ -1,7 +1,7 @@
 import type { Context } from '../context.ts';
 import { BroadsheetError, isBroadsheetError } from '../errors/index.ts';
-import type { DB } from '../store/db.ts';
-import type { Ledger, LedgerRow } from '../store/index.ts';
+import type { Awaitable } from '../store/backend.ts';
+import type { LedgerRow, LedgerStore } from '../store/ledger.ts';
 import type { Composed } from './compose.ts';
 import { messageTimeoutMs } from './config.ts';
 import { closeQuietly, DeadlineExceeded, type LeaseGuard, withDeadline } from './guards.ts';
@@ -34,11 +34,16 @@ export type Counters = Pick<
 
 export interface LoopInput {
   ctx: Context;
-  db: DB;
-  ledger: Ledger;
+  /** The subscriber's status when their turn comes (a reader who left since the rows were read is suppressed). */
+  statusOf: (subscriberId: number) => Awaitable<string | undefined>;
+  ledger: LedgerStore;
   edition: string;
   /** An array, or a stream of rows (Ledger.pendingStream) read only as fast as messages go out. */
   rows: Iterable<LedgerRow>;
+  /** Waited before each message starts: a rate shared with other processes (src/fanout/rate.ts). */
+  pace?: () => Promise<void>;
+  /** SMTP connections at most (default delivery.connections). */
+  connections?: number;
   build: (row: RowToSend) => Composed;
   s: Counters;
   guard: LeaseGuard;
@@ -53,15 +58,14 @@ const sleepReal = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Send every row; returns how many were left and, when it stopped early, why. */
 export async function sendAll(x: LoopInput): Promise<{ left: number; stopped?: BroadsheetError }> {
-  const { ctx, db, ledger, edition, s, guard, opts } = x;
+  const { ctx, ledger, edition, s, guard, opts } = x;
   const { logger } = ctx;
   const d = ctx.config.delivery;
   const transport = opts.transport;
   const sleep = opts.sleep ?? sleepReal;
   const random = opts.random ?? Math.random;
   const deadlineMs = messageTimeoutMs(d);
-  const statusOf = db.prepare('SELECT status FROM subscribers WHERE id = ?').pluck();
-  const concurrency = transport.name === 'smtp' ? d.connections : 1;
+  const concurrency = transport.name === 'smtp' ? (x.connections ?? d.connections) : 1;
   // Work in hand: retries waiting out their backoff, plus a few fresh rows pulled from
   // the source as the queue runs low — never the whole list (memory stays flat with its size).
   const queue: Item[] = [];
@@ -161,17 +165,29 @@ export async function sendAll(x: LoopInput): Promise<{ left: number; stopped?: B
 
   const one = async (item: Item) => {
     const { row } = item;
-    const status = statusOf.get(row.subscriberId) as string | undefined;
+    const st = x.statusOf(row.subscriberId);
+    const status = st instanceof Promise ? await st : st;
     if (status !== 'active') {
-      ledger.markSuppressed(edition, row.subscriberId, `subscriber ${status ?? 'deleted'}`);
+      await ledger.markSuppressed(edition, row.subscriberId, `subscriber ${status ?? 'deleted'}`);
       s.suppressed++;
       done++;
       return progress();
     }
     let committed = false;
     let abandoned = false;
+    /** The row is `committed` in a ledger that commits before the message starts (PostgreSQL). */
+    let pre = false;
     try {
       const composed = x.build(row);
+      if (ledger.precommit) {
+        // A durable COMMIT before MAIL FROM: if its reply is lost this throws and nothing is sent.
+        if (!(await ledger.markCommitted(edition, row.subscriberId, transport.name))) {
+          // Another worker has it, or it is settled: not ours to send.
+          s.total--;
+          return progress();
+        }
+        pre = true;
+      }
       const res = await withDeadline(
         transport.send({
           ...composed,
@@ -180,7 +196,7 @@ export async function sendAll(x: LoopInput): Promise<{ left: number; stopped?: B
           commit: () => {
             // A transport that wakes up after its deadline must not send what we gave up on.
             if (abandoned) throw new Error('message abandoned at its deadline');
-            ledger.markCommitted(edition, row.subscriberId, transport.name);
+            if (!pre) ledger.markCommitted(edition, row.subscriberId, transport.name);
             committed = true;
           },
         }),
@@ -195,7 +211,10 @@ export async function sendAll(x: LoopInput): Promise<{ left: number; stopped?: B
       if (rejected || !res.accepted.map((a) => a.toLowerCase()).includes(row.email)) {
         const why = rejected ? `${rejected.code ?? ''} ${rejected.message}`.trim() : 'recipient not accepted';
         if (!rejected || rejected.permanent) {
-          ledger.markFailed(edition, row.subscriberId, 'failed', why, { countAttempt: false, bounce: true });
+          await ledger.markFailed(edition, row.subscriberId, 'failed', why, {
+            countAttempt: false,
+            bounce: true,
+          });
           s.failed++;
           done++;
           logger.warn(
@@ -206,7 +225,16 @@ export async function sendAll(x: LoopInput): Promise<{ left: number; stopped?: B
         }
         throw new DeliveryError(why, false, rejected.code, true, { scope: 'recipient' });
       }
-      ledger.markSent(edition, row.subscriberId, res.response);
+      try {
+        await ledger.markSent(edition, row.subscriberId, res.response);
+      } catch (err) {
+        // PostgreSQL: the mark did not reach the store. The row stays `committed`
+        // (unconfirmed, never resent) — never back to deferred: the server has it.
+        logger.warn(
+          { recipient: row.email, err },
+          `delivered, but not recorded as sent: ${(err as Error).message}`,
+        );
+      }
       s.sent++;
       s.bytes += composed.raw.length;
       done++;
@@ -214,8 +242,9 @@ export async function sendAll(x: LoopInput): Promise<{ left: number; stopped?: B
     } catch (err) {
       if (err instanceof DeadlineExceeded) {
         // Closed so that whatever it still holds (sockets, timers) goes; committed rows stay in doubt.
-        if (committed) ledger.markInDoubt(edition, row.subscriberId, err.message);
-        else ledger.markFailed(edition, row.subscriberId, 'deferred', err.message, { countAttempt: true });
+        if (committed) await ledger.markInDoubt(edition, row.subscriberId, err.message);
+        else
+          await ledger.markFailed(edition, row.subscriberId, 'deferred', err.message, { countAttempt: !pre });
         if (committed) done++;
         stop(new BroadsheetError('SEND_TIMEOUT', { transport: transport.name, ms: deadlineMs }));
         await closeQuietly(transport);
@@ -223,7 +252,9 @@ export async function sendAll(x: LoopInput): Promise<{ left: number; stopped?: B
       }
       if (isBroadsheetError(err)) {
         // A named error (a template, a store write…) would hit every message alike.
-        ledger.markFailed(edition, row.subscriberId, 'deferred', err.message, { countAttempt: !committed });
+        await ledger.markFailed(edition, row.subscriberId, 'deferred', err.message, {
+          countAttempt: !committed && !pre,
+        });
         stop(err);
         return progress();
       }
@@ -240,13 +271,15 @@ export async function sendAll(x: LoopInput): Promise<{ left: number; stopped?: B
       const log = { recipient: row.email, code: e.named?.code, reply: e.responseCode, error: e.message };
       if (e.scope === 'sender') {
         // Not this reader's fault: the message waits for the next run, the reader stays active.
-        ledger.markFailed(edition, row.subscriberId, 'deferred', e.message, { countAttempt: !committed });
+        await ledger.markFailed(edition, row.subscriberId, 'deferred', e.message, {
+          countAttempt: !committed && !pre,
+        });
         logger.error(log, 'refused for a reason that applies to every message: stopping the run');
         stop(named(e));
         return progress();
       }
       if (e.inDoubt && committed) {
-        ledger.markInDoubt(edition, row.subscriberId, e.message);
+        await ledger.markInDoubt(edition, row.subscriberId, e.message);
         done++;
         logger.error(log, 'no reply to the end of data: left unconfirmed (not resent), stopping the run');
         stop(named(e));
@@ -254,8 +287,8 @@ export async function sendAll(x: LoopInput): Promise<{ left: number; stopped?: B
       }
       if (e.permanent) {
         lastSuccess = Date.now(); // the server is working; it refused this one
-        ledger.markFailed(edition, row.subscriberId, 'failed', e.message, {
-          countAttempt: !committed,
+        await ledger.markFailed(edition, row.subscriberId, 'failed', e.message, {
+          countAttempt: !committed && !pre,
           bounce: e.scope === 'recipient',
         });
         s.failed++;
@@ -266,7 +299,9 @@ export async function sendAll(x: LoopInput): Promise<{ left: number; stopped?: B
         );
         return progress();
       }
-      ledger.markFailed(edition, row.subscriberId, 'deferred', e.message, { countAttempt: !committed });
+      await ledger.markFailed(edition, row.subscriberId, 'deferred', e.message, {
+        countAttempt: !committed && !pre,
+      });
       if (stopped) return progress(); // the run is ending: left for the next one
       if (e.scope === 'connection') {
         item.unreachableSince ??= Date.now();
@@ -323,6 +358,10 @@ export async function sendAll(x: LoopInput): Promise<{ left: number; stopped?: B
         const wait = nextSlot - now;
         nextSlot = Math.max(now, nextSlot) + interval;
         if (wait > 0) await sleepOrAbort(wait);
+        if (stopped) continue;
+      }
+      if (x.pace) {
+        await Promise.race([x.pace(), wakeOnAbort]);
         if (stopped) continue;
       }
       const item = idx === 0 ? queue.shift()! : queue.splice(idx, 1)[0]!;

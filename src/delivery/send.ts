@@ -15,7 +15,7 @@ import {
   type SendState,
   startRun,
 } from '../store/index.ts';
-import { Composer, type DkimKey, parseAddress } from './compose.ts';
+import { type Composed, Composer, type DkimKey, parseAddress } from './compose.ts';
 import { leaseGuard } from './guards.ts';
 import { sendAll } from './send-loop.ts';
 import { tokenKeys } from './tokens.ts';
@@ -224,16 +224,13 @@ export function composeForReader(
 
 export type RowToSend = Pick<LedgerRow, 'subscriberId' | 'email' | 'name' | 'locale'> & { messageId: string };
 
-export async function sendEdition(
+/** How one reader's message is built for an edition (the send's fixed parts computed once). */
+export function readerBuilder(
   ctx: Context,
-  db: DB,
-  input: SendInput,
-  opts: SendOptions,
-): Promise<SendSummary> {
-  const started = performance.now();
-  const { logger } = ctx;
+  input: Pick<SendInput, 'editionId' | 'list' | 'listName'>,
+  digestFor: (subscriberId: number) => Digestish,
+): (row: RowToSend) => Composed {
   const d = ctx.config.delivery;
-  const ledger = new Ledger(db, () => ctx.clock.now());
   const composer = makeComposer(ctx, input);
   const keys = tokenKeys(appSecret(ctx));
   const online = viewOnlineUrl(ctx, input.editionId);
@@ -241,13 +238,8 @@ export async function sendEdition(
   const returnBase = returnPathBase(d.returnPath, sendingDomain(ctx));
   const unsubscribeBase = unsubscribeUrl(ctx.config.publicUrl, '');
   const preferencesBase = preferencesUrl(ctx.config.publicUrl, '');
-  const transport = opts.transport;
-  const s = { total: 0, sent: 0, retried: 0, failed: 0, deferred: 0, suppressed: 0, rendered: 0, bytes: 0 };
-
-  // Readers' topics: one compiled digest per distinct topic set (src/delivery/topics.ts).
-  const byTopics = await topicDigests(ctx, db, input, { dryRun: opts.dryRun });
-  const build = (row: RowToSend) =>
-    composeForReader(ctx, composer, byTopics.digestFor(row.subscriberId), {
+  return (row: RowToSend) =>
+    composeForReader(ctx, composer, digestFor(row.subscriberId), {
       email: row.email,
       name: row.name ?? undefined,
       locale: row.locale ?? undefined,
@@ -260,6 +252,24 @@ export async function sendEdition(
       // The reader's part of click links (analytics.perReader; else empty).
       readerRef: readerRefValue(ctx, keys, input.editionId, row.subscriberId),
     });
+}
+
+export async function sendEdition(
+  ctx: Context,
+  db: DB,
+  input: SendInput,
+  opts: SendOptions,
+): Promise<SendSummary> {
+  const started = performance.now();
+  const { logger } = ctx;
+  const d = ctx.config.delivery;
+  const ledger = new Ledger(db, () => ctx.clock.now());
+  const transport = opts.transport;
+  const s = { total: 0, sent: 0, retried: 0, failed: 0, deferred: 0, suppressed: 0, rendered: 0, bytes: 0 };
+
+  // Readers' topics: one compiled digest per distinct topic set (src/delivery/topics.ts).
+  const byTopics = await topicDigests(ctx, db, input, { dryRun: opts.dryRun });
+  const build = readerBuilder(ctx, input, (id) => byTopics.digestFor(id));
 
   const summary = (): SendSummary => {
     const elapsedMs = Math.round(performance.now() - started);
@@ -309,7 +319,18 @@ export async function sendEdition(
       { edition: input.editionId, transport: transport.name, queued: s.total, added },
       `sending ${input.editionId}: ${s.total} message(s) through ${transport.name}`,
     );
-    const loop = await sendAll({ ctx, db, ledger, edition: input.editionId, rows, build, s, guard, opts });
+    const statusOf = db.prepare('SELECT status FROM subscribers WHERE id = ?').pluck();
+    const loop = await sendAll({
+      ctx,
+      statusOf: (id) => statusOf.get(id) as string | undefined,
+      ledger,
+      edition: input.editionId,
+      rows,
+      build,
+      s,
+      guard,
+      opts,
+    });
     const out = summary();
     out.left = loop.left;
     if (loop.stopped) {

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import type { Awaitable, Backend } from './backend.ts';
 import type { DB } from './db.ts';
+import { PgLedger } from './pg/ledger.ts';
 import { WANTS_EDITION, wantsEditionArgs } from './preferences.ts';
 
 export const SEND_STATES = ['queued', 'committed', 'sent', 'deferred', 'failed', 'suppressed'] as const;
@@ -17,6 +19,58 @@ export interface LedgerRow {
   messageId: string;
 }
 
+export type WouldSendRow = {
+  subscriberId: number;
+  email: string;
+  name: string | null;
+  locale: string | null;
+};
+
+/**
+ * The send ledger's contract (issue 17): the SQLite `Ledger` below answers
+ * synchronously (its commit is written inside the socket write of the
+ * end-of-data), `PgLedger` (src/store/pg/ledger.ts) with promises. Callers
+ * `await` every call and read pendingStream with `for await`.
+ */
+export interface LedgerStore {
+  /**
+   * True when markCommitted is a network round trip (PostgreSQL): the send loop
+   * makes it before the transport starts the message, not inside the write of
+   * the end-of-data (see docs/scale-out-send.md for the window this leaves).
+   */
+  readonly precommit: boolean;
+  enqueue(edition: string, domain: string): Awaitable<number>;
+  pending(edition: string, limit?: number): Awaitable<LedgerRow[]>;
+  pendingCount(edition: string, limit?: number): Awaitable<number>;
+  pendingStream(
+    edition: string,
+    limit?: number,
+    pageSize?: number,
+  ): Iterable<LedgerRow> | AsyncIterable<LedgerRow>;
+  wouldSend(edition: string, limit?: number): Awaitable<WouldSendRow[]>;
+  /** False when the row is no longer this sender's to send (another worker has it, or it is settled): skip it. */
+  markCommitted(edition: string, subscriberId: number, transport: string): Awaitable<boolean>;
+  markSent(edition: string, subscriberId: number, response: string): Awaitable<void>;
+  flush(): Awaitable<void>;
+  markFailed(
+    edition: string,
+    subscriberId: number,
+    state: 'deferred' | 'failed' | 'queued',
+    error: string,
+    opts: { countAttempt: boolean; bounce?: boolean },
+  ): Awaitable<void>;
+  markInDoubt(edition: string, subscriberId: number, error: string): Awaitable<void>;
+  markSuppressed(edition: string, subscriberId: number, reason: string): Awaitable<void>;
+  counts(edition: string): Awaitable<Record<SendState, number>>;
+}
+
+/** The ledger of an open store; `worker` names this process's claims on PostgreSQL. */
+export function ledgerFor(backend: Backend, opts: { worker?: string; now?: () => Date } = {}): LedgerStore {
+  return backend.kind === 'sqlite'
+    ? new Ledger(backend.db, opts.now)
+    : new PgLedger(backend.pool, backend.url, opts.worker ?? null, opts.now);
+}
+
 /**
  * The send ledger: one row per edition × subscriber. Every state change is its
  * own small transaction so that what is on disk is always what has happened
@@ -31,7 +85,8 @@ export interface LedgerRow {
  * which is never sent again — the same outcome as a kill just before the 250
  * was read. Every read of this Ledger flushes first.
  */
-export class Ledger {
+export class Ledger implements LedgerStore {
+  readonly precommit = false;
   private readonly stmts;
   /** `sent` marks not yet written: the arguments of stmts.sent. */
   private unsent: [string, string, string, string, number][] = [];
@@ -125,10 +180,7 @@ export class Ledger {
   }
 
   /** What a send would do now, without writing: active subscribers with nothing settled for the edition. */
-  wouldSend(
-    edition: string,
-    limit?: number,
-  ): { subscriberId: number; email: string; name: string | null; locale: string | null }[] {
+  wouldSend(edition: string, limit?: number): WouldSendRow[] {
     this.flush();
     return this.db
       .prepare(
@@ -138,24 +190,20 @@ export class Ledger {
          ${WANTS_EDITION}
          ORDER BY b.id LIMIT ?`,
       )
-      .all(edition, ...wantsEditionArgs(edition, this.now()), limit ?? -1) as {
-      subscriberId: number;
-      email: string;
-      name: string | null;
-      locale: string | null;
-    }[];
+      .all(edition, ...wantsEditionArgs(edition, this.now()), limit ?? -1) as WouldSendRow[];
   }
 
   /** The point of no return for one message: written (and synced) just before its end-of-data goes out. */
-  markCommitted(edition: string, subscriberId: number, transport: string) {
+  markCommitted(edition: string, subscriberId: number, transport: string): boolean {
     const args = [transport, this.now().toISOString(), edition, subscriberId] as const;
     if (!this.unsent.length) {
       this.stmts.committed.run(...args);
-      return;
+      return true;
     }
     // One commit for this row and the replies read since the last one. If it
     // throws, nothing of it is written: the sent marks stay queued.
     this.writeSent(() => this.stmts.committed.run(...args));
+    return true;
   }
 
   /** The server took the message (its 250): written with the next commit or at the end of this turn. */

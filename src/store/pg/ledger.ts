@@ -1,0 +1,257 @@
+import { randomBytes } from 'node:crypto';
+import type { LedgerRow, LedgerStore, SendState, WouldSendRow } from '../ledger.ts';
+import { SEND_STATES } from '../ledger.ts';
+import type { PgClient, PgPool } from './pool.ts';
+
+// The send ledger on PostgreSQL (issue 17). Same rows and states as the SQLite
+// Ledger (src/store/ledger.ts); what differs is that several processes on several
+// hosts send one edition:
+// - a worker claims rows (sends.worker, sends.claimed_until in the database's
+//   epoch ms) before sending them; a claim that is not renewed expires;
+// - markCommitted is a compare-and-set: the row moves to `committed` only from
+//   queued/deferred and only if no live claim of another worker holds it, in one
+//   statement (one durable COMMIT). 0 rows: not ours — the caller skips it.
+// The module imports no runtime code of `pg` (only types): the SQLite path that
+// imports ledger.ts loads nothing of PostgreSQL.
+
+/** The database's clock in epoch ms: what every host agrees on for claims. */
+export const DB_NOW_MS = '(extract(epoch from clock_timestamp())*1000)::bigint';
+
+// Reader preferences (src/store/preferences.ts WANTS_EDITION) in PostgreSQL: b.editions is a JSON text array.
+const wantsEdition = (pausedParam: string, editionParam: string) =>
+  `AND (b.paused_until IS NULL OR b.paused_until <= ${pausedParam})
+   AND (b.editions IS NULL OR EXISTS (SELECT 1 FROM json_array_elements_text(b.editions::json) j(v)
+        WHERE substr(${editionParam}, 1, length(j.v) + 1) = j.v || '-'))`;
+
+const ROW_COLUMNS = `s.edition, s.subscriber_id AS "subscriberId", s.email, b.name, b.locale, b.status AS "subscriberStatus",
+  s.state, s.attempts, s.message_id AS "messageId"`;
+
+export class PgLedger implements LedgerStore {
+  readonly precommit = true;
+
+  constructor(
+    private readonly pool: PgPool,
+    private readonly url: string,
+    /** This process's name on its claims; null for a sender that claims nothing (reads, tests). */
+    readonly worker: string | null,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  private async q<T>(sql: string, args: unknown[], on: PgPool | PgClient = this.pool): Promise<T[]> {
+    try {
+      return (await on.query(sql, args)).rows as T[];
+    } catch (err) {
+      const { pgError } = await import('./pool.ts');
+      throw pgError(err, this.url);
+    }
+  }
+
+  async enqueue(edition: string, domain: string): Promise<number> {
+    const now = this.now().toISOString();
+    const prefix = `${edition}.${randomBytes(4).toString('hex')}`;
+    const r = await this.q<{ n: number }>(
+      `WITH ins AS (
+         INSERT INTO sends (edition, subscriber_id, email, state, message_id, created_at, updated_at)
+         SELECT $1, id, email, 'queued', '<' || $2 || '.' || id || '@' || $3 || '>', $4, $4 FROM subscribers b
+         WHERE status = 'active' ${wantsEdition('$5', '$1')}
+         ON CONFLICT (edition, subscriber_id) DO NOTHING RETURNING 1)
+       SELECT count(*) AS n FROM ins`,
+      [edition, prefix, domain, now, now.slice(0, 10)],
+    );
+    return r[0]!.n;
+  }
+
+  async pending(edition: string, limit?: number): Promise<LedgerRow[]> {
+    return this.q<LedgerRow>(
+      `SELECT ${ROW_COLUMNS} FROM sends s JOIN subscribers b ON b.id = s.subscriber_id
+       WHERE s.edition = $1 AND s.state IN ('queued','deferred') ORDER BY s.subscriber_id LIMIT $2`,
+      [edition, limit === undefined || limit < 0 ? null : limit],
+    );
+  }
+
+  async pendingCount(edition: string, limit?: number): Promise<number> {
+    const r = await this.q<{ n: number }>(
+      "SELECT count(*) AS n FROM sends WHERE edition = $1 AND state IN ('queued','deferred')",
+      [edition],
+    );
+    const n = r[0]!.n;
+    return limit === undefined || limit < 0 ? n : Math.min(n, limit);
+  }
+
+  /** pending() a page at a time (keyset on the subscriber id), as the SQLite stream. */
+  async *pendingStream(edition: string, limit?: number, pageSize = 500): AsyncGenerator<LedgerRow> {
+    let left = limit === undefined || limit < 0 ? Number.POSITIVE_INFINITY : limit;
+    let after = -1;
+    while (left > 0) {
+      const rows = await this.q<LedgerRow>(
+        `SELECT ${ROW_COLUMNS} FROM sends s JOIN subscribers b ON b.id = s.subscriber_id
+         WHERE s.edition = $1 AND s.subscriber_id > $2 AND s.state IN ('queued','deferred')
+         ORDER BY s.subscriber_id LIMIT $3`,
+        [edition, after, Math.min(pageSize, left)],
+      );
+      if (!rows.length) return;
+      for (const r of rows) yield r;
+      left -= rows.length;
+      after = rows[rows.length - 1]!.subscriberId;
+    }
+  }
+
+  async wouldSend(edition: string, limit?: number): Promise<WouldSendRow[]> {
+    return this.q<WouldSendRow>(
+      `SELECT b.id AS "subscriberId", b.email, b.name, b.locale FROM subscribers b
+       LEFT JOIN sends s ON s.subscriber_id = b.id AND s.edition = $1
+       WHERE b.status = 'active' AND (s.state IS NULL OR s.state IN ('queued','deferred'))
+       ${wantsEdition('$2', '$1')}
+       ORDER BY b.id LIMIT $3`,
+      [edition, this.now().toISOString().slice(0, 10), limit === undefined || limit < 0 ? null : limit],
+    );
+  }
+
+  /**
+   * Claim the pending rows of one batch (lo ≤ subscriber id < hi) for `ms`:
+   * rows with no claim, an expired claim, or this worker's own. Rows another
+   * live worker holds are left to it. One statement: two workers never both get a row.
+   */
+  async claim(edition: string, lo: number, hi: number, ms: number): Promise<LedgerRow[]> {
+    return this.q<LedgerRow>(
+      `UPDATE sends s SET worker = $4, claimed_until = ${DB_NOW_MS} + $5
+       FROM subscribers b
+       WHERE b.id = s.subscriber_id AND s.edition = $1 AND s.subscriber_id >= $2 AND s.subscriber_id < $3
+         AND s.state IN ('queued','deferred')
+         AND (s.worker IS NULL OR s.worker = $4 OR s.claimed_until IS NULL OR s.claimed_until < ${DB_NOW_MS})
+       RETURNING ${ROW_COLUMNS}`,
+      [edition, lo, hi, this.mine(), ms],
+    ).then((rows) => rows.sort((a, b) => a.subscriberId - b.subscriberId));
+  }
+
+  /** Keep this worker's claims in a batch alive for another `ms`. */
+  async renew(edition: string, lo: number, hi: number, ms: number): Promise<number> {
+    const r = await this.q<{ n: number }>(
+      `WITH u AS (UPDATE sends SET claimed_until = ${DB_NOW_MS} + $5
+         WHERE edition = $1 AND subscriber_id >= $2 AND subscriber_id < $3 AND worker = $4
+           AND state IN ('queued','deferred') RETURNING 1)
+       SELECT count(*) AS n FROM u`,
+      [edition, lo, hi, this.mine(), ms],
+    );
+    return r[0]!.n;
+  }
+
+  /** Give this worker's unsent rows of a batch back (SIGTERM): another worker may take them at once. */
+  async release(edition: string, lo: number, hi: number): Promise<void> {
+    await this.q(
+      `UPDATE sends SET worker = NULL, claimed_until = NULL
+       WHERE edition = $1 AND subscriber_id >= $2 AND subscriber_id < $3 AND worker = $4
+         AND state IN ('queued','deferred')`,
+      [edition, lo, hi, this.mine()],
+    );
+  }
+
+  /** In a batch: rows still pending, and the latest live claim of another worker on them (DB epoch ms). */
+  async batchState(
+    edition: string,
+    lo: number,
+    hi: number,
+  ): Promise<{ pending: number; heldElsewhere: number; waitMs: number }> {
+    const r = await this.q<{ pending: number; held: number; wait: number | null }>(
+      `SELECT count(*) AS pending,
+              count(*) FILTER (WHERE worker IS NOT NULL AND worker <> $4 AND claimed_until >= ${DB_NOW_MS}) AS held,
+              max(claimed_until - ${DB_NOW_MS}) FILTER (WHERE worker IS NOT NULL AND worker <> $4) AS wait
+       FROM sends WHERE edition = $1 AND subscriber_id >= $2 AND subscriber_id < $3 AND state IN ('queued','deferred')`,
+      [edition, lo, hi, this.mine()],
+    );
+    const x = r[0]!;
+    return { pending: x.pending, heldElsewhere: x.held, waitMs: Math.max(0, Number(x.wait ?? 0)) };
+  }
+
+  private mine(): string {
+    if (!this.worker) throw new Error('PgLedger: claims need a worker name');
+    return this.worker;
+  }
+
+  /**
+   * The point of no return, as a compare-and-set and one durable COMMIT: only a
+   * queued/deferred row that no other live claim holds. Made before the message
+   * starts; if its reply is lost (throws) the message is not sent, and the row
+   * may be `committed` (in doubt, never resent).
+   */
+  async markCommitted(edition: string, subscriberId: number, transport: string): Promise<boolean> {
+    const r = await this.q<{ x: number }>(
+      `UPDATE sends SET state = 'committed', attempts = attempts + 1, transport = $3, updated_at = $4,
+              worker = COALESCE($5, worker)
+       WHERE edition = $1 AND subscriber_id = $2 AND state IN ('queued','deferred')
+         AND (worker IS NULL OR worker = $5 OR claimed_until IS NULL OR claimed_until < ${DB_NOW_MS})
+       RETURNING 1 AS x`,
+      [edition, subscriberId, transport, this.now().toISOString(), this.worker],
+    );
+    return r.length === 1;
+  }
+
+  async markSent(edition: string, subscriberId: number, response: string): Promise<void> {
+    const now = this.now().toISOString();
+    await this.q(
+      `UPDATE sends SET state = 'sent', response = $3, last_error = NULL, updated_at = $4, sent_at = $4
+       WHERE edition = $1 AND subscriber_id = $2 AND state = 'committed'`,
+      [edition, subscriberId, response.slice(0, 500), now],
+    );
+  }
+
+  flush(): void {}
+
+  /** Only rows no other worker holds: a worker whose claim lapsed never overwrites the new holder's row. */
+  async markFailed(
+    edition: string,
+    subscriberId: number,
+    state: 'deferred' | 'failed' | 'queued',
+    error: string,
+    opts: { countAttempt: boolean; bounce?: boolean },
+  ): Promise<void> {
+    const now = this.now().toISOString();
+    const why = error.slice(0, 500);
+    const sql = `UPDATE sends SET state = $3, attempts = attempts + $4, last_error = $5, updated_at = $6
+      WHERE edition = $1 AND subscriber_id = $2 AND (worker IS NULL OR worker = $7) RETURNING 1`;
+    const args = [edition, subscriberId, state, opts.countAttempt ? 1 : 0, why, now, this.worker];
+    if (!opts.bounce) {
+      await this.q(sql, args);
+      return;
+    }
+    const { withTransaction, pgError } = await import('./pool.ts');
+    try {
+      await withTransaction(this.pool, async (c) => {
+        const r = await c.query(sql, args);
+        if (r.rowCount)
+          await c.query(
+            `UPDATE subscribers SET status = 'bounced', status_reason = $1, status_at = $2, updated_at = $2
+             WHERE id = $3 AND status = 'active'`,
+            [why, now, subscriberId],
+          );
+      });
+    } catch (err) {
+      throw pgError(err, this.url);
+    }
+  }
+
+  async markInDoubt(edition: string, subscriberId: number, error: string): Promise<void> {
+    await this.q(
+      `UPDATE sends SET last_error = $3, updated_at = $4 WHERE edition = $1 AND subscriber_id = $2 AND state = 'committed'`,
+      [edition, subscriberId, error.slice(0, 500), this.now().toISOString()],
+    );
+  }
+
+  async markSuppressed(edition: string, subscriberId: number, reason: string): Promise<void> {
+    await this.q(
+      `UPDATE sends SET state = 'suppressed', last_error = $3, updated_at = $4
+       WHERE edition = $1 AND subscriber_id = $2 AND state IN ('queued','deferred') AND (worker IS NULL OR worker = $5)`,
+      [edition, subscriberId, reason, this.now().toISOString(), this.worker],
+    );
+  }
+
+  async counts(edition: string): Promise<Record<SendState, number>> {
+    const out = Object.fromEntries(SEND_STATES.map((s) => [s, 0])) as Record<SendState, number>;
+    const rows = await this.q<{ state: SendState; n: number }>(
+      'SELECT state, count(*) AS n FROM sends WHERE edition = $1 GROUP BY state',
+      [edition],
+    );
+    for (const r of rows) out[r.state] = r.n;
+    return out;
+  }
+}
