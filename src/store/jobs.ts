@@ -1,3 +1,4 @@
+import type { Awaitable, Backend } from './backend.ts';
 import type { DB } from './db.ts';
 
 // The scheduler's tables (migration "job_runs + scheduler_heartbeats"):
@@ -28,11 +29,11 @@ export interface JobRunRow {
   error: string | null;
 }
 
-const COLUMNS = `id, job, kind, occurrence, trigger, outcome, attempts, pid, host, started_at AS startedAt,
+export const COLUMNS = `id, job, kind, occurrence, trigger, outcome, attempts, pid, host, started_at AS startedAt,
   finished_at AS finishedAt, edition, counts, summary, error`;
 
-type RawRow = Omit<JobRunRow, 'counts'> & { counts: string | null };
-const fromRaw = (r: RawRow): JobRunRow => ({ ...r, counts: r.counts ? JSON.parse(r.counts) : null });
+export type RawRow = Omit<JobRunRow, 'counts'> & { counts: string | null };
+export const fromRaw = (r: RawRow): JobRunRow => ({ ...r, counts: r.counts ? JSON.parse(r.counts) : null });
 
 export function getRun(db: DB, job: string, occurrence: string): JobRunRow | undefined {
   const r = db
@@ -265,10 +266,14 @@ export function heartbeats(db: DB, limit = 10): HeartbeatRow[] {
 }
 
 /** Per-edition counts from the send ledger (empty when the store has no sends table yet). */
-export function sendCounts(
-  db: DB,
-  limit = 20,
-): { edition: string; total: number; byState: Record<string, number>; topicVariants?: number }[] {
+export type SendCount = {
+  edition: string;
+  total: number;
+  byState: Record<string, number>;
+  topicVariants?: number;
+};
+
+export function sendCounts(db: DB, limit = 20): SendCount[] {
   if (!hasTable(db, 'sends')) return [];
   const rows = db
     .prepare(
@@ -307,4 +312,48 @@ export function lastBeatFor(db: DB, job: string, except: string): number | undef
     .all(except) as { beatAt: string; jobs: string }[];
   const hit = rows.find((r) => (JSON.parse(r.jobs) as string[]).includes(job));
   return hit ? Date.parse(hit.beatAt) : undefined;
+}
+
+// The job_runs store behind one interface (issue 17): the SQLite functions
+// above (synchronous, unchanged) and src/store/pg/jobs.ts. Callers `await`.
+export interface JobRunStore {
+  getRun(job: string, occurrence: string): Awaitable<JobRunRow | undefined>;
+  getRunById(id: number): Awaitable<JobRunRow | undefined>;
+  lastOccurrence(job: string): Awaitable<JobRunRow | undefined>;
+  startJobRun(
+    s: StartInput & { retakeDead?: boolean },
+    host: string,
+  ): Awaitable<{ id: number } | { settled: JobRunRow }>;
+  finishJobRun(id: number, f: FinishInput): Awaitable<boolean>;
+  recordSkipped(
+    s: { job: string; kind: string; trigger: RunTrigger; now: Date },
+    items: { occurrence: string; reason: string }[],
+  ): Awaitable<number>;
+  markInterrupted(id: number, reason: string, now: Date): Awaitable<boolean>;
+  runningRuns(job?: string): Awaitable<JobRunRow[]>;
+  recentRuns(job: string, limit: number): Awaitable<JobRunRow[]>;
+  /** Per-edition counts from the send ledger. */
+  sendCounts(limit?: number): Awaitable<SendCount[]>;
+}
+
+export function sqliteJobRuns(db: DB): JobRunStore {
+  return {
+    getRun: (job, occurrence) => getRun(db, job, occurrence),
+    getRunById: (id) => getRunById(db, id),
+    lastOccurrence: (job) => lastOccurrence(db, job),
+    startJobRun: (s, host) => startJobRun(db, s, host),
+    finishJobRun: (id, f) => finishJobRun(db, id, f),
+    recordSkipped: (s, items) => recordSkipped(db, s, items),
+    markInterrupted: (id, reason, now) => markInterrupted(db, id, reason, now),
+    runningRuns: (job) => runningRuns(db, job),
+    recentRuns: (job, limit) => recentRuns(db, job, limit),
+    sendCounts: (limit) => sendCounts(db, limit),
+  };
+}
+
+/** The job_runs store of an open backend (PostgreSQL's module imported on use). */
+export async function jobRunsFor(b: Backend): Promise<JobRunStore> {
+  if (b.kind === 'sqlite') return sqliteJobRuns(b.db);
+  const { pgJobRuns } = await import('./pg/jobs.ts');
+  return pgJobRuns(b.pool, b.url);
 }

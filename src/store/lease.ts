@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import type { Awaitable, Backend } from './backend.ts';
 import type { DB } from './db.ts';
 
 export interface Lease {
@@ -17,7 +18,8 @@ export interface LeaseHolder {
   expiresAt: number;
 }
 
-function alive(pid: number): boolean {
+/** Whether a process of this host exists (EPERM: it does, owned by someone else). */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -80,4 +82,41 @@ export function liveHolder(db: DB, name: string, now: () => number = Date.now): 
   if (!cur || cur.expiresAt <= now()) return undefined;
   if (cur.host === hostname() && cur.pid !== process.pid && !alive(cur.pid)) return undefined;
   return cur;
+}
+
+// The lease store behind one interface (issue 17): the SQLite functions above
+// (synchronous, unchanged) and src/store/pg/lease.ts, where the database's
+// clock decides expiry. Callers `await` every call.
+
+/** A held lease of either store. */
+export interface StoreLease {
+  name: string;
+  holder: string;
+  /** Extend the lease; false if another process took it over meanwhile. */
+  renew(): Awaitable<boolean>;
+  release(): Awaitable<void>;
+}
+
+export interface LeaseStore {
+  /** Take `name` when free, expired, or held by a dead process of this host; else its holder. */
+  acquire(name: string, ttlMs: number): Awaitable<StoreLease | LeaseHolder>;
+  /** The live holder of `name`, without taking it (see liveHolder). */
+  liveHolder(name: string): Awaitable<LeaseHolder | undefined>;
+}
+
+export const isStoreLease = (l: StoreLease | LeaseHolder): l is StoreLease => 'renew' in l;
+
+/** The SQLite lease store; `now` is the clock of expiry (the context's clock in tests). */
+export function sqliteLeases(db: DB, now: () => number = Date.now): LeaseStore {
+  return {
+    acquire: (name, ttlMs) => acquireLease(db, name, ttlMs, now),
+    liveHolder: (name) => liveHolder(db, name, now),
+  };
+}
+
+/** The lease store of an open backend (PostgreSQL's module is imported on use: no pg for a SQLite file). */
+export async function leaseFor(b: Backend, now?: () => number): Promise<LeaseStore> {
+  if (b.kind === 'sqlite') return sqliteLeases(b.db, now);
+  const { pgLeases } = await import('./pg/lease.ts');
+  return pgLeases(b.pool, b.url);
 }
