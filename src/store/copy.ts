@@ -115,16 +115,20 @@ async function copyBetween(
   const order = plan.copy.map((t) => t.name);
   await target.begin(order);
   try {
-    const present: string[] = [];
+    const present: { t: string; n: number }[] = [];
     for (const t of order) {
       const n = await target.count(t);
-      if (n) present.push(`${t} ${n}`);
+      if (n) present.push({ t, n });
     }
-    if (present.length && !opts.replace)
+    if (present.length && !opts.replace) {
+      // The biggest tables first: what the operator would lose.
+      present.sort((a, b) => b.n - a.n || a.t.localeCompare(b.t));
+      const listed = present.slice(0, 6).map((p) => `${p.t} ${p.n}`);
       throw new BroadsheetError('STORE_COPY_TARGET_NOT_EMPTY', {
         to: target.display,
-        tables: present.slice(0, 6).join(', ') + (present.length > 6 ? `, … ${present.length - 6} more` : ''),
+        tables: `${present.reduce((s, p) => s + p.n, 0)} rows in ${present.length} tables: ${listed.join(', ')}${present.length > 6 ? `, … ${present.length - 6} more` : ''}`,
       });
+    }
     if (present.length) await target.empty([...order].reverse());
 
     const tables: CopyResult['tables'] = [];
