@@ -8,5 +8,7 @@ export default defineConfig({
     // Integration tests start real servers and child processes; two cores here.
     pool: 'forks',
     maxWorkers: 2,
+    // A per-run folder for out/ trees built once and shared (tests/helpers/prebuilt.ts).
+    globalSetup: ['tests/helpers/global-setup.ts'],
   },
 });

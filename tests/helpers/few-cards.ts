@@ -15,9 +15,17 @@ import { ROOT } from './cli.ts';
 /** The YAML that limits a build to one format and kind, for tests writing their own config file. */
 export const FEW_CARDS_YAML = 'cards:\n  formats: [og]\n  kinds: [statset]\n';
 
+/** FEW_CARDS_YAML with direct article links (no click tracking): for tests that check which stories a digest links. */
+export const DIRECT_LINKS_FEW_CARDS_YAML = `analytics:\n  enabled: false\n${FEW_CARDS_YAML}`;
+
+/** The text fewCardsConfig writes. */
+export function fewCardsText(extra = ''): string {
+  const base = readFileSync(join(ROOT, 'broadsheet.config.yaml'), 'utf8');
+  return `${base}\n${FEW_CARDS_YAML}${extra}`;
+}
+
 export function fewCardsConfig(dir: string, extra = ''): string {
   const file = join(dir, 'few-cards.yaml');
-  const base = readFileSync(join(ROOT, 'broadsheet.config.yaml'), 'utf8');
-  writeFileSync(file, `${base}\n${FEW_CARDS_YAML}${extra}`);
+  writeFileSync(file, fewCardsText(extra));
   return file;
 }

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cli, workspaceArgs } from '../helpers/cli.ts';
-import { FEW_CARDS_YAML } from '../helpers/few-cards.ts';
+import { DIRECT_LINKS_FEW_CARDS_YAML as BASE } from '../helpers/few-cards.ts';
+import { seedOut } from '../helpers/prebuilt.ts';
 
 // Readers' topics shape their digest, through the real CLI (build, import,
 // send --transport outbox): their stories first (reorder) or only theirs
@@ -22,13 +23,12 @@ async function sendWith(config: string, rows: string[]) {
   const dir = mkdtempSync(join(tmpdir(), 'bs-topics-'));
   dirs.push(dir);
   // Direct article links: this file checks which stories a digest links (click links: tests/*/analytics-*).
-  writeFileSync(
-    join(dir, 'broadsheet.config.yaml'),
-    `analytics:\n  enabled: false\n${FEW_CARDS_YAML}${config}`,
-  );
+  writeFileSync(join(dir, 'broadsheet.config.yaml'), `${BASE}${config}`);
   writeFileSync(join(dir, 'r.csv'), ['email,name,locale,topics', ...rows].join('\n'));
   const env = { BROADSHEET_SECRET: 'topics-test-secret-0123456789abcdef' };
   const run = (args: string[]) => cli([...args, ...workspaceArgs(dir)], { env });
+  // The sample's out/ built once per run; this build keeps what its config leaves unchanged (cards).
+  seedOut(join(dir, 'out'), BASE);
   expect(run(['build']).code).toBe(0);
   expect(run(['subscribers', 'import', join(dir, 'r.csv')]).code).toBe(0);
   const r = run(['send', '--transport', 'outbox', '--json']);

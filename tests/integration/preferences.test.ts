@@ -7,7 +7,8 @@ import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { preferencesToken } from '../../src/delivery/unsubscribe.ts';
 import { cli, workspaceArgs } from '../helpers/cli.ts';
-import { FEW_CARDS_YAML } from '../helpers/few-cards.ts';
+import { DIRECT_LINKS_FEW_CARDS_YAML, FEW_CARDS_YAML } from '../helpers/few-cards.ts';
+import { seedOut } from '../helpers/prebuilt.ts';
 import { startServe, stopServe } from '../helpers/serve.ts';
 
 // The preference centre (/p/<token>) on a real `serve`, and what it changes in
@@ -59,6 +60,8 @@ beforeAll(async () => {
     csv,
     ['email,name,locale,topics', `${A},歐陽,zh-Hant-HK,`, `${B},乙,,`, `${C},丙,,`].join('\n'),
   );
+  // The sample's out/ built once per run (another file's config): this build keeps the cards, renders its digest.
+  seedOut(join(dir, 'out'), DIRECT_LINKS_FEW_CARDS_YAML);
   expect(run(['build']).code).toBe(0);
   expect(run(['subscribers', 'import', csv]).code).toBe(0);
   for (const s of JSON.parse(run(['subscribers', 'list', '--json']).stdout) as {

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cli } from '../helpers/cli.ts';
-import { fewCardsConfig } from '../helpers/few-cards.ts';
+import { fewCardsConfig, fewCardsText } from '../helpers/few-cards.ts';
+import { seedOut } from '../helpers/prebuilt.ts';
 
 // `subscribers export` / `forget` through the real CLI and a real SQLite store:
 // what a reader is handed, what erasure leaves behind, and that a forgotten
@@ -29,6 +30,8 @@ writeFileSync(
 );
 
 beforeAll(() => {
+  // The sample's out/ built once per run for this config; the build below finds it unchanged and keeps it.
+  seedOut(out, fewCardsText());
   expect(run(['build']).code).toBe(0);
   expect(run(['subscribers', 'import', csv]).code).toBe(0);
   expect(run(['send', '--transport', 'json']).code).toBe(0);

@@ -1,0 +1,54 @@
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { inject } from 'vitest';
+import { cli, ROOT } from './cli.ts';
+
+/**
+ * Seed a test's out/ folder with a `broadsheet build` of the sample made once
+ * per test run (per configuration text) and copied, so the test's own
+ * `build` finds its digest and cards unchanged and keeps them (the build's
+ * own caches: src/jobs/digest-cache.ts and the cards' inputHash) instead of
+ * rendering them again — 2–3 s of CPU a build. The test still runs its build
+ * and checks it; what it gets is byte-for-byte what a build would write, since
+ * a cache hit requires every staged file to still have its recorded sha256.
+ * Where the test's configuration differs from `configText` in what the
+ * digest or a card is made from, the build's caches miss and render it anew.
+ *
+ * For tests that build an edition to test something else (the ledger,
+ * topics, privacy). Not for tests of the build itself, its progress or its
+ * caches. Outside this repository's vitest config (no prebuiltDir provided)
+ * it does nothing.
+ *
+ * The first file of a run to ask for a configuration builds it through the
+ * real CLI (its working folder: the repository, as the tests' CLI runs).
+ */
+export function seedOut(out: string, configText: string): void {
+  const root = inject('prebuiltDir');
+  if (!root) return;
+  const key = createHash('sha256').update(ROOT).update('\0').update(configText).digest('hex').slice(0, 16);
+  const done = join(root, key);
+  if (!existsSync(done)) {
+    const tmp = mkdtempSync(join(root, `${key}.tmp-`));
+    const config = join(tmp, 'broadsheet.config.yaml');
+    writeFileSync(config, configText);
+    const r = cli(
+      ['build', '--config', config, '--out', join(tmp, 'out'), '--store', join(tmp, 'db.sqlite')],
+      {
+        env: {
+          BROADSHEET_SECRET: 'prebuilt-out-secret-0123456789abcdef',
+          DATABASE_URL: undefined,
+          SMTP_URL: undefined,
+        },
+      },
+    );
+    if (r.code !== 0) throw new Error(`prebuilt out/ (tests/helpers/prebuilt.ts): build failed\n${r.stderr}`);
+    try {
+      renameSync(tmp, done); // atomic: a file running at the same time sees all of it or none
+    } catch (err) {
+      if (!existsSync(done)) throw err;
+      rmSync(tmp, { recursive: true, force: true }); // another file built it first
+    }
+  }
+  cpSync(join(done, 'out'), out, { recursive: true, preserveTimestamps: true });
+}
