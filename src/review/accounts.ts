@@ -1,8 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Context } from '../context.ts';
-import type { DB } from '../store/db.ts';
-import { EditorRepo, type EditorRole } from '../store/editors.ts';
-import { SessionRepo } from '../store/sessions.ts';
+import type { EditorRole, EditorStore } from '../store/editors.ts';
+import type { SessionStore } from '../store/sessions.ts';
 import {
   cleanEditorName,
   ipHash,
@@ -38,16 +37,19 @@ export const BOOTSTRAP_WARNING =
   'signed in with BROADSHEET_EDITOR_PASSWORD (bootstrap admin): create accounts with `broadsheet editors add NAME --role admin`; the shared password stops working once one exists';
 
 export class EditorAuth {
-  readonly editors: EditorRepo;
-  readonly sessions: SessionRepo;
+  readonly editors: EditorStore;
+  readonly sessions: SessionStore;
 
+  // On a shared store (issue 17) every answer comes from the database, never a
+  // cache in this process: a sign-out or revoke on one replica ends the
+  // session on every replica at once.
   constructor(
     private readonly ctx: Context,
-    db: DB,
+    stores: { editors: EditorStore; sessions: SessionStore },
     private readonly secret: Buffer,
   ) {
-    this.editors = new EditorRepo(db, () => ctx.clock.now());
-    this.sessions = new SessionRepo(db, () => ctx.clock.now().getTime());
+    this.editors = stores.editors;
+    this.sessions = stores.sessions;
   }
 
   private get envPassword() {
@@ -60,18 +62,18 @@ export class EditorAuth {
   }
 
   /** Whether BROADSHEET_EDITOR_PASSWORD signs in: set, and no account exists yet. */
-  bootstrapOpen(): boolean {
-    return Boolean(this.envPassword) && this.editors.count() === 0;
+  async bootstrapOpen(): Promise<boolean> {
+    return Boolean(this.envPassword) && (await this.editors.count()) === 0;
   }
 
   /** Nobody can sign in: no account and no shared password. */
-  closed(): boolean {
-    return !this.envPassword && this.editors.count() === 0;
+  async closed(): Promise<boolean> {
+    return !this.envPassword && (await this.editors.count()) === 0;
   }
 
   /** The warnings `serve` logs at start. */
-  startupWarnings(): string[] {
-    const accounts = this.editors.count();
+  async startupWarnings(): Promise<string[]> {
+    const accounts = await this.editors.count();
     if (accounts === 0 && this.envPassword)
       return [
         'no editor accounts yet: BROADSHEET_EDITOR_PASSWORD signs editors in as a bootstrap admin; create accounts with `broadsheet editors add NAME --role admin`',
@@ -92,16 +94,16 @@ export class EditorAuth {
     password: unknown,
     meta: { client: string; userAgent?: string },
   ): Promise<SignInResult> {
-    if (this.closed()) return { ok: false, reason: 'disabled' };
+    if (await this.closed()) return { ok: false, reason: 'disabled' };
     const pw = typeof password === 'string' ? password : '';
     const name = cleanEditorName(rawName);
-    if (this.bootstrapOpen()) {
+    if (await this.bootstrapOpen()) {
       if (!safeEqual(pw, this.envPassword!)) return { ok: false, reason: 'bad-password' };
       if (!name) return { ok: false, reason: 'bad-name' };
       this.ctx.logger.warn({ editor: name }, BOOTSTRAP_WARNING);
       return this.start({ name, role: 'admin', editorId: null, bootstrapTag: this.bootstrapTag(pw) }, meta);
     }
-    const account = name ? this.editors.byName(name) : undefined;
+    const account = name ? await this.editors.byName(name) : undefined;
     // An unknown name costs the same scrypt as a known one: timing does not tell names apart.
     const ok = await verifyPassword(pw, account?.passwordHash ?? (await dummyHash()));
     if (!account || !ok) {
@@ -117,12 +119,12 @@ export class EditorAuth {
     );
   }
 
-  private start(
+  private async start(
     who: { name: string; role: EditorRole; editorId: number | null; bootstrapTag: string | null },
     meta: { client: string; userAgent?: string },
-  ): SignInResult {
+  ): Promise<SignInResult> {
     const t = newSessionToken();
-    const exp = this.sessions.create({
+    const exp = await this.sessions.create({
       id: t.id,
       verifierHash: verifierHash(t.verifier),
       editorId: who.editorId,
@@ -141,9 +143,9 @@ export class EditorAuth {
   }
 
   /** The editor a session cookie stands for, if it is still live. */
-  resolve(cookie: string | undefined): Editor | undefined {
+  async resolve(cookie: string | undefined): Promise<Editor | undefined> {
     const c = parseSessionCookie(cookie);
-    const row = c && this.sessions.live(c.id);
+    const row = c && (await this.sessions.live(c.id));
     if (!c || !row) return undefined;
     const want = Buffer.from(row.verifierHash, 'hex');
     const got = Buffer.from(verifierHash(c.verifier), 'hex');
@@ -152,25 +154,28 @@ export class EditorAuth {
     let role = row.role;
     if (row.bootstrapTag !== null) {
       // The shared password changed, was unset, or an account now exists: this session is over.
-      if (!this.bootstrapOpen() || !safeEqual(row.bootstrapTag, this.bootstrapTag(this.envPassword!))) {
-        this.sessions.revoke(row.id, 'bootstrap password no longer valid');
+      if (
+        !(await this.bootstrapOpen()) ||
+        !safeEqual(row.bootstrapTag, this.bootstrapTag(this.envPassword!))
+      ) {
+        await this.sessions.revoke(row.id, 'bootstrap password no longer valid');
         return undefined;
       }
     } else {
-      const account = row.editorId === null ? undefined : this.editors.byId(row.editorId);
+      const account = row.editorId === null ? undefined : await this.editors.byId(row.editorId);
       if (!account) {
-        this.sessions.revoke(row.id, 'editor removed');
+        await this.sessions.revoke(row.id, 'editor removed');
         return undefined;
       }
       // A role change applies at once, not at the next sign-in.
       name = account.name;
       role = account.role;
     }
-    this.sessions.touch(row.id, row.lastSeenAt);
+    await this.sessions.touch(row.id, row.lastSeenAt);
     return { name, sid: row.id, role, exp: row.expiresAt, bootstrap: row.bootstrapTag !== null };
   }
 
-  signOut(sid: string) {
-    this.sessions.revoke(sid, 'signed out');
+  async signOut(sid: string): Promise<void> {
+    await this.sessions.revoke(sid, 'signed out');
   }
 }

@@ -7,8 +7,9 @@ import { themeSafeZones } from '../cards/theme.ts';
 import { appSecret } from '../config/secret.ts';
 import type { Context } from '../context.ts';
 import { reportRoutes } from '../report/routes.ts';
+import type { Backend } from '../store/backend.ts';
 import type { DB } from '../store/db.ts';
-import { PostLockedError, type ReviewEvent, ReviewRepo } from '../store/review.ts';
+import { PostLockedError, type ReviewEvent } from '../store/review.ts';
 import { type Editor, EditorAuth } from './accounts.ts';
 import { archiveHtml, archiveImage } from './archive.ts';
 import { clientScript, css, thumbnail } from './assets.ts';
@@ -31,8 +32,10 @@ import { mediaRoutes } from './media.ts';
 import { runPublishQueue } from './publish.ts';
 import { isReaderPath, readerRoutes } from './readers.ts';
 import { scheduleRoutes } from './schedule.ts';
+import { notOnSharedStore, storeHealth } from './shared-store.ts';
 import { localPath, signInRoutes } from './signin.ts';
 import { publishersFor } from './social.ts';
+import { webStoresFor } from './stores.ts';
 import { testSendForm, testSendRoutes } from './test-send.ts';
 import { unsubscribeRoutes } from './unsubscribe.ts';
 import { editionsPage, type GalleryFilter, galleryPage, layout, messagePage, queuePage } from './views.ts';
@@ -55,19 +58,25 @@ const isPublic = (path: string) =>
   path === '/healthz';
 
 export interface ReviewAppOptions {
-  db: DB;
+  /** The SQLite store (tests); or give `backend`. */
+  db?: DB;
+  /** The store `serve` opened: SQLite, or PostgreSQL shared by several replicas (issue 17). */
+  backend?: Backend;
   /** Run the publish queue when an editor presses the button (tests pass fakes). */
   publish?: () => Promise<{ published: number; deferred: number; failed: number }>;
 }
 
 export function createReviewApp(ctx: Context, opts: ReviewAppOptions) {
-  const { db } = opts;
+  const backend: Backend = opts.backend ?? { kind: 'sqlite', db: opts.db!, file: ctx.paths.store };
+  // Readers' routes and /report still read their SQLite repositories directly.
+  const db = backend.kind === 'sqlite' ? backend.db : undefined;
+  const stores = webStoresFor(ctx, backend);
   const cfg = ctx.config.review;
   const secret = appSecret(ctx);
-  const auth = new EditorAuth(ctx, db, secret);
-  const repo = new ReviewRepo(db, () => ctx.clock.now());
+  const auth = new EditorAuth(ctx, stores, secret);
+  const repo = stores.review;
   const brand = ctx.config.brand.name;
-  const publish = opts.publish ?? (() => runPublishQueue(ctx, { db }));
+  const publish = opts.publish ?? (() => runPublishQueue(ctx, { backend }));
   const app = new Hono<Env>();
   // Reached through publicUrl's path (https://host/broadsheet/u/…) by a proxy that
   // keeps the prefix: the public routes answer there too.
@@ -142,7 +151,7 @@ export function createReviewApp(ctx: Context, opts: ReviewAppOptions) {
 
   // Who is signed in; everything but the public paths needs an editor.
   app.use('*', async (c, next) => {
-    const ed = auth.resolve(getCookie(c, SESSION_COOKIE));
+    const ed = await auth.resolve(getCookie(c, SESSION_COOKIE));
     if (ed) {
       c.set('editor', ed);
       c.set('csrf', csrfFor(secret, ed.sid));
@@ -176,7 +185,10 @@ export function createReviewApp(ctx: Context, opts: ReviewAppOptions) {
       403,
     );
 
-  app.get('/healthz', (c) => c.text('ok'));
+  app.get('/healthz', async (c) => {
+    const bad = await storeHealth(ctx, backend);
+    return bad ? c.text(`store unavailable (${bad})\n`, 503) : c.text('ok');
+  });
   app.get('/static/app.css', (c) => {
     c.header('Content-Type', 'text/css; charset=utf-8');
     c.header('Cache-Control', 'public, max-age=300');
@@ -189,13 +201,13 @@ export function createReviewApp(ctx: Context, opts: ReviewAppOptions) {
   });
 
   // ── sign in / out ──
-  signInRoutes(app, { ctx, auth, repo, secret, page, forbidden });
+  signInRoutes(app, { ctx, auth, limits: stores.limits, secret, page, forbidden });
 
   // ── gallery ──
-  const viewOf = (e: EditionRef) => {
-    const list = items(e, repo.decisions(e.id), repo.queue(e.id), cfg.formats);
+  const viewOf = async (e: EditionRef) => {
+    const list = items(e, await repo.decisions(e.id), await repo.queue(e.id), cfg.formats);
     const history = new Map<string, ReviewEvent[]>();
-    for (const h of repo.editionEvents(e.id)) {
+    for (const h of await repo.editionEvents(e.id)) {
       const k = `${h.itemId}\u0000${h.platform}`;
       history.set(k, [...(history.get(k) ?? []), h]);
     }
@@ -209,20 +221,21 @@ export function createReviewApp(ctx: Context, opts: ReviewAppOptions) {
     }));
   };
 
-  app.get('/', (c) => {
-    const editions = listEditions(ctx.paths.out).map((e) => {
+  app.get('/', async (c) => {
+    const editions = [];
+    for (const e of listEditions(ctx.paths.out)) {
       const counts = Object.fromEntries(POST_STATUSES.map((s) => [s, 0])) as Record<PostStatus, number>;
-      for (const it of items(e, repo.decisions(e.id), repo.queue(e.id), cfg.formats))
+      for (const it of items(e, await repo.decisions(e.id), await repo.queue(e.id), cfg.formats))
         for (const p of it.posts) counts[p.status]++;
-      return { e, counts };
-    });
+      editions.push({ e, counts });
+    }
     return page(c, '版次', editionsPage(editions));
   });
 
   const notFound = (c: HonoContext<Env>) =>
     page(c, '找不到', messagePage('找不到', '沒有這個版次或項目。'), 404);
 
-  app.get('/e/:edition', (c) => {
+  app.get('/e/:edition', async (c) => {
     const e = loadEdition(ctx.paths.out, c.req.param('edition'));
     if (!e) return notFound(c);
     const status = c.req.query('status');
@@ -231,7 +244,7 @@ export function createReviewApp(ctx: Context, opts: ReviewAppOptions) {
       status: POST_STATUSES.includes(status as PostStatus) ? (status as PostStatus) : undefined,
       platform: platform && /^[a-z]+$/.test(platform) ? platform : undefined,
     };
-    const all = viewOf(e);
+    const all = await viewOf(e);
     const platforms = [...new Set(all.flatMap((i) => i.posts.map((p) => p.platform)))];
     const approved = all.reduce(
       (n, i) => n + i.posts.filter((p) => p.status === 'approved' || p.status === 'published').length,
@@ -292,7 +305,7 @@ export function createReviewApp(ctx: Context, opts: ReviewAppOptions) {
 
   app.post('/e/:edition/p/:item/:platform', async (c) => {
     const e = loadEdition(ctx.paths.out, c.req.param('edition'));
-    const it = e && viewOf(e).find((i) => i.id === c.req.param('item'));
+    const it = e && (await viewOf(e)).find((i) => i.id === c.req.param('item'));
     const post = it?.posts.find((p) => p.platform === c.req.param('platform'));
     if (!e || !it || !post) return notFound(c);
     const body = await c.req.parseBody();
@@ -324,7 +337,7 @@ export function createReviewApp(ctx: Context, opts: ReviewAppOptions) {
             422,
           );
         const card = cardForPost(it, { ...post, format });
-        repo.approve(key, {
+        await repo.approve(key, {
           editor,
           format,
           caption: text,
@@ -332,15 +345,15 @@ export function createReviewApp(ctx: Context, opts: ReviewAppOptions) {
           key: postKey({ ...key, format, caption: text, cardSha256: card?.sha256 ?? '' }),
           publishers: publishersFor(ctx, post.platform),
         });
-      } else if (action === 'reject') repo.decide(key, 'rejected', { editor });
+      } else if (action === 'reject') await repo.decide(key, 'rejected', { editor });
       else if (action === 'reset') {
-        repo.editCaption(key, {
+        await repo.editCaption(key, {
           editor,
           edited: null,
           format: cfg.formats[post.platform as Platform] ?? format,
         });
-        repo.decide(key, 'pending', { editor });
-      } else if (action === 'save') repo.editCaption(key, { editor, edited, format });
+        await repo.decide(key, 'pending', { editor });
+      } else if (action === 'save') await repo.editCaption(key, { editor, edited, format });
       else return page(c, '未知操作', messagePage('未知操作', '請用頁面上的按鈕。'), 400);
     } catch (err) {
       if (err instanceof PostLockedError)
@@ -356,10 +369,10 @@ export function createReviewApp(ctx: Context, opts: ReviewAppOptions) {
     return c.redirect(back, 303);
   });
 
-  app.get('/e/:edition/bundle.zip', (c) => {
+  app.get('/e/:edition/bundle.zip', async (c) => {
     const e = loadEdition(ctx.paths.out, c.req.param('edition'));
     if (!e) return notFound(c);
-    const { zip, count } = approvedBundle(e, viewOf(e));
+    const { zip, count } = approvedBundle(e, await viewOf(e));
     c.header('Content-Type', 'application/zip');
     c.header('Content-Disposition', `attachment; filename="${e.id}-approved.zip"`);
     c.header('X-Broadsheet-Posts', String(count));
@@ -375,19 +388,17 @@ export function createReviewApp(ctx: Context, opts: ReviewAppOptions) {
   contactSheetRoutes(app, ctx);
 
   // ── publish queue ──
-  const allQueue = () =>
-    db
-      .prepare("SELECT DISTINCT edition FROM publish_queue WHERE state != 'cancelled' ORDER BY edition DESC")
-      .pluck()
-      .all()
-      .flatMap((ed) => repo.queue(ed as string))
-      .sort((a, b) => b.id - a.id);
+  const allQueue = async () => {
+    const rows = [];
+    for (const ed of await repo.queueEditions()) rows.push(...(await repo.queue(ed)));
+    return rows.sort((a, b) => b.id - a.id);
+  };
 
-  app.get('/queue', (c) =>
+  app.get('/queue', async (c) =>
     page(
       c,
       '發佈佇列',
-      queuePage(allQueue(), c.get('csrf')!, cfg.publishers, ctx.config.timezone, {
+      queuePage(await allQueue(), c.get('csrf')!, cfg.publishers, ctx.config.timezone, {
         result: c.req.query('r'),
         canPublish: c.get('editor')!.role === 'admin',
       }),
@@ -416,12 +427,22 @@ export function createReviewApp(ctx: Context, opts: ReviewAppOptions) {
     return c.redirect(`/queue?r=${encodeURIComponent(msg)}`, 303);
   });
 
-  // Editors: an edition's delivery and engagement (issue 15).
-  app.route('/report', reportRoutes(ctx, db));
+  if (db) {
+    // Editors: an edition's delivery and engagement (issue 15).
+    app.route('/report', reportRoutes(ctx, db));
 
-  // ── public: unsubscribe and archive ──
-  app.route('/u', unsubscribeRoutes(ctx, db, secret, brand));
-  app.route('/', readerRoutes(ctx, db, secret, brand));
+    // ── public: unsubscribe and archive ──
+    app.route('/u', unsubscribeRoutes(ctx, db, secret, brand));
+    app.route('/', readerRoutes(ctx, db, secret, brand));
+  } else {
+    // On PostgreSQL these read repositories that are not on the shared store
+    // yet: a clear 503 with a catalog code, never a 500 (src/review/shared-store.ts).
+    const na = notOnSharedStore(ctx, backend, brand);
+    app.all('/report', na);
+    app.all('/report/*', na);
+    app.all('/u/*', na);
+    for (const p of ['/subscribe', '/c/*', '/p/*', '/r/*', '/o/*', '/hooks/*']) app.all(p, na);
+  }
 
   // Story thumbnails of a built edition (src/email/thumbs.ts): public, as the pictures of published articles.
   app.get('/archive/:edition/images/:file', async (c) => {
@@ -434,16 +455,21 @@ export function createReviewApp(ctx: Context, opts: ReviewAppOptions) {
   });
 
   // archive/<id> is the edition's own digest; archive/<id>/zh-Hans its Simplified variant.
-  const archivePage = (c: HonoContext<Env>, variant?: string) => {
+  const editionSent = async (id: string) =>
+    backend.kind === 'sqlite'
+      ? backend.db
+          .prepare("SELECT 1 FROM sends WHERE edition = ? AND state IN ('sent','committed') LIMIT 1")
+          .get(id) !== undefined
+      : (
+          await backend.pool.query(
+            "SELECT 1 FROM sends WHERE edition = $1 AND state IN ('sent','committed') LIMIT 1",
+            [id],
+          )
+        ).rows.length > 0;
+  const archivePage = async (c: HonoContext<Env>, variant?: string) => {
     const id = c.req.param('edition')!;
     const e = loadEdition(ctx.paths.out, id);
-    const sent =
-      e &&
-      (cfg.archiveUnsent ||
-        c.get('editor') ||
-        db
-          .prepare("SELECT 1 FROM sends WHERE edition = ? AND state IN ('sent','committed') LIMIT 1")
-          .get(id));
+    const sent = e && (cfg.archiveUnsent || c.get('editor') || (await editionSent(id)));
     const archiveUrl = new URL(`archive/${id}${variant ? `/${variant}` : ''}`, ctx.config.publicUrl).href;
     const out =
       e && sent

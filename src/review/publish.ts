@@ -1,15 +1,16 @@
 import { appSecret } from '../config/secret.ts';
 import type { Context } from '../context.ts';
 import { BroadsheetError } from '../errors/index.ts';
+import { type Backend, closeBackend, openBackend, parseStoreTarget } from '../store/backend.ts';
 import type { DB } from '../store/db.ts';
-import { openStore } from '../store/db.ts';
 import { acquireLease, isLease } from '../store/lease.ts';
-import { type QueueRow, ReviewRepo } from '../store/review.ts';
+import type { QueueRow, ReviewStore } from '../store/review.ts';
 import { SOCIAL_NAMES } from './config.ts';
 import { cardFile, items, loadEdition, postKey } from './editions.ts';
 import { PublishError, type Publisher, type PublishPost } from './publisher.ts';
 import { publishers as registry } from './publishers/index.ts';
 import { readySocial } from './social.ts';
+import { publishHoldMs, webStoresFor } from './stores.ts';
 
 // The publish queue runner (`broadsheet publish`, scheduler job kind publish).
 //
@@ -22,6 +23,10 @@ import { readySocial } from './social.ts';
 //   repeat; the folder publisher rewrites identical files). That is the one
 //   case a receiver may see a key twice, and why the key is in every request;
 // - a `published` row is never picked up again.
+// On a PostgreSQL store (issue 17) several runners — `serve` replicas and
+// `broadsheet publish` on any host — work the queue at once: instead of the
+// one lease, each row is claimed by one runner (src/store/pg/review.ts), and
+// a row whose runner died is taken over once its claim lapses.
 
 export interface PublishSummary {
   published: number;
@@ -42,6 +47,8 @@ export interface PublishSummary {
 
 export interface PublishOptions {
   db?: DB;
+  /** The store to use (serve passes its own; default: the one ctx.paths.store names). */
+  backend?: Backend;
   /** For tests: a sleep that does not wait, a fixed jitter. */
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
@@ -84,19 +91,38 @@ function postFor(ctx: Context, row: QueueRow): PublishPost {
 }
 
 export async function runPublishQueue(ctx: Context, opts: PublishOptions = {}): Promise<PublishSummary> {
-  const db = opts.db ?? openStore(ctx.paths.store);
+  const given: Backend | undefined =
+    opts.backend ?? (opts.db ? { kind: 'sqlite', db: opts.db, file: ctx.paths.store } : undefined);
+  const backend =
+    given ??
+    (await openBackend(parseStoreTarget(ctx.paths.store), ctx.config.store, {
+      applicationName: 'broadsheet publish',
+    }));
   try {
-    return await run(ctx, db, opts);
+    return await run(ctx, backend, opts);
   } finally {
-    if (!opts.db) db.close();
+    if (!given) await closeBackend(backend);
   }
 }
 
-async function run(ctx: Context, db: DB, opts: PublishOptions): Promise<PublishSummary> {
+/** The one SQLite lease, or (PostgreSQL) nothing global: each row is claimed on its own. */
+function holdQueue(ctx: Context, backend: Backend, repo: ReviewStore) {
+  if (backend.kind === 'postgres')
+    return {
+      renew: () => true,
+      renewRow: async (id: number) => (await repo.renewClaim?.(id)) ?? true,
+      release() {},
+    };
+  const lease = acquireLease(backend.db, 'publish', publishHoldMs(ctx));
+  if (!isLease(lease)) throw new BroadsheetError('PUBLISH_IN_PROGRESS', { pid: lease.pid, host: lease.host });
+  return { renew: lease.renew, renewRow: () => lease.renew(), release: lease.release };
+}
+
+async function run(ctx: Context, backend: Backend, opts: PublishOptions): Promise<PublishSummary> {
   const cfg = ctx.config.review;
   const sleep = opts.sleep ?? sleepReal;
   const random = opts.random ?? Math.random;
-  const repo = new ReviewRepo(db, () => ctx.clock.now());
+  const repo = webStoresFor(ctx, backend).review;
   const secret = appSecret(ctx);
   // Social platforms join the configured publishers when their credentials are set;
   // their rows go only at the time an editor scheduled.
@@ -116,21 +142,14 @@ async function run(ctx: Context, db: DB, opts: PublishOptions): Promise<PublishS
     rows: [],
   };
 
-  // Longer than any one attempt plus its wait: a social post is up to ~4 calls, then a rate-limit wait.
-  const ttl = Math.max(
-    60_000,
-    cfg.webhook.timeoutMs * (cfg.webhook.attempts + 1) * 2,
-    (cfg.social.timeoutMs * 4 + cfg.social.maxWaitMs) * 2,
-  );
-  const lease = acquireLease(db, 'publish', ttl);
-  if (!isLease(lease)) throw new BroadsheetError('PUBLISH_IN_PROGRESS', { pid: lease.pid, host: lease.host });
+  const lease = holdQueue(ctx, backend, repo);
   try {
-    summary.recovered = repo.recoverSending();
+    summary.recovered = await repo.recoverSending();
     if (summary.recovered)
       ctx.logger.warn({ rows: summary.recovered }, 'publish: resuming posts a stopped run left mid-send');
     let after = 0;
     for (;;) {
-      const row = repo.claimNext([...pubs.keys()], after, scheduled);
+      const row = await repo.claimNext([...pubs.keys()], after, scheduled);
       if (!row) break;
       after = row.id;
       const log = {
@@ -143,7 +162,7 @@ async function run(ctx: Context, db: DB, opts: PublishOptions): Promise<PublishS
       const outcome = await attempt(ctx, repo, row, pubs.get(row.publisher)!, {
         sleep,
         random,
-        renew: lease.renew,
+        renew: () => lease.renewRow(row.id),
       });
       summary.rows.push({ ...log, itemId: row.itemId, state: outcome.state, error: outcome.error });
       if (outcome.state === 'published') {
@@ -159,12 +178,7 @@ async function run(ctx: Context, db: DB, opts: PublishOptions): Promise<PublishS
       if (!lease.renew())
         throw new BroadsheetError('PUBLISH_IN_PROGRESS', { pid: 0, host: 'another runner' });
     }
-    summary.skipped = db
-      .prepare(
-        `SELECT count(*) AS n FROM publish_queue WHERE state = 'queued' AND publisher NOT IN (${[...pubs.keys()].map(() => '?').join(',') || "''"})`,
-      )
-      .pluck()
-      .get(...pubs.keys()) as number;
+    summary.skipped = await repo.queuedElsewhere([...pubs.keys()]);
   } finally {
     lease.release();
   }
@@ -189,10 +203,10 @@ async function lookFor(pub: Publisher, post: PublishPost) {
 
 async function attempt(
   ctx: Context,
-  repo: ReviewRepo,
+  repo: ReviewStore,
   row: QueueRow,
   pub: Publisher,
-  t: { sleep: (ms: number) => Promise<void>; random: () => number; renew: () => boolean },
+  t: { sleep: (ms: number) => Promise<void>; random: () => number; renew: () => boolean | Promise<boolean> },
 ): Promise<{ state: 'published' | 'queued' | 'failed'; error?: string }> {
   const cfg = ctx.config.review;
   const social = (SOCIAL_NAMES as readonly string[]).includes(pub.name);
@@ -211,7 +225,7 @@ async function attempt(
           'publish: the post was already there; not sent again',
         );
       const r = found ?? (await pub.publish(post));
-      repo.markPublished(row.id, r.response, { id: r.postId, url: r.url });
+      await repo.markPublished(row.id, r.response, { id: r.postId, url: r.url });
       return { state: 'published' };
     } catch (err) {
       uncertain = true;
@@ -221,16 +235,16 @@ async function attempt(
           : new PublishError((err as Error).message ?? String(err), false, undefined, { cause: err });
       // A rate limit that resets far ahead: the next run sends it, this one does not sit waiting.
       if (!e.permanent && (e.retryAfterMs ?? 0) > cfg.social.maxWaitMs) {
-        repo.markFailed(row.id, 'queued', e.message);
+        await repo.markFailed(row.id, 'queued', e.message);
         return { state: 'queued', error: e.message };
       }
       const final = e.permanent || attempts >= cfg.maxAttempts;
       if (final) {
-        repo.markFailed(row.id, 'failed', e.message);
+        await repo.markFailed(row.id, 'failed', e.message);
         return { state: 'failed', error: e.message };
       }
       if (i + 1 >= perRun) {
-        repo.markFailed(row.id, 'queued', e.message);
+        await repo.markFailed(row.id, 'queued', e.message);
         return { state: 'queued', error: e.message };
       }
       // Exponential backoff with full jitter; a Retry-After the receiver sent wins when longer.
@@ -246,8 +260,8 @@ async function attempt(
       await t.sleep(wait);
       // Long backoffs must not let the lease lapse: another runner would resend this row.
       // If it lapsed anyway, the runner that took over owns this row now: leave it alone.
-      if (!t.renew()) return { state: 'queued', error: 'lease lost to another runner' };
-      repo.countAttempt(row.id);
+      if (!(await t.renew())) return { state: 'queued', error: 'lease lost to another runner' };
+      await repo.countAttempt(row.id);
       attempts++;
     }
   }

@@ -1,11 +1,12 @@
 import type { Hono, Context as HonoContext } from 'hono';
 import { html } from 'hono/html';
 import type { Context } from '../context.ts';
-import type { ReviewRepo } from '../store/review.ts';
+import type { ReviewStore } from '../store/review.ts';
 import { localToInstant } from '../util/zoned.ts';
 import type { Editor } from './accounts.ts';
+import type { SocialName } from './config.ts';
 import { localPath } from './signin.ts';
-import { isSocial, nextFreeSlot } from './social.ts';
+import { freeSlotAmong, isSocial, takenFrom } from './social.ts';
 import { messagePage } from './views.ts';
 
 // POST /schedule/:id — when one social post (a queue row) goes:
@@ -27,13 +28,13 @@ type Page = (
 
 const LOCAL = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})$/;
 
-export function scheduleRoutes(app: Hono<Env>, o: { ctx: Context; repo: ReviewRepo; page: Page }) {
+export function scheduleRoutes(app: Hono<Env>, o: { ctx: Context; repo: ReviewStore; page: Page }) {
   const { ctx, repo, page } = o;
   const tz = ctx.config.timezone;
   app.post('/schedule/:id', async (c) => {
     const body = await c.req.parseBody();
     const id = Number(c.req.param('id'));
-    const row = Number.isInteger(id) ? repo.queueRow(id) : undefined;
+    const row = Number.isInteger(id) ? await repo.queueRow(id) : undefined;
     if (!row || !isSocial(row.publisher))
       return page(c, '找不到', messagePage('找不到', '沒有這則排期。'), 404);
     const back = localPath(body.back, `/e/${row.edition}#p-${row.itemId}-${row.platform}`);
@@ -45,11 +46,14 @@ export function scheduleRoutes(app: Hono<Env>, o: { ctx: Context; repo: ReviewRe
       return refuse('沒有權限', '只有管理員（admin）可以排期發佈；編輯可以取消。', 403);
     let due: string | null | undefined;
     if (action === 'cancel') {
-      if (!repo.cancelRow(row.id)) return refuse('太遲了', '這則帖文已經發佈或正在發佈，不能取消。', 409);
+      if (!(await repo.cancelRow(row.id)))
+        return refuse('太遲了', '這則帖文已經發佈或正在發佈，不能取消。', 409);
     } else {
       if (action === 'now') due = ctx.clock.now().toISOString();
       else if (action === 'slot') {
-        const slot = nextFreeSlot(ctx, repo, row.publisher as Parameters<typeof nextFreeSlot>[2]);
+        const now = ctx.clock.now();
+        const pub = row.publisher as SocialName;
+        const slot = freeSlotAmong(ctx, await repo.takenSlots(pub, takenFrom(now)), pub, now);
         if (!slot) return refuse('沒有空檔', `未來 ${ctx.config.review.social.slotDays} 天都沒有空檔。`, 422);
         due = slot.toISOString();
       } else if (action === 'at') {
@@ -60,7 +64,8 @@ export function scheduleRoutes(app: Hono<Env>, o: { ctx: Context; repo: ReviewRe
         if (ms < ctx.clock.now().getTime() - 60_000) return refuse('時間已過', '請選擇將來的時間。', 422);
         due = new Date(ms).toISOString();
       } else return refuse('未知操作', '請用頁面上的按鈕。', 400);
-      if (!repo.schedule(row.id, due)) return refuse('太遲了', '這則帖文已經發佈、正在發佈或已取消。', 409);
+      if (!(await repo.schedule(row.id, due)))
+        return refuse('太遲了', '這則帖文已經發佈、正在發佈或已取消。', 409);
     }
     ctx.logger.info(
       { editor: editor.name, action, id: row.id, publisher: row.publisher, dueAt: due },

@@ -3,9 +3,10 @@ import { type ServerType, serve } from '@hono/node-server';
 import { appSecret } from '../config/secret.ts';
 import type { Context } from '../context.ts';
 import { BroadsheetError } from '../errors/index.ts';
-import { openStore } from '../store/db.ts';
+import { closeBackend, displayStore, openBackend, parseStoreTarget } from '../store/backend.ts';
 import { EditorAuth } from './accounts.ts';
 import { createReviewApp } from './app.ts';
+import { webStoresFor } from './stores.ts';
 
 export interface RunningServer {
   url: string;
@@ -53,9 +54,30 @@ export async function startReviewServer(
 ): Promise<RunningServer> {
   const host = opts.host ?? ctx.config.review.host;
   const port = opts.port ?? ctx.config.review.port;
-  const db = openStore(ctx.paths.store);
-  for (const w of new EditorAuth(ctx, db, appSecret(ctx)).startupWarnings()) ctx.logger.warn(w);
-  const app = createReviewApp(ctx, { db });
+  // SQLite, or a PostgreSQL store shared with other replicas (issue 17): every
+  // replica keeps sessions, rate limits and the publish queue in the store only.
+  const backend = await openBackend(parseStoreTarget(ctx.paths.store), ctx.config.store, {
+    applicationName: 'broadsheet serve',
+  });
+  let stopBeat: (() => Promise<void>) | undefined;
+  try {
+    const auth = new EditorAuth(ctx, webStoresFor(ctx, backend), appSecret(ctx));
+    for (const w of await auth.startupWarnings()) ctx.logger.warn(w);
+    stopBeat = await startServeHeartbeat(ctx, backend);
+  } catch (err) {
+    await closeBackend(backend).catch(() => {});
+    throw err;
+  }
+  if (backend.kind === 'postgres')
+    ctx.logger.info(
+      { store: displayStore(backend) },
+      "serve on a shared PostgreSQL store: editors' pages, sign-in and the publish queue are shared with other replicas; readers' routes and /report answer 503 (WEB_ROUTE_NOT_ON_SHARED_STORE)",
+    );
+  const app = createReviewApp(ctx, { backend });
+  const closeStore = async () => {
+    await stopBeat?.().catch(() => {});
+    await closeBackend(backend).catch(() => {});
+  };
   let server: ServerType;
   const addr = await new Promise<{ port: number }>((resolve, reject) => {
     server = serve({ fetch: app.fetch, hostname: host, port, serverOptions: serverOptions(ctx) }, (info) =>
@@ -69,7 +91,7 @@ export async function startReviewServer(
         : ctx.config.review.limits.bodyBytes,
     );
     server.once('error', (err: NodeJS.ErrnoException) => {
-      db.close();
+      void closeStore();
       reject(
         err.code === 'EADDRINUSE'
           ? new BroadsheetError('REVIEW_PORT_IN_USE', { host, port }, { cause: err })
@@ -83,10 +105,28 @@ export async function startReviewServer(
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => {
-          db.close();
-          resolve();
+          closeStore().then(resolve, resolve);
         });
         (server as { closeAllConnections?: () => void }).closeAllConnections?.();
       }),
   };
+}
+
+/**
+ * The serve heartbeat (issue 17, src/ops/heartbeat.ts): one process_heartbeats
+ * row per serve process, so `status --json` lists every replica. It never
+ * throws into serve: a failed beat is logged and tried again.
+ */
+async function startServeHeartbeat(
+  ctx: Context,
+  backend: Awaited<ReturnType<typeof openBackend>>,
+): Promise<() => Promise<void>> {
+  const { startHeartbeat } = await import('../ops/heartbeat.ts');
+  const hb = await startHeartbeat(backend, {
+    role: 'serve',
+    intervalMs: ctx.config.ops.heartbeatMs,
+    logger: ctx.logger,
+    now: () => ctx.clock.now().getTime(),
+  });
+  return () => hb.stop();
 }

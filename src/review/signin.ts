@@ -1,7 +1,7 @@
 import type { Hono, Context as HonoContext } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { Context } from '../context.ts';
-import type { ReviewRepo } from '../store/review.ts';
+import type { LoginLimits } from '../store/review.ts';
 import type { Editor, EditorAuth } from './accounts.ts';
 import {
   clientOf,
@@ -34,16 +34,16 @@ export function signInRoutes(
   d: {
     ctx: Context;
     auth: EditorAuth;
-    repo: ReviewRepo;
+    limits: LoginLimits;
     secret: Buffer;
     page: Page;
     forbidden: (c: HonoContext<Env>) => Response | Promise<Response>;
   },
 ) {
-  const { ctx, auth, repo, secret, page } = d;
+  const { ctx, auth, limits, secret, page } = d;
   const cfg = ctx.config.review;
 
-  const loginView = (
+  const loginView = async (
     c: HonoContext<Env>,
     p: { error?: string; next?: string; name?: string },
     status = 200,
@@ -56,7 +56,7 @@ export function signInRoutes(
         csrf: loginCsrfFor(secret, pre),
         error: p.error,
         next: localPath(p.next, '/'),
-        disabled: auth.closed(),
+        disabled: await auth.closed(),
         name: p.name,
       }),
       status,
@@ -74,13 +74,13 @@ export function signInRoutes(
     const token = typeof body._csrf === 'string' ? body._csrf : '';
     if (!pre || !safeEqual(token, loginCsrfFor(secret, pre))) return d.forbidden(c);
     const next = typeof body.next === 'string' ? body.next : '/';
-    if (auth.closed()) return loginView(c, { next }, 503);
+    if (await auth.closed()) return loginView(c, { next }, 503);
     const client = clientOf(c, cfg.trustProxy);
-    const nowMs = ctx.clock.now().getTime();
     const windowMs = cfg.login.windowSeconds * 1000;
-    const recent = repo.failuresSince(client, nowMs - windowMs);
+    // Counted in the store: on a shared store every replica sees every failure.
+    const recent = await limits.loginFailures(client, windowMs);
     if (recent.count >= cfg.login.maxFailures) {
-      const retry = Math.max(1, Math.ceil(((recent.oldest ?? nowMs) + windowMs - nowMs) / 1000));
+      const retry = Math.max(1, Math.ceil(recent.retryAfterMs / 1000));
       c.header('Retry-After', String(retry));
       ctx.logger.warn({ client }, 'sign-in rate limit reached');
       return loginView(
@@ -97,11 +97,11 @@ export function signInRoutes(
     if (!r.ok) {
       if (r.reason === 'bad-name')
         return loginView(c, { next, error: '請填寫你的名字（最多 40 字）。' }, 400);
-      repo.addFailure(client, nowMs, nowMs - windowMs);
-      const error = auth.bootstrapOpen() ? '密碼不正確。' : '名字或密碼不正確。';
+      await limits.addLoginFailure(client, windowMs);
+      const error = (await auth.bootstrapOpen()) ? '密碼不正確。' : '名字或密碼不正確。';
       return loginView(c, { next, error, name: typed }, 401);
     }
-    repo.clearFailures(client);
+    await limits.clearLoginFailures(client);
     setCookie(c, SESSION_COOKIE, r.cookie, cookieOptions(c, ctx.config.publicUrl, cfg.session.hours * 3600));
     ctx.logger.info(
       { editor: r.editor.name, role: r.editor.role, session: r.editor.sid },
@@ -111,10 +111,10 @@ export function signInRoutes(
   });
 
   // Reached only signed in and with this session's CSRF token (the app's middleware).
-  app.post('/logout', (c) => {
+  app.post('/logout', async (c) => {
     const ed = c.get('editor');
     if (ed) {
-      auth.signOut(ed.sid);
+      await auth.signOut(ed.sid);
       ctx.logger.info({ editor: ed.name, session: ed.sid }, 'editor signed out');
     }
     deleteCookie(c, SESSION_COOKIE, { path: '/' });

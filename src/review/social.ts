@@ -96,12 +96,23 @@ export async function checkSocial(
  * platform holds (within 10 minutes), up to review.social.slotDays ahead.
  */
 export function nextFreeSlot(ctx: Context, repo: ReviewRepo, publisher: SocialName, now = ctx.clock.now()) {
+  return freeSlotAmong(ctx, repo.takenSlots(publisher, takenFrom(now)), publisher, now);
+}
+
+/** Where the taken slots nextFreeSlot needs start (a shared store is asked for them first, issue 17). */
+export const takenFrom = (now: Date) => new Date(now.getTime() + 60_000 - 10 * 60_000).toISOString();
+
+/** nextFreeSlot given the slots already taken (from takenSlots(publisher, takenFrom(now))). */
+export function freeSlotAmong(
+  ctx: Context,
+  takenIso: string[],
+  publisher: SocialName,
+  now = ctx.clock.now(),
+) {
   const cfg = ctx.config.review.social;
   const tz = ctx.config.timezone;
   const from = now.getTime() + 60_000;
-  const taken = repo
-    .takenSlots(publisher, new Date(from - 10 * 60_000).toISOString())
-    .map((t) => Date.parse(t));
+  const taken = takenIso.map((t) => Date.parse(t));
   const times = [...cfg.times[publisher]].sort();
   const today = localParts(now.getTime(), tz);
   for (let d = 0; d <= cfg.slotDays; d++) {

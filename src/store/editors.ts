@@ -1,3 +1,4 @@
+import type { Awaitable } from './backend.ts';
 import type { DB } from './db.ts';
 
 // Editor accounts (`broadsheet editors …`, the review app's sign-in). The
@@ -19,7 +20,20 @@ export interface EditorAccount {
 const COLS =
   'id, name, role, password_hash AS passwordHash, created_at AS createdAt, updated_at AS updatedAt';
 
-export class EditorRepo {
+/** Editor accounts on either store (issue 17): EditorRepo (SQLite) and PgEditors (src/store/pg/editors.ts). */
+export interface EditorStore {
+  count(): Awaitable<number>;
+  list(): Awaitable<EditorAccount[]>;
+  byName(name: string): Awaitable<EditorAccount | undefined>;
+  byId(id: number): Awaitable<EditorAccount | undefined>;
+  add(name: string, role: EditorRole, passwordHash: string): Awaitable<boolean>;
+  setPassword(id: number, passwordHash: string): Awaitable<void>;
+  setRole(id: number, role: EditorRole): Awaitable<void>;
+  remove(id: number): Awaitable<void>;
+  admins(): Awaitable<number>;
+}
+
+export class EditorRepo implements EditorStore {
   constructor(
     private readonly db: DB,
     private readonly now: () => Date = () => new Date(),

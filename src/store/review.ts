@@ -1,3 +1,4 @@
+import type { Awaitable } from './backend.ts';
 import type { DB } from './db.ts';
 
 // The editors' decisions, their history, the publish queue and the sign-in
@@ -64,7 +65,61 @@ export class PostLockedError extends Error {
   }
 }
 
-export class ReviewRepo {
+export interface ApproveInput {
+  editor: string;
+  format: string;
+  caption: string;
+  edited: string | null;
+  key: string;
+  publishers: string[];
+}
+
+/**
+ * The sign-in rate limit, counted in the store so every `serve` replica sees
+ * every failed attempt (issue 17). Times come from the store's clock.
+ */
+export interface LoginLimits {
+  /** Failures of `client` in the last `windowMs`, and when the oldest of them leaves the window. */
+  loginFailures(client: string, windowMs: number): Awaitable<{ count: number; retryAfterMs: number }>;
+  /** Count one failure (and drop failures older than the window). */
+  addLoginFailure(client: string, windowMs: number): Awaitable<void>;
+  clearLoginFailures(client: string): Awaitable<void>;
+}
+
+/**
+ * Decisions, their history and the publish queue on either store (issue 17):
+ * ReviewRepo (SQLite; one runner at a time under the publish lease) and
+ * PgReview (src/store/pg/review.ts; runners on several hosts, each row claimed
+ * by one of them). Callers `await` each call.
+ */
+export interface ReviewStore {
+  decisions(edition: string): Awaitable<PostDecision[]>;
+  decision(k: PostKey): Awaitable<PostDecision | undefined>;
+  queue(edition: string): Awaitable<QueueRow[]>;
+  /** Editions with queue rows that are not cancelled, newest id first. */
+  queueEditions(): Awaitable<string[]>;
+  queueRow(id: number): Awaitable<QueueRow | undefined>;
+  queueCounts(): Awaitable<Record<QueueState, number>>;
+  events(k: PostKey): Awaitable<ReviewEvent[]>;
+  editionEvents(edition: string): Awaitable<ReviewEvent[]>;
+  approve(k: PostKey, p: ApproveInput): Awaitable<void>;
+  decide(k: PostKey, status: 'rejected' | 'pending', p: { editor: string }): Awaitable<void>;
+  editCaption(k: PostKey, p: { editor: string; edited: string | null; format?: string }): Awaitable<void>;
+  recoverSending(): Awaitable<number>;
+  claimNext(publishers: string[], after?: number, scheduled?: string[]): Awaitable<QueueRow | undefined>;
+  /** Runners on a shared store hold a claim per row; true while this runner still holds row `id`. */
+  renewClaim?(id: number): Awaitable<boolean>;
+  countAttempt(id: number): Awaitable<void>;
+  markPublished(id: number, response: string, post?: { id?: string; url?: string }): Awaitable<void>;
+  markFailed(id: number, state: 'queued' | 'failed', error: string): Awaitable<void>;
+  schedule(id: number, dueAt: string | null): Awaitable<boolean>;
+  cancelRow(id: number): Awaitable<boolean>;
+  takenSlots(publisher: string, from: string): Awaitable<string[]>;
+  /** Queued rows of publishers not in `publishers` (nobody here can send them). */
+  queuedElsewhere(publishers: string[]): Awaitable<number>;
+}
+
+export class ReviewRepo implements ReviewStore, LoginLimits {
   constructor(
     private readonly db: DB,
     private readonly now: () => Date = () => new Date(),
@@ -89,6 +144,22 @@ export class ReviewRepo {
         `SELECT ${QUEUE_COLS} FROM publish_queue WHERE edition = ? AND state != 'cancelled' ORDER BY id`,
       )
       .all(edition) as QueueRow[];
+  }
+
+  queueEditions(): string[] {
+    return this.db
+      .prepare("SELECT DISTINCT edition FROM publish_queue WHERE state != 'cancelled' ORDER BY edition DESC")
+      .pluck()
+      .all() as string[];
+  }
+
+  queuedElsewhere(publishers: string[]): number {
+    return this.db
+      .prepare(
+        `SELECT count(*) AS n FROM publish_queue WHERE state = 'queued' AND publisher NOT IN (${publishers.map(() => '?').join(',') || "''"})`,
+      )
+      .pluck()
+      .get(...publishers) as number;
   }
 
   queueRow(id: number): QueueRow | undefined {
@@ -188,17 +259,7 @@ export class ReviewRepo {
    * same post again is a no-op for the queue; a failed or cancelled row with
    * the same key is queued again. Throws PostLockedError once it went out.
    */
-  approve(
-    k: PostKey,
-    p: {
-      editor: string;
-      format: string;
-      caption: string;
-      edited: string | null;
-      key: string;
-      publishers: string[];
-    },
-  ) {
+  approve(k: PostKey, p: ApproveInput) {
     const now = this.now().toISOString();
     this.db
       .transaction(() => {
@@ -345,21 +406,23 @@ export class ReviewRepo {
 
   // ── sign-in rate limit ──
 
-  failuresSince(client: string, sinceMs: number): { count: number; oldest: number | null } {
+  loginFailures(client: string, windowMs: number): { count: number; retryAfterMs: number } {
+    const now = this.now().getTime();
     const r = this.db
       .prepare('SELECT count(*) AS count, min(at) AS oldest FROM login_failures WHERE client = ? AND at > ?')
-      .get(client, sinceMs) as { count: number; oldest: number | null };
-    return r;
+      .get(client, now - windowMs) as { count: number; oldest: number | null };
+    return { count: r.count, retryAfterMs: Math.max(0, (r.oldest ?? now) + windowMs - now) };
   }
 
-  addFailure(client: string, atMs: number, pruneBeforeMs: number) {
+  addLoginFailure(client: string, windowMs: number) {
+    const now = this.now().getTime();
     this.db.transaction(() => {
-      this.db.prepare('DELETE FROM login_failures WHERE at <= ?').run(pruneBeforeMs);
-      this.db.prepare('INSERT INTO login_failures (client, at) VALUES (?, ?)').run(client, atMs);
+      this.db.prepare('DELETE FROM login_failures WHERE at <= ?').run(now - windowMs);
+      this.db.prepare('INSERT INTO login_failures (client, at) VALUES (?, ?)').run(client, now);
     })();
   }
 
-  clearFailures(client: string) {
+  clearLoginFailures(client: string) {
     this.db.prepare('DELETE FROM login_failures WHERE client = ?').run(client);
   }
 }

@@ -1,3 +1,4 @@
+import type { Awaitable } from './backend.ts';
 import type { DB } from './db.ts';
 import type { EditorRole } from './editors.ts';
 
@@ -31,9 +32,25 @@ const COLS = `id, verifier_hash AS verifierHash, editor_id AS editorId, editor_n
   ip_hash AS ipHash, user_agent AS userAgent, revoked_at AS revokedAt, revoked_reason AS revokedReason`;
 
 /** How long revoked and expired rows stay listable before they are pruned. */
-const KEEP_MS = 30 * 24 * 3600_000;
+export const KEEP_MS = 30 * 24 * 3600_000;
 
-export class SessionRepo {
+/**
+ * Editors' sessions on either store (issue 17): SessionRepo (SQLite, host
+ * clock) and PgSessions (src/store/pg/sessions.ts, database time, so every
+ * `serve` replica agrees on expiry). Callers `await` each call.
+ */
+export interface SessionStore {
+  create(s: NewSession): Awaitable<number>;
+  live(id: string): Awaitable<SessionRow | undefined>;
+  touch(id: string, lastSeenAt: number): Awaitable<void>;
+  list(opts?: { all?: boolean }): Awaitable<SessionRow[]>;
+  revoke(id: string, reason: string): Awaitable<boolean>;
+  revokeEditor(editorId: number, reason: string): Awaitable<number>;
+  revokeAll(reason: string): Awaitable<number>;
+  revokeBootstrap(reason: string): Awaitable<number>;
+}
+
+export class SessionRepo implements SessionStore {
   constructor(
     private readonly db: DB,
     private readonly nowMs: () => number = () => Date.now(),

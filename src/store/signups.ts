@@ -1,3 +1,4 @@
+import type { Awaitable } from './backend.ts';
 import { ConsentRepo } from './consent.ts';
 import type { DB } from './db.ts';
 import { normalizeEmail, SubscriberRepo } from './subscribers.ts';
@@ -53,7 +54,13 @@ export const SCRUB =
 
 export type ConfirmOutcome = 'confirmed' | 'already' | 'expired';
 
-export class SignupRepo {
+/** The signup rate limit, counted in the store so every `serve` replica sees every attempt (issue 17). */
+export interface SignupHits {
+  /** Count one attempt for `key`; whether it is within `max` attempts over the last `windowMs`. */
+  hit(key: string, max: number, windowMs: number): Awaitable<boolean>;
+}
+
+export class SignupRepo implements SignupHits {
   constructor(
     private readonly db: DB,
     private readonly keys: readonly Buffer[],

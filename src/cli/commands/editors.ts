@@ -1,33 +1,75 @@
 import type { Command } from 'commander';
 import type { Context } from '../../context.ts';
 import { BroadsheetError, UsageError } from '../../errors/index.ts';
-import type { EditorRepo, EditorRole } from '../../store/editors.ts';
-import type { SessionRepo, SessionRow } from '../../store/sessions.ts';
+import type { EditorRole, EditorStore } from '../../store/editors.ts';
+import type { SessionRow, SessionStore } from '../../store/sessions.ts';
 import { action, createContext, globalsOf, printJson } from '../app.ts';
 import { newPassword } from './editors-password.ts';
 
 // `broadsheet editors …`: the review app's accounts and sessions. Whoever can
 // run this can already read the store, so it needs no sign-in of its own.
+// On a PostgreSQL store (issue 17) it changes the accounts and sessions every
+// `serve` replica reads: a revoke here ends the session on all of them at once.
 
-interface Repos {
-  editors: EditorRepo;
-  sessions: SessionRepo;
-  transaction: <T>(fn: () => T) => T;
+interface Accounts {
+  editors: EditorStore;
+  sessions: SessionStore;
+}
+interface Repos extends Accounts {
+  /** One transaction (SQLite: BEGIN IMMEDIATE; PostgreSQL: serialised by an advisory lock). */
+  transaction: <T>(fn: (r: Accounts) => Promise<T>) => Promise<T>;
 }
 
 async function withRepos<T>(ctx: Context, fn: (r: Repos) => T | Promise<T>): Promise<T> {
-  const { openStore } = await import('../../store/db.ts');
-  const { EditorRepo } = await import('../../store/editors.ts');
-  const { SessionRepo } = await import('../../store/sessions.ts');
-  const db = openStore(ctx.paths.store);
+  const { openBackend, closeBackend, parseStoreTarget } = await import('../../store/backend.ts');
+  const b = await openBackend(parseStoreTarget(ctx.paths.store), ctx.config.store, {
+    applicationName: 'broadsheet editors',
+  });
   try {
-    return await fn({
-      editors: new EditorRepo(db, () => ctx.clock.now()),
-      sessions: new SessionRepo(db, () => ctx.clock.now().getTime()),
-      transaction: (f) => db.transaction(f).immediate(),
-    });
+    if (b.kind === 'sqlite') {
+      const { EditorRepo } = await import('../../store/editors.ts');
+      const { SessionRepo } = await import('../../store/sessions.ts');
+      const db = b.db;
+      const r = {
+        editors: new EditorRepo(db, () => ctx.clock.now()),
+        sessions: new SessionRepo(db, () => ctx.clock.now().getTime()),
+      };
+      return await fn({
+        ...r,
+        // The SQLite repositories answer synchronously: nothing else runs on this connection in between.
+        transaction: async (f) => {
+          db.exec('BEGIN IMMEDIATE');
+          try {
+            const out = await f(r);
+            db.exec('COMMIT');
+            return out;
+          } catch (err) {
+            if (db.inTransaction) db.exec('ROLLBACK');
+            throw err;
+          }
+        },
+      });
+    }
+    const { PgEditors } = await import('../../store/pg/editors.ts');
+    const { PgSessions } = await import('../../store/pg/sessions.ts');
+    const { withTransaction, pgError } = await import('../../store/pg/pool.ts');
+    const pool = b.pool;
+    try {
+      return await fn({
+        editors: new PgEditors(pool),
+        sessions: new PgSessions(pool),
+        transaction: (f) =>
+          withTransaction(pool, async (c) => {
+            // Two hosts changing accounts at once (the last admin check) take turns.
+            await c.query("SELECT pg_advisory_xact_lock(hashtext('broadsheet:editors'))");
+            return f({ editors: new PgEditors(c), sessions: new PgSessions(c) });
+          }),
+      });
+    } catch (err) {
+      throw pgError(err, b.url);
+    }
   } finally {
-    db.close();
+    await closeBackend(b);
   }
 }
 
@@ -88,17 +130,18 @@ export function registerEditors(program: Command) {
         const ctx = createContext(globalsOf(cmd));
         const name = await nameOf(raw);
         let role = roleOf(opts.role);
-        const taken = await withRepos(ctx, (r) => r.editors.byName(name) !== undefined);
+        const taken = await withRepos(ctx, async (r) => (await r.editors.byName(name)) !== undefined);
         if (taken) throw new BroadsheetError('EDITOR_EXISTS', { name });
         const hash = await checkedPassword(opts, name);
         const res = await withRepos(ctx, (r) =>
-          r.transaction(() => {
-            const first = r.editors.count() === 0;
+          r.transaction(async (t) => {
+            const first = (await t.editors.count()) === 0;
             role ??= first ? 'admin' : 'editor';
-            if (!r.editors.add(name, role, hash)) throw new BroadsheetError('EDITOR_EXISTS', { name });
+            if (!(await t.editors.add(name, role, hash)))
+              throw new BroadsheetError('EDITOR_EXISTS', { name });
             // The shared bootstrap password stops signing in now; end its sessions visibly too.
-            const ended = first ? r.sessions.revokeBootstrap('an editor account now exists') : 0;
-            return { first, ended, admins: r.editors.admins() };
+            const ended = first ? await t.sessions.revokeBootstrap('an editor account now exists') : 0;
+            return { first, ended, admins: await t.editors.admins() };
           }),
         );
         ctx.logger.info({ editor: name, role }, 'editor account added');
@@ -129,11 +172,11 @@ export function registerEditors(program: Command) {
         if (!known) throw new BroadsheetError('EDITOR_UNKNOWN', { name });
         const hash = await checkedPassword(opts, known.name);
         const ended = await withRepos(ctx, (r) =>
-          r.transaction(() => {
-            const a = r.editors.byName(name);
+          r.transaction(async (t) => {
+            const a = await t.editors.byName(name);
             if (!a) throw new BroadsheetError('EDITOR_UNKNOWN', { name });
-            r.editors.setPassword(a.id, hash);
-            return r.sessions.revokeEditor(a.id, 'password changed');
+            await t.editors.setPassword(a.id, hash);
+            return t.sessions.revokeEditor(a.id, 'password changed');
           }),
         );
         ctx.logger.info({ editor: known.name, sessionsEnded: ended }, 'editor password changed');
@@ -154,12 +197,13 @@ export function registerEditors(program: Command) {
         const name = await nameOf(raw);
         const role = roleOf(rawRole)!;
         const a = await withRepos(ctx, (r) =>
-          r.transaction(() => {
-            const a = r.editors.byName(name);
+          r.transaction(async (t) => {
+            const a = await t.editors.byName(name);
             if (!a) throw new BroadsheetError('EDITOR_UNKNOWN', { name });
-            if (a.role === 'admin' && role === 'editor' && r.editors.admins() === 1 && r.editors.count() > 1)
-              throw new BroadsheetError('EDITOR_LAST_ADMIN', { name: a.name, others: r.editors.count() - 1 });
-            r.editors.setRole(a.id, role);
+            const count = await t.editors.count();
+            if (a.role === 'admin' && role === 'editor' && (await t.editors.admins()) === 1 && count > 1)
+              throw new BroadsheetError('EDITOR_LAST_ADMIN', { name: a.name, others: count - 1 });
+            await t.editors.setRole(a.id, role);
             return a;
           }),
         );
@@ -176,14 +220,14 @@ export function registerEditors(program: Command) {
         const ctx = createContext(globalsOf(cmd));
         const name = await nameOf(raw);
         const res = await withRepos(ctx, (r) =>
-          r.transaction(() => {
-            const a = r.editors.byName(name);
+          r.transaction(async (t) => {
+            const a = await t.editors.byName(name);
             if (!a) throw new BroadsheetError('EDITOR_UNKNOWN', { name });
-            const others = r.editors.count() - 1;
-            if (a.role === 'admin' && r.editors.admins() === 1 && others > 0)
+            const others = (await t.editors.count()) - 1;
+            if (a.role === 'admin' && (await t.editors.admins()) === 1 && others > 0)
               throw new BroadsheetError('EDITOR_LAST_ADMIN', { name: a.name, others });
-            const ended = r.sessions.revokeEditor(a.id, 'editor removed');
-            r.editors.remove(a.id);
+            const ended = await t.sessions.revokeEditor(a.id, 'editor removed');
+            await t.editors.remove(a.id);
             return { name: a.name, ended, left: others };
           }),
         );
@@ -203,9 +247,9 @@ export function registerEditors(program: Command) {
     .action(
       action(async (_opts: object, cmd: Command) => {
         const ctx = createContext(globalsOf(cmd));
-        const rows = await withRepos(ctx, (r) => {
-          const live = r.sessions.list();
-          return r.editors.list().map((a) => ({
+        const rows = await withRepos(ctx, async (r) => {
+          const live = await r.sessions.list();
+          return (await r.editors.list()).map((a) => ({
             name: a.name,
             role: a.role,
             createdAt: a.createdAt,
@@ -232,8 +276,8 @@ export function registerEditors(program: Command) {
       action(async (opts: { all?: boolean }, cmd: Command) => {
         const ctx = createContext(globalsOf(cmd));
         const now = ctx.clock.now().getTime();
-        const rows = await withRepos(ctx, (r) =>
-          r.sessions.list({ all: opts.all }).map((s) => sessionJson(s, now)),
+        const rows = await withRepos(ctx, async (r) =>
+          (await r.sessions.list({ all: opts.all })).map((s) => sessionJson(s, now)),
         );
         out(
           cmd,
@@ -281,8 +325,8 @@ export function registerEditors(program: Command) {
           return 0;
         }
         const name = await nameOf(opts.editor!);
-        const n = await withRepos(ctx, (r) => {
-          const a = r.editors.byName(name);
+        const n = await withRepos(ctx, async (r) => {
+          const a = await r.editors.byName(name);
           if (!a) throw new BroadsheetError('EDITOR_UNKNOWN', { name });
           return r.sessions.revokeEditor(a.id, 'revoked with `broadsheet editors revoke --editor`');
         });
