@@ -151,15 +151,40 @@ export function manifestTitles(
   }
 }
 
-interface CollectOptions {
+export interface CollectOptions {
   /** out/ — for story titles. */
   outDir?: string;
   /** How many stories `top` lists (default 5). */
   top?: number;
 }
 
+/** What the store says about one edition: the counts each store's queries gather (SQLite here, PostgreSQL in collect-pg.ts). */
+export interface EditionCounts {
+  ledger: EditionReport['ledger'];
+  firstSentAt: string | null;
+  /** Distinct readers with an event of each kind. */
+  readers: { delivered: number; deferred: number; complaint: number; unsubscribe: number };
+  unattributed: number;
+  hard: number;
+  soft: number;
+  bouncedAfterSend: number;
+  bySource: Record<string, number>;
+  scannerFiltered: number;
+  opens: { total: number; uniq: number } | null;
+}
+
+export const emptyLedger = (): EditionReport['ledger'] => ({
+  queued: 0,
+  committed: 0,
+  sent: 0,
+  deferred: 0,
+  failed: 0,
+  suppressed: 0,
+  total: 0,
+});
+
 export function collectReport(db: DB, edition: string, opts: CollectOptions = {}): EditionReport {
-  const ledger = { queued: 0, committed: 0, sent: 0, deferred: 0, failed: 0, suppressed: 0, total: 0 };
+  const ledger = emptyLedger();
   if (hasTable(db, 'sends'))
     for (const r of db
       .prepare('SELECT state, count(*) AS n FROM sends WHERE edition = ? GROUP BY state')
@@ -167,9 +192,7 @@ export function collectReport(db: DB, edition: string, opts: CollectOptions = {}
       ledger[r.state] = r.n;
       ledger.total += r.n;
     }
-  const sent = ledger.sent + ledger.committed;
   const firstSentAt = ledger.total ? firstSend(db, edition) : null;
-  const { title, stories: titles } = manifestTitles(opts.outDir, edition);
 
   // Mail events: readers per kind (one index, (edition, kind, subscriber_id)).
   const events = hasTable(db, 'mail_events');
@@ -182,93 +205,115 @@ export function collectReport(db: DB, edition: string, opts: CollectOptions = {}
           .pluck()
           .get(edition, kind) as number)
       : 0;
-  const unattributed = events
-    ? (db
-        .prepare(
-          "SELECT count(*) FROM mail_events WHERE edition = ? AND kind IN ('delivered','deferred','bounce_hard','bounce_soft','complaint','unsubscribe') AND subscriber_id IS NULL",
-        )
-        .pluck()
-        .get(edition) as number)
-    : 0;
+  const count = (sql: string, ...args: unknown[]) =>
+    events
+      ? (db
+          .prepare(sql)
+          .pluck()
+          .get(...args) as number)
+      : 0;
+  const bySource: Record<string, number> = {};
+  if (events)
+    for (const r of db.prepare(SQL.bySource).all(edition) as { source: string; n: number }[])
+      bySource[r.source] = r.n;
+  let opens: EditionCounts['opens'] = null;
+  if (hasTable(db, 'opens')) opens = db.prepare(SQL.opens).get(edition) as { total: number; uniq: number };
+  const tally = new ClickTally(firstSentAt);
+  if (hasTable(db, 'clicks')) {
+    tally.scannerFiltered = db.prepare(SQL.scanners).pluck().get(edition) as number;
+    // Rows as arrays (raw): at 200k clicks, building an object per row is much of the cost.
+    const rows = db.prepare(SQL.clicks).raw(true).iterate(edition) as Iterable<ClickRow>;
+    for (const r of rows) tally.add(r);
+  }
+  const counts: EditionCounts = {
+    ledger,
+    firstSentAt,
+    readers: {
+      delivered: readers('delivered'),
+      deferred: readers('deferred'),
+      complaint: readers('complaint'),
+      unsubscribe: readers('unsubscribe'),
+    },
+    unattributed: count(SQL.unattributed, edition),
+    // Without the events table, hard bounces are the ledger's 5xx failures alone.
+    hard: events ? count(SQL.hard, edition, edition) : ledger.failed,
+    soft: count(SQL.soft, edition),
+    bouncedAfterSend: count(SQL.bouncedAfterSend, edition),
+    bySource,
+    scannerFiltered: tally.scannerFiltered,
+    opens,
+  };
+  return assembleReport(edition, counts, tally, manifestTitles(opts.outDir, edition), opts.top ?? 5);
+}
+
+/**
+ * The report's queries, written once for both stores in the common subset
+ * (`?` placeholders; collect-pg.ts numbers them for PostgreSQL).
+ */
+export const SQL = {
+  unattributed:
+    "SELECT count(*) FROM mail_events WHERE edition = ? AND kind IN ('delivered','deferred','bounce_hard','bounce_soft','complaint','unsubscribe') AND subscriber_id IS NULL",
   // Hard: event readers ∪ the ledger's 5xx failures (a reader in both counts once).
-  const hard = events
-    ? (db
-        .prepare(
-          `SELECT count(*) FROM (
+  hard: `SELECT count(*) FROM (
              SELECT subscriber_id FROM mail_events WHERE edition = ? AND kind = 'bounce_hard' AND subscriber_id IS NOT NULL
-             UNION SELECT subscriber_id FROM sends WHERE edition = ? AND state = 'failed')`,
-        )
-        .pluck()
-        .get(edition, edition) as number)
-    : ledger.failed;
-  const soft = events
-    ? (db
-        .prepare(
-          `SELECT count(DISTINCT e.subscriber_id) FROM mail_events e
+             UNION SELECT subscriber_id FROM sends WHERE edition = ? AND state = 'failed') AS u`,
+  soft: `SELECT count(DISTINCT e.subscriber_id) FROM mail_events e
            WHERE e.edition = ? AND e.kind = 'bounce_soft' AND e.subscriber_id IS NOT NULL
              AND NOT EXISTS (SELECT 1 FROM mail_events h WHERE h.edition = e.edition AND h.kind = 'bounce_hard' AND h.subscriber_id = e.subscriber_id)
              AND NOT EXISTS (SELECT 1 FROM sends s WHERE s.edition = e.edition AND s.subscriber_id = e.subscriber_id AND s.state = 'failed')`,
-        )
-        .pluck()
-        .get(edition) as number)
-    : 0;
-  const deliveredEvents = readers('delivered');
   // Readers who were sent the message and bounced later (DSN or ESP event).
-  const bouncedAfterSend = events
-    ? (db
-        .prepare(
-          `SELECT count(DISTINCT e.subscriber_id) FROM mail_events e
+  bouncedAfterSend: `SELECT count(DISTINCT e.subscriber_id) FROM mail_events e
            JOIN sends s ON s.edition = e.edition AND s.subscriber_id = e.subscriber_id
            WHERE e.edition = ? AND e.kind IN ('bounce_hard','bounce_soft') AND s.state IN ('sent','committed')`,
-        )
-        .pluck()
-        .get(edition) as number)
-    : 0;
+  bySource:
+    "SELECT source, count(DISTINCT subscriber_id) AS n FROM mail_events WHERE edition = ? AND kind = 'unsubscribe' AND subscriber_id IS NOT NULL GROUP BY source",
+  opens:
+    "SELECT count(*) AS total, count(DISTINCT coalesce('r' || subscriber_id, 'v' || visitor)) AS uniq FROM opens WHERE edition = ?",
+  scanners: 'SELECT count(*) FROM clicks WHERE edition = ? AND scanner > 0',
+  clicks:
+    'SELECT story, subscriber_id, visitor, at FROM clicks WHERE edition = ? AND scanner = 0 ORDER BY at',
+};
+
+/** The report from the counts and the click tally (pure: the same for both stores). */
+export function assembleReport(
+  edition: string,
+  c: EditionCounts,
+  tally: ClickTally,
+  manifest: { title: string | null; stories: Map<string, string> },
+  top: number,
+): EditionReport {
+  const { ledger } = c;
+  const sent = ledger.sent + ledger.committed;
   const delivered =
-    deliveredEvents > 0
-      ? { count: deliveredEvents, basis: 'events' as const }
-      : { count: Math.max(0, sent - bouncedAfterSend), basis: 'estimate' as const };
-  const deferredEvents = readers('deferred');
-  const complained = readers('complaint');
-  const bySource: Record<string, number> = {};
-  if (events)
-    for (const r of db
-      .prepare(
-        "SELECT source, count(DISTINCT subscriber_id) AS n FROM mail_events WHERE edition = ? AND kind = 'unsubscribe' AND subscriber_id IS NOT NULL GROUP BY source",
-      )
-      .all(edition) as { source: string; n: number }[])
-      bySource[r.source] = r.n;
-  const unsubscribed = readers('unsubscribe');
-
-  const { clicks, timeline } = collectClicks(db, edition, titles, opts.top ?? 5, firstSentAt);
+    c.readers.delivered > 0
+      ? { count: c.readers.delivered, basis: 'events' as const }
+      : { count: Math.max(0, sent - c.bouncedAfterSend), basis: 'estimate' as const };
+  const { clicks, timeline } = tally.finish(manifest.stories, top);
+  clicks.scannerFiltered = c.scannerFiltered;
   clicks.ctr = ratio(clicks.unique, delivered.count);
-
-  let opens: EditionReport['opens'] = null;
-  if (hasTable(db, 'opens')) {
-    const o = db
-      .prepare(
-        "SELECT count(*) AS total, count(DISTINCT coalesce('r' || subscriber_id, 'v' || visitor)) AS uniq FROM opens WHERE edition = ?",
-      )
-      .get(edition) as { total: number; uniq: number };
-    if (o.total) opens = { total: o.total, unique: o.uniq };
-  }
-
+  const { hard, soft } = c;
+  const complained = c.readers.complaint;
+  const unsubscribed = c.readers.unsubscribe;
   return {
     edition,
-    title,
-    firstSentAt,
+    title: manifest.title,
+    firstSentAt: c.firstSentAt,
     ledger,
     sent,
     inDoubt: ledger.committed,
     delivered,
-    deferred: { count: ledger.deferred + deferredEvents, ledger: ledger.deferred, events: deferredEvents },
+    deferred: {
+      count: ledger.deferred + c.readers.deferred,
+      ledger: ledger.deferred,
+      events: c.readers.deferred,
+    },
     bounced: { hard, soft, total: hard + soft, ledgerFailed: ledger.failed },
     complained,
-    unsubscribed: { count: unsubscribed, bySource },
+    unsubscribed: { count: unsubscribed, bySource: c.bySource },
     suppressed: ledger.suppressed,
-    unattributedEvents: unattributed,
+    unattributedEvents: c.unattributed,
     clicks,
-    opens,
+    opens: c.opens?.total ? { total: c.opens.total, unique: c.opens.uniq } : null,
     rates: {
       // Bounces over every message attempted (sent + the ledger's failures).
       bounce: ratio(hard + soft, sent + ledger.failed),
@@ -279,74 +324,79 @@ export function collectReport(db: DB, edition: string, opts: CollectOptions = {}
   };
 }
 
+/** A counted click as the query returns it: story, reader id (per-reader links), visitor hash, time. */
+export type ClickRow = [string, number | null, string, string];
+
 /**
  * Clicks, stories and the timeline in one pass over the edition's counted
- * clicks (the clicks_report index covers every column read). A click's person
- * is the reader when the link was per reader, else the keyed visitor hash.
+ * clicks, in `at` order (the clicks_report index covers every column read). A
+ * click's person is the reader when the link was per reader, else the keyed
+ * visitor hash.
  */
-function collectClicks(
-  db: DB,
-  edition: string,
-  titles: Map<string, string>,
-  top: number,
-  start: string | null,
-): { clicks: EditionReport['clicks']; timeline: EditionReport['timeline'] } {
-  const hours = new Array<number>(TIMELINE_HOURS).fill(0);
-  const clicks: EditionReport['clicks'] = {
-    total: 0,
-    unique: 0,
-    uniqueBasis: 'none',
-    scannerFiltered: 0,
-    ctr: null,
-    stories: [],
-    top: [],
-  };
-  if (!hasTable(db, 'clicks')) return { clicks, timeline: { start, hours } };
-  clicks.scannerFiltered = db
-    .prepare('SELECT count(*) FROM clicks WHERE edition = ? AND scanner > 0')
-    .pluck()
-    .get(edition) as number;
-  // Hour boundaries as ISO strings: rows come in `at` order (the index's), so
-  // each click's hour is found by moving a cursor, without parsing dates.
-  const t0 = start ? Date.parse(start) : Number.NaN;
-  const bounds = Number.isNaN(t0)
-    ? []
-    : Array.from({ length: TIMELINE_HOURS + 1 }, (_, i) => new Date(t0 + i * 3_600_000).toISOString());
-  let hour = -1;
+export class ClickTally {
+  scannerFiltered = 0;
+  private readonly hours = new Array<number>(TIMELINE_HOURS).fill(0);
+  private readonly bounds: string[];
+  private hour = -1;
+  private total = 0;
+  private perReader = 0;
   // A person: the reader id (a number) when the link was per reader, else "v" + the visitor hash.
-  const everyone = new Set<number | string>();
-  const per = new Map<string, { clicks: number; who: Set<number | string> }>();
-  let perReader = 0;
-  // Rows as arrays (raw): at 200k clicks, building an object per row is much of the cost.
-  const rows = db
-    .prepare(
-      'SELECT story, subscriber_id, visitor, at FROM clicks WHERE edition = ? AND scanner = 0 ORDER BY at',
-    )
-    .raw(true)
-    .iterate(edition) as Iterable<[string, number | null, string, string]>;
-  for (const [story, sid, visitor, at] of rows) {
+  private readonly everyone = new Set<number | string>();
+  private readonly per = new Map<string, { clicks: number; who: Set<number | string> }>();
+
+  constructor(private readonly start: string | null) {
+    // Hour boundaries as ISO strings: rows come in `at` order, so each click's
+    // hour is found by moving a cursor, without parsing dates.
+    const t0 = start ? Date.parse(start) : Number.NaN;
+    this.bounds = Number.isNaN(t0)
+      ? []
+      : Array.from({ length: TIMELINE_HOURS + 1 }, (_, i) => new Date(t0 + i * 3_600_000).toISOString());
+  }
+
+  add([story, sid, visitor, at]: ClickRow): void {
     const who = sid === null ? `v${visitor}` : sid;
-    if (sid !== null) perReader++;
-    clicks.total++;
-    everyone.add(who);
-    let s = per.get(story);
+    if (sid !== null) this.perReader++;
+    this.total++;
+    this.everyone.add(who);
+    let s = this.per.get(story);
     if (!s) {
       s = { clicks: 0, who: new Set() };
-      per.set(story, s);
+      this.per.set(story, s);
     }
     s.clicks++;
     s.who.add(who);
-    while (hour < TIMELINE_HOURS && bounds.length && at >= bounds[hour + 1]!) hour++;
-    if (hour >= 0 && hour < TIMELINE_HOURS) hours[hour]!++;
+    const { bounds } = this;
+    while (this.hour < TIMELINE_HOURS && bounds.length && at >= bounds[this.hour + 1]!) this.hour++;
+    if (this.hour >= 0 && this.hour < TIMELINE_HOURS) this.hours[this.hour]!++;
   }
-  clicks.unique = everyone.size;
-  clicks.uniqueBasis =
-    clicks.total === 0 ? 'none' : !perReader ? 'visitors' : perReader === clicks.total ? 'readers' : 'mixed';
-  clicks.stories = [...per]
-    .map(([story, s]) => ({ story, title: titles.get(story) ?? story, clicks: s.clicks, unique: s.who.size }))
-    .sort((a, b) => b.unique - a.unique || b.clicks - a.clicks || a.story.localeCompare(b.story));
-  clicks.top = clicks.stories.slice(0, top);
-  return { clicks, timeline: { start, hours } };
+
+  finish(
+    titles: Map<string, string>,
+    top: number,
+  ): { clicks: EditionReport['clicks']; timeline: EditionReport['timeline'] } {
+    const { total, perReader } = this;
+    const stories = [...this.per]
+      .map(([story, s]) => ({
+        story,
+        title: titles.get(story) ?? story,
+        clicks: s.clicks,
+        unique: s.who.size,
+      }))
+      .sort((a, b) => b.unique - a.unique || b.clicks - a.clicks || a.story.localeCompare(b.story));
+    return {
+      clicks: {
+        total,
+        unique: this.everyone.size,
+        uniqueBasis:
+          total === 0 ? 'none' : !perReader ? 'visitors' : perReader === total ? 'readers' : 'mixed',
+        scannerFiltered: this.scannerFiltered,
+        ctr: null,
+        stories,
+        top: stories.slice(0, top),
+      },
+      timeline: { start: this.start, hours: this.hours },
+    };
+  }
 }
 
 /** One line per edition for `--last N` and /report: the headline numbers. */

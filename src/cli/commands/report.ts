@@ -18,9 +18,10 @@ export function registerReport(program: Command) {
         const ctx = createContext(g);
         const { existsSync } = await import('node:fs');
         const { BroadsheetError } = await import('../../errors/index.ts');
-        const { openStore } = await import('../../store/db.ts');
-        const { displayPath } = await import('../../util/paths.ts');
-        const r = await import('../../report/collect.ts');
+        const { openBackend, closeBackend, parseStoreTarget, displayStore } = await import(
+          '../../store/backend.ts'
+        );
+        const { reportSourceFor } = await import('../../report/source.ts');
         const f = await import('../../report/format.ts');
         let last: number | undefined;
         if (opts.last !== undefined) {
@@ -28,36 +29,48 @@ export function registerReport(program: Command) {
           if (!Number.isInteger(last) || last < 1 || last > 1000)
             throw new BroadsheetError('REPORT_LAST_INVALID', { value: String(opts.last) });
         }
-        const file = ctx.paths.store;
-        if (!existsSync(file)) throw new BroadsheetError('REPORT_NO_EDITIONS', { store: displayPath(file) });
-        const db = openStore(file, { readonly: true });
+        const target = parseStoreTarget(ctx.paths.store);
+        const store = displayStore(target);
+        if (target.kind === 'sqlite' && !existsSync(target.file))
+          throw new BroadsheetError('REPORT_NO_EDITIONS', { store });
+        // Read-only use: the SQLite file opened read-only, PostgreSQL without migrating.
+        const b = await openBackend(target, ctx.config.store, {
+          readonly: true,
+          migrate: false,
+          applicationName: 'broadsheet report',
+        });
         try {
+          const r = reportSourceFor(b);
+          if (!(await r.hasLedger())) throw new BroadsheetError('REPORT_NO_EDITIONS', { store });
           const tz = ctx.config.timezone;
-          const editions = r.sentEditions(db);
+          const outDir = ctx.paths.out;
           if (last !== undefined && edition === undefined) {
-            const rows = r.collectRecent(db, last, { outDir: ctx.paths.out });
+            const rows = await r.collectRecent(last, { outDir });
             if (g.json) printJson({ last, editions: rows });
             else process.stdout.write(`${f.formatRecent(rows, tz)}\n`);
             return 0;
           }
-          if (!editions.length) throw new BroadsheetError('REPORT_NO_EDITIONS', { store: displayPath(file) });
+          const editions = await r.sentEditions();
+          if (!editions.length) throw new BroadsheetError('REPORT_NO_EDITIONS', { store });
           const id = edition ?? editions[0]!.edition;
-          if (!r.editionExists(db, id))
+          if (!(await r.editionExists(id)))
             throw new BroadsheetError('REPORT_EDITION_UNKNOWN', {
               edition: id,
               editions: editions.map((e) => e.edition),
             });
-          const rep = r.collectReport(db, id, { outDir: ctx.paths.out });
-          const recent =
-            last === undefined ? undefined : r.collectRecent(db, last, { outDir: ctx.paths.out });
+          const rep = await r.collectReport(id, { outDir });
+          const recent = last === undefined ? undefined : await r.collectRecent(last, { outDir });
           if (g.json) printJson(recent ? { ...rep, recent } : rep);
           else
             process.stdout.write(
               `${f.formatReport(rep, tz)}${recent ? `\n\nLast ${recent.length} edition(s)\n${f.formatRecent(recent, tz)}` : ''}\n`,
             );
           return 0;
+        } catch (err) {
+          if (b.kind === 'postgres') throw (await import('../../store/pg/pool.ts')).pgError(err, b.url);
+          throw err;
         } finally {
-          db.close();
+          await closeBackend(b);
         }
       }),
     );
