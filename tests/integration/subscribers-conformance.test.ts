@@ -17,7 +17,9 @@ const OLD = Buffer.alloc(32, 9);
 async function exec(b: Backend, sql: string, args: unknown[] = []): Promise<unknown[]> {
   if (b.kind === 'sqlite') {
     const st = b.db.prepare(sql);
-    return st.reader ? st.all(...args) : (st.run(...args), []);
+    if (st.reader) return st.all(...args);
+    st.run(...args);
+    return [];
   }
   let n = 0;
   return (
