@@ -25,17 +25,10 @@ export const storeCopyCatalog = {
     hint: 'Copy into an empty store, or add --replace to empty the target in the same transaction as the copy (its current data is lost).',
     exit: 2,
   }),
-  STORE_COPY_SEND_RUNNING: entry<{
-    store: string;
-    lease: string;
-    pid: number;
-    host: string;
-    holder: string;
-    seconds: number;
-  }>({
+  STORE_COPY_SEND_RUNNING: entry<{ store: string; lease: string; by: string; seconds: number }>({
     title: 'A send is running',
     message: (p) =>
-      `${p.store} has a live lease "${p.lease}", held by process ${p.pid} on ${p.host} (holder ${p.holder}, ${p.seconds} s left): a send is under way`,
+      `${p.store} has a live ${p.lease}, held by ${p.by} for ${p.seconds} s more: a send is under way`,
     hint: 'Wait until the send ends (or stop it), then copy; --force copies anyway, and ledger rows written after the snapshot are then not in the copy.',
     exit: 1,
   }),

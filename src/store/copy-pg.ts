@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { BroadsheetError } from '../errors/index.ts';
 import type { StoreConfig } from './config.ts';
 import { q, type TableInfo } from './copy-schema.ts';
-import { type LiveLease, type SourceSide, standing, type TargetSide } from './copy-side.ts';
+import { claim, type LiveLease, type SourceSide, standing, type TargetSide } from './copy-side.ts';
 import { displayUrl, openPgPool, type PgClient, type PgPool, pgError } from './pg/pool.ts';
 import { migratePg, pgSchemaVersion } from './pg/schema.ts';
 
@@ -79,6 +79,14 @@ class PgSide {
     return r.rows
       .map(({ ms_left, ...l }) => ({ ...l, msLeft: Number(ms_left) }))
       .filter((l) => standing(l, l.msLeft));
+  }
+
+  async liveClaims(): Promise<LiveLease[]> {
+    const r = await this.run<{ edition: string; worker: string; ms_left: number }>(
+      `SELECT edition, worker, max(claimed_until) - ${DB_NOW_MS} AS ms_left FROM sends
+        WHERE worker IS NOT NULL AND claimed_until > ${DB_NOW_MS} GROUP BY edition, worker ORDER BY edition, worker`,
+    );
+    return r.rows.map((x) => claim(x.edition, x.worker, Number(x.ms_left)));
   }
 
   async count(table: string) {

@@ -3,6 +3,7 @@ import type { TableInfo } from './copy-schema.ts';
 
 /** A live lease on a store: who holds it and for how long still. */
 export interface LiveLease {
+  /** The lease's name (send:<edition>), or `send:<edition> worker claim` for rows a fan-out worker holds. */
   name: string;
   holder: string;
   pid: number;
@@ -21,6 +22,8 @@ export interface Side {
   tables(): Promise<TableInfo[]>;
   /** Live leases whose name starts with `prefix` (e.g. 'send:'). */
   liveLeases(prefix: string): Promise<LiveLease[]>;
+  /** Live claims of ledger rows by fan-out workers (sends.worker / claimed_until), one per worker × edition. */
+  liveClaims(): Promise<LiveLease[]>;
   count(table: string): Promise<number>;
   close(): Promise<void>;
 }
@@ -63,3 +66,16 @@ export function standing(row: { host: string; pid: number }, msLeft: number): bo
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
+
+/** What a send-running message says holds it. */
+export function heldBy(l: LiveLease): string {
+  return l.pid ? `process ${l.pid} on ${l.host} (holder ${l.holder})` : `worker ${l.holder}`;
+}
+
+export const claim = (edition: string, worker: string, msLeft: number): LiveLease => ({
+  name: `send:${edition} worker claim`,
+  holder: worker,
+  pid: 0,
+  host: '',
+  msLeft,
+});

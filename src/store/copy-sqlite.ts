@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { BroadsheetError } from '../errors/index.ts';
 import { displayPath } from '../util/paths.ts';
 import { q, type TableInfo } from './copy-schema.ts';
-import { type LiveLease, type SourceSide, standing, type TargetSide } from './copy-side.ts';
+import { claim, type LiveLease, type SourceSide, standing, type TargetSide } from './copy-side.ts';
 import { type DB, openStore, storeError } from './db.ts';
 
 /** The SQLite end of a copy (better-sqlite3: synchronous, wrapped in promises for the common interface). */
@@ -52,6 +52,17 @@ class SqliteSide {
     return rows
       .map(({ expiresAt, ...r }) => ({ ...r, msLeft: expiresAt - now }))
       .filter((r) => standing(r, r.msLeft));
+  }
+
+  async liveClaims(): Promise<LiveLease[]> {
+    const now = Date.now();
+    const rows = this.db
+      .prepare(
+        `SELECT edition, worker, max(claimed_until) AS until FROM sends
+          WHERE worker IS NOT NULL AND claimed_until > ? GROUP BY edition, worker ORDER BY edition, worker`,
+      )
+      .all(now) as { edition: string; worker: string; until: number }[];
+    return rows.map((r) => claim(r.edition, r.worker, r.until - now));
   }
 
   async count(table: string) {

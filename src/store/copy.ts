@@ -4,7 +4,7 @@ import { BroadsheetError } from '../errors/index.ts';
 import { displayStore, type StoreTarget } from './backend.ts';
 import type { StoreConfig } from './config.ts';
 import { planCopy } from './copy-schema.ts';
-import type { LiveLease, SourceSide, TargetSide } from './copy-side.ts';
+import { heldBy, type LiveLease, type SourceSide, type TargetSide } from './copy-side.ts';
 
 /**
  * `broadsheet store copy --from A --to B` (issue 17): move a newsroom's data
@@ -94,22 +94,23 @@ async function copyBetween(
   const plan = planCopy(sourceTables, await target.tables(), names);
 
   const forced: LiveLease[] = [];
-  if (sourceTables.some((t) => t.name === 'leases')) {
-    for (const side of [source, target]) {
-      const live = await side.liveLeases(SEND_LEASES);
-      if (live.length && !opts.force) {
-        const l = live[0]!;
-        throw new BroadsheetError('STORE_COPY_SEND_RUNNING', {
-          store: side.display,
-          lease: l.name,
-          pid: l.pid,
-          host: l.host,
-          holder: l.holder,
-          seconds: Math.ceil(l.msLeft / 1000),
-        });
-      }
-      forced.push(...live);
+  const has = (table: string, ...cols: string[]) =>
+    sourceTables.some((t) => t.name === table && cols.every((c) => t.columns.includes(c)));
+  for (const side of [source, target]) {
+    const live = [
+      ...(has('leases', 'name', 'expires_at') ? await side.liveLeases(SEND_LEASES) : []),
+      ...(has('sends', 'worker', 'claimed_until') ? await side.liveClaims() : []),
+    ];
+    if (live.length && !opts.force) {
+      const l = live[0]!;
+      throw new BroadsheetError('STORE_COPY_SEND_RUNNING', {
+        store: side.display,
+        lease: l.pid ? `lease "${l.name}"` : `claim on ledger rows (${l.name})`,
+        by: heldBy(l),
+        seconds: Math.ceil(l.msLeft / 1000),
+      });
     }
+    forced.push(...live);
   }
 
   const order = plan.copy.map((t) => t.name);

@@ -340,6 +340,14 @@ export function holdSendLease(db: DB, edition = 'daily-2025-12-11'): void {
   );
 }
 
+/** A fan-out worker's live claim on a ledger row (sends.worker / claimed_until), as mid-batch. */
+export function holdWorkerClaim(db: DB, worker = 'mail-host-c.31337'): void {
+  db.prepare("UPDATE sends SET worker = ?, claimed_until = ?, state = 'queued' WHERE subscriber_id = 1").run(
+    worker,
+    Date.now() + 600_000,
+  );
+}
+
 /** `n` more subscribers (ids after the fixture's), for big-table tests. */
 export function addSubscribers(db: DB, n: number): void {
   const st = db.prepare(

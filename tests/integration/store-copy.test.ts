@@ -9,7 +9,7 @@ import { openStore } from '../../src/store/db.ts';
 import { migrations } from '../../src/store/migrations.ts';
 import { run } from '../helpers/daemon.ts';
 import { freshPgDatabase, needsPostgres, type PgTestDb } from '../helpers/pg.ts';
-import { dumpStore, FIXTURE, fillStore, holdSendLease } from '../helpers/store-fixture.ts';
+import { dumpStore, FIXTURE, fillStore, holdSendLease, holdWorkerClaim } from '../helpers/store-fixture.ts';
 
 // Issue 17: `broadsheet store copy` moves every table between SQLite and
 // PostgreSQL, row for row, with counts checked, and refuses what would lose or
@@ -145,15 +145,22 @@ describe.skipIf(!pgOk)('broadsheet store copy', () => {
     expect(out.rows).toBe(copied.reduce((s, t) => s + FIXTURE[t]!.length, 0));
   });
 
-  it('refuses a live send lease (naming the holder) unless --force', async () => {
+  it('refuses a live send lease or worker claim (naming the holder) unless --force', async () => {
     const busy = join(dir, 'busy.db');
-    const db = openStore(busy);
-    fillStore(db);
-    holdSendLease(db);
-    db.close();
-    const [refused, forced] = await Promise.all([
+    const claimed = join(dir, 'claimed.db');
+    for (const [file, hold] of [
+      [busy, holdSendLease],
+      [claimed, holdWorkerClaim],
+    ] as const) {
+      const db = openStore(file);
+      fillStore(db);
+      hold(db);
+      db.close();
+    }
+    const [refused, forced, byWorker] = await Promise.all([
       copy(['--from', busy, '--to', join(dir, 'busy-copy.db')]),
       copy(['--from', busy, '--to', join(dir, 'busy-forced.db'), '--force', '--json']),
+      copy(['--from', claimed, '--to', join(dir, 'claimed-copy.db')]),
     ]);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(
@@ -161,6 +168,10 @@ describe.skipIf(!pgOk)('broadsheet store copy', () => {
     );
     expect(forced.code, forced.stderr).toBe(0);
     expect((JSON.parse(forced.stdout) as { forced: { host: string }[] }).forced[0]!.host).toBe('mail-host-b');
+    expect(byWorker.code).toBe(1);
+    expect(byWorker.stderr).toMatch(
+      /STORE_COPY_SEND_RUNNING: .*send:daily-2025-12-10.*worker mail-host-c\.31337/,
+    );
   });
 
   it('refuses the same store on both sides, an unreachable server and stores at different versions', async () => {

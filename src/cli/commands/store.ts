@@ -23,6 +23,7 @@ export function registerStore(program: Command) {
         const ctx = createContext(g);
         const { parseStoreTarget } = await import('../../store/backend.ts');
         const { copyStore } = await import('../../store/copy.ts');
+        const { heldBy } = await import('../../store/copy-side.ts');
         const from = parseStoreTarget(opts.from, ctx.paths.root);
         const to = parseStoreTarget(opts.to, ctx.paths.root);
         const progress = await progressReporter(ctx.logger);
@@ -40,8 +41,8 @@ export function registerStore(program: Command) {
         for (const w of warnings) ctx.logger.warn(w);
         for (const l of result.forced)
           ctx.logger.warn(
-            { lease: l.name, pid: l.pid, host: l.host },
-            `--force: copied while ${l.name} is held by process ${l.pid} on ${l.host}; ledger rows it writes after the snapshot are not in the copy`,
+            { lease: l.name, holder: l.holder },
+            `--force: copied while ${l.name} is held by ${heldBy(l)}; ledger rows it writes after the snapshot are not in the copy`,
           );
         if (g.json) {
           printJson({ ...result, warnings });
