@@ -111,58 +111,62 @@ export class PgSubscribers implements Subscribers {
   private async chunk(c: PgClient, rows: Prepared[], source: string): Promise<UpsertOutcome[]> {
     const now = this.now().toISOString();
     const outcome = new Map<string, UpsertOutcome>();
-    // New addresses first: whatever another host inserted meanwhile is treated as existing below.
-    const fresh = await c.query<{ id: number; email: string }>(
-      `INSERT INTO subscribers (email, name, locale, topics, status, source, created_at, updated_at)
-       SELECT e, n, l, t, 'active', $5, $6, $6 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS v(e, n, l, t)
-       ON CONFLICT (email) DO NOTHING RETURNING id, email`,
-      [
-        rows.map((r) => r.email),
-        rows.map((r) => r.name),
-        rows.map((r) => r.locale),
-        rows.map((r) => r.topics),
-        source,
-        now,
-      ],
-    );
-    // ON CONFLICT skipped every existing address, so each returned row is a new reader.
+    const lock = (emails: string[]) =>
+      c.query<Row>('SELECT * FROM subscribers WHERE email = ANY($1::text[]) FOR UPDATE', [emails]);
+    const existing = (await lock(rows.map((r) => r.email))).rows;
+    const known = new Set(existing.map((r) => r.email));
+    const add = rows.filter((r) => !known.has(r.email));
+    // Only addresses not found are inserted, so ids stay dense as on SQLite; one
+    // another host inserted meanwhile is skipped by ON CONFLICT and compared below.
+    const fresh = add.length
+      ? await c.query<{ id: number; email: string }>(
+          `INSERT INTO subscribers (email, name, locale, topics, status, source, created_at, updated_at)
+           SELECT e, n, l, t, 'active', $5, $6, $6 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS v(e, n, l, t, i)
+           ORDER BY i ON CONFLICT (email) DO NOTHING RETURNING id, email`,
+          [
+            add.map((r) => r.email),
+            add.map((r) => r.name),
+            add.map((r) => r.locale),
+            add.map((r) => r.topics),
+            source,
+            now,
+          ],
+        )
+      : { rows: [] };
     if (fresh.rows.length) {
       const consent = firstConsent(source);
       await c.query(
         `INSERT INTO consent (subscriber_id, source, list, signup_at, confirmed_at, ip_hash, detail, created_at)
-         SELECT id, $2, NULL, $3, NULL, NULL, $4, $3 FROM unnest($1::bigint[]) AS v(id)`,
+         SELECT id, $2, NULL, $3, NULL, NULL, $4, $3 FROM unnest($1::bigint[]) AS v(id) ORDER BY id`,
         [fresh.rows.map((r) => r.id), consent.source, now, consent.detail ?? null],
       );
       for (const r of fresh.rows) outcome.set(r.email, 'added');
     }
-    const rest = rows.filter((r) => !outcome.has(r.email));
-    if (rest.length) {
-      const cur = await c.query<Row>('SELECT * FROM subscribers WHERE email = ANY($1::text[]) FOR UPDATE', [
-        rest.map((r) => r.email),
-      ]);
-      const byEmail = new Map(cur.rows.map((r) => [r.email, r]));
-      const changed: { id: number; name: string | null; locale: string | null; topics: string }[] = [];
-      for (const r of rest) {
-        const e = byEmail.get(r.email)!;
-        const name = r.given.name ?? e.name;
-        const locale = r.given.locale ?? e.locale;
-        const diff = name !== e.name || locale !== e.locale || r.topics !== e.topics;
-        if (diff) changed.push({ id: e.id, name, locale, topics: r.topics });
-        outcome.set(r.email, e.status !== 'active' ? 'kept-status' : diff ? 'updated' : 'unchanged');
-      }
-      if (changed.length)
-        await c.query(
-          `UPDATE subscribers s SET name = v.n, locale = v.l, topics = v.t, updated_at = $5
-           FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) AS v(id, n, l, t) WHERE s.id = v.id`,
-          [
-            changed.map((r) => r.id),
-            changed.map((r) => r.name),
-            changed.map((r) => r.locale),
-            changed.map((r) => r.topics),
-            now,
-          ],
-        );
+    const raced = add.filter((r) => !outcome.has(r.email)).map((r) => r.email);
+    if (raced.length) existing.push(...(await lock(raced)).rows);
+    const byEmail = new Map(existing.map((r) => [r.email, r]));
+    const changed: { id: number; name: string | null; locale: string | null; topics: string }[] = [];
+    for (const r of rows) {
+      if (outcome.has(r.email)) continue;
+      const e = byEmail.get(r.email)!;
+      const name = r.given.name ?? e.name;
+      const locale = r.given.locale ?? e.locale;
+      const diff = name !== e.name || locale !== e.locale || r.topics !== e.topics;
+      if (diff) changed.push({ id: e.id, name, locale, topics: r.topics });
+      outcome.set(r.email, e.status !== 'active' ? 'kept-status' : diff ? 'updated' : 'unchanged');
     }
+    if (changed.length)
+      await c.query(
+        `UPDATE subscribers s SET name = v.n, locale = v.l, topics = v.t, updated_at = $5
+         FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) AS v(id, n, l, t) WHERE s.id = v.id`,
+        [
+          changed.map((r) => r.id),
+          changed.map((r) => r.name),
+          changed.map((r) => r.locale),
+          changed.map((r) => r.topics),
+          now,
+        ],
+      );
     return rows.map((r) => outcome.get(r.email)!);
   }
 
