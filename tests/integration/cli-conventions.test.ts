@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
 import { BIN, cli, ROOT } from '../helpers/cli.ts';
-import { fewCardsConfig } from '../helpers/few-cards.ts';
+import { fewCardsConfig, fewCardsText } from '../helpers/few-cards.ts';
+import { seedOut } from '../helpers/prebuilt.ts';
 import { needs } from '../helpers/system.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'bs-conv-'));
@@ -239,10 +240,24 @@ const strip = (s: string) =>
     .replace(/\r/g, '')
     .split('\n');
 
+/**
+ * An out/ folder holding the sample's staged digest (built once per test run),
+ * for the sends of the log tests below: `send` takes the staged digest
+ * instead of rendering one from content/ (src/delivery/edition.ts). The
+ * config's cards section is all that differs, and no digest reads it.
+ */
+function stagedOut(dir: string, name = 'out'): string {
+  const out = join(dir, name);
+  seedOut(out, fewCardsText());
+  return out;
+}
+
 describe('logs for people and for machines', () => {
   it('writes JSON lines when not on a terminal, pretty lines with LOG_FORMAT=pretty', () => {
     const dir = tmp();
     const store = storeWithReaders(dir);
+    stagedOut(dir, 'o1');
+    stagedOut(dir, 'o2');
     const json = cli(['send', '--dry-run', '--store', store, '--out', join(dir, 'o1')], { env: plainEnv });
     expect(json.code, json.stderr).toBe(0);
     const lines = json.stderr.trim().split('\n');
@@ -293,7 +308,7 @@ describe.skipIf(!needs('script', 'bsdutils'))('on a terminal (a pseudo-terminal 
   it('prints one readable line per event, in colour, and the summary once', () => {
     const dir = tmp();
     const store = storeWithReaders(dir);
-    const r = onTerminal(['send', '--store', store, '--out', join(dir, 'out')]);
+    const r = onTerminal(['send', '--store', store, '--out', stagedOut(dir)]);
     expect(r.code, r.out).toBe(0);
     expect(r.out).toMatch(SGR_COLOUR);
     const lines = strip(r.out);
@@ -313,7 +328,7 @@ describe.skipIf(!needs('script', 'bsdutils'))('on a terminal (a pseudo-terminal 
     for (const env of [{ NO_COLOR: '1' }, { FORCE_COLOR: '0' }]) {
       const dir = tmp();
       const store = storeWithReaders(dir);
-      const r = onTerminal(['send', '--store', store, '--out', join(dir, 'out')], env);
+      const r = onTerminal(['send', '--store', store, '--out', stagedOut(dir)], env);
       expect(r.code, r.out).toBe(0);
       expect(r.out, JSON.stringify(env)).not.toMatch(SGR_COLOUR);
       expect(strip(r.out).some((l) => /^\d\d:\d\d:\d\d (INFO|WARN) /.test(l))).toBe(true);

@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { read, run } from '../helpers/daemon.ts';
+import { fewCardsText } from '../helpers/few-cards.ts';
+import { seedOut } from '../helpers/prebuilt.ts';
 import { cleanEnv, copyWorkingSetup } from '../helpers/workspace.ts';
 
 let sink: SMTPServer;
@@ -105,6 +107,8 @@ describe('npm start (run main)', () => {
     // Few cards: this case is about the SMTP guard; the first case builds the
     // full sample as `npm start` does.
     appendFileSync(join(fresh, 'broadsheet.config.yaml'), '\ncards:\n  formats: [og]\n  kinds: [statset]\n');
+    // Its cards made once per run (the build keeps them unchanged); the digest is rendered here.
+    seedOut(join(fresh, 'out'), fewCardsText());
     const r = await main(fresh, cleanEnv({ SMTP_URL: `smtp://127.0.0.1:${port}` }));
     expect(r.code, r.stderr).toBe(0);
     expect(messages).toEqual([]);

@@ -5,7 +5,8 @@ import { simpleParser } from 'mailparser';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { verifyToken } from '../../src/delivery/tokens.ts';
 import { cli } from '../helpers/cli.ts';
-import { fewCardsConfig } from '../helpers/few-cards.ts';
+import { fewCardsConfig, fewCardsText } from '../helpers/few-cards.ts';
+import { seedOut } from '../helpers/prebuilt.ts';
 
 // The subscriber list and the outbox/json transports through the real CLI,
 // as ops would drive them: import, remove, re-import, list, send, send again.
@@ -36,6 +37,8 @@ writeFileSync(
 );
 
 beforeAll(() => {
+  // The sample's out/ built once per run (the config without the analytics line): this build keeps the cards.
+  seedOut(out, fewCardsText());
   expect(run(['build']).code).toBe(0);
 });
 
