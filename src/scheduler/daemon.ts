@@ -16,14 +16,14 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Logger } from '../logger.ts';
+import { type Heartbeat, startHeartbeat } from '../ops/heartbeat.ts';
+import { type HeartbeatStore, heartbeatsFor } from '../ops/heartbeat-store.ts';
 import {
   beat,
   beginHeartbeat,
   type HeartbeatRow,
   isDeadProcessError,
   lastBeatFor,
-  lastOccurrence,
-  markInterrupted,
   type RunTrigger,
 } from '../store/jobs.ts';
 import { formatLocal } from '../util/zoned.ts';
@@ -31,10 +31,12 @@ import { type Job, jobZone } from './config.ts';
 import { formatDuration } from './duration.ts';
 import {
   type Active,
+  backendOf,
   describeOccurrence,
   type ExecEnv,
   isoOf,
-  reapDeadRuns,
+  reapDeadRunsIn,
+  reposOf,
   runOccurrence,
   skipOccurrences,
 } from './execute.ts';
@@ -71,6 +73,7 @@ class JobLoop {
   }
 
   async tick(): Promise<void> {
+    await this.s.ready;
     if (this.s.stopping) return;
     const now = this.s.env.ctx.clock.now().getTime();
     if (this.cursor === undefined) return this.catchUp(now);
@@ -92,11 +95,9 @@ class JobLoop {
   }
 
   private async catchUp(now: number): Promise<void> {
-    const { db } = this.s.env;
-    const last = lastOccurrence(db, this.job.name);
-    const from = last?.occurrence
-      ? Date.parse(last.occurrence)
-      : lastBeatFor(db, this.job.name, this.s.instance);
+    const { runs } = await reposOf(this.s.env);
+    const last = await runs.lastOccurrence(this.job.name);
+    const from = last?.occurrence ? Date.parse(last.occurrence) : await this.s.lastBeatFor(this.job.name);
     this.advance(now);
     if (from === undefined) {
       this.log.info(
@@ -130,7 +131,7 @@ class JobLoop {
             ? `; none is within catchUp ${formatDuration(this.job.catchUp)}`
             : ''),
       );
-      skipOccurrences(this.s.env, this.job, plan.skipped, trigger);
+      await skipOccurrences(this.s.env, this.job, plan.skipped, trigger);
     }
     if (plan.run === undefined || this.s.stopping) return;
     if (trigger === 'catch-up')
@@ -165,6 +166,12 @@ export class Scheduler {
   private readonly inflight = new Set<Promise<void>>();
   private tasks: ScheduledTask[] = [];
   private beatTimer: NodeJS.Timeout | undefined;
+  /** This daemon's row in process_heartbeats (issue 17), once start() has written it. */
+  heartbeat: Heartbeat | undefined;
+  /** The heartbeat store (status of every host, the health check's ping). */
+  beats: HeartbeatStore | undefined;
+  /** Settles when start() has registered the heartbeat and reaped dead runs; ticks wait for it. */
+  ready: Promise<void> = Promise.resolve();
   private stopped: Promise<{ forced: boolean }> | undefined;
   private forceStop: (() => void) | undefined;
   private forcedBy: string | undefined;
@@ -190,18 +197,62 @@ export class Scheduler {
    * and (unless `tick: false`, for tests that call tick() themselves) start
    * the node-cron tasks. The first tick of each job is its catch-up.
    */
-  start(opts: { tick?: boolean } = {}) {
-    const { db, ctx } = this.env;
-    beginHeartbeat(db, {
-      instance: this.instance,
-      host: hostname(),
-      intervalMs: this.heartbeatMs,
-      jobs: this.loops.map((l) => l.job.name),
-      now: ctx.clock.now(),
+  start(opts: { tick?: boolean } = {}): Promise<void> {
+    this.ready = this.init();
+    if (opts.tick === false) return this.ready;
+    return this.ready.then(() => {
+      if (!this.stopping) this.schedule();
     });
-    this.reap();
-    this.beatTimer = setInterval(() => this.beat('running'), this.heartbeatMs);
-    if (opts.tick === false) return;
+  }
+
+  private async init() {
+    const { ctx } = this.env;
+    const legacy = this.legacyDb();
+    // The SQLite store keeps its issue-6 scheduler_heartbeats row too (tools and
+    // monitors that read it); process_heartbeats is the row of every host's processes.
+    if (legacy)
+      beginHeartbeat(legacy, {
+        instance: this.instance,
+        host: hostname(),
+        intervalMs: this.heartbeatMs,
+        jobs: this.loops.map((l) => l.job.name),
+        now: ctx.clock.now(),
+      });
+    const backend = backendOf(this.env);
+    this.beats = await heartbeatsFor(backend, () => ctx.clock.now().getTime());
+    this.heartbeat = await startHeartbeat(backend, {
+      role: 'daemon',
+      instance: this.instance,
+      intervalMs: this.heartbeatMs,
+      now: () => ctx.clock.now().getTime(),
+      logger: this.log,
+      detail: () => ({
+        jobs: this.loops.map((l) => l.job.name),
+        running: [...this.active.values()].map((a) => ({ job: a.job, occurrence: a.occurrence })),
+      }),
+    });
+    await this.reap();
+    if (legacy) this.beatTimer = setInterval(() => this.beat('running'), this.heartbeatMs);
+  }
+
+  /** The SQLite store, when that is the store (the legacy heartbeat table lives there). */
+  private legacyDb() {
+    const b = this.env.backend;
+    return b ? (b.kind === 'sqlite' ? b.db : undefined) : this.env.db;
+  }
+
+  /** When a daemon that scheduled `job` was last seen alive (not this one), if ever. */
+  async lastBeatFor(job: string): Promise<number | undefined> {
+    const legacy = this.legacyDb();
+    if (legacy) return lastBeatFor(legacy, job, this.instance);
+    const rows = (await this.beats?.list({ role: 'daemon', limit: 50 })) ?? [];
+    const hit = rows.find(
+      (r) => r.instance !== this.instance && ((r.detail?.jobs as string[] | undefined) ?? []).includes(job),
+    );
+    return hit ? Date.parse(hit.beatAt) : undefined;
+  }
+
+  private schedule() {
     // node-cron's own warnings ("missed execution" when the event loop was
     // busy) say nothing the run records do not, so they go to debug.
     const cronLog = {
@@ -242,16 +293,17 @@ export class Scheduler {
    * earlier by `status`. The latest occurrence of a job, still inside its
    * catch-up window with nothing due after it, is run again by catch-up.
    */
-  private reap() {
-    const { db, ctx } = this.env;
+  private async reap() {
+    const { ctx } = this.env;
     const now = ctx.clock.now().getTime();
-    for (const row of reapDeadRuns(db, () => ctx.clock.now().getTime(), ctx.clock.now()))
+    const repos = await reposOf(this.env);
+    for (const row of await reapDeadRunsIn(repos, ctx.clock.now()))
       this.log.warn(
         { job: row.job, occurrence: row.occurrence, pid: row.pid, host: row.host },
         `${row.job}: ${row.occurrence ?? 'manual run'} was left running by pid ${row.pid} on ${row.host}, which is gone: recorded failed (interrupted)`,
       );
     for (const loop of this.loops) {
-      const last = lastOccurrence(db, loop.job.name);
+      const last = await repos.runs.lastOccurrence(loop.job.name);
       if (!last?.occurrence || last.outcome !== 'failed' || !isDeadProcessError(last.error)) continue;
       const at = Date.parse(last.occurrence);
       if (now - at > loop.job.catchUp || nextOccurrence(loop.schedule, at) <= now) continue;
@@ -263,9 +315,12 @@ export class Scheduler {
   }
 
   private beat(state: HeartbeatRow['state']) {
+    if (state !== 'running') void this.heartbeat?.beat(state);
+    const legacy = this.legacyDb();
+    if (!legacy) return;
     try {
       beat(
-        this.env.db,
+        legacy,
         this.instance,
         state,
         [...this.active.values()].map((a) => ({ job: a.job, occurrence: a.occurrence })),
@@ -344,19 +399,22 @@ export class Scheduler {
       // loops a moment to do so, then make sure of it here.
       const settled = Promise.allSettled([...this.inflight]);
       await Promise.race([settled, new Promise((r) => setTimeout(r, 2000).unref())]);
+      const { runs } = await reposOf(this.env);
       for (const a of this.active.values()) {
-        markInterrupted(
-          this.env.db,
+        await runs.markInterrupted(
           a.runId,
           `interrupted: the scheduler stopped (${cause}) while the run was going (${seconds(performance.now() - a.startedAt)})`,
           this.env.ctx.clock.now(),
         );
-        a.lease.release();
+        await Promise.resolve()
+          .then(() => a.lease.release())
+          .catch(() => {});
       }
     }
     for (const t of this.tasks) await t.destroy();
     clearInterval(this.beatTimer);
     this.beat('stopped');
+    await this.heartbeat?.stop();
     return { forced };
   }
 }

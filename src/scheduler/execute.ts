@@ -19,20 +19,29 @@ import { hostname } from 'node:os';
 import type { Context } from '../context.ts';
 import { BroadsheetError } from '../errors/index.ts';
 import type { JobResult } from '../jobs/run.ts';
+import type { Backend } from '../store/backend.ts';
 import type { DB } from '../store/db.ts';
 import {
   deadProcessError,
-  finishJobRun,
-  getRun,
   getRunById,
   type JobRunRow,
+  type JobRunStore,
+  jobRunsFor,
   markInterrupted,
   type RunTrigger,
-  recordSkipped,
   runningRuns,
-  startJobRun,
+  sqliteJobRuns,
 } from '../store/jobs.ts';
-import { acquireLease, isLease, type Lease, type LeaseHolder, liveHolder } from '../store/lease.ts';
+import {
+  acquireLease,
+  isLease,
+  isStoreLease,
+  type LeaseHolder,
+  type LeaseStore,
+  leaseFor,
+  type StoreLease,
+  sqliteLeases,
+} from '../store/lease.ts';
 import { formatLocal } from '../util/zoned.ts';
 import type { Job } from './config.ts';
 import { formatDuration } from './duration.ts';
@@ -45,11 +54,51 @@ export interface JobRunOptions {
 }
 export type RunJobFn = (ctx: Context, job: Job, opts?: JobRunOptions) => Promise<JobResult>;
 
+/**
+ * Where runs are recorded: `db`, a SQLite store (the embedded default, and
+ * what tests hand in), or `backend`, either store (issue 17: PostgreSQL shared
+ * by several hosts). One of the two.
+ */
 export interface ExecEnv {
   ctx: Context;
-  db: DB;
+  db?: DB;
+  backend?: Backend;
   runJob: RunJobFn;
   leaseTtlMs: number;
+}
+
+/** The lease and job_runs stores an ExecEnv stands for. */
+export interface Repos {
+  leases: LeaseStore;
+  runs: JobRunStore;
+}
+
+const repos = new WeakMap<ExecEnv, Repos | Promise<Repos>>();
+
+/** The env's stores, made once per env (PostgreSQL's modules imported on first use). */
+export function reposOf(env: ExecEnv): Repos | Promise<Repos> {
+  let r = repos.get(env);
+  if (r) return r;
+  const b = env.backend;
+  if (b?.kind === 'postgres')
+    r = Promise.all([leaseFor(b), jobRunsFor(b)]).then(([leases, runs]) => {
+      const done = { leases, runs };
+      repos.set(env, done);
+      return done;
+    });
+  else {
+    const db = b?.kind === 'sqlite' ? b.db : env.db;
+    if (!db) throw new Error('ExecEnv needs a db or a backend');
+    r = { leases: sqliteLeases(db, nowFn(env.ctx)), runs: sqliteJobRuns(db) };
+  }
+  repos.set(env, r);
+  return r;
+}
+
+/** The env's store as a Backend (heartbeats take one). */
+export function backendOf(env: ExecEnv): Backend {
+  if (env.backend) return env.backend;
+  return { kind: 'sqlite', db: env.db!, file: env.db!.name };
 }
 
 export const leaseName = (job: string, occurrence: string | null) => `job:${job}@${occurrence ?? 'manual'}`;
@@ -73,7 +122,7 @@ export interface Active {
   job: string;
   occurrence: string | null;
   runId: number;
-  lease: Lease;
+  lease: StoreLease;
   /** performance.now() when the run started (real time, whatever the context's clock says). */
   startedAt: number;
   /**
@@ -90,10 +139,10 @@ export function describeOccurrence(ctx: Context, job: Job, occurrence: string | 
 }
 
 /** An earlier occurrence of this job that a live process is still running, if any. */
-function stillRunning(env: ExecEnv, job: Job, occurrence: string) {
-  for (const row of runningRuns(env.db, job.name)) {
+async function stillRunning(r: Repos, job: Job, occurrence: string) {
+  for (const row of await r.runs.runningRuns(job.name)) {
     if (row.occurrence === occurrence) continue;
-    const holder = liveHolder(env.db, leaseName(row.job, row.occurrence), nowFn(env.ctx));
+    const holder = await r.leases.liveHolder(leaseName(row.job, row.occurrence));
     if (holder) return { row, holder };
   }
   return undefined;
@@ -113,31 +162,31 @@ export async function runOccurrence(
   trigger: RunTrigger,
   hooks: { onStart?: (a: Active) => void; onEnd?: (a: Active) => void; retakeDead?: boolean } = {},
 ): Promise<Outcome> {
-  const { ctx, db } = env;
+  const { ctx } = env;
+  const r = await reposOf(env);
   const occurrence = at === null ? null : isoOf(at);
-  const lease = acquireLease(db, leaseName(job.name, occurrence), env.leaseTtlMs, nowFn(ctx));
-  if (!isLease(lease)) return { state: 'held', holder: lease };
+  const lease = await r.leases.acquire(leaseName(job.name, occurrence), env.leaseTtlMs);
+  if (!isStoreLease(lease)) return { state: 'held', holder: lease };
   const host = hostname();
   const local = describeOccurrence(ctx, job, occurrence);
   let active: Active | undefined;
   let renew: NodeJS.Timeout | undefined;
   try {
-    const existing = occurrence === null ? undefined : getRun(db, job.name, occurrence);
+    const existing = occurrence === null ? undefined : await r.runs.getRun(job.name, occurrence);
     const open = !existing || existing.outcome === 'running' || hooks.retakeDead;
-    const busy = occurrence !== null && open ? stillRunning(env, job, occurrence) : undefined;
+    const busy = occurrence !== null && open ? await stillRunning(r, job, occurrence) : undefined;
     if (busy) {
       const reason = `previous occurrence ${describeOccurrence(ctx, job, busy.row.occurrence)} still running (pid ${busy.holder.pid} on ${busy.holder.host})`;
-      recordSkipped(db, { job: job.name, kind: job.kind, trigger, now: ctx.clock.now() }, [
+      await r.runs.recordSkipped({ job: job.name, kind: job.kind, trigger, now: ctx.clock.now() }, [
         { occurrence: occurrence!, reason },
       ]);
       ctx.logger.warn(
         { job: job.name, occurrence, trigger, previous: busy.row.occurrence, pid: busy.holder.pid },
         `${job.name}: skipped ${local}: ${reason}`,
       );
-      return { state: 'skipped', row: getRun(db, job.name, occurrence!), reason };
+      return { state: 'skipped', row: await r.runs.getRun(job.name, occurrence!), reason };
     }
-    const started = startJobRun(
-      db,
+    const started = await r.runs.startJobRun(
       {
         job: job.name,
         kind: job.kind,
@@ -150,7 +199,7 @@ export async function runOccurrence(
     );
     if ('settled' in started) return { state: 'settled', row: started.settled };
     const log = ctx.logger.child({ job: job.name, occurrence, trigger, run: started.id });
-    const attempt = getRunById(db, started.id)?.attempts ?? 1;
+    const attempt = (await r.runs.getRunById(started.id))?.attempts ?? 1;
     if (attempt > 1)
       log.warn(`${job.name}: ${local} was left unfinished by a process that stopped; running it again`);
     const limit = jobTimeout(job);
@@ -173,8 +222,14 @@ export async function runOccurrence(
     hooks.onStart?.(active);
     renew = setInterval(
       () => {
-        if (!lease.renew())
-          log.error(`${job.name}: lost the lease for ${local}; another process may run it too`);
+        void Promise.resolve()
+          .then(() => lease.renew())
+          .then(
+            (ok) => {
+              if (!ok) log.error(`${job.name}: lost the lease for ${local}; another process may run it too`);
+            },
+            (err) => log.error({ err }, `${job.name}: renewing the lease for ${local} failed`),
+          );
       },
       Math.max(250, Math.floor(env.leaseTtlMs / 3)),
     );
@@ -191,10 +246,10 @@ export async function runOccurrence(
           new BroadsheetError('JOB_INTERRUPTED', { job: job.name, detail: 'stopped by the scheduler' }),
         );
         const reason = first.reason(ms());
-        markInterrupted(db, started.id, reason, ctx.clock.now());
+        await r.runs.markInterrupted(started.id, reason, ctx.clock.now());
         log.error(`${job.name}: ${local} ${reason}`);
         const error = new BroadsheetError('JOB_INTERRUPTED', { job: job.name, detail: reason });
-        return { state: 'ran', row: getRunById(db, started.id)!, error, abandoned: true };
+        return { state: 'ran', row: (await r.runs.getRunById(started.id))!, error, abandoned: true };
       }
       const wind = windDownMs(limit);
       log.warn(
@@ -215,7 +270,7 @@ export async function runOccurrence(
         limit: formatDuration(limit),
         abandoned: !stopped,
       });
-      finishJobRun(db, started.id, {
+      await r.runs.finishJobRun(started.id, {
         outcome: 'failed',
         now: ctx.clock.now(),
         error: `JOB_TIMEOUT: ${error.message}`,
@@ -224,12 +279,12 @@ export async function runOccurrence(
         { code: error.code, ms: ms(), limitMs: limit, stopped },
         `${job.name}: ${local} failed: ${error.message.slice(job.name.length + 2)}`,
       );
-      return { state: 'ran', row: getRunById(db, started.id)!, error, abandoned: !stopped };
+      return { state: 'ran', row: (await r.runs.getRunById(started.id))!, error, abandoned: !stopped };
     }
 
     if ('result' in first) {
       const result = first.result;
-      finishJobRun(db, started.id, {
+      await r.runs.finishJobRun(started.id, {
         outcome: result.ok ? 'ok' : 'failed',
         now: ctx.clock.now(),
         edition: result.edition,
@@ -241,21 +296,33 @@ export async function runOccurrence(
         { counts: result.counts, ms: ms() },
         `${job.name}: ${local} ${result.ok ? 'ok' : 'failed'}`,
       );
-      return { state: 'ran', row: getRunById(db, started.id)!, result };
+      return { state: 'ran', row: (await r.runs.getRunById(started.id))!, result };
     }
     const error = first.error;
     const code = error instanceof BroadsheetError ? `${error.code}: ` : '';
-    finishJobRun(db, started.id, {
+    await r.runs.finishJobRun(started.id, {
       outcome: 'failed',
       now: ctx.clock.now(),
       error: `${code}${(error as Error)?.message ?? String(error)}`,
     });
     log.error({ err: error, ms: ms() }, `${job.name}: ${local} failed`);
-    return { state: 'ran', row: getRunById(db, started.id)!, error };
+    return { state: 'ran', row: (await r.runs.getRunById(started.id))!, error };
   } finally {
     if (renew) clearInterval(renew);
     if (active) hooks.onEnd?.(active);
-    lease.release();
+    await releaseQuietly(lease, ctx);
+  }
+}
+
+/** Release a lease; a store that fails now only delays the next taker until the ttl. */
+async function releaseQuietly(lease: StoreLease, ctx: Context) {
+  try {
+    await lease.release();
+  } catch (err) {
+    ctx.logger.warn(
+      { err, lease: lease.name },
+      `could not release lease ${lease.name}; it expires on its own`,
+    );
   }
 }
 
@@ -263,23 +330,24 @@ export async function runOccurrence(
  * Record occurrences as skipped, each under its lease so that one another
  * process is running right now is left alone. Returns how many were written.
  */
-export function skipOccurrences(
+export async function skipOccurrences(
   env: ExecEnv,
   job: Job,
   items: { at: number; reason: string }[],
   trigger: RunTrigger,
-): number {
+): Promise<number> {
+  const r = await reposOf(env);
   let n = 0;
   for (const i of items) {
     const occurrence = isoOf(i.at);
-    const lease = acquireLease(env.db, leaseName(job.name, occurrence), env.leaseTtlMs, nowFn(env.ctx));
-    if (!isLease(lease)) continue;
+    const lease = await r.leases.acquire(leaseName(job.name, occurrence), env.leaseTtlMs);
+    if (!isStoreLease(lease)) continue;
     try {
-      n += recordSkipped(env.db, { job: job.name, kind: job.kind, trigger, now: env.ctx.clock.now() }, [
+      n += await r.runs.recordSkipped({ job: job.name, kind: job.kind, trigger, now: env.ctx.clock.now() }, [
         { occurrence, reason: i.reason },
       ]);
     } finally {
-      lease.release();
+      await releaseQuietly(lease, env.ctx);
     }
   }
   return n;
@@ -303,6 +371,22 @@ export function reapDeadRuns(db: DB, now: () => number = Date.now, at: Date = ne
         reaped.push(getRunById(db, row.id)!);
     } finally {
       lease.release();
+    }
+  }
+  return reaped;
+}
+
+/** reapDeadRuns on either store (the daemon on PostgreSQL, `status` on PostgreSQL). */
+export async function reapDeadRunsIn(r: Repos, at: Date): Promise<JobRunRow[]> {
+  const reaped: JobRunRow[] = [];
+  for (const row of await r.runs.runningRuns()) {
+    const lease = await r.leases.acquire(leaseName(row.job, row.occurrence), 10_000);
+    if (!isStoreLease(lease)) continue;
+    try {
+      if (await r.runs.markInterrupted(row.id, deadProcessError(row.pid, row.host), at))
+        reaped.push((await r.runs.getRunById(row.id))!);
+    } finally {
+      await lease.release();
     }
   }
   return reaped;

@@ -13,8 +13,7 @@
 import type { Context } from '../context.ts';
 import { BroadsheetError } from '../errors/index.ts';
 import type { JobResult } from '../jobs/run.ts';
-import type { DB } from '../store/db.ts';
-import { getRun, type JobRunRow } from '../store/jobs.ts';
+import type { JobRunRow } from '../store/jobs.ts';
 import { type Job, jobZone } from './config.ts';
 import { formatDuration } from './duration.ts';
 import {
@@ -22,6 +21,7 @@ import {
   describeOccurrence,
   type ExecEnv,
   isoOf,
+  reposOf,
   runOccurrence,
   skipOccurrences,
 } from './execute.ts';
@@ -54,7 +54,7 @@ const runJson = (r: JobRunRow) => ({
 });
 
 export async function runOne(
-  env: ExecEnv & { ctx: Context; db: DB },
+  env: ExecEnv & { ctx: Context },
   job: Job,
   opts: { force?: boolean; onStart?: (a: Active) => void; onEnd?: (a: Active) => void } = {},
 ): Promise<OneShot> {
@@ -68,13 +68,14 @@ export async function runOne(
   const occurrence = at === undefined ? null : isoOf(at);
   const local = describeOccurrence(ctx, job, occurrence);
 
-  if (at !== undefined && now - at > job.catchUp && !getRun(env.db, job.name, occurrence!)) {
+  const { runs } = await reposOf(env);
+  if (at !== undefined && now - at > job.catchUp && !(await runs.getRun(job.name, occurrence!))) {
     const reason = `missed by ${formatDuration(Math.round((now - at) / 1000) * 1000)}, more than the catch-up window of ${formatDuration(job.catchUp)}`;
-    skipOccurrences(env, job, [{ at, reason }], 'run');
+    await skipOccurrences(env, job, [{ at, reason }], 'run');
     log.warn(
       `${job.name}: skipped ${local}: ${reason}; \`broadsheet run ${job.name} --force\` runs it now anyway`,
     );
-    const row = getRun(env.db, job.name, occurrence!);
+    const row = await runs.getRun(job.name, occurrence!);
     return {
       code: 0,
       json: { job: job.name, status: 'skipped', occurrence, reason, run: row && runJson(row) },

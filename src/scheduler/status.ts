@@ -6,11 +6,26 @@
 // process that is gone is recorded failed (interrupted) first, and a daemon
 // whose heartbeat is older than STALE_BEATS intervals is shown `stale`, with
 // nothing running — a SIGKILLed daemon's last beat is not the truth.
+//
+// Issue 17: on a PostgreSQL store (status-pg.ts) the same report, with ages by
+// the database's clock; on both, `processes` lists every host's daemons,
+// workers and serve replicas from process_heartbeats. A SQLite status never
+// loads pg (status-pg.ts is imported only for a postgres:// store).
 import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { Context } from '../context.ts';
+import { type ProcessBeat, sqliteHeartbeats } from '../ops/heartbeat-store.ts';
+import type { Awaitable } from '../store/backend.ts';
 import { openStore } from '../store/db.ts';
-import { hasTable, heartbeats, type JobRunRow, recentRuns, runningRuns, sendCounts } from '../store/jobs.ts';
+import {
+  hasTable,
+  heartbeats,
+  type JobRunRow,
+  recentRuns,
+  runningRuns,
+  type SendCount,
+  sendCounts,
+} from '../store/jobs.ts';
 import { formatLocal } from '../util/zoned.ts';
 import type { Job } from './config.ts';
 import { formatDuration } from './duration.ts';
@@ -38,9 +53,22 @@ export interface RunReport {
   host: string | null;
 }
 
+/** One process of any host (process_heartbeats): a daemon, a worker or a serve replica. */
+export interface ProcessReport extends Omit<ProcessBeat, 'detail'> {
+  /** Beat within ops.staleBeats of its intervals and not stopped. */
+  alive: boolean;
+  /** Not stopped, yet silent for more than ops.staleBeats intervals: killed, hung, or its host is down. */
+  stale: boolean;
+  detail: Record<string, unknown> | null;
+}
+
 export interface StatusReport {
   generatedAt: string;
-  store: { path: string; exists: boolean };
+  store: { path: string; exists: boolean; kind: 'sqlite' | 'postgres' };
+  /** Every host's daemons, workers and serve processes, latest beat first (a week of history). */
+  processes: ProcessReport[];
+  /** Per host: how many processes are alive, stale, stopped. */
+  hosts: { host: string; alive: number; stale: number; stopped: number; roles: string[] }[];
   scheduler: {
     /** A daemon beat within STALE_BEATS of its intervals. */
     alive: boolean;
@@ -76,7 +104,8 @@ export interface StatusReport {
     last: RunReport | null;
     runs: RunReport[];
   }[];
-  sends: { edition: string; total: number; byState: Record<string, number>; topicVariants?: number }[];
+  /** Per edition, from the sends table; `inDoubt`: rows left `committed` (handed to the server, outcome unconfirmed). */
+  sends: (SendCount & { inDoubt: number })[];
 }
 
 function report(r: JobRunRow, tz: string): RunReport {
@@ -124,7 +153,67 @@ function reap(ctx: Context, file: string): StatusReport['reaped'] {
   }
 }
 
-export function collectStatus(ctx: Context, opts: { runs?: number } = {}): StatusReport {
+/** Status of either store: the SQLite file here, PostgreSQL in status-pg.ts. */
+export async function collectStatus(ctx: Context, opts: { runs?: number } = {}): Promise<StatusReport> {
+  if (/^postgres(ql)?:\/\//i.test(ctx.paths.store)) {
+    const { collectPgStatus } = await import('./status-pg.ts');
+    return collectPgStatus(ctx, opts);
+  }
+  return collectSqliteStatus(ctx, opts);
+}
+
+export function processReports(beats: ProcessBeat[], staleBeats: number): ProcessReport[] {
+  return beats.map((b) => {
+    const stale = b.state !== 'stopped' && b.ageMs > staleBeats * b.intervalMs;
+    return { ...b, alive: b.state !== 'stopped' && !stale, stale };
+  });
+}
+
+export function hostSummary(ps: ProcessReport[]): StatusReport['hosts'] {
+  const by = new Map<string, StatusReport['hosts'][number]>();
+  for (const p of ps) {
+    const h = by.get(p.host) ?? { host: p.host, alive: 0, stale: 0, stopped: 0, roles: [] };
+    if (p.alive) h.alive++;
+    else if (p.stale) h.stale++;
+    else h.stopped++;
+    if (p.alive && !h.roles.includes(p.role)) h.roles.push(p.role);
+    by.set(p.host, h);
+  }
+  return [...by.values()].sort((a, b) => a.host.localeCompare(b.host));
+}
+
+/** Each configured job: next occurrence and its latest runs (`recent` reads them from either store). */
+export async function jobReports(
+  ctx: Context,
+  now: Date,
+  runs: number,
+  recent: ((job: string, limit: number) => Awaitable<JobRunRow[]>) | undefined,
+): Promise<StatusReport['jobs']> {
+  const out: StatusReport['jobs'] = [];
+  for (const job of ctx.config.jobs as Job[]) {
+    const tz = jobZone(job, ctx.config);
+    const next = job.cron ? nextOccurrence(scheduleOf(job.cron, tz), now.getTime()) : undefined;
+    const rows = recent ? (await recent(job.name, runs)).map((r) => report(r, tz)) : [];
+    out.push({
+      name: job.name,
+      kind: job.kind,
+      edition: job.edition ?? null,
+      cron: job.cron ?? null,
+      timezone: tz,
+      catchUp: formatDuration(job.catchUp),
+      timeout: formatDuration(jobTimeout(job)),
+      next: next === undefined ? null : { at: new Date(next).toISOString(), local: formatLocal(next, tz) },
+      last: rows[0] ?? null,
+      runs: rows,
+    });
+  }
+  return out;
+}
+
+export const withInDoubt = (s: SendCount[]): StatusReport['sends'] =>
+  s.map((e) => ({ ...e, inDoubt: e.byState.committed ?? 0 }));
+
+async function collectSqliteStatus(ctx: Context, opts: { runs?: number }): Promise<StatusReport> {
   const now = ctx.clock.now();
   const exists = existsSync(ctx.paths.store);
   const reaped = exists ? reap(ctx, ctx.paths.store) : [];
@@ -138,26 +227,24 @@ export function collectStatus(ctx: Context, opts: { runs?: number } = {}): Statu
       const alive = b.state !== 'stopped' && !stale;
       return { ...b, ageMs, alive, stale, running: alive ? b.running : [] };
     });
-    const jobs = ctx.config.jobs.map((job: Job) => {
-      const tz = jobZone(job, ctx.config);
-      const next = job.cron ? nextOccurrence(scheduleOf(job.cron, tz), now.getTime()) : undefined;
-      const runs = db && hasRuns ? recentRuns(db, job.name, opts.runs ?? 5).map((r) => report(r, tz)) : [];
-      return {
-        name: job.name,
-        kind: job.kind,
-        edition: job.edition ?? null,
-        cron: job.cron ?? null,
-        timezone: tz,
-        catchUp: formatDuration(job.catchUp),
-        timeout: formatDuration(jobTimeout(job)),
-        next: next === undefined ? null : { at: new Date(next).toISOString(), local: formatLocal(next, tz) },
-        last: runs[0] ?? null,
-        runs,
-      };
-    });
+    const jobs = await jobReports(
+      ctx,
+      now,
+      opts.runs ?? 5,
+      db && hasRuns ? (job, limit) => recentRuns(db, job, limit) : undefined,
+    );
+    const processes =
+      db && hasTable(db, 'process_heartbeats')
+        ? processReports(
+            await sqliteHeartbeats(db, () => now.getTime()).list({ limit: 200 }),
+            ctx.config.ops.staleBeats,
+          )
+        : [];
     return {
       generatedAt: now.toISOString(),
-      store: { path: ctx.paths.store, exists },
+      store: { path: ctx.paths.store, exists, kind: 'sqlite' },
+      processes,
+      hosts: hostSummary(processes),
       scheduler: {
         alive: instances.some((i) => i.alive),
         // The scheduler died (rather than was stopped): nobody is alive and the
@@ -167,7 +254,7 @@ export function collectStatus(ctx: Context, opts: { runs?: number } = {}): Statu
       },
       reaped,
       jobs,
-      sends: db ? sendCounts(db) : [],
+      sends: db ? withInDoubt(sendCounts(db)) : [],
     };
   } finally {
     db?.close();
@@ -205,7 +292,9 @@ export function formatStatus(s: StatusReport): string {
     out.push(
       `  ${e.edition}: ${Object.entries(e.byState)
         .map(([k, v]) => `${k} ${v}`)
-        .join(', ')} (total ${e.total}${e.topicVariants ? `; ${e.topicVariants} topic variant(s)` : ''})`,
+        .join(
+          ', ',
+        )} (total ${e.total}${e.topicVariants ? `; ${e.topicVariants} topic variant(s)` : ''}${e.inDoubt ? `; ${e.inDoubt} committed = in doubt, counted delivered, never resent` : ''})`,
     );
   out.push(
     `scheduler: ${s.scheduler.alive ? 'running' : 'not running'}${s.scheduler.stale && !s.scheduler.alive ? ' (a daemon’s heartbeat is stale: see below)' : ''}`,
@@ -221,6 +310,21 @@ export function formatStatus(s: StatusReport): string {
     out.push(
       `recorded failed (interrupted): ${r.job} ${r.occurrence ?? 'manual run'} was left running by pid ${r.pid} on ${r.host}, which is gone`,
     );
-  if (!s.store.exists) out.push(`store ${s.store.path} does not exist yet`);
+  if (s.processes.length) {
+    out.push('processes on every host:');
+    for (const p of s.processes.slice(0, 50)) {
+      const what = p.stale
+        ? `STALE — last beat ${ago(p.ageMs)}, more than ${STALE_BEATS}× its ${formatDuration(p.intervalMs)} interval; presumed dead`
+        : `${p.state}, last beat ${ago(p.ageMs)}`;
+      out.push(`  ${p.host} ${p.role.padEnd(6)} pid ${String(p.pid).padEnd(7)} ${what}`);
+    }
+    if (s.processes.length > 50) out.push(`  … ${s.processes.length - 50} more (--json lists them all)`);
+  }
+  if (!s.store.exists)
+    out.push(
+      s.store.kind === 'postgres'
+        ? `store ${s.store.path} has no schema yet (run \`broadsheet migrate\`)`
+        : `store ${s.store.path} does not exist yet`,
+    );
   return out.join('\n');
 }

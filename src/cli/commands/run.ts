@@ -21,12 +21,16 @@ export function registerRun(program: Command) {
         if (!job)
           throw new BroadsheetError('JOB_UNKNOWN', { name, known: ctx.config.jobs.map((j) => j.name) });
         // Imported on use: the render stages load mjml/satori, which `check` and `--help` never need.
-        const [{ runJob }, { runOne }, { openStore }] = await Promise.all([
+        const [{ runJob }, { runOne }, { openBackend, parseStoreTarget, closeBackend }] = await Promise.all([
           import('../../jobs/run.ts'),
           import('../../scheduler/one-shot.ts'),
-          import('../../store/db.ts'),
+          import('../../store/backend.ts'),
         ]);
-        const db = openStore(ctx.paths.store);
+        // The SQLite file or the shared PostgreSQL store (issue 17): the lease and
+        // run record live there; the job's own stages open the store themselves.
+        const backend = await openBackend(parseStoreTarget(ctx.paths.store), ctx.config.store, {
+          applicationName: `broadsheet run ${job.name}`,
+        });
         // Ctrl-C or a SIGTERM while the job runs ends it the way a time limit
         // does: recorded failed with the signal and the time it had run, lease
         // released, JOB_INTERRUPTED. A second signal, or one before the job
@@ -43,7 +47,7 @@ export function registerRun(program: Command) {
         process.on('SIGTERM', onSignal);
         try {
           const r = await runOne(
-            { ctx, db, runJob, leaseTtlMs: secondsFlag(opts.leaseTtl, 60, '--lease-ttl') },
+            { ctx, backend, runJob, leaseTtlMs: secondsFlag(opts.leaseTtl, 60, '--lease-ttl') },
             job,
             {
               force: Boolean(opts.force),
@@ -66,7 +70,7 @@ export function registerRun(program: Command) {
         } finally {
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);
-          db.close();
+          await closeBackend(backend).catch(() => {});
         }
       }),
     );

@@ -7,6 +7,14 @@ interface ScheduleFlags {
   heartbeat?: string;
   grace?: string;
   leaseTtl?: string;
+  healthPort?: string;
+}
+
+function portFlag(v: string | undefined, dflt: number | undefined): number | undefined {
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n > 65_535) throw new BroadsheetError('OPS_HEALTH_PORT_INVALID', { value: v });
+  return n;
 }
 
 export function registerSchedule(program: Command) {
@@ -15,7 +23,14 @@ export function registerSchedule(program: Command) {
     .description(
       'the daemon: run every job that has a cron, each occurrence once across processes; stop with SIGTERM',
     )
-    .option('--heartbeat <seconds>', 'how often to write the heartbeat `status` reads (default 10)')
+    .option(
+      '--heartbeat <seconds>',
+      'how often to write the heartbeat `status` reads (default ops.heartbeatMs, 10)',
+    )
+    .option(
+      '--health-port <port>',
+      'serve GET /healthz on this port (ops.healthHost): 200 while the store answers and the heartbeat lands, else 503 (default ops.healthPort; none)',
+    )
     .option(
       '--grace <seconds>',
       'on SIGTERM/SIGINT, how long running jobs may finish before they are ended and recorded failed, exit 1 (default 300)',
@@ -28,7 +43,9 @@ export function registerSchedule(program: Command) {
       action(async (flags: ScheduleFlags, cmd: Command) => {
         const g = globalsOf(cmd);
         const ctx = createContext(g);
-        const heartbeatMs = secondsFlag(flags.heartbeat, 10, '--heartbeat');
+        const ops = ctx.config.ops;
+        const heartbeatMs = secondsFlag(flags.heartbeat, ops.heartbeatMs / 1000, '--heartbeat');
+        const healthPort = portFlag(flags.healthPort, ops.healthPort);
         const graceMs = secondsFlag(flags.grace, 300, '--grace');
         const leaseTtlMs = secondsFlag(flags.leaseTtl, 60, '--lease-ttl');
         const names = ctx.config.jobs.map((j) => j.name);
@@ -37,13 +54,22 @@ export function registerSchedule(program: Command) {
         const scheduled = ctx.config.jobs.filter((j) => j.cron);
         if (!scheduled.length) throw new BroadsheetError('SCHEDULE_NOTHING', { jobs: names });
 
-        const [{ runJob }, { Scheduler }, { openStore }] = await Promise.all([
-          import('../../jobs/run.ts'),
-          import('../../scheduler/daemon.ts'),
-          import('../../store/db.ts'),
-        ]);
-        const db = openStore(ctx.paths.store);
-        const scheduler = new Scheduler({ ctx, db, runJob, leaseTtlMs }, ctx.config.jobs, {
+        const [{ runJob }, { Scheduler }, { openBackend, parseStoreTarget, closeBackend, displayStore }] =
+          await Promise.all([
+            import('../../jobs/run.ts'),
+            import('../../scheduler/daemon.ts'),
+            import('../../store/backend.ts'),
+          ]);
+        const target = parseStoreTarget(ctx.paths.store);
+        if (target.kind === 'postgres') {
+          // Every host signs the same tokens: fail now, not at the first send.
+          const { appSecret } = await import('../../config/secret.ts');
+          appSecret(ctx);
+        }
+        const backend = await openBackend(target, ctx.config.store, {
+          applicationName: 'broadsheet schedule',
+        });
+        const scheduler = new Scheduler({ ctx, backend, runJob, leaseTtlMs }, ctx.config.jobs, {
           heartbeatMs,
           graceMs,
         });
@@ -62,17 +88,55 @@ export function registerSchedule(program: Command) {
         };
         process.on('SIGTERM', onSignal);
         process.on('SIGINT', onSignal);
-        scheduler.start();
+        try {
+          await scheduler.start();
+        } catch (err) {
+          await closeBackend(backend).catch(() => {});
+          throw err;
+        }
+        let health: { close(): Promise<void> } | undefined;
+        if (healthPort !== undefined) {
+          const { startHealthServer, processCheck } = await import('../../ops/health.ts');
+          try {
+            const h = await startHealthServer({
+              host: ops.healthHost,
+              port: healthPort,
+              timeoutMs: ops.healthTimeoutMs + 1000,
+              check: processCheck({
+                store: scheduler.beats!,
+                heartbeat: scheduler.heartbeat!,
+                intervalMs: heartbeatMs,
+                staleBeats: ops.staleBeats,
+                storeTimeoutMs: ops.healthTimeoutMs,
+                extra: () => ({
+                  state: scheduler.stopping ? 'stopping' : 'running',
+                  store: displayStore(target),
+                  running: [...scheduler.active.values()].map((a) => `${a.job}@${a.occurrence ?? 'manual'}`),
+                }),
+              }),
+            });
+            health = h;
+            ctx.logger.info(
+              { health: `http://${h.host}:${h.port}/healthz` },
+              `health: GET http://${h.host}:${h.port}/healthz`,
+            );
+          } catch (err) {
+            await scheduler.stop('the health endpoint could not start');
+            await closeBackend(backend).catch(() => {});
+            throw err;
+          }
+        }
         for (const j of ctx.config.jobs.filter((j) => !j.cron))
           ctx.logger.info(`${j.name}: no cron, not scheduled (run it with \`broadsheet run ${j.name}\`)`);
         for (const n of scheduler.nextRuns())
           ctx.logger.info({ job: n.job, next: n.local }, `${n.job}: next ${n.local}`);
         ctx.logger.info(
-          { instance: scheduler.instance, store: ctx.paths.store, jobs: scheduled.map((j) => j.name) },
+          { instance: scheduler.instance, store: displayStore(target), jobs: scheduled.map((j) => j.name) },
           `scheduler started (pid ${process.pid}), ${scheduled.length} job(s)`,
         );
         const { forced } = await scheduler.whenStopped();
-        db.close();
+        await health?.close();
+        await closeBackend(backend).catch(() => {});
         process.off('SIGTERM', onSignal);
         process.off('SIGINT', onSignal);
         ctx.logger.info(forced ? 'scheduler stopped; running jobs were interrupted' : 'scheduler stopped');
