@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Context } from '../context.ts';
 import { BroadsheetError } from '../errors/index.ts';
+import { isPgUrl } from '../store/backend.ts';
 import { openStore } from '../store/db.ts';
 import { closeQuietly } from './guards.ts';
 import { type Progress, type SendInput, type SendSummary, sendEdition } from './send.ts';
@@ -24,11 +25,18 @@ export async function deliver(
     onProgress?: (p: Progress) => void;
     /** A job's time limit or shutdown: stop before the next message, close the transport. */
     signal?: AbortSignal;
+    /** PostgreSQL store: false only queues the batches for `broadsheet worker` processes (--no-wait). */
+    wait?: boolean;
   },
 ): Promise<SendSummary> {
   const name = opts.transport ?? defaultTransport(ctx);
   const factory = transports[name];
   if (!factory) throw new BroadsheetError('SEND_TRANSPORT_UNKNOWN', { name, known: Object.keys(transports) });
+  if (isPgUrl(ctx.paths.store)) {
+    // Several hosts send one edition: the batches go on the shared queue (src/fanout/).
+    const { sendOnPostgres } = await import('../fanout/send-pg.ts');
+    return sendOnPostgres(ctx, input, { ...opts, transport: name });
+  }
   const db = openStore(ctx.paths.store, { fsyncEachCommit: ctx.config.delivery.fsyncEachCommit });
   try {
     const transport = factory({ ctx, editionDir: join(ctx.paths.out, input.editionId) });

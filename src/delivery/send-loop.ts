@@ -42,8 +42,11 @@ export interface LoopInput {
   rows: Iterable<LedgerRow>;
   /** Waited before each message starts: a rate shared with other processes (src/fanout/rate.ts). */
   pace?: () => Promise<void>;
-  /** SMTP connections at most (default delivery.connections). */
-  connections?: number;
+  /**
+   * True once the process is told to stop gracefully (a worker's SIGTERM): no new
+   * message starts, the ones in flight finish; what is left stays as it is.
+   */
+  halt?: () => boolean;
   build: (row: RowToSend) => Composed;
   s: Counters;
   guard: LeaseGuard;
@@ -65,7 +68,7 @@ export async function sendAll(x: LoopInput): Promise<{ left: number; stopped?: B
   const sleep = opts.sleep ?? sleepReal;
   const random = opts.random ?? Math.random;
   const deadlineMs = messageTimeoutMs(d);
-  const concurrency = transport.name === 'smtp' ? (x.connections ?? d.connections) : 1;
+  const concurrency = transport.name === 'smtp' ? d.connections : 1;
   // Work in hand: retries waiting out their backoff, plus a few fresh rows pulled from
   // the source as the queue runs low — never the whole list (memory stays flat with its size).
   const queue: Item[] = [];
@@ -334,7 +337,11 @@ export async function sendAll(x: LoopInput): Promise<{ left: number; stopped?: B
   };
 
   const inflight = new Set<Promise<void>>();
-  while ((queue.length && !stopped) || inflight.size) {
+  while ((queue.length && !stopped && !x.halt?.()) || inflight.size) {
+    if (x.halt?.()) {
+      await Promise.race(inflight);
+      continue;
+    }
     if (!stopped) fill();
     const now = Date.now();
     let idx = -1;

@@ -11,13 +11,24 @@ export function registerSend(program: Command) {
     .option('--dry-run', 'render and count the messages without sending or recording anything')
     .option('--limit <n>', 'send at most N messages this run (the rest stay queued)')
     .option(
+      '--no-wait',
+      'PostgreSQL store: only queue the edition’s batches for `broadsheet worker` processes, do not send here',
+    )
+    .option(
       '--to <address>',
       'send a test to this one address instead: subject marked, not recorded, no reader changed',
     )
     .action(
       action(
         async (
-          opts: { edition?: string; transport?: string; dryRun?: boolean; limit?: string; to?: string },
+          opts: {
+            edition?: string;
+            transport?: string;
+            dryRun?: boolean;
+            limit?: string;
+            to?: string;
+            wait?: boolean;
+          },
           cmd: Command,
         ) => {
           const g = globalsOf(cmd);
@@ -45,6 +56,7 @@ export function registerSend(program: Command) {
               dryRun: opts.dryRun,
               limit,
               onProgress: reporter.update,
+              wait: opts.wait,
             });
           } catch (err) {
             // A run that stopped early still says what it did, then its error (and exit code) follows.
@@ -94,6 +106,8 @@ async function requireSubscribers(store: string) {
   const { existsSync } = await import('node:fs');
   const { BroadsheetError } = await import('../../errors/index.ts');
   const { displayPath } = await import('../../content/problems.ts');
+  const { isPgUrl, displayStore } = await import('../../store/backend.ts');
+  if (isPgUrl(store)) return requirePgSubscribers(store, displayStore({ kind: 'postgres', url: store }));
   const empty = () => new BroadsheetError('SEND_NO_SUBSCRIBERS', { store: displayPath(store) });
   if (!existsSync(store)) throw empty();
   const { openStore, SubscriberRepo } = await import('../../store/index.ts');
@@ -102,5 +116,25 @@ async function requireSubscribers(store: string) {
     if (new SubscriberRepo(db).count() === 0) throw empty();
   } finally {
     db.close();
+  }
+}
+
+/** The same check on a PostgreSQL store (one short-lived connection; migrations are left to send). */
+async function requirePgSubscribers(url: string, shown: string) {
+  const { BroadsheetError } = await import('../../errors/index.ts');
+  const { openPgPool, pgError } = await import('../../store/pg/pool.ts');
+  const { storeConfigSchema } = await import('../../store/config.ts');
+  const pool = await openPgPool(url, storeConfigSchema.parse({ poolMax: 1 }), 'broadsheet send');
+  try {
+    const r = await pool
+      .query<{ n: number }>('SELECT count(*) AS n FROM subscribers')
+      .catch((err: { code?: string }) => {
+        // No subscribers table yet: a store never migrated has no readers either.
+        if (err?.code === '42P01') return { rows: [{ n: 0 }] };
+        throw pgError(err, url);
+      });
+    if (!r.rows[0]?.n) throw new BroadsheetError('SEND_NO_SUBSCRIBERS', { store: shown });
+  } finally {
+    await pool.end().catch(() => {});
   }
 }

@@ -146,6 +146,16 @@ export class PgLedger implements LedgerStore {
     );
   }
 
+  /** After a run stopped early: this worker's untried rows of a batch become deferred with the reason, and free. */
+  async deferClaimed(edition: string, lo: number, hi: number, error: string): Promise<void> {
+    await this.q(
+      `UPDATE sends SET state = 'deferred', last_error = $5, updated_at = $6, worker = NULL, claimed_until = NULL
+       WHERE edition = $1 AND subscriber_id >= $2 AND subscriber_id < $3 AND worker = $4
+         AND state IN ('queued','deferred')`,
+      [edition, lo, hi, this.mine(), error.slice(0, 500), this.now().toISOString()],
+    );
+  }
+
   /** In a batch: rows still pending, and the latest live claim of another worker on them (DB epoch ms). */
   async batchState(
     edition: string,

@@ -1,0 +1,104 @@
+import PgBoss from 'pg-boss';
+import { BroadsheetError } from '../errors/index.ts';
+import type { PgPool } from '../store/pg/pool.ts';
+import { displayUrl } from '../store/pg/pool.ts';
+import type { WorkerConfig } from './config.ts';
+
+// The send queue on pg-boss (schema "pgboss" in the same PostgreSQL): one job
+// per batch of an edition — the ledger rows with lo ≤ subscriber id < hi. The
+// queue's "stately" policy with the singleton key edition:lo keeps one queued
+// job per batch, and queueBatches skips batches that already have a job
+// waiting or running, so a repeated `send` queues nothing twice. A job expires
+// after worker.leaseSeconds (pg-boss maintenance moves it to retry): the
+// batch of a killed worker is taken over; its rows' claims expire with it.
+
+export const SEND_QUEUE = 'broadsheet-send';
+
+export interface BatchJob {
+  edition: string;
+  lo: number;
+  hi: number;
+  /** The transport `send` chose (each worker uses its own host's SMTP_URL for it). */
+  transport: string;
+}
+
+export async function startBoss(
+  pool: PgPool,
+  url: string,
+  cfg: WorkerConfig,
+  opts: { supervise: boolean; onError?: (err: Error) => void },
+): Promise<PgBoss> {
+  const boss = new PgBoss({
+    // Our pool: the queue's statements count against store.poolMax, not a second pool.
+    db: { executeSql: (text: string, values: unknown[]) => pool.query(text, values) },
+    schema: 'pgboss',
+    supervise: opts.supervise,
+    schedule: false,
+    // Expired jobs are found by maintenance: often enough that a killed worker's batch waits ~one lease.
+    maintenanceIntervalSeconds: Math.max(1, Math.floor(cfg.leaseSeconds / 2)),
+    monitorStateIntervalSeconds: 60,
+  });
+  boss.on('error', (err) => opts.onError?.(err));
+  try {
+    await boss.start();
+    await boss.createQueue(SEND_QUEUE, {
+      name: SEND_QUEUE,
+      policy: 'stately',
+      retryLimit: 1_000_000,
+      retryDelay: 0,
+      expireInSeconds: cfg.leaseSeconds,
+    });
+  } catch (err) {
+    await boss.stop({ graceful: false, wait: false }).catch(() => {});
+    throw new BroadsheetError(
+      'FANOUT_QUEUE_FAILED',
+      { store: displayUrl(url), detail: (err as Error).message },
+      { cause: err },
+    );
+  }
+  return boss;
+}
+
+export const batchKey = (edition: string, lo: number) => `${edition}:${lo}`;
+
+/** Queue a job for every batch of the edition that has pending rows and no job waiting or running. */
+export async function queueBatches(
+  boss: PgBoss,
+  pool: PgPool,
+  edition: string,
+  batchSize: number,
+  transport: string,
+): Promise<{ batches: number; queued: number }> {
+  const ranges = await pool.query<{ k: number }>(
+    `SELECT DISTINCT subscriber_id / $2 AS k FROM sends
+     WHERE edition = $1 AND state IN ('queued','deferred') ORDER BY k`,
+    [edition, batchSize],
+  );
+  const open = new Set(
+    (
+      await pool.query<{ key: string }>(
+        `SELECT singleton_key AS key FROM pgboss.job
+         WHERE name = $1 AND state < 'completed' AND singleton_key LIKE $2`,
+        [SEND_QUEUE, `${edition.replace(/[\\%_]/g, '\\$&')}:%`],
+      )
+    ).rows.map((r) => r.key),
+  );
+  let queued = 0;
+  for (const { k } of ranges.rows) {
+    const lo = k * batchSize;
+    const key = batchKey(edition, lo);
+    if (open.has(key)) continue;
+    const job: BatchJob = { edition, lo, hi: lo + batchSize, transport };
+    if (await boss.send(SEND_QUEUE, job, { singletonKey: key })) queued++;
+  }
+  return { batches: ranges.rows.length, queued };
+}
+
+/** Batches of the edition waiting or running anywhere. */
+export async function openBatches(pool: PgPool, edition: string): Promise<number> {
+  const r = await pool.query<{ n: number }>(
+    `SELECT count(*) AS n FROM pgboss.job WHERE name = $1 AND state < 'completed' AND singleton_key LIKE $2`,
+    [SEND_QUEUE, `${edition.replace(/[\\%_]/g, '\\$&')}:%`],
+  );
+  return r.rows[0]!.n;
+}

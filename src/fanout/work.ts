@@ -1,0 +1,157 @@
+import type PgBoss from 'pg-boss';
+import type { Context } from '../context.ts';
+import { isBroadsheetError } from '../errors/index.ts';
+import { PgLedger } from '../store/pg/ledger.ts';
+import type { PgPool } from '../store/pg/pool.ts';
+import { type BatchEnv, runBatch } from './batch.ts';
+import type { WorkerConfig } from './config.ts';
+import { payloadCache } from './payload.ts';
+import { type BatchJob, SEND_QUEUE } from './queue.ts';
+import { globalPace } from './rate.ts';
+
+// Taking batches from the send queue: `broadsheet worker` until SIGTERM, and
+// `broadsheet send` on a PostgreSQL store until its own edition's batches are
+// done. Up to worker.concurrency batches at once. A batch that finishes is
+// completed; one given back (SIGTERM) or that threw is failed, which pg-boss
+// retries at once (retryDelay 0) on any worker; a worker killed outright
+// stops answering, and its job expires after worker.leaseSeconds.
+
+export interface WorkStats {
+  batches: number;
+  sent: number;
+  failed: number;
+  deferred: number;
+  suppressed: number;
+  active: number;
+}
+
+export interface WorkOptions {
+  ctx: Context;
+  pool: PgPool;
+  boss: PgBoss;
+  cfg: WorkerConfig;
+  /** This process's name on its claims. */
+  worker: string;
+  /** Graceful stop: no new batch, no new message; messages in flight finish, batches are given back. */
+  signal?: AbortSignal;
+  /** Checked when idle: true ends the loop (send: its edition has no batch left anywhere). */
+  until?: () => Promise<boolean>;
+  pollMs?: number;
+  stats?: WorkStats;
+}
+
+export const newStats = (): WorkStats => ({
+  batches: 0,
+  sent: 0,
+  failed: 0,
+  deferred: 0,
+  suppressed: 0,
+  active: 0,
+});
+
+export async function workBatches(o: WorkOptions): Promise<WorkStats> {
+  const { ctx, pool, boss, cfg } = o;
+  const { logger } = ctx;
+  const stats = o.stats ?? newStats();
+  const ledger = new PgLedger(pool, ctx.paths.store, o.worker, () => ctx.clock.now());
+  const paces = new Map<string, () => Promise<void>>();
+  let wake: () => void = () => {};
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, ms);
+      const prev = wake;
+      wake = () => {
+        clearTimeout(t);
+        resolve();
+        prev();
+      };
+    });
+  o.signal?.addEventListener('abort', () => wake(), { once: true });
+  const env: BatchEnv = {
+    ctx,
+    pool,
+    ledger,
+    cfg,
+    payload: payloadCache(pool),
+    pace:
+      cfg.rateLimit > 0
+        ? (t) => {
+            let p = paces.get(t);
+            if (!p) {
+              p = globalPace(pool, `transport:${t}`, cfg.rateLimit);
+              paces.set(t, p);
+            }
+            return p;
+          }
+        : undefined,
+    halting: () => Boolean(o.signal?.aborted),
+    sleep,
+  };
+  const active = new Set<Promise<void>>();
+  const pollMs = o.pollMs ?? cfg.pollSeconds * 1000;
+
+  const take = (job: PgBoss.Job<BatchJob>) => {
+    const b = job.data;
+    stats.active++;
+    const p = (async () => {
+      try {
+        const r = await runBatch(env, b);
+        stats.sent += r.sent;
+        stats.failed += r.failed;
+        stats.deferred += r.deferred;
+        stats.suppressed += r.suppressed;
+        if (r.done) {
+          stats.batches++;
+          await boss.complete(SEND_QUEUE, job.id, { ...r });
+          logger.info(
+            { edition: b.edition, lo: b.lo, hi: b.hi, ...r },
+            `batch ${b.edition} [${b.lo}, ${b.hi}) done: ${r.sent} sent${r.stopped ? `, stopped: ${r.stopped}` : ''}`,
+          );
+        } else {
+          await boss.fail(SEND_QUEUE, job.id, { message: 'given back: the worker is stopping' });
+          logger.info({ edition: b.edition, lo: b.lo }, `batch ${b.edition} [${b.lo}, ${b.hi}) given back`);
+        }
+      } catch (err) {
+        const e = err as Error;
+        logger.error(
+          {
+            edition: b.edition,
+            lo: b.lo,
+            code: isBroadsheetError(err) ? err.code : undefined,
+            err: e.message,
+          },
+          `batch ${b.edition} [${b.lo}, ${b.hi}) failed: ${e.message}`,
+        );
+        await boss.fail(SEND_QUEUE, job.id, { message: e.message }).catch(() => {});
+        // A store or queue failure hits the next batch alike: pause before taking another.
+        await sleep(pollMs);
+      } finally {
+        stats.active--;
+      }
+    })();
+    const q = p.finally(() => {
+      active.delete(q);
+      wake();
+    });
+    active.add(q);
+  };
+
+  while (!o.signal?.aborted) {
+    const free = cfg.concurrency - active.size;
+    let got = 0;
+    if (free > 0) {
+      try {
+        const jobs = await boss.fetch<BatchJob>(SEND_QUEUE, { batchSize: free });
+        for (const j of jobs) take(j);
+        got = jobs.length;
+      } catch (err) {
+        logger.warn({ err: (err as Error).message }, `cannot take batches: ${(err as Error).message}`);
+      }
+    }
+    if (got) continue;
+    if (!active.size && o.until && (await o.until().catch(() => false))) break;
+    await sleep(pollMs);
+  }
+  await Promise.allSettled([...active]);
+  return stats;
+}
