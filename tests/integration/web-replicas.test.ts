@@ -248,6 +248,8 @@ describe.skipIf(!pgOk)('two serve replicas on one PostgreSQL store', () => {
       expect(r.headers.get('x-broadsheet-error')).toBe('WEB_ROUTE_NOT_ON_SHARED_STORE');
     }
     expect(replicas[0]!.logs()).toMatch(/"code":"WEB_ROUTE_NOT_ON_SHARED_STORE".*"path":"\/hooks\/ses"/);
+    // The archive reads the shared ledger's sends: not sent yet, so not public (404, not 500).
+    expect((await fetch(`${A}/archive/${EDITION}`)).status).toBe(404);
     for (const base of [A, B]) {
       const h = await fetch(`${base}/healthz`);
       expect(h.status).toBe(200);
