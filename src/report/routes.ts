@@ -3,8 +3,9 @@ import type { Context } from '../context.ts';
 import type { Editor } from '../review/accounts.ts';
 import { loadEdition } from '../review/editions.ts';
 import { layout, messagePage } from '../review/views.ts';
+import type { Backend } from '../store/backend.ts';
 import type { DB } from '../store/db.ts';
-import { collectRecent, collectReport, editionExists, sentEditions } from './collect.ts';
+import { reportSourceFor } from './source.ts';
 import { editionReportPage, REPORT_CSS, recentReportsPage } from './views.ts';
 
 // The edition report in the review app (issue 15), for signed-in editors: the
@@ -15,8 +16,10 @@ import { editionReportPage, REPORT_CSS, recentReportsPage } from './views.ts';
 
 type Env = { Variables: { editor?: Editor; csrf?: string } };
 
-export function reportRoutes(ctx: Context, db: DB) {
+/** `store`: the SQLite handle, or either store's Backend (the report reads PostgreSQL too, issue 17). */
+export function reportRoutes(ctx: Context, store: DB | Backend) {
   const app = new Hono<Env>();
+  const r = reportSourceFor('kind' in store ? store : { kind: 'sqlite', db: store, file: ctx.paths.store });
   const brand = ctx.config.brand.name;
   const tz = ctx.config.timezone;
   const chrome = (c: { get: (k: 'editor' | 'csrf') => unknown }, title: string) => ({
@@ -32,17 +35,17 @@ export function reportRoutes(ctx: Context, db: DB) {
     return c.body(REPORT_CSS);
   });
 
-  app.get('/', (c) => {
+  app.get('/', async (c) => {
     const q = Number(c.req.query('last') ?? 10);
     const n = Number.isInteger(q) && q >= 1 ? Math.min(q, 100) : 10;
-    const rows = collectRecent(db, n, { outDir: ctx.paths.out });
+    const rows = await r.collectRecent(n, { outDir: ctx.paths.out });
     return c.html(layout(chrome(c, '報告'), recentReportsPage(rows, tz, n)));
   });
 
-  app.get('/:edition', (c) => {
+  app.get('/:edition', async (c) => {
     const id = c.req.param('edition');
-    if (!editionExists(db, id)) {
-      const sent = sentEditions(db).slice(0, 10);
+    if (!(await r.editionExists(id))) {
+      const sent = (await r.sentEditions()).slice(0, 10);
       return c.html(
         layout(
           chrome(c, '找不到'),
@@ -56,11 +59,11 @@ export function reportRoutes(ctx: Context, db: DB) {
         404,
       );
     }
-    const r = collectReport(db, id, { outDir: ctx.paths.out });
+    const rep = await r.collectReport(id, { outDir: ctx.paths.out });
     return c.html(
       layout(
-        chrome(c, `${r.title ?? id}｜報告`),
-        editionReportPage(r, tz, { hasGallery: Boolean(loadEdition(ctx.paths.out, id)) }),
+        chrome(c, `${rep.title ?? id}｜報告`),
+        editionReportPage(rep, tz, { hasGallery: Boolean(loadEdition(ctx.paths.out, id)) }),
       ),
     );
   });
