@@ -1,7 +1,10 @@
 // The digest in Debian Chromium at 320–1024 px, light and dark, zh-Hant-HK,
 // zh-Hans and English, with images on and off, and as Gmail's apps show it
 // after their colour inversion. PNGs land in tests/.tmp/ (git-ignored) for a
-// human to look at. Network is cut: images get a local placeholder.
+// human to look at — on a developer's run, or with SCREENSHOTS=1; not in CI
+// (CI=true), where nobody looks at them and the full-page captures were more
+// than half of this file's time. They are not checked: every measurement
+// below is made either way. Network is cut: images get a local placeholder.
 //
 // What is measured in the page, not guessed from the HTML:
 //  - no horizontal scroll at any width;
@@ -19,9 +22,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mergeRecipient, renderDigest } from '../../src/email/index.ts';
 import { emailContext, RECIPIENT, ROOT, seedEdition, storiesEdition } from '../fixtures/email/fixtures.ts';
 import { launchChromium } from '../helpers/chromium.ts';
-import { needs } from '../helpers/system.ts';
+import { isCI, needs } from '../helpers/system.ts';
 
 const OUT = join(ROOT, 'tests/.tmp');
+const SCREENSHOTS = process.env.SCREENSHOTS === '1' || !isCI();
 
 function placeholder(w: number, h: number): Buffer {
   const png = new PNG({ width: w, height: h });
@@ -197,8 +201,9 @@ describe.skipIf(!needs('chromium', 'chromium'))('digest in Chromium', () => {
     await browser?.close();
   });
 
-  const shot = (page: Page, name: string) =>
-    page.screenshot({ path: join(OUT, `email-${name}.png`), fullPage: true });
+  const shot = async (page: Page, name: string) => {
+    if (SCREENSHOTS) await page.screenshot({ path: join(OUT, `email-${name}.png`), fullPage: true });
+  };
 
   for (const name of ['seed', 'hans', 'en', 'twenty'])
     for (const width of [320, 375, 600, 1024])

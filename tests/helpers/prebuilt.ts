@@ -1,5 +1,14 @@
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { inject } from 'vitest';
 import { cli, ROOT } from './cli.ts';
@@ -21,12 +30,17 @@ import { cli, ROOT } from './cli.ts';
  * it does nothing.
  *
  * The first file of a run to ask for a configuration builds it through the
- * real CLI (its working folder: the repository, as the tests' CLI runs).
+ * real CLI (its working folder: the repository, as the tests' CLI runs). The
+ * key also holds every source, template and content file's size and mtime, so
+ * an edit between two runs of a watch session is never served an old build.
  */
 export function seedOut(out: string, configText: string): void {
   const root = inject('prebuiltDir');
   if (!root) return;
-  const key = createHash('sha256').update(ROOT).update('\0').update(configText).digest('hex').slice(0, 16);
+  const key = createHash('sha256')
+    .update(`${ROOT}\0${configText}\0${sourcesFingerprint()}`)
+    .digest('hex')
+    .slice(0, 16);
   const done = join(root, key);
   if (!existsSync(done)) {
     const tmp = mkdtempSync(join(root, `${key}.tmp-`));
@@ -51,4 +65,20 @@ export function seedOut(out: string, configText: string): void {
     }
   }
   cpSync(join(done, 'out'), out, { recursive: true, preserveTimestamps: true });
+}
+
+/** Path, size and mtime of every file a build reads from the repository (src, templates, content). */
+function sourcesFingerprint(): string {
+  const h = createHash('sha256');
+  for (const top of ['src', 'templates', 'content', 'broadsheet.config.yaml', 'package.json']) {
+    const p = join(ROOT, top);
+    const s = statSync(p, { throwIfNoEntry: false });
+    if (!s) continue;
+    const files = s.isDirectory() ? (readdirSync(p, { recursive: true }) as string[]).sort() : [''];
+    for (const f of files) {
+      const st = statSync(join(p, f), { throwIfNoEntry: false }); // gone since the listing: not read
+      if (st?.isFile()) h.update(`${top}/${f}\0${st.size}\0${st.mtimeMs}\0`);
+    }
+  }
+  return h.digest('hex');
 }
