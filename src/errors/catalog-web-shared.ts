@@ -5,8 +5,8 @@ export const webSharedCatalog = {
   WEB_ROUTE_NOT_ON_SHARED_STORE: entry<{ route: string; store: string }>({
     title: 'Not served on the shared store yet',
     message: (p) =>
-      `${p.route} reads readers, sends or mail events, which are not on the PostgreSQL store (${p.store}) in this version; the request was answered with 503`,
-    hint: "Route readers' links (/u/, /p/, /c/, /r/, /o/, /subscribe, /hooks/) and /report to a `serve` on the newsroom's SQLite store until they move, or run serve on SQLite; editors' pages, sign-in and the publish queue work on PostgreSQL.",
+      `${p.route} reads readers' records, which are not on the PostgreSQL store (${p.store}) in this version; the request was answered with 503`,
+    hint: "Route readers' links (/u/, /p/, /c/, /r/, /o/, /subscribe, /hooks/) and /report to a `serve` on the newsroom's SQLite store until they move, or run serve on SQLite; editors' pages, sign-in, /report and the publish queue work on PostgreSQL.",
     exit: 1,
   }),
   WEB_STORE_UNHEALTHY: entry<{ store: string; detail: string }>({

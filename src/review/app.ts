@@ -68,7 +68,7 @@ export interface ReviewAppOptions {
 
 export function createReviewApp(ctx: Context, opts: ReviewAppOptions) {
   const backend: Backend = opts.backend ?? { kind: 'sqlite', db: opts.db!, file: ctx.paths.store };
-  // Readers' routes and /report still read their SQLite repositories directly.
+  // Readers' routes still read their SQLite repositories directly.
   const db = backend.kind === 'sqlite' ? backend.db : undefined;
   const stores = webStoresFor(ctx, backend);
   const cfg = ctx.config.review;
@@ -427,10 +427,10 @@ export function createReviewApp(ctx: Context, opts: ReviewAppOptions) {
     return c.redirect(`/queue?r=${encodeURIComponent(msg)}`, 303);
   });
 
-  if (db) {
-    // Editors: an edition's delivery and engagement (issue 15).
-    app.route('/report', reportRoutes(ctx, db));
+  // Editors: an edition's delivery and engagement (issue 15), on either store.
+  app.route('/report', reportRoutes(ctx, backend));
 
+  if (db) {
     // ── public: unsubscribe and archive ──
     app.route('/u', unsubscribeRoutes(ctx, db, secret, brand));
     app.route('/', readerRoutes(ctx, db, secret, brand));
@@ -438,8 +438,6 @@ export function createReviewApp(ctx: Context, opts: ReviewAppOptions) {
     // On PostgreSQL these read repositories that are not on the shared store
     // yet: a clear 503 with a catalog code, never a 500 (src/review/shared-store.ts).
     const na = notOnSharedStore(ctx, backend, brand);
-    app.all('/report', na);
-    app.all('/report/*', na);
     app.all('/u/*', na);
     for (const p of ['/subscribe', '/c/*', '/p/*', '/r/*', '/o/*', '/hooks/*']) app.all(p, na);
   }
