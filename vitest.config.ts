@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import SlowFirstSequencer from './tests/helpers/sequencer.ts';
 
 export default defineConfig({
   test: {
@@ -10,5 +11,7 @@ export default defineConfig({
     maxWorkers: 2,
     // A per-run folder for out/ trees built once and shared (tests/helpers/prebuilt.ts).
     globalSetup: ['tests/helpers/global-setup.ts'],
+    // Without timings from earlier runs (a clean clone), the known-slow files start first.
+    sequence: { sequencer: SlowFirstSequencer },
   },
 });
