@@ -7,7 +7,7 @@ export const opsCatalog = {
     message: (p) => `the health endpoint cannot listen on ${p.host}:${p.port} (${p.detail})`,
     hint: (p) =>
       p.detail === 'EADDRINUSE'
-        ? 'Another process (a second daemon or worker on this host?) holds that port: give each process its own --health-port (or ops.healthPort / ops.workerHealthPort).'
+        ? 'Another process (a second daemon or worker on this host?) holds that port: give each process its own --health-port (ops.healthPort for the daemon, worker.healthPort for a worker).'
         : 'Pick a port above 1023 and an address of this host (ops.healthHost: 127.0.0.1 or 0.0.0.0).',
     exit: 2,
   }),
