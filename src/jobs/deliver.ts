@@ -6,6 +6,7 @@ import type { Context } from '../context.ts';
 import { defaultTransport, deliver, formatSummary } from '../delivery/deliver.ts';
 import type { SendSummary } from '../delivery/send.ts';
 import { BroadsheetError } from '../errors/index.ts';
+import { isPgUrl } from '../store/backend.ts';
 import { openStore } from '../store/db.ts';
 import { type Subscriber, SubscriberRepo } from '../store/subscribers.ts';
 import type { BuildResult } from './build.ts';
@@ -52,7 +53,11 @@ export async function deliverDigest(
 ): Promise<{ transport: string; summary?: SendSummary; note?: string }> {
   const transport = opts.transport ?? defaultTransport(ctx);
   if (!b.digest) return { transport };
-  if (LOCAL_TRANSPORTS.has(transport)) {
+  if (isPgUrl(ctx.paths.store)) {
+    // A shared store: readers are imported on purpose (never the sample), and the guard is the same.
+    if (!(await guardRealTransportPg(ctx, transport)))
+      return { transport, note: `nothing delivered through ${transport}: no readers in the store` };
+  } else if (LOCAL_TRANSPORTS.has(transport)) {
     if (transport === 'outbox') await importSampleOnce(ctx);
   } else if (!guardRealTransport(ctx, transport))
     return {
@@ -120,5 +125,43 @@ async function importSampleOnce(ctx: Context) {
     );
   } finally {
     db.close();
+  }
+}
+
+/** guardRealTransport on a PostgreSQL store: sample readers never go out; no readers, nothing to do. */
+async function guardRealTransportPg(ctx: Context, transport: string): Promise<boolean> {
+  const { openPgPool, pgError } = await import('../store/pg/pool.ts');
+  const pool = await openPgPool(ctx.paths.store, { ...ctx.config.store, poolMax: 1 }, 'broadsheet run');
+  try {
+    const q = <T>(sql: string, args: unknown[] = []) =>
+      pool.query<T & object>(sql, args).then(
+        (r) => r.rows,
+        (err) => {
+          throw pgError(err, ctx.paths.store);
+        },
+      );
+    const [{ n }] = (await q<{ n: number }>(
+      "SELECT count(*) AS n FROM subscribers WHERE status = 'active'",
+    )) as [{ n: number }];
+    // The same domains as isReservedAddress, in PostgreSQL's regex dialect; only a few are fetched.
+    const reserved = '@([^@]+[.])?(example[.](com|net|org)|example|test|invalid|localhost)$';
+    const sample = await q<{ email: string; n: number }>(
+      "SELECT email, count(*) OVER () AS n FROM subscribers WHERE status = 'active' AND email ~* $1 LIMIT 3",
+      [reserved],
+    );
+    if (sample.length && !LOCAL_TRANSPORTS.has(transport))
+      throw new BroadsheetError('SAMPLE_READERS_SMTP', {
+        count: sample[0]!.n,
+        examples: sample.map((x) => x.email),
+        transport,
+      });
+    if (!n)
+      ctx.logger.warn(
+        { transport },
+        `no readers in the store: nothing delivered through ${transport}. Add your readers with \`broadsheet subscribers import <file>\`.`,
+      );
+    return n > 0;
+  } finally {
+    await pool.end().catch(() => {});
   }
 }
