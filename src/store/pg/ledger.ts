@@ -196,13 +196,54 @@ export class PgLedger implements LedgerStore {
     return r.length === 1;
   }
 
-  async markSent(edition: string, subscriberId: number, response: string): Promise<void> {
-    const now = this.now().toISOString();
-    await this.q(
-      `UPDATE sends SET state = 'sent', response = $3, last_error = NULL, updated_at = $4, sent_at = $4
-       WHERE edition = $1 AND subscriber_id = $2 AND state = 'committed'`,
-      [edition, subscriberId, response.slice(0, 500), now],
-    );
+  /**
+   * The server took the message (its 250). Marks read in the same event-loop
+   * turn are written together in one UPDATE (one COMMIT, one WAL flush, instead
+   * of one per message); the promise settles when theirs is written. A kill
+   * before that leaves the row `committed` (unconfirmed, never resent), as on SQLite.
+   */
+  markSent(edition: string, subscriberId: number, response: string): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.unsent.push({ edition, subscriberId, response: response.slice(0, 500), resolve, reject });
+      if (!this.flushQueued) {
+        this.flushQueued = true;
+        setImmediate(() => {
+          this.flushQueued = false;
+          void this.writeSent();
+        });
+      }
+    });
+  }
+
+  private unsent: {
+    edition: string;
+    subscriberId: number;
+    response: string;
+    resolve: () => void;
+    reject: (e: unknown) => void;
+  }[] = [];
+  private flushQueued = false;
+
+  private async writeSent(): Promise<void> {
+    const marks = this.unsent;
+    this.unsent = [];
+    if (!marks.length) return;
+    try {
+      await this.q(
+        `UPDATE sends s SET state = 'sent', response = v.response, last_error = NULL, updated_at = $4, sent_at = $4
+         FROM (SELECT unnest($1::text[]) AS edition, unnest($2::bigint[]) AS id, unnest($3::text[]) AS response) v
+         WHERE s.edition = v.edition AND s.subscriber_id = v.id AND s.state = 'committed'`,
+        [
+          marks.map((m) => m.edition),
+          marks.map((m) => m.subscriberId),
+          marks.map((m) => m.response),
+          this.now().toISOString(),
+        ],
+      );
+      for (const m of marks) m.resolve();
+    } catch (err) {
+      for (const m of marks) m.reject(err);
+    }
   }
 
   flush(): void {}
