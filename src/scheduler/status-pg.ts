@@ -9,7 +9,14 @@ import { closeBackend, displayStore, openBackend, parseStoreTarget } from '../st
 import { jobRunsFor } from '../store/jobs.ts';
 import { leaseFor } from '../store/lease.ts';
 import { reapDeadRunsIn } from './execute.ts';
-import { hostSummary, jobReports, processReports, type StatusReport, withInDoubt } from './status.ts';
+import {
+  hostSummary,
+  jobReports,
+  processReports,
+  type StatusReport,
+  schedulerOf,
+  withInDoubt,
+} from './status.ts';
 
 export async function collectPgStatus(ctx: Context, opts: { runs?: number }): Promise<StatusReport> {
   const now = ctx.clock.now();
@@ -60,11 +67,7 @@ export async function collectPgStatus(ctx: Context, opts: { runs?: number }): Pr
       store: { path: displayStore(target), exists: hasRuns, kind: 'postgres' },
       processes,
       hosts: hostSummary(processes),
-      scheduler: {
-        alive: instances.some((i) => i.alive),
-        stale: !instances.some((i) => i.alive) && Boolean(instances[0]?.stale),
-        instances,
-      },
+      scheduler: schedulerOf(instances),
       reaped,
       jobs: await jobReports(ctx, now, opts.runs ?? 5, runs && ((job, limit) => runs.recentRuns(job, limit))),
       sends: runs ? withInDoubt(await runs.sendCounts()) : [],

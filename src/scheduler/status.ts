@@ -210,6 +210,17 @@ export async function jobReports(
   return out;
 }
 
+/** The daemons' summary: alive when one is; stale when none is and the latest never said it stopped. */
+export function schedulerOf(instances: StatusReport['scheduler']['instances']): StatusReport['scheduler'] {
+  return {
+    alive: instances.some((i) => i.alive),
+    // The scheduler died (rather than was stopped): nobody is alive and the
+    // latest daemon never said it stopped. Older dead instances stay listed.
+    stale: !instances.some((i) => i.alive) && Boolean(instances[0]?.stale),
+    instances,
+  };
+}
+
 export const withInDoubt = (s: SendCount[]): StatusReport['sends'] =>
   s.map((e) => ({ ...e, inDoubt: e.byState.committed ?? 0 }));
 
@@ -245,13 +256,7 @@ async function collectSqliteStatus(ctx: Context, opts: { runs?: number }): Promi
       store: { path: ctx.paths.store, exists, kind: 'sqlite' },
       processes,
       hosts: hostSummary(processes),
-      scheduler: {
-        alive: instances.some((i) => i.alive),
-        // The scheduler died (rather than was stopped): nobody is alive and the
-        // latest daemon never said it stopped. Older dead instances stay listed.
-        stale: !instances.some((i) => i.alive) && Boolean(instances[0]?.stale),
-        instances,
-      },
+      scheduler: schedulerOf(instances),
       reaped,
       jobs,
       sends: db ? withInDoubt(sendCounts(db)) : [],

@@ -28,7 +28,9 @@ function parseUnit(text: string): Record<string, Record<string, string[]>> {
     }
     const kv = /^([A-Za-z]+)=(.*)$/.exec(line);
     if (!kv || !section) throw new Error(`not a unit line: ${line}`);
-    (out[section]![kv[1]!] ??= []).push(kv[2]!);
+    const values = out[section]![kv[1]!] ?? [];
+    values.push(kv[2]!);
+    out[section]![kv[1]!] = values;
   }
   return out;
 }
