@@ -1,5 +1,5 @@
 import type { PgPool } from '../store/pg/pool.ts';
-import { dollars } from '../store/pg/privacy.ts';
+import { dollars } from '../store/pg/subscribers.ts';
 import {
   assembleReport,
   type ClickRow,

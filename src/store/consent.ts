@@ -42,6 +42,20 @@ export function consentsFor(backend: Backend, now: () => Date = () => new Date()
 export const CONSENT_COLUMNS = `source, list, signup_at AS "signupAt", confirmed_at AS "confirmedAt", ip_hash AS "ipHash",
                 detail, created_at AS "createdAt"`;
 
+export const INSERT_CONSENT = `INSERT INTO consent (subscriber_id, source, list, signup_at, confirmed_at, ip_hash, detail, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`;
+
+export const consentRow = (subscriberId: number, c: ConsentInput, now: string): unknown[] => [
+  subscriberId,
+  c.source,
+  c.list ?? null,
+  c.signupAt ?? now,
+  c.confirmedAt ?? null,
+  c.ipHash ?? null,
+  c.detail ?? null,
+  now,
+];
+
 export class ConsentRepo implements Consents {
   constructor(
     private readonly db: DB,
@@ -49,21 +63,7 @@ export class ConsentRepo implements Consents {
   ) {}
 
   record(subscriberId: number, c: ConsentInput): void {
-    const now = this.now().toISOString();
-    stmt(
-      this.db,
-      `INSERT INTO consent (subscriber_id, source, list, signup_at, confirmed_at, ip_hash, detail, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(
-      subscriberId,
-      c.source,
-      c.list ?? null,
-      c.signupAt ?? now,
-      c.confirmedAt ?? null,
-      c.ipHash ?? null,
-      c.detail ?? null,
-      now,
-    );
+    stmt(this.db, INSERT_CONSENT).run(...consentRow(subscriberId, c, this.now().toISOString()));
   }
 
   for(subscriberId: number): Consent[] {

@@ -132,6 +132,24 @@ export function decide(
 export const softWindowStart = (now: Date, policy: EventPolicy) =>
   new Date(now.getTime() - policy.softBounceWindowDays * 86_400_000).toISOString();
 
+/** Store an event once: a repeat of (source, external id) is skipped (both stores). */
+export const INSERT_EVENT = `INSERT INTO mail_events (kind, source, subscriber_id, edition, status, detail, external_id, inbound_id, occurred_at, received_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (source, external_id) WHERE external_id IS NOT NULL DO NOTHING`;
+
+export const eventRow = (e: MailEventInput, now: Date): unknown[] => [
+  e.kind,
+  e.source,
+  e.subscriberId ?? null,
+  e.edition ?? null,
+  e.status ?? null,
+  e.detail ? e.detail.slice(0, 500) : null,
+  e.externalId ?? null,
+  e.inboundId ?? null,
+  (e.occurredAt ?? now).toISOString(),
+  now.toISOString(),
+];
+
 export class MailEvents implements MailEventStore {
   constructor(
     readonly db: DB,
@@ -144,24 +162,7 @@ export class MailEvents implements MailEventStore {
   record(e: MailEventInput): RecordResult {
     return this.db.transaction((): RecordResult => {
       const now = this.now();
-      const at = (e.occurredAt ?? now).toISOString();
-      const ins = stmt(
-        this.db,
-        `INSERT INTO mail_events (kind, source, subscriber_id, edition, status, detail, external_id, inbound_id, occurred_at, received_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-           ON CONFLICT (source, external_id) WHERE external_id IS NOT NULL DO NOTHING`,
-      ).run(
-        e.kind,
-        e.source,
-        e.subscriberId ?? null,
-        e.edition ?? null,
-        e.status ?? null,
-        e.detail ? e.detail.slice(0, 500) : null,
-        e.externalId ?? null,
-        e.inboundId ?? null,
-        at,
-        now.toISOString(),
-      );
+      const ins = stmt(this.db, INSERT_EVENT).run(...eventRow(e, now));
       if (ins.changes === 0) return { id: undefined, action: 'duplicate' };
       const id = Number(ins.lastInsertRowid);
       const action = this.apply(e, now);

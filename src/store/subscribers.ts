@@ -122,6 +122,24 @@ export function subscribersFor(backend: Backend, now: () => Date = () => new Dat
     : new PgSubscribers(backend.pool, now);
 }
 
+export const SET_PREFERENCES =
+  'UPDATE subscribers SET name = ?, locale = ?, topics = ?, editions = ?, paused_until = ?, updated_at = ? WHERE id = ?';
+
+/** SET_PREFERENCES's arguments: each field of `p` when given, else the reader's own. */
+export function preferencesRow(cur: Subscriber, p: PreferencesChange, now: Date): unknown[] {
+  const pick = <T>(v: T | undefined, old: T) => (v === undefined ? old : v);
+  const editions = pick(p.editions, cur.editions);
+  return [
+    pick(p.name, cur.name),
+    pick(p.locale, cur.locale),
+    JSON.stringify(pick(p.topics, cur.topics)),
+    editions ? JSON.stringify(editions) : null,
+    pick(p.pausedUntil, cur.pausedUntil),
+    now.toISOString(),
+    cur.id,
+  ];
+}
+
 export class SubscriberRepo implements Subscribers {
   constructor(
     readonly db: DB,
@@ -200,22 +218,7 @@ export class SubscriberRepo implements Subscribers {
   /** What the preference centre changes (each field only when given). */
   setPreferences(id: number, p: PreferencesChange): void {
     const cur = this.byId(id);
-    if (!cur) return;
-    const pick = <T>(v: T | undefined, old: T) => (v === undefined ? old : v);
-    const editions = pick(p.editions, cur.editions);
-    this.db
-      .prepare(
-        'UPDATE subscribers SET name = ?, locale = ?, topics = ?, editions = ?, paused_until = ?, updated_at = ? WHERE id = ?',
-      )
-      .run(
-        pick(p.name, cur.name),
-        pick(p.locale, cur.locale),
-        JSON.stringify(pick(p.topics, cur.topics)),
-        editions ? JSON.stringify(editions) : null,
-        pick(p.pausedUntil, cur.pausedUntil),
-        this.now().toISOString(),
-        id,
-      );
+    if (cur) this.db.prepare(SET_PREFERENCES).run(...preferencesRow(cur, p, this.now()));
   }
 
   /** Change the status (unsubscribe, bounce, complaint); returns false for an unknown address. */

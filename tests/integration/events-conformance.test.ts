@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Backend, closeBackend, openBackend } from '../../src/store/backend.ts';
-import { type EventKind, type MailEventInput, mailEventsFor } from '../../src/store/events.ts';
+import { EVENT_KINDS, type EventKind, type MailEventInput, mailEventsFor } from '../../src/store/events.ts';
 import { subscribersFor } from '../../src/store/subscribers.ts';
 import { suppressionFor } from '../../src/store/suppression.ts';
 import { freshPgDatabase, needsPostgres, type PgTestDb } from '../helpers/pg.ts';
@@ -156,17 +156,8 @@ describe.skipIf(!pgOk)('mail events across connections and stores [postgres + sq
     expect(twins.filter((x) => x.action !== 'duplicate').map((x) => x.action)).toEqual(['complained']);
   });
 
-  const KINDS: EventKind[] = [
-    'delivered',
-    'deferred',
-    'bounce_hard',
-    'bounce_soft',
-    'complaint',
-    'unsubscribe',
-    'unknown',
-  ];
   const event = fc.record({
-    kind: fc.constantFrom(...KINDS),
+    kind: fc.constantFrom(...EVENT_KINDS),
     reader: fc.integer({ min: 0, max: 4 }), // 4 = no reader named
     source: fc.constantFrom('inbound', 'ses', 'sendgrid' as const),
     // A small pool of external ids: repeats (duplicates) happen often.

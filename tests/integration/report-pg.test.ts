@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reportSourceFor } from '../../src/report/source.ts';
 import { type Backend, closeBackend, openBackend } from '../../src/store/backend.ts';
+import { EVENT_KINDS } from '../../src/store/events.ts';
 import { cli } from '../helpers/cli.ts';
 import { freshPgDatabase, needsPostgres, type PgTestDb } from '../helpers/pg.ts';
 import { STORE_CONFIG } from '../helpers/stores.ts';
@@ -82,15 +83,6 @@ function seededRows(): Rows {
     'suppressed',
     'queued',
   ] as const;
-  const kinds = [
-    'delivered',
-    'deferred',
-    'bounce_hard',
-    'bounce_soft',
-    'complaint',
-    'unsubscribe',
-    'unknown',
-  ] as const;
   let ev = 0;
   for (const [edition, base] of editions) {
     for (let id = 1; id <= N; id++) {
@@ -108,7 +100,7 @@ function seededRows(): Rows {
         sentAt,
       ]);
       if (r() < 0.25) {
-        const kind = edition === 'daily-2026-11-28' && r() < 0.5 ? 'delivered' : pick(kinds);
+        const kind = edition === 'daily-2026-11-28' && r() < 0.5 ? 'delivered' : pick(EVENT_KINDS);
         out.mail_events!.rows.push([
           kind,
           pick(['inbound', 'ses', 'link']),

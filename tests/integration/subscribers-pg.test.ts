@@ -37,10 +37,18 @@ describe.skipIf(!pgOk)('subscribers on PostgreSQL, compared with SQLite', () => 
         .replace(/"(exportedAt|createdAt|updatedAt|statusAt|signupAt|at)": "[^"]+"/g, '"$1": "<t>"')
         // Unsubscribe tokens are sealed with a fresh nonce each time.
         .replace(/\/u\/v2\.[\w-]+/g, '/u/<token>');
-    return { code: r.status ?? r.code, stdout: clean(r.stdout), stderr: clean(r.stderr) };
+    return { code: r.code, stdout: clean(r.stdout), stderr: clean(r.stderr) };
   };
 
-  it('import, add, remove, list, export and forget: the same output, errors and exit codes on both stores', () => {
+  /** Each command on the SQLite file and on PostgreSQL: the same exit code, stdout and stderr. */
+  const same = (steps: string[][]) => {
+    for (const args of steps) {
+      const a = run(join(dir, 'b.db'), args);
+      expect({ args, ...run(db.url, args) }).toEqual({ args, ...a });
+    }
+  };
+
+  it('import (bad rows, duplicates, an unsupported locale), then again: the same reports and counts', () => {
     const csv = join(dir, 'readers.csv');
     writeFileSync(
       csv,
@@ -55,15 +63,28 @@ describe.skipIf(!pgOk)('subscribers on PostgreSQL, compared with SQLite', () => 
         '',
       ].join('\n'),
     );
-    const steps: string[][] = [
+    same([
       ['subscribers', 'import', csv],
       ['subscribers', 'import', csv, '--json'],
+    ]);
+    expect(run(db.url, ['subscribers', 'list']).stdout).toMatch(/^chan\.taiman@example\.com\tactive\t陳大文/);
+  });
+
+  it('add, remove and list: the same output and errors', () => {
+    same([
       ['subscribers', 'add', 'new@example.com', '--name', '新讀者', '--topics', 'a;b'],
       ['subscribers', 'add', 'broken'],
       ['subscribers', 'remove', 'wong@example.com', '--status', 'bounced'],
       ['subscribers', 'remove', 'nobody@example.com'],
       ['subscribers', 'list'],
       ['subscribers', 'list', '--status', 'active', '--json'],
+    ]);
+    expect(run(db.url, ['subscribers', 'list']).stdout).toContain('wong@example.com\tbounced\tWong, Ka Ming');
+  });
+
+  it('export, forget, and a forgotten address kept out of add and import: the same output and errors', () => {
+    const csv = join(dir, 'readers.csv');
+    same([
       ['subscribers', 'export', 'chan.taiman@example.com'],
       ['subscribers', 'export', 'nobody@example.com'],
       ['subscribers', 'forget', 'lee@example.com'],
@@ -71,17 +92,9 @@ describe.skipIf(!pgOk)('subscribers on PostgreSQL, compared with SQLite', () => 
       ['subscribers', 'add', 'lee@example.com'],
       ['subscribers', 'import', csv],
       ['subscribers', 'list', '--all'],
-    ];
-    const sqlite = join(dir, 'b.db');
-    for (const args of steps) {
-      const a = run(sqlite, args);
-      const p = run(db.url, args);
-      expect({ args, ...p }).toEqual({ args, ...a });
-    }
-    // The runs above did what they say (not only the same thing twice).
+    ]);
     const last = run(db.url, ['subscribers', 'list', '--all']).stdout;
     expect(last).toContain('erased-4@invalid\tunsubscribed');
-    expect(last).toContain('wong@example.com\tbounced\tWong, Ka Ming');
     expect(last).toMatch(/5 subscriber\(s\)/);
     expect(run(db.url, ['subscribers', 'add', 'lee@example.com']).stderr).toContain('SUBSCRIBER_SUPPRESSED');
   });

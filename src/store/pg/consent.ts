@@ -1,5 +1,13 @@
-import { CONSENT_COLUMNS, type Consent, type ConsentInput, type Consents } from '../consent.ts';
+import {
+  CONSENT_COLUMNS,
+  type Consent,
+  type ConsentInput,
+  type Consents,
+  consentRow,
+  INSERT_CONSENT,
+} from '../consent.ts';
 import type { PgPool } from './pool.ts';
+import { dollars } from './subscribers.ts';
 
 // Consent records on the PostgreSQL store (issue 17): append-only, as ConsentRepo.
 export class PgConsent implements Consents {
@@ -9,21 +17,7 @@ export class PgConsent implements Consents {
   ) {}
 
   async record(subscriberId: number, c: ConsentInput): Promise<void> {
-    const now = this.now().toISOString();
-    await this.pool.query(
-      `INSERT INTO consent (subscriber_id, source, list, signup_at, confirmed_at, ip_hash, detail, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [
-        subscriberId,
-        c.source,
-        c.list ?? null,
-        c.signupAt ?? now,
-        c.confirmedAt ?? null,
-        c.ipHash ?? null,
-        c.detail ?? null,
-        now,
-      ],
-    );
+    await this.pool.query(dollars(INSERT_CONSENT), consentRow(subscriberId, c, this.now().toISOString()));
   }
 
   async for(subscriberId: number): Promise<Consent[]> {

@@ -4,7 +4,9 @@ import {
   decide,
   type EventAction,
   type EventPolicy,
+  eventRow,
   eventTarget,
+  INSERT_EVENT,
   type MailEventInput,
   type MailEventStore,
   type RecordResult,
@@ -12,7 +14,7 @@ import {
   softWindowStart,
 } from '../events.ts';
 import type { PgClient, PgPool } from './pool.ts';
-import { tx } from './subscribers.ts';
+import { dollars, tx } from './subscribers.ts';
 import { suppressIn } from './suppression.ts';
 
 // Mail events on the PostgreSQL store (issue 17): the policy of MailEvents
@@ -48,23 +50,7 @@ export class PgMailEvents implements MailEventStore {
           )
         ).rows[0]
       : undefined;
-    const ins = await c.query<{ id: number }>(
-      `INSERT INTO mail_events (kind, source, subscriber_id, edition, status, detail, external_id, inbound_id, occurred_at, received_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-         ON CONFLICT (source, external_id) WHERE external_id IS NOT NULL DO NOTHING RETURNING id`,
-      [
-        e.kind,
-        e.source,
-        e.subscriberId ?? null,
-        e.edition ?? null,
-        e.status ?? null,
-        e.detail ? e.detail.slice(0, 500) : null,
-        e.externalId ?? null,
-        e.inboundId ?? null,
-        (e.occurredAt ?? now).toISOString(),
-        now.toISOString(),
-      ],
-    );
+    const ins = await c.query<{ id: number }>(`${dollars(INSERT_EVENT)} RETURNING id`, eventRow(e, now));
     const id = ins.rows[0]?.id;
     if (id === undefined) return { id: undefined, action: 'duplicate' };
     const action = await this.apply(c, e, now, reader);

@@ -10,17 +10,11 @@ import {
 } from '../privacy.ts';
 import { fromRow, normalizeEmail, type Row } from '../subscribers.ts';
 import type { PgPool } from './pool.ts';
-import { tx } from './subscribers.ts';
+import { dollars, tx } from './subscribers.ts';
 import { suppressIn } from './suppression.ts';
 
 // A reader's export and erasure on the PostgreSQL store (issue 17): the same
 // statements as src/store/privacy.ts, in one transaction.
-
-/** `?` placeholders (the SQLite statements shared with privacy.ts) as $1, $2, … */
-export const dollars = (sql: string) => {
-  let n = 0;
-  return sql.replace(/\?/g, () => `$${++n}`);
-};
 
 export async function exportReaderPg(
   pool: PgPool,

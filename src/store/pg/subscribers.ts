@@ -7,7 +7,7 @@ import type {
   Subscribers,
   UpsertOutcome,
 } from '../subscribers.ts';
-import { firstConsent, fromRow, normalizeEmail } from '../subscribers.ts';
+import { firstConsent, fromRow, normalizeEmail, preferencesRow, SET_PREFERENCES } from '../subscribers.ts';
 import type { PgClient, PgPool } from './pool.ts';
 
 // The readers on the PostgreSQL store (issue 17): the same rows, rules and
@@ -19,6 +19,12 @@ import type { PgClient, PgPool } from './pool.ts';
 
 /** Rows per set-based statement: bounded parameter arrays, a few MB each. */
 const CHUNK = 5000;
+
+/** `?` placeholders (statements written once for both stores) as $1, $2, … */
+export const dollars = (sql: string) => {
+  let n = 0;
+  return sql.replace(/\?/g, () => `$${++n}`);
+};
 
 export const tx = async <T>(pool: PgPool, fn: (c: PgClient) => Promise<T>): Promise<T> => {
   const { withTransaction } = await import('./pool.ts');
@@ -172,21 +178,7 @@ export class PgSubscribers implements Subscribers {
 
   async setPreferences(id: number, p: PreferencesChange): Promise<void> {
     const cur = await this.byId(id);
-    if (!cur) return;
-    const pick = <T>(v: T | undefined, old: T) => (v === undefined ? old : v);
-    const editions = pick(p.editions, cur.editions);
-    await this.pool.query(
-      'UPDATE subscribers SET name = $1, locale = $2, topics = $3, editions = $4, paused_until = $5, updated_at = $6 WHERE id = $7',
-      [
-        pick(p.name, cur.name),
-        pick(p.locale, cur.locale),
-        JSON.stringify(pick(p.topics, cur.topics)),
-        editions ? JSON.stringify(editions) : null,
-        pick(p.pausedUntil, cur.pausedUntil),
-        this.now().toISOString(),
-        id,
-      ],
-    );
+    if (cur) await this.pool.query(dollars(SET_PREFERENCES), preferencesRow(cur, p, this.now()));
   }
 
   async setStatus(email: string, status: SubscriberStatus, reason?: string): Promise<boolean> {
