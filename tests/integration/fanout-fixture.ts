@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { closeBackend, openBackend } from '../../src/store/backend.ts';
+import type { SendState } from '../../src/store/ledger.ts';
 import { PgLedger } from '../../src/store/pg/ledger.ts';
 import { EDITION, stageDigest, tempDir } from '../fixtures/delivery/ctx.ts';
 import { BIN, ROOT } from '../helpers/cli.ts';
@@ -20,8 +21,9 @@ export interface FanoutWorld {
   args: string[];
   /** Spawn `broadsheet <cmd…>` against this world (SMTP_URL given by the caller). */
   spawnCli(cmd: string[], env?: NodeJS.ProcessEnv): ChildProcess & { output: () => string };
-  counts(): Promise<Record<string, number>>;
+  counts(): Promise<Record<SendState, number>>;
   rows(): Promise<{ email: string; state: string; last_error: string | null }[]>;
+  query(sql: string, args?: unknown[]): Promise<Record<string, unknown>[]>;
   drop(): Promise<void>;
 }
 
@@ -90,6 +92,7 @@ export async function fanoutWorld(
           (await c.pool.query('SELECT email, state, last_error FROM sends WHERE edition = $1', [EDITION]))
             .rows,
       ),
+    query: (sql, args = []) => query(async (_l, c) => (await c.pool.query(sql, args)).rows),
     drop: () => db.drop(),
   };
 }

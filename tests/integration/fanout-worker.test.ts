@@ -1,4 +1,6 @@
 import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../fixtures/delivery/ctx.ts';
@@ -67,6 +69,27 @@ describe.skipIf(!pgOk)('worker on PostgreSQL', () => {
     expect([...byRecipient.values()].every((n) => n === 1)).toBe(true);
     expect(c).toMatchObject({ sent: N, committed: 0, queued: 0, deferred: 0 });
   }, 240_000);
+
+  it('a worker beats in process_heartbeats and answers GET /healthz', async () => {
+    const w = await fanoutWorld(1, '  pollSeconds: 0.5\n');
+    worlds.push(w);
+    const free = createServer();
+    await new Promise<void>((r) => free.listen(0, '127.0.0.1', r));
+    const port = (free.address() as AddressInfo).port;
+    await new Promise((r) => free.close(r));
+    const p = w.spawnCli(['worker', '--health-port', String(port)]);
+    let res: Response | undefined;
+    for (let i = 0; i < 300 && !res; i++) {
+      res = await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined);
+      if (!res) await wait(100);
+    }
+    expect(res?.status).toBe(200);
+    expect(await res!.json()).toMatchObject({ ok: true, role: 'worker' });
+    p.kill('SIGTERM');
+    expect(await exited(p), p.output()).toBe(0);
+    const beats = await w.query('SELECT role, state FROM process_heartbeats');
+    expect(beats).toEqual([{ role: 'worker', state: 'stopped' }]);
+  }, 120_000);
 
   it('worker.rateLimit is global: two workers together stay under it in every one-second window', async () => {
     const N = 240;
