@@ -204,6 +204,54 @@ describe.skipIf(!pgOk)('schedule on PostgreSQL', () => {
     expect(stopped.rows).toEqual([{ state: 'stopped' }]);
   });
 
+  it('catch-up after downtime: two daemons starting together run the missed occurrence once', async () => {
+    const backend = await openBackend({ kind: 'postgres', url: db.url }, STORE_CONFIG);
+    const now = Date.parse('2031-03-03T10:30:00.000Z');
+    const { config } = loadConfig(join(tmpdir(), 'none.yaml'), { env: {} });
+    const ctx: Context = {
+      config,
+      secrets: {} as Context['secrets'],
+      logger: pino({ level: 'silent' }),
+      clock: { now: () => new Date(now) },
+      paths: resolvePaths(config, { store: db.url }, tmpdir()),
+    };
+    const ran: string[] = [];
+    const runJob = async (c: Context, j: Job): Promise<JobResult> => {
+      ran.push(`${j.name}@${c.clock.now().toISOString()}`);
+      await pause(100); // both daemons are inside their catch-up at once
+      return { job: j.name, kind: j.kind, ok: true, summary: 'caught up' };
+    };
+    const hourly = jobSchema.parse({
+      name: 'hourly',
+      kind: 'build',
+      cron: '0 * * * *',
+      timezone: 'UTC',
+      catchUp: '2h',
+    });
+    // The last run before the downtime: 08:00.
+    await pool.query(
+      `INSERT INTO job_runs (job, kind, occurrence, trigger, outcome, attempts, created_at)
+       VALUES ('hourly', 'build', '2031-03-03T08:00:00.000Z', 'schedule', 'ok', 1, '2031-03-03T08:00:00.000Z')`,
+    );
+    const daemons = [0, 1].map(() => new Scheduler({ ctx, backend, runJob, leaseTtlMs: 60_000 }, [hourly]));
+    try {
+      await Promise.all(daemons.map((d) => d.start({ tick: false })));
+      await Promise.all(daemons.map((d) => d.tickAll()));
+      expect(ran).toHaveLength(1);
+      const r = await pool.query<{ occurrence: string; outcome: string; trigger: string }>(
+        "SELECT occurrence, outcome, trigger FROM job_runs WHERE job = 'hourly' ORDER BY occurrence",
+      );
+      expect(r.rows).toEqual([
+        { occurrence: '2031-03-03T08:00:00.000Z', outcome: 'ok', trigger: 'schedule' },
+        { occurrence: '2031-03-03T09:00:00.000Z', outcome: 'skipped', trigger: 'catch-up' },
+        { occurrence: '2031-03-03T10:00:00.000Z', outcome: 'ok', trigger: 'catch-up' },
+      ]);
+    } finally {
+      for (const d of daemons) await d.stop();
+      await closeBackend(backend);
+    }
+  });
+
   it('a job whose stage is not on PostgreSQL yet fails that run with its catalog code; the daemon goes on', async () => {
     const backend = await openBackend({ kind: 'postgres', url: db.url }, STORE_CONFIG);
     let now = Date.parse('2030-01-01T10:00:00.500Z');
