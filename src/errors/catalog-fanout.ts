@@ -22,13 +22,6 @@ export const fanoutCatalog = {
     hint: 'Check that the PostgreSQL user may create the schema "pgboss" (first start) and that the server is reachable; then run the command again — queued batches are kept.',
     exit: 1,
   }),
-  FANOUT_NOT_DONE: entry<{ edition: string; left: number; seconds: number }>({
-    title: 'Send batches still running elsewhere',
-    message: (p) =>
-      `${p.left} batch(es) of ${p.edition} were still being sent by other workers after ${p.seconds} s of waiting`,
-    hint: 'They finish on their own (see `broadsheet status`); run `broadsheet send` again later to see the final counts, or use --no-wait to only queue.',
-    exit: 1,
-  }),
   WORKER_OPTION_INVALID: entry<{ option: string; value: string; expected: string }>({
     title: 'Bad worker option',
     message: (p) => `${p.option} takes ${p.expected}, got "${p.value}"`,
