@@ -158,7 +158,8 @@ describe('no command ends with exit 13', () => {
     const config = join(dir, 'c.yaml');
     writeFileSync(config, 'delivery:\n  messageTimeoutMs: 300\n');
     const store = storeWithReaders(dir, config);
-    const r = broken(['send', '--config', config, '--store', store, '--out', join(dir, 'out')]);
+    // A staged digest (stagedOut, below): this is about the transport, not the render.
+    const r = broken(['send', '--config', config, '--store', store, '--out', stagedOut(dir)]);
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toMatch(/^error (SEND_TIMEOUT|INTERNAL): /m);
   }, 240_000);
@@ -241,10 +242,11 @@ const strip = (s: string) =>
     .split('\n');
 
 /**
- * An out/ folder holding the sample's staged digest (built once per test run),
- * for the sends of the log tests below: `send` takes the staged digest
- * instead of rendering one from content/ (src/delivery/edition.ts). The
- * config's cards section is all that differs, and no digest reads it.
+ * An out/ folder holding the sample's staged digest (built once per test run
+ * with the repository's config and few cards), for sends that test something
+ * else — logs, a hung transport: `send` takes the staged digest instead of
+ * rendering one from content/ (src/delivery/edition.ts). For the log tests'
+ * sends only the cards section differs, which no digest reads.
  */
 function stagedOut(dir: string, name = 'out'): string {
   const out = join(dir, name);
