@@ -1,8 +1,9 @@
-// Conditional-GET validators per feed URL, in a small JSON file next to the
-// store (the store itself is SQLite owned by another stage; this needs no schema).
+// Conditional-GET validators per feed URL, in a small JSON file in the local
+// data folder (next to the SQLite store; with a PostgreSQL store, the folder
+// paths.store would use — a host's own cache: another host just fetches once more).
 // Written atomically; a missing or corrupt file just means "fetch everything".
 import { readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { Context } from '../../context.ts';
 import { writeFileAtomic } from '../../util/atomic.ts';
 import type { Validators } from './fetch.ts';
@@ -13,7 +14,13 @@ export interface CacheEntry extends Validators {
 
 type CacheFile = { version: 1; feeds: Record<string, CacheEntry> };
 
-export const feedCachePath = (ctx: Context) => join(dirname(ctx.paths.store), 'feed-cache.json');
+export const feedCachePath = (ctx: Context) =>
+  join(
+    /^postgres(ql)?:\/\//i.test(ctx.paths.store)
+      ? dirname(resolve(ctx.paths.root, ctx.config.paths.store))
+      : dirname(ctx.paths.store),
+    'feed-cache.json',
+  );
 
 export async function readFeedCache(file: string): Promise<CacheFile['feeds']> {
   try {
