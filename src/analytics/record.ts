@@ -1,4 +1,6 @@
+import type { Backend } from '../store/backend.ts';
 import type { DB } from '../store/db.ts';
+import { recordClickPg, recordOpenPg } from '../store/pg/analytics.ts';
 import { stmt } from '../store/statements.ts';
 import { keyedHash } from '../store/suppression.ts';
 import type { AnalyticsConfig } from './config.ts';
@@ -30,6 +32,37 @@ export interface Recorded {
   reason?: 'head' | 'agent' | 'burst' | 'delay';
 }
 
+/** A scanner judged by the request alone: HEAD, or a known scanner's agent. */
+export function requestReason(cfg: AnalyticsConfig, hit: Hit): Recorded['reason'] {
+  if (hit.method === 'HEAD') return 'head';
+  if (scannerAgent(hit.userAgent, cfg.scannerAgents)) return 'agent';
+  return undefined;
+}
+
+/** recordClick on either store (issue 17: PostgreSQL in src/store/pg/analytics.ts). */
+export function recordClickIn(
+  backend: Backend,
+  secret: Buffer,
+  cfg: AnalyticsConfig,
+  hit: Hit & { story: string },
+): Recorded | Promise<Recorded> {
+  return backend.kind === 'sqlite'
+    ? recordClick(backend.db, secret, cfg, hit)
+    : recordClickPg(backend.pool, cfg, hit, visitorOf(secret, hit), requestReason(cfg, hit));
+}
+
+/** recordOpen on either store. */
+export function recordOpenIn(
+  backend: Backend,
+  secret: Buffer,
+  cfg: AnalyticsConfig,
+  hit: Hit,
+): boolean | Promise<boolean> {
+  if (backend.kind === 'sqlite') return recordOpen(backend.db, secret, cfg, hit);
+  if (requestReason(cfg, hit)) return false;
+  return recordOpenPg(backend.pool, hit, visitorOf(secret, hit)).then(() => true);
+}
+
 export function recordClick(
   db: DB,
   secret: Buffer,
@@ -38,9 +71,7 @@ export function recordClick(
 ): Recorded {
   const visitor = visitorOf(secret, hit);
   const at = hit.at.toISOString();
-  let reason: Recorded['reason'];
-  if (hit.method === 'HEAD') reason = 'head';
-  else if (scannerAgent(hit.userAgent, cfg.scannerAgents)) reason = 'agent';
+  let reason = requestReason(cfg, hit);
   return db.transaction((): Recorded => {
     // A reader that no longer exists is stored as NULL (the column's foreign key).
     const subscriber =
@@ -85,7 +116,7 @@ export function recordClick(
 
 /** One open of the pixel (scanners' agents and HEAD requests are not recorded at all). */
 export function recordOpen(db: DB, secret: Buffer, cfg: AnalyticsConfig, hit: Hit): boolean {
-  if (hit.method === 'HEAD' || scannerAgent(hit.userAgent, cfg.scannerAgents)) return false;
+  if (requestReason(cfg, hit)) return false;
   stmt(
     db,
     `INSERT INTO opens (edition, visitor, subscriber_id, at)

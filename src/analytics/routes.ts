@@ -6,8 +6,11 @@ import { withUtm } from '../email/fields.ts';
 import { BroadsheetError } from '../errors/index.ts';
 import { clientOf } from '../review/auth.ts';
 import { layout, messagePage } from '../review/views.ts';
+import type { Backend } from '../store/backend.ts';
 import type { DB } from '../store/db.ts';
-import { recordClick, recordOpen } from './record.ts';
+import { latestSendRunPg } from '../store/pg/analytics.ts';
+import { backendOf } from '../store/signups.ts';
+import { recordClickIn, recordOpenIn } from './record.ts';
 import { verifyClick, verifyOpen, verifyReaderRef } from './token.ts';
 
 // Click redirects /r/<token>[/<ref>] and the optional open pixel
@@ -29,8 +32,9 @@ const NO_STORE = {
   'X-Robots-Tag': 'noindex, nofollow',
 };
 
-export function analyticsRoutes(ctx: Context, db: DB, secret: Buffer) {
+export function analyticsRoutes(ctx: Context, store: DB | Backend, secret: Buffer) {
   const app = new Hono();
+  const backend = backendOf(store);
   const keys = tokenKeys(secret);
   const cfg = ctx.config.analytics;
   const brand = ctx.config.brand.name;
@@ -40,21 +44,26 @@ export function analyticsRoutes(ctx: Context, db: DB, secret: Buffer) {
    * newsroom's site. From `runs` by its primary key (newest id first): a forged
    * link must never cost a scan of the 1M-row sends table.
    */
-  const archiveLink = (): string => {
+  const archiveLink = async (): Promise<string> => {
     try {
-      const row = db
-        .prepare(
-          "SELECT edition FROM runs WHERE kind = 'send' AND edition IS NOT NULL ORDER BY id DESC LIMIT 1",
-        )
-        .get() as { edition: string } | undefined;
-      if (row) return new URL(`archive/${encodeURIComponent(row.edition)}`, ctx.config.publicUrl).href;
+      const edition =
+        backend.kind === 'sqlite'
+          ? (
+              backend.db
+                .prepare(
+                  "SELECT edition FROM runs WHERE kind = 'send' AND edition IS NOT NULL ORDER BY id DESC LIMIT 1",
+                )
+                .get() as { edition: string } | undefined
+            )?.edition
+          : await latestSendRunPg(backend.pool);
+      if (edition) return new URL(`archive/${encodeURIComponent(edition)}`, ctx.config.publicUrl).href;
     } catch {
       // the store is unreadable: the newsroom's own site will do
     }
     return ctx.config.brand.url;
   };
 
-  const notFound = (c: HonoContext) => {
+  const notFound = async (c: HonoContext) => {
     const path = c.req.path.length > 120 ? `${c.req.path.slice(0, 117)}…` : c.req.path;
     ctx.logger.debug(
       { code: 'ANALYTICS_LINK_INVALID' },
@@ -66,7 +75,7 @@ export function analyticsRoutes(ctx: Context, db: DB, secret: Buffer) {
         messagePage(
           '連結無效',
           '這個連結無效或已被改動。',
-          html`<p><a href="${archiveLink()}">瀏覽電郵簡報存檔</a></p>`,
+          html`<p><a href="${await archiveLink()}">瀏覽電郵簡報存檔</a></p>`,
         ),
       ),
       404,
@@ -86,13 +95,13 @@ export function analyticsRoutes(ctx: Context, db: DB, secret: Buffer) {
     };
   };
 
-  const click = (c: HonoContext) => {
+  const click = async (c: HonoContext) => {
     const claims = verifyClick(keys, c.req.param('token') ?? '');
     if (!claims) return notFound(c);
     // A ref that does not verify is ignored (the click still counts, unattributed).
     const hit = { ...hitOf(c, claims.edition, c.req.param('ref')), story: claims.story };
     try {
-      const r = recordClick(db, secret, cfg, hit);
+      const r = await recordClickIn(backend, secret, cfg, hit);
       if (r.scanner)
         ctx.logger.debug(
           { edition: claims.edition, story: claims.story, reason: r.reason },
@@ -115,14 +124,14 @@ export function analyticsRoutes(ctx: Context, db: DB, secret: Buffer) {
   app.get('/r/:token', click);
   app.get('/r/:token/:ref', click);
 
-  app.get('/o/:file{[A-Za-z0-9_-]+(?:/[A-Za-z0-9_-]{22})?\\.gif}', (c) => {
+  app.get('/o/:file{[A-Za-z0-9_-]+(?:/[A-Za-z0-9_-]{22})?\\.gif}', async (c) => {
     const [token, ref] = c.req.param('file').slice(0, -4).split('/');
     const edition = verifyOpen(keys, token ?? '');
     if (!edition) return notFound(c);
     // Only while the setting is on: switching it off stops recording even for emails already out.
     if (cfg.openPixel)
       try {
-        recordOpen(db, secret, cfg, hitOf(c, edition, ref));
+        await recordOpenIn(backend, secret, cfg, hitOf(c, edition, ref));
       } catch (err) {
         const e = new BroadsheetError(
           'ANALYTICS_RECORD_FAILED',

@@ -5,8 +5,9 @@ import { liquidFor } from '../email/compile.ts';
 import { toSimplified } from '../email/locale.ts';
 import { confirmMessages } from '../email/locales/confirm.ts';
 import { escapeHtml } from '../email/merge.ts';
+import type { Backend } from '../store/backend.ts';
 import type { DB } from '../store/db.ts';
-import type { Signup } from '../store/signups.ts';
+import { backendOf, type ConfirmLedger, confirmLedgerFor, type Signup } from '../store/signups.ts';
 import { messageTimeoutMs } from './config.ts';
 import { defaultTransport } from './deliver.ts';
 import { closeQuietly, withDeadline } from './guards.ts';
@@ -74,40 +75,39 @@ export async function renderConfirm(ctx: Context, locale: string | undefined, li
  */
 export async function sendConfirmation(
   ctx: Context,
-  db: DB,
+  store: DB | Backend | ConfirmLedger,
   keys: readonly Buffer[],
   signup: Signup,
 ): Promise<'sent' | 'already' | 'failed'> {
+  const ledger: ConfirmLedger =
+    'begin' in store ? store : confirmLedgerFor(backendOf(store), () => ctx.clock.now());
   // The server is stopping (the store is closed): nothing recorded, so the
   // reader's next signup for this address sends it.
-  if (!db.open) {
+  if (!ledger.open) {
     ctx.logger.info({ signup: signup.id }, 'signup confirmation not sent: server stopping');
     return 'failed';
   }
-  const seen = db.prepare('SELECT state FROM confirm_sends WHERE signup_id = ?').get(signup.id) as
-    | { state: string }
-    | undefined;
-  if (seen) return 'already';
-  const url = confirmUrl(ctx, confirmToken(keys, signup));
-  const msg = await renderConfirm(ctx, signup.locale ?? undefined, signup.list, url);
-  const messageId = `<confirm.${signup.id}.${randomBytes(8).toString('hex')}@${sendingDomain(ctx)}>`;
-  const composed = makeComposer(ctx, {
-    list: signup.list,
-    listName: ctx.config.editions[signup.list]?.title ?? signup.list,
-  }).compose({
-    email: signup.email,
-    name: signup.name,
-    subject: msg.subject,
-    html: msg.html,
-    text: msg.text,
-    messageId,
-    unsubscribeUrl: url,
-    date: ctx.clock.now(),
-  });
   const transport = transports[defaultTransport(ctx)]!({ ctx, editionDir: join(ctx.paths.out, 'signups') });
-  const now = () => ctx.clock.now().toISOString();
-  const ms = messageTimeoutMs(ctx.config.delivery);
+  const messageId = `<confirm.${signup.id}.${randomBytes(8).toString('hex')}@${sendingDomain(ctx)}>`;
+  let committed = false;
   try {
+    if (!(await ledger.begin(signup.id, messageId, transport.name))) return 'already';
+    const url = confirmUrl(ctx, confirmToken(keys, signup));
+    const msg = await renderConfirm(ctx, signup.locale ?? undefined, signup.list, url);
+    const composed = makeComposer(ctx, {
+      list: signup.list,
+      listName: ctx.config.editions[signup.list]?.title ?? signup.list,
+    }).compose({
+      email: signup.email,
+      name: signup.name,
+      subject: msg.subject,
+      html: msg.html,
+      text: msg.text,
+      messageId,
+      unsubscribeUrl: url,
+      date: ctx.clock.now(),
+    });
+    const ms = messageTimeoutMs(ctx.config.delivery);
     const res = await withDeadline(
       transport.send({
         ...composed,
@@ -115,18 +115,14 @@ export async function sendConfirmation(
         recipient: signup.email,
         // The point of no return: from here this signup's confirmation counts as sent.
         commit: () => {
-          db.prepare(
-            `INSERT INTO confirm_sends (signup_id, state, message_id, transport, created_at, updated_at)
-             VALUES (?, 'committed', ?, ?, ?, ?)`,
-          ).run(signup.id, messageId, transport.name, now(), now());
+          ledger.commit(signup.id, messageId, transport.name);
+          committed = true;
         },
       }),
       ms,
       () => {},
     );
-    db.prepare(
-      "UPDATE confirm_sends SET state = 'sent', response = ?, updated_at = ? WHERE signup_id = ?",
-    ).run(res.response.slice(0, 500), now(), signup.id);
+    await ledger.sent(signup.id, res.response);
     ctx.logger.info({ signup: signup.id, transport: transport.name }, 'signup confirmation sent');
     return 'sent';
   } catch (err) {
@@ -134,10 +130,9 @@ export async function sendConfirmation(
       { signup: signup.id, err: String((err as Error).message ?? err) },
       'signup confirmation not sent',
     );
-    if (db.open)
-      db.prepare("UPDATE confirm_sends SET state = 'failed', updated_at = ? WHERE signup_id = ?").run(
-        now(),
-        signup.id,
+    if (ledger.open)
+      await Promise.resolve(ledger.failed(signup.id, committed)).catch((e) =>
+        ctx.logger.warn({ signup: signup.id, err: String(e) }, 'signup confirmation: ledger not updated'),
       );
     return 'failed';
   } finally {

@@ -1,5 +1,6 @@
 import { simpleParser } from 'mailparser';
 import { tokenOfAddress } from '../delivery/verp.ts';
+import type { Awaitable } from '../store/backend.ts';
 import type { EventKind } from '../store/events.ts';
 import { isJmrpMessage, readFeedbackReport } from './arf.ts';
 import { BOUNCE_SENDER, BOUNCE_SUBJECT, readDeliveryStatus, readPlainBounce } from './dsn.ts';
@@ -31,11 +32,11 @@ export interface Reader {
 
 export interface Lookups {
   /** A genuine VERP token's real send. */
-  verp(token: string): { edition: string; subscriberId: number } | undefined;
+  verp(token: string): Awaitable<{ edition: string; subscriberId: number } | undefined>;
   /** The send with this Message-ID. */
-  messageId(id: string): { edition: string; subscriberId: number } | undefined;
+  messageId(id: string): Awaitable<{ edition: string; subscriberId: number } | undefined>;
   /** A valid unsubscribe token's reader. */
-  unsubscribe(token: string): { subscriberId: number; edition: string | null } | undefined;
+  unsubscribe(token: string): Awaitable<{ subscriberId: number; edition: string | null } | undefined>;
   /** The List-Unsubscribe mailto mailbox. */
   unsubscribeAddress: string;
 }
@@ -76,19 +77,19 @@ function isAutoReply(top: MimePart, subject: string): boolean {
 }
 
 /** The first reader that a VERP address or a Message-ID names. */
-function attribute(
+async function attribute(
   lookups: Lookups,
   addresses: (string | undefined)[],
   ids: (string | undefined)[],
-): Reader | undefined {
+): Promise<Reader | undefined> {
   for (const a of addresses) {
     const token = a ? tokenOfAddress(a) : undefined;
-    const hit = token ? lookups.verp(token) : undefined;
+    const hit = token ? await lookups.verp(token) : undefined;
     if (hit) return { ...hit, via: 'verp' };
   }
   for (const raw of ids) {
     const id = raw ? MESSAGE_ID.exec(raw)?.[0] : undefined;
-    const hit = id ? lookups.messageId(id) : undefined;
+    const hit = id ? await lookups.messageId(id) : undefined;
     if (hit) return { ...hit, via: 'message-id' };
   }
   return undefined;
@@ -142,7 +143,7 @@ export async function classify(raw: Buffer, meta: InboundMeta, lookups: Lookups)
   const reportType = top.type === 'multipart/report' ? top.params['report-type']?.toLowerCase() : undefined;
   if (fbPart || reportType === 'feedback-report' || isJmrpMessage(returned)) {
     const arf = readFeedbackReport(fbPart);
-    const reader = attribute(
+    const reader = await attribute(
       lookups,
       [...to, arf.originalMailFrom, ...returnedPath(returned)],
       returnedIds(returned),
@@ -159,7 +160,7 @@ export async function classify(raw: Buffer, meta: InboundMeta, lookups: Lookups)
   const dsPart = findPart(top, 'message/delivery-status') ?? findPart(top, 'message/global-delivery-status');
   if (dsPart || reportType === 'delivery-status') {
     const r = dsPart ? readDeliveryStatus(dsPart) : readPlainBounce(text);
-    const reader = attribute(
+    const reader = await attribute(
       lookups,
       [...to, r.envelopeSender, ...returnedPath(returned)],
       returnedIds(returned),
@@ -170,7 +171,7 @@ export async function classify(raw: Buffer, meta: InboundMeta, lookups: Lookups)
   // A request to the List-Unsubscribe mailbox.
   if (isAddressedTo(to, lookups.unsubscribeAddress)) {
     const token = unsubscribeTokenIn(subject, text);
-    const hit = token ? lookups.unsubscribe(token) : undefined;
+    const hit = token ? await lookups.unsubscribe(token) : undefined;
     if (hit)
       return out('unsubscribe', {
         kind: 'unsubscribe',
@@ -201,7 +202,11 @@ export async function classify(raw: Buffer, meta: InboundMeta, lookups: Lookups)
     const r = readPlainBounce(text);
     // The returned copy's Message-ID: an attached one, else the quoted header line in the text.
     const quoted = /^\s*message-id:\s*(<[^<>\s]+>)/im.exec(text)?.[1];
-    const reader = attribute(lookups, [...to, ...returnedPath(returned)], [...returnedIds(returned), quoted]);
+    const reader = await attribute(
+      lookups,
+      [...to, ...returnedPath(returned)],
+      [...returnedIds(returned), quoted],
+    );
     return out('dsn', { kind: r.kind, status: r.status, detail: r.detail, reader });
   }
 

@@ -5,9 +5,15 @@ import { verifyToken } from '../delivery/tokens.ts';
 import { resolveVerp } from '../delivery/verp.ts';
 import { BroadsheetError } from '../errors/index.ts';
 import type { Logger } from '../logger.ts';
+import type { Backend } from '../store/backend.ts';
 import type { DB } from '../store/db.ts';
-import { DEFAULT_POLICY, type EventAction, type EventKind, MailEvents } from '../store/events.ts';
-import { normalizeEmail } from '../store/subscribers.ts';
+import {
+  DEFAULT_POLICY,
+  type EventAction,
+  type EventKind,
+  type MailEventStore,
+  mailEventsFor,
+} from '../store/events.ts';
 import {
   type Classification,
   type Classified,
@@ -15,6 +21,7 @@ import {
   type InboundMeta,
   type Lookups,
 } from './classify.ts';
+import { type InboundStore, inboundStoreFor } from './store.ts';
 
 // One inbound message (from `broadsheet inbound`'s SMTP/LMTP listener or the
 // IMAP poller, src/inbound/server.ts and imap.ts): stored raw FIRST, so
@@ -34,7 +41,10 @@ import {
 //   is recorded as 'deferred', so one full mailbox is not three strikes.
 
 export interface InboundDeps {
-  db: DB;
+  /** The SQLite store (tests); or give `backend`. */
+  db?: DB;
+  /** The store `inbound` opened: SQLite, or PostgreSQL shared with other hosts (issue 17). */
+  backend?: Backend;
   keys: Buffer[];
   config: Config;
   now: () => Date;
@@ -55,59 +65,52 @@ export function unsubscribeMailbox(config: Config): string {
   );
 }
 
-function lookups(deps: InboundDeps, events: MailEvents): Lookups {
-  const { db, keys } = deps;
-  const latestOf = (subscriberId: number, list: string) =>
-    (
-      db
-        .prepare(
-          "SELECT edition FROM sends WHERE subscriber_id = ? AND edition LIKE ? ESCAPE '\\' ORDER BY created_at DESC LIMIT 1",
-        )
-        .get(subscriberId, `${list.replace(/[\\%_]/g, '\\$&')}-%`) as { edition: string } | undefined
-    )?.edition ?? null;
-  return {
-    verp: (token) => resolveVerp(db, keys, token),
-    messageId: (id) => events.sendByMessageId(id),
-    unsubscribe: (token) => {
-      const t = verifyToken(keys, token, 'u', deps.now().getTime());
-      if (!t) return undefined;
-      const row = (
-        t.v === 2
-          ? db.prepare('SELECT id FROM subscribers WHERE id = ?').get(t.id)
-          : db.prepare('SELECT id FROM subscribers WHERE email = ?').get(normalizeEmail(t.email))
-      ) as { id: number } | undefined;
-      return row ? { subscriberId: row.id, edition: latestOf(row.id, t.list) } : undefined;
-    },
-    unsubscribeAddress: unsubscribeMailbox(deps.config),
-  };
+/** The deps' store: `backend`, else the SQLite `db`. */
+export function backendOfDeps(deps: Pick<InboundDeps, 'db' | 'backend'>): Backend {
+  if (deps.backend) return deps.backend;
+  if (!deps.db) throw new Error('InboundDeps needs db or backend');
+  return { kind: 'sqlite', db: deps.db, file: deps.db.name };
 }
 
-const addressList = (a: string[]) => a.join(', ').slice(0, 2000);
+/** A lookup that failed in the store (not in the message): the sender is asked to retry. */
+class LookupFailed extends Error {}
+
+const guarded = async <T>(fn: () => T | Promise<T>): Promise<T> => {
+  try {
+    return await fn();
+  } catch (err) {
+    throw new LookupFailed((err as Error).message, { cause: err });
+  }
+};
+
+function lookups(deps: InboundDeps, store: InboundStore, events: MailEventStore): Lookups {
+  const { keys } = deps;
+  return {
+    verp: (token) => guarded(() => store.verp(keys, token)),
+    messageId: (id) => guarded(() => events.sendByMessageId(id)),
+    unsubscribe: (token) => guarded(() => readerOfToken(token)),
+    unsubscribeAddress: unsubscribeMailbox(deps.config),
+  };
+  async function readerOfToken(token: string) {
+    const t = verifyToken(keys, token, 'u', deps.now().getTime());
+    if (!t) return undefined;
+    const id = await store.readerId(t.v === 2 ? { id: t.id } : { email: t.email });
+    return id === undefined ? undefined : { subscriberId: id, edition: await store.latestOf(id, t.list) };
+  }
+}
 
 export async function processInbound(
   deps: InboundDeps,
   raw: Buffer,
   meta: InboundMeta,
 ): Promise<InboundOutcome> {
-  const { db, logger } = deps;
+  const { logger } = deps;
+  const backend = backendOfDeps(deps);
+  const store = inboundStoreFor(backend);
   const received = deps.now();
   let inboundId: number;
   try {
-    inboundId = Number(
-      db
-        .prepare(
-          `INSERT INTO inbound_messages (received_at, source, mail_from, rcpt_to, size, classified, raw)
-           VALUES (?, ?, ?, ?, ?, 'pending', ?)`,
-        )
-        .run(
-          received.toISOString(),
-          meta.source,
-          meta.mailFrom ?? null,
-          addressList(meta.rcptTo),
-          raw.length,
-          raw,
-        ).lastInsertRowid,
-    );
+    inboundId = await store.insertRaw(received, meta, raw);
   } catch (err) {
     throw new BroadsheetError('INBOUND_STORE_FAILED', { detail: (err as Error).message }, { cause: err });
   }
@@ -115,8 +118,8 @@ export async function processInbound(
   const inbound = deps.config.inbound as
     | { softBounceLimit?: number; softBounceWindowDays?: number }
     | undefined;
-  const events = new MailEvents(
-    db,
+  const events = mailEventsFor(
+    backend,
     deps.keys,
     {
       softBounceLimit: inbound?.softBounceLimit ?? DEFAULT_POLICY.softBounceLimit,
@@ -127,8 +130,10 @@ export async function processInbound(
 
   let c: Classification;
   try {
-    c = await classify(raw, meta, lookups(deps, events));
+    c = await classify(raw, meta, lookups(deps, store, events));
   } catch (err) {
+    if (err instanceof LookupFailed)
+      throw new BroadsheetError('INBOUND_STORE_FAILED', { detail: err.message }, { cause: err });
     // Never lose a message to a parser bug: it stays stored as unknown for a human.
     logger.warn(
       { inboundId, err: (err as Error).message },
@@ -148,14 +153,9 @@ export async function processInbound(
   const edition = f.reader?.edition ?? null;
   try {
     if (kind === 'bounce_soft' && subscriberId !== null && edition !== null) {
-      const seen = db
-        .prepare(
-          "SELECT 1 FROM mail_events WHERE subscriber_id = ? AND edition = ? AND kind = 'bounce_soft' LIMIT 1",
-        )
-        .get(subscriberId, edition);
-      if (seen) kind = 'deferred';
+      if (await store.softSeen(subscriberId, edition)) kind = 'deferred';
     }
-    const r = events.record({
+    const r = await events.record({
       kind,
       source: meta.source,
       subscriberId,
@@ -167,13 +167,9 @@ export async function processInbound(
     });
     if (r.action === 'duplicate') {
       // The same report again: keep the first copy only.
-      const first = db
-        .prepare('SELECT inbound_id AS id FROM mail_events WHERE source = ? AND external_id = ?')
-        .get(meta.source, externalId) as { id: number | null } | undefined;
-      db.prepare('DELETE FROM inbound_messages WHERE id = ?').run(inboundId);
-      inboundId = first?.id ?? inboundId;
+      inboundId = await store.dropDuplicate(inboundId, meta.source, externalId);
     } else {
-      db.prepare('UPDATE inbound_messages SET classified = ? WHERE id = ?').run(c.classified, inboundId);
+      await store.setClassified(inboundId, c.classified);
     }
     // debug: the listener and the poller log each message's outcome at info.
     logger.debug(

@@ -32,7 +32,7 @@ import { mediaRoutes } from './media.ts';
 import { runPublishQueue } from './publish.ts';
 import { isReaderPath, readerRoutes } from './readers.ts';
 import { scheduleRoutes } from './schedule.ts';
-import { notOnSharedStore, storeHealth } from './shared-store.ts';
+import { storeHealth } from './shared-store.ts';
 import { localPath, signInRoutes } from './signin.ts';
 import { publishersFor } from './social.ts';
 import { webStoresFor } from './stores.ts';
@@ -68,8 +68,6 @@ export interface ReviewAppOptions {
 
 export function createReviewApp(ctx: Context, opts: ReviewAppOptions) {
   const backend: Backend = opts.backend ?? { kind: 'sqlite', db: opts.db!, file: ctx.paths.store };
-  // Readers' routes still read their SQLite repositories directly.
-  const db = backend.kind === 'sqlite' ? backend.db : undefined;
   const stores = webStoresFor(ctx, backend);
   const cfg = ctx.config.review;
   const secret = appSecret(ctx);
@@ -430,17 +428,9 @@ export function createReviewApp(ctx: Context, opts: ReviewAppOptions) {
   // Editors: an edition's delivery and engagement (issue 15), on either store.
   app.route('/report', reportRoutes(ctx, backend));
 
-  if (db) {
-    // ── public: unsubscribe and archive ──
-    app.route('/u', unsubscribeRoutes(ctx, db, secret, brand));
-    app.route('/', readerRoutes(ctx, db, secret, brand));
-  } else {
-    // On PostgreSQL these read repositories that are not on the shared store
-    // yet: a clear 503 with a catalog code, never a 500 (src/review/shared-store.ts).
-    const na = notOnSharedStore(ctx, backend, brand);
-    app.all('/u/*', na);
-    for (const p of ['/subscribe', '/c/*', '/p/*', '/r/*', '/o/*', '/hooks/*']) app.all(p, na);
-  }
+  // ── public: unsubscribe, signup, preferences, clicks, webhooks (either store, issue 17) ──
+  app.route('/u', unsubscribeRoutes(ctx, backend, secret, brand));
+  app.route('/', readerRoutes(ctx, backend, secret, brand));
 
   // Story thumbnails of a built edition (src/email/thumbs.ts): public, as the pictures of published articles.
   app.get('/archive/:edition/images/:file', async (c) => {

@@ -2,8 +2,10 @@ import { Hono, type Context as HonoContext } from 'hono';
 import type { Context } from '../context.ts';
 import { tokenKeys, verifyToken } from '../delivery/tokens.ts';
 import { unsubscribeToken } from '../delivery/unsubscribe.ts';
+import type { Backend } from '../store/backend.ts';
 import type { DB } from '../store/db.ts';
-import { type Subscriber, SubscriberRepo } from '../store/subscribers.ts';
+import { backendOf } from '../store/signups.ts';
+import { type Subscriber, subscribersFor } from '../store/subscribers.ts';
 import { crossSite } from './guard.ts';
 import { LANGUAGES, preferencesPage } from './preferences-views.ts';
 import { maskEmail } from './unsubscribe.ts';
@@ -19,19 +21,19 @@ import { layout, messagePage } from './views.ts';
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
-export function preferencesRoutes(ctx: Context, db: DB, secret: Buffer, brand: string) {
+export function preferencesRoutes(ctx: Context, store: DB | Backend, secret: Buffer, brand: string) {
   const app = new Hono();
   const keys = tokenKeys(secret);
-  const subs = new SubscriberRepo(db, () => ctx.clock.now());
+  const subs = subscribersFor(backendOf(store), () => ctx.clock.now());
   const editions = Object.entries(ctx.config.editions).map(([value, e]) => ({ value, title: e.title }));
   const topics = ctx.config.subscribers.topics.length
     ? ctx.config.subscribers.topics
     : ctx.config.email.sections;
 
-  const resolve = (token: string): { list: string; s: Subscriber } | undefined => {
+  const resolve = async (token: string): Promise<{ list: string; s: Subscriber } | undefined> => {
     const t = verifyToken(keys, token, 'p', ctx.clock.now().getTime());
     if (!t) return undefined;
-    const s = t.v === 2 ? subs.byId(t.id) : subs.get(t.email);
+    const s = await (t.v === 2 ? subs.byId(t.id) : subs.get(t.email));
     return s && s.statusReason !== 'forgotten' ? { list: t.list, s } : undefined;
   };
   const invalid = (c: HonoContext, status = 400) =>
@@ -69,8 +71,8 @@ export function preferencesRoutes(ctx: Context, db: DB, secret: Buffer, brand: s
     );
   };
 
-  app.get('/:token', (c) => {
-    const r = resolve(c.req.param('token'));
+  app.get('/:token', async (c) => {
+    const r = await resolve(c.req.param('token'));
     if (!r) return invalid(c);
     return render(c, r, { saved: c.req.query('saved') === '1' });
   });
@@ -85,7 +87,7 @@ export function preferencesRoutes(ctx: Context, db: DB, secret: Buffer, brand: s
       crossSite(c, { publicUrl: ctx.config.publicUrl, trustProxy: ctx.config.review.trustProxy })
     )
       return invalid(c, 403);
-    const r = resolve(c.req.param('token'));
+    const r = await resolve(c.req.param('token'));
     if (!r) return invalid(c);
     let body: Record<string, string | File | (string | File)[]>;
     try {
@@ -112,7 +114,7 @@ export function preferencesRoutes(ctx: Context, db: DB, secret: Buffer, brand: s
     const chosenEditions = list('editions').filter((e) => editions.some((x) => x.value === e));
     if (editions.length > 1 && chosenEditions.length === 0)
       return render(c, r, { error: '請至少選一份簡報；不想再收到，請按「取消訂閱」。' }, 400);
-    subs.setPreferences(r.s.id, {
+    await subs.setPreferences(r.s.id, {
       name: name || null,
       locale: locale || null,
       topics: [...new Set(list('topics').filter((t) => topics.includes(t)))],

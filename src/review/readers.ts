@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { analyticsRoutes } from '../analytics/routes.ts';
 import type { Context } from '../context.ts';
+import type { Backend } from '../store/backend.ts';
 import type { DB } from '../store/db.ts';
 import { webhookRoutes } from '../webhooks/routes.ts';
 import { preferencesRoutes } from './preferences.ts';
@@ -26,11 +27,13 @@ export const isReaderPath = (path: string) =>
   path.startsWith('/o/') ||
   path.startsWith('/hooks/');
 
-export function readerRoutes(ctx: Context, db: DB, secret: Buffer, brand: string) {
+// Each works on either store (issue 17): on PostgreSQL every `serve` replica
+// shares the readers, pending signups, rate limits, clicks and mail events.
+export function readerRoutes(ctx: Context, store: DB | Backend, secret: Buffer, brand: string) {
   const app = new Hono();
-  if (ctx.config.subscribers.signup) app.route('/', subscribeRoutes(ctx, db, secret, brand).app);
-  app.route('/p', preferencesRoutes(ctx, db, secret, brand));
-  app.route('/', analyticsRoutes(ctx, db, secret));
-  app.route('/hooks', webhookRoutes(ctx, db, secret));
+  if (ctx.config.subscribers.signup) app.route('/', subscribeRoutes(ctx, store, secret, brand).app);
+  app.route('/p', preferencesRoutes(ctx, store, secret, brand));
+  app.route('/', analyticsRoutes(ctx, store, secret));
+  app.route('/hooks', webhookRoutes(ctx, store, secret));
   return app;
 }

@@ -1,34 +1,7 @@
-import type { Context as HonoContext } from 'hono';
 import type { Context } from '../context.ts';
 import { BroadsheetError } from '../errors/index.ts';
 import { within } from '../ops/health.ts';
 import { type Backend, displayStore } from '../store/backend.ts';
-import { layout, messagePage } from './views.ts';
-
-// What `serve` does on a PostgreSQL store for routes whose repositories are
-// not on the shared store yet (issue 17): readers' links and the report read
-// subscribers, the send ledger and mail events through SQLite-only code. They
-// answer 503 with a catalog code — in a header, the body and one log line —
-// so a load balancer or an operator sees exactly what is missing; never a 500.
-
-export function notOnSharedStore(ctx: Context, backend: Backend, brand: string) {
-  return (c: HonoContext) => {
-    const err = new BroadsheetError('WEB_ROUTE_NOT_ON_SHARED_STORE', {
-      route: c.req.path,
-      store: displayStore(backend),
-    });
-    ctx.logger.warn({ code: err.code, path: c.req.path, method: c.req.method }, err.message);
-    c.header('X-Broadsheet-Error', err.code);
-    c.header('Retry-After', '3600');
-    return c.html(
-      layout(
-        { title: '暫停服務', brand, public: true },
-        messagePage('暫停服務', `${err.message}（${err.code}）`),
-      ),
-      503,
-    );
-  };
-}
 
 /**
  * /healthz's check: one round trip to the store, answered within

@@ -5,9 +5,10 @@ import { sendConfirmation } from '../delivery/confirm.ts';
 import { tokenKeys, verifyToken } from '../delivery/tokens.ts';
 import { confirmMessages } from '../email/locales/confirm.ts';
 import { EMAIL_LOCALES } from '../email/locales/types.ts';
+import type { Backend } from '../store/backend.ts';
 import type { DB } from '../store/db.ts';
-import { SignupRepo } from '../store/signups.ts';
-import { normalizeEmail, SubscriberRepo } from '../store/subscribers.ts';
+import { backendOf, signupsFor } from '../store/signups.ts';
+import { normalizeEmail, subscribersFor } from '../store/subscribers.ts';
 import { keyedHash } from '../store/suppression.ts';
 import { clientOf } from './auth.ts';
 import { confirmPage, signupPage } from './subscribe-views.ts';
@@ -80,12 +81,13 @@ export function parseFields(
   };
 }
 
-export function subscribeRoutes(ctx: Context, db: DB, secret: Buffer, brand: string) {
+export function subscribeRoutes(ctx: Context, store: DB | Backend, secret: Buffer, brand: string) {
   const cfg = ctx.config.subscribers;
   const keys = tokenKeys(secret);
   const now = () => ctx.clock.now();
-  const signups = new SignupRepo(db, keys, now);
-  const subs = new SubscriberRepo(db, now);
+  const backend = backendOf(store);
+  const signups = signupsFor(backend, keys, now);
+  const subs = subscribersFor(backend, now);
   const lists = Object.keys(ctx.config.editions);
   const topics = cfg.topics.length ? cfg.topics : ctx.config.email.sections;
   const t = confirmMessages(ctx.config.locale);
@@ -138,9 +140,9 @@ export function subscribeRoutes(ctx: Context, db: DB, secret: Buffer, brand: str
       };
       return page(c, t.signupTitle, form(lists[0]!, { error: msg, ...(v ? { values: v } : {}) }), 400);
     }
-    signups.purge();
+    await signups.purge();
     const ipKey = keyedHash(secret, 'rate-ip', clientOf(c, ctx.config.review.trustProxy));
-    if (!signups.hit(ipKey, cfg.perIpPerHour, 3_600_000)) {
+    if (!(await signups.hit(ipKey, cfg.perIpPerHour, 3_600_000))) {
       ctx.logger.warn({}, 'signup rate limit (per IP)');
       if (json) return c.json({ error: 'rate', message: t.tooMany }, 429);
       return page(c, t.signupTitle, form(f.list, { error: t.tooMany }), 429);
@@ -153,20 +155,20 @@ export function subscribeRoutes(ctx: Context, db: DB, secret: Buffer, brand: str
       ctx.logger.info({}, 'signup honeypot filled: ignored');
       return done();
     }
-    if (!signups.hit(keyedHash(secret, 'rate-address', f.email), cfg.perAddressPerDay, 86_400_000)) {
+    if (!(await signups.hit(keyedHash(secret, 'rate-address', f.email), cfg.perAddressPerDay, 86_400_000))) {
       ctx.logger.warn({}, 'signup rate limit (per address): no email sent');
       return done();
     }
-    const existing = subs.get(f.email);
+    const existing = await subs.get(f.email);
     // Already receiving this list: nothing to confirm, nothing sent, the same answer.
     if (existing?.status === 'active') return done();
     const pending =
-      signups.pending(f.email, f.list) ??
-      signups.create(
+      (await signups.pending(f.email, f.list)) ??
+      (await signups.create(
         { ...f, ipHash: keyedHash(secret, 'ip', clientOf(c, ctx.config.review.trustProxy)) },
         cfg.pendingExpiryHours,
-      );
-    const p = sendConfirmation(ctx, db, keys, pending)
+      ));
+    const p = sendConfirmation(ctx, backend, keys, pending)
       .catch((err) => ctx.logger.error({ err }, 'signup confirmation failed'))
       .finally(() => inflight.delete(p));
     inflight.add(p);
@@ -178,9 +180,9 @@ export function subscribeRoutes(ctx: Context, db: DB, secret: Buffer, brand: str
     return v?.v === 2 ? v : undefined;
   };
 
-  app.get('/c/:token', (c) => {
+  app.get('/c/:token', async (c) => {
     const v = confirmable(c.req.param('token'));
-    const s = v && signups.get(v.id);
+    const s = v && (await signups.get(v.id));
     if (!v || !s || (!s.confirmedAt && s.expiresAt < now().toISOString()))
       return page(c, t.confirmTitle, messagePage(t.confirmTitle, t.invalid), 400);
     if (s.confirmedAt) return page(c, t.confirmTitle, messagePage(t.confirmTitle, t.confirmed));
@@ -196,14 +198,14 @@ export function subscribeRoutes(ctx: Context, db: DB, secret: Buffer, brand: str
     if (!v) return page(c, t.confirmTitle, messagePage(t.confirmTitle, t.invalid), 400);
     const body = new URLSearchParams((await c.req.text()).slice(0, 2000));
     if (body.getAll('List-Unsubscribe').includes('One-Click')) {
-      signups.cancel(v.id);
+      await signups.cancel(v.id);
       return c.body(null, 200);
     }
     if (body.get('confirm') !== 'yes')
       return page(c, t.confirmTitle, messagePage(t.confirmTitle, t.invalid), 400);
     // The answer in the language the reader signed up in, like the page with the button.
-    const tl = confirmMessages(signups.get(v.id)?.locale ?? ctx.config.locale);
-    const outcome = signups.confirm(v.id);
+    const tl = confirmMessages((await signups.get(v.id))?.locale ?? ctx.config.locale);
+    const outcome = await signups.confirm(v.id);
     if (outcome === 'expired') return page(c, tl.confirmTitle, messagePage(tl.confirmTitle, tl.invalid), 400);
     if (outcome === 'confirmed') ctx.logger.info({ list: v.list }, 'signup confirmed');
     return page(c, tl.confirmTitle, messagePage(tl.confirmTitle, tl.confirmed));

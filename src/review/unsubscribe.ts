@@ -2,9 +2,12 @@ import { Hono, type Context as HonoContext } from 'hono';
 import type { Context } from '../context.ts';
 import { tokenKeys, verifyToken } from '../delivery/tokens.ts';
 import { latestEditionSentTo } from '../report/collect.ts';
+import type { Backend } from '../store/backend.ts';
 import type { DB } from '../store/db.ts';
 import { MailEvents } from '../store/events.ts';
-import { type Subscriber, SubscriberRepo } from '../store/subscribers.ts';
+import { latestEditionSentToPg, unsubscribeByLink } from '../store/pg/readers-extra.ts';
+import { backendOf } from '../store/signups.ts';
+import { type Subscriber, SubscriberRepo, subscribersFor } from '../store/subscribers.ts';
 import { layout, messagePage, unsubscribeConfirm } from './views.ts';
 
 // One-click unsubscribe (RFC 8058), public: the token is the capability.
@@ -41,16 +44,33 @@ async function isOneClick(c: HonoContext): Promise<boolean> {
   }
 }
 
-export function unsubscribeRoutes(ctx: Context, db: DB, secret: Buffer, brand: string) {
+export function unsubscribeRoutes(ctx: Context, store: DB | Backend, secret: Buffer, brand: string) {
   const app = new Hono();
-  const subs = new SubscriberRepo(db, () => ctx.clock.now());
+  const backend = backendOf(store);
+  const subs = subscribersFor(backend, () => ctx.clock.now());
   const keys = tokenKeys(secret);
-  const events = new MailEvents(db, keys, undefined, () => ctx.clock.now());
+  /** The reader leaves: the mail event and the status together (one transaction on either store). */
+  const unsubscribe = async (s: Subscriber, list: string): Promise<string | null> => {
+    const reason = `one-click (${list})`;
+    if (backend.kind === 'postgres') {
+      const edition = await latestEditionSentToPg(backend.pool, s.id);
+      await unsubscribeByLink(backend.pool, s.id, edition, reason, ctx.clock.now());
+      return edition;
+    }
+    const { db } = backend;
+    const edition = latestEditionSentTo(db, s.id);
+    const events = new MailEvents(db, keys, undefined, () => ctx.clock.now());
+    db.transaction(() => {
+      events.record({ kind: 'unsubscribe', source: 'link', subscriberId: s.id, edition, detail: reason });
+      new SubscriberRepo(db, () => ctx.clock.now()).setStatus(s.email, 'unsubscribed', reason);
+    })();
+    return edition;
+  };
   /** The token's list and reader, or undefined for a bad token or a reader no longer held. */
-  const resolve = (token: string): { list: string; s?: Subscriber } | undefined => {
+  const resolve = async (token: string): Promise<{ list: string; s?: Subscriber } | undefined> => {
     const t = verifyToken(keys, token, 'u', ctx.clock.now().getTime());
     if (!t) return undefined;
-    const s = t.v === 2 ? subs.byId(t.id) : subs.get(t.email);
+    const s = await (t.v === 2 ? subs.byId(t.id) : subs.get(t.email));
     // A forgotten reader's row is an erased placeholder: treat it as not held.
     return { list: t.list, s: s && s.statusReason !== 'forgotten' ? s : undefined };
   };
@@ -71,9 +91,9 @@ export function unsubscribeRoutes(ctx: Context, db: DB, secret: Buffer, brand: s
       400,
     );
 
-  app.get('/:token', (c) => {
+  app.get('/:token', async (c) => {
     const token = c.req.param('token');
-    const t = resolve(token);
+    const t = await resolve(token);
     if (!t) return bad(c);
     const { s } = t;
     if (!s) return gone(c);
@@ -89,7 +109,7 @@ export function unsubscribeRoutes(ctx: Context, db: DB, secret: Buffer, brand: s
 
   app.post('/:token', async (c) => {
     const token = c.req.param('token');
-    const t = resolve(token);
+    const t = await resolve(token);
     if (!t) return bad(c);
     if (!(await isOneClick(c)))
       return c.html(
@@ -106,17 +126,7 @@ export function unsubscribeRoutes(ctx: Context, db: DB, secret: Buffer, brand: s
     // The change is also a mail event of the latest edition sent to the reader,
     // so `broadsheet report` counts unsubscribes per edition (src/report/).
     if (s.status === 'active') {
-      const edition = latestEditionSentTo(db, s.id);
-      db.transaction(() => {
-        events.record({
-          kind: 'unsubscribe',
-          source: 'link',
-          subscriberId: s.id,
-          edition,
-          detail: `one-click (${t.list})`,
-        });
-        subs.setStatus(s.email, 'unsubscribed', `one-click (${t.list})`);
-      })();
+      const edition = await unsubscribe(s, t.list);
       ctx.logger.info({ list: t.list, subscriber: s.id, edition }, 'unsubscribed (one-click)');
     }
     return c.html(

@@ -1,6 +1,7 @@
-import type { Awaitable } from './backend.ts';
+import type { Awaitable, Backend } from './backend.ts';
 import { ConsentRepo } from './consent.ts';
 import type { DB } from './db.ts';
+import { PgSignups } from './pg/signups.ts';
 import { normalizeEmail, SubscriberRepo } from './subscribers.ts';
 import { SuppressionList } from './suppression.ts';
 
@@ -22,7 +23,7 @@ export interface Signup {
   confirmedAt: string | null;
 }
 
-interface Row {
+export interface Row {
   id: number;
   email: string;
   name: string | null;
@@ -35,7 +36,7 @@ interface Row {
   confirmed_at: string | null;
 }
 
-const fromRow = (r: Row): Signup => ({
+export const fromRow = (r: Row): Signup => ({
   id: r.id,
   email: r.email,
   name: r.name,
@@ -60,7 +61,101 @@ export interface SignupHits {
   hit(key: string, max: number, windowMs: number): Awaitable<boolean>;
 }
 
-export class SignupRepo implements SignupHits {
+export interface SignupInput {
+  email: string;
+  name?: string;
+  locale?: string;
+  topics?: string[];
+  list: string;
+  ipHash?: string;
+}
+
+/**
+ * Pending signups and their rate limit (issue 17): SignupRepo on SQLite,
+ * PgSignups (src/store/pg/signups.ts) on PostgreSQL — the same outcomes.
+ */
+export interface Signups extends SignupHits {
+  /** Scrub expired, unconfirmed signups; drop rate-limit hits older than a day. */
+  purge(): Awaitable<void>;
+  pending(email: string, list: string): Awaitable<Signup | undefined>;
+  create(input: SignupInput, expiryHours: number): Awaitable<Signup>;
+  get(id: number): Awaitable<Signup | undefined>;
+  cancel(id: number): Awaitable<void>;
+  confirm(id: number): Awaitable<ConfirmOutcome>;
+}
+
+/**
+ * The confirmation email's ledger (confirm_sends), one row per signup. SQLite
+ * writes the row at the transport's commit point (inside the write); PostgreSQL
+ * claims it (INSERT … ON CONFLICT DO NOTHING) before the transport is called,
+ * so two `serve` replicas never both send one signup's confirmation.
+ */
+export interface ConfirmLedger {
+  /** False once the store is closed (the server is stopping). */
+  readonly open: boolean;
+  /** Whether this process may send it: no row yet (PostgreSQL: and this call made the claim). */
+  begin(signupId: number, messageId: string, transport: string): Awaitable<boolean>;
+  /** The transport's point of no return (synchronous: called inside its write). */
+  commit(signupId: number, messageId: string, transport: string): void;
+  sent(signupId: number, response: string): Awaitable<void>;
+  /** The send failed; `committed`: after the commit point (the server may have it). */
+  failed(signupId: number, committed: boolean): Awaitable<void>;
+}
+
+/** A route given the SQLite handle (tests, older callers) or the store `serve` opened. */
+export const backendOf = (store: DB | Backend): Backend =>
+  'kind' in store ? store : { kind: 'sqlite', db: store, file: store.name };
+
+export function signupsFor(
+  backend: Backend,
+  keys: readonly Buffer[],
+  now: () => Date = () => new Date(),
+): Signups {
+  return backend.kind === 'sqlite'
+    ? new SignupRepo(backend.db, keys, now)
+    : new PgSignups(backend.pool, keys, now);
+}
+
+export function confirmLedgerFor(backend: Backend, now: () => Date = () => new Date()): ConfirmLedger {
+  return backend.kind === 'sqlite'
+    ? new SqliteConfirmLedger(backend.db, now)
+    : PgSignups.ledger(backend.pool, now);
+}
+
+export class SqliteConfirmLedger implements ConfirmLedger {
+  constructor(
+    private readonly db: DB,
+    private readonly now: () => Date,
+  ) {}
+  get open() {
+    return this.db.open;
+  }
+  begin(signupId: number): boolean {
+    return this.db.prepare('SELECT 1 FROM confirm_sends WHERE signup_id = ?').get(signupId) === undefined;
+  }
+  commit(signupId: number, messageId: string, transport: string): void {
+    const at = this.now().toISOString();
+    this.db
+      .prepare(
+        `INSERT INTO confirm_sends (signup_id, state, message_id, transport, created_at, updated_at)
+         VALUES (?, 'committed', ?, ?, ?, ?)`,
+      )
+      .run(signupId, messageId, transport, at, at);
+  }
+  sent(signupId: number, response: string): void {
+    this.db
+      .prepare("UPDATE confirm_sends SET state = 'sent', response = ?, updated_at = ? WHERE signup_id = ?")
+      .run(response.slice(0, 500), this.now().toISOString(), signupId);
+  }
+  failed(signupId: number): void {
+    if (this.db.open)
+      this.db
+        .prepare("UPDATE confirm_sends SET state = 'failed', updated_at = ? WHERE signup_id = ?")
+        .run(this.now().toISOString(), signupId);
+  }
+}
+
+export class SignupRepo implements Signups {
   constructor(
     private readonly db: DB,
     private readonly keys: readonly Buffer[],
@@ -105,17 +200,7 @@ export class SignupRepo implements SignupHits {
     return r && fromRow(r);
   }
 
-  create(
-    input: {
-      email: string;
-      name?: string;
-      locale?: string;
-      topics?: string[];
-      list: string;
-      ipHash?: string;
-    },
-    expiryHours: number,
-  ): Signup {
+  create(input: SignupInput, expiryHours: number): Signup {
     const now = this.now();
     const expires = new Date(now.getTime() + expiryHours * 3_600_000);
     const r = this.db

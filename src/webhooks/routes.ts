@@ -2,8 +2,10 @@ import { Hono } from 'hono';
 import type { Context } from '../context.ts';
 import { tokenKeys } from '../delivery/tokens.ts';
 import { BroadsheetError } from '../errors/index.ts';
+import type { Backend } from '../store/backend.ts';
 import type { DB } from '../store/db.ts';
-import { DEFAULT_POLICY, MailEvents } from '../store/events.ts';
+import { DEFAULT_POLICY, mailEventsFor } from '../store/events.ts';
+import { backendOf } from '../store/signups.ts';
 import { readWebhookSecrets } from './env.ts';
 import { httpsGet } from './https-get.ts';
 import { recordEvents } from './record.ts';
@@ -19,8 +21,14 @@ import { MalformedPayload, type WebhookRequest } from './types.ts';
 // documented format is 400. A provider that is not configured is 404, the same
 // as a name that is no provider.
 
-export function webhookRoutes(ctx: Context, db: DB, secret: Buffer, env: NodeJS.ProcessEnv = process.env) {
+export function webhookRoutes(
+  ctx: Context,
+  store: DB | Backend,
+  secret: Buffer,
+  env: NodeJS.ProcessEnv = process.env,
+) {
   const app = new Hono();
+  const backend = backendOf(store);
   const now = () => ctx.clock.now();
   const cfg = ctx.config.webhooks;
   const providers = webhookProviders(cfg, readWebhookSecrets(env), { now });
@@ -28,8 +36,8 @@ export function webhookRoutes(ctx: Context, db: DB, secret: Buffer, env: NodeJS.
   const policy = ctx.config.inbound as
     | { softBounceLimit?: number; softBounceWindowDays?: number }
     | undefined;
-  const events = new MailEvents(
-    db,
+  const events = mailEventsFor(
+    backend,
     tokenKeys(secret, env),
     {
       softBounceLimit: policy?.softBounceLimit ?? DEFAULT_POLICY.softBounceLimit,
@@ -99,7 +107,7 @@ export function webhookRoutes(ctx: Context, db: DB, secret: Buffer, env: NodeJS.
       );
       return c.json({ recorded: 0 });
     }
-    const results = recordEvents(db, events, provider.name, parsed.events);
+    const results = await recordEvents(backend, events, provider.name, parsed.events);
     const recorded = results.filter((r) => r.action !== 'duplicate').length;
     log.info(
       {

@@ -41,31 +41,44 @@ export function registerInbound(program: Command) {
         if (flags.once && flags.listen) throw new UsageError('--once and --listen do not go together');
         const listen = !flags.imap || Boolean(flags.listen);
 
-        const [{ openStore }, { appSecret }, { tokenKeys }, server, imap, processing, retention] =
-          await Promise.all([
-            import('../../store/db.ts'),
-            import('../../config/secret.ts'),
-            import('../../delivery/tokens.ts'),
-            import('../../inbound/server.ts'),
-            import('../../inbound/imap.ts'),
-            import('../../inbound/process.ts'),
-            import('../../inbound/retention.ts'),
-          ]);
-        // Fail on a bad IMAP_URL before anything is opened.
+        const [
+          { openBackend, closeBackend, parseStoreTarget },
+          { appSecret },
+          { tokenKeys },
+          server,
+          imap,
+          processing,
+          store,
+        ] = await Promise.all([
+          import('../../store/backend.ts'),
+          import('../../config/secret.ts'),
+          import('../../delivery/tokens.ts'),
+          import('../../inbound/server.ts'),
+          import('../../inbound/imap.ts'),
+          import('../../inbound/process.ts'),
+          import('../../inbound/store.ts'),
+        ]);
+        // Fail on a bad IMAP_URL (and, on a shared store, a missing BROADSHEET_SECRET) before anything is opened.
         const target = flags.imap ? imap.parseImapUrl(process.env.IMAP_URL) : undefined;
-        const db = openStore(ctx.paths.store);
+        const keys = tokenKeys(appSecret(ctx));
+        // SQLite, or the PostgreSQL store shared with other hosts (issue 17).
+        const backend = await openBackend(parseStoreTarget(ctx.paths.store), ctx.config.store, {
+          applicationName: 'broadsheet inbound',
+        });
+        const close = () => closeBackend(backend).catch(() => {});
+        const inboundStore = store.inboundStoreFor(backend);
         const deps = {
-          db,
-          keys: tokenKeys(appSecret(ctx)),
+          backend,
+          keys,
           config: ctx.config,
           now: () => ctx.clock.now(),
           logger: ctx.logger,
         };
         const { processInbound } = processing;
         const keepDays = ctx.config.inbound.keepRawDays;
-        const purge = () => {
+        const purge = async () => {
           try {
-            const n = retention.purgeInbound(db, keepDays, ctx.clock.now());
+            const n = await inboundStore.purge(keepDays, ctx.clock.now());
             if (n)
               ctx.logger.info(
                 { purged: n, keepRawDays: keepDays },
@@ -75,7 +88,7 @@ export function registerInbound(program: Command) {
             ctx.logger.error({ err }, 'inbound: removing old raw sources failed; trying again tomorrow');
           }
         };
-        purge();
+        await purge();
 
         if (flags.once && target) {
           try {
@@ -87,7 +100,7 @@ export function registerInbound(program: Command) {
             );
             return 0;
           } finally {
-            db.close();
+            await close();
           }
         }
 
@@ -100,7 +113,7 @@ export function registerInbound(program: Command) {
               ...(flags.lmtp && { lmtp: true }),
             });
         } catch (err) {
-          db.close();
+          await close();
           throw err;
         }
         const poller = target ? imap.startImapPoller(deps, processInbound, target) : undefined;
@@ -120,7 +133,7 @@ export function registerInbound(program: Command) {
                 .filter(Boolean)
                 .join('\n')}\n`,
         );
-        const daily = setInterval(purge, DAY_MS);
+        const daily = setInterval(() => void purge(), DAY_MS);
         daily.unref();
 
         // SIGTERM/SIGINT: stop accepting, let open sessions and the poll under way finish, close the store, exit 0.
@@ -140,7 +153,7 @@ export function registerInbound(program: Command) {
           process.on('SIGINT', stop);
           process.on('SIGTERM', stop);
         });
-        db.close();
+        await close();
         ctx.logger.info(
           `inbound stopped (${listener ? `${listener.accepted()} message(s) accepted` : 'poller'})`,
         );
