@@ -178,19 +178,10 @@ export async function sendAll(x: LoopInput): Promise<{ left: number; stopped?: B
     }
     let committed = false;
     let abandoned = false;
-    /** The row is `committed` in a ledger that commits before the message starts (PostgreSQL). */
-    let pre = false;
+    /** Another worker committed this row first (PostgreSQL compare-and-set): not ours to send. */
+    let lostRace = false;
     try {
       const composed = x.build(row);
-      if (ledger.precommit) {
-        // A durable COMMIT before MAIL FROM: if its reply is lost this throws and nothing is sent.
-        if (!(await ledger.markCommitted(edition, row.subscriberId, transport.name))) {
-          // Another worker has it, or it is settled: not ours to send.
-          s.total--;
-          return progress();
-        }
-        pre = true;
-      }
       const res = await withDeadline(
         transport.send({
           ...composed,
@@ -199,8 +190,22 @@ export async function sendAll(x: LoopInput): Promise<{ left: number; stopped?: B
           commit: () => {
             // A transport that wakes up after its deadline must not send what we gave up on.
             if (abandoned) throw new Error('message abandoned at its deadline');
-            if (!pre) ledger.markCommitted(edition, row.subscriberId, transport.name);
-            committed = true;
+            const cas = ledger.markCommitted(edition, row.subscriberId, transport.name);
+            if (typeof cas === 'boolean') {
+              // SQLite: written synchronously, inside the write of the end-of-data marker.
+              committed = true;
+              return;
+            }
+            // PostgreSQL: a durable COMMIT, awaited by the transport with the body sent and
+            // before the marker; a lost reply rejects, and the marker is never written.
+            return cas.then((ours) => {
+              if (abandoned) throw new Error('message abandoned at its deadline');
+              if (!ours) {
+                lostRace = true;
+                throw new Error('another worker has committed this message');
+              }
+              committed = true;
+            });
           },
         }),
         deadlineMs,
@@ -243,11 +248,16 @@ export async function sendAll(x: LoopInput): Promise<{ left: number; stopped?: B
       done++;
       return progress();
     } catch (err) {
+      if (lostRace) {
+        // The transaction was cut before its end-of-data: nothing of ours was delivered.
+        s.total--;
+        return progress();
+      }
       if (err instanceof DeadlineExceeded) {
         // Closed so that whatever it still holds (sockets, timers) goes; committed rows stay in doubt.
         if (committed) await ledger.markInDoubt(edition, row.subscriberId, err.message);
         else
-          await ledger.markFailed(edition, row.subscriberId, 'deferred', err.message, { countAttempt: !pre });
+          await ledger.markFailed(edition, row.subscriberId, 'deferred', err.message, { countAttempt: true });
         if (committed) done++;
         stop(new BroadsheetError('SEND_TIMEOUT', { transport: transport.name, ms: deadlineMs }));
         await closeQuietly(transport);
@@ -256,7 +266,7 @@ export async function sendAll(x: LoopInput): Promise<{ left: number; stopped?: B
       if (isBroadsheetError(err)) {
         // A named error (a template, a store write…) would hit every message alike.
         await ledger.markFailed(edition, row.subscriberId, 'deferred', err.message, {
-          countAttempt: !committed && !pre,
+          countAttempt: !committed,
         });
         stop(err);
         return progress();
@@ -275,7 +285,7 @@ export async function sendAll(x: LoopInput): Promise<{ left: number; stopped?: B
       if (e.scope === 'sender') {
         // Not this reader's fault: the message waits for the next run, the reader stays active.
         await ledger.markFailed(edition, row.subscriberId, 'deferred', e.message, {
-          countAttempt: !committed && !pre,
+          countAttempt: !committed,
         });
         logger.error(log, 'refused for a reason that applies to every message: stopping the run');
         stop(named(e));
@@ -291,7 +301,7 @@ export async function sendAll(x: LoopInput): Promise<{ left: number; stopped?: B
       if (e.permanent) {
         lastSuccess = Date.now(); // the server is working; it refused this one
         await ledger.markFailed(edition, row.subscriberId, 'failed', e.message, {
-          countAttempt: !committed && !pre,
+          countAttempt: !committed,
           bounce: e.scope === 'recipient',
         });
         s.failed++;
@@ -303,7 +313,7 @@ export async function sendAll(x: LoopInput): Promise<{ left: number; stopped?: B
         return progress();
       }
       await ledger.markFailed(edition, row.subscriberId, 'deferred', e.message, {
-        countAttempt: !committed && !pre,
+        countAttempt: !committed,
       });
       if (stopped) return progress(); // the run is ending: left for the next one
       if (e.scope === 'connection') {

@@ -9,14 +9,19 @@ export interface OutgoingMessage extends Composed {
   edition: string;
   recipient: string;
   /**
-   * The transport calls this synchronously at its point of no return — for
-   * SMTP right before the end-of-data marker is written, for a file right
-   * before the rename — and not at all if it gives up earlier. It records in
-   * the ledger that the message may have been delivered, so a crash from here
-   * on can never lead to a second copy. If it throws, the transport aborts
-   * the message.
+   * The transport calls this at its point of no return — for SMTP right
+   * before the end-of-data marker is written, for a file right before the
+   * rename — and not at all if it gives up earlier. It records in the ledger
+   * that the message may have been delivered, so a crash from here on can
+   * never lead to a second copy. If it throws (or its promise rejects), the
+   * transport aborts the message: no end-of-data, no rename.
+   *
+   * The SQLite ledger commits synchronously, inside the write of the marker.
+   * The PostgreSQL ledger returns a promise (a COMMIT round trip): the
+   * transport awaits it with the whole body already sent and then writes the
+   * marker, nothing else in between (issue 17; docs/scale-out-send.md).
    */
-  commit(): void;
+  commit(): void | Promise<void>;
 }
 
 export interface RejectedRecipient {

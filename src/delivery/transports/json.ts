@@ -18,7 +18,7 @@ export const json: TransportFactory = ({ editionDir }): Transport => {
         fd = openSync(file, 'a');
       }
       const line = `${JSON.stringify({ messageId: msg.messageId, envelope: msg.envelope, raw: msg.raw.toString('utf8') })}\n`;
-      msg.commit();
+      await msg.commit();
       // One write() of one buffer in append mode: a line is whole or absent.
       writeSync(fd, line);
       return {

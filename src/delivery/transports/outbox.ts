@@ -31,7 +31,7 @@ export const outbox: TransportFactory = ({ editionDir }): Transport => {
       const tmp = join(dir, `.${emlName(msg.recipient)}.${randomBytes(6).toString('hex')}.tmp`);
       try {
         writeFileSync(tmp, msg.raw, { flush: true });
-        msg.commit();
+        await msg.commit();
         renameSync(tmp, file);
       } catch (err) {
         rmSync(tmp, { force: true });

@@ -52,12 +52,26 @@ export function armCommit(socket: Socket, msg: OutgoingMessage, onCommitted: () 
   socket.write = function (this: Socket, chunk: unknown, ...rest: unknown[]) {
     if (!done && isTerminator(chunk)) {
       done = true;
+      let pending: void | Promise<void>;
       try {
-        msg.commit();
+        pending = msg.commit();
       } catch (err) {
         // Not recorded, so it must not be delivered: cut the transaction.
         socket.destroy(err as Error);
         return false;
+      }
+      if (pending) {
+        // PostgreSQL: hold the marker until the COMMIT is durable, then write it
+        // (the body is already with the kernel); a failed commit cuts the transaction.
+        pending.then(
+          () => {
+            if (socket.destroyed) return;
+            (write as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
+            onCommitted();
+          },
+          (err: unknown) => socket.destroy(err as Error),
+        );
+        return true;
       }
       // Nothing between the commit and the write: onCommitted (timers) runs after it.
       const written = (write as (...a: unknown[]) => boolean).call(this, chunk, ...rest);

@@ -187,12 +187,20 @@ export async function sendPipelined(
         command: 'CONN',
       });
     try {
-      msg.commit();
+      const pending = msg.commit();
+      // PostgreSQL: the COMMIT's round trip, with the body already sent. The
+      // server waits for the "."; nothing else is written on this socket meanwhile.
+      if (pending) await pending;
     } catch (err) {
-      // Not recorded, so it must not be delivered: cut the transaction.
+      // Not recorded (or another worker has it), so it must not be delivered: cut the transaction.
       socket.destroy();
       throw err;
     }
+    if (socket.destroyed)
+      throw Object.assign(new Error('Connection closed unexpectedly'), {
+        code: 'ECONNECTION',
+        command: 'CONN',
+      });
     // Nothing between the commit and this write (see smtp-commit.ts for the argument).
     socket.write(END);
     hooks.committed();
