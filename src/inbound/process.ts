@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { domainOfAddress } from '../config/identity.ts';
 import type { Config } from '../config/schema.ts';
 import { verifyToken } from '../delivery/tokens.ts';
-import { resolveVerp } from '../delivery/verp.ts';
 import { BroadsheetError } from '../errors/index.ts';
 import type { Logger } from '../logger.ts';
 import type { Backend } from '../store/backend.ts';
