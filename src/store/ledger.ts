@@ -33,12 +33,6 @@ export type WouldSendRow = {
  * `await` every call and read pendingStream with `for await`.
  */
 export interface LedgerStore {
-  /**
-   * True when markCommitted is a network round trip (PostgreSQL): the send loop
-   * makes it before the transport starts the message, not inside the write of
-   * the end-of-data (see docs/scale-out-send.md for the window this leaves).
-   */
-  readonly precommit: boolean;
   enqueue(edition: string, domain: string): Awaitable<number>;
   pending(edition: string, limit?: number): Awaitable<LedgerRow[]>;
   pendingCount(edition: string, limit?: number): Awaitable<number>;
@@ -86,7 +80,6 @@ export function ledgerFor(backend: Backend, opts: { worker?: string; now?: () =>
  * was read. Every read of this Ledger flushes first.
  */
 export class Ledger implements LedgerStore {
-  readonly precommit = false;
   private readonly stmts;
   /** `sent` marks not yet written: the arguments of stmts.sent. */
   private unsent: [string, string, string, string, number][] = [];

@@ -27,8 +27,6 @@ const ROW_COLUMNS = `s.edition, s.subscriber_id AS "subscriberId", s.email, b.na
   s.state, s.attempts, s.message_id AS "messageId"`;
 
 export class PgLedger implements LedgerStore {
-  readonly precommit = true;
-
   constructor(
     private readonly pool: PgPool,
     private readonly url: string,
@@ -180,9 +178,10 @@ export class PgLedger implements LedgerStore {
 
   /**
    * The point of no return, as a compare-and-set and one durable COMMIT: only a
-   * queued/deferred row that no other live claim holds. Made before the message
-   * starts; if its reply is lost (throws) the message is not sent, and the row
-   * may be `committed` (in doubt, never resent).
+   * queued/deferred row that no other live claim holds. Made with the body sent
+   * and before the end-of-data (the transport awaits it); if its reply is lost
+   * (throws) the "." is never written, and the row may be `committed` (in doubt,
+   * never resent).
    */
   async markCommitted(edition: string, subscriberId: number, transport: string): Promise<boolean> {
     const r = await this.q<{ x: number }>(
