@@ -71,7 +71,7 @@ export async function startReviewServer(
   if (backend.kind === 'postgres')
     ctx.logger.info(
       { store: displayStore(backend) },
-      "serve on a shared PostgreSQL store: editors' pages, sign-in and the publish queue are shared with other replicas; readers' routes and /report answer 503 (WEB_ROUTE_NOT_ON_SHARED_STORE)",
+      "serve on a shared PostgreSQL store: editors' pages, sign-in, the publish queue and readers' routes are shared with other replicas",
     );
   const app = createReviewApp(ctx, { backend });
   const closeStore = async () => {
