@@ -161,6 +161,19 @@ describe.skipIf(!pgOk)("readers' routes on two serve replicas sharing PostgreSQL
     expect(sink.received.filter((x) => x.to.includes('lam.tai@example.com'))).toHaveLength(1);
   });
 
+  it('one link confirmed on A and B at the same moment makes one reader and one consent record', async () => {
+    expect((await form(A, '/subscribe', 'email=twice%40example.com')).status).toBe(202);
+    const m = await waitFor(() => sink.received.find((x) => x.to.includes('twice@example.com')));
+    const token = /https?:\/\/\S+\/c\/(v2\.[A-Za-z0-9_-]+)/.exec((await simpleParser(m.raw)).text!)![1]!;
+    const answers = await Promise.all([A, B, A, B].map((base) => form(base, `/c/${token}`, 'confirm=yes')));
+    expect(answers.map((r) => r.status)).toEqual([200, 200, 200, 200]);
+    expect(
+      await q(
+        "SELECT s.status, count(c.id)::int AS consents FROM subscribers s JOIN consent c ON c.subscriber_id = s.id WHERE s.email = 'twice@example.com' GROUP BY s.status",
+      ),
+    ).toEqual([{ status: 'active', consents: 1 }]);
+  });
+
   it('preferences saved on B are stored and shown on A', async () => {
     const token = preferencesToken(KEYS, 'daily', reader);
     const r = await form(B, `/p/${token}`, 'name=Tai&locale=en-GB&topics=%E8%B2%A1%E7%B6%93', {
@@ -185,10 +198,11 @@ describe.skipIf(!pgOk)("readers' routes on two serve replicas sharing PostgreSQL
     const token = unsubscribeToken(KEYS, 'daily', reader);
     expect((await fetch(`${A}/u/${token}`)).status).toBe(200);
     expect(await q('SELECT status FROM subscribers WHERE id = $1', [reader])).toEqual([{ status: 'active' }]);
-    for (const base of [A, B]) {
-      const r = await form(base, `/u/${token}`, 'List-Unsubscribe=One-Click');
-      expect(r.status).toBe(200);
-    }
+    // A mail provider's one-click and the reader's own click, on both replicas at once.
+    const posts = await Promise.all(
+      [A, B, A, B].map((base) => form(base, `/u/${token}`, 'List-Unsubscribe=One-Click')),
+    );
+    expect(posts.map((r) => r.status)).toEqual([200, 200, 200, 200]);
     expect(await q('SELECT status, status_reason FROM subscribers WHERE id = $1', [reader])).toEqual([
       { status: 'unsubscribed', status_reason: 'one-click (daily)' },
     ]);
