@@ -68,6 +68,83 @@ export async function writeVariantsFile(ctx: Context, editionId: string, t: Topi
   );
 }
 
+/** The distinct topic sets of active readers, each with how many readers chose it. */
+export interface TopicSets {
+  /** JSON text array as stored in subscribers.topics → readers with it. */
+  sets: Map<string, number>;
+}
+
+/** What the variants compiled for some topic sets are: the digest per topic key, and what was built. */
+export interface CompiledTopics {
+  /** Every topic key seen → its digest (the edition's own when the story order is unchanged). */
+  byKey: Map<string, Digestish>;
+  compiled: number;
+  built: BuiltVariant[];
+}
+
+/**
+ * Compile one digest per distinct topic set whose story order differs from the
+ * edition's (the store-independent part: SQLite's send and PostgreSQL's fan-out
+ * both call it). Sets already in `known` are skipped.
+ */
+export async function compileTopicVariants(
+  ctx: Context,
+  input: SendInput,
+  topicSets: Iterable<string>,
+  opts: { dryRun?: boolean; known?: ReadonlySet<string> } = {},
+): Promise<CompiledTopics> {
+  const out: CompiledTopics = { byKey: new Map(), compiled: 0, built: [] };
+  const todo = new Map<string, string[]>();
+  for (const json of topicSets) {
+    const topics = JSON.parse(json) as string[];
+    const key = topicKey(topics);
+    if (!topics.length || opts.known?.has(key) || todo.has(key)) continue;
+    todo.set(key, topics);
+  }
+  if (todo.size === 0) return out;
+  const [{ editionFromContent }, { renderDigest }] = await Promise.all([
+    import('../jobs/edition.ts'),
+    import('../email/index.ts'),
+  ]);
+  const { edition } = await editionFromContent(ctx, { id: input.editionId });
+  if (edition.id !== input.editionId) return out;
+  const mode: TopicsMode = ctx.config.editions[edition.name]?.topics ?? 'reorder';
+  const sameOrder = (a: Article[]) =>
+    a.length === edition.articles.length && a.every((x, i) => x === edition.articles[i]);
+  // A dry run must leave out/ untouched: a variant's new lead gets its picture
+  // made in a scratch folder (same public URLs and sizes), removed afterwards.
+  const scratch = opts.dryRun ? await mkdtemp(join(tmpdir(), 'broadsheet-dry-run-')) : undefined;
+  const digestDir = scratch ?? join(ctx.paths.out, edition.id, 'digest');
+  try {
+    for (const [key, topics] of todo) {
+      const stories = storiesFor(edition.articles, topics, mode);
+      if (sameOrder(stories)) {
+        out.byKey.set(key, input.digest);
+        continue;
+      }
+      // renderDigest applies the same worst-case merged size guard as build
+      // (email.maxBytes; overflow drop → lowest-priority stories go, fail → DIGEST_TOO_LARGE).
+      const digest = await renderDigest({ ...edition, articles: stories }, ctx, { digestDir });
+      for (const w of digest.warnings)
+        ctx.logger.warn({ edition: edition.id, topics: [...new Set(topics)].sort() }, w);
+      out.compiled += Object.keys(digest.variants).length;
+      out.byKey.set(key, digest);
+      out.built.push({
+        topics: [...new Set(topics)].sort(),
+        locales: Object.keys(digest.variants),
+        dropped: digest.dropped,
+      });
+    }
+  } finally {
+    if (scratch) await rm(scratch, { recursive: true, force: true });
+  }
+  return out;
+}
+
+/** Topic variants other than the edition's own digest. */
+export const distinctVariants = (byKey: Map<string, Digestish>, own: Digestish) =>
+  new Set([...byKey.values()].filter((d) => d !== own)).size;
+
 /**
  * Compile the topic variants the active readers of this send need. A topic set
  * whose story order equals the edition's (no story matches, or they already lead)
@@ -84,59 +161,29 @@ export async function topicDigests(
     .all() as { id: number; topics: string }[];
   const own: TopicDigests = { digestFor: () => input.digest, variants: 0, compiled: 0, built: [] };
   if (rows.length === 0) return own;
-  const [{ editionFromContent }, { renderDigest }] = await Promise.all([
-    import('../jobs/edition.ts'),
-    import('../email/index.ts'),
-  ]);
-  const { edition } = await editionFromContent(ctx, { id: input.editionId });
-  if (edition.id !== input.editionId) return own;
-  const mode: TopicsMode = ctx.config.editions[edition.name]?.topics ?? 'reorder';
-  const byKey = new Map<string, Digestish>();
+  const c = await compileTopicVariants(
+    ctx,
+    input,
+    rows.map((r) => r.topics),
+    opts,
+  );
+  if (c.byKey.size === 0) return own;
   const byReader = new Map<number, string>();
-  const sameOrder = (a: Article[]) =>
-    a.length === edition.articles.length && a.every((x, i) => x === edition.articles[i]);
-  let compiled = 0;
-  const built: BuiltVariant[] = [];
-  // A dry run must leave out/ untouched: a variant's new lead gets its picture
-  // made in a scratch folder (same public URLs and sizes), removed afterwards.
-  const scratch = opts.dryRun ? await mkdtemp(join(tmpdir(), 'broadsheet-dry-run-')) : undefined;
-  const digestDir = scratch ?? join(ctx.paths.out, edition.id, 'digest');
-  try {
-    for (const r of rows) {
-      const topics = JSON.parse(r.topics) as string[];
-      const key = topicKey(topics);
-      byReader.set(r.id, key);
-      if (byKey.has(key)) continue;
-      const stories = storiesFor(edition.articles, topics, mode);
-      if (sameOrder(stories)) {
-        byKey.set(key, input.digest);
-        continue;
-      }
-      // renderDigest applies the same worst-case merged size guard as build
-      // (email.maxBytes; overflow drop → lowest-priority stories go, fail → DIGEST_TOO_LARGE).
-      const digest = await renderDigest({ ...edition, articles: stories }, ctx, { digestDir });
-      for (const w of digest.warnings)
-        ctx.logger.warn({ edition: edition.id, topics: [...new Set(topics)].sort() }, w);
-      compiled += Object.keys(digest.variants).length;
-      byKey.set(key, digest);
-      built.push({
-        topics: [...new Set(topics)].sort(),
-        locales: Object.keys(digest.variants),
-        dropped: digest.dropped,
-      });
-    }
-  } finally {
-    if (scratch) await rm(scratch, { recursive: true, force: true });
-  }
-  const distinct = new Set([...byKey.values()].filter((d) => d !== input.digest)).size;
+  for (const r of rows) byReader.set(r.id, topicKey(JSON.parse(r.topics) as string[]));
+  const distinct = distinctVariants(c.byKey, input.digest);
   ctx.logger.info(
-    { edition: input.editionId, topicVariants: distinct, compiled, readersWithTopics: rows.length },
-    `digest: ${distinct} topic variant(s), ${compiled} compiled`,
+    {
+      edition: input.editionId,
+      topicVariants: distinct,
+      compiled: c.compiled,
+      readersWithTopics: rows.length,
+    },
+    `digest: ${distinct} topic variant(s), ${c.compiled} compiled`,
   );
   return {
-    digestFor: (id) => byKey.get(byReader.get(id) ?? '') ?? input.digest,
+    digestFor: (id) => c.byKey.get(byReader.get(id) ?? '') ?? input.digest,
     variants: distinct,
-    compiled,
-    built,
+    compiled: c.compiled,
+    built: c.built,
   };
 }

@@ -1,15 +1,14 @@
 import { join } from 'node:path';
 import type { Context } from '../context.ts';
 import { closeQuietly, type LeaseGuard } from '../delivery/guards.ts';
-import type { SendInput } from '../delivery/send.ts';
 import { readerBuilder, type SendOptions } from '../delivery/send.ts';
 import { sendAll } from '../delivery/send-loop.ts';
 import { transports } from '../delivery/transports/index.ts';
 import { BroadsheetError } from '../errors/index.ts';
-import type { LedgerRow } from '../store/ledger.ts';
-import type { PgLedger } from '../store/pg/ledger.ts';
+import type { PgLedger, PgLedgerRow } from '../store/pg/ledger.ts';
 import type { PgPool } from '../store/pg/pool.ts';
 import type { WorkerConfig } from './config.ts';
+import { digestForTopics, type FanoutPayload, knowsTopics } from './payload.ts';
 import type { BatchJob } from './queue.ts';
 
 // One batch of an edition, sent by one worker: claim its pending rows (rows a
@@ -24,7 +23,7 @@ export interface BatchEnv {
   pool: PgPool;
   ledger: PgLedger;
   cfg: WorkerConfig;
-  payload: (edition: string) => Promise<SendInput>;
+  payload: (edition: string, fresh?: boolean) => Promise<FanoutPayload>;
   /** The global pace per transport, when worker.rateLimit is set. */
   pace?: (transport: string) => () => Promise<void>;
   /** True once the worker must stop gracefully (SIGTERM). */
@@ -46,7 +45,7 @@ export interface BatchResult {
 export async function runBatch(env: BatchEnv, job: BatchJob): Promise<BatchResult> {
   const { ctx, ledger, cfg } = env;
   const leaseMs = cfg.leaseSeconds * 1000;
-  const input = await env.payload(job.edition);
+  let input = await env.payload(job.edition);
   const factory = transports[job.transport];
   if (!factory)
     throw new BroadsheetError('SEND_TRANSPORT_UNKNOWN', {
@@ -59,7 +58,9 @@ export async function runBatch(env: BatchEnv, job: BatchJob): Promise<BatchResul
     ...ctx,
     config: { ...ctx.config, delivery: { ...ctx.config.delivery, connections } },
   };
-  const build = readerBuilder(bctx, input, () => input.digest);
+  // Each reader's topic variant (issue 14), by the topics on the row as claimed.
+  const topicsOf = new Map<number, string | null | undefined>();
+  const build = readerBuilder(bctx, input, (id) => digestForTopics(input, topicsOf.get(id)));
   const out: BatchResult = { done: false, sent: 0, failed: 0, deferred: 0, suppressed: 0 };
   const seen = new Set<number>();
   try {
@@ -67,6 +68,9 @@ export async function runBatch(env: BatchEnv, job: BatchJob): Promise<BatchResul
       if (env.halting()) return out;
       const claimed = await ledger.claim(job.edition, job.lo, job.hi, leaseMs);
       const rows = claimed.filter((r) => !seen.has(r.subscriberId));
+      // A topic set this process's copy of the payload has not considered: a later send may have added it.
+      if (rows.some((r) => !knowsTopics(input, r.topics))) input = await env.payload(job.edition, true);
+      for (const r of rows) topicsOf.set(r.subscriberId, r.topics);
       if (rows.length) {
         const stop = await sendRows(env, bctx, job, rows, build, out);
         for (const r of rows) seen.add(r.subscriberId);
@@ -98,7 +102,7 @@ async function sendRows(
   env: BatchEnv,
   bctx: Context,
   job: BatchJob,
-  rows: LedgerRow[],
+  rows: PgLedgerRow[],
   build: ReturnType<typeof readerBuilder>,
   out: BatchResult,
 ): Promise<BroadsheetError | undefined> {

@@ -61,18 +61,24 @@ export async function startBoss(
 
 export const batchKey = (edition: string, lo: number) => `${edition}:${lo}`;
 
-/** Queue a job for every batch of the edition that has pending rows and no job waiting or running. */
+/**
+ * Queue a job for every batch of the edition that has pending rows and no job
+ * waiting or running. `upTo` (send --limit): only rows with subscriber id <
+ * upTo; the batch that straddles it is cut there (its key is the same, so a
+ * later send queues the rest of it once this one is done).
+ */
 export async function queueBatches(
   boss: PgBoss,
   pool: PgPool,
   edition: string,
   batchSize: number,
   transport: string,
+  upTo?: number,
 ): Promise<{ batches: number; queued: number }> {
   const ranges = await pool.query<{ k: number }>(
     `SELECT DISTINCT subscriber_id / $2 AS k FROM sends
-     WHERE edition = $1 AND state IN ('queued','deferred') ORDER BY k`,
-    [edition, batchSize],
+     WHERE edition = $1 AND state IN ('queued','deferred') AND ($3::bigint IS NULL OR subscriber_id < $3) ORDER BY k`,
+    [edition, batchSize, upTo ?? null],
   );
   const open = new Set(
     (
@@ -88,10 +94,29 @@ export async function queueBatches(
     const lo = k * batchSize;
     const key = batchKey(edition, lo);
     if (open.has(key)) continue;
-    const job: BatchJob = { edition, lo, hi: lo + batchSize, transport };
+    const job: BatchJob = { edition, lo, hi: Math.min(lo + batchSize, upTo ?? lo + batchSize), transport };
     if (await boss.send(SEND_QUEUE, job, { singletonKey: key })) queued++;
   }
   return { batches: ranges.rows.length, queued };
+}
+
+/**
+ * send --limit N: the exclusive subscriber-id bound under which the edition's
+ * first N pending rows lie (undefined: fewer than N are pending, all go).
+ */
+export async function limitBound(pool: PgPool, edition: string, limit: number): Promise<number | undefined> {
+  const r = await pool.query<{ id: number }>(
+    `SELECT subscriber_id AS id FROM sends WHERE edition = $1 AND state IN ('queued','deferred')
+     ORDER BY subscriber_id OFFSET $2 LIMIT 1`,
+    [edition, limit - 1],
+  );
+  const nth = r.rows[0]?.id;
+  if (nth === undefined) return undefined;
+  const more = await pool.query(
+    `SELECT 1 FROM sends WHERE edition = $1 AND state IN ('queued','deferred') AND subscriber_id > $2 LIMIT 1`,
+    [edition, nth],
+  );
+  return more.rowCount ? Number(nth) + 1 : undefined;
 }
 
 /** Batches of the edition waiting or running anywhere. */

@@ -24,7 +24,10 @@ const wantsEdition = (pausedParam: string, editionParam: string) =>
         WHERE substr(${editionParam}, 1, length(j.v) + 1) = j.v || '-'))`;
 
 const ROW_COLUMNS = `s.edition, s.subscriber_id AS "subscriberId", s.email, b.name, b.locale, b.status AS "subscriberStatus",
-  s.state, s.attempts, s.message_id AS "messageId"`;
+  s.state, s.attempts, s.message_id AS "messageId", b.topics`;
+
+/** A ledger row as the PostgreSQL ledger returns it: with the reader's topics (JSON text) for their digest variant. */
+export type PgLedgerRow = LedgerRow & { topics?: string | null };
 
 export class PgLedger implements LedgerStore {
   constructor(
@@ -94,9 +97,9 @@ export class PgLedger implements LedgerStore {
     }
   }
 
-  async wouldSend(edition: string, limit?: number): Promise<WouldSendRow[]> {
-    return this.q<WouldSendRow>(
-      `SELECT b.id AS "subscriberId", b.email, b.name, b.locale FROM subscribers b
+  async wouldSend(edition: string, limit?: number): Promise<(WouldSendRow & { topics?: string | null })[]> {
+    return this.q<WouldSendRow & { topics?: string | null }>(
+      `SELECT b.id AS "subscriberId", b.email, b.name, b.locale, b.topics FROM subscribers b
        LEFT JOIN sends s ON s.subscriber_id = b.id AND s.edition = $1
        WHERE b.status = 'active' AND (s.state IS NULL OR s.state IN ('queued','deferred'))
        ${wantsEdition('$2', '$1')}
@@ -110,8 +113,8 @@ export class PgLedger implements LedgerStore {
    * rows with no claim, an expired claim, or this worker's own. Rows another
    * live worker holds are left to it. One statement: two workers never both get a row.
    */
-  async claim(edition: string, lo: number, hi: number, ms: number): Promise<LedgerRow[]> {
-    return this.q<LedgerRow>(
+  async claim(edition: string, lo: number, hi: number, ms: number): Promise<PgLedgerRow[]> {
+    return this.q<PgLedgerRow>(
       `UPDATE sends s SET worker = $4, claimed_until = ${DB_NOW_MS} + $5
        FROM subscribers b
        WHERE b.id = s.subscriber_id AND s.edition = $1 AND s.subscriber_id >= $2 AND s.subscriber_id < $3
