@@ -91,7 +91,7 @@ export async function sendConfirmation(
   const messageId = `<confirm.${signup.id}.${randomBytes(8).toString('hex')}@${sendingDomain(ctx)}>`;
   let committed = false;
   try {
-    if (!(await ledger.begin(signup.id, messageId, transport.name))) return 'already';
+    if (!(await ledger.begin(signup.id))) return 'already';
     const url = confirmUrl(ctx, confirmToken(keys, signup));
     const msg = await renderConfirm(ctx, signup.locale ?? undefined, signup.list, url);
     const composed = makeComposer(ctx, {
@@ -114,9 +114,16 @@ export async function sendConfirmation(
         edition: `confirm-${signup.list}`,
         recipient: signup.email,
         // The point of no return: from here this signup's confirmation counts as sent.
+        // SQLite: synchronous, inside the write of the end-of-data marker; PostgreSQL: awaited just before it.
         commit: () => {
-          ledger.commit(signup.id, messageId, transport.name);
-          committed = true;
+          const done = ledger.commit(signup.id, messageId, transport.name);
+          if (!done) {
+            committed = true;
+            return;
+          }
+          return done.then(() => {
+            committed = true;
+          });
         },
       }),
       ms,
@@ -126,14 +133,27 @@ export async function sendConfirmation(
     ctx.logger.info({ signup: signup.id, transport: transport.name }, 'signup confirmation sent');
     return 'sent';
   } catch (err) {
+    const takenElsewhere =
+      !committed &&
+      ledger.open &&
+      !(await Promise.resolve()
+        .then(() => ledger.begin(signup.id))
+        .catch(() => true));
+    if (takenElsewhere) {
+      // Another replica committed it first: its copy is the one the reader gets.
+      ctx.logger.info({ signup: signup.id }, 'signup confirmation sent by another process');
+      return 'already';
+    }
     ctx.logger.warn(
       { signup: signup.id, err: String((err as Error).message ?? err) },
       'signup confirmation not sent',
     );
     if (ledger.open)
-      await Promise.resolve(ledger.failed(signup.id, committed)).catch((e) =>
-        ctx.logger.warn({ signup: signup.id, err: String(e) }, 'signup confirmation: ledger not updated'),
-      );
+      await Promise.resolve()
+        .then(() => ledger.failed(signup.id, committed))
+        .catch((e) =>
+          ctx.logger.warn({ signup: signup.id, err: String(e) }, 'signup confirmation: ledger not updated'),
+        );
     return 'failed';
   } finally {
     await closeQuietly(transport);

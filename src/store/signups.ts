@@ -85,18 +85,19 @@ export interface Signups extends SignupHits {
 }
 
 /**
- * The confirmation email's ledger (confirm_sends), one row per signup. SQLite
- * writes the row at the transport's commit point (inside the write); PostgreSQL
- * claims it (INSERT … ON CONFLICT DO NOTHING) before the transport is called,
- * so two `serve` replicas never both send one signup's confirmation.
+ * The confirmation email's ledger (confirm_sends), one row per signup, written
+ * at the transport's commit point on both stores: SQLite inside the write of
+ * the end-of-data marker; PostgreSQL just before it (INSERT … ON CONFLICT DO
+ * NOTHING — a replica that finds the row aborts its copy), so two `serve`
+ * replicas never both deliver one signup's confirmation.
  */
 export interface ConfirmLedger {
   /** False once the store is closed (the server is stopping). */
   readonly open: boolean;
-  /** Whether this process may send it: no row yet (PostgreSQL: and this call made the claim). */
-  begin(signupId: number, messageId: string, transport: string): Awaitable<boolean>;
-  /** The transport's point of no return (synchronous: called inside its write). */
-  commit(signupId: number, messageId: string, transport: string): void;
+  /** Whether it is still to be sent: no row yet. */
+  begin(signupId: number): Awaitable<boolean>;
+  /** The transport's point of no return; throws (rejects) when another process committed it first. */
+  commit(signupId: number, messageId: string, transport: string): void | Promise<void>;
   sent(signupId: number, response: string): Awaitable<void>;
   /** The send failed; `committed`: after the commit point (the server may have it). */
   failed(signupId: number, committed: boolean): Awaitable<void>;

@@ -146,13 +146,21 @@ export class PgSignups implements Signups {
   }
 }
 
+/** Another replica committed this signup's confirmation first: this copy is aborted before its end of data. */
+export class ConfirmTaken extends Error {
+  constructor(signupId: number) {
+    super(`signup ${signupId}: confirmation already committed by another process`);
+  }
+}
+
 /**
- * confirm_sends on PostgreSQL: the row is claimed 'committed' before the
- * transport is called (the CHECK allows no 'sending'), so of two replicas
- * only one sends. A failure before the transport's commit point deletes the
- * claim (a later signup sends it, as on SQLite); a crash mid-send leaves it
- * committed and it is not sent again — the window is the whole SMTP exchange,
- * not only its end of data as on SQLite.
+ * confirm_sends on PostgreSQL, with SQLite's commit point: the row is inserted
+ * 'committed' by the transport's commit() — awaited with the whole body sent,
+ * just before the end-of-data marker. Of two replicas sending one signup's
+ * confirmation at once, the second's INSERT finds the row (ON CONFLICT DO
+ * NOTHING) and throws ConfirmTaken, so its transport never writes the "." and
+ * the reader gets one copy. A failure before commit() leaves no row (a later
+ * signup sends it), as on SQLite.
  */
 class PgConfirmLedger implements ConfirmLedger {
   constructor(
@@ -162,26 +170,28 @@ class PgConfirmLedger implements ConfirmLedger {
   get open() {
     return !(this.pool as { ended?: boolean }).ended;
   }
-  async begin(signupId: number, messageId: string, transport: string): Promise<boolean> {
+  async begin(signupId: number): Promise<boolean> {
+    const r = await this.pool.query('SELECT 1 FROM confirm_sends WHERE signup_id = $1', [signupId]);
+    return r.rows.length === 0;
+  }
+  async commit(signupId: number, messageId: string, transport: string): Promise<void> {
     const at = this.now().toISOString();
     const r = await this.pool.query(
       `INSERT INTO confirm_sends (signup_id, state, message_id, transport, created_at, updated_at)
        VALUES ($1, 'committed', $2, $3, $4, $4) ON CONFLICT (signup_id) DO NOTHING`,
       [signupId, messageId, transport, at],
     );
-    return (r.rowCount ?? 0) > 0;
+    if ((r.rowCount ?? 0) === 0) throw new ConfirmTaken(signupId);
   }
-  commit(): void {}
   async sent(signupId: number, response: string): Promise<void> {
     await this.pool.query(
       "UPDATE confirm_sends SET state = 'sent', response = $1, updated_at = $2 WHERE signup_id = $3",
       [response.slice(0, 500), this.now().toISOString(), signupId],
     );
   }
-  /** Failed before the transport's commit point: the claim is given back, so a later signup sends it (as on SQLite). */
+  /** After the commit point the row says the server may have it; before it there is no row to change. */
   async failed(signupId: number, committed: boolean): Promise<void> {
-    if (!committed) await this.pool.query('DELETE FROM confirm_sends WHERE signup_id = $1', [signupId]);
-    else
+    if (committed)
       await this.pool.query(
         "UPDATE confirm_sends SET state = 'failed', updated_at = $1 WHERE signup_id = $2",
         [this.now().toISOString(), signupId],
