@@ -12,7 +12,6 @@ import {
 import { normalizeEmail } from '../subscribers.ts';
 import { suppressionHashes } from '../suppression.ts';
 import type { PgPool } from './pool.ts';
-import { PgRateLimits } from './ratelimits.ts';
 import { dollars, PgSubscribers, tx } from './subscribers.ts';
 
 // Pending double opt-ins on the PostgreSQL store (issue 17): SignupRepo's rules
@@ -22,13 +21,16 @@ import { dollars, PgSubscribers, tx } from './subscribers.ts';
 // sees it confirmed ('already'). The rate limit is PgRateLimits' (database clock).
 
 export class PgSignups implements Signups {
-  private readonly limits: PgRateLimits;
   constructor(
     private readonly pool: PgPool,
     private readonly keys: readonly Buffer[],
     private readonly now: () => Date = () => new Date(),
-  ) {
-    this.limits = new PgRateLimits(pool);
+  ) {}
+
+  /** PgRateLimits, imported on first use: src/store/signups.ts (and with it this file) is on SQLite paths too, which never load `pg`. */
+  private async limits() {
+    const { PgRateLimits } = await import('./ratelimits.ts');
+    return new PgRateLimits(this.pool);
   }
 
   static ledger(pool: PgPool, now: () => Date): ConfirmLedger {
@@ -39,11 +41,11 @@ export class PgSignups implements Signups {
     await this.pool.query(`${SCRUB} WHERE confirmed_at IS NULL AND expires_at < $1 AND email != ''`, [
       this.now().toISOString(),
     ]);
-    await this.limits.purgeSignupHits();
+    await (await this.limits()).purgeSignupHits();
   }
 
-  hit(key: string, max: number, windowMs: number): Promise<boolean> {
-    return this.limits.hit(key, max, windowMs);
+  async hit(key: string, max: number, windowMs: number): Promise<boolean> {
+    return (await this.limits()).hit(key, max, windowMs);
   }
 
   async pending(email: string, list: string): Promise<Signup | undefined> {
