@@ -70,6 +70,8 @@ async function sink() {
       });
     },
   });
+  // A SIGKILLed worker's connections reset: that is the point of the run, not a sink failure.
+  server.on('error', () => {});
   server.listen(0, '127.0.0.1', () =>
     process.send!({ port: (server.server.address() as { port: number }).port }),
   );
@@ -134,6 +136,13 @@ async function main(): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'bs-scale-out-'));
   const procs = new Set<ChildProcess>();
   const sinkProc = fork(import.meta.filename, ['--sink'], { execArgv: ['--import', 'tsx'] });
+  // Interrupted: stop what it started (the finally below does not run on a signal).
+  for (const sig of ['SIGINT', 'SIGTERM'] as const)
+    process.once(sig, () => {
+      for (const p of procs) p.kill('SIGKILL');
+      sinkProc.kill('SIGKILL');
+      process.exit(130);
+    });
   try {
     const port = await new Promise<number>((r) =>
       sinkProc.once('message', (m: { port: number }) => r(m.port)),
@@ -216,8 +225,23 @@ async function main(): Promise<number> {
     const importS = (performance.now() - t) / 1000;
     log(`${N} readers imported in ${importS.toFixed(1)} s; the send job fires at ${fire.toISOString()}`);
 
+    // A worker that exits on its own is restarted, as systemd's Restart= would (and counted).
+    let stopping = false;
+    const killed = new Set<ChildProcess>();
+    const unexpectedExits: { worker: number; code: number | null }[] = [];
+    const workers: ChildProcess[] = [];
+    const startWorker = (i: number) => {
+      const p = start(['worker'], `worker${i}`);
+      p.once('exit', (code) => {
+        if (stopping || killed.has(p)) return;
+        unexpectedExits.push({ worker: i, code });
+        log(`worker${i} exited on its own (${code}): restarted`);
+        workers[i] = startWorker(i);
+      });
+      return p;
+    };
     const daemons = Array.from({ length: DAEMONS }, (_, i) => start(['schedule'], `daemon${i}`));
-    const workers = Array.from({ length: WORKERS }, (_, i) => start(['worker'], `worker${i}`));
+    for (let i = 0; i < WORKERS; i++) workers.push(startWorker(i));
 
     // Kills at seeded points of the flow (spread over 5–85% of the readers).
     const points = Array.from({ length: KILLS }, () => Math.floor(N * (0.05 + 0.8 * random()))).sort(
@@ -231,11 +255,13 @@ async function main(): Promise<number> {
       await wait(random() * 30);
       const i = Math.floor(random() * WORKERS);
       const got = (await ask<{ count: number }>('count')).count;
-      workers[i]!.kill('SIGKILL');
-      await exited(workers[i]!);
+      const victim = workers[i]!;
+      killed.add(victim);
+      victim.kill('SIGKILL');
+      await exited(victim);
       kills.push({ at: got, worker: i });
       log(`SIGKILL worker${i} at ${got} received`);
-      workers[i] = start(['worker'], `worker${i}`);
+      workers[i] = startWorker(i);
     }
 
     // Until the ledger is settled and the job's run is recorded.
@@ -272,6 +298,7 @@ async function main(): Promise<number> {
     }
     await wait(1000); // the sink's last end-of-data callbacks
     const sendS = (performance.now() - t0) / 1000;
+    stopping = true;
     for (const p of [...workers, ...daemons]) p.kill('SIGTERM');
     await Promise.race([Promise.all([...workers, ...daemons].map(exited)), wait(60_000)]);
 
@@ -339,6 +366,7 @@ async function main(): Promise<number> {
       workers: WORKERS,
       seed: Number(values.seed),
       kills,
+      unexpectedExits,
       received: {
         messages: tally.count,
         addresses: received.size,

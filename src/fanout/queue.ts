@@ -28,6 +28,26 @@ export async function startBoss(
   cfg: WorkerConfig,
   opts: { supervise: boolean; onError?: (err: Error) => void },
 ): Promise<PgBoss> {
+  // Several processes starting at once on a fresh database race to create pg-boss's
+  // schema and the queue; PostgreSQL may answer one of them "deadlock detected"
+  // (40P01) or a serialization failure (40001). Those are transient: try again.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startBossOnce(pool, url, cfg, opts);
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string } }).cause;
+      if (attempt >= 5 || !['40P01', '40001'].includes(cause?.code ?? '')) throw err;
+      await new Promise((r) => setTimeout(r, 100 * attempt + Math.random() * 200));
+    }
+  }
+}
+
+async function startBossOnce(
+  pool: PgPool,
+  url: string,
+  cfg: WorkerConfig,
+  opts: { supervise: boolean; onError?: (err: Error) => void },
+): Promise<PgBoss> {
   const boss = new PgBoss({
     // Our pool: the queue's statements count against store.poolMax, not a second pool.
     db: { executeSql: (text: string, values: unknown[]) => pool.query(text, values) },

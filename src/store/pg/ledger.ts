@@ -185,17 +185,73 @@ export class PgLedger implements LedgerStore {
    * and before the end-of-data (the transport awaits it); if its reply is lost
    * (throws) the "." is never written, and the row may be `committed` (in doubt,
    * never resent).
+   *
+   * Group commit: while one compare-and-set statement is in flight, the ones
+   * asked for meanwhile (this process's other connections) wait and then go
+   * together in ONE statement — each row still its own compare-and-set in the
+   * WHERE, RETURNING the rows that moved — so each promise settles only after
+   * the COMMIT holding its own row is durable. A lone commit goes at once.
    */
-  async markCommitted(edition: string, subscriberId: number, transport: string): Promise<boolean> {
-    const r = await this.q<{ x: number }>(
-      `UPDATE sends SET state = 'committed', attempts = attempts + 1, transport = $3, updated_at = $4,
-              worker = COALESCE($5, worker)
-       WHERE edition = $1 AND subscriber_id = $2 AND state IN ('queued','deferred')
-         AND (worker IS NULL OR worker = $5 OR claimed_until IS NULL OR claimed_until < ${DB_NOW_MS})
-       RETURNING 1 AS x`,
-      [edition, subscriberId, transport, this.now().toISOString(), this.worker],
-    );
-    return r.length === 1;
+  markCommitted(edition: string, subscriberId: number, transport: string): Promise<boolean> {
+    return new Promise<boolean>((resolve, reject) => {
+      this.toCommit.push({ edition, subscriberId, transport, resolve, reject });
+      if (!this.committing) void this.commitQueued();
+    });
+  }
+
+  private toCommit: {
+    edition: string;
+    subscriberId: number;
+    transport: string;
+    resolve: (ours: boolean) => void;
+    reject: (e: unknown) => void;
+  }[] = [];
+  private committing = false;
+
+  private async commitQueued(): Promise<void> {
+    this.committing = true;
+    try {
+      while (this.toCommit.length) {
+        const group = this.toCommit;
+        this.toCommit = [];
+        const key = (e: string, id: number) => `${e}\u0000${id}`;
+        // The same row asked twice in one group: only the first may win.
+        const seen = new Set<string>();
+        const first = group.filter((c) => {
+          const k = key(c.edition, c.subscriberId);
+          if (seen.has(k)) {
+            c.resolve(false);
+            return false;
+          }
+          seen.add(k);
+          return true;
+        });
+        try {
+          const won = await this.q<{ edition: string; id: number }>(
+            `UPDATE sends s SET state = 'committed', attempts = s.attempts + 1, transport = v.transport,
+                    updated_at = $4, worker = COALESCE($5, s.worker)
+             FROM (SELECT unnest($1::text[]) AS edition, unnest($2::bigint[]) AS id,
+                          unnest($3::text[]) AS transport) v
+             WHERE s.edition = v.edition AND s.subscriber_id = v.id AND s.state IN ('queued','deferred')
+               AND (s.worker IS NULL OR s.worker = $5 OR s.claimed_until IS NULL OR s.claimed_until < ${DB_NOW_MS})
+             RETURNING s.edition, s.subscriber_id AS id`,
+            [
+              first.map((c) => c.edition),
+              first.map((c) => c.subscriberId),
+              first.map((c) => c.transport),
+              this.now().toISOString(),
+              this.worker,
+            ],
+          );
+          const ours = new Set(won.map((w) => key(w.edition, Number(w.id))));
+          for (const c of first) c.resolve(ours.has(key(c.edition, c.subscriberId)));
+        } catch (err) {
+          for (const c of first) c.reject(err);
+        }
+      }
+    } finally {
+      this.committing = false;
+    }
   }
 
   /**
