@@ -22,6 +22,8 @@ export interface BatchJob {
   transport: string;
 }
 
+const RACES = ['40P01', '40001', '23505', '42P07', '42710'];
+
 export async function startBoss(
   pool: PgPool,
   url: string,
@@ -30,13 +32,15 @@ export async function startBoss(
 ): Promise<PgBoss> {
   // Several processes starting at once on a fresh database race to create pg-boss's
   // schema and the queue; PostgreSQL may answer one of them "deadlock detected"
-  // (40P01) or a serialization failure (40001). Those are transient: try again.
+  // (40P01), a serialization failure (40001) or that the schema/table/object it
+  // was creating now exists (23505 on pg_namespace, 42P07, 42710) — seen with 3
+  // workers and 2 daemons starting together. Starting is idempotent: try again.
   for (let attempt = 1; ; attempt++) {
     try {
       return await startBossOnce(pool, url, cfg, opts);
     } catch (err) {
       const cause = (err as { cause?: { code?: string } }).cause;
-      if (attempt >= 5 || !['40P01', '40001'].includes(cause?.code ?? '')) throw err;
+      if (attempt >= 5 || !RACES.includes(cause?.code ?? '')) throw err;
       await new Promise((r) => setTimeout(r, 100 * attempt + Math.random() * 200));
     }
   }
