@@ -150,11 +150,20 @@ describe('job time limits under the daemon', () => {
 
     // Another process asked to run the job meanwhile: the occurrence it stands
     // for is recorded skipped (by it, or a moment earlier by the daemon's own
-    // tick), naming the hung run; exit 0.
+    // tick), naming the hung run; exit 0. When the daemon's tick holds that
+    // occurrence's lease at the very instant `run` asks, `run` says so
+    // (already-running, naming the daemon) and the daemon records the skip.
     const r = await run([...w.g, 'run', 'tick', '--json']);
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
-    expect(out.status).toMatch(/^(skipped|already-done)$/);
+    expect(out.status).toMatch(/^(skipped|already-done|already-running)$/);
+    if (out.status === 'already-running') {
+      expect(out.holder.pid).toBe(d.child.pid);
+      const settled = await until(w.db, rows, (rs) =>
+        rs.some((x) => x.occurrence === out.occurrence && x.outcome !== 'running'),
+      );
+      out.run = settled.find((x) => x.occurrence === out.occurrence);
+    }
     expect(out.run.outcome).toBe('skipped');
     expect(out.run.error).toMatch(
       new RegExp(
