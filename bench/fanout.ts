@@ -7,7 +7,7 @@
 // wall time from spawn to the last message is printed too. On 2 cores the
 // workers, PostgreSQL and the sink share the CPUs: scaling is bounded by that.
 //
-//   npx tsx bench/fanout.ts [--readers N] [--workers 1,2,3]
+//   npx tsx bench/fanout.ts [--readers N] [--workers 1,2,3] [--connections 4]
 // Ends with one JSON line {"bench":"fanout", …}.
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -20,6 +20,8 @@ const { values } = parseArgs({
   options: {
     readers: { type: 'string', default: '5000' },
     workers: { type: 'string', default: '1,2,3' },
+    /** worker.connections per worker process (SMTP connections, split over its batches). */
+    connections: { type: 'string', default: '4' },
     sink: { type: 'boolean' },
   },
 });
@@ -105,7 +107,7 @@ async function main() {
     const f = join(dir, 'broadsheet.config.yaml');
     writeFileSync(
       f,
-      'delivery:\n  connections: 4\nworker:\n  batchSize: 500\n  concurrency: 2\n  connections: 4\n',
+      `delivery:\n  connections: 4\nworker:\n  batchSize: 500\n  concurrency: 2\n  connections: ${Number(values.connections)}\n`,
     );
     return f;
   };
