@@ -2,20 +2,24 @@ import { relative } from 'node:path';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 /**
- * The files that took longest in a clean-clone CI run (seconds of vitest time
- * on 2 cores, before issue 17), longest first. Small files that run long:
+ * The files that took longest in a full run (seconds of vitest time on 2
+ * cores, issue 17's session, under load), longest first. Small files that run long:
  * vitest orders files it has no timings for by size, which put these last,
  * where one worker ran them alone while the other had nothing left to do.
  */
 const SLOW_FIRST = [
-  'tests/integration/preferences-topics.test.ts', // 72
-  'tests/integration/cli-conventions.test.ts', // 57
-  'tests/integration/run-main.test.ts', // 55
-  'tests/integration/topics-send.test.ts', // 45
-  'tests/property/cards-typeset.property.test.ts', // 43
-  'tests/integration/subscribers-privacy.test.ts', // ≈40
-  'tests/integration/preferences.test.ts', // ≈40
-  'tests/e2e/email-screenshots.test.ts', // ≈40
+  'tests/integration/fanout-acceptance.test.ts', // 85
+  'tests/integration/cli-conventions.test.ts', // 54
+  'tests/property/cards-typeset.property.test.ts', // 53
+  'tests/integration/run-main.test.ts', // 48
+  'tests/integration/subscribers-send.test.ts', // 38
+  'tests/integration/scheduler.test.ts', // 32
+  'tests/e2e/review-real-build.test.ts', // 27
+  'tests/integration/smtp-faults.test.ts', // 27
+  'tests/integration/publish-graph.test.ts', // 25
+  'tests/integration/fanout-worker.test.ts', // 25
+  'tests/integration/topics-send.test.ts', // 24
+  'tests/integration/preferences-topics.test.ts', // 17
 ];
 
 /**
