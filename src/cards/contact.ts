@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import sharp, { type OverlayOptions } from 'sharp';
+import sharp from 'sharp';
 import type { ManifestCard, ManifestContact } from '../jobs/manifest.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import type { CardFormat } from './config.ts';
 import { FORMATS } from './formats.ts';
+import { pngRowWriter } from './png.ts';
 
 // A contact sheet per edition and format (`<edition>/contact/<format>.png`):
 // every card of that format, in the edition's order, on one page an editor
@@ -15,6 +16,30 @@ import { FORMATS } from './formats.ts';
 const LAYOUT = (f: CardFormat) =>
   FORMATS[f].shape === 'wide' || FORMATS[f].shape === 'banner' ? { w: 480, cols: 3 } : { w: 300, cols: 5 };
 const GAP = 16;
+const BACKGROUND = [0xd9, 0xd4, 0xcc];
+
+/** Row `y` of a thumbnail (RGB or RGBA, straight alpha) over the sheet's RGB row. */
+function blitRow(
+  line: Uint8Array,
+  t: { data: Buffer; width: number; channels: number; left: number },
+  y: number,
+): void {
+  const ch = t.channels;
+  const n = Math.min(t.width, line.length / 3 - t.left);
+  let s = y * t.width * ch;
+  let d = t.left * 3;
+  for (let x = 0; x < n; x++, s += ch, d += 3) {
+    const a = ch === 4 ? t.data[s + 3]! : 255;
+    if (a === 255) {
+      line[d] = t.data[s]!;
+      line[d + 1] = t.data[s + 1]!;
+      line[d + 2] = t.data[s + 2]!;
+    } else {
+      const k = a / 255;
+      for (let c = 0; c < 3; c++) line[d + c] = Math.round(t.data[s + c]! * k + line[d + c]! * (1 - k));
+    }
+  }
+}
 
 export const contactSheetPath = (format: CardFormat) => `contact/${format}.png`;
 
@@ -32,29 +57,37 @@ export async function writeContactSheets(
     const rows = Math.ceil(mine.length / cols);
     const width = GAP + Math.min(cols, mine.length) * (w + GAP);
     const height = GAP + rows * (h + GAP);
-    // One card decoded at a time: all at once (Promise.all) held every card's
-    // pixels in libvips together (39 story cards ≈ 320 MB) and raised the
-    // build's peak RSS by ~200 MB. Thumbnails are raw pixels, not re-encoded.
-    const tiles: OverlayOptions[] = [];
-    for (const [i, c] of mine.entries()) {
-      const { data, info } = await sharp(join(editionDir, c.path))
-        .resize(w, h)
-        .raw()
-        .toBuffer({ resolveWithObject: true });
-      tiles.push({
-        input: data,
-        raw: { width: info.width, height: info.height, channels: info.channels },
-        left: GAP + (i % cols) * (w + GAP),
-        top: GAP + Math.floor(i / cols) * (h + GAP),
-      });
+    // Streamed, one row of thumbnails at a time, into a PNG written row by
+    // row (png.ts): composing the whole sheet in libvips held every thumbnail
+    // and the full sheet at once (~45 MB for the og sheet, more in libvips'
+    // per-thread heaps, which never shrink), on top of the card stage's peak.
+    // The same thumbnails (sharp's resize) on the same background: the same
+    // pixels as the libvips composite, in an opaque RGB file.
+    const png = pngRowWriter(width, height, 3, 6);
+    const blank = Buffer.alloc(width * 3);
+    for (let x = 0; x < width; x++) blank.set(BACKGROUND, x * 3);
+    const line = new Uint8Array(width * 3);
+    for (let y = 0; y < GAP; y++) png.row(blank);
+    for (let r = 0; r < rows; r++) {
+      const tiles: { data: Buffer; width: number; height: number; channels: number; left: number }[] = [];
+      for (let i = r * cols; i < Math.min(mine.length, (r + 1) * cols); i++) {
+        const { data, info } = await sharp(join(editionDir, mine[i]!.path))
+          .resize(w, h)
+          .raw()
+          .toBuffer({ resolveWithObject: true });
+        tiles.push({ data, ...info, left: GAP + (i % cols) * (w + GAP) });
+      }
+      for (let y = 0; y < h; y++) {
+        line.set(blank);
+        for (const t of tiles) if (y < t.height) blitRow(line, t, y);
+        png.row(line);
+      }
+      for (let y = 0; y < GAP; y++) png.row(blank);
     }
-    const png = await sharp({ create: { width, height, channels: 3, background: '#d9d4cc' } })
-      .composite(tiles)
-      .png({ compressionLevel: 6 })
-      .toBuffer();
+    const bytes = await png.end();
     mkdirSync(join(editionDir, 'contact'), { recursive: true });
     const rel = contactSheetPath(format);
-    await writeFileAtomic(join(editionDir, rel), png);
+    await writeFileAtomic(join(editionDir, rel), bytes);
     written.push(rel);
   }
   return written;

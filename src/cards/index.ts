@@ -9,6 +9,7 @@ import { writeFileAtomic } from '../util/atomic.ts';
 import { caption } from './captions.ts';
 import { contactSheetPath, listContactSheets, writeContactSheets } from './contact.ts';
 import { FORMATS } from './formats.ts';
+import { collectPast, fullGc } from './gc.ts';
 import { environmentDigest, inputHash } from './hash.ts';
 import { editionItems } from './items.ts';
 import { articlePhoto, photoFor, portraitFor, quotePortrait } from './photos/index.ts';
@@ -34,6 +35,9 @@ export interface RenderCardsOptions {
   /** Show a progress bar (default: when stderr is a terminal). */
   progress?: boolean;
 }
+
+/** In-process drawing: a full GC whenever V8's heap passes this (gc.ts; measured in docs/performance-cards.md). */
+const HEAP_CAP_MB = 128;
 
 const fileSha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 
@@ -192,11 +196,18 @@ export async function renderCards(
         }
       };
       if (pool) await Promise.all(todo.map(one));
-      else for (const t of todo) await one(t);
+      else
+        for (const t of todo) {
+          await one(t);
+          collectPast(HEAP_CAP_MB);
+        }
     } finally {
       bar?.stop();
       await pool?.close();
     }
+    // The cards' garbage (and the native pixmaps it holds) goes before the
+    // contact sheets allocate: see gc.ts. One collection, ~0.1 s.
+    fullGc();
     ctx.logger.info(
       {
         rendered: cards.length - kept,
