@@ -110,7 +110,7 @@ async function measure(which: 'sample' | 'items100', workers: string) {
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', join(import.meta.dirname, 'memory.ts'), '--child', which, out, workers],
-    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...childEnv } },
   );
   let stdout = '';
   let stderr = '';
@@ -139,6 +139,15 @@ async function measure(which: 'sample' | 'items100', workers: string) {
 }
 
 const only = arg('--only');
+// `--child-env K=V` (repeatable): run the builds with that environment, e.g.
+// MALLOC_ARENA_MAX=2 — glibc reads its malloc tunables only when a process
+// starts, so the figure is for a build started that way (a systemd unit's
+// Environment=), not for a plain `broadsheet build`.
+const childEnv = Object.fromEntries(
+  process.argv.flatMap((a, i) =>
+    a === '--child-env' ? [process.argv[i + 1]!.split(/=(.*)/s).slice(0, 2)] : [],
+  ),
+) as Record<string, string>;
 const workers = arg('--workers') ?? 'auto';
 const results: Record<string, Awaited<ReturnType<typeof measure>>> = {};
 const r1 = (n: number) => Math.round(n * 10) / 10;
@@ -150,13 +159,19 @@ for (const which of ['sample', 'items100'] as const) {
   console.log(
     `${which}: ${r.items} items, ${r.cards} cards (${r.failures} failed) in ${r1(r.ms / 1000)} s; peak RSS ${Math.round(r.peakMb)} MB` +
       ` (tree sampled ${Math.round(r.sampledMb)}, VmHWM ${Math.round(r.hwm)}) → ${r1((r.peakMb / LIMIT_MB[which]) * 100)}% of the ${LIMIT_MB[which]} MB limit` +
-      (before ? `, ${r1(r.peakMb / before)}× the ${before} MB before` : ''),
+      (before ? `, ${r1(r.peakMb / before)}× the ${before} MB before` : '') +
+      (Object.keys(childEnv).length
+        ? ` [with ${Object.entries(childEnv)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(' ')}]`
+        : ''),
   );
 }
 console.log(
   JSON.stringify({
     bench: 'memory',
     workers,
+    ...(Object.keys(childEnv).length ? { childEnv } : {}),
     ...Object.fromEntries(
       Object.entries(results).flatMap(([k, r]) => [
         [`${k}PeakMb`, Math.round(r.peakMb)],

@@ -79,10 +79,12 @@ export function encodePng(pixels: Uint8Array, width: number, height: number, lev
 
 /**
  * A PNG written a row at a time (8-bit RGB or RGBA), for images too large to
- * hold whole: the contact sheets. Each row gets the PNG filter (None, Sub, Up,
- * Average or Paeth) whose output has the smallest sum of absolute values — the
- * heuristic libpng uses — before Node's zlib deflates it as a stream; only the
- * previous row and the compressed bytes are kept.
+ * hold whole: the contact sheets. Every row gets the Up filter (its difference
+ * from the row above) before Node's zlib deflates it as a stream; only the
+ * previous row and the compressed bytes are kept. Measured on the sample's six
+ * sheets: libpng's adaptive choice per row (all five filters) made files 5 %
+ * smaller but took 0.45 s more in JS; Up costs about what libvips took, with
+ * files ~15 % larger than its (1.1 MB against 1.0 MB for og).
  */
 export function pngRowWriter(width: number, height: number, channels: 3 | 4, level: number) {
   const stride = width * channels;
@@ -98,7 +100,7 @@ export function pngRowWriter(width: number, height: number, channels: 3 | 4, lev
   const BATCH = 64;
   let batch = Buffer.allocUnsafe((stride + 1) * BATCH);
   let inBatch = 0;
-  const cand = [0, 1, 2, 3, 4].map(() => new Uint8Array(stride));
+  const up = new Uint8Array(stride);
   const flush = () => {
     if (!inBatch) return;
     deflate.write(batch.subarray(0, inBatch * (stride + 1)));
@@ -109,10 +111,10 @@ export function pngRowWriter(width: number, height: number, channels: 3 | 4, lev
     /** The next row: `stride` bytes of straight RGB(A). */
     row(line: Uint8Array) {
       if (line.length !== stride || rows >= height) throw new RangeError('unexpected PNG row');
-      const filter = bestFilter(line, prev, channels, cand);
+      for (let i = 0; i < stride; i++) up[i] = (line[i]! - prev[i]!) & 255;
       const o = inBatch * (stride + 1);
-      batch[o] = filter;
-      batch.set(filter === 0 ? line : cand[filter]!, o + 1);
+      batch[o] = 2; // Up
+      batch.set(up, o + 1);
       prev.set(line);
       rows++;
       if (++inBatch === BATCH) flush();
@@ -131,46 +133,4 @@ export function pngRowWriter(width: number, height: number, channels: 3 | 4, lev
       return Buffer.concat([SIGNATURE, chunk('IHDR', ihdr), chunk('IDAT', Buffer.concat(out)), IEND]);
     },
   };
-}
-
-/** Fill cand[1..4] with the Sub, Up, Average and Paeth rows; return the filter with the smallest sum. */
-function bestFilter(line: Uint8Array, prev: Uint8Array, bpp: number, cand: Uint8Array[]): number {
-  const sub = cand[1]!;
-  const up = cand[2]!;
-  const avg = cand[3]!;
-  const pae = cand[4]!;
-  let s0 = 0;
-  let s1 = 0;
-  let s2 = 0;
-  let s3 = 0;
-  let s4 = 0;
-  const n = line.length;
-  for (let i = 0; i < n; i++) {
-    const x = line[i]!;
-    const a = i >= bpp ? line[i - bpp]! : 0;
-    const b = prev[i]!;
-    const c = i >= bpp ? prev[i - bpp]! : 0;
-    const p = a + b - c;
-    const pa = Math.abs(p - a);
-    const pb = Math.abs(p - b);
-    const pc = Math.abs(p - c);
-    const pr = pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
-    const v1 = (x - a) & 255;
-    const v2 = (x - b) & 255;
-    const v3 = (x - ((a + b) >> 1)) & 255;
-    const v4 = (x - pr) & 255;
-    sub[i] = v1;
-    up[i] = v2;
-    avg[i] = v3;
-    pae[i] = v4;
-    s0 += x < 128 ? x : 256 - x;
-    s1 += v1 < 128 ? v1 : 256 - v1;
-    s2 += v2 < 128 ? v2 : 256 - v2;
-    s3 += v3 < 128 ? v3 : 256 - v3;
-    s4 += v4 < 128 ? v4 : 256 - v4;
-  }
-  const sums = [s0, s1, s2, s3, s4];
-  let best = 0;
-  for (let f = 1; f < 5; f++) if (sums[f]! < sums[best]!) best = f;
-  return best;
 }
