@@ -47,6 +47,11 @@ export interface LoopInput {
    * message starts, the ones in flight finish; what is left stays as it is.
    */
   halt?: () => boolean;
+  /**
+   * PostgreSQL: called synchronously once a row's COMMIT is durable and ours, as the
+   * last thing before the transport writes its "." (src/fanout/journal.ts). A throw cuts the connection.
+   */
+  onDot?: (edition: string, subscriberId: number) => void;
   build: (row: RowToSend) => Composed;
   s: Counters;
   guard: LeaseGuard;
@@ -205,6 +210,7 @@ export async function sendAll(x: LoopInput): Promise<{ left: number; stopped?: B
                 throw new Error('another worker has committed this message');
               }
               committed = true;
+              x.onDot?.(edition, row.subscriberId);
             });
           },
         }),

@@ -8,6 +8,7 @@ import { BroadsheetError } from '../errors/index.ts';
 import type { PgLedger, PgLedgerRow } from '../store/pg/ledger.ts';
 import type { PgPool } from '../store/pg/pool.ts';
 import type { WorkerConfig } from './config.ts';
+import type { DotJournal } from './journal.ts';
 import { digestForTopics, type FanoutPayload, knowsTopics } from './payload.ts';
 import type { BatchJob } from './queue.ts';
 
@@ -29,6 +30,8 @@ export interface BatchEnv {
   /** True once the worker must stop gracefully (SIGTERM). */
   halting: () => boolean;
   sleep: (ms: number) => Promise<void>;
+  /** The host-local dot journal: a line per row right before its "." (src/fanout/journal.ts). */
+  journal?: DotJournal;
 }
 
 export interface BatchResult {
@@ -149,6 +152,7 @@ async function sendRows(
       opts,
       pace: env.pace?.(job.transport),
       halt: env.halting,
+      onDot: env.journal && ((edition, id) => env.journal!.dot(edition, id)),
     });
     out.sent += s.sent;
     out.failed += s.failed;

@@ -5,8 +5,16 @@ import { PgLedger } from '../store/pg/ledger.ts';
 import type { PgPool } from '../store/pg/pool.ts';
 import { type BatchEnv, runBatch } from './batch.ts';
 import type { WorkerConfig } from './config.ts';
+import {
+  DotJournal,
+  journalDir,
+  readJournal,
+  reconcileDead,
+  reconcileJournal,
+  removeQuietly,
+} from './journal.ts';
 import { payloadCache } from './payload.ts';
-import { type BatchJob, SEND_QUEUE } from './queue.ts';
+import { type BatchJob, queueBatches, SEND_QUEUE } from './queue.ts';
 import { globalPace } from './rate.ts';
 
 // Taking batches from the send queue: `broadsheet worker` until SIGTERM, and
@@ -38,6 +46,8 @@ export interface WorkOptions {
   until?: () => Promise<boolean>;
   pollMs?: number;
   stats?: WorkStats;
+  /** Where the dot journals of this host are (default: journalDir(ctx)). */
+  journalDir?: string;
 }
 
 export const newStats = (): WorkStats => ({
@@ -67,7 +77,9 @@ export async function workBatches(o: WorkOptions): Promise<WorkStats> {
       };
     });
   o.signal?.addEventListener('abort', () => wake(), { once: true });
+  const journal = new DotJournal(o.journalDir ?? journalDir(ctx), o.worker);
   const env: BatchEnv = {
+    journal,
     ctx,
     pool,
     ledger,
@@ -136,7 +148,56 @@ export async function workBatches(o: WorkOptions): Promise<WorkStats> {
     active.add(q);
   };
 
+  // Batches of dead instances' rows whose "." never left, sent here.
+  const direct: BatchJob[] = [];
+  const unsent: BatchJob[] = [];
+  const runDirect = (b: BatchJob) => {
+    stats.active++;
+    const p = (async () => {
+      try {
+        const r = await runBatch(env, b);
+        stats.sent += r.sent;
+        stats.failed += r.failed;
+        stats.deferred += r.deferred;
+        stats.suppressed += r.suppressed;
+        if (!r.done) unsent.push(b);
+      } catch (err) {
+        unsent.push(b);
+        logger.error(
+          { edition: b.edition, lo: b.lo, err: (err as Error).message },
+          `resend failed: ${(err as Error).message}`,
+        );
+      } finally {
+        stats.active--;
+      }
+    })();
+    const q = p.finally(() => {
+      active.delete(q);
+      wake();
+    });
+    active.add(q);
+  };
+  const reconcile = async () => {
+    try {
+      const r = await reconcileDead(pool, journal.dir, cfg.batchSize);
+      if (r.journals || r.stale)
+        logger.warn(
+          { ...r, ranges: r.ranges.length },
+          `dot journal: ${r.journals} dead worker(s) on this host, ${r.deferred} message(s) whose "." never left sent again, ${r.inDoubt} left in doubt${r.stale ? `, ${r.stale} journal(s) of an earlier boot dropped` : ''}`,
+        );
+      direct.push(...r.ranges);
+    } catch (err) {
+      logger.warn(
+        { err: (err as Error).message },
+        `dot journal: cannot reconcile: ${(err as Error).message}`,
+      );
+    }
+  };
+  await reconcile();
+  let reconciledAt = performance.now();
+
   while (!o.signal?.aborted) {
+    while (direct.length && active.size < cfg.concurrency) runDirect(direct.shift()!);
     const free = cfg.concurrency - active.size;
     let got = 0;
     if (free > 0) {
@@ -149,9 +210,52 @@ export async function workBatches(o: WorkOptions): Promise<WorkStats> {
       }
     }
     if (got) continue;
-    if (!active.size && o.until && (await o.until().catch(() => false))) break;
+    // A worker of this host killed and not restarted: its journal is read here, once a lease.
+    if (performance.now() - reconciledAt > cfg.leaseSeconds * 1000) {
+      await reconcile();
+      reconciledAt = performance.now();
+      if (direct.length) continue;
+    }
+    if (!active.size && !direct.length && o.until && (await o.until().catch(() => false))) break;
     await sleep(pollMs);
   }
   await Promise.allSettled([...active]);
+  await settleOwn(o, journal, [...direct, ...unsent]);
   return stats;
+}
+
+/**
+ * A clean stop: this instance's own committed rows without a journal line (a
+ * lost COMMIT reply, a message abandoned at its deadline) never had their "."
+ * written: back to deferred, queued again with what was left unsent; the journal goes.
+ */
+async function settleOwn(o: WorkOptions, journal: DotJournal, left: BatchJob[]): Promise<void> {
+  const { ctx, pool, boss, cfg } = o;
+  journal.close();
+  try {
+    const out = { journals: 0, deferred: 0, inDoubt: 0, stale: 0, ranges: [...left] };
+    const own = readJournal(journal.file) ?? {
+      file: journal.file,
+      boot: '',
+      pid: process.pid,
+      host: '',
+      instance: o.worker,
+      dots: new Set<string>(),
+    };
+    await reconcileJournal(pool, own, cfg.batchSize, out, 'the end-of-data was never written (dot journal)');
+    removeQuietly(journal.file);
+    const editions = new Map(out.ranges.map((r) => [r.edition, r.transport]));
+    for (const [edition, transport] of editions)
+      await queueBatches(boss, pool, edition, cfg.batchSize, transport);
+    if (out.deferred)
+      ctx.logger.warn(
+        { deferred: out.deferred },
+        `${out.deferred} message(s) whose "." was never written: queued again`,
+      );
+  } catch (err) {
+    ctx.logger.warn(
+      { err: (err as Error).message },
+      `dot journal: cannot settle on exit: ${(err as Error).message}`,
+    );
+  }
 }
