@@ -92,7 +92,7 @@ describe.skipIf(!pgOk)('fan-out dot journal: reconciliation of dead instances', 
           `SELECT count(*)::int AS n FROM sends WHERE edition = $1 AND subscriber_id = ANY($2::bigint[]) AND state = 'sent'`,
           [EDITION, lost],
         )
-      )[0]!.n;
+      )[0]!.n as number;
     for (let i = 0; i < 240 && (await sentOf()) < lost.length; i++) await wait(250);
     await wait(1000); // nothing else may follow
     p.kill('SIGTERM');

@@ -1,5 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../fixtures/delivery/ctx.ts';
 import { type Sink, startSink, tally } from '../fixtures/delivery/sink.ts';
 import { needsPostgres } from '../helpers/pg.ts';
 import { EDITION, exited, type FanoutWorld, fanoutWorld, prng, wait } from './fanout-fixture.ts';
@@ -13,6 +16,11 @@ import { EDITION, exited, type FanoutWorld, fanoutWorld, prng, wait } from './fa
 //   - every `sent` row's reader got exactly one; only `committed` rows (in
 //     doubt) may be missing, each received at most once;
 //   - the ledger accounts for every reader: sent + committed = N.
+// Each replacement worker reads its dead predecessors' dot journals (this
+// host): a row a killed worker committed whose "." never left goes back to
+// deferred and is sent again, so the only rows left `committed` are ones whose
+// "." was written — and the sink must have them (a reset may make a receiving
+// server drop a "." it had not read yet; the test would report that).
 
 const pgOk = await needsPostgres();
 const N = 1000;
@@ -22,12 +30,14 @@ const SEED = 170_017;
 describe.skipIf(!pgOk)('fan-out, workers SIGKILLed', () => {
   let sink: Sink;
   let w: FanoutWorld;
+  const data = tempDir('bs-fanout-kill-');
   const procs = new Set<ChildProcess>();
   beforeAll(async () => {
     sink = await startSink();
     w = await fanoutWorld(
       N,
-      '  batchSize: 50\n  concurrency: 2\n  connections: 2\n  leaseSeconds: 3\n  pollSeconds: 0.5\n',
+      // paths.store (unused: --store is a URL) names the host-local data folder of the dot journals.
+      `  batchSize: 50\n  concurrency: 2\n  connections: 2\n  leaseSeconds: 3\n  pollSeconds: 0.5\npaths:\n  store: ${join(data, 'broadsheet.db')}\n`,
     );
   });
   afterAll(async () => {
@@ -45,8 +55,10 @@ describe.skipIf(!pgOk)('fan-out, workers SIGKILLed', () => {
     expect(sink.received.length).toBe(0);
 
     const workers: ChildProcess[] = [];
+    const outputs: (() => string)[] = [];
     const start = () => {
       const p = w.spawnCli(['worker'], { SMTP_URL: sink.url, LOG_LEVEL: 'warn' });
+      outputs.push(p.output);
       procs.add(p);
       p.once('exit', () => procs.delete(p));
       return p;
@@ -88,8 +100,19 @@ describe.skipIf(!pgOk)('fan-out, workers SIGKILLed', () => {
     const missing = rows.filter((r) => !byRecipient.has(r.email));
     expect(missing.every((r) => r.state === 'committed')).toBe(true);
     expect(sink.received.length).toBe(N - missing.length);
+    // The dot journal: what is left in doubt had its "." written, and the sink got it.
+    const reconciled = [
+      ...outputs
+        .map((o) => o())
+        .join('\n')
+        .matchAll(/"deferred":(\d+),"inDoubt":(\d+)/g),
+    ];
+    const resent = reconciled.reduce((n, m) => n + Number(m[1]), 0);
     console.log(
-      `fanout-kill: ${kills} kills, sent ${c.sent}, in doubt ${c.committed} (${missing.length} of them never reached the sink)`,
+      `fanout-kill: ${kills} kills, sent ${c.sent}, in doubt ${c.committed} (${missing.length} of them never reached the sink), ${resent} whose "." never left sent again`,
     );
+    expect(missing).toEqual([]);
+    // Every journal was settled: the killed ones by their successors, the last ones on SIGTERM.
+    expect(readdirSync(join(data, 'fanout-journal'))).toEqual([]);
   }, 400_000);
 });
