@@ -1,6 +1,7 @@
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
+import { feedCachePath } from '../content/feeds/cache.ts';
 import type { Context } from '../context.ts';
 import type { PgPool } from '../store/pg/pool.ts';
 import type { BatchJob } from './queue.ts';
@@ -19,13 +20,7 @@ import type { BatchJob } from './queue.ts';
 const MAGIC = 'broadsheet-fanout-journal 1';
 
 /** The local data folder (as feed-cache.json): beside the SQLite file, or paths.store's folder for a URL. */
-export const journalDir = (ctx: Context) =>
-  join(
-    /^postgres(ql)?:\/\//i.test(ctx.paths.store)
-      ? dirname(resolve(ctx.paths.root, ctx.config.paths.store))
-      : dirname(ctx.paths.store),
-    'fanout-journal',
-  );
+export const journalDir = (ctx: Context) => join(dirname(feedCachePath(ctx)), 'fanout-journal');
 
 /** The running kernel's boot id ('' where there is none: then nothing is ever reconciled). */
 export function bootId(): string {
