@@ -172,6 +172,9 @@ async function main(): Promise<number> {
         '  connections: 4',
         `  leaseSeconds: ${Number(values.lease)}`,
         '  pollSeconds: 0.5',
+        // The local data folder (--store is a URL): where this run's dot journals go.
+        'paths:',
+        `  store: ${join(dir, 'data', 'broadsheet.db')}`,
         'jobs:',
         '  - name: send-daily',
         '    kind: send',
