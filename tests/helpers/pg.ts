@@ -57,8 +57,29 @@ export async function freshPgDatabase(prefix = 'bs_test'): Promise<PgTestDb> {
   return {
     url: u.toString(),
     name,
-    drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+    drop: () => dropDatabase(name),
   };
+}
+
+/**
+ * Drop a test database. Connections still closing (a pool whose end() just
+ * resolved, a child process exiting) get up to 5 s to go on their own; only
+ * then are they terminated (WITH (FORCE)) — a terminated connection that the
+ * test process still holds would surface as an uncaught 57P01 error.
+ */
+async function dropDatabase(name: string) {
+  const c = new pg.Client({ connectionString: PG_ADMIN_URL, connectionTimeoutMillis: 5000 });
+  await c.connect();
+  try {
+    for (let i = 0; i < 50; i++) {
+      const r = await c.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [name]);
+      if (r.rows[0].n === 0) break;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  } finally {
+    await c.end();
+  }
 }
 
 async function admin(sql: string) {

@@ -42,6 +42,7 @@ beforeAll(async () => {
   if (!pgOk) return;
   db = await freshPgDatabase();
   pool = new pg.Pool({ connectionString: db.url, max: 2 });
+  pool.on('error', () => {}); // an idle client cut by the server: the next query reconnects
   server = createServer((_req: IncomingMessage, res: ServerResponse) => {
     hits++;
     if (hits === holdAt) {
