@@ -153,9 +153,15 @@ describe('job time limits under the daemon', () => {
     // tick), naming the hung run; exit 0. When the daemon's tick holds that
     // occurrence's lease at the very instant `run` asks, `run` says so
     // (already-running, naming the daemon) and the daemon records the skip.
+    // `run` stands for the latest occurrence: past the hung one's second, so it
+    // is a later occurrence than the hung run's (a fast machine could otherwise
+    // ask within that same second and find the hung run itself holding it).
+    const after = Date.parse(running.occurrence) + 1100 - Date.now();
+    if (after > 0) await pause(after);
     const r = await run([...w.g, 'run', 'tick', '--json']);
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
+    expect(out.occurrence).not.toBe(running.occurrence);
     expect(out.status).toMatch(/^(skipped|already-done|already-running)$/);
     if (out.status === 'already-running') {
       expect(out.holder.pid).toBe(d.child.pid);
