@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { Secrets } from './config/env.ts';
 import type { Config } from './config/schema.ts';
 import type { Logger } from './logger.ts';
@@ -35,21 +35,33 @@ export interface Context {
   paths: Paths;
 }
 
+/** A postgres:// (or postgresql://) URL: the shared PostgreSQL store (issue 17). */
+export const isPgUrl = (s: string | undefined): s is string => !!s && /^postgres(ql)?:\/\//i.test(s);
+
+/**
+ * This host's own data folder: beside the SQLite store, or — with a PostgreSQL
+ * store — the folder paths.store would use. Host-local files live here (the
+ * feed validators cache, the send fan-out's dot journals).
+ */
+export const localDataDir = (ctx: { paths: Paths; config: Config }): string =>
+  isPgUrl(ctx.paths.store)
+    ? dirname(resolve(ctx.paths.root, ctx.config.paths.store))
+    : dirname(ctx.paths.store);
+
 export function resolvePaths(
   config: Config,
   flags: { config?: string; content?: string; out?: string; store?: string },
   root = process.cwd(),
   env: NodeJS.ProcessEnv = process.env,
 ): Paths {
-  const isUrl = (v: string | undefined): v is string => !!v && /^postgres(ql)?:\/\//i.test(v);
   const storeFlag = flags.store?.startsWith('sqlite:') ? flags.store.slice('sqlite:'.length) : flags.store;
-  const store = isUrl(storeFlag)
+  const store = isPgUrl(storeFlag)
     ? storeFlag
     : storeFlag !== undefined
       ? resolve(root, storeFlag)
-      : isUrl(env.DATABASE_URL)
+      : isPgUrl(env.DATABASE_URL)
         ? env.DATABASE_URL
-        : isUrl(config.store?.url)
+        : isPgUrl(config.store?.url)
           ? config.store.url
           : resolve(root, config.paths.store);
   return {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { Context } from '../context.ts';
+import { type Context, isPgUrl } from '../context.ts';
 import { BroadsheetError } from '../errors/index.ts';
 import { writeFileAtomicSync } from '../util/atomic.ts';
 
@@ -15,7 +15,7 @@ export function appSecret(ctx: Pick<Context, 'secrets' | 'paths' | 'logger'>): B
   // A shared PostgreSQL store means several hosts: each must sign and check
   // tokens with the same key, so it comes from the environment, never a file
   // one host made (issue 17).
-  if (/^postgres(ql)?:\/\//i.test(ctx.paths.store)) throw new BroadsheetError('SECRET_REQUIRED', {});
+  if (isPgUrl(ctx.paths.store)) throw new BroadsheetError('SECRET_REQUIRED', {});
   const file = join(dirname(ctx.paths.store), 'secret.key');
   if (!existsSync(file)) {
     writeFileAtomicSync(file, randomBytes(32).toString('base64url'));

@@ -1,8 +1,8 @@
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { dirname, join } from 'node:path';
-import { feedCachePath } from '../content/feeds/cache.ts';
-import type { Context } from '../context.ts';
+import { join } from 'node:path';
+import { type Context, localDataDir } from '../context.ts';
+import { alive } from '../store/lease.ts';
 import type { PgPool } from '../store/pg/pool.ts';
 import type { BatchJob } from './queue.ts';
 
@@ -20,7 +20,7 @@ import type { BatchJob } from './queue.ts';
 const MAGIC = 'broadsheet-fanout-journal 1';
 
 /** The local data folder (as feed-cache.json): beside the SQLite file, or paths.store's folder for a URL. */
-export const journalDir = (ctx: Context) => join(dirname(feedCachePath(ctx)), 'fanout-journal');
+export const journalDir = (ctx: Context) => join(localDataDir(ctx), 'fanout-journal');
 
 /** The running kernel's boot id ('' where there is none: then nothing is ever reconciled). */
 export function bootId(): string {
@@ -33,15 +33,6 @@ export function bootId(): string {
 
 const fileOf = (dir: string, instance: string) =>
   join(dir, `${instance.replace(/[^A-Za-z0-9._@-]/g, '_')}.log`);
-
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** One worker instance's journal, created on its first line. */
 export class DotJournal {
@@ -179,7 +170,7 @@ export async function reconcileDead(pool: PgPool, dir: string, batchSize: number
       }
       continue;
     }
-    if (!Number.isInteger(j.pid) || j.pid <= 0 || pidAlive(j.pid)) continue;
+    if (!Number.isInteger(j.pid) || j.pid <= 0 || alive(j.pid)) continue;
     await reconcileJournal(pool, j, batchSize, out);
     out.journals++;
     removeQuietly(file);

@@ -13,7 +13,7 @@
 // loads pg (status-pg.ts is imported only for a postgres:// store).
 import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import type { Context } from '../context.ts';
+import { type Context, isPgUrl } from '../context.ts';
 import { type ProcessBeat, sqliteHeartbeats } from '../ops/heartbeat-store.ts';
 import type { Awaitable } from '../store/backend.ts';
 import { openStore } from '../store/db.ts';
@@ -128,23 +128,26 @@ function report(r: JobRunRow, tz: string): RunReport {
   };
 }
 
+/** What status says of a run it recorded failed because its process is gone. */
+export const reapedOf = (r: JobRunRow): StatusReport['reaped'][number] => ({
+  job: r.job,
+  occurrence: r.occurrence,
+  pid: r.pid,
+  host: r.host,
+});
+
 /**
  * Record runs whose process is gone as failed, through a short-lived
  * read-write connection (status itself reads read-only and never migrates).
  * A store status may not write to (read-only file) is reported as it is.
  */
-function reap(ctx: Context, file: string): StatusReport['reaped'] {
+async function reap(ctx: Context, file: string): Promise<StatusReport['reaped']> {
   let db: Database.Database | undefined;
   try {
     db = new Database(file, { fileMustExist: true });
     db.pragma('busy_timeout = 2000');
     if (!hasTable(db, 'job_runs') || !hasTable(db, 'leases') || !runningRuns(db).length) return [];
-    return reapDeadRuns(db, () => ctx.clock.now().getTime(), ctx.clock.now()).map((r) => ({
-      job: r.job,
-      occurrence: r.occurrence,
-      pid: r.pid,
-      host: r.host,
-    }));
+    return (await reapDeadRuns(db, () => ctx.clock.now().getTime(), ctx.clock.now())).map(reapedOf);
   } catch (err) {
     ctx.logger.debug({ err }, 'status: could not record dead runs as failed');
     return [];
@@ -155,7 +158,7 @@ function reap(ctx: Context, file: string): StatusReport['reaped'] {
 
 /** Status of either store: the SQLite file here, PostgreSQL in status-pg.ts. */
 export async function collectStatus(ctx: Context, opts: { runs?: number } = {}): Promise<StatusReport> {
-  if (/^postgres(ql)?:\/\//i.test(ctx.paths.store)) {
+  if (isPgUrl(ctx.paths.store)) {
     const { collectPgStatus } = await import('./status-pg.ts');
     return collectPgStatus(ctx, opts);
   }
@@ -227,7 +230,7 @@ export const withInDoubt = (s: SendCount[]): StatusReport['sends'] =>
 async function collectSqliteStatus(ctx: Context, opts: { runs?: number }): Promise<StatusReport> {
   const now = ctx.clock.now();
   const exists = existsSync(ctx.paths.store);
-  const reaped = exists ? reap(ctx, ctx.paths.store) : [];
+  const reaped = exists ? await reap(ctx, ctx.paths.store) : [];
   const db = exists ? openStore(ctx.paths.store, { readonly: true }) : undefined;
   try {
     const hasRuns = db ? hasTable(db, 'job_runs') : false;

@@ -17,16 +17,22 @@ export type Backend =
   | { kind: 'sqlite'; db: DB; file: string }
   | { kind: 'postgres'; pool: PgPool; url: string };
 
-export const isPgUrl = (s: string | undefined): boolean => !!s && /^postgres(ql)?:\/\//i.test(s);
+export { isPgUrl } from '../context.ts';
+
+import { isPgUrl } from '../context.ts';
+
+/** The URL with its password replaced: what messages and logs may show. */
+export const redactUrl = (v: string) => v.replace(/:\/\/([^:/@]+):[^@]*@/, '://$1:***@');
 
 /** Parse a store address: postgres://…, sqlite:PATH, or a plain path (relative to `root`). */
 export function parseStoreTarget(value: string, root = process.cwd()): StoreTarget {
-  if (isPgUrl(value)) {
+  const given: string | undefined = value; // isPgUrl narrows; `value` stays a string below
+  if (isPgUrl(given)) {
     try {
       new URL(value);
     } catch {
       throw new BroadsheetError('STORE_URL_INVALID', {
-        value: redact(value),
+        value: redactUrl(value),
         detail: 'the URL does not parse',
       });
     }
@@ -35,14 +41,12 @@ export function parseStoreTarget(value: string, root = process.cwd()): StoreTarg
   const file = value.startsWith('sqlite:') ? value.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '') : value;
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(file))
     throw new BroadsheetError('STORE_URL_INVALID', {
-      value: redact(value),
+      value: redactUrl(value),
       detail: 'only postgres:// URLs and SQLite file paths are stores',
     });
   if (!file) throw new BroadsheetError('STORE_URL_INVALID', { value, detail: 'no file named after sqlite:' });
   return { kind: 'sqlite', file: file === ':memory:' ? file : resolve(root, file) };
 }
-
-const redact = (v: string) => v.replace(/:\/\/([^:/@]+):[^@]*@/, '://$1:***@');
 
 /**
  * Open the store the target names: the SQLite file (created and migrated), or
@@ -80,7 +84,7 @@ export async function closeBackend(b: Backend): Promise<void> {
 
 /** What messages may show of a store: the file, or the URL without its password. */
 export function displayStore(t: StoreTarget | Backend): string {
-  return t.kind === 'sqlite' ? t.file : redact(t.url);
+  return t.kind === 'sqlite' ? t.file : redactUrl(t.url);
 }
 
 /**

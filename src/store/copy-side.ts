@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import type { TableInfo } from './copy-schema.ts';
+import { alive } from './lease.ts';
 
 /** A live lease on a store: who holds it and for how long still. */
 export interface LiveLease {
@@ -58,13 +59,7 @@ export interface TargetSide extends Side {
  */
 export function standing(row: { host: string; pid: number }, msLeft: number): boolean {
   if (msLeft <= 0) return false;
-  if (row.host !== hostname()) return true;
-  try {
-    process.kill(row.pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return row.host !== hostname() || alive(row.pid);
 }
 
 /** What a send-running message says holds it. */

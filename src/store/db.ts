@@ -1,9 +1,11 @@
 import { accessSync, constants, statfsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { isPgUrl } from '../context.ts';
 import { BroadsheetError, isBroadsheetError } from '../errors/index.ts';
 import { ensureDirSync, errnoOf, fsError, nearestFolder } from '../util/fs-errors.ts';
 import { displayPath } from '../util/paths.ts';
+import { redactUrl } from './backend.ts';
 import { migrations } from './migrations.ts';
 
 export type DB = Database.Database;
@@ -28,7 +30,7 @@ export type DB = Database.Database;
 export let lastOpenedStore: string | undefined;
 
 export function openStore(file: string, opts: { readonly?: boolean; fsyncEachCommit?: boolean } = {}): DB {
-  if (/^postgres(ql)?:\/\//i.test(file)) throw notOnPostgres(file);
+  if (isPgUrl(file)) throw notOnPostgres(file);
   lastOpenedStore = file;
   if (file !== ':memory:' && !opts.readonly) {
     try {
@@ -168,7 +170,7 @@ function migrate(db: DB, file: string) {
 function notOnPostgres(url: string): BroadsheetError {
   const words = process.argv.slice(2).filter((a) => !a.startsWith('-'));
   return new BroadsheetError('STORE_PG_UNSUPPORTED', {
-    store: url.replace(/:\/\/([^:/@]+):[^@]*@/, '://$1:***@'),
+    store: redactUrl(url),
     command: `broadsheet ${words.slice(0, 2).join(' ')}`.trim(),
   });
 }

@@ -3,8 +3,8 @@
 // paths.store would use — a host's own cache: another host just fetches once more).
 // Written atomically; a missing or corrupt file just means "fetch everything".
 import { readFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
-import type { Context } from '../../context.ts';
+import { join } from 'node:path';
+import { type Context, localDataDir } from '../../context.ts';
 import { writeFileAtomic } from '../../util/atomic.ts';
 import type { Validators } from './fetch.ts';
 
@@ -14,13 +14,7 @@ export interface CacheEntry extends Validators {
 
 type CacheFile = { version: 1; feeds: Record<string, CacheEntry> };
 
-export const feedCachePath = (ctx: Context) =>
-  join(
-    /^postgres(ql)?:\/\//i.test(ctx.paths.store)
-      ? dirname(resolve(ctx.paths.root, ctx.config.paths.store))
-      : dirname(ctx.paths.store),
-    'feed-cache.json',
-  );
+export const feedCachePath = (ctx: Context) => join(localDataDir(ctx), 'feed-cache.json');
 
 export async function readFeedCache(file: string): Promise<CacheFile['feeds']> {
   try {
