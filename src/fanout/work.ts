@@ -102,16 +102,29 @@ export async function workBatches(o: WorkOptions): Promise<WorkStats> {
   const active = new Set<Promise<void>>();
   const pollMs = o.pollMs ?? cfg.pollSeconds * 1000;
 
+  /** Run one batch in the background, counted in stats.active and in `active` until it settles. */
+  const track = (work: () => Promise<void>) => {
+    stats.active++;
+    const q: Promise<void> = work().finally(() => {
+      stats.active--;
+      active.delete(q);
+      wake();
+    });
+    active.add(q);
+  };
+  const count = (r: { sent: number; failed: number; deferred: number; suppressed: number }) => {
+    stats.sent += r.sent;
+    stats.failed += r.failed;
+    stats.deferred += r.deferred;
+    stats.suppressed += r.suppressed;
+  };
+
   const take = (job: PgBoss.Job<BatchJob>) => {
     const b = job.data;
-    stats.active++;
-    const p = (async () => {
+    track(async () => {
       try {
         const r = await runBatch(env, b);
-        stats.sent += r.sent;
-        stats.failed += r.failed;
-        stats.deferred += r.deferred;
-        stats.suppressed += r.suppressed;
+        count(r);
         if (r.done) {
           stats.batches++;
           await boss.complete(SEND_QUEUE, job.id, { ...r });
@@ -137,29 +150,18 @@ export async function workBatches(o: WorkOptions): Promise<WorkStats> {
         await boss.fail(SEND_QUEUE, job.id, { message: e.message }).catch(() => {});
         // A store or queue failure hits the next batch alike: pause before taking another.
         await sleep(pollMs);
-      } finally {
-        stats.active--;
       }
-    })();
-    const q = p.finally(() => {
-      active.delete(q);
-      wake();
     });
-    active.add(q);
   };
 
   // Batches of dead instances' rows whose "." never left, sent here.
   const direct: BatchJob[] = [];
   const unsent: BatchJob[] = [];
   const runDirect = (b: BatchJob) => {
-    stats.active++;
-    const p = (async () => {
+    track(async () => {
       try {
         const r = await runBatch(env, b);
-        stats.sent += r.sent;
-        stats.failed += r.failed;
-        stats.deferred += r.deferred;
-        stats.suppressed += r.suppressed;
+        count(r);
         if (!r.done) unsent.push(b);
       } catch (err) {
         unsent.push(b);
@@ -167,15 +169,8 @@ export async function workBatches(o: WorkOptions): Promise<WorkStats> {
           { edition: b.edition, lo: b.lo, err: (err as Error).message },
           `resend failed: ${(err as Error).message}`,
         );
-      } finally {
-        stats.active--;
       }
-    })();
-    const q = p.finally(() => {
-      active.delete(q);
-      wake();
     });
-    active.add(q);
   };
   const reconcile = async () => {
     try {

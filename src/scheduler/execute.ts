@@ -23,18 +23,13 @@ import type { Backend } from '../store/backend.ts';
 import type { DB } from '../store/db.ts';
 import {
   deadProcessError,
-  getRunById,
   type JobRunRow,
   type JobRunStore,
   jobRunsFor,
-  markInterrupted,
   type RunTrigger,
-  runningRuns,
   sqliteJobRuns,
 } from '../store/jobs.ts';
 import {
-  acquireLease,
-  isLease,
   isStoreLease,
   type LeaseHolder,
   type LeaseStore,
@@ -359,24 +354,15 @@ export async function skipOccurrences(
  * returns them. Live runs elsewhere are left alone. Used by the daemon on
  * start and by `status`, so nothing stays `running` after its process.
  */
-export function reapDeadRuns(db: DB, now: () => number = Date.now, at: Date = new Date(now())): JobRunRow[] {
-  const reaped: JobRunRow[] = [];
-  for (const row of runningRuns(db)) {
-    // Taking the lease (briefly) is the test that its holder is gone, and
-    // keeps a process that is just now taking over the row from racing us.
-    const lease = acquireLease(db, leaseName(row.job, row.occurrence), 10_000, now);
-    if (!isLease(lease)) continue;
-    try {
-      if (markInterrupted(db, row.id, deadProcessError(row.pid, row.host), at))
-        reaped.push(getRunById(db, row.id)!);
-    } finally {
-      lease.release();
-    }
-  }
-  return reaped;
+export function reapDeadRuns(
+  db: DB,
+  now: () => number = Date.now,
+  at: Date = new Date(now()),
+): Promise<JobRunRow[]> {
+  return reapDeadRunsIn({ leases: sqliteLeases(db, now), runs: sqliteJobRuns(db) }, at);
 }
 
-/** reapDeadRuns on either store (the daemon on PostgreSQL, `status` on PostgreSQL). */
+/** reapDeadRuns on either store's repositories (the daemon, `status`). */
 export async function reapDeadRunsIn(r: Repos, at: Date): Promise<JobRunRow[]> {
   const reaped: JobRunRow[] = [];
   for (const row of await r.runs.runningRuns()) {

@@ -13,6 +13,7 @@ import {
   hostSummary,
   jobReports,
   processReports,
+  reapedOf,
   type StatusReport,
   schedulerOf,
   withInDoubt,
@@ -35,12 +36,7 @@ export async function collectPgStatus(ctx: Context, opts: { runs?: number }): Pr
     let reaped: StatusReport['reaped'] = [];
     if (runs) {
       try {
-        reaped = (await reapDeadRunsIn({ runs, leases: await leaseFor(b) }, now)).map((r) => ({
-          job: r.job,
-          occurrence: r.occurrence,
-          pid: r.pid,
-          host: r.host,
-        }));
+        reaped = (await reapDeadRunsIn({ runs, leases: await leaseFor(b) }, now)).map(reapedOf);
       } catch (err) {
         ctx.logger.debug({ err }, 'status: could not record dead runs as failed');
       }

@@ -181,7 +181,7 @@ describe('dead runs', () => {
       .prepare('INSERT INTO leases (name, holder, pid, host, expires_at) VALUES (?, ?, ?, ?, ?)')
       .run('job:daily@2025-12-09T23:00:00.000Z', 'x', dead, hostname(), Date.now() + 3_600_000);
     // what `status` does first
-    expect(reapDeadRuns(t.db).map((r) => r.outcome)).toEqual(['failed']);
+    expect((await reapDeadRuns(t.db)).map((r) => r.outcome)).toEqual(['failed']);
     expect(getRun(t.db, 'daily', '2025-12-09T23:00:00.000Z')!.error).toMatch(
       new RegExp(`^interrupted: pid ${dead} on .* is gone`),
     );
@@ -202,7 +202,7 @@ describe('dead runs', () => {
     t.advance(1000);
     const p = s.tickAll();
     await settle();
-    expect(reapDeadRuns(t.db, () => t.env.ctx.clock.now().getTime())).toEqual([]);
+    expect(await reapDeadRuns(t.db, () => t.env.ctx.clock.now().getTime())).toEqual([]);
     t.release();
     await p;
   });
