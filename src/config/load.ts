@@ -90,7 +90,11 @@ export function configFromText(
   for (const [name, path] of Object.entries(ENV_OVERRIDES)) {
     if (env[name]) setIn(raw, path, env[name]);
   }
-  const res = configSchema.safeParse(raw, { reportInput: true });
+  // jitless: zod would compile (new Function) a parser for each of the ~25
+  // object schemas on their first parse, which only pays off on repeated
+  // parses; a config is parsed once per process, and this was a third of
+  // the parse on a start after a config edit (issue 16). Same result, same issues.
+  const res = configSchema.safeParse(raw, { reportInput: true, jitless: true });
   if (!res.success) {
     throw new BroadsheetError('CONFIG_INVALID', {
       file: present ? file : '(embedded defaults + environment)',
