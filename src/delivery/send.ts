@@ -15,6 +15,7 @@ import {
   type SendState,
   startRun,
 } from '../store/index.ts';
+import { type Checkpointer, checkpointInWorker } from '../store/ledger-checkpoint.ts';
 import { type Composed, Composer, type DkimKey, parseAddress } from './compose.ts';
 import { leaseGuard } from './guards.ts';
 import { sendAll } from './send-loop.ts';
@@ -309,12 +310,15 @@ export async function sendEdition(
     });
   const guard = leaseGuard(db, lease, d.leaseSeconds * 1000);
   const runId = startRun(db, 'send', input.editionId, ctx.clock.now());
+  let checkpoints: Checkpointer | undefined;
   try {
     await writeVariantsFile(ctx, input.editionId, byTopics);
     const added = ledger.enqueue(input.editionId, sendingDomain(ctx));
     // Streamed a page at a time (issue 16): a 100,000-reader send never holds the list.
     s.total = ledger.pendingCount(input.editionId, opts.limit);
     const rows = ledger.pendingStream(input.editionId, opts.limit);
+    // A long send's WAL checkpoints (and their fsyncs) go to a worker thread (src/store/ledger-checkpoint.ts).
+    if (s.total >= CHECKPOINT_IN_WORKER_FROM) checkpoints = checkpointInWorker(db);
     logger.info(
       { edition: input.editionId, transport: transport.name, queued: s.total, added },
       `sending ${input.editionId}: ${s.total} message(s) through ${transport.name}`,
@@ -361,9 +365,13 @@ export async function sendEdition(
       logger.warn({ err }, `could not record the last replies as sent: ${(err as Error).message}`);
     }
     guard.stop();
+    await checkpoints?.stop();
     lease.release();
   }
 }
+
+/** Sends of at least this many messages checkpoint in a worker (below, SQLite's automatic checkpoint runs a few times at most). */
+export const CHECKPOINT_IN_WORKER_FROM = 500;
 
 /** A run that stopped early throws its named error; this is what it had done by then. */
 const stoppedSummaries = new WeakMap<Error, SendSummary>();
