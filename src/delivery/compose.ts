@@ -1,8 +1,9 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import addressparser from 'nodemailer/lib/addressparser';
 import dkimSign from 'nodemailer/lib/dkim/sign';
 import { encodeWords, foldLines } from 'nodemailer/lib/mime-funcs';
 import { base64LineChunks } from './base64-lines.ts';
+import { pooledRandomBytes } from './random-pool.ts';
 
 // One message per recipient, built from strings prepared once per send: the
 // digest is compiled once per edition (email stage), merged per recipient,
@@ -152,7 +153,7 @@ export class Composer {
       throw new Error(`bad unsubscribe URL ${unsubscribeUrl}`);
     const token = unsubscribeUrl.slice(unsubscribeUrl.lastIndexOf('/') + 1);
     const mailto = `mailto:${this.opts.unsubscribeMailto}?subject=${encodeURIComponent(`unsubscribe ${token}`)}`;
-    const boundary = `--_bs_${randomBytes(12).toString('hex')}`;
+    const boundary = `--_bs_${pooledRandomBytes(12).toString('hex')}`;
     const headers: { key: string; line: string }[] = [
       {
         key: 'from',

@@ -1,11 +1,5 @@
-import {
-  createCipheriv,
-  createDecipheriv,
-  createHmac,
-  hkdfSync,
-  randomBytes,
-  timingSafeEqual,
-} from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
+import { pooledRandomBytes } from './random-pool.ts';
 
 // Link tokens for readers: unsubscribe (/u/), preferences (/p/), confirm (/c/).
 //
@@ -37,33 +31,34 @@ export type Verified = ({ v: 2 } & Claims) | { v: 1; kind: 'u'; list: string; em
 
 const b64 = (b: Buffer | string) => Buffer.from(b).toString('base64url');
 const derived = new Map<string, Buffer>();
+// The same secret Buffer comes back for every token of a send: found by identity
+// first, without encoding it (the Map by value covers equal secrets in other Buffers).
+const derivedFor = new WeakMap<Buffer, Buffer>();
 
 function cipherKey(secret: Buffer): Buffer {
+  const known = derivedFor.get(secret);
+  if (known) return known;
   const k = secret.toString('base64');
   let key = derived.get(k);
   if (!key) {
     key = Buffer.from(hkdfSync('sha256', secret, 'broadsheet', 'link-token v2 aes-256-gcm', 32));
     derived.set(k, key);
   }
+  derivedFor.set(secret, key);
   return key;
 }
 
-const aad = (kind: TokenKind) => Buffer.from(`broadsheet/v2/${kind}`);
+const AAD: Record<TokenKind, Buffer> = {
+  u: Buffer.from('broadsheet/v2/u'),
+  p: Buffer.from('broadsheet/v2/p'),
+  c: Buffer.from('broadsheet/v2/c'),
+};
+const aad = (kind: TokenKind) => AAD[kind] ?? Buffer.from(`broadsheet/v2/${kind}`);
 
-// IVs from a pool filled 256 at a time: a send issues two tokens per reader,
-// and a randomBytes() call per token cost more than its encryption. Each IV
-// is 12 fresh CSPRNG bytes used once, as before.
-const IVS_PER_FILL = 256;
-let ivPool = Buffer.alloc(0);
-let ivAt = 0;
-function nextIv(): Buffer {
-  if (ivAt + 12 > ivPool.length) {
-    ivPool = randomBytes(12 * IVS_PER_FILL);
-    ivAt = 0;
-  }
-  ivAt += 12;
-  return ivPool.subarray(ivAt - 12, ivAt);
-}
+// Each IV is 12 fresh CSPRNG bytes used once, drawn from a pool (random-pool.ts):
+// a send issues two tokens per reader, and a randomBytes() call per token cost
+// more than its encryption.
+const nextIv = () => pooledRandomBytes(12);
 
 /** A v2 token for `claims`, made with the first (current) key. */
 export function issueToken(keys: readonly Buffer[], claims: Claims): string {
