@@ -7,9 +7,11 @@ import { BroadsheetError, formatErrorChain, isBroadsheetError, UsageError } from
 // What a command's context is made of: configuration (zod + yaml), secrets and
 // the logger. Loaded before any command's action (main.ts: preAction), never
 // for --help / --version, which print from commander alone (issue 16: a start
-// within 3× of a bare node). The config module (zod, yaml, every schema) loads
-// only when the compiled CLI's config cache has no entry for this file + env
-// (config/cache.ts); pino loads only when a line is logged (logger.ts).
+// within 3× of a bare node). zod, yaml and the schemas load only when the
+// compiled CLI's config cache has no entry for this file + env (config/cache.ts);
+// then only the schemas of the sections the file has (config/fast.ts), or all
+// of them (config/load.ts) when the file has a problem to report or under tsx.
+// pino loads only when a line is logged (logger.ts).
 type ContextModules = {
   env: typeof import('../config/env.ts');
   context: typeof import('../context.ts');
@@ -32,8 +34,25 @@ export async function loadContextModules(_hooked?: Command, actionCommand?: Comm
     ]);
     modules = { env, context, logger };
   }
-  const cached = actionCommand ? cachedConfig(globalsOf(actionCommand)) : undefined;
-  if (!cached) loadModule ??= await import('../config/load.ts');
+  const g = actionCommand && globalsOf(actionCommand);
+  const cached = g ? cachedConfig(g) : undefined;
+  if (!cached && !(g && (await validatedFast(g)))) loadModule ??= await import('../config/load.ts');
+}
+
+/**
+ * On a cache miss, the config validated with only the sections the file has
+ * (config/fast.ts, with the defaults this build computed); kept for configFor.
+ * False when that path does not apply: load.ts then validates and reports.
+ */
+async function validatedFast(g: GlobalOptions): Promise<boolean> {
+  const source = sourceOf(configFileOf(g), Boolean(g.config));
+  if (!source) return false;
+  const fast = await import('../config/fast.ts');
+  const defaults = fast.buildDefaults();
+  const config = defaults && (await fast.fastConfig(configFileOf(g), source.text, defaults));
+  if (!config) return false;
+  validated.set(source.key, config);
+  return true;
 }
 
 function loaded(): ContextModules {
@@ -65,6 +84,9 @@ function sourceOf(file: string, explicit: boolean) {
  * action without a config when the config module was skipped.
  */
 const prefetched = new Map<string, Config>();
+/** Configs the preAction validated (validatedFast), to be cached by configFor. */
+const validated = new Map<string, Config>();
+const cachedFast = new Set<string>();
 
 /** The cached config for these options, if the compiled CLI's cache has it. */
 function cachedConfig(g: GlobalOptions): Config | undefined {
@@ -83,6 +105,12 @@ function configFor(g: GlobalOptions): Config {
   // A copy each time, as a parse would give: a command may change its context's config.
   const hit = kept ? structuredClone(kept) : source && readCachedConfig<Config>(source.key);
   if (hit) return hit;
+  const fast = source && validated.get(source.key);
+  if (fast) {
+    if (!cachedFast.has(source.key)) writeCachedConfig(source.key, fast);
+    cachedFast.add(source.key);
+    return structuredClone(fast);
+  }
   if (!loadModule) throw new Error('cli/app.ts: the config module was not loaded before the action');
   if (!source) return loadModule.loadConfig(file, { explicit }).config;
   // Parsed from the very text the key was made from, so the entry matches its key.
