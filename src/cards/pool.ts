@@ -18,12 +18,14 @@ export function createCardPool(size = autoWorkers() || 2) {
     maxThreads: size,
     concurrentTasksPerWorker: 2,
     idleTimeout: 1_000,
-    // V8 does not see resvg's native memory (glyph and page pixmaps held until
-    // their JS wrappers are collected), so with the default limits a worker's
-    // heap grew to ~150 MB of garbage before a major GC; a smaller old
-    // generation collects sooner (sample build, 2 workers: 858 → 731 MB peak).
-    // The live set of a worker is ~60 MB; 192 leaves room for the fallback face.
-    resourceLimits: { maxOldGenerationSizeMb: 192, maxYoungGenerationSizeMb: 16 },
+    // Only the young generation is capped (16 MB: fewer, smaller semi-spaces).
+    // A capped old generation (maxOldGenerationSizeMb 192, as before) makes V8
+    // grow the heap by a small factor after each major GC, so it ran one every
+    // card or two: the worker spent ~1.7× the CPU per card. The worker instead
+    // collects past a heap cap between cards, as in-process drawing does
+    // (worker.ts, gc.ts): lower peak RSS than the old-generation cap, measured
+    // in docs/performance-cards.md ("Pool: GC").
+    resourceLimits: { maxYoungGenerationSizeMb: 16 },
   });
   return {
     size,

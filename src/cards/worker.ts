@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type ErrorCode, isBroadsheetError } from '../errors/index.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
+import { collectPast } from './gc.ts';
 import { type CardJob, renderCard } from './render.ts';
 
 // One card in, one PNG written (atomically) out. Used by pool workers and by
@@ -43,5 +44,14 @@ export default async function pooled(task: CardTask): Promise<CardTaskResult | C
     if (isBroadsheetError(err))
       return { failed: { code: err.code, params: err.params as Record<string, unknown> } };
     throw err;
+  } finally {
+    collectPast(WORKER_HEAP_CAP_MB);
   }
 }
+
+/**
+ * A pool worker's heap cap between cards (the in-process path's HEAP_CAP_MB in
+ * index.ts): a full GC once V8's committed heap passes it, so resvg's native
+ * pixmaps held by garbage go without capping the old generation.
+ */
+export const WORKER_HEAP_CAP_MB = 128;
