@@ -12,26 +12,30 @@ import type { DB } from './db.ts';
 // (bench: half the wall time of a send's commits, with the same CPU).
 //
 // While a send runs, the sending connection's automatic checkpoint is off, and
-// every `everyMs` a worker thread with its own connection runs a PASSIVE
-// checkpoint: the copy of the WAL into the database file and its two fsyncs
-// happen there. PASSIVE never blocks (nor waits for) the writer, so the
-// sender keeps committing meanwhile — which is also why the worker alone never
-// empties the WAL: SQLite starts the WAL over only at a write that finds every
-// frame copied. So once the worker is done, the sending connection runs a
-// PASSIVE checkpoint of its own: only the frames committed during the worker's
-// (a few milliseconds' worth: small fsyncs), after which the next commit
-// starts the WAL from its beginning again.
+// once it has changed `minChanges` rows since the last round (checked every
+// `everyMs`; ~1,000 rows is ~500 messages, 2,500–3,000 WAL pages) a worker
+// thread with its own connection runs a PASSIVE checkpoint: the copy of the WAL
+// into the database file and its two fsyncs happen there. PASSIVE never blocks
+// (nor waits for) the writer, so the sender keeps committing meanwhile — which
+// is also why the worker alone never empties the WAL: SQLite starts the WAL over
+// only at a write that finds every frame copied. So once the worker is done, the
+// sending connection runs a PASSIVE checkpoint of its own: only the frames
+// committed during the worker's (a few milliseconds' worth: small fsyncs), after
+// which the next commit starts the WAL from its beginning again.
 //
 // Nothing about what a commit means changes: a commit is in the WAL when it
 // returns, as before; a checkpoint only copies committed pages into the database
 // file, with the connection's own synchronous setting. The WAL stays bounded by
-// what a send writes in `everyMs` plus a checkpoint's duration. When the send
-// ends the sending connection's setting comes back; if the worker cannot start
-// or fails, it comes back at once (the send goes on as before).
+// `minChanges` rows' worth plus what is written during one checkpoint (~12 MB
+// in the send bench). When the send ends the sending connection's setting comes
+// back; if the worker cannot start or fails, it comes back at once (the send
+// goes on as before).
 
 export interface Checkpointer {
   /** Rounds completed so far (the worker's checkpoint, then the sending connection's). */
   readonly rounds: number;
+  /** Settles once the worker is ready (true: the automatic checkpoint is off) or could not start (false). */
+  readonly ready: Promise<boolean>;
   /** Restores the connection's automatic checkpoint (its next commit past the mark checkpoints) and ends the worker. */
   stop(): Promise<void>;
 }
@@ -64,14 +68,22 @@ const sqliteModule = () => createRequire(import.meta.url).resolve('better-sqlite
  * Moves `db`'s WAL checkpoints to a worker thread until stop(). Returns undefined
  * (nothing changed) for an in-memory or read-only store, or one not in WAL mode.
  */
-export function checkpointInWorker(db: DB, opts: { everyMs?: number } = {}): Checkpointer | undefined {
+export function checkpointInWorker(
+  db: DB,
+  opts: { everyMs?: number; minChanges?: number } = {},
+): Checkpointer | undefined {
   if (db.memory || db.readonly) return undefined;
   if (String(db.pragma('journal_mode', { simple: true })).toLowerCase() !== 'wal') return undefined;
   const before = Number(db.pragma('wal_autocheckpoint', { simple: true }));
   if (!(before > 0)) return undefined;
   const synchronous = Number(db.pragma('synchronous', { simple: true }));
+  let onReady: (ok: boolean) => void = () => {};
+  const ready = new Promise<boolean>((resolve) => {
+    onReady = resolve;
+  });
   let restored = false;
   const restore = () => {
+    onReady(false);
     if (restored) return;
     restored = true;
     try {
@@ -94,8 +106,19 @@ export function checkpointInWorker(db: DB, opts: { everyMs?: number } = {}): Che
   let timer: NodeJS.Timeout | undefined;
   let busy = false;
   let rounds = 0;
+  // Rows this connection changed (SQLite's total_changes()): a send's WAL grows with them.
+  const changes = db.prepare('SELECT total_changes()').pluck();
+  const minChanges = opts.minChanges ?? 1000;
+  let changedAt = 0;
   const round = () => {
     if (busy || restored) return;
+    try {
+      const n = changes.get() as number;
+      if (n - changedAt < minChanges) return;
+      changedAt = n;
+    } catch {
+      return; // the connection is closing
+    }
     busy = true;
     worker.postMessage('checkpoint');
   };
@@ -105,9 +128,10 @@ export function checkpointInWorker(db: DB, opts: { everyMs?: number } = {}): Che
       try {
         db.pragma('wal_autocheckpoint = 0');
       } catch {
-        return; // the connection closed first: nothing to move
+        return restore(); // the connection closed first: nothing to move
       }
-      timer = setInterval(round, opts.everyMs ?? 50);
+      onReady(true);
+      timer = setInterval(round, opts.everyMs ?? 20);
       timer.unref();
     } else if (m === 'done') {
       busy = false;
@@ -127,6 +151,7 @@ export function checkpointInWorker(db: DB, opts: { everyMs?: number } = {}): Che
     get rounds() {
       return rounds;
     },
+    ready,
     async stop() {
       clearInterval(timer);
       restore();
