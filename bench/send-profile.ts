@@ -1,5 +1,8 @@
 // Profile helper (brief I): the sender's per-message CPU without SMTP — ledger
 // enqueue/stream, merge, compose, and the two ledger writes — for N readers.
+// Also prints the time the sending thread spent inside the ledger's writes
+// (commits, `sent` flushes, and any WAL checkpoint they ran): every connection
+// waits while it runs.
 //   node --cpu-prof --import tsx bench/send-profile.ts [--messages N]
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,7 +10,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { sendEdition } from '../src/delivery/send.ts';
 import type { Transport } from '../src/delivery/transport.ts';
-import { openStore, SubscriberRepo } from '../src/store/index.ts';
+import { Ledger, openStore, SubscriberRepo } from '../src/store/index.ts';
 import { digest, testContext } from '../tests/fixtures/delivery/ctx.ts';
 
 const { values } = parseArgs({ options: { messages: { type: 'string', default: '2000' } } });
@@ -24,16 +27,31 @@ new SubscriberRepo(db).upsertMany(
   Array.from({ length: N }, (_, i) => ({ email: `reader${i}@example.com` })),
   'bench',
 );
+let inLedger = 0;
+for (const name of ['markCommitted', 'flush'] as const) {
+  const original = Ledger.prototype[name] as (...a: unknown[]) => unknown;
+  (Ledger.prototype as unknown as Record<string, unknown>)[name] = function (this: Ledger, ...a: unknown[]) {
+    const t = performance.now();
+    try {
+      return original.apply(this, a);
+    } finally {
+      inLedger += performance.now() - t;
+    }
+  };
+}
 let bytes = 0;
 const transport: Transport = {
   name: 'smtp',
   async send(m) {
     bytes += m.raw.length;
     m.commit?.();
+    // A reply is another event-loop turn, as on a socket (the `sent` marks' flush runs between).
+    await new Promise((r) => setImmediate(r));
     return { accepted: [m.recipient], rejected: [], response: '250 ok', messageId: m.messageId } as never;
   },
 };
 const t0 = performance.now();
+const cpu0 = process.cpuUsage();
 const s = await sendEdition(
   ctx,
   db,
@@ -41,6 +59,9 @@ const s = await sendEdition(
   { transport },
 );
 const ms = performance.now() - t0;
+const cpu = process.cpuUsage(cpu0);
 console.log(
-  `${s.sent} messages, ${(ms / s.sent).toFixed(3)} ms each, ${Math.round(s.sent / (ms / 1000))} msg/s, ${Math.round(bytes / s.sent)} B`,
+  `${s.sent} messages, ${(ms / s.sent).toFixed(3)} ms each, ${Math.round(s.sent / (ms / 1000))} msg/s, ${Math.round(bytes / s.sent)} B; ` +
+    `CPU ${((cpu.user + cpu.system) / 1000 / s.sent).toFixed(3)} ms each (all threads); ` +
+    `sending thread inside ledger writes ${(inLedger / s.sent).toFixed(3)} ms each`,
 );
