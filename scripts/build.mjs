@@ -149,6 +149,48 @@ export function warn(logLevel, warning) {
   },
 };
 
+// src/config/fast.ts again, as one CommonJS file with zod, yaml and the config
+// schemas inside: src/config/fast-loader.ts runs it with V8's code cache,
+// which ES modules do not get before Node 22. Then run once (on the checkout's
+// broadsheet.config.yaml, if any) to write that cache, dist/config-fast.code.
+async function buildConfigFast(buildId, quiet) {
+  // Never the previous build's cache next to this build's file.
+  rmSync(join(dist, 'config-fast.code'), { force: true });
+  await esbuild.build({
+    absWorkingDir: root,
+    entryPoints: ['src/config/fast.ts'],
+    outfile: join(dist, 'config-fast.cjs'),
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    logLevel: quiet ? 'error' : 'warning',
+    plugins: [yamlEsm, externals, zodEnglishOnly, zodNamespaceCjs],
+    // No comments: ASCII only, so V8 keeps the source as one byte per character
+    // (the comments' CJK and dashes made it two), and less to read. Its errors
+    // never surface (fast.ts returns undefined instead), so its stacks need no map.
+    minifyWhitespace: true,
+    // CommonJS's wrapper written into the file: the loader compiles the text as read.
+    banner: { js: '(function (exports, require, module, __filename, __dirname) {' },
+    footer: { js: '})' },
+  });
+  const url = `${pathToFileURL(join(dist, 'config-defaults.js')).href}?${buildId}`;
+  await (await import(url)).primeConfigFast(dist, join(root, 'broadsheet.config.yaml'));
+}
+
+/** zodNamespace for the CommonJS build, which does not rewrite import.meta (none of its files use it). */
+const zodNamespaceCjs = {
+  name: 'zod-namespace',
+  setup(build) {
+    build.onLoad({ filter: /\.[cm]?ts$/ }, (args) => {
+      const text = readFileSync(args.path, 'utf8');
+      if (/\bimport\.meta\b|\bimport\((?!\s*['"`])/.test(text))
+        throw new Error(`${args.path}: import.meta or a computed import() in the config-fast.cjs build`);
+      return { contents: zodNamespace(text), loader: 'ts' };
+    });
+  },
+};
+
 export async function build({ quiet = false } = {}) {
   const started = performance.now();
   // The stamp goes first and comes back last: a CLI started mid-build runs
@@ -199,6 +241,7 @@ export async function build({ quiet = false } = {}) {
   // buildId: new on every build; what dist/ caches (the parsed config) is keyed by it.
   const stamp = { version: STAMP_VERSION, buildId: randomUUID(), files };
   await writeConfigDefaults(stamp.buildId);
+  await buildConfigFast(stamp.buildId, quiet);
   writeFileSync(join(dist, 'stamp.json'), `${JSON.stringify(stamp)}\n`);
   if (!quiet)
     console.log(`built dist/ from ${inputs.length} files in ${Math.round(performance.now() - started)} ms`);

@@ -1,3 +1,4 @@
+import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { configSource, readCachedConfig, writeCachedConfig } from '../config/cache.ts';
 import type { Config } from '../config/schema.ts';
@@ -36,6 +37,7 @@ export async function loadContextModules(_hooked?: Command, actionCommand?: Comm
   }
   const g = actionCommand && globalsOf(actionCommand);
   const cached = g ? cachedConfig(g) : undefined;
+  if (cached) debugConfig('from the cache');
   if (!cached && !(g && (await validatedFast(g)))) loadModule ??= await import('../config/load.ts');
 }
 
@@ -46,14 +48,29 @@ export async function loadContextModules(_hooked?: Command, actionCommand?: Comm
  */
 async function validatedFast(g: GlobalOptions): Promise<boolean> {
   const source = sourceOf(configFileOf(g), Boolean(g.config));
-  if (!source) return false;
-  const fast = await import('../config/fast.ts');
+  const build = globalThis.__broadsheetBuild;
+  if (!source || !build) return false;
+  // The build's CommonJS copy with its code cache (config/fast-loader.ts), else the module itself.
+  const { compiledFast } = await import('../config/fast-loader.ts');
+  const compiled = compiledFast(dirname(build.cacheDir));
+  const fast = compiled?.fast ?? (await import('../config/fast.ts'));
   const defaults = fast.buildDefaults();
   const config = defaults && (await fast.fastConfig(configFileOf(g), source.text, defaults));
+  compiled?.saveCache();
+  debugConfig(
+    config
+      ? `validated by section (${compiled ? `config-fast.cjs, code cache ${compiled.cached ? 'used' : 'written'}` : 'fast.ts'})`
+      : 'handed to load.ts',
+  );
   if (!config) return false;
   validated.set(source.key, config);
   return true;
 }
+
+/** BROADSHEET_DEBUG_CONFIG=1: how this start got its config, on stderr. */
+const debugConfig = (how: string) => {
+  if (process.env.BROADSHEET_DEBUG_CONFIG === '1') process.stderr.write(`broadsheet: config ${how}\n`);
+};
 
 function loaded(): ContextModules {
   if (!modules) throw new Error('cli/app.ts: loadContextModules() must run before a command action');

@@ -1,4 +1,7 @@
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { intlVersions } from './fast.ts';
+import { compiledFast } from './fast-loader.ts';
 import { configFields } from './schema.ts';
 
 // What each field of the file validates to when the file leaves it out: the
@@ -20,3 +23,16 @@ export const defaultsEntry = (buildId: string) => ({
   versions: intlVersions(),
   defaults: fieldDefaults(),
 });
+
+/**
+ * The build's last step: run dist/config-fast.cjs once on `configFile` (or no
+ * file) so that dist/config-fast.code holds the functions a validation runs.
+ */
+export async function primeConfigFast(distDir: string, configFile: string): Promise<void> {
+  rmSync(join(distDir, 'config-fast.code'), { force: true });
+  const compiled = compiledFast(distDir);
+  if (!compiled) throw new Error('dist/config-fast.cjs is missing');
+  const text = existsSync(configFile) ? readFileSync(configFile, 'utf8') : undefined;
+  await compiled.fast.fastConfig(configFile, text, fieldDefaults(), {});
+  compiled.saveCache();
+}

@@ -1,9 +1,10 @@
 // A start of the compiled CLI that finds no cached config (after a config
 // edit or a build) validates the file with only the sections it has
-// (src/config/fast.ts, issue 16): the sample file loads neither the whole
-// schema (load.ts, schema.ts) nor the schemas of sections it lacks, and prints
-// what the sources print through tsx; a file with a problem is still reported
-// by load.ts, word for word as under tsx. On a copy with its own dist/.
+// (src/config/fast.ts, issue 16), from the build's CommonJS copy with its V8
+// code cache (dist/config-fast.cjs, .code): it loads neither the whole schema
+// (load.ts, schema.ts) nor the ES module zod or yaml, and prints what the
+// sources print through tsx; a file with a problem is still reported by
+// load.ts, word for word as under tsx. On a copy with its own dist/.
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,6 +31,7 @@ function run(args: string[], env: NodeJS.ProcessEnv = {}) {
         DEBUG: '',
         BROADSHEET_RUNTIME: '',
         BROADSHEET_DEBUG_RUNTIME: '1',
+        BROADSHEET_DEBUG_CONFIG: '1',
         BROADSHEET_TIMEZONE: '',
         BROADSHEET_PUBLIC_URL: '',
         BROADSHEET_LOCALE: '',
@@ -45,7 +47,8 @@ function run(args: string[], env: NodeJS.ProcessEnv = {}) {
   return {
     code: r.status,
     stdout: r.stdout,
-    stderr: r.stderr.replace(/broadsheet: runtime.*\n/, ''),
+    stderr: r.stderr.replace(/broadsheet: (runtime|config).*\n/g, ''),
+    config: /broadsheet: config (.*)/.exec(r.stderr)?.[1],
     runtime: /broadsheet: runtime (.*)/.exec(r.stderr)?.[1],
     loaded: (src: string) => traced.includes(`/${chunkOf(src)}`),
   };
@@ -69,7 +72,9 @@ beforeAll(() => {
     outputs: Record<string, { inputs: Record<string, unknown> }>;
   };
   chunkOf = (src) => {
-    const out = Object.entries(meta.outputs).find(([o, v]) => o.endsWith('.js') && src in v.inputs)?.[0];
+    const out = Object.entries(meta.outputs).find(
+      ([o, v]) => o.endsWith('.js') && Object.keys(v.inputs).some((i) => i === src || i.endsWith(`/${src}`)),
+    )?.[0];
     if (!out) throw new Error(`no chunk holds ${src}`);
     return out;
   };
@@ -77,15 +82,17 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('a config-cache miss builds only the sections the file has', () => {
-  it('the sample file: no whole schema, no absent section, the output of tsx', () => {
+  it('the sample file: no whole schema, no ES module zod or yaml, the output of tsx', () => {
     const r = run(['status', '--json', '--store', 'data/fast.db']);
     expect([r.code, r.runtime], r.stderr).toEqual([0, 'dist']);
-    expect(r.loaded('src/config/fast.ts')).toBe(true); // the trace works
+    expect(r.config).toBe('validated by section (config-fast.cjs, code cache used)');
+    expect(r.loaded('src/config/fast-loader.ts')).toBe(true); // the trace works
     for (const src of [
       'src/config/load.ts',
       'src/config/schema.ts',
-      'src/webhooks/config.ts',
-      'src/inbound/config.ts',
+      'src/config/fast.ts',
+      'node_modules/zod/v4/core/schemas.js',
+      'node_modules/yaml/browser/dist/parse/parser.js',
     ])
       expect(r.loaded(src), src).toBe(false);
     const tsx = run(['status', '--json', '--store', 'data/fast.db'], { BROADSHEET_RUNTIME: 'tsx' });
@@ -101,8 +108,10 @@ describe('a config-cache miss builds only the sections the file has', () => {
     writeFileSync(file, `${base}\nwebhooks:\n  maxAgeSeconds: 60\n`);
     const ok = run(cfg);
     expect(ok.code, ok.stderr).toBe(0);
-    expect(ok.loaded('src/webhooks/config.ts')).toBe(true);
+    expect(ok.config).toMatch(/^validated by section/);
     expect(ok.loaded('src/config/load.ts')).toBe(false);
+    const okTsx = run(cfg, { BROADSHEET_RUNTIME: 'tsx' });
+    expect(statusOf(ok.stdout)).toEqual(statusOf(okTsx.stdout));
 
     writeFileSync(file, `${base}\nwebhooks:\n  maxAgeSeconds: 1\n`);
     const bad = run(cfg);
@@ -110,6 +119,26 @@ describe('a config-cache miss builds only the sections the file has', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('webhooks.maxAgeSeconds (line');
     expect([bad.code, bad.stderr]).toEqual([badTsx.code, badTsx.stderr]);
+    expect(bad.config).toBe('handed to load.ts');
     expect(bad.loaded('src/config/load.ts')).toBe(true);
+  });
+
+  it('a missing or foreign code cache is written anew; a missing compiled copy falls back to the module', () => {
+    const code = join(dir, 'dist/config-fast.code');
+    const args = ['status', '--json', '--store', 'data/fast.db'];
+    const want = statusOf(run(args).stdout);
+    rmSync(code);
+    const written = run(args);
+    expect(written.config).toBe('validated by section (config-fast.cjs, code cache written)');
+    expect(statusOf(written.stdout)).toEqual(want);
+    expect(run(args).config).toBe('validated by section (config-fast.cjs, code cache used)');
+    writeFileSync(code, 'not a code cache');
+    const foreign = run(args);
+    expect(foreign.config).toBe('validated by section (config-fast.cjs, code cache written)');
+    expect(statusOf(foreign.stdout)).toEqual(want);
+    rmSync(join(dir, 'dist/config-fast.cjs'));
+    const module = run(args);
+    expect(module.config).toBe('validated by section (fast.ts)');
+    expect(statusOf(module.stdout)).toEqual(want);
   });
 });
