@@ -1,5 +1,10 @@
-// Benchmark: peak memory of the card stage (npx tsx bench/memory.ts).
-// Each build runs in a fresh child process (cards.workers 'auto', the pool as a
+// Benchmark: peak memory of a build (npx tsx bench/memory.ts).
+// First the real thing: `broadsheet build` (digest + cards + contact sheets)
+// from the compiled CLI in a frozen copy of the checkout (bench/_snapshot.ts),
+// for the sample edition and for a generated 100-item edition (the sample's
+// articles and stat sets copied under new ids), the process tree sampled as
+// below. Then the card stage alone, in-process under tsx, as before:
+// each build runs in a fresh child process (cards.workers 'auto', the pool as a
 // build uses it) while this process samples the whole process tree every 25 ms
 // (VmRSS of the child and of every descendant, summed: pool workers are
 // threads and show in the child's own figure; anything spawned shows too); the
@@ -11,10 +16,11 @@
 // work, as ratios, then ONE JSON line {"bench":"memory", …}.
 // `--only sample|items100` runs one; `--workers N` overrides the pool size.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Edition } from '../src/edition/model.ts';
+import { snapshot } from './_snapshot.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const LIMIT_MB = { sample: 400, items100: 500 };
@@ -105,13 +111,13 @@ function treeRss(pid: number): number {
   return kb / 1024;
 }
 
-async function measure(which: 'sample' | 'items100', workers: string) {
-  const out = mkdtempSync(join(tmpdir(), `bench-memory-${which}-`));
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(import.meta.dirname, 'memory.ts'), '--child', which, out, workers],
-    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...childEnv } },
-  );
+/** Peak RSS of `node args…` (its whole process tree, sampled every 25 ms). */
+async function sampleTree(args: string[], cwd: string, env: NodeJS.ProcessEnv) {
+  const child = spawn(process.execPath, args, {
+    cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => {
@@ -126,6 +132,16 @@ async function measure(which: 'sample' | 'items100', workers: string) {
   }, 25);
   const code = await new Promise<number | null>((r) => child.on('close', r));
   clearInterval(timer);
+  return { code, stdout, stderr, sampled };
+}
+
+async function measure(which: 'sample' | 'items100', workers: string) {
+  const out = mkdtempSync(join(tmpdir(), `bench-memory-${which}-`));
+  const { code, stdout, stderr, sampled } = await sampleTree(
+    ['--import', 'tsx', join(import.meta.dirname, 'memory.ts'), '--child', which, out, workers],
+    root,
+    childEnv,
+  );
   rmSync(out, { recursive: true, force: true });
   if (code !== 0) throw new Error(`${which} build failed (exit ${code}): ${stderr.slice(-2000)}`);
   const r = JSON.parse(stdout.trim().split('\n').at(-1)!) as {
@@ -136,6 +152,53 @@ async function measure(which: 'sample' | 'items100', workers: string) {
     hwm: number;
   };
   return { ...r, sampledMb: sampled, peakMb: Math.max(sampled, r.hwm) };
+}
+
+// ── the real CLI: `broadsheet build` from dist/ in a frozen copy ──
+/** The sample content, its articles and stat sets `copies` times over (new ids, varied titles). */
+function growContent(dir: string, copies: number) {
+  const day = join(dir, 'content/articles/2025-12-10');
+  const articles = readdirSync(day).filter((f) => f.endsWith('.md'));
+  const stats = readdirSync(join(dir, 'content/stats')).filter((f) => f.endsWith('.yaml'));
+  for (let copy = 2; copy <= copies; copy++) {
+    for (const f of articles) {
+      const text = readFileSync(join(day, f), 'utf8')
+        .replace(/^id: (.+)$/m, `id: $1-${copy}`)
+        .replace(/^title: (.+)$/m, `title: $1（${copy}）`);
+      writeFileSync(join(day, f.replace(/\.md$/, `-${copy}.md`)), text);
+    }
+    for (const f of stats) {
+      const text = readFileSync(join(dir, 'content/stats', f), 'utf8')
+        .replace(/^id: (.+)$/m, `id: $1-${copy}`)
+        .replace(/^title: (.+)$/m, `title: $1（${copy}）`);
+      writeFileSync(join(dir, 'content/stats', f.replace(/\.yaml$/, `-${copy}.yaml`)), text);
+    }
+  }
+  // Every copied article in the edition (the sample config keeps 10).
+  const config = readFileSync(join(dir, 'broadsheet.config.yaml'), 'utf8').replace(
+    /maxArticles: \d+/,
+    'maxArticles: 1000',
+  );
+  writeFileSync(join(dir, 'grown.config.yaml'), config);
+}
+
+async function measureCli(snap: string, which: 'sample' | 'items100') {
+  const work = mkdtempSync(join(tmpdir(), `bench-memory-cli-${which}-`));
+  cpSync(join(snap, 'content'), join(work, 'content'), { recursive: true });
+  cpSync(join(snap, 'broadsheet.config.yaml'), join(work, 'broadsheet.config.yaml'));
+  cpSync(join(snap, 'templates'), join(work, 'templates'), { recursive: true });
+  if (which === 'items100') growContent(work, 3);
+  const config = which === 'items100' ? 'grown.config.yaml' : 'broadsheet.config.yaml';
+  const { code, stdout, stderr, sampled } = await sampleTree(
+    [join(snap, 'bin/broadsheet.js'), '--config', config, '--store', 'b.db', 'build', '--json'],
+    work,
+    { ...childEnv, BROADSHEET_DEBUG_RUNTIME: '1', BROADSHEET_SECRET: 'bench-memory', LOG_LEVEL: 'warn' },
+  );
+  rmSync(work, { recursive: true, force: true });
+  if (code !== 0) throw new Error(`${which} CLI build failed (exit ${code}): ${stderr.slice(-2000)}`);
+  const runtime = /broadsheet: runtime (\w+)/.exec(stderr)?.[1];
+  const manifest = JSON.parse(stdout) as { cards: unknown[]; failures: unknown[] };
+  return { cards: manifest.cards.length, failures: manifest.failures.length, runtime, peakMb: sampled };
 }
 
 const only = arg('--only');
@@ -149,34 +212,64 @@ const childEnv = Object.fromEntries(
   ),
 ) as Record<string, string>;
 const workers = arg('--workers') ?? 'auto';
-const results: Record<string, Awaited<ReturnType<typeof measure>>> = {};
+// `--part cli|cards`: only the CLI builds, or only the in-process card stage.
+const part = arg('--part');
 const r1 = (n: number) => Math.round(n * 10) / 10;
+const withEnv = Object.keys(childEnv).length
+  ? ` [with ${Object.entries(childEnv)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ')}]`
+  : '';
+const cli: Record<string, Awaited<ReturnType<typeof measureCli>>> = {};
+if (part !== 'cards') {
+  const snap = snapshot('bench-memory-snap-');
+  try {
+    for (const which of ['sample', 'items100'] as const) {
+      if (only && only !== which) continue;
+      const r = await measureCli(snap.dir, which);
+      cli[which] = r;
+      const before = BEFORE_MB[which];
+      console.log(
+        `broadsheet build, ${which} (runtime ${r.runtime}): ${r.cards} cards (${r.failures} failed); peak RSS ${Math.round(r.peakMb)} MB` +
+          ` → ${r1((r.peakMb / LIMIT_MB[which]) * 100)}% of the ${LIMIT_MB[which]} MB limit` +
+          (before ? `, ${r1(r.peakMb / before)}× the ${before} MB before` : '') +
+          withEnv,
+      );
+    }
+  } finally {
+    snap.remove();
+  }
+}
+const results: Record<string, Awaited<ReturnType<typeof measure>>> = {};
 for (const which of ['sample', 'items100'] as const) {
-  if (only && only !== which) continue;
+  if (part === 'cli' || (only && only !== which)) continue;
   const r = await measure(which, workers);
   results[which] = r;
-  const before = BEFORE_MB[which];
   console.log(
-    `${which}: ${r.items} items, ${r.cards} cards (${r.failures} failed) in ${r1(r.ms / 1000)} s; peak RSS ${Math.round(r.peakMb)} MB` +
+    `card stage alone (in-process, tsx), ${which}: ${r.items} items, ${r.cards} cards (${r.failures} failed) in ${r1(r.ms / 1000)} s; peak RSS ${Math.round(r.peakMb)} MB` +
       ` (tree sampled ${Math.round(r.sampledMb)}, VmHWM ${Math.round(r.hwm)}) → ${r1((r.peakMb / LIMIT_MB[which]) * 100)}% of the ${LIMIT_MB[which]} MB limit` +
-      (before ? `, ${r1(r.peakMb / before)}× the ${before} MB before` : '') +
-      (Object.keys(childEnv).length
-        ? ` [with ${Object.entries(childEnv)
-            .map(([k, v]) => `${k}=${v}`)
-            .join(' ')}]`
-        : ''),
+      withEnv,
   );
 }
+const fraction = (mb: number, k: string) =>
+  Math.round((mb / LIMIT_MB[k as keyof typeof LIMIT_MB]) * 1000) / 1000;
 console.log(
   JSON.stringify({
     bench: 'memory',
     workers,
     ...(Object.keys(childEnv).length ? { childEnv } : {}),
     ...Object.fromEntries(
+      Object.entries(cli).flatMap(([k, r]) => [
+        [`${k}BuildPeakMb`, Math.round(r.peakMb)],
+        [`${k}BuildCards`, r.cards],
+        [`${k}BuildLimitFraction`, fraction(r.peakMb, k)],
+      ]),
+    ),
+    ...Object.fromEntries(
       Object.entries(results).flatMap(([k, r]) => [
         [`${k}PeakMb`, Math.round(r.peakMb)],
         [`${k}Cards`, r.cards],
-        [`${k}LimitFraction`, Math.round((r.peakMb / LIMIT_MB[k as keyof typeof LIMIT_MB]) * 1000) / 1000],
+        [`${k}LimitFraction`, fraction(r.peakMb, k)],
       ]),
     ),
   }),

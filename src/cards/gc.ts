@@ -1,5 +1,6 @@
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { trimMalloc } from '../util/malloc.ts';
 
 // Memory the garbage collector does not see (issue 16). resvg-js keeps each
 // Resvg tree and RenderedImage pixmap in native memory until its JS wrapper is
@@ -17,8 +18,14 @@ import { runInNewContext } from 'node:vm';
 
 let gcFn: (() => void) | null | undefined;
 
-/** A full, synchronous garbage collection (no-op where V8 refuses to expose one). */
-export function fullGc(): void {
+/**
+ * A full, synchronous garbage collection (no-op where V8 refuses to expose one).
+ * With `trim`, the malloc pages it freed (resvg's pixmaps die with their
+ * wrappers) are handed back to the system too (src/util/malloc.ts): for stage
+ * boundaries, not between cards, where malloc_trim's walk over the heaps
+ * cost more than it returned.
+ */
+export function fullGc(opts: { trim?: boolean } = {}): void {
   if (gcFn === undefined) {
     try {
       // A fresh context gets the `gc` global once the flag is on; the flag
@@ -30,6 +37,7 @@ export function fullGc(): void {
     }
   }
   gcFn?.();
+  if (opts.trim) trimMalloc();
 }
 
 /**

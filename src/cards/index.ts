@@ -6,6 +6,7 @@ import type { Edition } from '../edition/model.ts';
 import { isBroadsheetError } from '../errors/index.ts';
 import type { Manifest, ManifestCard, ManifestContact, ManifestPost } from '../jobs/manifest.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
+import { tuneMalloc } from '../util/malloc.ts';
 import { caption } from './captions.ts';
 import { contactSheetPath, listContactSheets, writeContactSheets } from './contact.ts';
 import { FORMATS } from './formats.ts';
@@ -59,6 +60,7 @@ export async function renderCards(
   ctx: Context,
   opts: RenderCardsOptions,
 ): Promise<CardsResult> {
+  tuneMalloc();
   const cfg = ctx.config.cards;
   const { brand } = ctx.config;
   const items = editionItems(edition, {
@@ -207,7 +209,7 @@ export async function renderCards(
     }
     // The cards' garbage (and the native pixmaps it holds) goes before the
     // contact sheets allocate: see gc.ts. One collection, ~0.1 s.
-    fullGc();
+    fullGc({ trim: true });
     ctx.logger.info(
       {
         rendered: cards.length - kept,
