@@ -37,12 +37,16 @@ function run(env: NodeJS.ProcessEnv) {
     b = Buffer.allocUnsafeSlow(6 << 20); b.fill(1);
     const after = mallinfo2();
     console.log(JSON.stringify({ tuned, mappedGrew: mb(after.hblkhd) - mb(before.hblkhd), heapGrew: mb(after.arena) - mb(before.arena) }));`;
-  const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', '--input-type=module', '-e', script], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
+  const r = spawnSync(
+    process.execPath,
+    ['--expose-gc', '--import', 'tsx', '--input-type=module', '-e', script],
+    {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      encoding: 'utf8',
+      timeout: 60_000,
+    },
+  );
   expect(r.stderr).toBe('');
   return JSON.parse(r.stdout.trim()) as { tuned: boolean; mappedGrew: number; heapGrew: number };
 }
