@@ -84,6 +84,8 @@ export class Ledger implements LedgerStore {
   /** `sent` marks not yet written: the arguments of stmts.sent. */
   private unsent: [string, string, string, string, number][] = [];
   private flushQueued = false;
+  /** One transaction function for every flush (better-sqlite3 builds four wrappers per db.transaction() call). */
+  private readonly sentTx;
 
   constructor(
     private readonly db: DB,
@@ -103,6 +105,10 @@ export class Ledger implements LedgerStore {
         "UPDATE subscribers SET status = 'bounced', status_reason = ?, status_at = ?, updated_at = ? WHERE id = ? AND status = 'active'",
       ),
     };
+    this.sentTx = db.transaction((rows: [string, string, string, string, number][], also?: () => void) => {
+      for (const r of rows) this.stmts.sent.run(...r);
+      also?.();
+    });
   }
 
   /**
@@ -222,11 +228,7 @@ export class Ledger implements LedgerStore {
   }
 
   private writeSent(also?: () => void) {
-    const rows = this.unsent;
-    this.db.transaction(() => {
-      for (const r of rows) this.stmts.sent.run(...r);
-      also?.();
-    })();
+    this.sentTx(this.unsent, also);
     this.unsent = []; // synchronous: no mark was queued while it ran
   }
 
