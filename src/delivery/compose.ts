@@ -112,6 +112,8 @@ export class Composer {
   private readonly fromHeader: string;
   private readonly fromAddress: string;
   private readonly fixed: { key: string; line: string }[];
+  /** The last Subject line made: the same subject for reader after reader is encoded once. */
+  private lastSubject = { subject: '', line: '' };
 
   constructor(private readonly opts: ComposerOptions) {
     const from = parseAddress(opts.from);
@@ -139,6 +141,13 @@ export class Composer {
     };
   }
 
+  private subjectLine(subject: string): string {
+    if (this.lastSubject.subject === subject && this.lastSubject.line) return this.lastSubject.line;
+    const line = header('Subject', encodeWords(headerSafe(subject), 'B', 52));
+    this.lastSubject = { subject, line };
+    return line;
+  }
+
   compose(m: RecipientMessage): Composed {
     if (!isSafeAddress(m.email)) throw new UnsafeAddressError(m.email);
     const envelopeFrom = m.returnPath ?? this.opts.returnPath ?? this.fromAddress;
@@ -163,7 +172,7 @@ export class Composer {
         ),
       },
       { key: 'to', line: header('To', formatAddress(m.email, m.name)) },
-      { key: 'subject', line: header('Subject', encodeWords(headerSafe(m.subject), 'B', 52)) },
+      { key: 'subject', line: this.subjectLine(m.subject) },
       { key: 'date', line: `Date: ${m.date.toUTCString().replace(/GMT$/, '+0000')}` },
       { key: 'message-id', line: `Message-ID: ${m.messageId}` },
       ...(m.listName
