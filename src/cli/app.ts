@@ -50,18 +50,23 @@ async function validatedFast(g: GlobalOptions): Promise<boolean> {
   const source = sourceOf(configFileOf(g), Boolean(g.config));
   const build = globalThis.__broadsheetBuild;
   if (!source || !build) return false;
-  // The build's CommonJS copy with its code cache (config/fast-loader.ts), else the module itself.
-  const { compiledFast } = await import('../config/fast-loader.ts');
-  const compiled = compiledFast(dirname(build.cacheDir));
-  const fast = compiled?.fast ?? (await import('../config/fast.ts'));
-  const defaults = fast.buildDefaults();
-  const config = defaults && (await fast.fastConfig(configFileOf(g), source.text, defaults));
-  compiled?.saveCache();
-  debugConfig(
-    config
-      ? `validated by section (${compiled ? `config-fast.cjs, code cache ${compiled.cached ? 'used' : 'written'}` : 'fast.ts'})`
-      : 'handed to load.ts',
-  );
+  let config: Config | undefined;
+  let how = 'fast.ts';
+  try {
+    // The build's CommonJS copy with its code cache (config/fast-loader.ts), else the module itself.
+    const { compiledFast } = await import('../config/fast-loader.ts');
+    const compiled = compiledFast(dirname(build.cacheDir));
+    const fast = compiled?.fast ?? (await import('../config/fast.ts'));
+    const defaults = fast.buildDefaults();
+    config = defaults && (await fast.fastConfig(configFileOf(g), source.text, defaults));
+    if (compiled) {
+      const written = compiled.saveCache();
+      how = `config-fast.cjs, code cache ${compiled.cached ? 'used' : written ? 'written' : 'not used'}`;
+    }
+  } catch {
+    config = undefined; // load.ts validates, and reports what there is to report
+  }
+  debugConfig(config ? `validated by section (${how})` : 'handed to load.ts');
   if (!config) return false;
   validated.set(source.key, config);
   return true;

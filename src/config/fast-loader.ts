@@ -19,8 +19,8 @@ export interface CompiledFast {
   fast: FastModule;
   /** Whether V8 took the code cache. */
   cached: boolean;
-  /** Write the code cache when it was missing or rejected: call after the validation, so it holds what ran. */
-  saveCache(): void;
+  /** Write the code cache when it was missing or rejected: call after the validation, so it holds what ran. True when written. */
+  saveCache(): boolean;
 }
 
 // CommonJS's wrapper, which the build writes into the file (scripts/build.mjs).
@@ -45,24 +45,31 @@ export function compiledFast(distDir: string): CompiledFast | undefined {
   } catch {
     cachedData = undefined;
   }
-  const script = new Script(source, { filename: file, cachedData });
   const module = { exports: {} as FastModule };
-  script.runInThisContext()(module.exports, createRequire(file), module, file, distDir);
+  let script: Script;
+  try {
+    script = new Script(source, { filename: file, cachedData });
+    script.runInThisContext()(module.exports, createRequire(file), module, file, distDir);
+  } catch {
+    return undefined; // a damaged file: the caller uses the module itself
+  }
   const cached = cachedData !== undefined && !script.cachedDataRejected;
   return {
     fast: module.exports,
     cached,
     saveCache() {
-      if (cached) return;
+      if (cached) return false;
       const tmp = `${codeFile}.${process.pid}.tmp`;
       try {
         // Not over a newer build's file: V8 checks only a cache's source length.
-        if (statStamp(file) !== stamp) return;
+        if (statStamp(file) !== stamp) return false;
         writeFileSync(tmp, script.createCachedData());
         renameSync(tmp, codeFile);
+        return true;
       } catch {
         // A read-only dist/ only costs the next start the compile.
         rmSync(tmp, { force: true });
+        return false;
       }
     },
   };

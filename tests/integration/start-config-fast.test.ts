@@ -123,7 +123,7 @@ describe('a config-cache miss builds only the sections the file has', () => {
     expect(bad.loaded('src/config/load.ts')).toBe(true);
   });
 
-  it('a missing or foreign code cache is written anew; a missing compiled copy falls back to the module', () => {
+  it('a missing or foreign code cache is written anew; a damaged or missing compiled copy falls back to the module', () => {
     const code = join(dir, 'dist/config-fast.code');
     const args = ['status', '--json', '--store', 'data/fast.db'];
     const want = statusOf(run(args).stdout);
@@ -136,6 +136,13 @@ describe('a config-cache miss builds only the sections the file has', () => {
     const foreign = run(args);
     expect(foreign.config).toBe('validated by section (config-fast.cjs, code cache written)');
     expect(statusOf(foreign.stdout)).toEqual(want);
+    writeFileSync(
+      join(dir, 'dist/config-fast.cjs'),
+      '(function (exports, require, module, __filename, __dirname) {',
+    );
+    const damaged = run(args);
+    expect(damaged.config).toBe('validated by section (fast.ts)');
+    expect(statusOf(damaged.stdout)).toEqual(want);
     rmSync(join(dir, 'dist/config-fast.cjs'));
     const module = run(args);
     expect(module.config).toBe('validated by section (fast.ts)');
