@@ -40,13 +40,26 @@ export function fullGc(opts: { trim?: boolean } = {}): void {
   if (opts.trim) trimMalloc();
 }
 
+/** V8's used heap right after the last collection made here: the live set, roughly. */
+let liveAfterLast = 0;
+
 /**
- * A full collection when V8's heap (committed) has grown past `capMb`. Called
- * between cards drawn in-process: V8 alone let the heap reach ~190 MB for
- * ~60 MB live, the garbage holding resvg's native pixmaps besides.
+ * A full collection when V8's heap (committed) has grown past `capMb` and at
+ * least `slackMb` has been allocated on top of what the last one left. Called
+ * between cards: V8 alone let the heap reach ~190 MB for ~60 MB live, the
+ * garbage holding resvg's native pixmaps besides. The slack matters once the
+ * live set itself nears the cap: a build keeps ~88 MB live (fonts, glyph
+ * cache, the digest's modules) in a ~131 MB heap, and a cap alone then ran a
+ * full collection after every card (216 for the sample's 234, 30–110 ms each,
+ * ~4 MB freed each time); with 12 MB of slack (and a 112 MB cap) it ran 37 (docs/performance-memory.md).
  */
-export function collectPast(capMb: number): boolean {
-  if (!(capMb > 0) || getHeapStatistics().total_heap_size < capMb * 1024 * 1024) return false;
+export function collectPast(capMb: number, slackMb = 12): boolean {
+  const { total_heap_size, used_heap_size } = getHeapStatistics();
+  if (!(capMb > 0) || total_heap_size < capMb * MB) return false;
+  if (used_heap_size < liveAfterLast + slackMb * MB) return false;
   fullGc();
+  liveAfterLast = getHeapStatistics().used_heap_size;
   return true;
 }
+
+const MB = 1024 * 1024;

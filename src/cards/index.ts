@@ -37,8 +37,13 @@ export interface RenderCardsOptions {
   progress?: boolean;
 }
 
-/** In-process drawing: a full GC whenever V8's heap passes this (gc.ts; measured in docs/performance-cards.md). */
-const HEAP_CAP_MB = 128;
+/**
+ * In-process drawing: a full GC once V8's heap passes this and 12 MB more than
+ * the last one left was allocated (gc.ts). Sample build, same hour, 2 runs
+ * each: cap 128 alone (a GC every card) 34–35 s CPU, 398–404 MB; cap 128 +
+ * 24 MB slack 15–21 s, 405–412 MB; cap 112 + 12 MB 20–24 s, 386–392 MB.
+ */
+const HEAP_CAP_MB = 112;
 
 const fileSha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 
