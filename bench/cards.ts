@@ -13,18 +13,27 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { Resvg } from '@resvg/resvg-js';
 import sharp from 'sharp';
 import { FONT_FAMILY, loadFonts } from '../src/cards/fonts.ts';
 import { cardHtml } from '../src/cards/html.ts';
 import { editionItems } from '../src/cards/items.ts';
+import type { QuoteCardData } from '../src/cards/layout-api.ts';
+import {
+  articlePhoto,
+  photoFor,
+  portraitFor,
+  quotePortrait,
+  type SourcePhoto,
+} from '../src/cards/photos/index.ts';
 import { encodePng } from '../src/cards/png.ts';
 import { createCardPool } from '../src/cards/pool.ts';
 import { rasterize } from '../src/cards/raster.ts';
 import { type CardJob, cardPixels, cardSvg, cardTree, renderCard } from '../src/cards/render.ts';
 import { configSchema } from '../src/config/schema.ts';
 import { loadContent } from '../src/content/load.ts';
-import { resolvePaths } from '../src/context.ts';
+import { type Context, resolvePaths } from '../src/context.ts';
 import { selectEdition } from '../src/edition/select.ts';
 import { silentLogger } from '../src/logger.ts';
 import { launchChromium } from '../tests/helpers/chromium.ts';
@@ -76,24 +85,59 @@ const items = editionItems(edition, {
   brandUrl: config.brand.url,
 });
 const brand = { name: config.brand.name, url: config.brand.url, colors: config.brand.colors };
-const jobsFor = (formats: readonly CardJob['format'][]): CardJob[] =>
-  items.flatMap((it) =>
-    formats.map((format) => ({
-      id: `${it.itemId}/${format}`,
-      kind: it.kind,
-      format,
-      data: it.data,
-      templatesDir: paths.templates,
-      brand,
-      pngCompression: config.cards.pngCompression,
-      renderer: config.cards.renderer,
-    })),
-  );
+const benchCtx = {
+  config,
+  secrets: {} as never,
+  logger: silentLogger(),
+  clock: { now: () => new Date() },
+  paths,
+} as unknown as Context;
+// The cards a build draws (src/cards/index.ts): an article's photo cropped to
+// each format's slot, a quote's round portrait. (Until issue 16's brief C the
+// bench drew the article cards with the uncropped 1600×1000 source JPEG in the
+// SVG, which resvg decoded and scaled down on every card: 40–100 ms a card
+// that no build pays.)
+const sources = new Map<string, { photo?: SourcePhoto; portrait?: QuoteCardData['portrait'] }>();
+for (const it of items) {
+  const art = it.kind === 'article' ? edition.articles.find((a) => a.id === it.itemId && a.image) : undefined;
+  const quoted =
+    it.kind === 'quote'
+      ? edition.articles.find((a) => `${a.id}-quote` === it.itemId && a.quote?.portrait)
+      : undefined;
+  sources.set(it.itemId, {
+    photo: art ? await articlePhoto(art, benchCtx) : undefined,
+    portrait: quoted
+      ? await portraitFor(await quotePortrait(quoted, benchCtx), benchCtx, quoted.quote!.portrait!.src)
+      : undefined,
+  });
+}
+const dataFor = async (it: (typeof items)[number], format: CardJob['format']) => {
+  const src = sources.get(it.itemId)!;
+  if (src.photo) return { ...it.data, photo: await photoFor(src.photo, format, benchCtx, '') };
+  if (src.portrait) return { ...it.data, portrait: src.portrait };
+  return it.data;
+};
+const jobsFor = async (formats: readonly CardJob['format'][]): Promise<CardJob[]> => {
+  const out: CardJob[] = [];
+  for (const it of items)
+    for (const format of formats)
+      out.push({
+        id: `${it.itemId}/${format}`,
+        kind: it.kind,
+        format,
+        data: (await dataFor(it, format)) as never,
+        templatesDir: paths.templates,
+        brand,
+        pngCompression: config.cards.pngCompression,
+        renderer: config.cards.renderer,
+      });
+  return out;
+};
 const ms = (n: number) => Math.round(n * 100) / 100;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 // ── 1. per card, alternating with Chromium ──
-const ogJobs = jobsFor(['og']);
+const ogJobs = await jobsFor(['og']);
 let chromium: Awaited<ReturnType<typeof launchChromium>> | undefined;
 try {
   chromium = await launchChromium({ headless: true, viewport: { width: 1200, height: 630 } });
@@ -154,6 +198,45 @@ console.log(
       : ', no chromium peer'),
 );
 
+// Ours again in a block of its own (same cards, same rounds, no Chromium in
+// between): on 2 cores Chromium's own threads (compositor, raster, GPU
+// process) are still busy right after each screenshot and take CPU from the
+// next card of ours, so the alternating mean also measures Chromium. Both are
+// printed; CPU time per card (this thread, plus resvg/zlib work it waits for)
+// is the steadier figure on a busy machine. The slowest cards and the time in
+// V8's GC show where a mean above the median comes from.
+const alone: number[] = [];
+const aloneCpu: number[] = [];
+const perCard = new Map<string, number[]>();
+let gcMs = 0;
+const gcObs = new PerformanceObserver((l) => {
+  for (const e of l.getEntries()) gcMs += e.duration;
+});
+gcObs.observe({ entryTypes: ['gc'] });
+for (let r = 0; r < ROUNDS; r++)
+  for (const j of ogJobs) {
+    const c0 = process.cpuUsage();
+    const t = performance.now();
+    await renderCard(j);
+    const d = performance.now() - t;
+    const c = process.cpuUsage(c0);
+    alone.push(d);
+    aloneCpu.push((c.user + c.system) / 1000);
+    perCard.set(j.id, [...(perCard.get(j.id) ?? []), d]);
+  }
+// GC entries reach the observer on a later turn of the event loop.
+await new Promise((r) => setTimeout(r, 20));
+gcObs.disconnect();
+const slowest = [...perCard]
+  .map(([id, xs]) => ({ id, ms: ms(median(xs)) }))
+  .sort((a, b) => b.ms - a.ms)
+  .slice(0, 5);
+const aloneMs = alone.reduce((a, b) => a + b, 0) / alone.length;
+const aloneCpuMs = aloneCpu.reduce((a, b) => a + b, 0) / aloneCpu.length;
+console.log(
+  `ours alone (og, ${ogJobs.length} cards × ${ROUNDS}, not alternating): ${ms(aloneMs)} ms (median ${ms(median(alone))}), CPU ${ms(aloneCpuMs)} ms/card, GC ${ms(gcMs / alone.length)} ms/card; slowest (median): ${slowest.map((x) => `${x.id} ${x.ms}`).join(', ')}`,
+);
+
 // PNG encoders on the same pixels (og cards), option by option in turn for each
 // card: wall and CPU time (CPU time is steadier on a busy machine) and bytes,
 // against sharp at level 2 without filtering (the encoder before png.ts).
@@ -179,8 +262,12 @@ const encoders: { name: string; enc: (p: Uint8Array, w: number, h: number) => Bu
         .toBuffer(),
   },
   ...[1, 2, 3, 4, 6].map((level) => ({
-    name: `zlib L${level} no filter${level === config.cards.pngCompression ? ' (configured)' : ''}`,
+    name: `zlib L${level} RGB${level === config.cards.pngCompression ? ' (configured)' : ''}`,
     enc: (p: Uint8Array, w: number, h: number) => encodePng(p, w, h, level),
+  })),
+  ...[3, 4].map((level) => ({
+    name: `zlib L${level} RGBA (alpha kept)`,
+    enc: (p: Uint8Array, w: number, h: number) => encodePng(p, w, h, level, { keepAlpha: true }),
   })),
 ];
 const encStats = encoders.map(() => ({ wall: 0, cpu: 0, bytes: 0 }));
@@ -214,6 +301,30 @@ for (const row of encoderTable)
   console.log(
     `  ${row.encoder.padEnd(30)} ${String(row.ms).padStart(6)} ms wall ${String(row.cpuMs).padStart(6)} ms CPU ${String(row.kb).padStart(7)} KB  time ×${row.timeVsBefore}  bytes ×${row.bytesVsBefore}`,
   );
+
+// Bytes per format (one card of each kind per format is not enough: every
+// card), configured level against sharp L2: the larger formats compress less
+// well at zlib's fast levels than og does.
+const bytesByFormat: Record<string, number> = {};
+for (const format of config.cards.formats) {
+  let ours = 0;
+  let before = 0;
+  for (const j of await jobsFor([format])) {
+    const p = await cardPixels(j);
+    ours += encodePng(p.pixels, p.width, p.height, config.cards.pngCompression).length;
+    before += (
+      await sharp(p.pixels, { raw: { width: p.width, height: p.height, channels: 4 } })
+        .png({ compressionLevel: 2, adaptiveFiltering: false })
+        .toBuffer()
+    ).length;
+  }
+  bytesByFormat[format] = Math.round((ours / before) * 1000) / 1000;
+}
+console.log(
+  `PNG bytes by format, L${config.cards.pngCompression} against sharp L2: ${Object.entries(bytesByFormat)
+    .map(([f, r]) => `${f} ×${r}`)
+    .join(', ')}`,
+);
 
 // Where our time goes (same cards, not alternating): layout+typesetting, satori,
 // raster, PNG encode — for each renderer (the configured one is timed above).
@@ -266,7 +377,7 @@ console.log(
 );
 
 // ── 2. throughput through the pool ──
-const allJobs = jobsFor(config.cards.formats);
+const allJobs = await jobsFor(config.cards.formats);
 const throughput: Record<string, number> = {};
 for (const workers of [1, 2]) {
   const dir = mkdtempSync(join(tmpdir(), 'bench-cards-'));
@@ -325,8 +436,12 @@ console.log(
     oursMsPerCard: ms(oursMs),
     chromiumMsPerCard: Number.isFinite(chromeMs) ? ms(chromeMs) : null,
     oursMedianMs: ms(median(ours)),
+    oursAloneMsPerCard: ms(aloneMs),
+    oursAloneMedianMs: ms(median(alone)),
+    oursAloneCpuMsPerCard: ms(aloneCpuMs),
     chromiumMedianMs: theirs.length ? ms(median(theirs)) : null,
     pngEncoders: encoderTable,
+    pngBytesByFormat: bytesByFormat,
     renderer: config.cards.renderer,
     stagesMs: stages,
     rendererMs,
