@@ -2,9 +2,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
-// Fonts are read ONCE per process and the same Buffer objects are handed to
-// satori on every call: satori caches the parsed font per Buffer identity, so a
-// fresh Buffer per card would re-parse 7 MB of CJK outlines each time.
+// Fonts are read ONCE per process and the same ArrayBuffer objects are handed
+// to satori on every call: satori caches the parsed font per object identity,
+// so a fresh one per card would re-parse 7 MB of CJK outlines each time.
 
 const require = createRequire(import.meta.url);
 export const FONT_FAMILY = 'Noto Sans HK';
@@ -139,7 +139,24 @@ export function fontFiles(): string[] {
   return [fontFile(400), fontFile(700), fontFile(400, 'sc'), fontFile(700, 'sc')];
 }
 
-type SatoriFont = { name: string; data: Buffer; weight: 400 | 700; style: 'normal' };
+type SatoriFont = { name: string; data: ArrayBuffer; weight: 400 | 700; style: 'normal' };
+/**
+ * The file's bytes as the ArrayBuffer they already live in. satori copies a
+ * Buffer (or any view) it is given into a fresh ArrayBuffer before parsing —
+ * another 13.6 MB held for the whole process for the two HK weights — but
+ * uses an ArrayBuffer as it is (issue 16). readFileSync gives a large file its
+ * own ArrayBuffer; a view into a shared one is copied once here.
+ */
+function ownBuffer(data: Buffer): ArrayBuffer {
+  if (
+    data.byteOffset === 0 &&
+    data.byteLength === data.buffer.byteLength &&
+    data.buffer instanceof ArrayBuffer
+  )
+    return data.buffer;
+  return new Uint8Array(data).buffer;
+}
+
 let satoriFonts: SatoriFont[] | undefined;
 let satoriFontsWithFallback: SatoriFont[] | undefined;
 /**
@@ -150,7 +167,7 @@ let satoriFontsWithFallback: SatoriFont[] | undefined;
 export function satoriFontList(withFallback = false): SatoriFont[] {
   satoriFonts ??= loadFonts().map((f) => ({
     name: FONT_FAMILY,
-    data: f.data,
+    data: ownBuffer(f.data),
     weight: f.weight,
     style: 'normal',
   }));
@@ -158,7 +175,12 @@ export function satoriFontList(withFallback = false): SatoriFont[] {
   satoriFontsWithFallback ??= [
     ...satoriFonts,
     ...loadFallbackFonts().map(
-      (f): SatoriFont => ({ name: FALLBACK_FAMILY, data: f.data, weight: f.weight, style: 'normal' }),
+      (f): SatoriFont => ({
+        name: FALLBACK_FAMILY,
+        data: ownBuffer(f.data),
+        weight: f.weight,
+        style: 'normal',
+      }),
     ),
   ];
   return satoriFontsWithFallback;
