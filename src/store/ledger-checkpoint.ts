@@ -13,23 +13,25 @@ import type { DB } from './db.ts';
 //
 // While a send runs, the sending connection's automatic checkpoint is off, and
 // once it has changed `minChanges` rows since the last round (checked every
-// `everyMs`; ~1,000 rows is ~500 messages, 2,500–3,000 WAL pages) a worker
+// `everyMs`; 1,000 rows is ~500 messages, 2,500–3,000 WAL pages) a worker
 // thread with its own connection runs a PASSIVE checkpoint: the copy of the WAL
 // into the database file and its two fsyncs happen there. PASSIVE never blocks
 // (nor waits for) the writer, so the sender keeps committing meanwhile — which
 // is also why the worker alone never empties the WAL: SQLite starts the WAL over
-// only at a write that finds every frame copied. So once the worker is done, the
-// sending connection runs a PASSIVE checkpoint of its own: only the frames
-// committed during the worker's (a few milliseconds' worth: small fsyncs), after
-// which the next commit starts the WAL from its beginning again.
+// only at a write that finds every frame copied. So after every `finishEvery`
+// worker rounds the sending connection runs a PASSIVE checkpoint of its own —
+// only the frames committed during the worker's last one — after which the next
+// commit starts the WAL from its beginning again. That one still fsyncs on the
+// sending thread (a few ms on a busy disk), hence only every 4th round. When
+// the send ends, the worker copies what is left and truncates the WAL file
+// (TRUNCATE, never waiting: left as is when someone is reading).
 //
 // Nothing about what a commit means changes: a commit is in the WAL when it
 // returns, as before; a checkpoint only copies committed pages into the database
-// file, with the connection's own synchronous setting. The WAL stays bounded by
-// `minChanges` rows' worth plus what is written during one checkpoint (~12 MB
-// in the send bench). When the send ends the sending connection's setting comes
-// back; if the worker cannot start or fails, it comes back at once (the send
-// goes on as before).
+// file, with the connection's own synchronous setting. The WAL holds at most
+// `finishEvery` rounds' worth during a send (~50 MB in the send bench). When the
+// send ends the sending connection's setting comes back; if the worker cannot
+// start or fails, it comes back at once (the send goes on as before).
 
 export interface Checkpointer {
   /** Rounds completed so far (the worker's checkpoint, then the sending connection's). */
@@ -56,6 +58,8 @@ parentPort.on('message', (m) => {
     parentPort.postMessage('done');
     return;
   }
+  // The send is over: copy what is left and cut the WAL file back (never waits: busy_timeout 0).
+  try { db.pragma('wal_checkpoint(TRUNCATE)'); } catch { /* a reader or writer is active: left as is */ }
   db.close();
   parentPort.close();
 });
@@ -70,7 +74,7 @@ const sqliteModule = () => createRequire(import.meta.url).resolve('better-sqlite
  */
 export function checkpointInWorker(
   db: DB,
-  opts: { everyMs?: number; minChanges?: number } = {},
+  opts: { everyMs?: number; minChanges?: number; finishEvery?: number } = {},
 ): Checkpointer | undefined {
   if (db.memory || db.readonly) return undefined;
   if (String(db.pragma('journal_mode', { simple: true })).toLowerCase() !== 'wal') return undefined;
@@ -110,6 +114,8 @@ export function checkpointInWorker(
   const changes = db.prepare('SELECT total_changes()').pluck();
   const minChanges = opts.minChanges ?? 1000;
   let changedAt = 0;
+  const finishEvery = opts.finishEvery ?? 4;
+  let sinceFinish = 0;
   const round = () => {
     if (busy || restored) return;
     try {
@@ -136,13 +142,15 @@ export function checkpointInWorker(
     } else if (m === 'done') {
       busy = false;
       if (restored) return;
+      rounds++;
+      if (++sinceFinish < finishEvery) return;
+      sinceFinish = 0;
       try {
         // The frames committed while the worker ran: few, and then the WAL starts over.
         db.pragma('wal_checkpoint(PASSIVE)');
       } catch {
         // busy or closing: the next round (or the restored automatic checkpoint) does it
       }
-      rounds++;
     }
   });
   worker.on('error', restore);
