@@ -177,7 +177,7 @@ function growContent(dir: string, copies: number) {
   // Every copied article in the edition (the sample config keeps 10).
   const config = readFileSync(join(dir, 'broadsheet.config.yaml'), 'utf8').replace(
     /maxArticles: \d+/,
-    'maxArticles: 1000',
+    'maxArticles: 50',
   );
   writeFileSync(join(dir, 'grown.config.yaml'), config);
 }
