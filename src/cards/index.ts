@@ -65,7 +65,6 @@ export async function renderCards(
   ctx: Context,
   opts: RenderCardsOptions,
 ): Promise<CardsResult> {
-  tuneMalloc();
   const cfg = ctx.config.cards;
   const { brand } = ctx.config;
   const items = editionItems(edition, {
@@ -83,6 +82,8 @@ export async function renderCards(
   const todo: { card: ManifestCard; task: CardTask }[] = [];
   let kept = 0;
 
+  // Before the photo crops' and the drawing's allocations (src/util/malloc.ts).
+  tuneMalloc();
   for (const item of items) {
     // An article card's photo: local or fetched once per build, cropped per format.
     const art =

@@ -30,8 +30,6 @@ export async function buildEdition(
   opts: { id?: string; name?: string } = {},
 ): Promise<BuildResult> {
   const { logger } = ctx;
-  // Before the digest's and cards' native threads start (src/util/malloc.ts).
-  tuneMalloc();
   const { edition, problems } = await editionFromContent(ctx, opts);
   const dir = join(ctx.paths.out, edition.id);
   logger.info(
@@ -141,6 +139,9 @@ async function stageDigest(
   }
 
   const started = performance.now();
+  // Before the digest's native threads start (src/util/malloc.ts); not on a
+  // cache hit, where nothing is drawn and loading the FFI would cost ~7 ms.
+  tuneMalloc();
   const { renderDigest } = await import('../email/index.ts');
   const digest = await renderDigest(edition, ctx, { digestDir: join(dir, 'digest') });
   await writeFileAtomic(join(dir, 'digest', 'index.html'), digest.html);
