@@ -4,7 +4,8 @@ import type { Article } from '../../content/model.ts';
 import type { Context } from '../../context.ts';
 import type { CardFormat } from '../config.ts';
 import type { ArticleCardData, QuoteCardData } from '../layout-api.ts';
-import { cropPhoto, cropPortrait } from './crop.ts';
+import { cropPhoto, cropPortrait, PORTRAIT_PX } from './crop.ts';
+import { cachedCrop, cropKey, pruneCrops } from './crop-cache.ts';
 import { fetchPhoto } from './fetch.ts';
 
 // An article's photo for its cards, or its quote's portrait: the local file
@@ -88,6 +89,17 @@ export async function quotePortrait(a: Article, ctx: Context): Promise<SourcePho
   return sourceImage(p, ctx, { article: a.id, name: 'portrait', cards: `the quote card of ${a.id} is` });
 }
 
+const pruned = new Set<string>();
+/** out/.cache/crops/ (crop-cache.ts), pruned of month-old entries once per process. */
+function cropDir(ctx: Context): string {
+  const dir = join(ctx.paths.out, '.cache', 'crops');
+  if (!pruned.has(dir)) {
+    pruned.add(dir);
+    pruneCrops(dir, ctx.clock.now().getTime());
+  }
+  return dir;
+}
+
 /** The quote card's round portrait (one crop for every format), or none when the bytes are not an image. */
 export async function portraitFor(
   p: SourcePhoto | undefined,
@@ -96,7 +108,9 @@ export async function portraitFor(
 ): Promise<QuoteCardData['portrait']> {
   if (!p) return undefined;
   try {
-    return { src: await cropPortrait(p.bytes, p.focus), alt: p.alt, credit: p.credit };
+    const key = cropKey({ kind: 'portrait', px: PORTRAIT_PX, focus: p.focus ?? null }, p.bytes);
+    const src = await cachedCrop(cropDir(ctx), key, () => cropPortrait(p.bytes, p.focus));
+    return { src, alt: p.alt, credit: p.credit };
   } catch (err) {
     ctx.logger.warn(
       { code: 'CARD_PHOTO_FETCH', url, reason: (err as Error).message },
@@ -115,7 +129,9 @@ export async function photoFor(
 ): Promise<ArticleCardData['photo']> {
   if (!p) return undefined;
   try {
-    return { src: await cropPhoto(p.bytes, format, p.focus), alt: p.alt, credit: p.credit };
+    const key = cropKey({ kind: 'photo', format, focus: p.focus ?? null }, p.bytes);
+    const src = await cachedCrop(cropDir(ctx), key, () => cropPhoto(p.bytes, format, p.focus));
+    return { src, alt: p.alt, credit: p.credit };
   } catch (err) {
     ctx.logger.warn(
       { code: 'CARD_PHOTO_FETCH', url, reason: (err as Error).message },
