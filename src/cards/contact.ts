@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import sharp from 'sharp';
 import type { ManifestCard, ManifestContact } from '../jobs/manifest.ts';
-import { writeFileAtomic } from '../util/atomic.ts';
+import { tempFor, writeFileAtomic } from '../util/atomic.ts';
 import type { CardFormat } from './config.ts';
 import { FORMATS } from './formats.ts';
 import { pngRowWriter } from './png.ts';
@@ -43,12 +44,70 @@ function blitRow(
 
 export const contactSheetPath = (format: CardFormat) => `contact/${format}.png`;
 
+// Thumbnails kept between builds in <edition>/contact/.thumbs/, named by the
+// card's sha256 and the thumbnail size: a rebuild that redrew a few cards
+// decodes and resizes only those (issue 16: the six sheets were the largest
+// part of a one-article rebuild). The pixels are sharp's resize, as before,
+// stored raw and deflated (level 1): `BST1`, width, height (u16 BE),
+// channels (u8), then the data. A file whose data does not inflate to exactly
+// width × height × channels is a miss. Written without fsync (a cache: a torn
+// file is a miss); thumbnails of cards no longer in the edition are removed.
+const THUMBS = 'contact/.thumbs';
+type Thumb = { data: Buffer; width: number; height: number; channels: number };
+
+function readThumb(file: string): Thumb | undefined {
+  try {
+    const b = readFileSync(file);
+    if (b.toString('latin1', 0, 4) !== 'BST1') return undefined;
+    const width = b.readUInt16BE(4);
+    const height = b.readUInt16BE(6);
+    const channels = b[8]!;
+    const data = inflateRawSync(b.subarray(9));
+    return data.length === width * height * channels ? { data, width, height, channels } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function writeThumb(file: string, t: Thumb): void {
+  const head = Buffer.alloc(9);
+  head.write('BST1', 0, 'latin1');
+  head.writeUInt16BE(t.width, 4);
+  head.writeUInt16BE(t.height, 6);
+  head[8] = t.channels;
+  const tmp = tempFor(file);
+  try {
+    writeFileSync(tmp, Buffer.concat([head, deflateRawSync(t.data, { level: 1 })]));
+    renameSync(tmp, file);
+  } catch {
+    rmSync(tmp, { force: true }); // a cache that cannot be written costs only time
+  }
+}
+
+async function thumbnail(editionDir: string, card: ManifestCard, w: number, h: number, keep: Set<string>) {
+  // Only a card with its sha256 recorded is named by it.
+  const name = /^[0-9a-f]{64}$/.test(card.sha256) ? `${card.sha256}-${w}x${h}.thumb` : undefined;
+  if (name) keep.add(name);
+  const file = name && join(editionDir, THUMBS, name);
+  const cached = file ? readThumb(file) : undefined;
+  if (cached) return cached;
+  const { data, info } = await sharp(join(editionDir, card.path))
+    .resize(w, h)
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  const t = { data, width: info.width, height: info.height, channels: info.channels };
+  if (file) writeThumb(file, t);
+  return t;
+}
+
 export async function writeContactSheets(
   editionDir: string,
   cards: ManifestCard[],
   formats: readonly CardFormat[],
 ): Promise<string[]> {
   const written: string[] = [];
+  const keep = new Set<string>();
+  mkdirSync(join(editionDir, THUMBS), { recursive: true });
   for (const format of formats) {
     const mine = cards.filter((c) => c.format === format && existsSync(join(editionDir, c.path)));
     if (!mine.length) continue;
@@ -71,11 +130,8 @@ export async function writeContactSheets(
     for (let r = 0; r < rows; r++) {
       const tiles: { data: Buffer; width: number; height: number; channels: number; left: number }[] = [];
       for (let i = r * cols; i < Math.min(mine.length, (r + 1) * cols); i++) {
-        const { data, info } = await sharp(join(editionDir, mine[i]!.path))
-          .resize(w, h)
-          .raw()
-          .toBuffer({ resolveWithObject: true });
-        tiles.push({ data, ...info, left: GAP + (i % cols) * (w + GAP) });
+        const t = await thumbnail(editionDir, mine[i]!, w, h, keep);
+        tiles.push({ ...t, left: GAP + (i % cols) * (w + GAP) });
       }
       for (let y = 0; y < h; y++) {
         line.set(blank);
@@ -90,6 +146,8 @@ export async function writeContactSheets(
     await writeFileAtomic(join(editionDir, rel), bytes);
     written.push(rel);
   }
+  for (const name of readdirSync(join(editionDir, THUMBS)))
+    if (!keep.has(name)) rmSync(join(editionDir, THUMBS, name), { force: true });
   return written;
 }
 

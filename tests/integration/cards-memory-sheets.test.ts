@@ -1,4 +1,5 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -137,6 +138,68 @@ describe('contact sheets, streamed', () => {
   });
 });
 
+describe('contact sheet thumbnails kept between builds', () => {
+  const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+  async function card(ed: string, i: number, shade: number): Promise<ManifestCard> {
+    const path = `cards/item-${i}/square.png`;
+    mkdirSync(join(ed, `cards/item-${i}`), { recursive: true });
+    const png = await sharp({
+      create: { width: 120, height: 120, channels: 3, background: { r: shade, g: 40 * i, b: 90 } },
+    })
+      .png()
+      .toBuffer();
+    writeFileSync(join(ed, path), png);
+    return {
+      id: `item-${i}/square`,
+      itemId: `item-${i}`,
+      kind: 'article',
+      format: 'square',
+      width: 120,
+      height: 120,
+      path,
+      sha256: sha(png),
+      inputHash: '',
+    };
+  }
+  const thumbs = (ed: string) => readdirSync(join(ed, 'contact/.thumbs')).sort();
+
+  it('draws the same sheet from kept thumbnails, redoes a changed card, and drops thumbnails of cards gone', async () => {
+    const ed = join(dir, 'thumbs');
+    const cards = [await card(ed, 0, 10), await card(ed, 1, 120), await card(ed, 2, 230)];
+    await writeContactSheets(ed, cards, ['square']);
+    const first = readFileSync(join(ed, 'contact/square.png'));
+    expect(thumbs(ed)).toHaveLength(3);
+    // Rebuilt from the thumbnails alone: the card files are not even read.
+    for (const c of cards) rmSync(join(ed, c.path));
+    const kept = cards.map((c) => ({ ...c }));
+    for (const c of kept) writeFileSync(join(ed, c.path), 'not a png: the thumbnail must be used');
+    await writeContactSheets(ed, kept, ['square']);
+    expect(readFileSync(join(ed, 'contact/square.png')).equals(first)).toBe(true);
+    // One card changed, one gone: the changed one is decoded again, the gone one's thumbnail removed.
+    const changed = [await card(ed, 0, 10), await card(ed, 1, 60)];
+    writeFileSync(join(ed, cards[2]!.path), 'gone');
+    await writeContactSheets(ed, changed, ['square']);
+    expect(thumbs(ed)).toEqual(changed.map((c) => `${c.sha256}-300x300.thumb`).sort());
+    const fresh = join(dir, 'thumbs-fresh');
+    const again = [await card(fresh, 0, 10), await card(fresh, 1, 60)];
+    await writeContactSheets(fresh, again, ['square']);
+    expect(
+      readFileSync(join(ed, 'contact/square.png')).equals(readFileSync(join(fresh, 'contact/square.png'))),
+    ).toBe(true);
+  });
+
+  it('treats a damaged thumbnail as a miss', async () => {
+    const ed = join(dir, 'thumbs-damaged');
+    const cards = [await card(ed, 0, 10), await card(ed, 1, 200)];
+    await writeContactSheets(ed, cards, ['square']);
+    const first = readFileSync(join(ed, 'contact/square.png'));
+    for (const t of thumbs(ed))
+      writeFileSync(join(ed, 'contact/.thumbs', t), Buffer.from('BST1\x00\x10\x00\x10\x03garbage'));
+    await writeContactSheets(ed, cards, ['square']);
+    expect(readFileSync(join(ed, 'contact/square.png')).equals(first)).toBe(true);
+  });
+});
+
 describe('the card stage collects its garbage', () => {
   it('fullGc frees what nothing holds', () => {
     let junk: number[][] | undefined = Array.from({ length: 200 }, () => new Array(50_000).fill(1.5));
@@ -154,5 +217,15 @@ describe('the card stage collects its garbage', () => {
     expect(collectPast(0)).toBe(false);
     // Below the heap it has: a collection runs.
     expect(collectPast(1)).toBe(true);
+  });
+
+  it('collectPast waits for its slack to be allocated again after a collection', () => {
+    fullGc();
+    collectPast(1, 0);
+    // Nothing much allocated since: past the cap, yet under the slack.
+    expect(collectPast(1, 8)).toBe(false);
+    const junk = Array.from({ length: 40 }, () => new Array(50_000).fill(2.5)); // ~16 MB
+    expect(collectPast(1, 8)).toBe(true);
+    expect(junk.length).toBe(40);
   });
 });
