@@ -27,7 +27,7 @@ import {
   quotePortrait,
   type SourcePhoto,
 } from '../src/cards/photos/index.ts';
-import { encodePng } from '../src/cards/png.ts';
+import { cardPngLevel, encodePng } from '../src/cards/png.ts';
 import { createCardPool } from '../src/cards/pool.ts';
 import { rasterize } from '../src/cards/raster.ts';
 import { type CardJob, cardPixels, cardSvg, cardTree, renderCard } from '../src/cards/render.ts';
@@ -302,27 +302,48 @@ for (const row of encoderTable)
     `  ${row.encoder.padEnd(30)} ${String(row.ms).padStart(6)} ms wall ${String(row.cpuMs).padStart(6)} ms CPU ${String(row.kb).padStart(7)} KB  time ×${row.timeVsBefore}  bytes ×${row.bytesVsBefore}`,
   );
 
-// Bytes per format (one card of each kind per format is not enough: every
-// card), configured level against sharp L2: the larger formats compress less
-// well at zlib's fast levels than og does.
-const bytesByFormat: Record<string, number> = {};
+// Bytes and encode CPU per format (every card, not one per kind), the level
+// each format is written at (cardPngLevel: the configured one, WeChat at 4)
+// against sharp L2, alternating card by card; sharp's cache off, so it encodes
+// every time. The larger formats compress less well at zlib's fast levels.
+sharp.cache(false);
+const pngByFormat: Record<string, { level: number; bytes: number; cpu: number }> = {};
 for (const format of config.cards.formats) {
-  let ours = 0;
-  let before = 0;
+  const level = cardPngLevel(format, config.cards.pngCompression);
+  const st = { ours: 0, before: 0, oursCpu: 0, beforeCpu: 0 };
   for (const j of await jobsFor([format])) {
     const p = await cardPixels(j);
-    ours += encodePng(p.pixels, p.width, p.height, config.cards.pngCompression).length;
-    before += (
-      await sharp(p.pixels, { raw: { width: p.width, height: p.height, channels: 4 } })
-        .png({ compressionLevel: 2, adaptiveFiltering: false })
-        .toBuffer()
-    ).length;
+    const px = Uint8Array.from(p.pixels);
+    for (let r = 0; r < 2; r++) {
+      let c0 = process.cpuUsage();
+      const a = encodePng(px, p.width, p.height, level).length;
+      let c = process.cpuUsage(c0);
+      if (r) st.oursCpu += c.user + c.system;
+      c0 = process.cpuUsage();
+      const b = (
+        await sharp(px, { raw: { width: p.width, height: p.height, channels: 4 } })
+          .png({ compressionLevel: 2, adaptiveFiltering: false })
+          .toBuffer()
+      ).length;
+      c = process.cpuUsage(c0);
+      if (r) st.beforeCpu += c.user + c.system;
+      if (r) {
+        st.ours += a;
+        st.before += b;
+      }
+    }
   }
-  bytesByFormat[format] = Math.round((ours / before) * 1000) / 1000;
+  pngByFormat[format] = {
+    level,
+    bytes: Math.round((st.ours / st.before) * 1000) / 1000,
+    cpu: ms(st.oursCpu / st.beforeCpu),
+  };
 }
+sharp.cache(true);
+const bytesByFormat = Object.fromEntries(Object.entries(pngByFormat).map(([f, v]) => [f, v.bytes]));
 console.log(
-  `PNG bytes by format, L${config.cards.pngCompression} against sharp L2: ${Object.entries(bytesByFormat)
-    .map(([f, r]) => `${f} ×${r}`)
+  `PNG by format against sharp L2 (bytes, encode CPU): ${Object.entries(pngByFormat)
+    .map(([f, v]) => `${f} L${v.level} bytes ×${v.bytes} CPU ×${v.cpu}`)
     .join(', ')}`,
 );
 
@@ -449,6 +470,7 @@ console.log(
     chromiumMedianMs: theirs.length ? ms(median(theirs)) : null,
     pngEncoders: encoderTable,
     pngBytesByFormat: bytesByFormat,
+    pngByFormat,
     renderer: config.cards.renderer,
     stagesMs: stages,
     rendererMs,

@@ -29,9 +29,10 @@ export const cardsConfigSchema = z
     /** Add utm_source=<platform>&utm_medium=social to caption links. */
     utm: z.boolean().default(true),
     /**
-     * PNG zlib level (Node's zlib, unfiltered rows: src/cards/png.ts). 3 is the
-     * fastest whose files stay near sharp's level 2 (≈ +10 %); 4 gives ≈ 17 %
-     * smaller files for about twice the encode time (bench/cards.ts prints both).
+     * PNG zlib level (Node's zlib, unfiltered RGB rows: src/cards/png.ts). At 3,
+     * files are 0.99–1.12× sharp's level 2 by format (WeChat is written at 4:
+     * cardPngLevel) at about sharp's encode time; 4 gives ≈ 18 % smaller files
+     * for about twice the encode time (bench/cards.ts prints both).
      */
     pngCompression: z.number().int().min(0).max(9).default(3),
     /**

@@ -18,7 +18,7 @@ import {
 import { FORMATS } from './formats.ts';
 import type { CardChild, CardDataByKind, CardNode, Layout, LayoutKit, Theme } from './layout-api.ts';
 import { findOverflow } from './overflow.ts';
-import { encodePng } from './png.ts';
+import { cardPngLevel, encodePng } from './png.ts';
 import { squashLine } from './punct.ts';
 import { rasterize } from './raster.ts';
 import { loadTheme } from './theme.ts';
@@ -311,8 +311,7 @@ export async function renderCard(job: CardJob): Promise<RenderedCard> {
   const buf = spare.find((b) => b.length === size);
   if (buf) spare.splice(spare.indexOf(buf), 1);
   const img = await cardPixels(job, buf);
-  // Keeping the (constant) alpha channel is faster than stripping it in JS.
-  const png = encodePng(img.pixels, img.width, img.height, job.pngCompression);
+  const png = encodePng(img.pixels, img.width, img.height, cardPngLevel(job.format, job.pngCompression));
   if ((job.renderer ?? DEFAULT_CARD_RENDERER) === 'glyphcache' && spare.length < 2)
     spare.push(buf ?? img.pixels);
   return { png, width, height };
