@@ -17,6 +17,8 @@ import { trimMalloc } from '../util/malloc.ts';
 // about as much for memory but cost 13-30 % of the build's time: not kept.
 
 let gcFn: (() => void) | null | undefined;
+/** V8's used heap right after the last collection made here: the live set, roughly. */
+let liveAfterLast = 0;
 
 /**
  * A full, synchronous garbage collection (no-op where V8 refuses to expose one).
@@ -37,11 +39,9 @@ export function fullGc(opts: { trim?: boolean } = {}): void {
     }
   }
   gcFn?.();
+  liveAfterLast = getHeapStatistics().used_heap_size;
   if (opts.trim) trimMalloc();
 }
-
-/** V8's used heap right after the last collection made here: the live set, roughly. */
-let liveAfterLast = 0;
 
 /**
  * A full collection when V8's heap (committed) has grown past `capMb` and at
@@ -58,7 +58,6 @@ export function collectPast(capMb: number, slackMb = 12): boolean {
   if (!(capMb > 0) || total_heap_size < capMb * MB) return false;
   if (used_heap_size < liveAfterLast + slackMb * MB) return false;
   fullGc();
-  liveAfterLast = getHeapStatistics().used_heap_size;
   return true;
 }
 

@@ -6,7 +6,7 @@ import type { Edition } from '../edition/model.ts';
 import { isBroadsheetError } from '../errors/index.ts';
 import type { Manifest, ManifestCard, ManifestContact, ManifestPost } from '../jobs/manifest.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
-import { tuneMalloc } from '../util/malloc.ts';
+import { trimMalloc, tuneMalloc } from '../util/malloc.ts';
 import { caption } from './captions.ts';
 import { contactSheetPath, listContactSheets, writeContactSheets } from './contact.ts';
 import { FORMATS } from './formats.ts';
@@ -214,8 +214,11 @@ export async function renderCards(
       await pool?.close();
     }
     // The cards' garbage (and the native pixmaps it holds) goes before the
-    // contact sheets allocate: see gc.ts. One collection, ~0.1 s.
-    fullGc({ trim: true });
+    // contact sheets allocate: see gc.ts. One collection, ~0.1 s: not worth
+    // it after a handful of cards (a one-article rebuild draws 6), where the
+    // freed malloc pages are handed back without it.
+    if (todo.length >= 24) fullGc({ trim: true });
+    else trimMalloc();
     ctx.logger.info(
       {
         rendered: cards.length - kept,
