@@ -16,7 +16,7 @@ import { crc32, createDeflate, deflateSync } from 'node:zlib';
 // +10.5 %), at ~0.8× its CPU time. memLevel 8 (zlib's default hash size, not
 // 9): 3–5 % less encode CPU and ~0.5 % smaller files in every format, same
 // run. No native addon, no thread hop: in a pool worker the encode runs on
-// the worker's own thread. cardPngLevel: WeChat cards at level 4.
+// the worker's own thread. cardPngLevel: WeChat and story cards at level 4.
 
 const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 const IEND = chunk('IEND', Buffer.alloc(0));
@@ -154,16 +154,18 @@ export function encodePng(
 
 /**
  * The zlib level a card of `format` is written at, given the configured one.
- * WeChat's wide banner cards are mostly flat colour and text, which zlib's
- * fast levels (1–3: greedy matching) compress worst of all formats (+12 %
- * against sharp's level 2, over the +10 % bound): they get level 4 (lazy
- * matching, 0.91× sharp's bytes). A WeChat card is small (900×383), so this
- * costs ~1 ms a card, and a build's encode time stays at sharp's
+ * WeChat's wide banner and the story's tall text-only cards are mostly flat
+ * colour and text, which zlib's fast levels (1–3: greedy matching) compress
+ * worst of all formats (+12 % against sharp's level 2, over issue 16's +10 %
+ * bound): they get level 4 (lazy matching: WeChat 0.91×, story 0.82×
+ * sharp's bytes). A WeChat card is small (900×383): ~1 ms more a card; a
+ * story card costs ~2.3× sharp's encode time, the price of the bound
  * (docs/performance-cards.md, "PNG bytes by format"). Other formats, and any
  * level above 3, are written as configured.
  */
+const LAZY_FORMATS = new Set(['wechat', 'story']);
 export function cardPngLevel(format: string, configured: number): number {
-  return format === 'wechat' && configured >= 1 && configured <= 3 ? 4 : configured;
+  return LAZY_FORMATS.has(format) && configured >= 1 && configured <= 3 ? 4 : configured;
 }
 
 /**
