@@ -9,12 +9,13 @@
 //
 //   npx tsx bench/fanout.ts [--readers N] [--workers 1,2,3] [--connections 4]
 // Ends with one JSON line {"bench":"fanout", …}.
-import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
+import { exited } from '../tests/helpers/child.ts';
+import { freshPgDatabase } from '../tests/helpers/pg.ts';
 
 const { values } = parseArgs({
   options: {
@@ -54,7 +55,6 @@ async function main() {
   const counts = values.workers!.split(',').map(Number);
   const ROOT = join(import.meta.dirname, '..');
   const BIN = join(ROOT, 'bin/broadsheet.js');
-  const ADMIN = process.env.BROADSHEET_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const { stageDigest, EDITION } = await import('../tests/fixtures/delivery/ctx.ts');
   const { openBackend, closeBackend } = await import('../src/store/backend.ts');
   const { storeConfigSchema } = await import('../src/store/config.ts');
@@ -73,19 +73,8 @@ async function main() {
     LOG_LEVEL: 'warn',
     DEBUG: '',
   };
-  const admin = async (sql: string) => {
-    const c = new pg.Client({ connectionString: ADMIN });
-    await c.connect();
-    try {
-      await c.query(sql);
-    } finally {
-      await c.end();
-    }
-  };
   const run = (args: string[]) =>
     spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env, stdio: 'ignore' });
-  const exited = (p: ChildProcess) =>
-    new Promise((r) => (p.exitCode !== null ? r(p.exitCode) : p.once('exit', r)));
 
   /** Poll the sink until `n` more arrived; the rate between the first and the last arrival. */
   const measure = async (base: number, t0: number) => {
@@ -148,12 +137,8 @@ async function main() {
   }
   for (const k of counts) {
     const dir = mkdtempSync(join(tmpdir(), 'bs-bench-fanout-'));
-    const name = `bs_bench_fanout_${process.pid}_${k}`;
-    await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin(`CREATE DATABASE ${name}`);
-    const u = new URL(ADMIN);
-    u.pathname = `/${name}`;
-    const url = u.toString();
+    const db = await freshPgDatabase('bs_bench_fanout');
+    const { url } = db;
     const b = await openBackend({ kind: 'postgres', url }, storeConfigSchema.parse({}));
     if (b.kind === 'postgres')
       await b.pool.query(
@@ -172,7 +157,7 @@ async function main() {
     results[`pg-${k}`] = await measure(base, t0);
     for (const w of workers) w.kill('SIGTERM');
     for (const w of workers) await exited(w);
-    await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await db.drop();
   }
   sinkProc.kill();
   console.log(`${N} readers, loopback smtp-server, ${(await import('node:os')).cpus().length} CPUs`);

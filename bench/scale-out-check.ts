@@ -14,12 +14,13 @@
 //        [--workers 3] [--daemons 2] [--batch 250] [--lease 8] [--fire-in 30] [--keep] [--quiet]
 // Exit 0 when everything agrees (and no reader got two), 1 otherwise.
 import { type ChildProcess, fork, spawn, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
+import { exited, prng, wait } from '../tests/helpers/child.ts';
+import { freshPgDatabase } from '../tests/helpers/pg.ts';
 
 const { values } = parseArgs({
   options: {
@@ -87,22 +88,6 @@ async function sink() {
   });
 }
 
-/** mulberry32: seeded, so a run can be replayed. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const exited = (p: ChildProcess) =>
-  new Promise<void>((r) => (p.exitCode !== null || p.signalCode !== null ? r() : p.once('exit', () => r())));
-
 async function main(): Promise<number> {
   const N = Number(values.readers);
   const KILLS = Number(values.kills);
@@ -112,25 +97,12 @@ async function main(): Promise<number> {
   const log = (s: string) => values.quiet || process.stderr.write(`[scale-out-check] ${s}\n`);
   const ROOT = join(import.meta.dirname, '..');
   const BIN = join(ROOT, 'bin/broadsheet.js');
-  const ADMIN = process.env.BROADSHEET_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const { stageDigest, EDITION } = await import('../tests/fixtures/delivery/ctx.ts');
   const t0 = performance.now();
 
   // One fresh database.
-  const name = `bs_scale_${randomBytes(4).toString('hex')}`;
-  const admin = async (sql: string) => {
-    const c = new pg.Client({ connectionString: ADMIN });
-    await c.connect();
-    try {
-      await c.query(sql);
-    } finally {
-      await c.end();
-    }
-  };
-  await admin(`CREATE DATABASE ${name}`);
-  const url = new URL(ADMIN);
-  url.pathname = `/${name}`;
-  const DB = url.href;
+  const db = await freshPgDatabase('bs_scale');
+  const DB = db.url;
   const pool = new pg.Pool({ connectionString: DB, max: 2 });
   pool.on('error', () => {});
   const dir = mkdtempSync(join(tmpdir(), 'bs-scale-out-'));
@@ -397,7 +369,7 @@ async function main(): Promise<number> {
     sinkProc.kill('SIGKILL');
     await pool.end().catch(() => {});
     if (!values.keep) {
-      await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => {});
+      await db.drop().catch(() => {});
       rmSync(dir, { recursive: true, force: true });
     } else process.stderr.write(`[scale-out-check] kept ${DB} and ${dir}\n`);
   }

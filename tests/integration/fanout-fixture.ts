@@ -97,22 +97,4 @@ export async function fanoutWorld(
   };
 }
 
-export const exited = (p: ChildProcess) =>
-  new Promise<number | null>((resolve) => {
-    if (p.exitCode !== null || p.signalCode !== null) return resolve(p.signalCode ? -1 : p.exitCode);
-    p.once('exit', (code, signal) => resolve(signal ? -1 : code));
-  });
-
-/** mulberry32: a small seeded PRNG, so a failing run can be replayed. */
-export function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-export const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export { exited, prng, wait } from '../helpers/child.ts';

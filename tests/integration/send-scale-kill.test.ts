@@ -1,10 +1,11 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Ledger, openStore } from '../../src/store/index.ts';
 import { EDITION, stageDigest, tempDir } from '../fixtures/delivery/ctx.ts';
 import { type Sink, startSink, tally } from '../fixtures/delivery/sink.ts';
+import { exited, prng, wait } from '../helpers/child.ts';
 import { BIN, ROOT } from '../helpers/cli.ts';
 
 // Exactly-once under PIPELINING (issue 16): a real `broadsheet send` of a few
@@ -22,25 +23,11 @@ const N = 2500;
 const KILLS = 5;
 const SEED = 160_016;
 
-/** mulberry32: a small seeded PRNG, so a failing run can be replayed. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 let sink: Sink;
 beforeAll(async () => {
   sink = await startSink();
 });
 afterAll(() => sink.close());
-
-const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('send at scale, SIGKILLed', () => {
   it(`${N} readers, ${KILLS} seeded SIGKILLs, resumed: at most one message each, all accounted`, async () => {
@@ -67,8 +54,6 @@ describe('send at scale, SIGKILLed', () => {
         env: { ...process.env, SMTP_URL: sink.url, BROADSHEET_SECRET: 'scale', DEBUG: '', LOG_LEVEL: 'warn' },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
-    const exited = (p: ChildProcess) =>
-      new Promise<number | null>((resolve) => p.once('exit', (code, signal) => resolve(signal ? -1 : code)));
 
     let kills = 0;
     let finalCode: number | null = null;
