@@ -3,25 +3,16 @@
 // send some samples through tsx. The copy has its own dist/, built here, and
 // node_modules as a link.
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { rmSync } from 'node:fs';
+import { builtCopy } from '../tests/helpers/built-copy.ts';
+import { ROOT } from '../tests/helpers/cli.ts';
 
-export const ROOT = resolve(import.meta.dirname, '..');
+export { ROOT };
 
 export function snapshot(prefix: string): { dir: string; buildMs: number; remove: () => void } {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  for (const p of ['bin', 'scripts', 'src', 'templates', 'content', 'broadsheet.config.yaml', 'package.json'])
-    cpSync(join(ROOT, p), join(dir, p), { recursive: true, preserveTimestamps: true });
-  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
-  const t = performance.now();
-  const r = spawnSync(process.execPath, [join(dir, 'scripts/build.mjs')], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`build failed: ${r.stderr}`);
-  return {
-    dir,
-    buildMs: performance.now() - t,
-    remove: () => rmSync(dir, { recursive: true, force: true }),
-  };
+  const { dir, build, buildMs } = builtCopy(prefix);
+  if (build.status !== 0) throw new Error(`build failed: ${build.stderr}`);
+  return { dir, buildMs, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;

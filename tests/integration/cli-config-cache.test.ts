@@ -5,20 +5,10 @@
 // errors and exit codes as the sources through tsx. On a copy of the checkout
 // with its own dist/, so edits elsewhere in the tree cannot make it stale.
 import { spawnSync } from 'node:child_process';
-import {
-  cpSync,
-  existsSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT } from '../helpers/cli.ts';
+import { builtCopy } from '../helpers/built-copy.ts';
 import { MODULE_TRACER } from '../helpers/module-trace.ts';
 
 let dir: string;
@@ -62,12 +52,9 @@ const zonesOf = (stdout: string) =>
   (JSON.parse(stdout).jobs as { name: string; timezone: string }[]).map((j) => `${j.name} ${j.timezone}`);
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'bs-config-cache-'));
-  for (const p of ['bin', 'scripts', 'src', 'templates', 'content', 'broadsheet.config.yaml', 'package.json'])
-    cpSync(join(ROOT, p), join(dir, p), { recursive: true, preserveTimestamps: true });
-  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
-  const b = spawnSync(process.execPath, [join(dir, 'scripts/build.mjs')], { encoding: 'utf8' });
-  expect(b.status, b.stderr).toBe(0);
+  const copy = builtCopy('bs-config-cache-');
+  dir = copy.dir;
+  expect(copy.build.status, copy.build.stderr).toBe(0);
   writeFileSync(join(dir, 'tracer.mjs'), MODULE_TRACER);
 }, 120_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -4,11 +4,10 @@
 // the heavy stage modules. On a copy of the checkout with its own dist/, so
 // edits elsewhere in the tree cannot make it stale mid-test.
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT } from '../helpers/cli.ts';
+import { builtCopy } from '../helpers/built-copy.ts';
 import { MODULE_TRACER } from '../helpers/module-trace.ts';
 
 let dir: string;
@@ -39,12 +38,9 @@ function run(args: string[], env: NodeJS.ProcessEnv = {}, node: string[] = []) {
 }
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'bs-cli-start-'));
-  for (const p of ['bin', 'scripts', 'src', 'templates', 'content', 'broadsheet.config.yaml', 'package.json'])
-    cpSync(join(ROOT, p), join(dir, p), { recursive: true, preserveTimestamps: true });
-  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
-  const b = spawnSync(process.execPath, [join(dir, 'scripts/build.mjs')], { encoding: 'utf8' });
-  expect(b.status, b.stderr).toBe(0);
+  const copy = builtCopy('bs-cli-start-');
+  dir = copy.dir;
+  expect(copy.build.status, copy.build.stderr).toBe(0);
   writeFileSync(join(dir, 'tracer.mjs'), MODULE_TRACER);
 }, 120_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -6,11 +6,10 @@
 // sources print through tsx; a file with a problem is still reported by
 // load.ts, word for word as under tsx. On a copy with its own dist/.
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT } from '../helpers/cli.ts';
+import { builtCopy } from '../helpers/built-copy.ts';
 import { MODULE_TRACER } from '../helpers/module-trace.ts';
 
 let dir: string;
@@ -61,12 +60,9 @@ const statusOf = (stdout: string) => {
 };
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'bs-config-fast-'));
-  for (const p of ['bin', 'scripts', 'src', 'templates', 'content', 'broadsheet.config.yaml', 'package.json'])
-    cpSync(join(ROOT, p), join(dir, p), { recursive: true, preserveTimestamps: true });
-  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
-  const b = spawnSync(process.execPath, [join(dir, 'scripts/build.mjs')], { encoding: 'utf8' });
-  expect(b.status, b.stderr).toBe(0);
+  const copy = builtCopy('bs-config-fast-');
+  dir = copy.dir;
+  expect(copy.build.status, copy.build.stderr).toBe(0);
   writeFileSync(join(dir, 'tracer.mjs'), MODULE_TRACER);
   const meta = JSON.parse(readFileSync(join(dir, 'dist/meta.json'), 'utf8')) as {
     outputs: Record<string, { inputs: Record<string, unknown> }>;
