@@ -16,12 +16,16 @@ export function cli(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEn
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** The global options that point a command at a test's own folder: config, out and store inside `dir`. */
-export const workspaceArgs = (dir: string) => [
+/**
+ * The global options that point a command at a test's own folder: config and
+ * out inside `dir`, and the store there too unless one is given (a
+ * PostgreSQL URL, say).
+ */
+export const workspaceArgs = (dir: string, store = join(dir, 'db.sqlite')) => [
   '--config',
   join(dir, 'broadsheet.config.yaml'),
   '--out',
   join(dir, 'out'),
   '--store',
-  join(dir, 'db.sqlite'),
+  store,
 ];

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli } from '../helpers/cli.ts';
+import { cli, workspaceArgs } from '../helpers/cli.ts';
 import { DIRECT_LINKS_FEW_CARDS_YAML as BASE } from '../helpers/few-cards.ts';
 import { freshPgDatabase, needsPostgres, type PgTestDb } from '../helpers/pg.ts';
 import { seedOut } from '../helpers/prebuilt.ts';
@@ -25,18 +25,9 @@ describe.skipIf(!pgOk)('send on PostgreSQL: topics, --limit, progress, runs', ()
   let dir: string;
   let db: PgTestDb;
   const run = (args: string[]) =>
-    cli(
-      [
-        ...args,
-        '--config',
-        join(dir, 'broadsheet.config.yaml'),
-        '--out',
-        join(dir, 'out'),
-        '--store',
-        db.url,
-      ],
-      { env: { BROADSHEET_SECRET: 'fanout-topics-secret-0123456789', LOG_LEVEL: 'info' } },
-    );
+    cli([...args, ...workspaceArgs(dir, db.url)], {
+      env: { BROADSHEET_SECRET: 'fanout-topics-secret-0123456789', LOG_LEVEL: 'info' },
+    });
   const file = (who: string) => join(dir, 'out', EDITION, 'outbox', `${who}@example.com.eml`);
   const html = async (who: string) => String((await simpleParser(readFileSync(file(who)))).html);
 

@@ -17,6 +17,7 @@ import { tokenKeys } from '../../src/delivery/tokens.ts';
 import { preferencesToken, unsubscribeToken } from '../../src/delivery/unsubscribe.ts';
 import { type Sink, startSink } from '../fixtures/delivery/sink.ts';
 import { fixture as hookFixture, MAILGUN_KEY, mailgunBody } from '../fixtures/webhooks/setup.ts';
+import { workspaceArgs } from '../helpers/cli.ts';
 import { freshPgDatabase, needsPostgres, type PgTestDb } from '../helpers/pg.ts';
 import { startServe, stopServe } from '../helpers/serve.ts';
 
@@ -80,14 +81,7 @@ describe.skipIf(!pgOk)("readers' routes on two serve replicas sharing PostgreSQL
       SMTP_URL: sink.url,
       MAILGUN_WEBHOOK_SIGNING_KEY: MAILGUN_KEY,
     };
-    const args = [
-      '--config',
-      join(dir, 'broadsheet.config.yaml'),
-      '--out',
-      join(dir, 'out'),
-      '--store',
-      db.url,
-    ];
+    const args = workspaceArgs(dir, db.url);
     // One at a time: the first migrates the empty database.
     const a = await startServe(args, env);
     const b = await startServe(args, env);

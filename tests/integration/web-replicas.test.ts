@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EDITION, writeEdition } from '../fixtures/review/edition.ts';
-import { BIN, ROOT } from '../helpers/cli.ts';
+import { BIN, ROOT, workspaceArgs } from '../helpers/cli.ts';
 import { freshPgDatabase, needsPostgres, type PgTestDb } from '../helpers/pg.ts';
 import { startServe, stopServe } from '../helpers/serve.ts';
 
@@ -33,14 +33,7 @@ let hook: Server;
 /** Every request the webhook receiver got: its Idempotency-Key. */
 const received: string[] = [];
 const replicas: { base: string; proc: ChildProcess; logs: () => string }[] = [];
-const args = () => [
-  '--config',
-  join(dir, 'broadsheet.config.yaml'),
-  '--out',
-  join(dir, 'out'),
-  '--store',
-  db.url,
-];
+const args = () => workspaceArgs(dir, db.url);
 
 function cli(a: string[], input = ''): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
