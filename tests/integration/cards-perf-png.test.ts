@@ -1,36 +1,13 @@
 import fc from 'fast-check';
-import { PNG } from 'pngjs';
-import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { encodePng } from '../../src/cards/png.ts';
+import { expectExactPixels, randomPixels } from '../helpers/pixels.ts';
 
 // encodePng writes an all-opaque card as 8-bit RGB (colour type 2) and
 // anything else as RGBA (6): either way the PNG decodes to exactly the pixels
 // drawn (pngjs and libvips give alpha 255 back for RGB).
 
 const colourType = (png: Buffer) => png[8 + 8 + 9]; // signature, IHDR length + type, 9th byte of IHDR
-
-function randomPixels(w: number, h: number, seed: number, opaque: boolean): Uint8Array {
-  const px = new Uint8Array(w * h * 4);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < px.length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    // Runs of one value as well as noise, so deflate finds matches too.
-    px[i] = (x >>> 0) % 5 === 0 ? 200 : (x >>> 0) & 0xff;
-    if (opaque && i % 4 === 3) px[i] = 255;
-  }
-  return px;
-}
-
-async function expectExact(png: Buffer, px: Uint8Array, w: number, h: number) {
-  const a = PNG.sync.read(png);
-  expect([a.width, a.height]).toEqual([w, h]);
-  expect(Buffer.compare(a.data, Buffer.from(px.buffer, px.byteOffset, px.byteLength))).toBe(0);
-  const b = await sharp(png).ensureAlpha().raw().toBuffer();
-  expect(Buffer.compare(b, Buffer.from(px.buffer, px.byteOffset, px.byteLength))).toBe(0);
-}
 
 describe('encodePng, opaque cards as RGB', () => {
   it('round-trips opaque pixels exactly as RGB, at any width (not only multiples of 4) and level', async () => {
@@ -41,10 +18,10 @@ describe('encodePng, opaque cards as RGB', () => {
         fc.integer({ min: 0, max: 9 }),
         fc.integer(),
         async (w, h, level, seed) => {
-          const px = randomPixels(w, h, seed, true);
+          const px = randomPixels(w, h, seed, { opaque: true });
           const png = encodePng(px, w, h, level);
           expect(colourType(png)).toBe(2);
-          await expectExact(png, px, w, h);
+          await expectExactPixels(png, px, w, h);
         },
       ),
       { seed: 1617, numRuns: 40 },
@@ -59,11 +36,11 @@ describe('encodePng, opaque cards as RGB', () => {
         fc.nat(),
         fc.integer({ min: 0, max: 254 }),
         async (w, h, at, alpha) => {
-          const px = randomPixels(w, h, at + 7, true);
+          const px = randomPixels(w, h, at + 7, { opaque: true });
           px[(at % (w * h)) * 4 + 3] = alpha;
           const png = encodePng(px, w, h, 3);
           expect(colourType(png)).toBe(6);
-          await expectExact(png, px, w, h);
+          await expectExactPixels(png, px, w, h);
         },
       ),
       { seed: 1618, numRuns: 40 },
@@ -75,10 +52,10 @@ describe('encodePng, opaque cards as RGB', () => {
     const h = 5;
     const backing = new Uint8Array(w * h * 4 + 1);
     const px = backing.subarray(1);
-    px.set(randomPixels(w, h, 99, true));
+    px.set(randomPixels(w, h, 99, { opaque: true }));
     const png = encodePng(px, w, h, 3);
     expect(colourType(png)).toBe(6);
-    await expectExact(png, px, w, h);
+    await expectExactPixels(png, px, w, h);
   });
 
   it('makes an opaque card smaller than RGBA would', () => {
@@ -86,7 +63,7 @@ describe('encodePng, opaque cards as RGB', () => {
     const w = 300;
     const h = 160;
     const px = new Uint8Array(w * h * 4).fill(255);
-    const noise = randomPixels(w, 20, 5, true);
+    const noise = randomPixels(w, 20, 5, { opaque: true });
     px.set(noise, w * 4 * 70);
     const rgb = encodePng(px, w, h, 3);
     px[3] = 254; // one translucent pixel: RGBA
