@@ -62,22 +62,6 @@ export const topShape = {
   jobs: z.array(jobSchema).prefault(DEFAULT_JOBS),
 };
 
-/** The sections defined by their stage (sections.ts loads them). */
-export const SECTION_KEYS = [
-  'email',
-  'cards',
-  'delivery',
-  'review',
-  'subscribers',
-  'store',
-  'worker',
-  'ops',
-  'inbound',
-  'webhooks',
-  'analytics',
-] as const;
-export type SectionKey = (typeof SECTION_KEYS)[number];
-
 /** Every field of the file, in the order of the validated config's keys. */
 export const CONFIG_KEYS = [
   'timezone',
@@ -98,7 +82,10 @@ export const CONFIG_KEYS = [
   'inbound',
   'webhooks',
   'analytics',
-] as const satisfies readonly (keyof typeof topShape | SectionKey)[];
+] as const;
+
+/** The sections defined by their stage (sections.ts loads each one; its Record type lists them all). */
+export type SectionKey = Exclude<(typeof CONFIG_KEYS)[number], keyof typeof topShape>;
 
 /** The checks across fields, run on the validated file (schema.ts's superRefine, and fast.ts). */
 export function crossFieldIssues(c: {

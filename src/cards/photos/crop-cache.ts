@@ -20,10 +20,17 @@ import { writeFileAtomic } from '../../util/atomic.ts';
 const CROP_VERSION = 1;
 const MAX_AGE_MS = 30 * 24 * 3600_000;
 
+/** The source's own hash, once per Buffer: a photo is cropped for six formats. */
+const sourceHashes = new WeakMap<Uint8Array, string>();
+
 export function cropKey(parts: Record<string, unknown>, bytes: Uint8Array): string {
+  let source = sourceHashes.get(bytes);
+  if (!source) {
+    source = createHash('sha256').update(bytes).digest('hex');
+    sourceHashes.set(bytes, source);
+  }
   return createHash('sha256')
-    .update(JSON.stringify({ v: CROP_VERSION, vips: sharp.versions.vips, ...parts }))
-    .update(bytes)
+    .update(JSON.stringify({ v: CROP_VERSION, vips: sharp.versions.vips, ...parts, source }))
     .digest('hex');
 }
 
