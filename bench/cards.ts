@@ -31,16 +31,18 @@ import { cardPngLevel, encodePng } from '../src/cards/png.ts';
 import { createCardPool } from '../src/cards/pool.ts';
 import { rasterize } from '../src/cards/raster.ts';
 import { type CardJob, cardPixels, cardSvg, cardTree, renderCard } from '../src/cards/render.ts';
-import { configSchema } from '../src/config/schema.ts';
 import { loadContent } from '../src/content/load.ts';
-import { type Context, resolvePaths } from '../src/context.ts';
 import { selectEdition } from '../src/edition/select.ts';
-import { silentLogger } from '../src/logger.ts';
 import { launchChromium } from '../tests/helpers/chromium.ts';
+import { testContext } from '../tests/helpers/context.ts';
 
 const root = resolve(import.meta.dirname, '..');
-const config = configSchema.parse({});
-const paths = resolvePaths(config, {}, root);
+// Its own out/ (the --build child's is the folder it is given): photo crops
+// are cached under out/.cache/, and a bench must not warm the repository's.
+const benchOut =
+  process.argv[2] === '--build' ? process.argv[3]! : mkdtempSync(join(tmpdir(), 'bench-cards-out-'));
+const benchCtx = testContext({ root, paths: { out: benchOut } });
+const { config, paths } = benchCtx;
 
 async function sampleEdition() {
   return selectEdition(await loadContent(paths.content), config, {});
@@ -52,13 +54,7 @@ if (process.argv[2] === '--build') {
   const { renderCards } = await import('../src/cards/index.ts');
   const t0 = performance.now();
   const edition = await sampleEdition();
-  const ctx = {
-    config,
-    secrets: {} as never,
-    logger: silentLogger(),
-    clock: { now: () => new Date() },
-    paths,
-  };
+  const ctx = benchCtx;
   const first = await renderCards(edition, ctx, { editionDir: out, progress: false });
   const full = performance.now() - t0;
   const rss = process.resourceUsage().maxRSS / 1024;
@@ -85,13 +81,6 @@ const items = editionItems(edition, {
   brandUrl: config.brand.url,
 });
 const brand = { name: config.brand.name, url: config.brand.url, colors: config.brand.colors };
-const benchCtx = {
-  config,
-  secrets: {} as never,
-  logger: silentLogger(),
-  clock: { now: () => new Date() },
-  paths,
-} as unknown as Context;
 // The cards a build draws (src/cards/index.ts): an article's photo cropped to
 // each format's slot, a quote's round portrait. (Until issue 16's brief C the
 // bench drew the article cards with the uncropped 1600×1000 source JPEG in the
@@ -494,3 +483,4 @@ console.log(
     cpus: Number(cpu),
   }),
 );
+rmSync(benchOut, { recursive: true, force: true });

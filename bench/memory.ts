@@ -37,28 +37,20 @@ if (process.argv[2] === '--child') {
   const which = process.argv[3] as 'sample' | 'items100';
   const out = process.argv[4]!;
   const workers = process.argv[5] === 'auto' ? undefined : Number(process.argv[5]);
-  const { configSchema } = await import('../src/config/schema.ts');
   const { loadContent } = await import('../src/content/load.ts');
-  const { resolvePaths } = await import('../src/context.ts');
   const { selectEdition } = await import('../src/edition/select.ts');
   const { editionItems } = await import('../src/cards/items.ts');
   const { renderCards } = await import('../src/cards/index.ts');
-  const { silentLogger } = await import('../src/logger.ts');
-  const config = configSchema.parse({});
-  const paths = resolvePaths(config, {}, root);
+  const { testContext } = await import('../tests/helpers/context.ts');
+  // out/ is the child's own folder: a cold build, with no photo crops cached by an earlier run.
+  const ctx = testContext({ root, paths: { out } });
+  const { config, paths } = ctx;
   let edition = selectEdition(await loadContent(paths.content), config, {});
   const count = (e: Edition) =>
     editionItems(e, { kinds: config.cards.kinds, contentDir: paths.content, brandUrl: config.brand.url })
       .length;
   if (which === 'items100') edition = grow(edition, 100, count);
   const items = count(edition);
-  const ctx = {
-    config,
-    secrets: {} as never,
-    logger: silentLogger(),
-    clock: { now: () => new Date() },
-    paths,
-  };
   const t0 = performance.now();
   const r = await renderCards(edition, ctx, { editionDir: out, progress: false, workers });
   const ms = performance.now() - t0;
