@@ -19,8 +19,9 @@ import { EDITION, exited, type FanoutWorld, fanoutWorld, prng, wait } from './fa
 // Each replacement worker reads its dead predecessors' dot journals (this
 // host): a row a killed worker committed whose "." never left goes back to
 // deferred and is sent again, so the only rows left `committed` are ones whose
-// "." was written — and the sink must have them (a reset may make a receiving
-// server drop a "." it had not read yet; the test would report that).
+// "." was written: a reader the sink lacks must be one of them, so there are no
+// more such readers than journaled "."s (a reset may still make a receiving
+// server drop a "." it had not read yet).
 
 const pgOk = await needsPostgres();
 const N = 1000;
@@ -108,10 +109,17 @@ describe.skipIf(!pgOk)('fan-out, workers SIGKILLed', () => {
         .matchAll(/"deferred":(\d+),"inDoubt":(\d+)/g),
     ];
     const resent = reconciled.reduce((n, m) => n + Number(m[1]), 0);
+    const journaled = reconciled.reduce((n, m) => n + Number(m[2]), 0);
     console.log(
-      `fanout-kill: ${kills} kills, sent ${c.sent}, in doubt ${c.committed} (${missing.length} of them never reached the sink), ${resent} whose "." never left sent again`,
+      `fanout-kill: ${kills} kills, sent ${c.sent}, in doubt ${c.committed} (${journaled} with a journaled "."; ${missing.length} never reached the sink), ${resent} whose "." never left sent again`,
     );
-    expect(missing).toEqual([]);
+    // A reader with no message must be one whose "." the journal saw written: a
+    // row committed without a "." is sent again, never left missing. The converse
+    // is not promised: a "." written just before the SIGKILL can still be lost —
+    // the killed socket is reset (it had unread replies), and the kernel drops
+    // what the sink had not read yet (docs/scale-out-send.md, "What is left";
+    // it happened once in about twenty CI runs).
+    expect(missing.length).toBeLessThanOrEqual(journaled);
     // Every journal was settled: the killed ones by their successors, the last ones on SIGTERM.
     expect(readdirSync(join(data, 'fanout-journal'))).toEqual([]);
   }, 400_000);
