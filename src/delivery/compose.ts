@@ -99,6 +99,12 @@ export interface RecipientMessage {
 
 export interface Composed {
   raw: Buffer;
+  /**
+   * No line of `raw` begins with "." and it ends in CRLF: SMTP sends it with
+   * no dot-stuffing pass (RFC 5321 § 4.5.2). Set by the Composer, which checks
+   * its header block; its body is MIME boundaries ("--…") and base64 lines.
+   */
+  dotSafe?: boolean;
   envelope: { from: string; to: string[] };
   messageId: string;
 }
@@ -215,6 +221,8 @@ export class Composer {
     for (const h of headers) head += `${h.line}\r\n`;
     return {
       raw: Buffer.concat([Buffer.from(`${head}\r\n`, 'utf8'), ...body]),
+      // Headers are folded with leading whitespace and cleaned of controls, so this holds; checked, not assumed.
+      dotSafe: head[0] !== '.' && !head.includes('\n.'),
       // The header From stays; only the envelope carries the return path (DKIM signs headers).
       envelope: { from: envelopeFrom, to: [m.email] },
       messageId: m.messageId,

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { issueReaderRef, verifyReaderRef } from '../../src/analytics/token.ts';
 import { base64LineChunks } from '../../src/delivery/base64-lines.ts';
 import { Composer } from '../../src/delivery/compose.ts';
+import { dotStuff } from '../../src/delivery/transports/smtp-pipeline.ts';
 import { openVerpToken, verpToken } from '../../src/delivery/verp.ts';
 import { mergeRecipient, mergeRecipientBytes } from '../../src/email/merge.ts';
 import { wrapText } from '../../src/email/text.ts';
@@ -101,6 +102,44 @@ describe('send fast paths give the same bytes', () => {
     const b = norm(c.compose({ ...m, html: Buffer.from(html), text: Buffer.from(text) }).raw);
     expect(b).toBe(a);
     expect(a).toContain(`${Buffer.from(html).toString('base64').slice(0, 76)}\r\n`);
+  });
+
+  it('every composed message is dot-safe (SMTP sends it unstuffed), and a full dotStuff pass agrees', () => {
+    // Generated names, subjects and list phrases, dotted, long, with controls and
+    // line separators: the Composer's flag must agree with a full dotStuff pass.
+    const dotted = fc.oneof(
+      fc.string({ maxLength: 120 }),
+      fc
+        .array(fc.constantFrom('.', '..', ' ', '\r\n', '\n.', '數讀', 'x'.repeat(70), '\u2028', '=?'), {
+          maxLength: 12,
+        })
+        .map((a) => a.join('')),
+    );
+    fc.assert(
+      fc.property(dotted, dotted, dotted, dotted, (name, subject, fromName, listName) => {
+        const c = new Composer({
+          from: '大公報 <digest@news.example.com>',
+          listId: 'daily.news.example.com',
+          listName: '每日簡報',
+          unsubscribeMailto: 'unsubscribe@news.example.com',
+        });
+        const m = c.compose({
+          email: 'r1@example.com',
+          name,
+          subject,
+          fromName: fromName || undefined,
+          listName: listName || undefined,
+          html: `.<p>${subject}</p>\r\n.\r\n`,
+          text: `.${name}\n.\n`,
+          messageId: '<m.1@news.example.com>',
+          unsubscribeUrl: 'https://news.example.com/u/v2.x',
+          date: new Date('2025-12-10T00:00:00Z'),
+        });
+        expect(m.dotSafe).toBe(true);
+        expect(dotStuff(m.raw)).toBe(m.raw);
+      }),
+      { seed: 5321, numRuns: 300 },
+    );
   });
 
   it('VERP tokens and reader refs from a reused cipher match a fresh cipher, with keys interleaved', () => {

@@ -179,7 +179,7 @@ export async function sendPipelined(
     // kernel — at once when the kernel took it whole. ('drain' is no signal: it comes only
     // after a write() that returned false, and a TLS socket buffers above its watermark.)
     await new Promise<void>((resolve, reject) =>
-      socket.write(dotStuff(msg.raw), (err) => (err ? reject(err) : resolve())),
+      socket.write(msg.dotSafe ? msg.raw : dotStuff(msg.raw), (err) => (err ? reject(err) : resolve())),
     );
     if (socket.destroyed)
       throw Object.assign(new Error('Connection closed unexpectedly'), {
