@@ -35,6 +35,7 @@ import { loadContent } from '../src/content/load.ts';
 import { selectEdition } from '../src/edition/select.ts';
 import { launchChromium } from '../tests/helpers/chromium.ts';
 import { testContext } from '../tests/helpers/context.ts';
+import { peakRssMb } from './_peak-rss.ts';
 
 const root = resolve(import.meta.dirname, '..');
 // Its own out/ (the --build child's is the folder it is given): photo crops
@@ -57,7 +58,7 @@ if (process.argv[2] === '--build') {
   const ctx = benchCtx;
   const first = await renderCards(edition, ctx, { editionDir: out, progress: false });
   const full = performance.now() - t0;
-  const rss = process.resourceUsage().maxRSS / 1024;
+  const rss = peakRssMb();
   const t1 = performance.now();
   const again = await renderCards(edition, ctx, { editionDir: out, previous: first.cards, progress: false });
   const rebuild = performance.now() - t1;

@@ -4,8 +4,8 @@
 //          INSERT, one transaction): what SQLite alone costs, no validation,
 //          consent records or suppression checks;
 //   start  `node -e 0`: what any process costs.
-// Peak RSS is the CLI process's own maxRSS (getrusage), read at its exit by a
-// preloaded module. Goal (issue 16): ≤ 10 s and ≤ 300 MB for 100,000 rows.
+// Peak RSS is the CLI process's own VmHWM (bench/_peak-rss.ts: getrusage's
+// maxRSS would include this bench's own RSS), read at its exit by a preloaded module. Goal (issue 16): ≤ 10 s and ≤ 300 MB for 100,000 rows.
 //
 // Then the same on PostgreSQL (issue 17), in a fresh database on the server at
 // BROADSHEET_TEST_PG (default postgres://postgres@127.0.0.1:5432/postgres),
@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import pg from 'pg';
+import { PEAK_RSS_HOOK } from './_peak-rss.ts';
 
 const { values } = parseArgs({
   options: { rows: { type: 'string', default: '100000' }, 'no-pg': { type: 'boolean', default: false } },
@@ -42,10 +43,7 @@ const file = join(dir, 'readers.csv');
 writeFileSync(file, csv);
 
 const rssHook = join(dir, 'rss.mjs');
-writeFileSync(
-  rssHook,
-  "process.on('exit', () => process.stderr.write(`\\nmaxrss ${process.resourceUsage().maxRSS}\\n`));\n",
-);
+writeFileSync(rssHook, PEAK_RSS_HOOK);
 
 function timed(
   args: string[],
@@ -60,8 +58,8 @@ function timed(
   });
   const ms = performance.now() - t;
   if (r.status !== 0 && r.status !== 1) throw new Error(`${args.join(' ')} exited ${r.status}: ${r.stderr}`);
-  const kb = Number(/maxrss (\d+)/.exec(r.stderr)?.[1] ?? 0);
-  return { ms, rssMb: kb / 1024, out: r.stdout.trim() };
+  const mb = Number(/peakrss ([\d.]+)/.exec(r.stderr)?.[1] ?? 0);
+  return { ms, rssMb: mb, out: r.stdout.trim() };
 }
 
 // Peer: node -e 0 (median of 5).

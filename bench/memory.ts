@@ -20,6 +20,7 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Edition } from '../src/edition/model.ts';
+import { peakRssMb } from './_peak-rss.ts';
 import { snapshot } from './_snapshot.ts';
 
 const root = resolve(import.meta.dirname, '..');
@@ -54,7 +55,7 @@ if (process.argv[2] === '--child') {
   const t0 = performance.now();
   const r = await renderCards(edition, ctx, { editionDir: out, progress: false, workers });
   const ms = performance.now() - t0;
-  const hwm = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? 0) / 1024;
+  const hwm = peakRssMb();
   console.log(JSON.stringify({ items, cards: r.cards.length, failures: r.failures.length, ms, hwm }));
   process.exit(0);
 }

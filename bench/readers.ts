@@ -13,6 +13,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { peakRssMb } from './_peak-rss.ts';
 
 const { values } = parseArgs({
   options: {
@@ -66,7 +67,7 @@ async function child(dir: string, port: number) {
     sent: s.sent,
     total: s.total,
     perSec: Math.round(s.sent / (ms / 1000)),
-    peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+    peakRssMb: Math.round(peakRssMb()),
   });
 }
 
