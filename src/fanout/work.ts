@@ -64,6 +64,28 @@ export async function workBatches(o: WorkOptions): Promise<WorkStats> {
   const { logger } = ctx;
   const stats = o.stats ?? newStats();
   const ledger = new PgLedger(pool, ctx.paths.store, o.worker, () => ctx.clock.now());
+  // The server cutting connections (a restart, pg_terminate_backend, a failover)
+  // is said in the log, with the code a failing statement gets: an idle client
+  // pg's pool drops (at most one line a second), a `sent` mark written again.
+  ledger.onRetry = (what, err) => {
+    const why = (((err as { cause?: Error }).cause ?? err) as Error).message;
+    logger.warn(
+      { code: 'STORE_PG_UNREACHABLE', err: why },
+      `${what}: the store's connection was lost (${why}); written again on a new connection`,
+    );
+  };
+  let idleLost = 0;
+  let idleSaidAt = 0;
+  const onIdleLost = (err: Error) => {
+    idleLost++;
+    if (performance.now() - idleSaidAt < 1000) return;
+    idleSaidAt = performance.now();
+    logger.warn(
+      { code: 'STORE_PG_UNREACHABLE', err: err.message, idleLost },
+      `store connection lost while idle (${err.message}): dropped, the next statement connects again`,
+    );
+  };
+  pool.on('error', onIdleLost);
   const paces = new Map<string, () => Promise<void>>();
   let wake: () => void = () => {};
   const sleep = (ms: number) =>
@@ -216,6 +238,7 @@ export async function workBatches(o: WorkOptions): Promise<WorkStats> {
   }
   await Promise.allSettled([...active]);
   await settleOwn(o, journal, [...direct, ...unsent]);
+  pool.off('error', onIdleLost);
   return stats;
 }
 

@@ -29,6 +29,9 @@ const ROW_COLUMNS = `s.edition, s.subscriber_id AS "subscriberId", s.email, b.na
 /** A ledger row as the PostgreSQL ledger returns it: with the reader's topics (JSON text) for their digest variant. */
 export type PgLedgerRow = LedgerRow & { topics?: string | null };
 
+/** Tries of a `sent` mark whose connection was lost (the first and two more on a fresh connection). */
+const SENT_MARK_TRIES = 3;
+
 export class PgLedger implements LedgerStore {
   constructor(
     private readonly pool: PgPool,
@@ -37,6 +40,9 @@ export class PgLedger implements LedgerStore {
     readonly worker: string | null,
     private readonly now: () => Date = () => new Date(),
   ) {}
+
+  /** Told when a statement is tried again because the server cut its connection (the worker logs it). */
+  onRetry?: (what: string, err: unknown) => void;
 
   private async q<T>(sql: string, args: unknown[], on: PgPool | PgClient = this.pool): Promise<T[]> {
     try {
@@ -286,21 +292,35 @@ export class PgLedger implements LedgerStore {
     const marks = this.unsent;
     this.unsent = [];
     if (!marks.length) return;
-    try {
-      await this.q(
-        `UPDATE sends s SET state = 'sent', response = v.response, last_error = NULL, updated_at = $4, sent_at = $4
-         FROM (SELECT unnest($1::text[]) AS edition, unnest($2::bigint[]) AS id, unnest($3::text[]) AS response) v
-         WHERE s.edition = v.edition AND s.subscriber_id = v.id AND s.state = 'committed'`,
-        [
-          marks.map((m) => m.edition),
-          marks.map((m) => m.subscriberId),
-          marks.map((m) => m.response),
-          this.now().toISOString(),
-        ],
-      );
-      for (const m of marks) m.resolve();
-    } catch (err) {
-      for (const m of marks) m.reject(err);
+    const args = [
+      marks.map((m) => m.edition),
+      marks.map((m) => m.subscriberId),
+      marks.map((m) => m.response),
+      this.now().toISOString(),
+    ];
+    // The mark is idempotent (only `committed` rows move, to `sent`): a connection
+    // the server cut (a restart, pg_terminate_backend) is tried again on a fresh
+    // one, so a delivered message is not left in doubt for a lost session.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.q(
+          `UPDATE sends s SET state = 'sent', response = v.response, last_error = NULL, updated_at = $4, sent_at = $4
+           FROM (SELECT unnest($1::text[]) AS edition, unnest($2::bigint[]) AS id, unnest($3::text[]) AS response) v
+           WHERE s.edition = v.edition AND s.subscriber_id = v.id AND s.state = 'committed'`,
+          args,
+        );
+        for (const m of marks) m.resolve();
+        return;
+      } catch (err) {
+        const { connectionLost } = await import('./pool.ts');
+        if (attempt < SENT_MARK_TRIES && connectionLost(err)) {
+          this.onRetry?.(`${marks.length} sent mark(s)`, err);
+          await new Promise((r) => setTimeout(r, 50 * attempt));
+          continue;
+        }
+        for (const m of marks) m.reject(err);
+        return;
+      }
     }
   }
 

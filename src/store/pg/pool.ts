@@ -62,6 +62,25 @@ export async function openPgPool(
 
 const AUTH = new Set(['28P01', '28000']);
 
+// The server ended the session (pg_terminate_backend, a shutdown or crash
+// restart: 57P01–57P03) or the connection broke (SQLSTATE class 08, a reset, pg's
+// own "Connection terminated"). The statement may or may not have run.
+const LOST = new Set(['57P01', '57P02', '57P03', 'ECONNRESET', 'EPIPE']);
+
+/** True when `err` (or the error it wraps) is a lost connection rather than a statement the server refused. */
+export function connectionLost(err: unknown): boolean {
+  for (
+    let e = err as { code?: string; message?: string; cause?: unknown } | undefined, i = 0;
+    e && i < 4;
+    i++
+  ) {
+    if (LOST.has(e.code ?? '') || /^08[0-9A-Z]{3}$/.test(e.code ?? '')) return true;
+    if (/Connection terminated|connection.*(closed|ended)/i.test(String(e.message ?? ''))) return true;
+    e = e.cause as typeof e;
+  }
+  return false;
+}
+
 /** The catalog error for a failure on the PostgreSQL store at `url`. */
 export function pgError(err: unknown, url: string, timeoutMs?: number): BroadsheetError {
   if (isBroadsheetError(err)) return err;
@@ -78,7 +97,7 @@ export function pgError(err: unknown, url: string, timeoutMs?: number): Broadshe
     return new BroadsheetError('STORE_PG_TLS', { store, detail }, { cause: err });
   if (['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET'].includes(code))
     return new BroadsheetError('STORE_PG_UNREACHABLE', { store, detail }, { cause: err });
-  if (/Connection terminated|connection.*(closed|ended)/i.test(detail))
+  if (connectionLost(err))
     return new BroadsheetError('STORE_PG_UNREACHABLE', { store, detail }, { cause: err });
   return new BroadsheetError('STORE_PG_FAILED', { store, detail }, { cause: err });
 }
