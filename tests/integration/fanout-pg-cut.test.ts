@@ -21,8 +21,11 @@ import { EDITION, exited, type FanoutWorld, fanoutWorld, prng, wait } from './fa
 // next statement connects again (src/store/pg/pool.ts), a batch that failed on
 // the store is given back to the queue, a lost COMMIT reply means no "."; so
 // each worker is still alive after the cuts and stops cleanly on SIGTERM
-// (exit 0), its output naming the lost connection — never an unhandled
-// 'error' event or rejection.
+// (exit 0), its output naming the lost connection (STORE_PG_UNREACHABLE
+// warnings) — never an unhandled 'error' event or rejection. A delivered
+// message is not left in doubt by a cut: its `sent` mark is written again on a
+// new connection (before that fix, 1–2 delivered rows per run stayed
+// `committed`). The second case cuts `broadsheet send` (no worker) the same way.
 
 const pgOk = await needsPostgres();
 const N = 600;
@@ -64,7 +67,7 @@ const stray = (text: string, summary: RegExp) =>
 function logged(text: string): Record<string, number> {
   const out: Record<string, number> = {};
   for (const l of text.split('\n')) {
-    if (!l.startsWith('{')) continue;
+    if (!l.startsWith('{"level"')) continue;
     const j = JSON.parse(l) as { msg?: string; code?: string; err?: { code?: string } | string };
     const code = j.code ?? (typeof j.err === 'object' ? j.err?.code : undefined);
     const k = `${code ? `${code} ` : ''}${String(j.msg)
@@ -76,6 +79,34 @@ function logged(text: string): Record<string, number> {
   return out;
 }
 
+/** Cut every connection CUTS times, each at a seeded moment while messages flow (after `from` arrivals). */
+async function cutWhileFlowing(
+  sink: Sink,
+  admin: pg.Client,
+  random: () => number,
+  from: number,
+  until: () => boolean,
+) {
+  const cuts: number[] = [];
+  while (cuts.length < CUTS && sink.received.length < from + N - 60 && !until()) {
+    const target = sink.received.length + 40 + Math.floor(random() * 80);
+    while (sink.received.length < target && sink.received.length < from + N - 60 && !until()) await wait(2);
+    if (until()) break;
+    await wait(random() * 5);
+    cuts.push(await cutAll(admin));
+  }
+  return cuts;
+}
+
+/** A client on the test database that survives the cuts it makes (it is never one of the terminated). */
+async function connectAdmin(url: string): Promise<pg.Client> {
+  const c = new pg.Client({ connectionString: url });
+  // A terminated backend of our own would be an 'error' event: none is expected, but never crash on it.
+  c.on('error', () => {});
+  await c.connect();
+  return c;
+}
+
 describe.skipIf(!pgOk)('fan-out, PostgreSQL cuts the workers’ connections mid-send', () => {
   let sink: Sink;
   let w: FanoutWorld;
@@ -85,10 +116,7 @@ describe.skipIf(!pgOk)('fan-out, PostgreSQL cuts the workers’ connections mid-
   beforeAll(async () => {
     sink = await startSink();
     w = await fanoutWorld(N, WORKER_YAML(data));
-    admin = new pg.Client({ connectionString: w.db.url });
-    // A terminated backend of our own would be an 'error' event: none is expected, but never crash on it.
-    admin.on('error', () => {});
-    await admin.connect();
+    admin = await connectAdmin(w.db.url);
   });
   afterAll(async () => {
     for (const p of procs) p.kill('SIGKILL');
@@ -104,19 +132,6 @@ describe.skipIf(!pgOk)('fan-out, PostgreSQL cuts the workers’ connections mid-
     return p;
   };
 
-  /** Cut every connection CUTS times, each at a seeded moment while messages flow (after `from` arrivals). */
-  async function cutWhileFlowing(random: () => number, from: number, until: () => boolean) {
-    const cuts: number[] = [];
-    while (cuts.length < CUTS && sink.received.length < from + N - 60 && !until()) {
-      const target = sink.received.length + 30 + Math.floor(random() * 80);
-      while (sink.received.length < target && sink.received.length < from + N - 60 && !until()) await wait(2);
-      if (until()) break;
-      await wait(random() * 5);
-      cuts.push(await cutAll(admin));
-    }
-    return cuts;
-  }
-
   it(`${N} readers, 2 workers, ${CUTS} seeded cuts of every connection: each reader at most once, all accounted, workers alive`, async () => {
     const random = prng(SEED);
     const q = w.spawnCli(['send', '--edition', EDITION, '--transport', 'smtp', '--no-wait'], {
@@ -126,7 +141,9 @@ describe.skipIf(!pgOk)('fan-out, PostgreSQL cuts the workers’ connections mid-
     expect(sink.received.length).toBe(0);
 
     const workers = [spawnTracked(['worker']), spawnTracked(['worker'])];
-    const cuts = await cutWhileFlowing(random, 0, () => workers.some((p) => p.exitCode !== null));
+    const cuts = await cutWhileFlowing(sink, admin, random, 0, () =>
+      workers.some((p) => p.exitCode !== null),
+    );
     const output = () => workers.map((p, i) => `--- worker ${i}\n${p.output()}`).join('\n');
     expect(cuts.length, output()).toBe(CUTS);
     // Every cut found the workers connected (pg-boss, the pool, the heartbeat): at least one backend each.
@@ -175,6 +192,9 @@ describe.skipIf(!pgOk)('fan-out, PostgreSQL cuts the workers’ connections mid-
     const missing = rows.filter((r) => !byRecipient.has(r.email));
     expect(missing.filter((r) => r.state !== 'committed')).toEqual([]);
     expect(sink.received.length).toBe(N - missing.length);
+    // A delivered message whose `sent` mark met a cut connection is marked on a
+    // new one (PgLedger.writeSent), not left in doubt (it was, 1–2 per run).
+    expect(rows.filter((r) => r.state === 'committed' && byRecipient.has(r.email))).toEqual([]);
 
     const text = output();
     // Named, not crashed: the lost connection shows as a warning or a catalog code, never a stack trace.
@@ -185,4 +205,77 @@ describe.skipIf(!pgOk)('fan-out, PostgreSQL cuts the workers’ connections mid-
         `fanout-pg-cut (workers): ${cuts.length} cuts (${cuts.join(', ')} backends), sent ${c.sent}, in doubt ${c.committed} (${missing.length} never reached the sink), received ${sink.received.length}, ${requeued} requeued on stop`,
     );
   }, 120_000);
+});
+
+// The same cuts while `broadsheet send` (no --no-wait: it takes the batches
+// itself, no worker) runs: it must end in bounded time with an exit code — 0,
+// or 1 with a catalog code — and the ledger must account for every reader
+// (sent + committed + queued/deferred = N; nothing failed), with no second copy
+// at the sink and every reader the sink lacks a row still in doubt or pending.
+describe.skipIf(!pgOk)('fan-out, PostgreSQL cuts `broadsheet send`’s connections mid-send', () => {
+  let sink: Sink;
+  let w: FanoutWorld;
+  let admin: pg.Client;
+  const data = tempDir('bs-fanout-pg-cut-send-');
+  let send: ChildProcess | undefined;
+  beforeAll(async () => {
+    sink = await startSink();
+    w = await fanoutWorld(N, WORKER_YAML(data));
+    admin = await connectAdmin(w.db.url);
+  });
+  afterAll(async () => {
+    send?.kill('SIGKILL');
+    await admin?.end().catch(() => {});
+    await sink?.close();
+    await w?.drop();
+  });
+
+  it(`${N} readers, send in-process, ${CUTS} seeded cuts: bounded end with a code, every reader accounted, none twice`, async () => {
+    const random = prng(SEED + 1);
+    const p = w.spawnCli(['--json', 'send', '--edition', EDITION, '--transport', 'smtp'], {
+      SMTP_URL: sink.url,
+      LOG_LEVEL: 'warn',
+    });
+    send = p;
+    let stdout = '';
+    let stderr = '';
+    p.stdout!.on('data', (c) => {
+      stdout += c;
+    });
+    p.stderr!.on('data', (c) => {
+      stderr += c;
+    });
+    const cuts = await cutWhileFlowing(sink, admin, random, 0, () => p.exitCode !== null);
+    // Bounded: the send ends by itself (a generous bound; SIGKILL and fail past it).
+    const code = await Promise.race([exited(p), wait(90_000).then(() => 'hung' as const)]);
+    if (code === 'hung') p.kill('SIGKILL');
+    const text = p.output();
+    expect(code, text).not.toBe('hung');
+    expect(cuts.length, text).toBe(CUTS);
+    expect([0, 1], text).toContain(code);
+    // Exit 0 prints the summary (--json); exit 1 names its catalog code. Either way no raw crash.
+    if (code === 0) expect(JSON.parse(stdout), stdout).toMatchObject({ edition: EDITION, total: N });
+    else expect(stderr).toMatch(/\b(STORE_PG_[A-Z_]+|FANOUT_[A-Z_]+)\b/);
+    expect(stray(stderr, /^$/), stderr).toEqual([]);
+
+    const c = await w.counts();
+    const rows = await w.rows();
+    const { byRecipient, byMessageId } = tally(sink.received);
+    expect([...byRecipient].filter(([, n]) => n > 1)).toEqual([]);
+    expect([...byMessageId.values()].filter((n) => n !== 1)).toEqual([]);
+    expect(rows).toHaveLength(N);
+    expect(c.failed + c.suppressed, JSON.stringify(c)).toBe(0);
+    expect(c.sent + c.committed + c.queued + c.deferred).toBe(N);
+    if (code === 0) expect(c.queued + c.deferred, JSON.stringify(c)).toBe(0);
+    expect(rows.filter((r) => r.state === 'sent' && byRecipient.get(r.email) !== 1)).toEqual([]);
+    const missing = rows.filter((r) => !byRecipient.has(r.email));
+    expect(missing.filter((r) => r.state === 'sent')).toEqual([]);
+    // As for the workers: a delivered message is marked sent on a new connection, not left in doubt.
+    expect(rows.filter((r) => r.state === 'committed' && byRecipient.has(r.email))).toEqual([]);
+    expect(sink.received.length).toBe(N - missing.length);
+    console.log(
+      `fanout-pg-cut (send): what send logged: ${JSON.stringify(logged(stderr))}\n` +
+        `fanout-pg-cut (send): ${cuts.length} cuts (${cuts.join(', ')} backends), exit ${code}, sent ${c.sent}, in doubt ${c.committed}, pending ${c.queued + c.deferred}, received ${sink.received.length}`,
+    );
+  }, 150_000);
 });
