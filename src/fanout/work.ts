@@ -2,7 +2,7 @@ import type PgBoss from 'pg-boss';
 import type { Context } from '../context.ts';
 import { isBroadsheetError } from '../errors/index.ts';
 import { PgLedger } from '../store/pg/ledger.ts';
-import type { PgPool } from '../store/pg/pool.ts';
+import { connectionLost, type PgPool } from '../store/pg/pool.ts';
 import { type BatchEnv, runBatch } from './batch.ts';
 import type { WorkerConfig } from './config.ts';
 import {
@@ -164,7 +164,12 @@ export async function workBatches(o: WorkOptions): Promise<WorkStats> {
           {
             edition: b.edition,
             lo: b.lo,
-            code: isBroadsheetError(err) ? err.code : undefined,
+            // pg-boss's own statements (fetch, complete) throw pg's raw error: a cut connection is named too.
+            code: isBroadsheetError(err)
+              ? err.code
+              : connectionLost(err)
+                ? 'STORE_PG_UNREACHABLE'
+                : undefined,
             err: e.message,
           },
           `batch ${b.edition} [${b.lo}, ${b.hi}) failed: ${e.message}`,
