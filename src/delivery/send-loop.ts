@@ -192,17 +192,27 @@ export async function sendAll(x: LoopInput): Promise<{ left: number; stopped?: B
           ...composed,
           edition,
           recipient: row.email,
-          commit: () => {
+          commit: (writeMarker) => {
             // A transport that wakes up after its deadline must not send what we gave up on.
             if (abandoned) throw new Error('message abandoned at its deadline');
-            const cas = ledger.markCommitted(edition, row.subscriberId, transport.name);
+            // Group commit calls this right after its COMMIT (PostgreSQL never does: its
+            // dot journal line comes first, in the .then below).
+            const after =
+              writeMarker &&
+              (() => {
+                if (abandoned) return;
+                committed = true;
+                writeMarker();
+              });
+            const cas = ledger.markCommitted(edition, row.subscriberId, transport.name, after);
             if (typeof cas === 'boolean') {
-              // SQLite: written synchronously, inside the write of the end-of-data marker.
+              // A SQLite ledger without group commit: written synchronously, inside the write of the marker.
               committed = true;
               return;
             }
-            // PostgreSQL: a durable COMMIT, awaited by the transport with the body sent and
-            // before the marker; a lost reply rejects, and the marker is never written.
+            // SQLite with group commit (this turn's marks in one transaction) or PostgreSQL
+            // (a durable COMMIT): awaited by the transport with the body sent and before
+            // the marker; a failed write rejects, and the marker is never written.
             return cas.then((ours) => {
               if (abandoned) throw new Error('message abandoned at its deadline');
               if (!ours) {

@@ -264,7 +264,8 @@ export async function sendEdition(
   const started = performance.now();
   const { logger } = ctx;
   const d = ctx.config.delivery;
-  const ledger = new Ledger(db, () => ctx.clock.now());
+  // Group commit: the "."s of messages that reach it in one event-loop turn share one SQLite transaction.
+  const ledger = new Ledger(db, () => ctx.clock.now(), { groupCommit: true });
   const transport = opts.transport;
   const s = { total: 0, sent: 0, retried: 0, failed: 0, deferred: 0, suppressed: 0, rendered: 0, bytes: 0 };
 

@@ -16,12 +16,18 @@ export interface OutgoingMessage extends Composed {
    * never lead to a second copy. If it throws (or its promise rejects), the
    * transport aborts the message: no end-of-data, no rename.
    *
-   * The SQLite ledger commits synchronously, inside the write of the marker.
+   * The SQLite ledger of a send commits the marks of one event-loop turn
+   * together (group commit) and returns a promise. Give it `writeMarker`:
+   * it is called synchronously right after that transaction's COMMIT (before
+   * the promise settles), so nothing runs between the COMMIT and the marker —
+   * the window a kill can fall in stays one write() per message. It may not
+   * be called at all (a ledger that wrote at once, or PostgreSQL): then the
+   * transport writes the marker itself once commit() returned or settled.
    * The PostgreSQL ledger returns a promise (a COMMIT round trip): the
    * transport awaits it with the whole body already sent and then writes the
    * marker, nothing else in between (issue 17; docs/scale-out-send.md).
    */
-  commit(): void | Promise<void>;
+  commit(writeMarker?: () => void): void | Promise<void>;
 }
 
 export interface RejectedRecipient {

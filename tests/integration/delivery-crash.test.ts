@@ -8,9 +8,15 @@ import { type Sink, startSink, tally } from '../fixtures/delivery/sink.ts';
 import { BIN, ROOT } from '../helpers/cli.ts';
 
 // THE CRASH TEST: `broadsheet send` to 2,000 subscribers over SMTP, SIGKILLed
-// at random moments while it is sending, restarted until it finishes. Every
-// subscriber must end up with exactly one message at the sink — counted by
-// recipient and by Message-ID — and none missing.
+// at random moments while it is sending, restarted until it finishes. No
+// subscriber may get two messages — counted by recipient and by Message-ID —
+// and every subscriber is accounted for: sent (received exactly once) or
+// `committed` (in doubt, never resent). A subscriber the sink lacks must be a
+// `committed` row: its "." was written just before a kill, and the killed
+// socket's reset made the sink drop what it had not read yet (it had unread
+// replies; measured on a 2-core machine: 1 run in 6 lost one, before group
+// commit too). The product promises at most once, not that the kernel delivers
+// a "." its sender died right after writing.
 
 const N = 2000;
 const KILLS = 6;
@@ -94,17 +100,34 @@ describe('crash test', () => {
       (r) => !byRecipient.has(r),
     );
     const twice = [...byRecipient].filter(([, n]) => n !== 1);
-    expect(missing).toEqual([]);
     expect(twice).toEqual([]);
-    expect(sink.received).toHaveLength(N);
-    expect(byMessageId.size).toBe(N);
+    expect(sink.received).toHaveLength(N - missing.length);
+    expect(byMessageId.size).toBe(N - missing.length);
     expect([...byMessageId.values()].every((n) => n === 1)).toBe(true);
 
     const check = openStore(store);
     const counts = new Ledger(check).counts(EDITION);
+    const stateOf = check.prepare(
+      'SELECT s.state FROM sends s JOIN subscribers b ON b.id = s.subscriber_id WHERE s.edition = ? AND b.email = ?',
+    );
+    const missingStates = missing.map((r) => stateOf.pluck().get(EDITION, r));
+    const sentNotReceived = (
+      check
+        .prepare(
+          "SELECT b.email FROM sends s JOIN subscribers b ON b.id = s.subscriber_id WHERE s.edition = ? AND s.state = 'sent'",
+        )
+        .pluck()
+        .all(EDITION) as string[]
+    ).filter((e) => byRecipient.get(e) !== 1);
     check.close();
+    console.log(
+      `delivery-crash: ${kills} kills, ${runs} runs, sent ${counts.sent}, in doubt ${counts.committed}, of them never received ${missing.length}`,
+    );
     // Rows a kill caught between commit and the 250 stay `committed` (never resent); all others are sent.
     expect(counts.sent + counts.committed).toBe(N);
     expect(counts.queued + counts.deferred + counts.failed).toBe(0);
+    // A 250 recorded is a message received, once; a reader without one is in doubt, never `sent`.
+    expect(sentNotReceived).toEqual([]);
+    expect(missingStates.every((s) => s === 'committed')).toBe(true);
   });
 });

@@ -39,9 +39,10 @@ const isTerminator = (chunk: unknown) => Buffer.isBuffer(chunk) && TERMINATORS.s
 /**
  * msg.commit() runs inside the socket's write() of the end-of-data marker,
  * right before the bytes go to the kernel: the ledger row is `committed` in
- * the WAL, then — a few microseconds of synchronous code later, nothing
- * awaited — the "." is in the kernel's socket buffer, which the kernel
- * delivers even if this process is killed the next instant. A kill before
+ * the WAL (synchronously, or — group commit, PostgreSQL — awaited, the marker
+ * held until then), and the "." is in the kernel's socket buffer a few
+ * microseconds later, which the kernel delivers even if this process is
+ * killed the next instant. A kill before
  * commit(): the server never saw the "." and drops the transaction; the
  * ledger says queued and the restart sends it. A kill after: the row stays
  * `committed` and is never sent again (see send.ts).
@@ -52,30 +53,31 @@ export function armCommit(socket: Socket, msg: OutgoingMessage, onCommitted: () 
   socket.write = function (this: Socket, chunk: unknown, ...rest: unknown[]) {
     if (!done && isTerminator(chunk)) {
       done = true;
+      let marked = false;
+      let written = true;
+      const mark = () => {
+        if (marked || socket.destroyed) return;
+        marked = true;
+        written = (write as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
+        onCommitted();
+      };
       let pending: void | Promise<void>;
       try {
-        pending = msg.commit();
+        pending = msg.commit(mark);
       } catch (err) {
         // Not recorded, so it must not be delivered: cut the transaction.
         socket.destroy(err as Error);
         return false;
       }
       if (pending) {
-        // PostgreSQL: hold the marker until the COMMIT is durable, then write it
-        // (the body is already with the kernel); a failed commit cuts the transaction.
-        pending.then(
-          () => {
-            if (socket.destroyed) return;
-            (write as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
-            onCommitted();
-          },
-          (err: unknown) => socket.destroy(err as Error),
-        );
+        // Group commit (the marker written at its COMMIT) or PostgreSQL: hold the
+        // marker until the COMMIT is durable, then write it (the body is already
+        // with the kernel); a failed commit cuts the transaction.
+        pending.then(mark, (err: unknown) => socket.destroy(err as Error));
         return true;
       }
       // Nothing between the commit and the write: onCommitted (timers) runs after it.
-      const written = (write as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
-      onCommitted();
+      mark();
       return written;
     }
     return (write as (...a: unknown[]) => boolean).call(this, chunk, ...rest);

@@ -186,9 +186,18 @@ export async function sendPipelined(
         code: 'ECONNECTION',
         command: 'CONN',
       });
+    // The ".", written by the ledger right after a group COMMIT, or below.
+    let marked = false;
+    const mark = () => {
+      if (marked || socket.destroyed) return;
+      marked = true;
+      socket.write(END);
+      hooks.committed();
+    };
     try {
-      const pending = msg.commit();
-      // PostgreSQL: the COMMIT's round trip, with the body already sent. The
+      const pending = msg.commit(mark);
+      // SQLite group commit (this turn's marks, "." written at its COMMIT) or
+      // PostgreSQL (the COMMIT's round trip), with the body already sent. The
       // server waits for the "."; nothing else is written on this socket meanwhile.
       if (pending) await pending;
     } catch (err) {
@@ -196,14 +205,13 @@ export async function sendPipelined(
       socket.destroy();
       throw err;
     }
-    if (socket.destroyed)
+    if (!marked && socket.destroyed)
       throw Object.assign(new Error('Connection closed unexpectedly'), {
         code: 'ECONNECTION',
         command: 'CONN',
       });
     // Nothing between the commit and this write (see smtp-commit.ts for the argument).
-    socket.write(END);
-    hooks.committed();
+    mark();
     const end = await replies.next();
     if (!end.startsWith('2')) throw smtpError('DATA', end, 'EMESSAGE');
     if (replies.leftover) socket.destroy();
