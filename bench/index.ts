@@ -12,13 +12,18 @@ const all = readdirSync(dir)
 const pick = process.argv.slice(2);
 const names = pick.length ? pick : all;
 let failed = 0;
+const took: string[] = [];
+const t0 = performance.now();
 for (const name of names) {
   if (!all.includes(name)) {
     console.error(`no bench named ${name} (have: ${all.join(', ')})`);
     process.exit(2);
   }
   console.log(`\n# bench/${name}.ts`);
+  const t = performance.now();
   const r = spawnSync(process.execPath, ['--import', 'tsx', join(dir, `${name}.ts`)], { stdio: 'inherit' });
+  took.push(`${name} ${Math.round((performance.now() - t) / 1000)} s`);
   if (r.status !== 0) failed++;
 }
+console.log(`\n# ${Math.round((performance.now() - t0) / 1000)} s in all: ${took.join(', ')}`);
 process.exit(failed ? 1 : 0);
