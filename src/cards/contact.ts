@@ -29,6 +29,8 @@ function blitRow(
   const n = Math.min(t.width, line.length / 3 - t.left);
   let s = y * t.width * ch;
   let d = t.left * 3;
+  // An opaque RGB thumbnail (every card is one now): its row as it is.
+  if (ch === 3) return line.set(t.data.subarray(s, s + n * 3), d);
   for (let x = 0; x < n; x++, s += ch, d += 3) {
     const a = ch === 4 ? t.data[s + 3]! : 255;
     if (a === 255) {
@@ -122,7 +124,11 @@ export async function writeContactSheets(
     // per-thread heaps, which never shrink), on top of the card stage's peak.
     // The same thumbnails (sharp's resize) on the same background: the same
     // pixels as the libvips composite, in an opaque RGB file.
-    const png = pngRowWriter(width, height, 3, 6);
+    // Unfiltered at level 3, not Up at level 6: the six sample sheets 2–8.5 %
+    // larger (og 1.20 against 1.18 MB), written in 0.74 s instead of 2.4 s of
+    // a one-article rebuild (no filter pass in JS; 64 against 88–139 ms of
+    // deflate per sheet on a 2-core machine).
+    const png = pngRowWriter(width, height, 3, 3, 'none');
     const blank = Buffer.alloc(width * 3);
     for (let x = 0; x < width; x++) blank.set(BACKGROUND, x * 3);
     const line = new Uint8Array(width * 3);
