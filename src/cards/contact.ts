@@ -30,7 +30,10 @@ function blitRow(
   let s = y * t.width * ch;
   let d = t.left * 3;
   // An opaque RGB thumbnail (every card is one now): its row as it is.
-  if (ch === 3) return line.set(t.data.subarray(s, s + n * 3), d);
+  if (ch === 3) {
+    line.set(t.data.subarray(s, s + n * 3), d);
+    return;
+  }
   for (let x = 0; x < n; x++, s += ch, d += 3) {
     const a = ch === 4 ? t.data[s + 3]! : 255;
     if (a === 255) {
