@@ -5,7 +5,8 @@ import { entry } from './entry.ts';
 export const storePgCatalog = {
   STORE_PG_UNREACHABLE: entry<{ store: string; detail: string }>({
     title: 'PostgreSQL unreachable',
-    message: (p) => `no connection to the PostgreSQL store ${p.store} (refused, lost or cut by the server): ${p.detail}`,
+    message: (p) =>
+      `no connection to the PostgreSQL store ${p.store} (refused, lost or cut by the server): ${p.detail}`,
     hint: 'Check that the server runs and listens on that host and port (pg_isready -h HOST -p PORT), and that no firewall is in the way; DATABASE_URL or store.url names the server. A connection cut mid-send (a restart, pg_terminate_backend) is reopened by workers on their own.',
     exit: 1,
   }),
