@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { exited } from '../tests/helpers/child.ts';
 import { freshPgDatabase } from '../tests/helpers/pg.ts';
+import { ensureDist } from './_dist.ts';
 
 const { values } = parseArgs({
   options: {
@@ -51,6 +52,7 @@ if (values.sink) {
 } else await main();
 
 async function main() {
+  ensureDist(); // workers are spawned through bin/broadsheet.js: dist/, as a user runs them
   const N = Number(values.readers);
   const counts = values.workers!.split(',').map(Number);
   const ROOT = join(import.meta.dirname, '..');

@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import pg from 'pg';
+import { ensureDist, runtimeOf } from './_dist.ts';
 import { PEAK_RSS_HOOK } from './_peak-rss.ts';
 
 const { values } = parseArgs({
@@ -54,13 +55,17 @@ function timed(
   const r = spawnSync(process.execPath, args, {
     cwd,
     encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '1', ...env },
+    env: { ...process.env, NO_COLOR: '1', BROADSHEET_DEBUG_RUNTIME: '1', ...env },
   });
   const ms = performance.now() - t;
   if (r.status !== 0 && r.status !== 1) throw new Error(`${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+  if (args.some((a) => a.endsWith('broadsheet.js')) && runtimeOf(r.stderr) !== 'dist')
+    throw new Error(`the CLI ran through ${runtimeOf(r.stderr)}, not dist/: ${r.stderr.split('\n')[0]}`);
   const mb = Number(/peakrss ([\d.]+)/.exec(r.stderr)?.[1] ?? 0);
   return { ms, rssMb: mb, out: r.stdout.trim() };
 }
+
+ensureDist();
 
 // Peer: node -e 0 (median of 5).
 const starts = Array.from({ length: 5 }, () => timed(['-e', '0']).ms).sort((a, b) => a - b);

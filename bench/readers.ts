@@ -13,6 +13,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { ensureDist } from './_dist.ts';
 import { peakRssMb } from './_peak-rss.ts';
 
 const { values } = parseArgs({
@@ -28,7 +29,10 @@ const ROOT = join(dirname(import.meta.filename), '..');
 const EDITION = 'daily-2025-12-10';
 
 if (values.child) await child(values.child, Number(values.port));
-else await main();
+else {
+  ensureDist(); // `status` is timed through bin/broadsheet.js: dist/, as a user runs it
+  await main();
+}
 
 /** Child: one send of the store at `dir` to the sink; reports its own peak RSS. */
 async function child(dir: string, port: number) {

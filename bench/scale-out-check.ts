@@ -21,6 +21,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { exited, prng, wait } from '../tests/helpers/child.ts';
 import { freshPgDatabase } from '../tests/helpers/pg.ts';
+import { ensureDist } from './_dist.ts';
 
 const { values } = parseArgs({
   options: {
@@ -89,6 +90,7 @@ async function sink() {
 }
 
 async function main(): Promise<number> {
+  ensureDist(); // daemons and workers are spawned through bin/broadsheet.js: dist/
   const N = Number(values.readers);
   const KILLS = Number(values.kills);
   const WORKERS = Number(values.workers);
