@@ -170,23 +170,15 @@ export function cardPngLevel(format: string, configured: number): number {
 
 /**
  * A PNG written a row at a time (8-bit RGB or RGBA), for images too large to
- * hold whole: the contact sheets. Every row gets one filter — Up (its
- * difference from the row above) or none — before Node's zlib deflates it as
- * a stream; only the previous row and the compressed bytes are kept. Measured
- * on the sample's six sheets: libpng's adaptive choice per row (all five
- * filters) made files 5 % smaller but took 0.45 s more in JS; Up at level 6
+ * hold whole: the contact sheets. Rows go unfiltered to Node's zlib as a
+ * stream; only the compressed bytes are kept. Measured on the sample's six
+ * sheets: libpng's adaptive choice per row (all five filters) made files 5 %
+ * smaller but took 0.45 s more in JS; the Up filter at level 6 (until stop 22)
  * about what libvips took, files ~15 % larger than its (1.1 MB against 1.0 MB
- * for og); unfiltered at level 3 (what the sheets use now) 1.20 MB, with no
- * filter pass and half the deflate time.
+ * for og); unfiltered at level 3 1.20 MB, with no filter pass in JS and half
+ * the deflate time (docs/performance-start-rebuild.md).
  */
-export function pngRowWriter(
-  width: number,
-  height: number,
-  channels: 3 | 4,
-  level: number,
-  /** 'up' (PNG filter 2) or 'none' (0): a sheet of flat-backed thumbnails deflates smaller unfiltered, and the filter pass is CPU saved. */
-  filter: 'up' | 'none' = 'up',
-) {
+export function pngRowWriter(width: number, height: number, channels: 3 | 4, level: number) {
   const stride = width * channels;
   const deflate = createDeflate({ level, memLevel: 9 });
   const out: Buffer[] = [];
@@ -195,12 +187,10 @@ export function pngRowWriter(
     deflate.on('end', resolve);
     deflate.on('error', reject);
   });
-  const prev = new Uint8Array(stride);
   let rows = 0;
   const BATCH = 64;
   let batch = Buffer.allocUnsafe((stride + 1) * BATCH);
   let inBatch = 0;
-  const up = new Uint8Array(stride);
   const flush = () => {
     if (!inBatch) return;
     deflate.write(batch.subarray(0, inBatch * (stride + 1)));
@@ -212,15 +202,8 @@ export function pngRowWriter(
     row(line: Uint8Array) {
       if (line.length !== stride || rows >= height) throw new RangeError('unexpected PNG row');
       const o = inBatch * (stride + 1);
-      if (filter === 'none') {
-        batch[o] = 0;
-        batch.set(line, o + 1);
-      } else {
-        for (let i = 0; i < stride; i++) up[i] = (line[i]! - prev[i]!) & 255;
-        batch[o] = 2; // Up
-        batch.set(up, o + 1);
-        prev.set(line);
-      }
+      batch[o] = 0; // filter type None
+      batch.set(line, o + 1);
       rows++;
       if (++inBatch === BATCH) flush();
     },

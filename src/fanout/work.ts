@@ -2,7 +2,8 @@ import type PgBoss from 'pg-boss';
 import type { Context } from '../context.ts';
 import { isBroadsheetError } from '../errors/index.ts';
 import { PgLedger } from '../store/pg/ledger.ts';
-import { connectionLost, type PgPool } from '../store/pg/pool.ts';
+import { connectionLost } from '../store/pg/lost.ts';
+import type { PgPool } from '../store/pg/pool.ts';
 import { type BatchEnv, runBatch } from './batch.ts';
 import type { WorkerConfig } from './config.ts';
 import {

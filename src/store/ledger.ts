@@ -42,8 +42,11 @@ export interface LedgerStore {
     pageSize?: number,
   ): Iterable<LedgerRow> | AsyncIterable<LedgerRow>;
   wouldSend(edition: string, limit?: number): Awaitable<WouldSendRow[]>;
-  /** False when the row is no longer this sender's to send (another worker has it, or it is settled): skip it. */
-  /** `after`: a group-committing ledger calls it synchronously right after the COMMIT (see OutgoingMessage.commit). */
+  /**
+   * False when the row is no longer this sender's to send (another worker has
+   * it, or it is settled): skip it. `after`: a group-committing ledger calls it
+   * synchronously right after the COMMIT (see OutgoingMessage.commit).
+   */
   markCommitted(
     edition: string,
     subscriberId: number,

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { LedgerRow, LedgerStore, SendState, WouldSendRow } from '../ledger.ts';
 import { SEND_STATES } from '../ledger.ts';
+import { connectionLost } from './lost.ts';
 import type { PgClient, PgPool } from './pool.ts';
 
 // The send ledger on PostgreSQL (issue 17). Same rows and states as the SQLite
@@ -312,7 +313,6 @@ export class PgLedger implements LedgerStore {
         for (const m of marks) m.resolve();
         return;
       } catch (err) {
-        const { connectionLost } = await import('./pool.ts');
         if (attempt < SENT_MARK_TRIES && connectionLost(err)) {
           this.onRetry?.(`${marks.length} sent mark(s)`, err);
           await new Promise((r) => setTimeout(r, 50 * attempt));

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { BroadsheetError, isBroadsheetError } from '../../errors/index.ts';
 import type { StoreConfig } from '../config.ts';
+import { connectionLost } from './lost.ts';
 
 export type PgPool = pg.Pool;
 export type PgClient = pg.PoolClient;
@@ -61,25 +62,6 @@ export async function openPgPool(
 }
 
 const AUTH = new Set(['28P01', '28000']);
-
-// The server ended the session (pg_terminate_backend, a shutdown or crash
-// restart: 57P01–57P03) or the connection broke (SQLSTATE class 08, a reset, pg's
-// own "Connection terminated"). The statement may or may not have run.
-const LOST = new Set(['57P01', '57P02', '57P03', 'ECONNRESET', 'EPIPE']);
-
-/** True when `err` (or the error it wraps) is a lost connection rather than a statement the server refused. */
-export function connectionLost(err: unknown): boolean {
-  for (
-    let e = err as { code?: string; message?: string; cause?: unknown } | undefined, i = 0;
-    e && i < 4;
-    i++
-  ) {
-    if (LOST.has(e.code ?? '') || /^08[0-9A-Z]{3}$/.test(e.code ?? '')) return true;
-    if (/Connection terminated|connection.*(closed|ended)/i.test(String(e.message ?? ''))) return true;
-    e = e.cause as typeof e;
-  }
-  return false;
-}
 
 /** The catalog error for a failure on the PostgreSQL store at `url`. */
 export function pgError(err: unknown, url: string, timeoutMs?: number): BroadsheetError {
