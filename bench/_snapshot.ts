@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { builtCopy } from '../tests/helpers/built-copy.ts';
 import { ROOT } from '../tests/helpers/cli.ts';
+import { runtimeOf } from './_dist.ts';
 
 export { ROOT };
 
@@ -27,6 +28,6 @@ export function timed(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}) 
   });
   const ms = performance.now() - t;
   if (r.status !== 0) throw new Error(`node ${args.join(' ')} exited ${r.status}: ${r.stderr.slice(-2000)}`);
-  const runtime = /broadsheet: runtime (\w+)/.exec(r.stderr)?.[1];
+  const runtime = runtimeOf(r.stderr);
   return { ms, runtime, stdout: r.stdout, stderr: r.stderr };
 }

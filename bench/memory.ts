@@ -20,6 +20,7 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Edition } from '../src/edition/model.ts';
+import { runtimeOf } from './_dist.ts';
 import { peakRssMb } from './_peak-rss.ts';
 import { snapshot } from './_snapshot.ts';
 
@@ -189,7 +190,7 @@ async function measureCli(snap: string, which: 'sample' | 'items100') {
   );
   rmSync(work, { recursive: true, force: true });
   if (code !== 0) throw new Error(`${which} CLI build failed (exit ${code}): ${stderr.slice(-2000)}`);
-  const runtime = /broadsheet: runtime (\w+)/.exec(stderr)?.[1];
+  const runtime = runtimeOf(stderr);
   const manifest = JSON.parse(stdout) as { cards: unknown[]; failures: unknown[] };
   return { cards: manifest.cards.length, failures: manifest.failures.length, runtime, peakMb: sampled };
 }
