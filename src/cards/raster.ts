@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { Resvg } from '@resvg/resvg-js';
+import sharp from 'sharp';
 import { loadFonts, usesFallback } from './fonts.ts';
 
 // The glyph-cache rasterizer (cards.renderer: 'glyphcache').
@@ -8,7 +9,9 @@ import { loadFonts, usesFallback } from './fonts.ts';
 // a positioned <text> element instead of glyph outlines. We draw the page
 // without them (plain rects in JS; anything else through resvg), then shape
 // each segment with the same HarfBuzz build satori shapes with and composite
-// cached glyph coverage bitmaps onto the pixels. A glyph is rasterized once per
+// cached glyph coverage bitmaps onto the pixels. Photos and portraits (a JPEG,
+// PNG or WebP <image>, clipped to a whole-pixel rectangle) are scaled by sharp
+// and copied in, not drawn by resvg. A glyph is rasterized once per
 // (weight, glyph id, size, ¼-px subpixel offset), by resvg, so glyph outlines
 // are drawn exactly the way the 'resvg' renderer draws them; a warm card pays
 // only for layout, a few rect fills and an alpha-blend loop.
@@ -167,7 +170,16 @@ interface RectEl {
   h: number;
   colour: Rgba;
 }
-type El = { t: 'text'; v: TextEl } | { t: 'rect'; v: RectEl };
+/** A bitmap image placed at (x, y, w, h) in card pixels, shown only inside `clip` (whole pixels). */
+interface ImageEl {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+  href: string;
+  clip: { x: number; y: number; w: number; h: number } | undefined;
+}
+type El = { t: 'text'; v: TextEl } | { t: 'rect'; v: RectEl } | { t: 'image'; v: ImageEl };
 
 const ATTR_RE = /([a-zA-Z:-]+)="([^"]*)"/g;
 function attrs(s: string): Map<string, string> {
@@ -200,6 +212,50 @@ const TEXT_ATTRS = new Set([
   'fill',
 ]);
 const RECT_ATTRS = new Set(['x', 'y', 'width', 'height', 'fill', 'fill-opacity']);
+const IMAGE_ATTRS = new Set([
+  'x',
+  'y',
+  'width',
+  'height',
+  'href',
+  'preserveAspectRatio',
+  'clip-path',
+  'mask',
+]);
+// Bitmaps sharp decodes; an SVG image (emoji) stays with resvg.
+const BITMAP_HREF_RE = /^data:image\/(?:jpeg|png|webp);base64,([A-Za-z0-9+/=]+)$/;
+const URL_REF_RE = /^url\(#([^)]+)\)$/;
+
+/** An <image> we copy in ourselves, or undefined when resvg must draw it. */
+function imageEl(a: Map<string, string>, rects: Map<string, string>): ImageEl | undefined {
+  for (const k of a.keys()) if (!IMAGE_ATTRS.has(k)) return undefined;
+  if (a.get('preserveAspectRatio') !== 'none') return undefined;
+  const data = BITMAP_HREF_RE.exec(a.get('href') ?? '');
+  if (!data) return undefined;
+  const ref = (k: string) => {
+    const v = a.get(k);
+    if (v === undefined) return null; // absent
+    const id = URL_REF_RE.exec(v)?.[1];
+    return id === undefined ? undefined : rects.get(`${k === 'mask' ? 'mask' : 'clipPath'}#${id}`);
+  };
+  const clip = ref('clip-path');
+  const mask = ref('mask');
+  if (clip === undefined || mask === undefined) return undefined; // a clip or mask we cannot read
+  // An overflow mask (opaque white) equal to the clip changes no pixel inside it; any other stays with resvg.
+  if (mask !== null && mask !== clip) return undefined;
+  const box = clip ?? mask;
+  const [cx, cy, cw, ch] = box === null ? [] : box.split(' ').map(Number);
+  const v = {
+    x: Number(a.get('x') ?? 0),
+    y: Number(a.get('y') ?? 0),
+    w: Number(a.get('width')),
+    h: Number(a.get('height')),
+    href: data[0],
+    clip: box === null ? undefined : { x: cx!, y: cy!, w: cw!, h: ch! },
+  };
+  if (![v.x, v.y, v.w, v.h].every(Number.isFinite) || v.w <= 0 || v.h <= 0) return undefined;
+  return v;
+}
 
 interface Parsed {
   /** The SVG without its text elements (for resvg), or undefined when rects are all there is. */
@@ -208,6 +264,9 @@ interface Parsed {
 }
 
 const TAG_RE = /<text\b([^>]*)>([^<]*)<\/text>|<rect\b([^>]*?)\/>|<(\/?)([a-zA-Z]+)\b[^>]*?(\/?)>/g;
+// satori's clip path / overflow mask of one whole-pixel rectangle, as one token.
+const RECT_DEF_RE =
+  /^<(clipPath|mask) id="([^"]+)"><rect x="(\d+)" y="(\d+)" width="(\d+)" height="(\d+)"( fill="#fff")?\/><\/\1>/;
 
 /** Split satori's SVG into text elements and the rest; undefined if a text is anywhere but top level. */
 function parse(svg: string): Parsed | undefined {
@@ -216,7 +275,27 @@ function parse(svg: string): Parsed | undefined {
   let simple = true; // only top-level plain rects besides the text
   let pieces: string[] | undefined;
   let last = 0;
-  for (const m of svg.matchAll(TAG_RE)) {
+  // Whole-pixel rectangles of satori's clip paths and masks, by "clipPath#id" / "mask#id": "x y w h".
+  const rects = new Map<string, string>();
+  const tags = TAG_RE;
+  tags.lastIndex = 0;
+  for (let m = tags.exec(svg); m; m = tags.exec(svg)) {
+    if (m[5] === 'clipPath' || m[5] === 'mask') {
+      const def = m[4] === '' && depth === 1 ? RECT_DEF_RE.exec(svg.slice(m.index, m.index + 300)) : null;
+      // A clip path must not be filled and a mask must be opaque white: else it is not a plain rectangle.
+      if (def && (def[1] === 'mask') === (def[7] !== undefined)) {
+        rects.set(`${def[1]}#${def[2]}`, `${def[3]} ${def[4]} ${def[5]} ${def[6]}`);
+        tags.lastIndex = m.index + def[0].length;
+        continue;
+      }
+    }
+    if (m[5] === 'image' && m[4] === '' && m[6] === '/' && depth === 1 && simple) {
+      const img = imageEl(attrs(m[0]), rects);
+      if (img) {
+        els.push({ t: 'image', v: img });
+        continue;
+      }
+    }
     if (m[1] !== undefined) {
       if (depth !== 1) return undefined;
       const a = attrs(m[1]);
@@ -466,6 +545,117 @@ function drawGlyph(
   }
 }
 
+/** The part of an image inside its clip and the canvas, scaled by sharp to its drawn size, as RGB or RGBA rows. */
+interface ImagePixels {
+  data: Buffer;
+  channels: number;
+  /** Pixels per row of `data`, and where the drawn part starts in it. */
+  stride: number;
+  sx: number;
+  sy: number;
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+}
+
+async function imagePixels(im: ImageEl, W: number, H: number): Promise<ImagePixels | undefined> {
+  const c = im.clip ?? { x: -Infinity, y: -Infinity, w: Infinity, h: Infinity };
+  const left = Math.max(0, Math.floor(im.x), c.x);
+  const top = Math.max(0, Math.floor(im.y), c.y);
+  const right = Math.min(W, Math.ceil(im.x + im.w), c.x + c.w);
+  const bottom = Math.min(H, Math.ceil(im.y + im.h), c.y + c.h);
+  if (right <= left || bottom <= top) return undefined;
+  const width = right - left;
+  const height = bottom - top;
+  if (!im.href.startsWith('data:image/jpeg')) {
+    // A portrait (a small PNG with a transparent outside): resvg draws it into
+    // a canvas the size of its part of the card, so its edge is resvg's.
+    const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><image x="${im.x - left}" y="${im.y - top}" width="${im.w}" height="${im.h}" preserveAspectRatio="none" href="${im.href}"/></svg>`;
+    const data = new Resvg(svg, { font: { loadSystemFonts: false } }).render().pixels;
+    return {
+      data: Buffer.from(data.buffer, data.byteOffset, data.byteLength),
+      channels: 4,
+      stride: width,
+      sx: 0,
+      sy: 0,
+      left,
+      top,
+      width,
+      height,
+    };
+  }
+  // A photo (always a JPEG crop, opaque): sharp scales it on libuv's threads,
+  // 4–8× faster than resvg. Shrunk, by its resize (Catmull-Rom); enlarged, by
+  // its affine transform with the bicubic interpolator, which samples at the
+  // same pixel centres as resvg (its resize does not): measured against resvg
+  // on the sample's and the fixtures' photos, no pixel past pixelmatch's 0.1.
+  const img = sharp(Buffer.from(im.href.slice(im.href.indexOf(',') + 1), 'base64'), { failOn: 'error' });
+  const meta = await img.metadata();
+  if (!meta.width || !meta.height) return undefined;
+  if (im.w < meta.width && im.h < meta.height) {
+    const ix = Math.round(im.x);
+    const iy = Math.round(im.y);
+    const iw = Math.round(im.x + im.w) - ix;
+    const ih = Math.round(im.y + im.h) - iy;
+    const sx = Math.max(0, left - ix);
+    const sy = Math.max(0, top - iy);
+    const w = Math.min(width, iw - sx);
+    const h = Math.min(height, ih - sy);
+    if (w <= 0 || h <= 0) return undefined;
+    const { data, info } = await img
+      .resize(iw, ih, { fit: 'fill', kernel: 'cubic' })
+      .extract({ left: sx, top: sy, width: w, height: h })
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    return {
+      data,
+      channels: info.channels,
+      stride: w,
+      sx: 0,
+      sy: 0,
+      left: ix + sx,
+      top: iy + sy,
+      width: w,
+      height: h,
+    };
+  }
+  const ox = Math.floor(im.x);
+  const oy = Math.floor(im.y);
+  const { data, info } = await img
+    .affine([im.w / meta.width, 0, 0, im.h / meta.height], {
+      interpolator: sharp.interpolators.bicubic,
+      odx: im.x - ox,
+      ody: im.y - oy,
+    })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  const sx = left - ox;
+  const sy = top - oy;
+  const w = Math.min(width, info.width - sx);
+  const h = Math.min(height, info.height - sy);
+  if (w <= 0 || h <= 0) return undefined;
+  return { data, channels: info.channels, stride: info.width, sx, sy, left, top, width: w, height: h };
+}
+
+/** Source-over of scaled image rows onto the card's pixels. */
+function drawImage(px: Uint8Array, W: number, im: ImagePixels) {
+  const { data, channels: n } = im;
+  for (let y = 0; y < im.height; y++) {
+    let s = ((im.sy + y) * im.stride + im.sx) * n;
+    let d = ((im.top + y) * W + im.left) * 4;
+    for (let x = 0; x < im.width; x++, s += n, d += 4) {
+      const a = n === 4 ? data[s + 3]! : 255;
+      if (a === 255) {
+        px[d] = data[s]!;
+        px[d + 1] = data[s + 1]!;
+        px[d + 2] = data[s + 2]!;
+        px[d + 3] = 255;
+      } else if (a) blendPixel(px, d, data[s]!, data[s + 1]!, data[s + 2]!, a / 255);
+    }
+  }
+}
+
 export interface Raster {
   pixels: Uint8Array;
   width: number;
@@ -486,6 +676,13 @@ export async function rasterize(
     glyphs.clear();
     glyphBytes = 0;
   }
+  // Images are scaled by sharp (on libuv's threads) while glyphs are placed
+  // and the page is filled; one it cannot read sends the card to resvg.
+  const scaling = Promise.all(
+    parsed.els.map((el) =>
+      el.t === 'image' ? imagePixels(el.v, width, height).catch(() => null) : undefined,
+    ),
+  );
   const hb = await hbReady;
   const fs = await loadFaces();
 
@@ -533,6 +730,8 @@ export async function rasterize(
     glyphBytes += (g.cov?.length ?? 0) + 64; // + the entry itself
   }
 
+  const images = await scaling;
+  if (images.includes(null)) return undefined;
   let pixels: Uint8Array;
   if (parsed.shapes === undefined) {
     if (into && into.length === width * height * 4) {
@@ -557,6 +756,11 @@ export async function rasterize(
     const el = parsed.els[e]!;
     if (el.t === 'rect') {
       fillRect(pixels, words, width, height, el.v);
+      continue;
+    }
+    if (el.t === 'image') {
+      const im = images[e];
+      if (im) drawImage(pixels, width, im);
       continue;
     }
     for (; d < draws.length && draws[d]!.el === e; d++) {
