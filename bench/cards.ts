@@ -398,7 +398,10 @@ console.log(
 );
 
 // ── 2. throughput through the pool ──
-const allJobs = await jobsFor(config.cards.formats);
+// In a build's order: format by format (src/cards/index.ts), so consecutive
+// cards of one size reuse their buffers and glyph sizes.
+const allJobs: CardJob[] = [];
+for (const format of config.cards.formats) allJobs.push(...(await jobsFor([format])));
 const throughput: Record<string, number> = {};
 for (const workers of [1, 2]) {
   const dir = mkdtempSync(join(tmpdir(), 'bench-cards-'));

@@ -187,6 +187,13 @@ export async function renderCards(
       const { renderToFile } = await import('./worker.ts');
       run = renderToFile;
     }
+    // Drawn format by format (the manifest is put back in edition order below):
+    // consecutive cards of one size reuse the pixel and row buffers (render.ts,
+    // png.ts keep two), where item by item every card of the six sizes took
+    // fresh ones (page faults on first touch, and GC), and one format's glyph
+    // sizes stay together in the glyph cache.
+    const rank = new Map<string, number>(cfg.formats.map((f, i) => [f, i]));
+    todo.sort((a, b) => (rank.get(a.card.format) ?? 0) - (rank.get(b.card.format) ?? 0));
     const bar = await progressBar(opts.progress ?? Boolean(process.stderr.isTTY), todo.length);
     const started = performance.now();
     try {

@@ -450,8 +450,15 @@ const glyphs = new Map<string, Glyph>();
 // of a CJK glyph is its own entry, and large sizes (story, square) make bitmaps
 // of several kB, so a count bound alone let a worker hold ~100 MB. Past the
 // budget the cache is emptied and refills with what the next cards use.
-const MAX_GLYPH_BYTES = 12 * 1024 * 1024;
+let maxGlyphBytes = 12 * 1024 * 1024;
 let glyphBytes = 0;
+
+/** Set the glyph cache's byte budget (tests: a tiny one empties it on every card); returns the one before. */
+export function setGlyphCacheBudget(bytes: number): number {
+  const before = maxGlyphBytes;
+  maxGlyphBytes = bytes;
+  return before;
+}
 
 /** Coverage bytes and entries held by the glyph cache (for the memory bench and tests). */
 export const glyphCacheSize = () => ({ entries: glyphs.size, bytes: glyphBytes });
@@ -672,7 +679,7 @@ export async function rasterize(
 ): Promise<Raster | undefined> {
   const parsed = parse(svg);
   if (!parsed) return undefined;
-  if (glyphBytes > MAX_GLYPH_BYTES) {
+  if (glyphBytes > maxGlyphBytes) {
     glyphs.clear();
     glyphBytes = 0;
   }
@@ -729,6 +736,9 @@ export async function rasterize(
     glyphs.set(want.key, g);
     glyphBytes += (g.cov?.length ?? 0) + 64; // + the entry itself
   }
+  // Every bitmap this card draws, taken now: while it waits for its images,
+  // another card (a pool worker draws two at once) may empty the cache.
+  const drawn = draws.map((d) => glyphs.get(d.key)!);
 
   const images = await scaling;
   if (images.includes(null)) return undefined;
@@ -765,7 +775,7 @@ export async function rasterize(
     }
     for (; d < draws.length && draws[d]!.el === e; d++) {
       const dr = draws[d]!;
-      drawGlyph(pixels, words, width, height, glyphs.get(dr.key)!, dr.ix, dr.iy, el.v.colour);
+      drawGlyph(pixels, words, width, height, drawn[d]!, dr.ix, dr.iy, el.v.colour);
     }
   }
   return { pixels, width, height };

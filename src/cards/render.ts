@@ -312,7 +312,10 @@ export async function renderCard(job: CardJob): Promise<RenderedCard> {
   if (buf) spare.splice(spare.indexOf(buf), 1);
   const img = await cardPixels(job, buf);
   const png = encodePng(img.pixels, img.width, img.height, cardPngLevel(job.format, job.pngCompression));
-  if ((job.renderer ?? DEFAULT_CARD_RENDERER) === 'glyphcache' && spare.length < 2)
+  if ((job.renderer ?? DEFAULT_CARD_RENDERER) === 'glyphcache') {
+    // The newest two: when a build moves on to the next format, its size replaces the last one's.
+    if (spare.length >= 2) spare.shift();
     spare.push(buf ?? img.pixels);
+  }
   return { png, width, height };
 }

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import pixelmatch from 'pixelmatch';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { rasterize } from '../../src/cards/raster.ts';
+import { rasterize, setGlyphCacheBudget } from '../../src/cards/raster.ts';
 
 // raster.ts draws satori's clipped photos itself (sharp scales the JPEG) and
 // drops satori's overflow mask where it is the same whole-pixel rectangle as
@@ -197,5 +197,37 @@ describe('rasterize: a clipped photo', () => {
       rect,
     );
     expect(await rasterize(bad, 200, 120, new Uint8Array(200 * 120 * 4))).toBeUndefined();
+  });
+});
+
+describe('rasterize: two cards at once (a pool worker draws two)', () => {
+  it('a card waiting for its photo still draws its own glyphs when the other card empties the glyph cache', async () => {
+    const text = (x: number, t: string) =>
+      `<text x="${x}" y="60" width="40" height="30" font-weight="700" font-style="normal" font-size="26" font-family="noto sans hk" fill="#1a1a1a">${t}</text>`;
+    const rect = 'x="120" y="10" width="70" height="90"';
+    const photo = card(
+      await photoJpeg(1200, 900, 11),
+      rect,
+      rect,
+      'x="110.4" y="4.2" width="90.5" height="100.2"',
+    ).replace('</svg>', `${text(12, '港')}${text(40, '聞')}</svg>`);
+    const other = `<svg width="200" height="120" viewBox="0 0 200 120" xmlns="http://www.w3.org/2000/svg"><rect x="0" y="0" width="200" height="120" fill="#ffffff"/>${text(10, '數')}${text(40, '讀')}${text(70, 'AI')}</svg>`;
+    const alone = [(await ours(photo)).pixels, (await ours(other)).pixels];
+    // A budget of one byte: every card empties the cache before it draws.
+    const before = setGlyphCacheBudget(1);
+    try {
+      for (let round = 0; round < 3; round++) {
+        // The text card starts once the photo card waits for sharp (a turn of
+        // the event loop later): it empties the cache the photo card filled.
+        const first = ours(photo);
+        await new Promise((r) => setImmediate(r));
+        const both = [await ours(other), await first].reverse();
+        expect(both[0]!.own).toBe(true);
+        expect(Buffer.compare(both[0]!.pixels, alone[0]!), 'the photo card').toBe(0);
+        expect(Buffer.compare(both[1]!.pixels, alone[1]!), 'the text card').toBe(0);
+      }
+    } finally {
+      setGlyphCacheBudget(before);
+    }
   });
 });
