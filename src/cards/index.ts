@@ -44,6 +44,16 @@ export interface RenderCardsOptions {
  * 24 MB slack 15–21 s, 405–412 MB; cap 112 + 12 MB 20–24 s, 386–392 MB.
  */
 const HEAP_CAP_MB = 112;
+/**
+ * …and the allocation on top of the last collection's live set before the
+ * next (gc.ts). 12 until stop 23; once cards stopped taking fresh 3–8 MB
+ * buffers for every card (drawn format by format) and photo cards stopped
+ * going through resvg, there was less garbage to chase. Sample build (dist,
+ * MALLOC_ARENA_MAX=2, same hour): slack 12 → card stage 13.8 s, peak 361–368
+ * MB; 24 → 10.0 s, 368 MB (100-item edition 375 MB); 48 → 8.4 s, 388 MB,
+ * too near the 400 MB goal.
+ */
+const HEAP_SLACK_MB = 24;
 
 const fileSha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 
@@ -214,7 +224,7 @@ export async function renderCards(
       else
         for (const t of todo) {
           await one(t);
-          collectPast(HEAP_CAP_MB);
+          collectPast(HEAP_CAP_MB, HEAP_SLACK_MB);
         }
     } finally {
       bar?.stop();
