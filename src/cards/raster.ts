@@ -599,7 +599,7 @@ async function imagePixels(im: ImageEl, W: number, H: number): Promise<ImagePixe
   // on the sample's and the fixtures' photos, no pixel past pixelmatch's 0.1.
   const img = sharp(Buffer.from(im.href.slice(im.href.indexOf(',') + 1), 'base64'), { failOn: 'error' });
   const meta = await img.metadata();
-  if (!meta.width || !meta.height) return undefined;
+  if (!meta.width || !meta.height) throw new Error('image without a size'); // resvg draws it
   if (im.w < meta.width && im.h < meta.height) {
     const ix = Math.round(im.x);
     const iy = Math.round(im.y);
@@ -607,14 +607,17 @@ async function imagePixels(im: ImageEl, W: number, H: number): Promise<ImagePixe
     const ih = Math.round(im.y + im.h) - iy;
     const sx = Math.max(0, left - ix);
     const sy = Math.max(0, top - iy);
-    const w = Math.min(width, iw - sx);
-    const h = Math.min(height, ih - sy);
+    // Inside the rounded box, the clip and the card, whichever ends first.
+    const w = Math.min(right - (ix + sx), iw - sx);
+    const h = Math.min(bottom - (iy + sy), ih - sy);
     if (w <= 0 || h <= 0) return undefined;
     const { data, info } = await img
+      .toColourspace('srgb') // a greyscale photo too: three channels
       .resize(iw, ih, { fit: 'fill', kernel: 'cubic' })
       .extract({ left: sx, top: sy, width: w, height: h })
       .raw()
       .toBuffer({ resolveWithObject: true });
+    if (info.channels < 3) throw new Error(`unexpected ${info.channels}-channel image`); // resvg draws it
     return {
       data,
       channels: info.channels,
@@ -630,6 +633,7 @@ async function imagePixels(im: ImageEl, W: number, H: number): Promise<ImagePixe
   const ox = Math.floor(im.x);
   const oy = Math.floor(im.y);
   const { data, info } = await img
+    .toColourspace('srgb')
     .affine([im.w / meta.width, 0, 0, im.h / meta.height], {
       interpolator: sharp.interpolators.bicubic,
       odx: im.x - ox,
@@ -641,6 +645,7 @@ async function imagePixels(im: ImageEl, W: number, H: number): Promise<ImagePixe
   const sy = top - oy;
   const w = Math.min(width, info.width - sx);
   const h = Math.min(height, info.height - sy);
+  if (info.channels < 3) throw new Error(`unexpected ${info.channels}-channel image`); // resvg draws it
   if (w <= 0 || h <= 0) return undefined;
   return { data, channels: info.channels, stride: info.width, sx, sy, left, top, width: w, height: h };
 }
@@ -684,7 +689,8 @@ export async function rasterize(
     glyphBytes = 0;
   }
   // Images are scaled by sharp (on libuv's threads) while glyphs are placed
-  // and the page is filled; one it cannot read sends the card to resvg.
+  // and the page is filled; one it cannot read (null) sends the card to resvg;
+  // undefined: nothing of it is inside its clip and the card.
   const scaling = Promise.all(
     parsed.els.map((el) =>
       el.t === 'image' ? imagePixels(el.v, width, height).catch(() => null) : undefined,

@@ -164,6 +164,34 @@ describe('rasterize: a clipped photo', () => {
     );
   });
 
+  it('a greyscale JPEG is drawn in colour channels, not read as RGB; a box rounding past its clip stays inside it', async () => {
+    const grey = await sharp(Buffer.from((await photoJpeg(160, 120, 5)).split(',')[1]!, 'base64'))
+      .toColourspace('b-w')
+      .jpeg()
+      .toBuffer();
+    expect((await sharp(grey).metadata()).channels).toBe(1);
+    const rect = 'x="70" y="20" width="100" height="70"';
+    const svg = card(
+      `data:image/jpeg;base64,${grey.toString('base64')}`,
+      rect,
+      rect,
+      'x="64.2" y="12.6" width="112.4" height="84.3"',
+    );
+    const got = await ours(svg);
+    expect(got.own).toBe(true);
+    expect(pixelmatch(got.pixels, resvg(svg), undefined, 200, 120, { threshold: 0.1 })).toBe(0);
+
+    // No clip reaching the card's edge: the box (x 10.6, rounded to 11) ends at
+    // 110.6; the clip ends at 105. Nothing past x 105 may change.
+    const edge = `<svg width="200" height="120" viewBox="0 0 200 120" xmlns="http://www.w3.org/2000/svg"><rect x="0" y="0" width="200" height="120" fill="#ffffff"/><clipPath id="c"><rect x="10" y="10" width="95" height="60"/></clipPath><mask id="m"><rect x="10" y="10" width="95" height="60" fill="#fff"/></mask><image x="10.6" y="9.7" width="100" height="75" href="${await photoJpeg(160, 120, 9)}" preserveAspectRatio="none" clip-path="url(#c)" mask="url(#m)"/></svg>`;
+    const e = await ours(edge);
+    expect(e.own).toBe(true);
+    for (let y = 0; y < 120; y++)
+      for (let x = 0; x < 200; x++)
+        if (x < 10 || x >= 105 || y < 10 || y >= 70)
+          expect(e.pixels.readUInt32LE((y * 200 + x) * 4), `${x},${y}`).toBe(0xffffffff);
+  });
+
   it("a round PNG portrait (alpha) is drawn by raster.ts with resvg's edge; an SVG image (emoji) and an unreadable JPEG go to resvg", async () => {
     const n = 160;
     const mask = Buffer.from(
