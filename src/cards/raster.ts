@@ -9,9 +9,10 @@ import { loadFonts, usesFallback } from './fonts.ts';
 // a positioned <text> element instead of glyph outlines. We draw the page
 // without them (plain rects in JS; anything else through resvg), then shape
 // each segment with the same HarfBuzz build satori shapes with and composite
-// cached glyph coverage bitmaps onto the pixels. Photos and portraits (a JPEG,
-// PNG or WebP <image>, clipped to a whole-pixel rectangle) are scaled by sharp
-// and copied in, not drawn by resvg. A glyph is rasterized once per
+// cached glyph coverage bitmaps onto the pixels. A photo (a JPEG <image>
+// clipped to a whole-pixel rectangle) is scaled by sharp and copied in; a
+// portrait (PNG) is drawn by resvg in a canvas of its own size, not the
+// card's. A glyph is rasterized once per
 // (weight, glyph id, size, ¼-px subpixel offset), by resvg, so glyph outlines
 // are drawn exactly the way the 'resvg' renderer draws them; a warm card pays
 // only for layout, a few rect fills and an alpha-blend loop.
@@ -226,8 +227,11 @@ const IMAGE_ATTRS = new Set([
 const BITMAP_HREF_RE = /^data:image\/(?:jpeg|png|webp);base64,([A-Za-z0-9+/=]+)$/;
 const URL_REF_RE = /^url\(#([^)]+)\)$/;
 
+/** satori's whole-pixel clip and mask rectangles, by "clipPath#id" / "mask#id": "x y w h". */
+type RectDefs = Map<string, string>;
+
 /** An <image> we copy in ourselves, or undefined when resvg must draw it. */
-function imageEl(a: Map<string, string>, rects: Map<string, string>): ImageEl | undefined {
+function imageEl(a: Map<string, string>, rects: RectDefs): ImageEl | undefined {
   for (const k of a.keys()) if (!IMAGE_ATTRS.has(k)) return undefined;
   if (a.get('preserveAspectRatio') !== 'none') return undefined;
   const data = BITMAP_HREF_RE.exec(a.get('href') ?? '');
@@ -264,9 +268,10 @@ interface Parsed {
 }
 
 const TAG_RE = /<text\b([^>]*)>([^<]*)<\/text>|<rect\b([^>]*?)\/>|<(\/?)([a-zA-Z]+)\b[^>]*?(\/?)>/g;
-// satori's clip path / overflow mask of one whole-pixel rectangle, as one token.
+// satori's clip path / overflow mask of one whole-pixel rectangle, read as one
+// token where a tag opens (sticky: from TAG_RE's match on).
 const RECT_DEF_RE =
-  /^<(clipPath|mask) id="([^"]+)"><rect x="(\d+)" y="(\d+)" width="(\d+)" height="(\d+)"( fill="#fff")?\/><\/\1>/;
+  /<(clipPath|mask) id="([^"]+)"><rect x="(\d+)" y="(\d+)" width="(\d+)" height="(\d+)"( fill="#fff")?\/><\/\1>/y;
 
 /** Split satori's SVG into text elements and the rest; undefined if a text is anywhere but top level. */
 function parse(svg: string): Parsed | undefined {
@@ -276,16 +281,16 @@ function parse(svg: string): Parsed | undefined {
   let pieces: string[] | undefined;
   let last = 0;
   // Whole-pixel rectangles of satori's clip paths and masks, by "clipPath#id" / "mask#id": "x y w h".
-  const rects = new Map<string, string>();
-  const tags = TAG_RE;
-  tags.lastIndex = 0;
-  for (let m = tags.exec(svg); m; m = tags.exec(svg)) {
-    if (m[5] === 'clipPath' || m[5] === 'mask') {
-      const def = m[4] === '' && depth === 1 ? RECT_DEF_RE.exec(svg.slice(m.index, m.index + 300)) : null;
+  const rects: RectDefs = new Map();
+  TAG_RE.lastIndex = 0;
+  for (let m = TAG_RE.exec(svg); m; m = TAG_RE.exec(svg)) {
+    if ((m[5] === 'clipPath' || m[5] === 'mask') && m[4] === '') {
+      RECT_DEF_RE.lastIndex = m.index;
+      const def = RECT_DEF_RE.exec(svg);
       // A clip path must not be filled and a mask must be opaque white: else it is not a plain rectangle.
       if (def && (def[1] === 'mask') === (def[7] !== undefined)) {
         rects.set(`${def[1]}#${def[2]}`, `${def[3]} ${def[4]} ${def[5]} ${def[6]}`);
-        tags.lastIndex = m.index + def[0].length;
+        TAG_RE.lastIndex = m.index + def[0].length;
         continue;
       }
     }
@@ -354,7 +359,7 @@ function parse(svg: string): Parsed | undefined {
   if (simple) return { shapes: undefined, els };
   pieces ??= [];
   pieces.push(svg.slice(last));
-  return { shapes: dropMasksEqualToClips(pieces.join('')), els: els.filter((e) => e.t === 'text') };
+  return { shapes: dropMasksEqualToClips(pieces.join(''), rects), els: els.filter((e) => e.t === 'text') };
 }
 
 // satori gives a clipped element (a photo in its slot, a portrait) both a
@@ -362,21 +367,14 @@ function parse(svg: string): Parsed | undefined {
 // the mask (opaque white: luminance 1) changes no pixel, but resvg draws it as
 // a canvas-sized layer: 2–3 ms of a photo og card, 4–6 ms of a story. Dropped
 // only where both are one rectangle with the same integer x, y, width, height.
-const CLIP_RECT_RE =
-  /<clipPath id="([^"]+)"><rect x="(\d+)" y="(\d+)" width="(\d+)" height="(\d+)"\/><\/clipPath>/g;
-const MASK_RECT_RE =
-  /<mask id="([^"]+)"><rect x="(\d+)" y="(\d+)" width="(\d+)" height="(\d+)" fill="#fff"\/><\/mask>/g;
-
-function dropMasksEqualToClips(svg: string): string {
+function dropMasksEqualToClips(svg: string, rects: RectDefs): string {
   if (!svg.includes('<mask')) return svg;
-  const clips = new Map<string, string>();
-  for (const m of svg.matchAll(CLIP_RECT_RE)) clips.set(m[1]!, `${m[2]} ${m[3]} ${m[4]} ${m[5]}`);
-  const masks = new Map<string, string>();
-  for (const m of svg.matchAll(MASK_RECT_RE)) masks.set(m[1]!, `${m[2]} ${m[3]} ${m[4]} ${m[5]}`);
   return svg.replace(
     / clip-path="url\(#([^)]+)\)" mask="url\(#([^)]+)\)"/g,
-    (all, clip: string, mask: string) =>
-      clips.has(clip) && clips.get(clip) === masks.get(mask) ? ` clip-path="url(#${clip})"` : all,
+    (all, clip: string, mask: string) => {
+      const r = rects.get(`clipPath#${clip}`);
+      return r !== undefined && r === rects.get(`mask#${mask}`) ? ` clip-path="url(#${clip})"` : all;
+    },
   );
 }
 
@@ -566,88 +564,89 @@ interface ImagePixels {
   height: number;
 }
 
-async function imagePixels(im: ImageEl, W: number, H: number): Promise<ImagePixels | undefined> {
+/** The image's part of the card: its box (whole pixels out), its clip and the canvas. */
+function visibleArea(im: ImageEl, W: number, H: number) {
   const c = im.clip ?? { x: -Infinity, y: -Infinity, w: Infinity, h: Infinity };
   const left = Math.max(0, Math.floor(im.x), c.x);
   const top = Math.max(0, Math.floor(im.y), c.y);
   const right = Math.min(W, Math.ceil(im.x + im.w), c.x + c.w);
   const bottom = Math.min(H, Math.ceil(im.y + im.h), c.y + c.h);
-  if (right <= left || bottom <= top) return undefined;
+  return right > left && bottom > top ? { left, top, right, bottom } : undefined;
+}
+
+/**
+ * The scaled rows of an image's visible part; undefined when nothing of it is
+ * inside its clip and the card; throws (the caller sends the card to resvg)
+ * for bytes sharp cannot read or give as RGB(A).
+ */
+async function imagePixels(im: ImageEl, W: number, H: number): Promise<ImagePixels | undefined> {
+  const area = visibleArea(im, W, H);
+  if (!area) return undefined;
+  const got = im.href.startsWith('data:image/jpeg') ? await photoPixels(im, area) : portraitPixels(im, area);
+  if (got && got.channels < 3) throw new Error(`unexpected ${got.channels}-channel image`);
+  return got;
+}
+
+type Area = NonNullable<ReturnType<typeof visibleArea>>;
+
+/**
+ * A portrait (a small PNG with a transparent outside): resvg draws it into a
+ * canvas the size of its part of the card, so its edge is resvg's.
+ */
+function portraitPixels(im: ImageEl, { left, top, right, bottom }: Area): ImagePixels {
   const width = right - left;
   const height = bottom - top;
-  if (!im.href.startsWith('data:image/jpeg')) {
-    // A portrait (a small PNG with a transparent outside): resvg draws it into
-    // a canvas the size of its part of the card, so its edge is resvg's.
-    const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><image x="${im.x - left}" y="${im.y - top}" width="${im.w}" height="${im.h}" preserveAspectRatio="none" href="${im.href}"/></svg>`;
-    const data = new Resvg(svg, { font: { loadSystemFonts: false } }).render().pixels;
-    return {
-      data: Buffer.from(data.buffer, data.byteOffset, data.byteLength),
-      channels: 4,
-      stride: width,
-      sx: 0,
-      sy: 0,
-      left,
-      top,
-      width,
-      height,
-    };
-  }
-  // A photo (always a JPEG crop, opaque): sharp scales it on libuv's threads,
-  // 4–8× faster than resvg. Shrunk, by its resize (Catmull-Rom); enlarged, by
-  // its affine transform with the bicubic interpolator, which samples at the
-  // same pixel centres as resvg (its resize does not): measured against resvg
-  // on the sample's and the fixtures' photos, no pixel past pixelmatch's 0.1.
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><image x="${im.x - left}" y="${im.y - top}" width="${im.w}" height="${im.h}" preserveAspectRatio="none" href="${im.href}"/></svg>`;
+  const px = new Resvg(svg, { font: { loadSystemFonts: false } }).render().pixels;
+  const data = Buffer.from(px.buffer, px.byteOffset, px.byteLength);
+  return { data, channels: 4, stride: width, sx: 0, sy: 0, left, top, width, height };
+}
+
+/**
+ * A photo (always a JPEG crop, opaque): sharp scales it on libuv's threads,
+ * 4–8× faster than resvg. Shrunk, by its resize (Catmull-Rom); enlarged, by
+ * its affine transform with the bicubic interpolator, which samples at the
+ * same pixel centres as resvg (its resize does not): measured against resvg
+ * on the sample's and the fixtures' photos, no pixel past pixelmatch's 0.1.
+ * A greyscale photo is turned into sRGB first: three channels.
+ */
+async function photoPixels(
+  im: ImageEl,
+  { left, top, right, bottom }: Area,
+): Promise<ImagePixels | undefined> {
   const img = sharp(Buffer.from(im.href.slice(im.href.indexOf(',') + 1), 'base64'), { failOn: 'error' });
   const meta = await img.metadata();
-  if (!meta.width || !meta.height) throw new Error('image without a size'); // resvg draws it
-  if (im.w < meta.width && im.h < meta.height) {
-    const ix = Math.round(im.x);
-    const iy = Math.round(im.y);
-    const iw = Math.round(im.x + im.w) - ix;
-    const ih = Math.round(im.y + im.h) - iy;
-    const sx = Math.max(0, left - ix);
-    const sy = Math.max(0, top - iy);
-    // Inside the rounded box, the clip and the card, whichever ends first.
-    const w = Math.min(right - (ix + sx), iw - sx);
-    const h = Math.min(bottom - (iy + sy), ih - sy);
-    if (w <= 0 || h <= 0) return undefined;
-    const { data, info } = await img
-      .toColourspace('srgb') // a greyscale photo too: three channels
-      .resize(iw, ih, { fit: 'fill', kernel: 'cubic' })
-      .extract({ left: sx, top: sy, width: w, height: h })
-      .raw()
-      .toBuffer({ resolveWithObject: true });
-    if (info.channels < 3) throw new Error(`unexpected ${info.channels}-channel image`); // resvg draws it
-    return {
-      data,
-      channels: info.channels,
-      stride: w,
-      sx: 0,
-      sy: 0,
-      left: ix + sx,
-      top: iy + sy,
-      width: w,
-      height: h,
-    };
-  }
-  const ox = Math.floor(im.x);
-  const oy = Math.floor(im.y);
-  const { data, info } = await img
-    .toColourspace('srgb')
-    .affine([im.w / meta.width, 0, 0, im.h / meta.height], {
-      interpolator: sharp.interpolators.bicubic,
-      odx: im.x - ox,
-      ody: im.y - oy,
-    })
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  const sx = left - ox;
-  const sy = top - oy;
-  const w = Math.min(width, info.width - sx);
-  const h = Math.min(height, info.height - sy);
-  if (info.channels < 3) throw new Error(`unexpected ${info.channels}-channel image`); // resvg draws it
-  if (w <= 0 || h <= 0) return undefined;
-  return { data, channels: info.channels, stride: info.width, sx, sy, left, top, width: w, height: h };
+  if (!meta.width || !meta.height) throw new Error('image without a size');
+  const shrunk = im.w < meta.width && im.h < meta.height;
+  // Where the scaled image's pixel (0, 0) lands on the card: its box rounded
+  // (resize), or floored with the fraction handed to the transform (affine).
+  const ox = shrunk ? Math.round(im.x) : Math.floor(im.x);
+  const oy = shrunk ? Math.round(im.y) : Math.floor(im.y);
+  const scaled = shrunk
+    ? img.resize(Math.round(im.x + im.w) - ox, Math.round(im.y + im.h) - oy, { fit: 'fill', kernel: 'cubic' })
+    : img.affine([im.w / meta.width, 0, 0, im.h / meta.height], {
+        interpolator: sharp.interpolators.bicubic,
+        odx: im.x - ox,
+        ody: im.y - oy,
+      });
+  const { data, info } = await scaled.toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+  // Inside the scaled image, the clip and the card, whichever ends first.
+  const x0 = Math.max(left, ox);
+  const y0 = Math.max(top, oy);
+  const width = Math.min(right, ox + info.width) - x0;
+  const height = Math.min(bottom, oy + info.height) - y0;
+  if (width <= 0 || height <= 0) return undefined;
+  return {
+    data,
+    channels: info.channels,
+    stride: info.width,
+    sx: x0 - ox,
+    sy: y0 - oy,
+    left: x0,
+    top: y0,
+    width,
+    height,
+  };
 }
 
 /** Source-over of scaled image rows onto the card's pixels. */
