@@ -10,6 +10,12 @@ import { rasterize, setGlyphCacheBudget } from '../../src/cards/raster.ts';
 // the element's clip path; anything else (a fractional clip, a mask that
 // differs, an SVG image) goes to resvg and must stay exactly resvg's pixels.
 
+const dataUri = (type: string, bytes: Buffer) => `data:image/${type};base64,${bytes.toString('base64')}`;
+const jpegOf = (rgb: Buffer, width: number, height: number) =>
+  sharp(rgb, { raw: { width, height, channels: 3 } })
+    .jpeg({ quality: 82 })
+    .toBuffer();
+
 async function noiseJpeg(w: number, h: number): Promise<string> {
   const px = Buffer.alloc(w * h * 3);
   let x = 12345;
@@ -19,14 +25,11 @@ async function noiseJpeg(w: number, h: number): Promise<string> {
     x ^= x << 5;
     px[i] = x & 0xff;
   }
-  const jpeg = await sharp(px, { raw: { width: w, height: h, channels: 3 } })
-    .jpeg({ quality: 82 })
-    .toBuffer();
-  return `data:image/jpeg;base64,${jpeg.toString('base64')}`;
+  return dataUri('jpeg', await jpegOf(px, w, h));
 }
 
-/** A photo-like JPEG: gradients and soft shapes, seeded (no noise, which no crop looks like). */
-async function photoJpeg(w: number, h: number, seed: number): Promise<string> {
+/** A photo-like JPEG's bytes: gradients and soft shapes, seeded (no noise, which no crop looks like). */
+async function photoBytes(w: number, h: number, seed: number): Promise<Buffer> {
   const px = Buffer.alloc(w * h * 3);
   const cx = (seed % 97) / 97;
   const cy = (seed % 89) / 89;
@@ -38,11 +41,9 @@ async function photoJpeg(w: number, h: number, seed: number): Promise<string> {
       px[i + 1] = (y * 255) / h;
       px[i + 2] = d < 0.25 ? 220 : 40 + ((seed * 7) % 120);
     }
-  const jpeg = await sharp(px, { raw: { width: w, height: h, channels: 3 } })
-    .jpeg({ quality: 82 })
-    .toBuffer();
-  return `data:image/jpeg;base64,${jpeg.toString('base64')}`;
+  return jpegOf(px, w, h);
 }
+const photoJpeg = async (w: number, h: number, seed: number) => dataUri('jpeg', await photoBytes(w, h, seed));
 
 const card = (
   href: string,
@@ -63,6 +64,17 @@ async function ours(svg: string, w = 200, h = 120) {
   const got = await rasterize(svg, w, h, into);
   expect(got).toBeDefined();
   return { pixels: Buffer.from(got!.pixels), own: got!.pixels === into };
+}
+
+/** Pixels past pixelmatch's 0.1 between raster.ts's drawing and resvg's (200×120). */
+const pastResvg = (pixels: Buffer, svg: string) =>
+  pixelmatch(pixels, resvg(svg), undefined, 200, 120, { threshold: 0.1 });
+
+/** The card drawn by raster.ts itself (not its resvg fallback); its pixels past resvg's. */
+async function ownDrawing(svg: string): Promise<number> {
+  const got = await ours(svg);
+  expect(got.own, 'drawn by raster.ts, not resvg').toBe(true);
+  return pastResvg(got.pixels, svg);
 }
 
 describe('rasterize: a clipped photo', () => {
@@ -104,7 +116,7 @@ describe('rasterize: a clipped photo', () => {
       const svg = card(await photoJpeg(150, 110, 7), rect, rect, box);
       const got = await ours(svg);
       expect(got.own, box).toBe(true);
-      expect(pixelmatch(got.pixels, resvg(svg), undefined, 200, 120, { threshold: 0.1 }), box).toBe(0);
+      expect(pastResvg(got.pixels, svg), box).toBe(0);
       // Nothing outside the clip: the photo's box reaches past it on every side.
       const white = resvg(
         card(
@@ -152,12 +164,9 @@ describe('rasterize: a clipped photo', () => {
           const box = `x="${p.bx}" y="${p.by}" width="${w}" height="${h}"`;
           const rect = `x="${x0}" y="${y0}" width="${x1 - x0}" height="${y1 - y0}"`;
           const svg = card(await photoJpeg(p.sw, p.sh, p.seed), rect, rect, box);
-          const got = await ours(svg);
-          expect(got.own).toBe(true);
           // The scalers differ (sharp filters when it shrinks, resvg's bicubic
           // samples): allowed 1 % of the clip's pixels past pixelmatch's 0.1.
-          const diff = pixelmatch(got.pixels, resvg(svg), undefined, 200, 120, { threshold: 0.1 });
-          expect(diff).toBeLessThanOrEqual(Math.ceil(0.01 * (x1 - x0) * (y1 - y0)));
+          expect(await ownDrawing(svg)).toBeLessThanOrEqual(Math.ceil(0.01 * (x1 - x0) * (y1 - y0)));
         },
       ),
       { seed: 20261130, numRuns: 40 },
@@ -165,21 +174,14 @@ describe('rasterize: a clipped photo', () => {
   });
 
   it('a greyscale JPEG is drawn in colour channels, not read as RGB; a box rounding past its clip stays inside it', async () => {
-    const grey = await sharp(Buffer.from((await photoJpeg(160, 120, 5)).split(',')[1]!, 'base64'))
+    const grey = await sharp(await photoBytes(160, 120, 5))
       .toColourspace('b-w')
       .jpeg()
       .toBuffer();
     expect((await sharp(grey).metadata()).channels).toBe(1);
     const rect = 'x="70" y="20" width="100" height="70"';
-    const svg = card(
-      `data:image/jpeg;base64,${grey.toString('base64')}`,
-      rect,
-      rect,
-      'x="64.2" y="12.6" width="112.4" height="84.3"',
-    );
-    const got = await ours(svg);
-    expect(got.own).toBe(true);
-    expect(pixelmatch(got.pixels, resvg(svg), undefined, 200, 120, { threshold: 0.1 })).toBe(0);
+    const svg = card(dataUri('jpeg', grey), rect, rect, 'x="64.2" y="12.6" width="112.4" height="84.3"');
+    expect(await ownDrawing(svg)).toBe(0);
 
     // No clip reaching the card's edge: the box (x 10.6, rounded to 11) ends at
     // 110.6; the clip ends at 105. Nothing past x 105 may change.
@@ -197,33 +199,25 @@ describe('rasterize: a clipped photo', () => {
     const mask = Buffer.from(
       `<svg xmlns="http://www.w3.org/2000/svg" width="${n}" height="${n}"><circle cx="80" cy="80" r="80" fill="#fff"/></svg>`,
     );
-    const jpeg = Buffer.from((await photoJpeg(n, n, 3)).split(',')[1]!, 'base64');
-    const png = await sharp(jpeg)
+    const png = await sharp(await photoBytes(n, n, 3))
       .ensureAlpha()
       .composite([{ input: mask, blend: 'dest-in' }])
       .png()
       .toBuffer();
     const rect = 'x="40" y="20" width="74" height="74"';
-    const portrait = card(
-      `data:image/png;base64,${png.toString('base64')}`,
-      rect,
-      rect,
-      'x="40" y="20" width="74" height="74"',
-    );
-    const p = await ours(portrait);
-    expect(p.own).toBe(true);
-    expect(pixelmatch(p.pixels, resvg(portrait), undefined, 200, 120, { threshold: 0.1 })).toBe(0);
+    expect(await ownDrawing(card(dataUri('png', png), rect, rect, rect))).toBe(0);
 
-    const emoji = `data:image/svg+xml;base64,${Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><circle cx="5" cy="5" r="5" fill="#fc0"/></svg>').toString('base64')}`;
-    const e = await ours(card(emoji, rect, rect, 'x="40" y="20" width="74" height="74"'));
+    const emoji = dataUri(
+      'svg+xml',
+      Buffer.from(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><circle cx="5" cy="5" r="5" fill="#fc0"/></svg>',
+      ),
+    );
+    const e = await ours(card(emoji, rect, rect, rect));
     expect(e.own).toBe(false);
 
     // Bytes sharp cannot read: raster.ts declines the card (the caller draws it through resvg).
-    const bad = card(
-      `data:image/jpeg;base64,${Buffer.from('not a jpeg at all').toString('base64')}`,
-      rect,
-      rect,
-    );
+    const bad = card(dataUri('jpeg', Buffer.from('not a jpeg at all')), rect, rect);
     expect(await rasterize(bad, 200, 120, new Uint8Array(200 * 120 * 4))).toBeUndefined();
   });
 });
