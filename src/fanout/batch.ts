@@ -45,6 +45,9 @@ export interface BatchResult {
   stopped?: string;
 }
 
+/** Stops that give the batch back to the queue rather than leaving its rows for the next send. */
+const RETRY_BATCH = new Set<string>(['SEND_LEASE_LOST', 'STORE_PG_UNREACHABLE']);
+
 export async function runBatch(env: BatchEnv, job: BatchJob): Promise<BatchResult> {
   const { ctx, ledger, cfg } = env;
   const leaseMs = cfg.leaseSeconds * 1000;
@@ -79,6 +82,12 @@ export async function runBatch(env: BatchEnv, job: BatchJob): Promise<BatchResul
         for (const r of rows) seen.add(r.subscriberId);
         if (stop) {
           out.stopped = stop.code;
+          // The claims lapsed (renewals could not reach the store, e.g. PostgreSQL
+          // cut the connections) or the store is unreachable: nothing is wrong
+          // with the send itself. The batch is given back (not done): pg-boss
+          // retries it at once on any worker, and its untried rows are claimed
+          // again instead of waiting for the next send (fanout-pg-cut).
+          if (RETRY_BATCH.has(stop.code)) return out;
           // What the loop did not try waits for the next send, with the reason.
           await ledger.deferClaimed(job.edition, job.lo, job.hi, `${stop.code}: ${stop.message}`);
           out.done = true;

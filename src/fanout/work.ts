@@ -156,8 +156,12 @@ export async function workBatches(o: WorkOptions): Promise<WorkStats> {
             `batch ${b.edition} [${b.lo}, ${b.hi}) done: ${r.sent} sent${r.stopped ? `, stopped: ${r.stopped}` : ''}`,
           );
         } else {
-          await boss.fail(SEND_QUEUE, job.id, { message: 'given back: the worker is stopping' });
-          logger.info({ edition: b.edition, lo: b.lo }, `batch ${b.edition} [${b.lo}, ${b.hi}) given back`);
+          const why = r.stopped ?? 'the worker is stopping';
+          await boss.fail(SEND_QUEUE, job.id, { message: `given back: ${why}` });
+          logger.info(
+            { edition: b.edition, lo: b.lo },
+            `batch ${b.edition} [${b.lo}, ${b.hi}) given back (${why})`,
+          );
         }
       } catch (err) {
         const e = err as Error;
