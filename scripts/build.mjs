@@ -203,7 +203,13 @@ export async function build({ quiet = false } = {}) {
   const result = await esbuild.build({
     absWorkingDir: root,
     // config-defaults: what each config field validates to when a file leaves it out, computed below.
-    entryPoints: { main: 'src/cli/main.ts', 'config-defaults': 'src/config/defaults.ts' },
+    // card-worker: the card pool's worker (src/cards/pool.ts), so a worker does not compile the card
+    // modules through tsx on start.
+    entryPoints: {
+      main: 'src/cli/main.ts',
+      'config-defaults': 'src/config/defaults.ts',
+      'card-worker': 'src/cards/worker.ts',
+    },
     outdir: dist,
     // Flat: every chunk sits directly in dist/, which sourceLocation relies on.
     chunkNames: '[name]-[hash]',

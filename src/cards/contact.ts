@@ -105,59 +105,75 @@ async function thumbnail(editionDir: string, card: ManifestCard, w: number, h: n
   return t;
 }
 
+/**
+ * Every format's sheet, written at the same time: one sheet's thumbnails
+ * decode (sharp) and its rows deflate (zlib) on libuv's threads while another
+ * blits rows here, where one after another left this thread waiting half the
+ * time (a one-article rebuild: 1.2 s for the six sheets, half of it idle).
+ * Each sheet waits for zlib after each row of thumbnails, so the six hold a
+ * band each, not six whole sheets. Returns the sheets written, in `formats` order.
+ */
 export async function writeContactSheets(
   editionDir: string,
   cards: ManifestCard[],
   formats: readonly CardFormat[],
 ): Promise<string[]> {
-  const written: string[] = [];
   const keep = new Set<string>();
   mkdirSync(join(editionDir, THUMBS), { recursive: true });
-  for (const format of formats) {
-    const mine = cards.filter((c) => c.format === format && existsSync(join(editionDir, c.path)));
-    if (!mine.length) continue;
-    const { w, cols } = LAYOUT(format);
-    const h = Math.round((w * FORMATS[format].height) / FORMATS[format].width);
-    const rows = Math.ceil(mine.length / cols);
-    const width = GAP + Math.min(cols, mine.length) * (w + GAP);
-    const height = GAP + rows * (h + GAP);
-    // Streamed, one row of thumbnails at a time, into a PNG written row by
-    // row (png.ts): composing the whole sheet in libvips held every thumbnail
-    // and the full sheet at once (~45 MB for the og sheet, more in libvips'
-    // per-thread heaps, which never shrink), on top of the card stage's peak.
-    // The same thumbnails (sharp's resize) on the same background: the same
-    // pixels as the libvips composite, in an opaque RGB file.
-    // Unfiltered at level 3, not Up at level 6: the six sample sheets 2–8.5 %
-    // larger (og 1.20 against 1.18 MB), written in 0.74 s instead of 2.4 s of
-    // a one-article rebuild (no filter pass in JS; 64 against 88–139 ms of
-    // deflate per sheet on a 2-core machine).
-    const png = pngRowWriter(width, height, 3, 3);
-    const blank = Buffer.alloc(width * 3);
-    for (let x = 0; x < width; x++) blank.set(BACKGROUND, x * 3);
-    const line = new Uint8Array(width * 3);
-    for (let y = 0; y < GAP; y++) png.row(blank);
-    for (let r = 0; r < rows; r++) {
-      const tiles: { data: Buffer; width: number; height: number; channels: number; left: number }[] = [];
-      for (let i = r * cols; i < Math.min(mine.length, (r + 1) * cols); i++) {
-        const t = await thumbnail(editionDir, mine[i]!, w, h, keep);
-        tiles.push({ ...t, left: GAP + (i % cols) * (w + GAP) });
-      }
-      for (let y = 0; y < h; y++) {
-        line.set(blank);
-        for (const t of tiles) if (y < t.height) blitRow(line, t, y);
-        png.row(line);
-      }
-      for (let y = 0; y < GAP; y++) png.row(blank);
-    }
-    const bytes = await png.end();
-    mkdirSync(join(editionDir, 'contact'), { recursive: true });
-    const rel = contactSheetPath(format);
-    await writeFileAtomic(join(editionDir, rel), bytes);
-    written.push(rel);
-  }
+  const written = await Promise.all(formats.map((f) => writeSheet(editionDir, cards, f, keep)));
   for (const name of readdirSync(join(editionDir, THUMBS)))
     if (!keep.has(name)) rmSync(join(editionDir, THUMBS, name), { force: true });
-  return written;
+  return written.filter((w): w is string => w !== undefined);
+}
+
+/** One format's sheet (its path), or undefined when the format has no card on disk. */
+async function writeSheet(
+  editionDir: string,
+  cards: ManifestCard[],
+  format: CardFormat,
+  keep: Set<string>,
+): Promise<string | undefined> {
+  const mine = cards.filter((c) => c.format === format && existsSync(join(editionDir, c.path)));
+  if (!mine.length) return undefined;
+  const { w, cols } = LAYOUT(format);
+  const h = Math.round((w * FORMATS[format].height) / FORMATS[format].width);
+  const rows = Math.ceil(mine.length / cols);
+  const width = GAP + Math.min(cols, mine.length) * (w + GAP);
+  const height = GAP + rows * (h + GAP);
+  // Streamed, one row of thumbnails at a time, into a PNG written row by
+  // row (png.ts): composing the whole sheet in libvips held every thumbnail
+  // and the full sheet at once (~45 MB for the og sheet, more in libvips'
+  // per-thread heaps, which never shrink), on top of the card stage's peak.
+  // The same thumbnails (sharp's resize) on the same background: the same
+  // pixels as the libvips composite, in an opaque RGB file.
+  // Unfiltered at level 3, not Up at level 6: the six sample sheets 2–8.5 %
+  // larger (og 1.20 against 1.18 MB), written in 0.74 s instead of 2.4 s of
+  // a one-article rebuild (no filter pass in JS; 64 against 88–139 ms of
+  // deflate per sheet on a 2-core machine).
+  const png = pngRowWriter(width, height, 3, 3);
+  const blank = Buffer.alloc(width * 3);
+  for (let x = 0; x < width; x++) blank.set(BACKGROUND, x * 3);
+  const line = new Uint8Array(width * 3);
+  for (let y = 0; y < GAP; y++) png.row(blank);
+  for (let r = 0; r < rows; r++) {
+    const tiles: { data: Buffer; width: number; height: number; channels: number; left: number }[] = [];
+    for (let i = r * cols; i < Math.min(mine.length, (r + 1) * cols); i++) {
+      const t = await thumbnail(editionDir, mine[i]!, w, h, keep);
+      tiles.push({ ...t, left: GAP + (i % cols) * (w + GAP) });
+    }
+    for (let y = 0; y < h; y++) {
+      line.set(blank);
+      for (const t of tiles) if (y < t.height) blitRow(line, t, y);
+      png.row(line);
+    }
+    for (let y = 0; y < GAP; y++) png.row(blank);
+    await png.drained();
+  }
+  const bytes = await png.end();
+  mkdirSync(join(editionDir, 'contact'), { recursive: true });
+  const rel = contactSheetPath(format);
+  await writeFileAtomic(join(editionDir, rel), bytes);
+  return rel;
 }
 
 /**

@@ -1,23 +1,17 @@
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Context } from '../context.ts';
 import type { Edition } from '../edition/model.ts';
-import { isBroadsheetError } from '../errors/index.ts';
+import { BroadsheetError, isBroadsheetError } from '../errors/index.ts';
 import type { Manifest, ManifestCard, ManifestContact, ManifestPost } from '../jobs/manifest.ts';
-import { writeFileAtomic } from '../util/atomic.ts';
-import { trimMalloc, tuneMalloc } from '../util/malloc.ts';
-import { caption } from './captions.ts';
+import { trimMalloc } from '../util/malloc.ts';
+import type { CardFormat } from './config.ts';
 import { contactSheetPath, listContactSheets, writeContactSheets } from './contact.ts';
-import { FORMATS } from './formats.ts';
 import { collectPast, fullGc } from './gc.ts';
-import { environmentDigest, inputHash } from './hash.ts';
-import { editionItems } from './items.ts';
-import { articlePhoto, photoFor, portraitFor, quotePortrait } from './photos/index.ts';
+import { type CardPlan, planCards } from './plan.ts';
 import type { CardPool } from './pool.ts';
 import { pruneStaleCards } from './prune.ts';
-import type { CardJob } from './render.ts';
-import type { CardTask, CardTaskResult } from './worker.ts';
+import type { BatchResult, CardTask, CardTaskResult } from './worker.ts';
 import { autoWorkers } from './workers.ts';
 
 export interface CardsResult {
@@ -55,14 +49,6 @@ const HEAP_CAP_MB = 112;
  */
 const HEAP_SLACK_MB = 24;
 
-const fileSha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
-
-/** Write only when the bytes differ: an unchanged rebuild does no fsyncs. */
-async function writeIfChanged(file: string, text: string): Promise<void> {
-  if (existsSync(file) && readFileSync(file, 'utf8') === text) return;
-  await writeFileAtomic(file, text);
-}
-
 /**
  * Render every configured card kind × format of the edition into
  * `<editionDir>/cards/<item-id>/<format>.png` plus captions. `previous` is the
@@ -75,173 +61,114 @@ export async function renderCards(
   ctx: Context,
   opts: RenderCardsOptions,
 ): Promise<CardsResult> {
+  return (await startCards(edition, ctx, opts)).done();
+}
+
+/** A card stage that has been planned and may already be drawing (startCards). */
+export interface CardsRun {
+  /** True when the cards are being drawn in a worker thread already. */
+  beside: boolean;
+  /** The stage's result: drawn now (or, when `beside`, awaited). Call once. */
+  done(): Promise<CardsResult>;
+}
+
+/**
+ * renderCards in two steps, for a build that has other work for the main
+ * thread (the digest). The plan is made first (photo crops, input hashes,
+ * captions). With `beside`, a small batch — fewer than cards.poolThreshold to
+ * draw, a one-article rebuild's six — starts drawing at once in one worker
+ * thread, which also writes the contact sheets, while the caller goes on; a
+ * full edition, or cards.workers 0, is drawn only when done() is called, as
+ * renderCards always did. One-article rebuild of the sample (dist, 2 cores):
+ * the digest's 1.8 s and the cards' and sheets' 2.4 s now overlap
+ * (docs/performance-start-rebuild.md).
+ */
+export async function startCards(
+  edition: Edition,
+  ctx: Context,
+  opts: RenderCardsOptions & { beside?: boolean },
+): Promise<CardsRun> {
   const cfg = ctx.config.cards;
-  const { brand } = ctx.config;
-  const items = editionItems(edition, {
-    kinds: cfg.kinds,
-    contentDir: ctx.paths.content,
-    brandUrl: brand.url,
-    publicUrl: ctx.config.publicUrl,
-    numbers: cfg.numbers,
-  });
-  const env = environmentDigest(ctx.paths.templates);
-  const previous = new Map((opts.previous ?? []).map((c) => [c.id, c]));
-  const cards: ManifestCard[] = [];
-  const failures: CardsResult['failures'] = [];
-  const posts: ManifestPost[] = [];
-  const todo: { card: ManifestCard; task: CardTask }[] = [];
-  let kept = 0;
-
-  // Before the photo crops' and the drawing's allocations (src/util/malloc.ts).
-  tuneMalloc();
-  for (const item of items) {
-    // An article card's photo: local or fetched once per build, cropped per format.
-    const art =
-      item.kind === 'article' ? edition.articles.find((a) => a.id === item.itemId && a.image) : undefined;
-    const source = art ? await articlePhoto(art, ctx) : undefined;
-    // A quote card's portrait: one round crop for every format. Its bytes are
-    // in the card data, so the inputHash covers it as it covers a photo.
-    const quoted =
-      item.kind === 'quote'
-        ? edition.articles.find((a) => `${a.id}-quote` === item.itemId && a.quote?.portrait)
-        : undefined;
-    const portrait = quoted
-      ? await portraitFor(await quotePortrait(quoted, ctx), ctx, quoted.quote!.portrait!.src)
-      : undefined;
-    for (const format of cfg.formats) {
-      const id = `${item.itemId}/${format}`;
-      const rel = `cards/${item.itemId}/${format}.png`;
-      const data = art
-        ? { ...item.data, photo: await photoFor(source, format, ctx, art.image!.src) }
-        : portrait
-          ? { ...item.data, portrait }
-          : item.data;
-      const job: CardJob = {
-        id,
-        kind: item.kind,
-        format,
-        data,
-        templatesDir: ctx.paths.templates,
-        brand: { name: brand.name, url: brand.url, colors: brand.colors },
-        pngCompression: cfg.pngCompression,
-        renderer: cfg.renderer,
-        numbers: cfg.numbers,
-      };
-      const hash = inputHash(env, {
-        kind: job.kind,
-        format,
-        data: job.data,
-        brand: job.brand,
-        png: job.pngCompression,
-        renderer: job.renderer,
-        numbers: job.numbers,
-      });
-      const { width, height } = FORMATS[format];
-      const card: ManifestCard = {
-        id,
-        itemId: item.itemId,
-        kind: item.kind,
-        format,
-        width,
-        height,
-        path: rel,
-        sha256: '',
-        inputHash: hash,
-      };
-      const prev = previous.get(id);
-      const file = join(opts.editionDir, rel);
-      if (prev && prev.inputHash === hash && existsSync(file) && fileSha(file) === prev.sha256) {
-        cards.push({ ...card, sha256: prev.sha256 });
-        kept++;
-        continue;
-      }
-      todo.push({ card, task: { job, file } });
-    }
-
-    for (const platform of cfg.platforms) {
-      const c = caption(platform, item.caption, {
-        maxHashtags: cfg.maxHashtags,
-        campaign: cfg.utm ? edition.id : undefined,
-      });
-      const rel = `cards/${item.itemId}/caption.${platform}.txt`;
-      try {
-        await writeIfChanged(join(opts.editionDir, rel), `${c.text}\n`);
-        posts.push({
-          itemId: item.itemId,
-          platform,
-          path: rel,
-          text: c.text,
-          length: c.length,
-          limit: c.limit,
-        });
-      } catch (err) {
-        failures.push({
-          itemId: item.itemId,
-          code: 'CARD_RENDER',
-          message: `caption.${platform}: ${(err as Error).message}`,
-        });
-      }
-    }
+  const besideAllowed = opts.beside === true && (opts.workers ?? cfg.workers) !== 0;
+  // A rebuild (the last build's cards are known) most often redraws a few:
+  // its worker starts at the first card found to draw, and parses its fonts
+  // while the rest of the plan is made; it is closed unused if the plan turns
+  // out a full edition. An unchanged rebuild starts none.
+  let early: Promise<CardPool> | undefined;
+  const onFirstTodo = () => {
+    if (!besideAllowed || !opts.previous?.length) return;
+    early = besidePool();
+    early.catch(() => {}); // awaited below, where a failure is thrown
+  };
+  let plan: CardPlan;
+  try {
+    plan = await planCards(edition, ctx, { ...opts, onFirstTodo });
+  } catch (err) {
+    await (await early)?.close();
+    throw err;
   }
+  const n = plan.todo.length;
+  if (besideAllowed && n > 0 && n < cfg.poolThreshold) {
+    const running = drawCards(plan, ctx, opts, await (early ?? besidePool()));
+    running.catch(() => {}); // reported by done(); never an unhandled rejection meanwhile
+    return { beside: true, done: () => running };
+  }
+  await (await early)?.close();
+  return { beside: false, done: () => drawCards(plan, ctx, opts) };
+}
+
+/** One worker thread, its fonts parsing already. */
+async function besidePool(): Promise<CardPool> {
+  const { createCardPool } = await import('./pool.ts');
+  const pool = createCardPool(1);
+  pool.warm().catch(() => {}); // a warm-up that fails costs nothing: the batch finds out itself
+  return pool;
+}
+
+/**
+ * Draw the plan's cards, prune what the edition no longer has, write the
+ * contact sheets. With `beside` (a one-thread pool, closed here): the whole
+ * batch and the sheets in one worker task (worker.ts `batch`); else a pool of
+ * cards.workers for a full edition, or in-process.
+ */
+async function drawCards(
+  plan: CardPlan,
+  ctx: Context,
+  opts: RenderCardsOptions,
+  beside?: CardPool,
+): Promise<CardsResult> {
+  const cfg = ctx.config.cards;
+  const { items, cards, todo, posts, failures, kept } = plan;
+  // Manifest order: the edition's order, not completion order.
+  const order = new Map<string, number>(
+    items.flatMap((it, i) => cfg.formats.map((f, j): [string, number] => [`${it.itemId}/${f}`, i * 100 + j])),
+  );
+  const byOrder = (a: ManifestCard, b: ManifestCard) => (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0);
+  // Contact sheets: redrawn when any card was, or when one is missing.
+  const sheetsMissing = cfg.formats.some((f) => !existsSync(join(opts.editionDir, contactSheetPath(f))));
+  const wantSheets = cfg.contactSheets && (todo.length > 0 || sheetsMissing);
+  let sheets: string[] | undefined;
 
   if (todo.length) {
-    const workers = opts.workers ?? (cfg.workers === 'auto' ? autoWorkers() : cfg.workers);
-    const usePool = workers >= 2 && todo.length >= cfg.poolThreshold;
-    let pool: CardPool | undefined;
-    let run: (t: CardTask) => Promise<CardTaskResult>;
-    if (usePool) {
-      const { createCardPool } = await import('./pool.ts');
-      pool = createCardPool(workers);
-      run = pool.run;
-    } else {
-      const { renderToFile } = await import('./worker.ts');
-      run = renderToFile;
-    }
-    // Drawn format by format (the manifest is put back in edition order below):
-    // consecutive cards of one size reuse the pixel and row buffers (render.ts,
-    // png.ts keep two), where item by item every card of the six sizes took
-    // fresh ones (page faults on first touch, and GC), and one format's glyph
-    // sizes stay together in the glyph cache.
-    const rank = new Map<string, number>(cfg.formats.map((f, i) => [f, i]));
-    todo.sort((a, b) => (rank.get(a.card.format) ?? 0) - (rank.get(b.card.format) ?? 0));
-    const bar = await progressBar(opts.progress ?? Boolean(process.stderr.isTTY), todo.length);
     const started = performance.now();
-    try {
-      // In-process: one at a time (satori is synchronous JS anyway). Pool: all queued.
-      const one = async ({ card, task }: (typeof todo)[number]) => {
-        try {
-          const r = await run(task);
-          cards.push({ ...card, sha256: r.sha256 });
-        } catch (err) {
-          const code = isBroadsheetError(err) ? err.code : 'CARD_RENDER';
-          const message = err instanceof Error ? err.message : String(err);
-          failures.push({ itemId: card.itemId, format: card.format, code, message });
-        } finally {
-          bar?.increment();
-        }
-      };
-      if (pool) await Promise.all(todo.map(one));
-      else
-        for (const t of todo) {
-          await one(t);
-          collectPast(HEAP_CAP_MB, HEAP_SLACK_MB);
-        }
-    } finally {
-      bar?.stop();
-      await pool?.close();
+    let workers = 0;
+    if (beside) {
+      workers = 1;
+      sheets = await drawBeside(plan, beside, {
+        editionDir: opts.editionDir,
+        formats: cfg.formats,
+        sheets: wantSheets,
+        order: [...cards, ...todo.map((t) => t.card)].sort(byOrder),
+      });
+    } else {
+      workers = await drawHere(plan, cfg, opts);
     }
-    // The cards' garbage (and the native pixmaps it holds) goes before the
-    // contact sheets allocate: see gc.ts. One collection, ~0.1 s: not worth
-    // it after a handful of cards (a one-article rebuild draws 6), where the
-    // freed malloc pages are handed back without it.
-    if (todo.length >= 24) fullGc({ trim: true });
-    else trimMalloc();
     ctx.logger.info(
       {
         rendered: cards.length - kept,
         kept,
         failed: failures.filter((f) => f.format).length,
-        workers: pool ? workers : 0,
+        workers,
         ms: Math.round(performance.now() - started),
       },
       'cards rendered',
@@ -264,21 +191,117 @@ export async function renderCards(
   const removed = await pruneStaleCards(opts.editionDir, keep);
   if (removed.length) ctx.logger.info({ removed: removed.length }, 'removed cards no longer in the edition');
 
-  // Manifest order: the edition's order, not completion order.
-  const order = new Map<string, number>(
-    items.flatMap((it, i) => cfg.formats.map((f, j): [string, number] => [`${it.itemId}/${f}`, i * 100 + j])),
-  );
-  cards.sort((a, b) => (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0));
-  // Contact sheets: redrawn when any card was, or when one is missing.
-  const sheetsMissing = cfg.formats.some((f) => !existsSync(join(opts.editionDir, contactSheetPath(f))));
-  if (cfg.contactSheets && (todo.length || sheetsMissing)) {
-    const sheets = await writeContactSheets(opts.editionDir, cards, cfg.formats);
+  cards.sort(byOrder);
+  if (wantSheets) {
+    sheets ??= await writeContactSheets(opts.editionDir, cards, cfg.formats);
     ctx.logger.info({ sheets: sheets.length }, 'contact sheets written');
   }
   // Listed only for formats that have cards: a sheet left from an older edition shape is not offered.
   const drawn = cfg.formats.filter((f) => cards.some((c) => c.format === f));
   const contact = cfg.contactSheets ? await listContactSheets(opts.editionDir, drawn) : [];
   return { cards, contact, posts, failures };
+}
+
+/** A drawn card into the plan's cards, or its failure into the plan's failures. */
+function settle(plan: CardPlan, card: ManifestCard, r: { sha256: string } | Error): void {
+  if (!(r instanceof Error)) {
+    plan.cards.push({ ...card, sha256: r.sha256 });
+    return;
+  }
+  const code = isBroadsheetError(r) ? r.code : 'CARD_RENDER';
+  plan.failures.push({ itemId: card.itemId, format: card.format, code, message: r.message });
+}
+
+/**
+ * The batch in one worker task, sheets included (their paths returned, or
+ * undefined when not asked for). A worker that dies fails every card of the
+ * batch, as a pool worker's death fails its cards.
+ */
+async function drawBeside(
+  plan: CardPlan,
+  pool: CardPool,
+  o: { editionDir: string; formats: readonly CardFormat[]; sheets: boolean; order: ManifestCard[] },
+): Promise<string[] | undefined> {
+  try {
+    const out = await pool
+      .batch({
+        tasks: plan.todo.map(({ card, task }) => ({ id: card.id, task })),
+        ...(o.sheets && { sheets: { editionDir: o.editionDir, formats: o.formats, order: o.order } }),
+      })
+      .catch(
+        (err: Error): BatchResult => ({
+          results: plan.todo.map((t) => ({ id: t.card.id, error: err.message })),
+        }),
+      );
+    const byId = new Map(out.results.map((r) => [r.id, r]));
+    for (const { card } of plan.todo) {
+      const r = byId.get(card.id);
+      settle(
+        plan,
+        card,
+        r?.ok ??
+          (r?.failed
+            ? new BroadsheetError(r.failed.code, r.failed.params as never)
+            : new Error(r?.error ?? 'not drawn')),
+      );
+    }
+    return out.sheets;
+  } finally {
+    await pool.close();
+  }
+}
+
+/** The batch in a pool of cards.workers (a full edition), else in-process; the worker count used. */
+async function drawHere(plan: CardPlan, cfg: Context['config']['cards'], opts: RenderCardsOptions) {
+  const { todo } = plan;
+  const workers = opts.workers ?? (cfg.workers === 'auto' ? autoWorkers() : cfg.workers);
+  const usePool = workers >= 2 && todo.length >= cfg.poolThreshold;
+  let pool: CardPool | undefined;
+  let run: (t: CardTask) => Promise<CardTaskResult>;
+  if (usePool) {
+    const { createCardPool } = await import('./pool.ts');
+    pool = createCardPool(workers);
+    run = pool.run;
+  } else {
+    const { renderToFile } = await import('./worker.ts');
+    run = renderToFile;
+  }
+  // Drawn format by format (the manifest is put back in edition order):
+  // consecutive cards of one size reuse the pixel and row buffers (render.ts,
+  // png.ts keep two), where item by item every card of the six sizes took
+  // fresh ones (page faults on first touch, and GC), and one format's glyph
+  // sizes stay together in the glyph cache.
+  const rank = new Map<string, number>(cfg.formats.map((f, i) => [f, i]));
+  todo.sort((a, b) => (rank.get(a.card.format) ?? 0) - (rank.get(b.card.format) ?? 0));
+  const bar = await progressBar(opts.progress ?? Boolean(process.stderr.isTTY), todo.length);
+  try {
+    // In-process: one at a time (satori is synchronous JS anyway). Pool: all queued.
+    const one = async ({ card, task }: (typeof todo)[number]) => {
+      try {
+        settle(plan, card, await run(task));
+      } catch (err) {
+        settle(plan, card, err instanceof Error ? err : new Error(String(err)));
+      } finally {
+        bar?.increment();
+      }
+    };
+    if (pool) await Promise.all(todo.map(one));
+    else
+      for (const t of todo) {
+        await one(t);
+        collectPast(HEAP_CAP_MB, HEAP_SLACK_MB);
+      }
+  } finally {
+    bar?.stop();
+    await pool?.close();
+  }
+  // The cards' garbage (and the native pixmaps it holds) goes before the
+  // contact sheets allocate: see gc.ts. One collection, ~0.1 s: not worth
+  // it after a handful of cards (a one-article rebuild draws 6), where the
+  // freed malloc pages are handed back without it.
+  if (todo.length >= 24) fullGc({ trim: true });
+  else trimMalloc();
+  return pool ? workers : 0;
 }
 
 async function progressBar(enabled: boolean, total: number) {

@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { crc32, createDeflate, deflateSync } from 'node:zlib';
 
 // A minimal PNG writer for the cards: 8-bit RGB (RGBA when some pixel is not
@@ -191,9 +192,10 @@ export function pngRowWriter(width: number, height: number, channels: 3 | 4, lev
   const BATCH = 64;
   let batch = Buffer.allocUnsafe((stride + 1) * BATCH);
   let inBatch = 0;
+  let full = false;
   const flush = () => {
     if (!inBatch) return;
-    deflate.write(batch.subarray(0, inBatch * (stride + 1)));
+    full = !deflate.write(batch.subarray(0, inBatch * (stride + 1))) || full;
     batch = Buffer.allocUnsafe((stride + 1) * BATCH);
     inBatch = 0;
   };
@@ -206,6 +208,16 @@ export function pngRowWriter(width: number, height: number, channels: 3 | 4, lev
       batch.set(line, o + 1);
       rows++;
       if (++inBatch === BATCH) flush();
+    },
+    /**
+     * Resolves once zlib has taken the rows queued so far: a caller producing
+     * rows faster than zlib compresses them (several sheets at once) awaits
+     * it now and then, so the queue holds a few batches, not the whole image.
+     */
+    async drained(): Promise<void> {
+      if (!full) return;
+      full = false;
+      if (deflate.writableNeedDrain) await once(deflate, 'drain');
     },
     /** The PNG bytes, once every row is in. */
     async end(): Promise<Buffer> {

@@ -1,6 +1,7 @@
+import { existsSync } from 'node:fs';
 import { Piscina } from 'piscina';
 import { BroadsheetError } from '../errors/index.ts';
-import type { CardTask, CardTaskFailure, CardTaskResult } from './worker.ts';
+import type { BatchResult, BatchTask, CardTask, CardTaskFailure, CardTaskResult } from './worker.ts';
 import { autoWorkers } from './workers.ts';
 
 /**
@@ -12,8 +13,8 @@ import { autoWorkers } from './workers.ts';
  * buffers: drawing itself is synchronous.
  */
 export function createCardPool(size = autoWorkers() || 2) {
-  const pool = new Piscina<CardTask, CardTaskResult | CardTaskFailure>({
-    filename: new URL('./worker.mjs', import.meta.url).href,
+  const pool = new Piscina<CardTask | BatchTask, CardTaskResult | CardTaskFailure | BatchResult>({
+    filename: workerEntry(),
     minThreads: size,
     maxThreads: size,
     concurrentTasksPerWorker: 2,
@@ -30,11 +31,32 @@ export function createCardPool(size = autoWorkers() || 2) {
   return {
     size,
     run: async (task: CardTask): Promise<CardTaskResult> => {
-      const r = await pool.run(task);
+      const r = (await pool.run(task)) as CardTaskResult | CardTaskFailure;
       if ('failed' in r) throw new BroadsheetError(r.failed.code, r.failed.params as never);
       return r;
     },
+    /** Parse the fonts ahead of the first card (worker.ts `warm`). */
+    warm: () => pool.run({} as CardTask, { name: 'warm' }) as Promise<unknown> as Promise<void>,
+    /** A whole batch, and the contact sheets, in one worker task (worker.ts `batch`). */
+    batch: async (task: BatchTask): Promise<BatchResult> =>
+      (await pool.run(task, { name: 'batch' })) as BatchResult,
     close: () => pool.destroy(),
   };
 }
 export type CardPool = ReturnType<typeof createCardPool>;
+
+/**
+ * The worker's module: the compiled one (dist/card-worker.js, built with the
+ * CLI) when this process runs the compiled CLI, whose stamp bin/broadsheet.js
+ * has just checked; else src/cards/worker.mjs, which loads the TypeScript
+ * through tsx (tests, BROADSHEET_RUNTIME=tsx, an edited checkout). Through tsx
+ * a worker compiled every card module on start: ~0.5 s of a one-article
+ * rebuild's beside worker.
+ */
+function workerEntry(): string {
+  if (globalThis.__broadsheetBuild) {
+    const compiled = new URL('../../dist/card-worker.js', import.meta.url);
+    if (existsSync(compiled)) return compiled.href;
+  }
+  return new URL('./worker.mjs', import.meta.url).href;
+}

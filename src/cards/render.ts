@@ -233,6 +233,23 @@ async function toSvg(job: CardJob, tree: CardNode, embedFont: boolean): Promise<
   return svg;
 }
 
+/**
+ * What a worker's first card would otherwise do before drawing: satori's parse
+ * of the primary fonts (its font cache is keyed by the satoriFontList array)
+ * and the metrics of both weights, for a worker started before its batch is
+ * known (index.ts startCards). Draws nothing.
+ */
+export async function warmRenderer(): Promise<void> {
+  measure('字', { size: 16, weight: 400 });
+  measure('字', { size: 16, weight: 700 });
+  const text = { type: 'div', props: { style: { fontFamily: FONT_FAMILY, fontSize: 8 }, children: '字' } };
+  await satori(text as unknown as Parameters<typeof satori>[0], {
+    width: 8,
+    height: 8,
+    fonts: satoriFontList(),
+  });
+}
+
 /** The page padding of a layout's root box: what text must stay inside. */
 function safeArea(tree: CardNode, width: number, height: number) {
   const st = tree.props.style ?? {};

@@ -5,3 +5,5 @@ import { register } from 'tsx/esm/api';
 register();
 const mod = await import('./worker.ts');
 export default mod.default;
+export const batch = mod.batch;
+export const warm = mod.warm;

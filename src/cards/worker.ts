@@ -1,8 +1,11 @@
 import { createHash } from 'node:crypto';
 import { type ErrorCode, isBroadsheetError } from '../errors/index.ts';
+import type { ManifestCard } from '../jobs/manifest.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
+import type { CardFormat } from './config.ts';
+import { writeContactSheets } from './contact.ts';
 import { collectPast } from './gc.ts';
-import { type CardJob, renderCard } from './render.ts';
+import { type CardJob, renderCard, warmRenderer } from './render.ts';
 
 // One card in, one PNG written (atomically) out. Used by pool workers and by
 // the in-process path alike, so both behave the same. The PNG never crosses
@@ -47,6 +50,46 @@ export default async function pooled(task: CardTask): Promise<CardTaskResult | C
   } finally {
     collectPast(WORKER_HEAP_CAP_MB);
   }
+}
+
+/**
+ * A small batch drawn whole in one worker (index.ts, startCards with
+ * `beside`): every card, then the contact sheets, in one task, so nothing
+ * waits on the main thread's event loop while it compiles the digest. `order`
+ * is every card of the edition in edition order: kept ones with their sha256,
+ * the batch's with ''. The sheets show the kept cards and the batch's drawn ones.
+ */
+export interface BatchTask {
+  tasks: { id: string; task: CardTask }[];
+  sheets?: { editionDir: string; formats: readonly CardFormat[]; order: ManifestCard[] };
+}
+
+export interface BatchResult {
+  results: { id: string; ok?: CardTaskResult; failed?: CardTaskFailure['failed']; error?: string }[];
+  /** The sheets written (contact.ts), when asked for. */
+  sheets?: string[];
+}
+
+/** Piscina's `warm` task: fonts parsed before the batch arrives (render.ts warmRenderer). */
+export const warm = (): Promise<void> => warmRenderer();
+
+/** Piscina's `batch` task (see BatchTask). */
+export async function batch(b: BatchTask): Promise<BatchResult> {
+  const results: BatchResult['results'] = [];
+  for (const { id, task } of b.tasks) {
+    try {
+      const r = await pooled(task);
+      results.push('failed' in r ? { id, failed: r.failed } : { id, ok: r });
+    } catch (err) {
+      results.push({ id, error: err instanceof Error ? err.message : String(err) });
+    }
+  }
+  if (!b.sheets) return { results };
+  const drawn = new Map(results.flatMap((r) => (r.ok ? [[r.id, r.ok.sha256] as const] : [])));
+  const shown = b.sheets.order.flatMap((c) =>
+    c.sha256 ? [c] : drawn.has(c.id) ? [{ ...c, sha256: drawn.get(c.id)! }] : [],
+  );
+  return { results, sheets: await writeContactSheets(b.sheets.editionDir, shown, b.sheets.formats) };
 }
 
 /**

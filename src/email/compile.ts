@@ -9,11 +9,13 @@
 // so every template file is rendered by Liquid into a private temp folder
 // with the same layout, and MJML compiles from there; errors found there are
 // mapped back to the template file (and the line, see sourceLine()).
+
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { Liquid, type LiquidOptions } from 'liquidjs';
 import { BroadsheetError } from '../errors/index.ts';
+import { deferRequire, MJML_DEFERRED } from '../util/defer-require.ts';
 import { escapeHtml, escapeText } from './merge.ts';
 import { keepLastPhrase, wrapText } from './text.ts';
 
@@ -108,7 +110,11 @@ export function templateError(err: unknown, fallbackFile: string, dir?: string):
 let mjmlModule: typeof import('mjml') | undefined;
 /** mjml costs ~330 ms to load: only commands that render email pay for it. */
 async function mjml() {
-  mjmlModule ??= await import('mjml');
+  if (!mjmlModule) {
+    // Modules MJML's dependencies load but never use here (~0.8 s): src/util/defer-require.ts.
+    deferRequire(MJML_DEFERRED);
+    mjmlModule = await import('mjml');
+  }
   return mjmlModule.default;
 }
 

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { fullGc } from '../cards/gc.ts';
-import { renderCards } from '../cards/index.ts';
+import { startCards } from '../cards/index.ts';
 import { displayPath } from '../content/problems.ts';
 import type { Context } from '../context.ts';
 import type { Edition } from '../edition/model.ts';
@@ -43,8 +43,23 @@ export async function buildEdition(
   );
   const previous = await readManifest(dir);
 
-  const { digest, variants, record } = await stageDigest(ctx, edition, dir, previous);
-  const cards = await renderCards(edition, ctx, { editionDir: dir, previous: previous?.cards });
+  // A few cards to draw (one article changed) are drawn in a worker thread
+  // while this one compiles the digest (src/cards/index.ts startCards).
+  const drawing = await startCards(edition, ctx, {
+    editionDir: dir,
+    previous: previous?.cards,
+    beside: true,
+  });
+  let staged: Awaited<ReturnType<typeof stageDigest>>;
+  try {
+    staged = await stageDigest(ctx, edition, dir, previous);
+  } catch (err) {
+    // The worker's cards are written whole or not at all; it is let finish, not left running.
+    if (drawing.beside) await drawing.done().catch(() => {});
+    throw err;
+  }
+  const { digest, variants, record } = staged;
+  const cards = await drawing.done();
 
   const manifest: Manifest = {
     version: 1,
