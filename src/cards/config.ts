@@ -20,9 +20,15 @@ export const cardsConfigSchema = z
       .default([...CARD_KINDS]),
     /** Captions written per item (caption.<platform>.txt). */
     platforms: z.array(z.enum(PLATFORMS)).default([...PLATFORMS]),
-    /** Worker threads for a full edition: "auto" = CPUs (in-process on 2 or fewer: src/cards/workers.ts), 0 = render in-process. */
+    /**
+     * Worker threads for a full edition: "auto" = CPUs (in-process on 2 or fewer: src/cards/workers.ts),
+     * 0 = always render in-process (also a build's few cards, which otherwise draw beside the digest).
+     */
     workers: z.union([z.literal('auto'), z.number().int().min(0).max(64)]).default('auto'),
-    /** Below this many cards to draw, render in-process (a pool costs ~0.5 s to start). */
+    /**
+     * Below this many cards to draw, no pool of cards.workers: `build` draws them in one worker thread
+     * while the digest compiles (src/cards/index.ts startCards); `cards` alone draws them in-process.
+     */
     poolThreshold: z.number().int().min(0).default(24),
     /** Most hashtags per caption (Instagram allows 30; fewer read better). */
     maxHashtags: z.number().int().min(0).max(30).default(5),
