@@ -24,10 +24,10 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** A context on the copy (article cards × og and story), output under `out`. */
+/** A context on the copy (article cards × og and wechat: two sheets), output under `out`. */
 function ctxFor(out: string, cards: Record<string, unknown> = {}, email: Record<string, unknown> = {}) {
   const raw = loadConfig(join(dir, 'broadsheet.config.yaml')).config as unknown as Record<string, unknown>;
-  raw.cards = { ...(raw.cards as object), formats: ['og', 'story'], kinds: ['article'], ...cards };
+  raw.cards = { ...(raw.cards as object), formats: ['og', 'wechat'], kinds: ['article'], ...cards };
   raw.email = { ...(raw.email as object), ...email };
   const ctx: Context = testContext({ root: dir, config: raw });
   const logs: { msg: string; obj: Record<string, unknown> }[] = [];
@@ -99,7 +99,7 @@ describe('a few cards drawn beside the digest', () => {
       const failures = b.manifest.failures.filter((x) => x.itemId === ARTICLE_ID);
       expect(failures.map((x) => [x.format, x.code])).toEqual([
         ['og', 'CARD_MISSING_GLYPH'],
-        ['story', 'CARD_MISSING_GLYPH'],
+        ['wechat', 'CARD_MISSING_GLYPH'],
       ]);
       expect(failures[0]!.message).toContain('U+A984');
       // The last good card is still on disk; the others are kept; the digest has the new title.
