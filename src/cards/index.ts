@@ -148,18 +148,19 @@ async function drawCards(
   const sheetsMissing = cfg.formats.some((f) => !existsSync(join(opts.editionDir, contactSheetPath(f))));
   const wantSheets = cfg.contactSheets && (todo.length > 0 || sheetsMissing);
   let sheets: string[] | undefined;
+  let sheetsError: Error | undefined;
 
   if (todo.length) {
     const started = performance.now();
     let workers = 0;
     if (beside) {
       workers = 1;
-      sheets = await drawBeside(plan, beside, {
+      ({ sheets, sheetsError } = await drawBeside(plan, beside, {
         editionDir: opts.editionDir,
         formats: cfg.formats,
         sheets: wantSheets,
         order: [...cards, ...todo.map((t) => t.card)].sort(byOrder),
-      });
+      }));
     } else {
       workers = await drawHere(plan, cfg, opts);
     }
@@ -193,6 +194,7 @@ async function drawCards(
 
   cards.sort(byOrder);
   if (wantSheets) {
+    if (sheetsError) throw sheetsError;
     sheets ??= await writeContactSheets(opts.editionDir, cards, cfg.formats);
     ctx.logger.info({ sheets: sheets.length }, 'contact sheets written');
   }
@@ -212,16 +214,21 @@ function settle(plan: CardPlan, card: ManifestCard, r: { sha256: string } | Erro
   plan.failures.push({ itemId: card.itemId, format: card.format, code, message: r.message });
 }
 
+/** An error a worker sent back as data (worker.ts), thrown again here with its catalog code. */
+const thrown = (f: { failed?: { code: string; params: Record<string, unknown> }; error?: string }): Error =>
+  f.failed ? new BroadsheetError(f.failed.code as never, f.failed.params as never) : new Error(f.error);
+
 /**
- * The batch in one worker task, sheets included (their paths returned, or
- * undefined when not asked for). A worker that dies fails every card of the
- * batch, as a pool worker's death fails its cards.
+ * The batch in one worker task, sheets included: their paths, or undefined
+ * when not asked for, or the error that stopped them (thrown by the caller
+ * where writing them here would have thrown). A worker that dies fails every
+ * card of the batch, as a pool worker's death fails its cards.
  */
 async function drawBeside(
   plan: CardPlan,
   pool: CardPool,
   o: { editionDir: string; formats: readonly CardFormat[]; sheets: boolean; order: ManifestCard[] },
-): Promise<string[] | undefined> {
+): Promise<{ sheets?: string[]; sheetsError?: Error }> {
   try {
     const out = await pool
       .batch({
@@ -236,16 +243,9 @@ async function drawBeside(
     const byId = new Map(out.results.map((r) => [r.id, r]));
     for (const { card } of plan.todo) {
       const r = byId.get(card.id);
-      settle(
-        plan,
-        card,
-        r?.ok ??
-          (r?.failed
-            ? new BroadsheetError(r.failed.code, r.failed.params as never)
-            : new Error(r?.error ?? 'not drawn')),
-      );
+      settle(plan, card, r?.ok ?? thrown(r ?? { error: 'not drawn' }));
     }
-    return out.sheets;
+    return { sheets: out.sheets, sheetsError: out.sheetsFailed && thrown(out.sheetsFailed) };
   } finally {
     await pool.close();
   }

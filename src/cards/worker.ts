@@ -64,11 +64,21 @@ export interface BatchTask {
   sheets?: { editionDir: string; formats: readonly CardFormat[]; order: ManifestCard[] };
 }
 
+type Failure = { failed?: CardTaskFailure['failed']; error?: string };
+
 export interface BatchResult {
-  results: { id: string; ok?: CardTaskResult; failed?: CardTaskFailure['failed']; error?: string }[];
+  results: ({ id: string; ok?: CardTaskResult } & Failure)[];
   /** The sheets written (contact.ts), when asked for. */
   sheets?: string[];
+  /** Why the sheets could not be written: the main thread throws it, as writing them there would. */
+  sheetsFailed?: Failure;
 }
+
+/** A thrown error as data that crosses the thread boundary (its catalog code kept). */
+const asFailure = (err: unknown): Failure =>
+  isBroadsheetError(err)
+    ? { failed: { code: err.code, params: err.params as Record<string, unknown> } }
+    : { error: err instanceof Error ? err.message : String(err) };
 
 /** Piscina's `warm` task: fonts parsed before the batch arrives (render.ts warmRenderer). */
 export const warm = (): Promise<void> => warmRenderer();
@@ -81,7 +91,7 @@ export async function batch(b: BatchTask): Promise<BatchResult> {
       const r = await pooled(task);
       results.push('failed' in r ? { id, failed: r.failed } : { id, ok: r });
     } catch (err) {
-      results.push({ id, error: err instanceof Error ? err.message : String(err) });
+      results.push({ id, ...asFailure(err) });
     }
   }
   if (!b.sheets) return { results };
@@ -89,7 +99,11 @@ export async function batch(b: BatchTask): Promise<BatchResult> {
   const shown = b.sheets.order.flatMap((c) =>
     c.sha256 ? [c] : drawn.has(c.id) ? [{ ...c, sha256: drawn.get(c.id)! }] : [],
   );
-  return { results, sheets: await writeContactSheets(b.sheets.editionDir, shown, b.sheets.formats) };
+  try {
+    return { results, sheets: await writeContactSheets(b.sheets.editionDir, shown, b.sheets.formats) };
+  } catch (err) {
+    return { results, sheetsFailed: asFailure(err) };
+  }
 }
 
 /**

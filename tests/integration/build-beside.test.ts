@@ -4,7 +4,7 @@
 // what a fresh in-process build writes; a card failing there fails as it does
 // in-process; a digest failing meanwhile fails the build with its own code and
 // leaves no worker running and the last manifest in place.
-import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.ts';
@@ -109,6 +109,34 @@ describe('a few cards drawn beside the digest', () => {
       expect(b.digest?.html).toContain('爪哇文字');
     } finally {
       restore();
+    }
+  });
+
+  it('a contact sheet that cannot be written fails the build, beside the digest as in-process', async () => {
+    const { ctx } = ctxFor('out');
+    await buildEdition(ctx);
+    const sheet = join(dir, 'out', 'daily-2025-12-10', 'contact', 'og.png');
+    rmSync(sheet);
+    mkdirSync(join(sheet, 'in-the-way'), { recursive: true }); // a folder where the sheet goes
+    const restore = edit((t) => t.replace(/^dek: "(.*)"$/m, 'dek: "$1（擋住）"'));
+    try {
+      const fail = async (cards: Record<string, unknown>) => {
+        const c = ctxFor('out', cards);
+        const err = await buildEdition(c.ctx).then(
+          () => undefined,
+          (e: unknown) => e as Error,
+        );
+        return { err, logs: c.logs };
+      };
+      const beside = await fail({});
+      expect(rendered(beside.logs)).toMatchObject({ rendered: 2, workers: 1 });
+      expect(beside.err?.message).toMatch(/EISDIR|illegal operation on a directory/);
+      const here = await fail({ workers: 0 });
+      expect(rendered(here.logs)).toMatchObject({ workers: 0 });
+      expect(here.err?.message).toMatch(/EISDIR|illegal operation on a directory/);
+    } finally {
+      restore();
+      rmSync(sheet, { recursive: true, force: true });
     }
   });
 
