@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { crc32, deflateRawSync, inflateRawSync } from 'node:zlib';
 import sharp from 'sharp';
 import type { ManifestCard, ManifestContact } from '../jobs/manifest.ts';
 import { tempFor, writeFileAtomic } from '../util/atomic.ts';
 import type { CardFormat } from './config.ts';
 import { FORMATS } from './formats.ts';
-import { pngRowWriter } from './png.ts';
+import { deflateSegment, pngFromSegments, type Segment } from './png-segments.ts';
 
 // A contact sheet per edition and format (`<edition>/contact/<format>.png`):
 // every card of that format, in the edition's order, on one page an editor
@@ -89,10 +89,12 @@ function writeThumb(file: string, t: Thumb): void {
   }
 }
 
-async function thumbnail(editionDir: string, card: ManifestCard, w: number, h: number, keep: Set<string>) {
-  // Only a card with its sha256 recorded is named by it.
-  const name = /^[0-9a-f]{64}$/.test(card.sha256) ? `${card.sha256}-${w}x${h}.thumb` : undefined;
-  if (name) keep.add(name);
+/** The thumbnail's cache name (by the card's sha256), or undefined for a card without one. */
+const thumbName = (card: ManifestCard, w: number, h: number) =>
+  /^[0-9a-f]{64}$/.test(card.sha256) ? `${card.sha256}-${w}x${h}.thumb` : undefined;
+
+async function thumbnail(editionDir: string, card: ManifestCard, w: number, h: number): Promise<Thumb> {
+  const name = thumbName(card, w, h);
   const file = name && join(editionDir, THUMBS, name);
   const cached = file ? readThumb(file) : undefined;
   if (cached) return cached;
@@ -105,13 +107,50 @@ async function thumbnail(editionDir: string, card: ManifestCard, w: number, h: n
   return t;
 }
 
+// Each band of a sheet (a row of thumbnails and the gap under it) is deflated
+// on its own (png-segments.ts) and kept in <edition>/contact/.bands/, named by
+// a hash of what it shows: the format, the sheet's width, the cards' sha256s
+// in it and the zlib level. A rebuild that redrew one card per format then
+// compresses one band per sheet and copies the rest: in a one-article rebuild
+// the six sheets took 0.65 s, most of it inflating 234 thumbnails, blitting
+// their rows and deflating every band again. A band file is `BSB2`, the rows'
+// length and Adler-32 (u32 BE each), the CRC-32 of the deflated bytes, then
+// those bytes; one whose CRC does not match is a miss. Written without fsync,
+// as the thumbnails are; bands no build uses any more are removed.
+const BANDS = 'contact/.bands';
+const SHEET_LEVEL = 3;
+
+function readBand(file: string): Segment | undefined {
+  try {
+    const b = readFileSync(file);
+    if (b.length < 16 || b.toString('latin1', 0, 4) !== 'BSB2') return undefined;
+    const data = b.subarray(16);
+    if (crc32(data) >>> 0 !== b.readUInt32BE(12)) return undefined;
+    return { data, length: b.readUInt32BE(4), adler: b.readUInt32BE(8) };
+  } catch {
+    return undefined;
+  }
+}
+
+function writeBand(file: string, seg: Segment): void {
+  const head = Buffer.alloc(16);
+  head.write('BSB2', 0, 'latin1');
+  head.writeUInt32BE(seg.length, 4);
+  head.writeUInt32BE(seg.adler, 8);
+  head.writeUInt32BE(crc32(seg.data) >>> 0, 12);
+  const tmp = tempFor(file);
+  try {
+    writeFileSync(tmp, Buffer.concat([head, seg.data]));
+    renameSync(tmp, file);
+  } catch {
+    rmSync(tmp, { force: true }); // a cache that cannot be written costs only time
+  }
+}
+
 /**
  * Every format's sheet, written at the same time: one sheet's thumbnails
- * decode (sharp) and its rows deflate (zlib) on libuv's threads while another
- * blits rows here, where one after another left this thread waiting half the
- * time (a one-article rebuild: 1.2 s for the six sheets, half of it idle).
- * Each sheet waits for zlib after each row of thumbnails, so the six hold a
- * band each, not six whole sheets. Returns the sheets written, in `formats` order.
+ * decode (sharp) and its bands deflate (zlib) on libuv's threads while another
+ * blits rows here. Returns the sheets written, in `formats` order.
  */
 export async function writeContactSheets(
   editionDir: string,
@@ -119,10 +158,11 @@ export async function writeContactSheets(
   formats: readonly CardFormat[],
 ): Promise<string[]> {
   const keep = new Set<string>();
-  mkdirSync(join(editionDir, THUMBS), { recursive: true });
+  for (const d of [THUMBS, BANDS]) mkdirSync(join(editionDir, d), { recursive: true });
   const written = await Promise.all(formats.map((f) => writeSheet(editionDir, cards, f, keep)));
-  for (const name of readdirSync(join(editionDir, THUMBS)))
-    if (!keep.has(name)) rmSync(join(editionDir, THUMBS, name), { force: true });
+  for (const d of [THUMBS, BANDS])
+    for (const name of readdirSync(join(editionDir, d)))
+      if (!keep.has(name)) rmSync(join(editionDir, d, name), { force: true });
   return written.filter((w): w is string => w !== undefined);
 }
 
@@ -140,36 +180,56 @@ async function writeSheet(
   const rows = Math.ceil(mine.length / cols);
   const width = GAP + Math.min(cols, mine.length) * (w + GAP);
   const height = GAP + rows * (h + GAP);
-  // Streamed, one row of thumbnails at a time, into a PNG written row by
-  // row (png.ts): composing the whole sheet in libvips held every thumbnail
-  // and the full sheet at once (~45 MB for the og sheet, more in libvips'
-  // per-thread heaps, which never shrink), on top of the card stage's peak.
-  // The same thumbnails (sharp's resize) on the same background: the same
-  // pixels as the libvips composite, in an opaque RGB file.
-  // Unfiltered at level 3, not Up at level 6: the six sample sheets 2–8.5 %
-  // larger (og 1.20 against 1.18 MB), written in 0.74 s instead of 2.4 s of
-  // a one-article rebuild (no filter pass in JS; 64 against 88–139 ms of
-  // deflate per sheet on a 2-core machine).
-  const png = pngRowWriter(width, height, 3, 3);
-  const blank = Buffer.alloc(width * 3);
-  for (let x = 0; x < width; x++) blank.set(BACKGROUND, x * 3);
-  const line = new Uint8Array(width * 3);
-  for (let y = 0; y < GAP; y++) png.row(blank);
+  // Built a band at a time into a PNG of unfiltered rows (png-segments.ts):
+  // composing the whole sheet in libvips held every thumbnail and the full
+  // sheet at once (~45 MB for the og sheet, more in libvips' per-thread heaps,
+  // which never shrink), on top of the card stage's peak. The same thumbnails
+  // (sharp's resize) on the same background: the same pixels as the libvips
+  // composite, in an opaque RGB file. Unfiltered at level 3, not Up at level
+  // 6: the six sample sheets 2–8.5 % larger (og 1.20 against 1.18 MB), with
+  // no filter pass in JS (docs/performance-start-rebuild.md).
+  const stride = width * 3 + 1;
+  const blank = Buffer.alloc(stride);
+  for (let x = 0; x < width; x++) blank.set(BACKGROUND, 1 + x * 3);
+  const gapRows = (n: number, into: Buffer, at: number) => {
+    for (let y = 0; y < n; y++) blank.copy(into, at + y * stride);
+  };
+  const top = Buffer.allocUnsafe(GAP * stride);
+  gapRows(GAP, top, 0);
+  const segments: Segment[] = [await deflateSegment(top, SHEET_LEVEL)];
   for (let r = 0; r < rows; r++) {
-    const tiles: { data: Buffer; width: number; height: number; channels: number; left: number }[] = [];
-    for (let i = r * cols; i < Math.min(mine.length, (r + 1) * cols); i++) {
-      const t = await thumbnail(editionDir, mine[i]!, w, h, keep);
-      tiles.push({ ...t, left: GAP + (i % cols) * (w + GAP) });
+    const band = mine.slice(r * cols, (r + 1) * cols);
+    const names = band.map((c) => thumbName(c, w, h));
+    for (const n of names) if (n) keep.add(n);
+    const key = names.every(Boolean)
+      ? `${createHash('sha256')
+          .update(JSON.stringify({ format, width, w, h, cols, level: SHEET_LEVEL, names }))
+          .digest('hex')}.band`
+      : undefined;
+    if (key) keep.add(key);
+    const file = key && join(editionDir, BANDS, key);
+    const kept = file ? readBand(file) : undefined;
+    if (kept) {
+      segments.push(kept);
+      continue;
     }
+    const tiles: (Thumb & { left: number })[] = [];
+    for (let i = 0; i < band.length; i++) {
+      const t = await thumbnail(editionDir, band[i]!, w, h);
+      tiles.push({ ...t, left: GAP + i * (w + GAP) });
+    }
+    const raw = Buffer.allocUnsafe((h + GAP) * stride);
     for (let y = 0; y < h; y++) {
-      line.set(blank);
+      const line = raw.subarray(y * stride + 1, (y + 1) * stride);
+      blank.copy(raw, y * stride);
       for (const t of tiles) if (y < t.height) blitRow(line, t, y);
-      png.row(line);
     }
-    for (let y = 0; y < GAP; y++) png.row(blank);
-    await png.drained();
+    gapRows(GAP, raw, h * stride);
+    const seg = await deflateSegment(raw, SHEET_LEVEL);
+    if (file) writeBand(file, seg);
+    segments.push(seg);
   }
-  const bytes = await png.end();
+  const bytes = pngFromSegments(width, height, 3, segments);
   mkdirSync(join(editionDir, 'contact'), { recursive: true });
   const rel = contactSheetPath(format);
   await writeFileAtomic(join(editionDir, rel), bytes);

@@ -1,5 +1,4 @@
-import { once } from 'node:events';
-import { crc32, createDeflate, deflateSync } from 'node:zlib';
+import { crc32, deflateSync } from 'node:zlib';
 
 // A minimal PNG writer for the cards: 8-bit RGB (RGBA when some pixel is not
 // opaque), no interlacing, filter type 0
@@ -167,70 +166,4 @@ export function encodePng(
 const LAZY_FORMATS = new Set(['wechat', 'story']);
 export function cardPngLevel(format: string, configured: number): number {
   return LAZY_FORMATS.has(format) && configured >= 1 && configured <= 3 ? 4 : configured;
-}
-
-/**
- * A PNG written a row at a time (8-bit RGB or RGBA), for images too large to
- * hold whole: the contact sheets. Rows go unfiltered to Node's zlib as a
- * stream; only the compressed bytes are kept. Measured on the sample's six
- * sheets: libpng's adaptive choice per row (all five filters) made files 5 %
- * smaller but took 0.45 s more in JS; the Up filter at level 6 (until stop 22)
- * about what libvips took, files ~15 % larger than its (1.1 MB against 1.0 MB
- * for og); unfiltered at level 3 1.20 MB, with no filter pass in JS and half
- * the deflate time (docs/performance-start-rebuild.md).
- */
-export function pngRowWriter(width: number, height: number, channels: 3 | 4, level: number) {
-  const stride = width * channels;
-  const deflate = createDeflate({ level, memLevel: 9 });
-  const out: Buffer[] = [];
-  deflate.on('data', (d: Buffer) => out.push(d));
-  const done = new Promise<void>((resolve, reject) => {
-    deflate.on('end', resolve);
-    deflate.on('error', reject);
-  });
-  let rows = 0;
-  const BATCH = 64;
-  let batch = Buffer.allocUnsafe((stride + 1) * BATCH);
-  let inBatch = 0;
-  let full = false;
-  const flush = () => {
-    if (!inBatch) return;
-    full = !deflate.write(batch.subarray(0, inBatch * (stride + 1))) || full;
-    batch = Buffer.allocUnsafe((stride + 1) * BATCH);
-    inBatch = 0;
-  };
-  return {
-    /** The next row: `stride` bytes of straight RGB(A). */
-    row(line: Uint8Array) {
-      if (line.length !== stride || rows >= height) throw new RangeError('unexpected PNG row');
-      const o = inBatch * (stride + 1);
-      batch[o] = 0; // filter type None
-      batch.set(line, o + 1);
-      rows++;
-      if (++inBatch === BATCH) flush();
-    },
-    /**
-     * Resolves once zlib has taken the rows queued so far: a caller producing
-     * rows faster than zlib compresses them (several sheets at once) awaits
-     * it now and then, so the queue holds a few batches, not the whole image.
-     */
-    async drained(): Promise<void> {
-      if (!full) return;
-      full = false;
-      if (deflate.writableNeedDrain) await once(deflate, 'drain');
-    },
-    /** The PNG bytes, once every row is in. */
-    async end(): Promise<Buffer> {
-      if (rows !== height) throw new RangeError(`expected ${height} PNG rows, got ${rows}`);
-      flush();
-      deflate.end();
-      await done;
-      const ihdr = Buffer.alloc(13);
-      ihdr.writeUInt32BE(width, 0);
-      ihdr.writeUInt32BE(height, 4);
-      ihdr[8] = 8;
-      ihdr[9] = channels === 4 ? 6 : 2;
-      return Buffer.concat([SIGNATURE, chunk('IHDR', ihdr), chunk('IDAT', Buffer.concat(out)), IEND]);
-    },
-  };
 }

@@ -2,13 +2,15 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { deflateSync } from 'node:zlib';
 import fc from 'fast-check';
 import { PNG } from 'pngjs';
 import sharp, { type OverlayOptions } from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeContactSheets } from '../../src/cards/contact.ts';
 import { collectPast, fullGc } from '../../src/cards/gc.ts';
-import { encodePng, pngRowWriter } from '../../src/cards/png.ts';
+import { encodePng } from '../../src/cards/png.ts';
+import { adler32, adler32Combine, deflateSegment, pngFromSegments } from '../../src/cards/png-segments.ts';
 import type { ManifestCard } from '../../src/jobs/manifest.ts';
 
 // Issue 16's memory work on the card stage: the contact sheet is streamed a
@@ -44,15 +46,17 @@ const manifestCard = (
   inputHash: '',
 });
 
-describe('pngRowWriter', () => {
-  it('writes rows that decode to exactly the given pixels', async () => {
+describe('pngFromSegments', () => {
+  it('rows deflated in independent segments decode to exactly the given pixels', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.integer({ min: 1, max: 40 }),
         fc.integer({ min: 1, max: 30 }),
         fc.constantFrom<3 | 4>(3, 4),
         fc.integer({ min: 0, max: 0xffffffff }),
-        async (width, height, channels, seed) => {
+        fc.array(fc.integer({ min: 1, max: 30 }), { minLength: 1, maxLength: 6 }),
+        fc.integer({ min: 0, max: 9 }),
+        async (width, height, channels, seed, cuts, level) => {
           // Flat runs, gradients and noise, so rows differ from the row above.
           let s = seed;
           const rows = Array.from({ length: height }, (_, y) =>
@@ -61,9 +65,16 @@ describe('pngRowWriter', () => {
               return y % 3 === 0 ? (i * 5 + y) & 255 : y % 3 === 1 ? 200 : (s >>> 16) & 255;
             }),
           );
-          const w = pngRowWriter(width, height, channels, 6);
-          for (const r of rows) w.row(r);
-          const img = decode(await w.end());
+          // The rows behind their filter byte, cut into segments at the drawn row counts.
+          const segments = [];
+          for (let y = 0, k = 0; y < height; k++) {
+            const n = Math.min(height - y, cuts[k % cuts.length]!);
+            const raw = Buffer.alloc(n * (width * channels + 1));
+            for (let j = 0; j < n; j++) raw.set(rows[y + j]!, j * (width * channels + 1) + 1);
+            segments.push(await deflateSegment(raw, level));
+            y += n;
+          }
+          const img = decode(pngFromSegments(width, height, channels, segments));
           expect([img.width, img.height]).toEqual([width, height]);
           for (let y = 0; y < height; y++)
             for (let x = 0; x < width; x++)
@@ -77,11 +88,15 @@ describe('pngRowWriter', () => {
     );
   });
 
-  it('refuses a row of the wrong length and a short image', async () => {
-    const w = pngRowWriter(4, 2, 3, 6);
-    expect(() => w.row(new Uint8Array(11))).toThrow(RangeError);
-    w.row(new Uint8Array(12));
-    await expect(w.end()).rejects.toThrow(/expected 2 PNG rows/);
+  it('combines Adler-32s as zlib does, and refuses segments of the wrong size', async () => {
+    const a = Buffer.from('Broadsheet 數讀 '.repeat(900));
+    const b = Buffer.from('contact sheet band '.repeat(700));
+    expect(adler32Combine(adler32(a), adler32(b), b.length)).toBe(adler32(Buffer.concat([a, b])));
+    // The zlib stream's own trailer (deflateSync) is the Adler-32 of its input.
+    const z = deflateSync(Buffer.concat([a, b]));
+    expect(z.readUInt32BE(z.length - 4)).toBe(adler32(Buffer.concat([a, b])));
+    const seg = await deflateSegment(Buffer.alloc(2 * 13), 3);
+    expect(() => pngFromSegments(4, 3, 3, [seg])).toThrow(/expected 39/);
   });
 });
 
@@ -186,6 +201,48 @@ describe('contact sheet thumbnails kept between builds', () => {
     expect(
       readFileSync(join(ed, 'contact/square.png')).equals(readFileSync(join(fresh, 'contact/square.png'))),
     ).toBe(true);
+  });
+
+  it('keeps each band compressed: only the band of a changed card is made again, a damaged band is a miss', async () => {
+    const ed = join(dir, 'bands');
+    const bands = () => readdirSync(join(ed, 'contact/.bands')).sort();
+    // Seven square cards, five across: two bands.
+    const cards = [];
+    for (let i = 0; i < 7; i++) cards.push(await card(ed, i, 30 * i));
+    await writeContactSheets(ed, cards, ['square']);
+    const before = bands();
+    expect(before).toHaveLength(2);
+    // Card 6 (second band) changes: the first band's file is kept as it was, the second replaced.
+    const changed = [...cards.slice(0, 6), await card(ed, 6, 77)];
+    const firstBand = before.map((b) => readFileSync(join(ed, 'contact/.bands', b)));
+    await writeContactSheets(ed, changed, ['square']);
+    const after = bands();
+    expect(after).toHaveLength(2);
+    expect(after.filter((b) => before.includes(b))).toHaveLength(1);
+    const keptName = after.find((b) => before.includes(b))!;
+    expect(
+      readFileSync(join(ed, 'contact/.bands', keptName)).equals(firstBand[before.indexOf(keptName)]!),
+    ).toBe(true);
+    // The same sheet as a build with no bands or thumbnails kept.
+    const fresh = join(dir, 'bands-fresh');
+    const again = [];
+    for (let i = 0; i < 6; i++) again.push(await card(fresh, i, 30 * i));
+    again.push(await card(fresh, 6, 77));
+    await writeContactSheets(fresh, again, ['square']);
+    const sheet = readFileSync(join(fresh, 'contact/square.png'));
+    expect(readFileSync(join(ed, 'contact/square.png')).equals(sheet)).toBe(true);
+    // A damaged band (its bytes no longer match their CRC) is made again: the same sheet.
+    for (const b of bands()) {
+      const f = join(ed, 'contact/.bands', b);
+      const bytes = readFileSync(f);
+      bytes[bytes.length - 1]! ^= 0xff;
+      writeFileSync(f, bytes);
+    }
+    await writeContactSheets(ed, changed, ['square']);
+    expect(readFileSync(join(ed, 'contact/square.png')).equals(sheet)).toBe(true);
+    // Cards gone: their band goes too.
+    await writeContactSheets(ed, changed.slice(0, 5), ['square']);
+    expect(bands()).toHaveLength(1);
   });
 
   it('treats a damaged thumbnail as a miss', async () => {
