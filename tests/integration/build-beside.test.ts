@@ -4,7 +4,7 @@
 // what a fresh in-process build writes; a card failing there fails as it does
 // in-process; a digest failing meanwhile fails the build with its own code and
 // leaves no worker running and the last manifest in place.
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.ts';
@@ -150,10 +150,8 @@ describe('a few cards drawn beside the digest', () => {
     const template = join(dir, 'templates/email-broken/digest.mjml');
     writeFileSync(template, `${readFileSync(template, 'utf8')}\n{% if unclosed %}\n`);
     const restore = edit((t) => t.replace(/^dek: "(.*)"$/m, 'dek: "$1（再更新）"'));
-    // The process's OS threads (Linux): a worker thread is one, gone once it has ended.
-    const linux = existsSync('/proc/self/task');
-    if (!linux) console.warn('build-beside: no /proc/self/task here, so the worker-left check is skipped');
-    const threads = () => (linux ? readdirSync('/proc/self/task').length : 0);
+    // The worker threads alive in this process (Node's diagnostic report lists them).
+    const threads = () => (process.report.getReport() as { workers: unknown[] }).workers.length;
     const idle = threads();
     try {
       const again = ctxFor('out', {}, { templates: 'email-broken' });
