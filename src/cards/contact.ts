@@ -80,9 +80,14 @@ function writeThumb(file: string, t: Thumb): void {
   head.writeUInt16BE(t.width, 4);
   head.writeUInt16BE(t.height, 6);
   head[8] = t.channels;
+  writeCacheFile(file, Buffer.concat([head, deflateRawSync(t.data, { level: 1 })]));
+}
+
+/** A cache entry written whole (temp file, rename) without fsync: a torn or missing one is a miss. */
+function writeCacheFile(file: string, bytes: Buffer): void {
   const tmp = tempFor(file);
   try {
-    writeFileSync(tmp, Buffer.concat([head, deflateRawSync(t.data, { level: 1 })]));
+    writeFileSync(tmp, bytes);
     renameSync(tmp, file);
   } catch {
     rmSync(tmp, { force: true }); // a cache that cannot be written costs only time
@@ -138,13 +143,7 @@ function writeBand(file: string, seg: Segment): void {
   head.writeUInt32BE(seg.length, 4);
   head.writeUInt32BE(seg.adler, 8);
   head.writeUInt32BE(crc32(seg.data) >>> 0, 12);
-  const tmp = tempFor(file);
-  try {
-    writeFileSync(tmp, Buffer.concat([head, seg.data]));
-    renameSync(tmp, file);
-  } catch {
-    rmSync(tmp, { force: true }); // a cache that cannot be written costs only time
-  }
+  writeCacheFile(file, Buffer.concat([head, seg.data]));
 }
 
 /**

@@ -1,5 +1,6 @@
 import { promisify } from 'node:util';
-import { constants, crc32, deflateRaw } from 'node:zlib';
+import { constants, deflateRaw } from 'node:zlib';
+import { chunk, IEND, SIGNATURE } from './png.ts';
 
 // A PNG whose image data is deflated in independent segments of whole rows
 // (the contact sheets: one segment per band of thumbnails, src/cards/contact.ts),
@@ -63,20 +64,10 @@ export async function deflateSegment(rows: Uint8Array, level: number): Promise<S
   return { data, adler: adler32(rows), length: rows.length };
 }
 
-const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 // zlib header: deflate, 32 KB window, no dictionary (0x78 0x01 is a multiple of 31).
 const ZLIB_HEAD = Buffer.from([0x78, 0x01]);
 // An empty final block with fixed codes: BFINAL 1, BTYPE 01, end-of-block.
 const FINAL_BLOCK = Buffer.from([0x03, 0x00]);
-
-function chunk(type: string, data: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(12 + data.length);
-  out.writeUInt32BE(data.length, 0);
-  out.write(type, 4, 'latin1');
-  data.copy(out, 8);
-  out.writeUInt32BE(crc32(out.subarray(4, 8 + data.length)) >>> 0, 8 + data.length);
-  return out;
-}
 
 /** The PNG (8-bit RGB or RGBA) whose rows are `segments`, in order. */
 export function pngFromSegments(width: number, height: number, channels: 3 | 4, segments: Segment[]): Buffer {
@@ -93,5 +84,5 @@ export function pngFromSegments(width: number, height: number, channels: 3 | 4, 
   ihdr[8] = 8;
   ihdr[9] = channels === 4 ? 6 : 2;
   const idat = Buffer.concat([ZLIB_HEAD, ...segments.map((s) => s.data), FINAL_BLOCK, tail]);
-  return Buffer.concat([SIGNATURE, chunk('IHDR', ihdr), chunk('IDAT', idat), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([SIGNATURE, chunk('IHDR', ihdr), chunk('IDAT', idat), IEND]);
 }

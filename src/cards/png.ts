@@ -18,10 +18,11 @@ import { crc32, deflateSync } from 'node:zlib';
 // run. No native addon, no thread hop: in a pool worker the encode runs on
 // the worker's own thread. cardPngLevel: WeChat and story cards at level 4.
 
-const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-const IEND = chunk('IEND', Buffer.alloc(0));
+export const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+export const IEND = chunk('IEND', Buffer.alloc(0));
 
-function chunk(type: string, data: Uint8Array): Buffer {
+/** A PNG chunk: length, type, data, CRC-32. */
+export function chunk(type: string, data: Uint8Array): Buffer {
   const out = Buffer.allocUnsafe(12 + data.length);
   out.writeUInt32BE(data.length, 0);
   out.write(type, 4, 'latin1');

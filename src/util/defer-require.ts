@@ -42,6 +42,8 @@ export const MJML_DEFERRED: readonly Deferred[] = [
 ];
 
 const require = createRequire(import.meta.url);
+// The CommonJS Module class, to make the stand-ins' cache entries.
+const Module = require('node:module') as typeof import('node:module') & { new (id: string): NodeJS.Module };
 
 /** The file `chain`'s last module resolves to from its requirer, and a require that loads it from there. */
 function resolveChain(chain: Chain): { file: string; load: () => unknown } | undefined {
@@ -91,9 +93,6 @@ export function deferRequire(modules: readonly Deferred[]): string[] {
       apply: (_, self, args) => Reflect.apply(load() as (...a: unknown[]) => unknown, self, args),
       construct: (_, args) => Reflect.construct(load() as new (...a: unknown[]) => object, args),
     });
-    const Module = require('node:module') as typeof import('node:module') & {
-      new (id: string): NodeJS.Module;
-    };
     const m = new Module(r.file);
     m.filename = r.file;
     m.loaded = true;
