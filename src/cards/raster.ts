@@ -671,6 +671,8 @@ export interface Raster {
   pixels: Uint8Array;
   width: number;
   height: number;
+  /** A bitmap (photo, portrait) was drawn: more colours than a palette holds, so not worth counting. */
+  bitmap: boolean;
 }
 
 /** Pixels for satori's embedFont:false SVG, or undefined when it uses something we do not draw. */
@@ -783,5 +785,5 @@ export async function rasterize(
       drawGlyph(pixels, words, width, height, drawn[d]!, dr.ix, dr.iy, el.v.colour);
     }
   }
-  return { pixels, width, height };
+  return { pixels, width, height, bitmap: images.some((im) => im !== undefined) };
 }

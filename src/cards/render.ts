@@ -309,7 +309,7 @@ const spare: Uint8Array[] = [];
 export async function cardPixels(
   job: CardJob,
   into?: Uint8Array,
-): Promise<{ pixels: Uint8Array; width: number; height: number }> {
+): Promise<{ pixels: Uint8Array; width: number; height: number; bitmap?: boolean }> {
   const { width, height } = FORMATS[job.format];
   if ((job.renderer ?? DEFAULT_CARD_RENDERER) === 'glyphcache') {
     const r = await rasterize(await cardSvg(job, { embedFont: false }), width, height, into);
@@ -328,7 +328,11 @@ export async function renderCard(job: CardJob): Promise<RenderedCard> {
   const buf = spare.find((b) => b.length === size);
   if (buf) spare.splice(spare.indexOf(buf), 1);
   const img = await cardPixels(job, buf);
-  const png = encodePng(img.pixels, img.width, img.height, cardPngLevel(job.format, job.pngCompression));
+  const png = encodePng(img.pixels, img.width, img.height, cardPngLevel(job.format, job.pngCompression), {
+    // A card with a photo or portrait has thousands of colours: straight to RGB.
+    truecolour: img.bitmap,
+    indexedLevel: job.pngCompression,
+  });
   if ((job.renderer ?? DEFAULT_CARD_RENDERER) === 'glyphcache') {
     // The newest two: when a build moves on to the next format, its size replaces the last one's.
     if (spare.length >= 2) spare.shift();
