@@ -1,11 +1,16 @@
 import { existsSync } from 'node:fs';
 import { Piscina } from 'piscina';
 import { BroadsheetError } from '../errors/index.ts';
+import { laneScheduler } from './lanes.ts';
 import type { BatchResult, BatchTask, CardTask, CardTaskFailure, CardTaskResult } from './worker.ts';
 import { autoWorkers } from './workers.ts';
 
 /**
  * A worker pool for a full edition; `size` defaults to the CPUs.
+ *
+ * One single-thread Piscina a worker, fed by lanes.ts: each worker keeps to
+ * one format while it has cards left, so a format's glyphs are rasterized by
+ * one worker, not by every one.
  *
  * Two cards in flight per worker: a card's file is written with an fsync
  * (writeFileAtomic), and while one card waits on the disk the worker draws the
@@ -13,34 +18,46 @@ import { autoWorkers } from './workers.ts';
  * buffers: drawing itself is synchronous.
  */
 export function createCardPool(size = autoWorkers() || 2) {
-  const pool = new Piscina<CardTask | BatchTask, CardTaskResult | CardTaskFailure | BatchResult>({
-    filename: workerEntry(),
-    minThreads: size,
-    maxThreads: size,
-    concurrentTasksPerWorker: 2,
-    idleTimeout: 1_000,
-    // Only the young generation is capped (16 MB: fewer, smaller semi-spaces).
-    // A capped old generation (maxOldGenerationSizeMb 192, as before) makes V8
-    // grow the heap by a small factor after each major GC, so it ran one every
-    // card or two: the worker spent ~1.7× the CPU per card. The worker instead
-    // collects past a heap cap between cards, as in-process drawing does
-    // (worker.ts, gc.ts): lower peak RSS than the old-generation cap, measured
-    // in docs/performance-cards.md ("Pool: GC").
-    resourceLimits: { maxYoungGenerationSizeMb: 16 },
-  });
+  const workers = Array.from(
+    { length: Math.max(1, size) },
+    () =>
+      new Piscina<CardTask | BatchTask, CardTaskResult | CardTaskFailure | BatchResult>({
+        filename: workerEntry(),
+        minThreads: 1,
+        maxThreads: 1,
+        concurrentTasksPerWorker: 2,
+        idleTimeout: 1_000,
+        // Only the young generation is capped (16 MB: fewer, smaller semi-spaces).
+        // A capped old generation (maxOldGenerationSizeMb 192, as before) makes V8
+        // grow the heap by a small factor after each major GC, so it ran one every
+        // card or two: the worker spent ~1.7× the CPU per card. The worker instead
+        // collects past a heap cap between cards, as in-process drawing does
+        // (worker.ts, gc.ts): lower peak RSS than the old-generation cap, measured
+        // in docs/performance-cards.md ("Pool: GC").
+        resourceLimits: { maxYoungGenerationSizeMb: 16 },
+      }),
+  );
+  const first = workers[0]!;
+  const lanes = laneScheduler<CardTask, CardTaskResult | CardTaskFailure>(
+    workers.map((w) => ({
+      run: (t) => w.run(t) as Promise<CardTaskResult | CardTaskFailure>,
+      capacity: 2,
+    })),
+    (t) => t.job.format,
+  );
   return {
     size,
     run: async (task: CardTask): Promise<CardTaskResult> => {
-      const r = (await pool.run(task)) as CardTaskResult | CardTaskFailure;
+      const r = await lanes.run(task);
       if ('failed' in r) throw new BroadsheetError(r.failed.code, r.failed.params as never);
       return r;
     },
-    /** Parse the fonts ahead of the first card (worker.ts `warm`). */
-    warm: () => pool.run({} as CardTask, { name: 'warm' }) as Promise<unknown> as Promise<void>,
-    /** A whole batch, and the contact sheets, in one worker task (worker.ts `batch`). */
+    /** Parse the fonts ahead of the first card (worker.ts `warm`), in the first worker. */
+    warm: () => first.run({} as CardTask, { name: 'warm' }) as Promise<unknown> as Promise<void>,
+    /** A whole batch, and the contact sheets, in one worker task (worker.ts `batch`), in the first worker. */
     batch: async (task: BatchTask): Promise<BatchResult> =>
-      (await pool.run(task, { name: 'batch' })) as BatchResult,
-    close: () => pool.destroy(),
+      (await first.run(task, { name: 'batch' })) as BatchResult,
+    close: () => Promise.all(workers.map((w) => w.destroy())).then(() => undefined),
   };
 }
 export type CardPool = ReturnType<typeof createCardPool>;

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { Resvg } from '@resvg/resvg-js';
 import sharp from 'sharp';
 import { loadFonts, usesFallback } from './fonts.ts';
+import { fillOutline, type Outline, parseOutline } from './glyph-fill.ts';
 
 // The glyph-cache rasterizer (cards.renderer: 'glyphcache').
 //
@@ -434,7 +435,7 @@ function fillRect(px: Uint8Array, words: Uint32Array, W: number, H: number, r: R
 const SUB = 4; // subpixel steps per pixel, both axes
 const PAD = 2;
 
-interface Glyph {
+export interface Glyph {
   /** Coverage, w×h, 0–255; undefined for a blank glyph (space). */
   cov: Uint8Array | undefined;
   w: number;
@@ -470,7 +471,12 @@ interface Want {
   fy: number;
 }
 
-function rasterizeGlyph(fs: Map<number, Face>, want: Want): Glyph {
+/** How a glyph's coverage is made: 'fill' (glyph-fill.ts, the default) or 'resvg' (an SVG of its path, as before; tests compare the two). */
+export type GlyphEngine = 'fill' | 'resvg';
+
+const outlines = new Map<string, Outline>();
+
+function rasterizeGlyph(fs: Map<number, Face>, want: Want, engine: GlyphEngine = 'fill'): Glyph {
   const face = fs.get(want.weight)!;
   const ext = face.font.glyphExtents(want.gid);
   const s = want.size / face.upem;
@@ -480,20 +486,50 @@ function rasterizeGlyph(fs: Map<number, Face>, want: Want): Glyph {
   const top = Math.floor(-ext.yBearing * s + want.fy) - PAD;
   const w = Math.ceil((ext.xBearing + ext.width) * s + want.fx) + PAD - left;
   const h = Math.ceil((-ext.yBearing - ext.height) * s + want.fy) + PAD - top;
-  // Each glyph alone in its own small canvas, never packed into an atlas: the
+  // Each glyph alone in its own small bitmap, never packed into an atlas: the
   // coverage must not depend on which other glyphs were missing at the time
-  // (resvg works in f32; a different offset can change an edge pixel by one
-  // level, and the PNG bytes must be the same in every process).
-  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}"><path fill="#000" transform="matrix(${s} 0 0 ${-s} ${want.fx - left} ${want.fy - top})" d="${face.font.glyphToPath(want.gid)}"/></svg>`;
-  const px = new Resvg(svg, { font: { loadSystemFonts: false } }).render().pixels;
-  const cov = new Uint8Array(w * h);
-  let any = false;
-  for (let i = 0; i < cov.length; i++) {
-    const a = px[i * 4 + 3]!;
-    cov[i] = a;
-    if (a) any = true;
+  // (the PNG bytes must be the same in every process).
+  let cov: Uint8Array;
+  if (engine === 'fill') {
+    const key = `${want.weight}|${want.gid}`;
+    let o = outlines.get(key);
+    if (!o) {
+      o = parseOutline(face.font.glyphToPath(want.gid));
+      if (outlines.size > 8192) outlines.clear();
+      outlines.set(key, o);
+    }
+    cov = fillOutline(o, s, -s, want.fx - left, want.fy - top, w, h);
+  } else {
+    const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}"><path fill="#000" transform="matrix(${s} 0 0 ${-s} ${want.fx - left} ${want.fy - top})" d="${face.font.glyphToPath(want.gid)}"/></svg>`;
+    const px = new Resvg(svg, { font: { loadSystemFonts: false } }).render().pixels;
+    cov = new Uint8Array(w * h);
+    for (let i = 0; i < cov.length; i++) cov[i] = px[i * 4 + 3]!;
   }
+  const any = cov.some((v) => v !== 0);
   return { cov: any ? cov : undefined, w, h, ox: left, oy: top };
+}
+
+/**
+ * One glyph's coverage bitmap as the glyph cache would hold it (for tests:
+ * the 'fill' engine against resvg's). Its top-left sits at (ox, oy) from the
+ * pen position at whole pixels; fx, fy are the pen's fraction (0–1).
+ */
+export async function glyphBitmap(
+  weight: number,
+  gid: number,
+  size: number,
+  fx: number,
+  fy: number,
+  engine: GlyphEngine,
+): Promise<Glyph> {
+  const fs = await loadFaces();
+  return rasterizeGlyph(fs, { key: '', weight, gid, size, fx, fy }, engine);
+}
+
+/** The glyph ids HarfBuzz gives `text` in the `weight` face (tests pick real glyphs with it). */
+export async function glyphIds(text: string, weight: number): Promise<number[]> {
+  const fs = await loadFaces();
+  return Array.from(shape(await hbReady, fs.get(weight)!, text).g);
 }
 
 /** (x / 255) rounded down, exactly, for 0 ≤ x ≤ 255·255 + 127: no float division per channel. */

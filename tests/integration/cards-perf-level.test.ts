@@ -57,7 +57,13 @@ describe('cardPngLevel', () => {
 
   it('renderCard writes a photo card as RGB, WeChat and story at level 4, og as configured', async () => {
     const photo = await sharp({
-      create: { width: 320, height: 240, channels: 3, noise: { type: 'gaussian', mean: 128, sigma: 40 } },
+      create: {
+        width: 320,
+        height: 240,
+        channels: 3,
+        background: '#808080',
+        noise: { type: 'gaussian', mean: 128, sigma: 40 },
+      },
     })
       .jpeg()
       .toBuffer();
