@@ -236,7 +236,10 @@ const pixelsOf = await Promise.all(
     return { ...p, pixels: Uint8Array.from(p.pixels) };
   }),
 );
-const encoders: { name: string; enc: (p: Uint8Array, w: number, h: number) => Buffer | Promise<Buffer> }[] = [
+const encoders: {
+  name: string;
+  enc: (p: Uint8Array, w: number, h: number, bitmap?: boolean) => Buffer | Promise<Buffer>;
+}[] = [
   {
     name: 'sharp L2 no filter (before)',
     enc: (p, w, h) =>
@@ -251,9 +254,16 @@ const encoders: { name: string; enc: (p: Uint8Array, w: number, h: number) => Bu
         .png({ compressionLevel: 3, adaptiveFiltering: true })
         .toBuffer(),
   },
+  // As renderCard writes them: indexed when the card has ≤ 256 colours (every
+  // text-only card), RGB when it has a photo or portrait (raster.ts tells).
+  ...[1, 3].map((level) => ({
+    name: `zlib L${level} indexed/RGB${level === config.cards.pngCompression ? ' (configured)' : ''}`,
+    enc: (p: Uint8Array, w: number, h: number, bitmap?: boolean) =>
+      encodePng(p, w, h, level, { truecolour: bitmap }),
+  })),
   ...[1, 2, 3, 4, 6].map((level) => ({
-    name: `zlib L${level} RGB${level === config.cards.pngCompression ? ' (configured)' : ''}`,
-    enc: (p: Uint8Array, w: number, h: number) => encodePng(p, w, h, level),
+    name: `zlib L${level} RGB (never indexed)`,
+    enc: (p: Uint8Array, w: number, h: number) => encodePng(p, w, h, level, { truecolour: true }),
   })),
   ...[3, 4].map((level) => ({
     name: `zlib L${level} RGBA (alpha kept)`,
@@ -266,7 +276,7 @@ for (let r = 0; r < 2; r++)
     for (const [i, e] of encoders.entries()) {
       const c0 = process.cpuUsage();
       const t0 = performance.now();
-      const png = await e.enc(img.pixels, img.width, img.height);
+      const png = await e.enc(img.pixels, img.width, img.height, img.bitmap);
       const wall = performance.now() - t0;
       const c = process.cpuUsage(c0);
       if (r === 0) continue; // warm-up round
@@ -292,10 +302,11 @@ for (const row of encoderTable)
     `  ${row.encoder.padEnd(30)} ${String(row.ms).padStart(6)} ms wall ${String(row.cpuMs).padStart(6)} ms CPU ${String(row.kb).padStart(7)} KB  time ×${row.timeVsBefore}  bytes ×${row.bytesVsBefore}`,
   );
 
-// Bytes and encode CPU per format (every card, not one per kind), the level
-// each format is written at (cardPngLevel: the configured one, WeChat at 4)
-// against sharp L2, alternating card by card; sharp's cache off, so it encodes
-// every time. The larger formats compress less well at zlib's fast levels.
+// Bytes and encode CPU per format (every card, not one per kind), as
+// renderCard writes each card (indexed at the configured level when it has
+// ≤ 256 colours; else RGB at cardPngLevel: the configured one, WeChat and
+// story at 4) against sharp L2, alternating card by card; sharp's cache off,
+// so it encodes every time.
 sharp.cache(false);
 const pngByFormat: Record<string, { level: number; bytes: number; cpu: number }> = {};
 for (const format of config.cards.formats) {
@@ -309,7 +320,10 @@ for (const format of config.cards.formats) {
     for (let r = 0; r < 3; r++) {
       const oursNow = () => {
         const c0 = process.cpuUsage();
-        const n = encodePng(px, p.width, p.height, level).length;
+        const n = encodePng(px, p.width, p.height, level, {
+          truecolour: p.bitmap,
+          indexedLevel: config.cards.pngCompression,
+        }).length;
         const c = process.cpuUsage(c0);
         return { n, cpu: c.user + c.system };
       };
@@ -343,7 +357,7 @@ sharp.cache(true);
 const bytesByFormat = Object.fromEntries(Object.entries(pngByFormat).map(([f, v]) => [f, v.bytes]));
 console.log(
   `PNG by format against sharp L2 (bytes, encode CPU): ${Object.entries(pngByFormat)
-    .map(([f, v]) => `${f} L${v.level} bytes ×${v.bytes} CPU ×${v.cpu}`)
+    .map(([f, v]) => `${f} (RGB at L${v.level}) bytes ×${v.bytes} CPU ×${v.cpu}`)
     .join(', ')}`,
 );
 
@@ -359,12 +373,12 @@ async function stagesOf(renderer: NonNullable<CardJob['renderer']>): Promise<Sta
     const t1 = performance.now();
     const svg = await cardSvg(j, { embedFont: renderer === 'resvg' });
     const t2 = performance.now();
-    const pixels =
+    const drawn =
       renderer === 'resvg'
-        ? new Resvg(svg, { font: { loadSystemFonts: false } }).render().pixels
-        : (await rasterize(svg, width, height))!.pixels;
+        ? { pixels: new Resvg(svg, { font: { loadSystemFonts: false } }).render().pixels, bitmap: undefined }
+        : (await rasterize(svg, width, height))!;
     const t3 = performance.now();
-    encodePng(pixels, width, height, config.cards.pngCompression);
+    encodePng(drawn.pixels, width, height, config.cards.pngCompression, { truecolour: drawn.bitmap });
     const t4 = performance.now();
     st.layout += t1 - t0;
     st.satori += t2 - t1 - (t1 - t0);

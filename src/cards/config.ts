@@ -35,10 +35,11 @@ export const cardsConfigSchema = z
     /** Add utm_source=<platform>&utm_medium=social to caption links. */
     utm: z.boolean().default(true),
     /**
-     * PNG zlib level (Node's zlib, unfiltered RGB rows: src/cards/png.ts). At 3,
-     * files are 0.99–1.12× sharp's level 2 by format (WeChat is written at 4:
-     * cardPngLevel) at about sharp's encode time; 4 gives ≈ 18 % smaller files
-     * for about twice the encode time (bench/cards.ts prints both).
+     * PNG zlib level (Node's zlib, unfiltered rows: src/cards/png.ts). A
+     * text-only card (≤ 256 colours) is written indexed at this level: at 3,
+     * 0.69–0.74× the bytes of the RGB path. A card with a photo is RGB, WeChat
+     * and story at 4 when this is 1–3 (cardPngLevel); 4 gives ≈ 18 % smaller
+     * RGB files for about twice the encode time (bench/cards.ts prints both).
      */
     pngCompression: z.number().int().min(0).max(9).default(3),
     /**

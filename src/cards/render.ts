@@ -26,8 +26,9 @@ import { type FitOptions, fitText, measure } from './typeset.ts';
 
 // One card: layout (templates/cards/<kind>.ts) → element tree → satori SVG →
 // resvg pixels → PNG. Runs the same in the main thread and in pool workers.
-// PNG encoding is src/cards/png.ts (Node's zlib on unfiltered rows, in this
-// thread): measured against sharp/libvips and filtered variants in bench/cards.ts.
+// PNG encoding is src/cards/png.ts (Node's zlib on unfiltered rows, indexed
+// when the card has ≤ 256 colours, in this thread): measured against
+// sharp/libvips and filtered variants in bench/cards.ts.
 
 export interface CardJob<K extends CardKind = CardKind> {
   /** `<item-id>/<format>`, for messages. */
