@@ -27,6 +27,8 @@ const Q = 2;
 const C = 3;
 const Z = 4;
 const OPS: Record<string, [number, number]> = { M: [M, 2], L: [L, 2], Q: [Q, 4], C: [C, 6], Z: [Z, 0] };
+/** Numbers a command takes, by op. */
+const OP_POINTS = [2, 2, 4, 6, 0];
 
 /** HarfBuzz's SVG path of a glyph (hb font glyphToPath: absolute M, L, Q, C, Z) as an Outline. */
 export function parseOutline(path: string): Outline {
@@ -233,27 +235,23 @@ function flatten(o: Outline, sx: number, sy: number, tx: number, ty: number, row
       line(u * u * x0 + 2 * u * t * cx + t * t * x2, u * u * y0 + 2 * u * t * cy + t * t * y2);
     }
   };
+  // The k-th coordinate pair of the current command, in bitmap pixels.
+  const X = (k: number) => o.pts[p + 2 * k]! * sx + tx;
+  const Y = (k: number) => o.pts[p + 2 * k + 1]! * sy + ty;
   for (let i = 0; i < o.ops.length; i++) {
     const op = o.ops[i]!;
+    const x0 = px;
+    const y0 = py;
     if (op === M) {
       if (px !== startX || py !== startY) line(startX, startY);
-      px = startX = o.pts[p]! * sx + tx;
-      py = startY = o.pts[p + 1]! * sy + ty;
-      p += 2;
-    } else if (op === L) {
-      line(o.pts[p]! * sx + tx, o.pts[p + 1]! * sy + ty);
-      p += 2;
-    } else if (op === Q) {
-      const cx = o.pts[p]! * sx + tx;
-      const cy = o.pts[p + 1]! * sy + ty;
-      const x2 = o.pts[p + 2]! * sx + tx;
-      const y2 = o.pts[p + 3]! * sy + ty;
-      p += 4;
+      px = startX = X(0);
+      py = startY = Y(0);
+    } else if (op === L) line(X(0), Y(0));
+    else if (op === Q) {
+      const [cx, cy, x2, y2] = [X(0), Y(0), X(1), Y(1)];
       // As Skia's edge builder: a quad is cut at its y extremum (both halves
       // monotonic in y, the extremum's y shared exactly), then each half into
       // 2^shift lines by its curvature in quarter pixels.
-      const x0 = px;
-      const y0 = py;
       const den = y0 - 2 * cy + y2;
       const t = den === 0 ? -1 : (y0 - cy) / den;
       if (t > 0 && t < 1) {
@@ -267,15 +265,7 @@ function flatten(o: Outline, sx: number, sy: number, tx: number, ty: number, row
         quad(bx, my, x2, y2);
       } else quad(cx, cy, x2, y2);
     } else if (op === C) {
-      const c1x = o.pts[p]! * sx + tx;
-      const c1y = o.pts[p + 1]! * sy + ty;
-      const c2x = o.pts[p + 2]! * sx + tx;
-      const c2y = o.pts[p + 3]! * sy + ty;
-      const x3 = o.pts[p + 4]! * sx + tx;
-      const y3 = o.pts[p + 5]! * sy + ty;
-      p += 6;
-      const x0 = px;
-      const y0 = py;
+      const [c1x, c1y, c2x, c2y, x3, y3] = [X(0), Y(0), X(1), Y(1), X(2), Y(2)];
       const dd = Math.max(
         Math.hypot(x0 - 2 * c1x + c2x, y0 - 2 * c1y + c2y),
         Math.hypot(c1x - 2 * c2x + x3, c1y - 2 * c2y + y3),
@@ -291,6 +281,7 @@ function flatten(o: Outline, sx: number, sy: number, tx: number, ty: number, row
         line(a * x0 + b * c1x + c * c2x + d * x3, a * y0 + b * c1y + c * c2y + d * y3);
       }
     } else if (px !== startX || py !== startY) line(startX, startY); // Z
+    p += OP_POINTS[op]!;
   }
   if (px !== startX || py !== startY) line(startX, startY);
   return edges;

@@ -29,6 +29,26 @@ describe('fillOutline', () => {
     expect([hole[2 * 6 + 2], hole[3 * 6 + 3], hole[0], hole[5 * 6 + 5]]).toEqual([0, 0, 255, 255]);
   });
 
+  it('fills a circle drawn with cubics (a CFF font) or quadratics (TrueType) to its area', () => {
+    const r = 10;
+    const k = 0.5523 * r; // the usual cubic approximation of a quarter circle
+    const cubic = `M26,16C26,${16 + k} ${16 + k},26 16,26C${16 - k},26 6,${16 + k} 6,16C6,${16 - k} ${16 - k},6 16,6C${16 + k},6 26,${16 - k} 26,16Z`;
+    const quads = `M26,16${Array.from({ length: 16 }, (_, i) => {
+      const a0 = (i * Math.PI) / 8;
+      const a1 = ((i + 1) * Math.PI) / 8;
+      const c = r / Math.cos(Math.PI / 16);
+      const am = (a0 + a1) / 2;
+      return `Q${16 + c * Math.cos(am)},${16 + c * Math.sin(am)} ${16 + r * Math.cos(a1)},${16 + r * Math.sin(a1)}`;
+    }).join('')}Z`;
+    for (const path of [cubic, quads]) {
+      const cov = fillOutline(parseOutline(path), 1, 1, 0.3, 0.6, 32, 32);
+      const drawn = cov.reduce((s, v) => s + v, 0) / 255;
+      expect(Math.abs(drawn - Math.PI * r * r), path.slice(0, 12)).toBeLessThan(2 * Math.PI * r * 0.1);
+      expect(cov[16 * 32 + 16]).toBe(255);
+      expect(cov[0]).toBe(0);
+    }
+  });
+
   it('covers a random polygon’s area, to within a quarter pixel along its edges', () => {
     fc.assert(
       fc.property(
