@@ -70,6 +70,10 @@ export function laneScheduler<T, R>(lanes: Lane<T, R>[], keyOf: (task: T) => str
   };
 
   return {
+    /** Rejects every task still queued (the pool is closing): none is left waiting forever. */
+    cancel(err: Error) {
+      for (const q of queues.values()) for (const item of q.splice(0)) item.reject(err);
+    },
     run(task: T): Promise<R> {
       return new Promise<R>((resolve, reject) => {
         const key = keyOf(task);

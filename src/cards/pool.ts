@@ -57,7 +57,10 @@ export function createCardPool(size = autoWorkers() || 2) {
     /** A whole batch, and the contact sheets, in one worker task (worker.ts `batch`), in the first worker. */
     batch: async (task: BatchTask): Promise<BatchResult> =>
       (await first.run(task, { name: 'batch' })) as BatchResult,
-    close: () => Promise.all(workers.map((w) => w.destroy())).then(() => undefined),
+    close: async () => {
+      lanes.cancel(new Error('the card pool was closed before this card was drawn'));
+      await Promise.all(workers.map((w) => w.destroy()));
+    },
   };
 }
 export type CardPool = ReturnType<typeof createCardPool>;

@@ -126,4 +126,18 @@ describe('laneScheduler', () => {
     expect(await b).toMatch(/^1@/);
     expect(await c).toMatch(/^2@/);
   });
+
+  it('cancel rejects the tasks still queued, not the ones running', async () => {
+    const f = fakeLanes(1, 1);
+    const s = laneScheduler(f.lanes, (t: Task) => t.format);
+    const running = s.run({ id: 0, format: 'og' });
+    const queued = [s.run({ id: 1, format: 'og' }), s.run({ id: 2, format: 'x' })];
+    await settle();
+    s.cancel(new Error('closed'));
+    for (const q of queued) await expect(q).rejects.toThrow('closed');
+    f.pending.shift()!.done();
+    expect(await running).toBe('0@0');
+    await settle();
+    expect(f.ran.flat()).toEqual(['og']);
+  });
 });
