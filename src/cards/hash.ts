@@ -18,10 +18,11 @@ const PACKAGES = [
   '@expo-google-fonts/noto-sans-hk',
   'budoux',
 ];
-const RENDERER_FILES = [
+export const RENDERER_FILES = [
   'render.ts',
   'theme.ts',
   'raster.ts',
+  'glyph-fill.ts',
   'png.ts',
   'typeset.ts',
   'segment.ts',
