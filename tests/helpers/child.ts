@@ -10,7 +10,14 @@ export const exited = (p: ChildProcess) =>
     p.once('exit', (code, signal) => resolve(signal ? -1 : code));
   });
 
-export const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/**
+ * A pause that does not by itself keep the process alive (unref): a script
+ * that races it against something else (bench/scale-out-check.ts's
+ * `Promise.race([exits, wait(60_000)])`) ends when its work is done instead of
+ * sitting out the losing timer. While there is work (children, sockets, IPC,
+ * a test runner) the timer fires as before.
+ */
+export const wait = (ms: number) => new Promise((r) => setTimeout(r, ms).unref());
 
 /** mulberry32: a small seeded PRNG, so a failing run can be replayed. */
 export function prng(seed: number) {

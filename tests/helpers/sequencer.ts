@@ -3,23 +3,30 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 /**
  * The files that took longest in a full run (seconds of vitest time on 2
- * cores, issue 17's session, under load), longest first. Small files that run long:
+ * cores, 3 forks, under load), longest first. Small files that run long:
  * vitest orders files it has no timings for by size, which put these last,
  * where one worker ran them alone while the other had nothing left to do.
+ * fanout-acceptance ran 97 s until its script stopped sitting out a 60 s
+ * timer after its result (tests/helpers/child.ts `wait`): ~35 s now.
  */
 const SLOW_FIRST = [
-  'tests/integration/fanout-acceptance.test.ts', // 85
-  'tests/integration/cli-conventions.test.ts', // 54
-  'tests/property/cards-typeset.property.test.ts', // 53
-  'tests/integration/run-main.test.ts', // 48
-  'tests/integration/subscribers-send.test.ts', // 38
-  'tests/integration/scheduler.test.ts', // 32
-  'tests/e2e/review-real-build.test.ts', // 27
-  'tests/integration/smtp-faults.test.ts', // 27
-  'tests/integration/publish-graph.test.ts', // 25
-  'tests/integration/fanout-worker.test.ts', // 25
-  'tests/integration/topics-send.test.ts', // 24
-  'tests/integration/preferences-topics.test.ts', // 17
+  'tests/integration/cli-conventions.test.ts', // 78
+  'tests/property/cards-typeset.property.test.ts', // 66
+  'tests/integration/build-beside.test.ts', // 49
+  'tests/integration/storage-errors.test.ts', // 48
+  'tests/e2e/email-screenshots.test.ts', // 47
+  'tests/integration/run-main.test.ts', // 47
+  'tests/integration/fanout-acceptance.test.ts', // 97 before, ~35 after
+  'tests/integration/publish-schedule.test.ts', // 37
+  'tests/integration/scheduler.test.ts', // 35
+  'tests/e2e/publish-social.test.ts', // 34
+  'tests/integration/cards-build.test.ts', // 33
+  'tests/integration/subscribers-send.test.ts', // 32
+  'tests/integration/rebuild-digest.test.ts', // 29
+  'tests/integration/review-sessions.test.ts', // 25
+  'tests/integration/subscribers-pg.test.ts', // 25
+  'tests/e2e/review-real-build.test.ts', // 24
+  'tests/integration/fanout-topics.test.ts', // 23
 ];
 
 /**

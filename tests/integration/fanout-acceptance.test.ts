@@ -34,7 +34,7 @@ describe.skipIf(!pgOk)('scale-out acceptance (CI size)', () => {
         '--batch',
         '100',
         '--fire-in',
-        '15',
+        '10',
         '--deadline',
         '400',
         '--quiet',

@@ -15,12 +15,17 @@ import { needs } from '../helpers/system.ts';
 // that a later send against a working server delivers each reader exactly once.
 
 const READERS = ['a@example.com', 'b@example.com', 'c@example.com'];
+// Short, since five cases wait each of them out (twice: the try and its retry).
+// Every drip below comes more often than socketTimeoutMs, so the idle timer
+// alone never fires; loopback servers answer a normal step in a few ms.
 const TIMEOUTS = {
-  connectionTimeoutMs: 1500,
-  greetingTimeoutMs: 1500,
-  socketTimeoutMs: 2500,
-  dataTimeoutMs: 1500,
+  connectionTimeoutMs: 1000,
+  greetingTimeoutMs: 1000,
+  socketTimeoutMs: 1500,
+  dataTimeoutMs: 1000,
 };
+/** A dripped reply's byte interval: well under socketTimeoutMs. */
+const DRIP_MS = 500;
 const input = { editionId: EDITION, list: 'daily', listName: '每日簡報', digest };
 
 let pki: TestPki | undefined;
@@ -100,32 +105,35 @@ describe('SMTP fault classes, each ending named and in bounded time', () => {
     const raw = await startRawSmtp({ kind: 'silent' });
     const r = await faultThenGood(`smtp://127.0.0.1:${raw.port}`, 'SMTP_TIMEOUT');
     await raw.close();
-    expect(r.err.params).toMatchObject({ setting: 'greetingTimeoutMs', ms: 1500 });
+    expect(r.err.params).toMatchObject({ setting: 'greetingTimeoutMs', ms: TIMEOUTS.greetingTimeoutMs });
     expect(raw.connections).toBe(2); // verify, then one retry: bounded by delivery.retries
     expectEachOnce(r.byRecipient);
   });
 
-  it('a greeting dripped one byte a second → SMTP_TIMEOUT (the idle timer alone would never fire)', async () => {
-    const raw = await startRawSmtp({ kind: 'drip-greeting', everyMs: 1000 });
+  it('a greeting dripped a byte at a time → SMTP_TIMEOUT (the idle timer alone would never fire)', async () => {
+    const raw = await startRawSmtp({ kind: 'drip-greeting', everyMs: DRIP_MS });
     const r = await faultThenGood(`smtp://127.0.0.1:${raw.port}`, 'SMTP_TIMEOUT');
     await raw.close();
     expect(r.err.params).toMatchObject({ setting: 'greetingTimeoutMs' });
     expectEachOnce(r.byRecipient);
   });
 
-  it('an EHLO reply dripped one byte a second → SMTP_TIMEOUT from the session-setup deadline', async () => {
-    const raw = await startRawSmtp({ kind: 'drip-ehlo', everyMs: 1000 });
+  it('an EHLO reply dripped a byte at a time → SMTP_TIMEOUT from the session-setup deadline', async () => {
+    const raw = await startRawSmtp({ kind: 'drip-ehlo', everyMs: DRIP_MS });
     const r = await faultThenGood(`smtp://127.0.0.1:${raw.port}`, 'SMTP_TIMEOUT');
     await raw.close();
-    expect(r.err.params).toMatchObject({ setting: 'greetingTimeoutMs', ms: 3000 });
+    expect(r.err.params).toMatchObject({
+      setting: 'greetingTimeoutMs',
+      ms: TIMEOUTS.connectionTimeoutMs + TIMEOUTS.greetingTimeoutMs,
+    });
     expectEachOnce(r.byRecipient);
   });
 
-  it('a MAIL FROM reply dripped one byte a second → SMTP_TIMEOUT from the per-message deadline', async () => {
-    const raw = await startRawSmtp({ kind: 'drip-mail', everyMs: 1000 });
+  it('a MAIL FROM reply dripped a byte at a time → SMTP_TIMEOUT from the per-message deadline', async () => {
+    const raw = await startRawSmtp({ kind: 'drip-mail', everyMs: DRIP_MS });
     const r = await faultThenGood(`smtp://127.0.0.1:${raw.port}`, 'SMTP_TIMEOUT');
     await raw.close();
-    expect(r.err.params).toMatchObject({ setting: 'socketTimeoutMs', ms: 2500 });
+    expect(r.err.params).toMatchObject({ setting: 'socketTimeoutMs', ms: TIMEOUTS.socketTimeoutMs });
     expect(r.afterFault.committed).toBe(0);
     expectEachOnce(r.byRecipient);
   });
@@ -228,7 +236,7 @@ describe('SMTP fault classes, each ending named and in bounded time', () => {
 
   it('the server never answers the end-of-data "." → SMTP_TIMEOUT; that message stays unconfirmed, never resent', async () => {
     const r = await withSink({}, (stage) => (stage === 'data' ? 'silent' : undefined), plain, 'SMTP_TIMEOUT');
-    expect(r.err.params).toMatchObject({ setting: 'dataTimeoutMs', ms: 1500 });
+    expect(r.err.params).toMatchObject({ setting: 'dataTimeoutMs', ms: TIMEOUTS.dataTimeoutMs });
     // Both connections had one message past its "." when the run stopped.
     expect(r.afterFault.committed).toBe(2);
     expect(r.stopped.unconfirmed).toBe(2);
