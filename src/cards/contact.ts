@@ -60,19 +60,28 @@ export const contactSheetPath = (format: CardFormat) => `contact/${format}.png`;
 const THUMBS = 'contact/.thumbs';
 type Thumb = { data: Buffer; width: number; height: number; channels: number };
 
-function readThumb(file: string): Thumb | undefined {
+/**
+ * A cache entry's bytes, read by `parse` when it starts with `magic` and
+ * holds at least `head` bytes; undefined (a miss) for a missing, short,
+ * foreign or damaged one (`parse` may throw or answer undefined).
+ */
+function readCacheFile<T>(file: string, magic: string, head: number, parse: (b: Buffer) => T | undefined) {
   try {
     const b = readFileSync(file);
-    if (b.toString('latin1', 0, 4) !== 'BST1') return undefined;
+    return b.length >= head && b.toString('latin1', 0, 4) === magic ? parse(b) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const readThumb = (file: string): Thumb | undefined =>
+  readCacheFile(file, 'BST1', 9, (b) => {
     const width = b.readUInt16BE(4);
     const height = b.readUInt16BE(6);
     const channels = b[8]!;
     const data = inflateRawSync(b.subarray(9));
     return data.length === width * height * channels ? { data, width, height, channels } : undefined;
-  } catch {
-    return undefined;
-  }
-}
+  });
 
 function writeThumb(file: string, t: Thumb): void {
   const head = Buffer.alloc(9);
@@ -125,17 +134,12 @@ async function thumbnail(editionDir: string, card: ManifestCard, w: number, h: n
 const BANDS = 'contact/.bands';
 const SHEET_LEVEL = 3;
 
-function readBand(file: string): Segment | undefined {
-  try {
-    const b = readFileSync(file);
-    if (b.length < 16 || b.toString('latin1', 0, 4) !== 'BSB2') return undefined;
+const readBand = (file: string): Segment | undefined =>
+  readCacheFile(file, 'BSB2', 16, (b) => {
     const data = b.subarray(16);
     if (crc32(data) >>> 0 !== b.readUInt32BE(12)) return undefined;
     return { data, length: b.readUInt32BE(4), adler: b.readUInt32BE(8) };
-  } catch {
-    return undefined;
-  }
-}
+  });
 
 function writeBand(file: string, seg: Segment): void {
   const head = Buffer.alloc(16);

@@ -1,6 +1,6 @@
 import { promisify } from 'node:util';
 import { constants, deflateRaw } from 'node:zlib';
-import { chunk, IEND, SIGNATURE } from './png.ts';
+import { chunk, header, IEND, SIGNATURE } from './png.ts';
 
 // A PNG whose image data is deflated in independent segments of whole rows
 // (the contact sheets: one segment per band of thumbnails, src/cards/contact.ts),
@@ -78,11 +78,11 @@ export function pngFromSegments(width: number, height: number, channels: 3 | 4, 
   for (const s of segments) adler = adler32Combine(adler, s.adler, s.length);
   const tail = Buffer.allocUnsafe(4);
   tail.writeUInt32BE(adler, 0);
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = 8;
-  ihdr[9] = channels === 4 ? 6 : 2;
   const idat = Buffer.concat([ZLIB_HEAD, ...segments.map((s) => s.data), FINAL_BLOCK, tail]);
-  return Buffer.concat([SIGNATURE, chunk('IHDR', ihdr), chunk('IDAT', idat), IEND]);
+  return Buffer.concat([
+    SIGNATURE,
+    chunk('IHDR', header(width, height, channels === 4 ? 6 : 2)),
+    chunk('IDAT', idat),
+    IEND,
+  ]);
 }

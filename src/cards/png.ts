@@ -21,6 +21,19 @@ import { crc32, deflateSync } from 'node:zlib';
 export const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 export const IEND = chunk('IEND', Buffer.alloc(0));
 
+/**
+ * IHDR's data for 8-bit samples of `colourType` (2 RGB, 3 indexed, 6 RGBA);
+ * compression 0, filter method 0, no interlacing.
+ */
+export function header(width: number, height: number, colourType: 2 | 3 | 6): Buffer {
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8; // bit depth
+  ihdr[9] = colourType;
+  return ihdr;
+}
+
 /** A PNG chunk: length, type, data, CRC-32. */
 export function chunk(type: string, data: Uint8Array): Buffer {
   const out = Buffer.allocUnsafe(12 + data.length);
@@ -230,12 +243,7 @@ export function encodePng(
   if (pixels.length !== width * height * 4) throw new RangeError(`expected ${width}×${height} RGBA pixels`);
   const indexed = opts.keepAlpha || opts.truecolour ? undefined : paletteScanlines(pixels, width, height);
   const rgb = indexed || opts.keepAlpha ? undefined : rgbScanlines(pixels, width, height);
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = 8; // bit depth
-  ihdr[9] = indexed ? 3 : rgb ? 2 : 6; // colour type: indexed, RGB or RGBA
-  // compression 0, filter method 0, interlace 0: already zero
+  const ihdr = header(width, height, indexed ? 3 : rgb ? 2 : 6);
   const rows = indexed?.rows ?? rgb ?? scanlines(pixels, width, height);
   const idat = deflateSync(rows, {
     level: indexed ? (opts.indexedLevel ?? level) : level,

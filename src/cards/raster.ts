@@ -505,7 +505,8 @@ function rasterizeGlyph(fs: Map<number, Face>, want: Want, engine: GlyphEngine =
     cov = new Uint8Array(w * h);
     for (let i = 0; i < cov.length; i++) cov[i] = px[i * 4 + 3]!;
   }
-  const any = cov.some((v) => v !== 0);
+  let any = false;
+  for (let i = 0; i < cov.length && !any; i++) any = cov[i] !== 0;
   return { cov: any ? cov : undefined, w, h, ox: left, oy: top };
 }
 
