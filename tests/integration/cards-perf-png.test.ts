@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encodePng } from '../../src/cards/png.ts';
-import { expectExactPixels, randomPixels } from '../helpers/pixels.ts';
+import { expectExactPixels, palettePixels, randomPixels } from '../helpers/pixels.ts';
 
 // encodePng writes a card of at most 256 colours indexed (colour type 3,
 // with tRNS when a colour is not opaque), else an all-opaque card as 8-bit
@@ -17,35 +17,6 @@ function chunkTypes(png: Buffer): string[] {
   for (let at = 8; at < png.length; at += 12 + png.readUInt32BE(at))
     out.push(png.toString('latin1', at + 4, at + 8));
   return out;
-}
-
-/**
- * Seeded pixels drawn from `n` colours (opaque unless `translucent`), in runs
- * of random length as on a card (flat colour, then an edge).
- */
-function palettePixels(w: number, h: number, n: number, seed: number, translucent: boolean): Uint8Array {
-  let x = seed >>> 0 || 1;
-  const next = () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return x >>> 0;
-  };
-  const colours = Array.from({ length: n }, (_, i) => [
-    i & 0xff,
-    next() & 0xff,
-    (i >> 8) * 97,
-    translucent && i % 3 === 1 ? next() % 255 : 255,
-  ]);
-  const px = new Uint8Array(w * h * 4);
-  // Every colour once, then runs of random colours.
-  let at = 0;
-  for (let i = 0; i < n && at < w * h; i++, at++) px.set(colours[i]!, at * 4);
-  while (at < w * h) {
-    const c = colours[next() % n]!;
-    for (let run = 1 + (next() % 9); run > 0 && at < w * h; run--, at++) px.set(c, at * 4);
-  }
-  return px;
 }
 
 describe('encodePng, indexed cards', () => {

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { PNG } from 'pngjs';
@@ -86,6 +86,54 @@ describe('card pool', () => {
         expect(Buffer.compare(readFileSync(join(dir, `${i}.png`)), png)).toBe(0);
         expect(got[i]!.bytes).toBe(png.length);
       }
+    } finally {
+      await pool.close();
+    }
+  }, 240_000);
+
+  it('a worker that dies mid-card fails that card (and at most the one beside it), not the other lane or the cards after it', async () => {
+    // A layout that ends its worker thread (process.exit in a worker ends the
+    // thread) for one title: the card's task is lost with the worker, Piscina
+    // starts another, and lanes.ts goes on feeding it.
+    const dir = tempDir('cards-pool-death-');
+    const templates = join(dir, 'templates');
+    cpSync(ctx.paths.templates, templates, { recursive: true });
+    renameSync(join(templates, 'cards/article.ts'), join(templates, 'cards/article-real.ts'));
+    writeFileSync(
+      join(templates, 'cards/article.ts'),
+      "import real from './article-real.ts';\n" +
+        "export default (d, k) => { if (d.title === 'DIE') process.exit(3); return real(d, k); };\n",
+    );
+    const art = jobFor('article');
+    const job = (format: CardJob['format'], title?: string): CardJob => ({
+      ...art,
+      id: `${title ?? 'ok'}/${format}`,
+      format,
+      templatesDir: templates,
+      data: { ...(art.data as object), ...(title ? { title } : {}), photo: undefined } as CardJob['data'],
+    });
+    const pool = createCardPool(2);
+    try {
+      const jobs = [job('og'), job('og', 'DIE'), job('og'), job('og'), job('x'), job('x'), job('x')];
+      const got = await Promise.allSettled(
+        jobs.map((j, i) => pool.run({ job: j, file: join(dir, `${i}.png`) })),
+      );
+      // The dying card fails; so may the one drawn beside it on the same
+      // worker (two in flight a worker: a thread's death loses both, as it
+      // did before lanes.ts). Nothing else does.
+      const why = (g: PromiseSettledResult<unknown>) => (g.status === 'rejected' ? String(g.reason) : 'ok');
+      expect(why(got[1]!)).toMatch(/worker exited with code: 3/);
+      expect(['ok', why(got[1]!)]).toContain(why(got[0]!));
+      expect(got.slice(2).map(why)).toEqual(['ok', 'ok', 'ok', 'ok', 'ok']);
+      for (const [i, j] of jobs.entries())
+        if (got[i]!.status === 'fulfilled') {
+          const { png } = await renderCard({ ...j, templatesDir: ctx.paths.templates });
+          expect(Buffer.compare(readFileSync(join(dir, `${i}.png`)), png), j.id).toBe(0);
+        }
+      expect(existsSync(join(dir, '1.png'))).toBe(false);
+      // The pool still draws after the death.
+      const after = await pool.run({ job: job('og'), file: join(dir, 'after.png') });
+      expect(after.bytes).toBeGreaterThan(0);
     } finally {
       await pool.close();
     }
