@@ -13,9 +13,9 @@ declare module 'vitest' {
 
 /**
  * Once per `vitest run`, before any test file:
- * - dist/ built from the sources (bench/_dist.ts ensureDist: scripts/build.mjs,
- *   `npm run build`, ~1–2 s), so an edit since the last build does not
- *   leave it stale. The tests that spawn the
+ * - dist/ brought up to date with the sources (bench/_dist.ts ensureDist:
+ *   scripts/build.mjs, ~1–2 s, only when bin/broadsheet.js would not run it),
+ *   so an edit since the last build does not leave it stale. The tests that spawn the
  *   CLI then run the compiled CLI, as a user does, instead of the tsx
  *   fallback that bin/broadsheet.js takes for stale output (~1 s more CPU a
  *   start, hundreds of starts a run); the code is the same sources either
