@@ -10,6 +10,7 @@
 // with the same layout, and MJML compiles from there; errors found there are
 // mapped back to the template file (and the line, see sourceLine()).
 
+import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
@@ -120,10 +121,22 @@ async function mjml() {
 
 export interface Compiled {
   html: string;
+  /** The plain-text part; '' when it was not asked for (opts.text false). */
   text: string;
   /** MJML warnings (validation soft). */
   warnings: string[];
 }
+
+/** MJML's output for one set of rendered template files, before our own post-processing. */
+type MjmlOutput = { html: string; warnings: string[] };
+
+/**
+ * MJML results of one renderDigest by their input (the rendered template
+ * files and the validation level): a page whose rendered templates are the
+ * same as one compiled before (the archive page of an edition with no 數讀,
+ * which differs from the email only in the stats partial) is not compiled again.
+ */
+export type CompileShare = Map<string, Promise<MjmlOutput>>;
 
 /**
  * Find the template line an MJML error on a rendered line came from: Liquid
@@ -169,7 +182,7 @@ async function mapMjmlErrors(
 export async function compileDigest(
   dir: string,
   data: object,
-  opts: { validation: 'strict' | 'soft' | 'skip' },
+  opts: { validation: 'strict' | 'soft' | 'skip'; text?: boolean; share?: CompileShare },
 ): Promise<Compiled> {
   const absDir = resolve(dir);
   const { html: htmlLiquid, text: textLiquid } = liquidFor(absDir);
@@ -186,22 +199,61 @@ export async function compileDigest(
       detail: 'main template is missing',
     });
 
+  const rendered: [rel: string, source: string][] = [];
+  let svg = false;
+  for (const rel of files) {
+    let source: string;
+    try {
+      source = await htmlLiquid.renderFile(rel, data);
+    } catch (err) {
+      throw templateError(err, join(dir, rel), absDir);
+    }
+    // mjml-parser-xml crashes on an include with an empty body (a partial
+    // whose {% if %} was false); an empty mj-raw renders as nothing.
+    if (rel !== MAIN_TEMPLATE && !/<mj-[a-z]/.test(source.replace(/<!--[\s\S]*?-->/g, '')))
+      source = '<mj-raw></mj-raw>';
+    if (!svg && /<svg/i.test(source)) svg = true;
+    rendered.push([rel, source]);
+  }
+
+  let mjmlOut: Promise<MjmlOutput> | undefined;
+  let key: string | undefined;
+  if (opts.share) {
+    const h = createHash('sha256').update(`${absDir}\0${opts.validation}\0`);
+    for (const [rel, source] of rendered) h.update(`${rel}\0${source.length}\0`).update(source);
+    key = h.digest('hex');
+    mjmlOut = opts.share.get(key);
+  }
+  if (!mjmlOut) {
+    mjmlOut = runMjml(dir, rendered, svg, opts.validation);
+    if (key) opts.share!.set(key, mjmlOut);
+  }
+  const { html, warnings } = await mjmlOut;
+
+  let text = '';
+  if (opts.text !== false) {
+    try {
+      text = tidyText(await textLiquid.renderFile(TEXT_TEMPLATE, data));
+    } catch (err) {
+      throw templateError(err, join(dir, TEXT_TEMPLATE), absDir);
+    }
+  }
+  return { html: heroHeight(dropLinkTargets(html), data), text, warnings: [...warnings] };
+}
+
+/** The rendered template files compiled by MJML in a private temp folder (for <mj-include>). */
+async function runMjml(
+  dir: string,
+  rendered: [rel: string, source: string][],
+  svg: boolean,
+  validation: 'strict' | 'soft' | 'skip',
+): Promise<MjmlOutput> {
   const tmp = await mkdtemp(join(tmpdir(), 'broadsheet-email-'));
   try {
-    for (const rel of files) {
-      let rendered: string;
-      try {
-        rendered = await htmlLiquid.renderFile(rel, data);
-      } catch (err) {
-        throw templateError(err, join(dir, rel), absDir);
-      }
-      // mjml-parser-xml crashes on an include with an empty body (a partial
-      // whose {% if %} was false); an empty mj-raw renders as nothing.
-      if (rel !== MAIN_TEMPLATE && !/<mj-[a-z]/.test(rendered.replace(/<!--[\s\S]*?-->/g, '')))
-        rendered = '<mj-raw></mj-raw>';
+    for (const [rel, source] of rendered) {
       const target = join(tmp, ...rel.split('/'));
       await mkdir(dirname(target), { recursive: true });
-      await writeFile(target, rendered);
+      await writeFile(target, source);
     }
     const mainPath = join(tmp, MAIN_TEMPLATE);
     const compile = await mjml();
@@ -214,8 +266,14 @@ export async function compileDigest(
         includePath: tmp + sep,
         fonts: {},
         minify: true,
+        // htmlnano's safe preset minifies inline <svg> with SVGO, whose import
+        // costs ~0.9 s of CPU on the first compile (issue 16: the digest is on
+        // a one-article rebuild's critical path). MJML's components write no
+        // <svg> of their own, so there is one in the HTML only when a
+        // template put it there: then SVGO runs as before.
+        minifyOptions: svg ? {} : { minifySvg: false },
         keepComments: false,
-        validationLevel: opts.validation,
+        validationLevel: validation,
       });
     } catch (err) {
       const errs = (err as { errors?: Parameters<typeof mapMjmlErrors>[0] }).errors;
@@ -240,14 +298,7 @@ export async function compileDigest(
     const warnings = (await mapMjmlErrors(result.errors, tmp, dir)).map(
       (m) => `${m.file}:${m.line}: ${m.detail}`,
     );
-
-    let text: string;
-    try {
-      text = await textLiquid.renderFile(TEXT_TEMPLATE, data);
-    } catch (err) {
-      throw templateError(err, join(dir, TEXT_TEMPLATE), absDir);
-    }
-    return { html: heroHeight(dropLinkTargets(result.html), data), text: tidyText(text), warnings };
+    return { html: result.html, warnings };
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }

@@ -7,7 +7,7 @@ import type { Article } from '../content/model.ts';
 import type { Context } from '../context.ts';
 import type { Edition } from '../edition/model.ts';
 import { BroadsheetError } from '../errors/index.ts';
-import { compileDigest, renderSubject } from './compile.ts';
+import { type CompileShare, compileDigest, renderSubject } from './compile.ts';
 import { charLength } from './format.ts';
 import { messagesFor, variantsOf } from './locales/index.ts';
 import { worstCaseBytes } from './merge.ts';
@@ -103,6 +103,23 @@ export async function subjectCheck(
     : { subject };
 }
 
+/** One locale's view of the edition (stats as given), with its subject and preheader. */
+async function variantView(
+  edition: Edition,
+  articles: Article[],
+  locale: string,
+  ctx: Context,
+  thumbs: ReadonlyMap<string, Thumb>,
+  stats: 'compact' | 'full',
+): Promise<{ view: DigestView; subject: string }> {
+  const config =
+    stats === ctx.config.email.stats ? ctx.config : { ...ctx.config, email: { ...ctx.config.email, stats } };
+  const view = digestView(edition, articles, config, locale, thumbs, linkPolicy(ctx, edition));
+  const { subject, preheader } = await headlines(view, ctx);
+  view.preheader = preheader;
+  return { view, subject };
+}
+
 async function compileVariant(
   edition: Edition,
   articles: Article[],
@@ -110,15 +127,11 @@ async function compileVariant(
   ctx: Context,
   validation: 'strict' | 'soft' | 'skip',
   thumbs: ReadonlyMap<string, Thumb>,
-  stats: 'compact' | 'full' = ctx.config.email.stats,
+  share: CompileShare,
 ): Promise<DigestVariant & { bytes: number; warnings: string[] }> {
   const dir = join(ctx.paths.templates, ctx.config.email.templates);
-  const config =
-    stats === ctx.config.email.stats ? ctx.config : { ...ctx.config, email: { ...ctx.config.email, stats } };
-  const view = digestView(edition, articles, config, locale, thumbs, linkPolicy(ctx, edition));
-  const { subject, preheader } = await headlines(view, ctx);
-  view.preheader = preheader;
-  const compiled = await compileDigest(dir, view, { validation });
+  const { view, subject } = await variantView(edition, articles, locale, ctx, thumbs, ctx.config.email.stats);
+  const compiled = await compileDigest(dir, view, { validation, share });
   const m = messagesFor(locale);
   return {
     locale: view.locale,
@@ -132,6 +145,24 @@ async function compileVariant(
     bytes: worstCaseBytes(compiled.html),
     warnings: compiled.warnings,
   };
+}
+
+/**
+ * A variant's archive page (view online): the email with the whole 數讀 the
+ * compact email links to. Only its HTML is used, so no text part is made.
+ */
+async function archivePage(
+  edition: Edition,
+  articles: Article[],
+  locale: string,
+  ctx: Context,
+  validation: 'strict' | 'soft' | 'skip',
+  thumbs: ReadonlyMap<string, Thumb>,
+  share: CompileShare,
+): Promise<string> {
+  const dir = join(ctx.paths.templates, ctx.config.email.templates);
+  const { view } = await variantView(edition, articles, locale, ctx, thumbs, 'full');
+  return (await compileDigest(dir, view, { validation, text: false, share })).html;
 }
 
 /** Render the edition's digest once per locale variant (merge per recipient later). */
@@ -153,20 +184,20 @@ export async function renderDigest(
   const dropped: string[] = [];
   const order = dropOrder(articles);
 
+  // A page whose rendered templates match one compiled before reuses its MJML result.
+  const share: CompileShare = new Map();
   for (;;) {
-    const main = await compileVariant(edition, articles, own!, ctx, validation, thumbs);
+    const main = await compileVariant(edition, articles, own!, ctx, validation, thumbs, share);
     const bytes = main.bytes;
 
     if (bytes <= email.maxBytes) {
       const variants: Record<string, DigestVariant> = { [main.locale]: strip(main) };
       for (const l of others)
-        variants[l] = strip(await compileVariant(edition, articles, l, ctx, validation, thumbs));
+        variants[l] = strip(await compileVariant(edition, articles, l, ctx, validation, thumbs, share));
       // The archive page (view online) shows the whole 數讀 the compact email links to.
       if (opts.digestDir && email.stats === 'compact')
         for (const v of Object.values(variants))
-          v.archiveHtml = (
-            await compileVariant(edition, articles, v.locale, ctx, validation, thumbs, 'full')
-          ).html;
+          v.archiveHtml = await archivePage(edition, articles, v.locale, ctx, validation, thumbs, share);
       const warnings = [...main.warnings, ...thumbWarnings];
       const long = subjectWarning(main.subject, main.locale, email.subjectWarnAt);
       if (long) warnings.push(long);

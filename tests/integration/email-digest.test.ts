@@ -9,8 +9,10 @@ import { join } from 'node:path';
 import { HtmlValidate } from 'html-validate';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Edition } from '../../src/edition/model.ts';
+import { type CompileShare, compileDigest } from '../../src/email/compile.ts';
 import { figure } from '../../src/email/format.ts';
 import { type DigestResult, mergeRecipient, renderDigest } from '../../src/email/index.ts';
+import { digestView } from '../../src/email/view.ts';
 import { isBroadsheetError } from '../../src/errors/index.ts';
 import {
   emailContext,
@@ -210,5 +212,44 @@ describe('template errors', () => {
     expect(err.params.file).toMatch(/partials\/masthead\.mjml$/);
     expect(err.params.line).toBe(22);
     expect(err.message).toContain('colour');
+  });
+});
+
+// Issue 16: what the digest's compiles skip must not change what they write.
+describe('compile shortcuts', () => {
+  it('still minifies an inline <svg> a template puts in with SVGO (skipped only when there is none)', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'bs-tpl-'));
+    await cp(join(ROOT, 'templates/email'), join(root, 'templates/email'), { recursive: true });
+    const path = join(root, 'templates/email/partials/footer.mjml');
+    const svg =
+      '<mj-raw><svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><!-- a comment --><rect width="8" height="8" fill="#ff0000"/></svg></mj-raw>';
+    await writeFile(path, `${svg}\n${await readFile(path, 'utf8')}`);
+    const d = await renderDigest(seed, emailContext({}, root));
+    const out = /<svg[\s\S]*?<\/svg>/.exec(d.html)?.[0];
+    // SVGO's preset: colours shortened, comments gone.
+    expect(out).toContain('fill="red"');
+    expect(out).not.toContain('a comment');
+    expect(digest.html).not.toContain('<svg');
+  });
+
+  it('compiles rendered templates seen before in the same render once (an archive page equal to its email)', async () => {
+    const dir = join(ROOT, 'templates/email');
+    const noStats = { ...seed, stats: [] };
+    const share: CompileShare = new Map();
+    const view = (stats: 'compact' | 'full') =>
+      digestView(noStats, noStats.articles, { ...ctx.config, email: { ...ctx.config.email, stats } });
+    const email = await compileDigest(dir, view('compact'), { validation: 'strict', share });
+    const archive = await compileDigest(dir, view('full'), { validation: 'strict', text: false, share });
+    expect(share.size).toBe(1);
+    expect(archive.html).toBe(email.html);
+    expect(archive.text).toBe('');
+    // With 數讀 the two differ, and each is compiled.
+    const withStats = await compileDigest(
+      dir,
+      digestView(seed, seed.articles, { ...ctx.config, email: { ...ctx.config.email, stats: 'full' } }),
+      { validation: 'strict', share },
+    );
+    expect(share.size).toBe(2);
+    expect(withStats.html).not.toBe(email.html);
   });
 });
