@@ -5,6 +5,7 @@ import type { Edition } from '../edition/model.ts';
 import { BroadsheetError, isBroadsheetError } from '../errors/index.ts';
 import type { Manifest, ManifestCard, ManifestContact, ManifestPost } from '../jobs/manifest.ts';
 import { trimMalloc } from '../util/malloc.ts';
+import { besidePool, takePrestarted } from './beside.ts';
 import type { CardFormat } from './config.ts';
 import { contactSheetPath, listContactSheets, writeContactSheets } from './contact.ts';
 import { collectPast, fullGc } from './gc.ts';
@@ -91,12 +92,13 @@ export async function startCards(
   const cfg = ctx.config.cards;
   const besideAllowed = opts.beside === true && (opts.workers ?? cfg.workers) !== 0;
   // A rebuild (the last build's cards are known) most often redraws a few:
-  // its worker starts at the first card found to draw, and parses its fonts
-  // while the rest of the plan is made; it is closed unused if the plan turns
-  // out a full edition. An unchanged rebuild starts none.
-  let early: Promise<CardPool> | undefined;
+  // its worker starts at the first card found to draw (if the command has not
+  // started it already, beside.ts), and parses its fonts while the rest of
+  // the plan is made; it is closed unused if the plan turns out a full
+  // edition. An unchanged rebuild starts none.
+  let early = takePrestarted();
   const onFirstTodo = () => {
-    if (!besideAllowed || !opts.previous?.length) return;
+    if (early || !besideAllowed || !opts.previous?.length) return;
     early = besidePool();
     early.catch(() => {}); // awaited below, where a failure is thrown
   };
@@ -104,7 +106,7 @@ export async function startCards(
   try {
     plan = await planCards(edition, ctx, { ...opts, onFirstTodo });
   } catch (err) {
-    await (await early)?.close();
+    await closePool(early);
     throw err;
   }
   const n = plan.todo.length;
@@ -113,16 +115,13 @@ export async function startCards(
     running.catch(() => {}); // reported by done(); never an unhandled rejection meanwhile
     return { beside: true, done: () => running };
   }
-  await (await early)?.close();
+  await closePool(early);
   return { beside: false, done: () => drawCards(plan, ctx, opts) };
 }
 
-/** One worker thread, its fonts parsing already. */
-async function besidePool(): Promise<CardPool> {
-  const { createCardPool } = await import('./pool.ts');
-  const pool = createCardPool(1);
-  pool.warm().catch(() => {}); // a warm-up that fails costs nothing: the batch finds out itself
-  return pool;
+/** Close a beside worker that will not draw (one that failed to start has nothing to close). */
+async function closePool(p: Promise<CardPool> | undefined): Promise<void> {
+  await (await p?.catch(() => undefined))?.close();
 }
 
 /**
