@@ -49,14 +49,19 @@ export function chunk(type: string, data: Uint8Array): Buffer {
 // per-thread heaps keep what they once held (issue 16, docs/performance-cards.md).
 const rowBuffers: Buffer[] = [];
 
+/**
+ * A buffer of `size` bytes for a card's rows, reused: kept at a power of two
+ * (at most two kept), so the next card of another format usually fits in one
+ * already paged in. Only the first `size` bytes are the rows.
+ */
 function rowBuffer(size: number): Buffer {
-  let out = rowBuffers.find((b) => b.length === size);
+  let out = rowBuffers.find((b) => b.length >= size);
   if (!out) {
-    out = Buffer.allocUnsafe(size);
+    out = Buffer.allocUnsafe(2 ** Math.ceil(Math.log2(size)));
     if (rowBuffers.length >= 2) rowBuffers.shift();
     rowBuffers.push(out);
   }
-  return out;
+  return out.subarray(0, size);
 }
 
 /** Rows of `pixels` (straight RGBA, width×height×4) behind a filter-type byte 0 each. */

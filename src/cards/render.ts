@@ -302,8 +302,12 @@ function stripUnusedMasks(svg: string): string {
 }
 
 // Pixel buffers for the glyph-cache renderer, reused once their PNG is encoded
-// (a fresh 3 MB buffer per card costs its page faults and GC every time). At
-// most two are kept (a story card's is 8 MB): memory per worker stays bounded.
+// (a fresh 3 MB buffer per card costs its page faults and GC every time). Each
+// is as large as the largest format (a story card's 8 MB) and a card draws
+// into its first part, so a worker that moves on to another format, or a
+// rebuild's worker drawing one card of each, faults its pages in once (~3 ms
+// a MB here), not again for every size. One per card in flight: at most two.
+const MAX_CARD_BYTES = Math.max(...Object.values(FORMATS).map((f) => f.width * f.height * 4));
 const spare: Uint8Array[] = [];
 
 /** Raw RGBA pixels of a card, by the job's renderer. */
@@ -325,19 +329,19 @@ export async function cardPixels(
 
 export async function renderCard(job: CardJob): Promise<RenderedCard> {
   const { width, height } = FORMATS[job.format];
-  const size = width * height * 4;
-  const buf = spare.find((b) => b.length === size);
-  if (buf) spare.splice(spare.indexOf(buf), 1);
-  const img = await cardPixels(job, buf);
-  const png = encodePng(img.pixels, img.width, img.height, cardPngLevel(job.format, job.pngCompression), {
-    // A card with a photo or portrait has thousands of colours: straight to RGB.
-    truecolour: img.bitmap,
-    indexedLevel: job.pngCompression,
-  });
-  if ((job.renderer ?? DEFAULT_CARD_RENDERER) === 'glyphcache') {
-    // The newest two: when a build moves on to the next format, its size replaces the last one's.
-    if (spare.length >= 2) spare.shift();
-    spare.push(buf ?? img.pixels);
+  const buf =
+    (job.renderer ?? DEFAULT_CARD_RENDERER) === 'glyphcache'
+      ? (spare.pop() ?? new Uint8Array(MAX_CARD_BYTES))
+      : undefined;
+  try {
+    const img = await cardPixels(job, buf?.subarray(0, width * height * 4));
+    const png = encodePng(img.pixels, img.width, img.height, cardPngLevel(job.format, job.pngCompression), {
+      // A card with a photo or portrait has thousands of colours: straight to RGB.
+      truecolour: img.bitmap,
+      indexedLevel: job.pngCompression,
+    });
+    return { png, width, height };
+  } finally {
+    if (buf && spare.length < 2) spare.push(buf);
   }
-  return { png, width, height };
 }
