@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -90,5 +91,69 @@ describe('__bsImport (compiled CLI, computed imports of TypeScript)', () => {
     writeFileSync(file, 'export default function (d: { n: number }) {\n  return d.n +;\n}\n');
     const r = importIn(file);
     expect(r.error).toMatch(/broken\.ts:2:\d+: /);
+  });
+});
+
+// What esbuild made is kept on disk (dist/cache/imports/, emptied by every
+// build of dist/) with the SHA-256 of each file it read: the next process —
+// a card worker, most often — takes it from there without starting esbuild,
+// and an edit to any of those files compiles again.
+describe('__bsImport on-disk cache', () => {
+  const entryOf = (file: string) =>
+    join(
+      ROOT,
+      'dist/cache/imports',
+      `${createHash('sha256').update(pathToFileURL(file).href).digest('hex').slice(0, 32)}.json`,
+    );
+  const made: string[] = [];
+  afterAll(() => {
+    for (const f of made) rmSync(f, { force: true });
+  });
+
+  it('a fresh process takes the cached module; an edited import, or a torn entry, compiles again', () => {
+    const file = join(dir, 'cached-layout.ts');
+    const part = join(dir, '_cached-part.ts');
+    writeFileSync(part, "export const word: string = 'first';\n");
+    writeFileSync(
+      file,
+      "import { word } from './_cached-part.ts';\nexport default (d: { n: number }) => word + ':' + d.n;\n",
+    );
+    const entry = entryOf(file);
+    made.push(entry);
+    rmSync(entry, { force: true });
+
+    expect(importIn(file).value).toBe('first:20');
+    const kept = JSON.parse(readFileSync(entry, 'utf8')) as { url: string; inputs: Record<string, string> };
+    expect(Object.keys(kept.inputs).sort()).toEqual([part, file].sort());
+
+    // Unchanged files: the cached module is what runs (a stand-in proves it was not compiled again).
+    const standIn = `data:text/javascript;base64,${Buffer.from('export default () => "from the cache";').toString('base64')}`;
+    writeFileSync(entry, JSON.stringify({ ...kept, file: pathToFileURL(file).href, url: standIn }));
+    expect(importIn(file).value).toBe('from the cache');
+
+    // An imported file edited: compiled again, and the entry replaced.
+    writeFileSync(part, "export const word: string = 'second';\n");
+    expect(importIn(file).value).toBe('second:20');
+    expect(readFileSync(entry, 'utf8')).not.toContain(standIn);
+
+    // A torn entry is a miss, not an error.
+    writeFileSync(entry, '{"file":');
+    expect(importIn(file).value).toBe('second:20');
+    expect(importIn(file).tsxRegistered).toBe(false);
+  });
+
+  it('a file that needs tsx is remembered as such, and still runs through tsx', () => {
+    const file = join(dir, 'cached-with-package.ts');
+    writeFileSync(
+      file,
+      "import { parse } from 'yaml';\nexport default (d: { n: number }): number => parse('v: ' + String(d.n)).v;\n",
+    );
+    made.push(entryOf(file));
+    for (let i = 0; i < 2; i++) {
+      const r = importIn(file);
+      expect(r.value).toBe(20);
+      expect(r.tsxRegistered).toBe(true);
+    }
+    expect(JSON.parse(readFileSync(entryOf(file), 'utf8')).url).toBe('');
   });
 });
