@@ -284,8 +284,9 @@ export function firstMissingGlyph(text: string): string | undefined {
     }
     for (const ch of g) {
       const cp = ch.codePointAt(0)!;
-      if (isIgnorable(cp)) continue;
-      if (!regular.has(cp) || !bold.has(cp)) return ch;
+      // The font's own characters first: the ignorable test builds a string and runs a regex.
+      if ((regular.has(cp) && bold.has(cp)) || isIgnorable(cp)) continue;
+      return ch;
     }
   }
   return undefined;

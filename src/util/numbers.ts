@@ -29,10 +29,24 @@ function digits(abs: number, grouping: boolean): string {
     return `${String(Number(m))}E${MINUS}${e!.replace('-', '')}`;
   }
   // Below 1: three significant digits (0.000123, 0.0456, 0.3); else at most two decimals.
-  const opts: Intl.NumberFormatOptions =
-    abs < 1 ? { maximumSignificantDigits: 3 } : { maximumFractionDigits: 2, useGrouping: grouping };
-  if (abs < 1) opts.useGrouping = false;
-  return new Intl.NumberFormat('en-US', opts).format(abs);
+  return formatter(abs < 1 ? 'small' : grouping ? 'grouped' : 'plain').format(abs);
+}
+
+// One Intl.NumberFormat per style, made on first use: constructing one costs
+// far more than formatting with it (a card formats several figures).
+const FORMAT_OPTIONS = {
+  small: { maximumSignificantDigits: 3, useGrouping: false },
+  grouped: { maximumFractionDigits: 2, useGrouping: true },
+  plain: { maximumFractionDigits: 2, useGrouping: false },
+} satisfies Record<string, Intl.NumberFormatOptions>;
+const formatters = new Map<keyof typeof FORMAT_OPTIONS, Intl.NumberFormat>();
+function formatter(style: keyof typeof FORMAT_OPTIONS): Intl.NumberFormat {
+  let f = formatters.get(style);
+  if (!f) {
+    f = new Intl.NumberFormat('en-US', FORMAT_OPTIONS[style]);
+    formatters.set(style, f);
+  }
+  return f;
 }
 
 function label(exp: number, style: NumberStyle): string {
