@@ -1,4 +1,5 @@
-import { loadDefaultSimplifiedChineseParser, loadDefaultTraditionalChineseParser } from 'budoux';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { graphemes } from './fonts.ts';
 
 // Where a line may break, decided once per text on grapheme clusters
@@ -75,6 +76,22 @@ function classify(g: string): ClusterClass {
 type Parser = { parse(s: string): string[] };
 let hant: Parser | undefined;
 let hans: Parser | undefined;
+
+// BudouX's phrase parser without its package index. The index loads every
+// language's model and, for its HTML processor, linkedom (a whole DOM): ~250
+// ms of every process that segments a headline, a card worker's start
+// included, against ~20 ms for the Parser class and the one Chinese model
+// used. It is the class and model object loadDefault…Parser() builds on
+// (HTMLProcessingParser adds HTML methods only): same phrases
+// (tests/unit/cards-budoux.test.ts). Its CommonJS build, by path: the package
+// exports only its index.
+const budouxDir = dirname(createRequire(import.meta.url).resolve('budoux'));
+export function budouxParser(model: 'zh-hant' | 'zh-hans'): Parser {
+  const req = createRequire(import.meta.url);
+  const { Parser: P } = req(join(budouxDir, 'parser.js')) as { Parser: new (m: unknown) => Parser };
+  const { model: m } = req(join(budouxDir, 'data', 'models', `${model}.js`)) as { model: unknown };
+  return new P(m);
+}
 const wordSeg = new Intl.Segmenter('zh-Hant-HK', { granularity: 'word' });
 
 /** Boundaries (cluster indices relative to the run) a segmenter reports inside a Han run. */
@@ -99,8 +116,8 @@ function boundaries(run: string[], parts: string[]): Set<number> {
 function hanLevels(run: string[], start: number, level: Uint8Array, simplified: boolean): void {
   if (run.length < 2) return;
   const text = run.join('');
-  if (simplified) hans ??= loadDefaultSimplifiedChineseParser();
-  else hant ??= loadDefaultTraditionalChineseParser();
+  if (simplified) hans ??= budouxParser('zh-hans');
+  else hant ??= budouxParser('zh-hant');
   const parser = (simplified ? hans : hant)!;
   const phrase = boundaries(run, parser.parse(text));
   const word = boundaries(
