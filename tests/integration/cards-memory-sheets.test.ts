@@ -285,3 +285,53 @@ describe('the card stage collects its garbage', () => {
     expect(junk.length).toBe(40);
   });
 });
+
+describe('writeContactSheets, a few at a time', () => {
+  it('writes the same sheets one at a time as all at once, in the order of the formats asked for', async () => {
+    const formats = [
+      ['og', 120, 63],
+      ['square', 90, 90],
+      ['story', 54, 96],
+      ['wechat', 90, 38],
+    ] as const;
+    const sheetsOf = async (name: string, atOnce: number) => {
+      const ed = join(dir, name);
+      const cards: ManifestCard[] = [];
+      for (let i = 0; i < 5; i++)
+        for (const [format, width, height] of formats) {
+          const path = `cards/item-${i}/${format}.png`;
+          mkdirSync(join(ed, `cards/item-${i}`), { recursive: true });
+          const px = Uint8Array.from({ length: width * height * 4 }, (_, j) =>
+            j % 4 === 3 ? 255 : (j * (i + 5) + width) & 255,
+          );
+          await sharp(Buffer.from(px), { raw: { width, height, channels: 4 } })
+            .png()
+            .toFile(join(ed, path));
+          cards.push(manifestCard(i, format, width, height, path, `${i}${format}`));
+        }
+      const written = await writeContactSheets(
+        ed,
+        cards,
+        formats.map(([f]) => f),
+        atOnce,
+      );
+      return {
+        written,
+        bytes: written.map((p) =>
+          createHash('sha256')
+            .update(readFileSync(join(ed, p)))
+            .digest('hex'),
+        ),
+      };
+    };
+    const one = await sheetsOf('sheets-one', 1);
+    const all = await sheetsOf('sheets-all', 6);
+    expect(one.written).toEqual([
+      'contact/og.png',
+      'contact/square.png',
+      'contact/story.png',
+      'contact/wechat.png',
+    ]);
+    expect(all).toEqual(one);
+  });
+});
