@@ -7,6 +7,8 @@
 // - a change reads ▲ +2.66億人 / ▼ −1.2% / 0% (no arrow: neutral), and its
 //   comparison gets 較 once (較2024年12月, never 較較前一年).
 
+import { numberFormat } from './intl.ts';
+
 export interface NumberStyle {
   /** 'cjk' (default): 萬/億 for values ≥ 10,000; 'plain': digits only. */
   large?: 'cjk' | 'plain';
@@ -29,24 +31,12 @@ function digits(abs: number, grouping: boolean): string {
     return `${String(Number(m))}E${MINUS}${e!.replace('-', '')}`;
   }
   // Below 1: three significant digits (0.000123, 0.0456, 0.3); else at most two decimals.
-  return formatter(abs < 1 ? 'small' : grouping ? 'grouped' : 'plain').format(abs);
-}
-
-// One Intl.NumberFormat per style, made on first use: constructing one costs
-// far more than formatting with it (a card formats several figures).
-const FORMAT_OPTIONS = {
-  small: { maximumSignificantDigits: 3, useGrouping: false },
-  grouped: { maximumFractionDigits: 2, useGrouping: true },
-  plain: { maximumFractionDigits: 2, useGrouping: false },
-} satisfies Record<string, Intl.NumberFormatOptions>;
-const formatters = new Map<keyof typeof FORMAT_OPTIONS, Intl.NumberFormat>();
-function formatter(style: keyof typeof FORMAT_OPTIONS): Intl.NumberFormat {
-  let f = formatters.get(style);
-  if (!f) {
-    f = new Intl.NumberFormat('en-US', FORMAT_OPTIONS[style]);
-    formatters.set(style, f);
-  }
-  return f;
+  return numberFormat(
+    'en-US',
+    abs < 1
+      ? { maximumSignificantDigits: 3, useGrouping: false }
+      : { maximumFractionDigits: 2, useGrouping: grouping },
+  ).format(abs);
 }
 
 function label(exp: number, style: NumberStyle): string {
