@@ -1,5 +1,6 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { walk } from '../util/walk.ts';
 import type { CardPool } from './pool.ts';
 
 // The one worker thread a rebuild draws its few cards in, beside the digest
@@ -32,14 +33,14 @@ export async function besidePool(): Promise<CardPool> {
  * out to draw nothing, or a full edition (the pool's), closes it unused
  * (startCards); `closePrestarted` closes one nothing took.
  */
-export function prestartBeside(
+export async function prestartBeside(
   dirs: { out: string; content: string },
   workers: number | 'auto',
   edition?: string,
-): void {
+): Promise<void> {
   if (early || workers === 0) return;
   const built = lastBuilt(dirs.out, edition);
-  if (built === undefined || !newerFile(dirs.content, built)) return;
+  if (built === undefined || !(await newerFile(dirs.content, built))) return;
   early = besidePool();
   early.catch(() => {}); // whoever takes it awaits it, and sees the failure there
 }
@@ -61,15 +62,10 @@ function lastBuilt(outDir: string, edition: string | undefined): number | undefi
   return newest;
 }
 
-/** Whether any file under `dir` was modified after `since` (ms). */
-function newerFile(dir: string, since: number): boolean {
-  let entries: string[];
-  try {
-    entries = readdirSync(dir, { recursive: true, encoding: 'utf8' });
-  } catch {
-    return false;
-  }
-  return entries.some((e) => (mtime(join(dir, e)) ?? 0) > since);
+/** Whether anything under `dir` was modified after `since` (ms); an unreadable folder counts as unchanged. */
+async function newerFile(dir: string, since: number): Promise<boolean> {
+  const entries = await walk(dir).catch(() => []);
+  return entries.some((e) => (mtime(join(e.parentPath, e.name)) ?? 0) > since);
 }
 
 /** The prestarted worker, once; undefined when none was started. */
@@ -79,8 +75,10 @@ export function takePrestarted(): Promise<CardPool> | undefined {
   return p;
 }
 
-/** Close a prestarted worker nothing took (the build failed before its cards, say). */
-export async function closePrestarted(): Promise<void> {
-  const p = takePrestarted();
-  if (p) await (await p.catch(() => undefined))?.close();
+/** Close a beside worker that will not draw (one that failed to start has nothing to close). */
+export async function closePool(p: Promise<CardPool> | undefined): Promise<void> {
+  await (await p?.catch(() => undefined))?.close();
 }
+
+/** Close a prestarted worker nothing took (the build failed before its cards, say). */
+export const closePrestarted = (): Promise<void> => closePool(takePrestarted());

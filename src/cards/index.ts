@@ -5,7 +5,7 @@ import type { Edition } from '../edition/model.ts';
 import { BroadsheetError, isBroadsheetError } from '../errors/index.ts';
 import type { Manifest, ManifestCard, ManifestContact, ManifestPost } from '../jobs/manifest.ts';
 import { trimMalloc } from '../util/malloc.ts';
-import { besidePool, takePrestarted } from './beside.ts';
+import { besidePool, closePool, takePrestarted } from './beside.ts';
 import type { CardFormat } from './config.ts';
 import { contactSheetPath, listContactSheets, writeContactSheets } from './contact.ts';
 import { collectPast, fullGc } from './gc.ts';
@@ -117,11 +117,6 @@ export async function startCards(
   }
   await closePool(early);
   return { beside: false, done: () => drawCards(plan, ctx, opts) };
-}
-
-/** Close a beside worker that will not draw (one that failed to start has nothing to close). */
-async function closePool(p: Promise<CardPool> | undefined): Promise<void> {
-  await (await p?.catch(() => undefined))?.close();
 }
 
 /**

@@ -85,11 +85,11 @@ let hans: Parser | undefined;
 // (HTMLProcessingParser adds HTML methods only): same phrases
 // (tests/unit/cards-budoux.test.ts). Its CommonJS build, by path: the package
 // exports only its index.
-const budouxDir = dirname(createRequire(import.meta.url).resolve('budoux'));
+const require = createRequire(import.meta.url);
+const budouxDir = dirname(require.resolve('budoux'));
 export function budouxParser(model: 'zh-hant' | 'zh-hans'): Parser {
-  const req = createRequire(import.meta.url);
-  const { Parser: P } = req(join(budouxDir, 'parser.js')) as { Parser: new (m: unknown) => Parser };
-  const { model: m } = req(join(budouxDir, 'data', 'models', `${model}.js`)) as { model: unknown };
+  const { Parser: P } = require(join(budouxDir, 'parser.js')) as { Parser: new (m: unknown) => Parser };
+  const { model: m } = require(join(budouxDir, 'data', 'models', `${model}.js`)) as { model: unknown };
   return new P(m);
 }
 const wordSeg = new Intl.Segmenter('zh-Hant-HK', { granularity: 'word' });

@@ -37,32 +37,32 @@ function layout(out: string, at: number, contentAt: number) {
 
 describe('prestartBeside', () => {
   it('starts nothing without a built edition, or when no content changed since it was built', async () => {
-    prestartBeside({ out: join(dir, 'none'), content }, 'auto');
+    await prestartBeside({ out: join(dir, 'none'), content }, 'auto');
     expect(takePrestarted()).toBeUndefined();
     // Every content file older than the manifest (the copy's files are older than now).
     layout('out-a', Date.now() / 1000 + 60, Date.now() / 1000 - 60);
-    prestartBeside({ out: join(dir, 'out-a'), content }, 'auto');
+    await prestartBeside({ out: join(dir, 'out-a'), content }, 'auto');
     expect(takePrestarted()).toBeUndefined();
-    prestartBeside({ out: join(dir, 'out-a'), content }, 'auto', 'daily-2025-12-10');
+    await prestartBeside({ out: join(dir, 'out-a'), content }, 'auto', 'daily-2025-12-10');
     expect(takePrestarted()).toBeUndefined();
   });
 
   it('starts one worker when a content file is newer than the manifest; workers 0 starts none', async () => {
     layout('out-b', Date.now() / 1000 - 120, Date.now() / 1000);
-    prestartBeside({ out: join(dir, 'out-b'), content }, 0);
+    await prestartBeside({ out: join(dir, 'out-b'), content }, 0);
     expect(takePrestarted()).toBeUndefined();
-    prestartBeside({ out: join(dir, 'out-b'), content }, 'auto', 'daily-2025-12-10');
+    await prestartBeside({ out: join(dir, 'out-b'), content }, 'auto', 'daily-2025-12-10');
     const pool = await takePrestarted();
     expect(pool?.size).toBe(1);
     await pool!.close();
     // A named edition that was never built: nothing to rebuild.
-    prestartBeside({ out: join(dir, 'out-b'), content }, 'auto', 'daily-2025-12-11');
+    await prestartBeside({ out: join(dir, 'out-b'), content }, 'auto', 'daily-2025-12-11');
     expect(takePrestarted()).toBeUndefined();
   });
 
   it('closePrestarted closes a worker nothing took, and is a no-op without one', async () => {
     layout('out-c', Date.now() / 1000 - 120, Date.now() / 1000);
-    prestartBeside({ out: join(dir, 'out-c'), content }, 'auto');
+    await prestartBeside({ out: join(dir, 'out-c'), content }, 'auto');
     await closePrestarted();
     expect(takePrestarted()).toBeUndefined();
     await closePrestarted();
@@ -89,7 +89,7 @@ describe('a rebuild draws in the prestarted worker', () => {
     try {
       const later = Date.now() / 1000 + 5;
       utimesSync(file, later, later);
-      prestartBeside(ctx.paths, 'auto');
+      await prestartBeside(ctx.paths, 'auto');
       logs.length = 0;
       const b = await buildEdition(ctx);
       expect(takePrestarted()).toBeUndefined(); // taken by startCards

@@ -12,7 +12,7 @@ export function registerBuild(program: Command) {
         const ctx = createContext(g);
         // A rebuild's card worker starts loading now, beside this thread, when content changed (src/cards/beside.ts).
         const beside = await import('../../cards/beside.ts');
-        beside.prestartBeside(ctx.paths, ctx.config.cards.workers, opts.edition);
+        await beside.prestartBeside(ctx.paths, ctx.config.cards.workers, opts.edition);
         // Imported on use: the render stages load mjml/satori, which `check` and `--help` never need.
         const { buildEdition, buildSummary } = await import('../../jobs/build.ts');
         const r = await buildEdition(ctx, { id: opts.edition }).finally(beside.closePrestarted);
