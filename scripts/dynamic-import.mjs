@@ -50,10 +50,16 @@ const CACHE_DIR = new URL('../dist/cache/imports/', import.meta.url);
 async function compile(fileUrl) {
   const cached = await fromCache(fileUrl);
   if (cached !== undefined) return cached || undefined;
+  const started = Date.now();
   const { url, inputs } = await compileNow(fileUrl);
-  await toCache(fileUrl, url, inputs);
+  await toCache(fileUrl, url, inputs, started);
   return url;
 }
+
+// A file whose mtime is this close to the compile's start, or later, may have
+// changed while esbuild read it: its digest now need not be what was compiled,
+// so nothing is kept (mtimes may be as coarse as a second or two).
+const EDIT_WINDOW_MS = 2000;
 
 async function cacheEntry(fileUrl) {
   const { createHash } = await import('node:crypto');
@@ -82,11 +88,14 @@ async function fromCache(fileUrl) {
   }
 }
 
-async function toCache(fileUrl, url, files) {
+async function toCache(fileUrl, url, files, started) {
   try {
-    const { mkdir, rename, writeFile } = await import('node:fs/promises');
+    const { mkdir, rename, stat, writeFile } = await import('node:fs/promises');
     const inputs = {};
-    for (const file of files) inputs[file] = await digestOf(file);
+    for (const file of files) {
+      if ((await stat(file)).mtimeMs > started - EDIT_WINDOW_MS) return;
+      inputs[file] = await digestOf(file);
+    }
     await mkdir(CACHE_DIR, { recursive: true });
     const entry = await cacheEntry(fileUrl);
     const tmp = new URL(

@@ -1,6 +1,14 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -106,6 +114,10 @@ describe('__bsImport on-disk cache', () => {
       `${createHash('sha256').update(pathToFileURL(file).href).digest('hex').slice(0, 32)}.json`,
     );
   const made: string[] = [];
+  // Written a minute ago: files edited within a couple of seconds of a compile are never cached.
+  const settled = (...files: string[]) => {
+    for (const f of files) utimesSync(f, Date.now() / 1000 - 60, Date.now() / 1000 - 60);
+  };
   afterAll(() => {
     for (const f of made) rmSync(f, { force: true });
   });
@@ -118,6 +130,7 @@ describe('__bsImport on-disk cache', () => {
       file,
       "import { word } from './_cached-part.ts';\nexport default (d: { n: number }) => word + ':' + d.n;\n",
     );
+    settled(part, file);
     const entry = entryOf(file);
     made.push(entry);
     rmSync(entry, { force: true });
@@ -133,6 +146,7 @@ describe('__bsImport on-disk cache', () => {
 
     // An imported file edited: compiled again, and the entry replaced.
     writeFileSync(part, "export const word: string = 'second';\n");
+    settled(part);
     expect(importIn(file).value).toBe('second:20');
     expect(readFileSync(entry, 'utf8')).not.toContain(standIn);
 
@@ -148,6 +162,7 @@ describe('__bsImport on-disk cache', () => {
       file,
       "import { parse } from 'yaml';\nexport default (d: { n: number }): number => parse('v: ' + String(d.n)).v;\n",
     );
+    settled(file);
     made.push(entryOf(file));
     for (let i = 0; i < 2; i++) {
       const r = importIn(file);
@@ -155,5 +170,19 @@ describe('__bsImport on-disk cache', () => {
       expect(r.tsxRegistered).toBe(true);
     }
     expect(JSON.parse(readFileSync(entryOf(file), 'utf8')).url).toBe('');
+  });
+
+  it('keeps nothing when a file it read may have changed during the compile (modified just now)', () => {
+    const file = join(dir, 'fresh-layout.ts');
+    writeFileSync(file, 'export default (d: { n: number }) => d.n * 3;\n');
+    const entry = entryOf(file);
+    made.push(entry);
+    rmSync(entry, { force: true });
+    expect(importIn(file).value).toBe(60);
+    expect(existsSync(entry)).toBe(false);
+    // Once it has settled, the next process keeps it.
+    settled(file);
+    expect(importIn(file).value).toBe(60);
+    expect(existsSync(entry)).toBe(true);
   });
 });
