@@ -7,7 +7,7 @@ import type { Article } from '../content/model.ts';
 import type { Context } from '../context.ts';
 import type { Edition } from '../edition/model.ts';
 import { BroadsheetError } from '../errors/index.ts';
-import { type CompileShare, compileDigest, renderSubject } from './compile.ts';
+import { type Compiled, type CompileShare, compileDigest, renderSubject } from './compile.ts';
 import { charLength } from './format.ts';
 import { messagesFor, variantsOf } from './locales/index.ts';
 import { worstCaseBytes } from './merge.ts';
@@ -103,35 +103,45 @@ export async function subjectCheck(
     : { subject };
 }
 
-/** One locale's view of the edition (stats as given), with its subject and preheader. */
-async function variantView(
-  edition: Edition,
+/** What every page of one renderDigest is compiled with. */
+interface PageRun {
+  edition: Edition;
+  ctx: Context;
+  validation: 'strict' | 'soft' | 'skip';
+  thumbs: ReadonlyMap<string, Thumb>;
+  /** A page whose rendered templates match one compiled before reuses its MJML result. */
+  share: CompileShare;
+}
+
+/**
+ * One locale's page of `articles` (stats as given): its view, subject and
+ * compiled HTML, with the text part unless `text` is false (an archive page
+ * uses only its HTML).
+ */
+async function compilePage(
+  run: PageRun,
   articles: Article[],
   locale: string,
-  ctx: Context,
-  thumbs: ReadonlyMap<string, Thumb>,
   stats: 'compact' | 'full',
-): Promise<{ view: DigestView; subject: string }> {
+  text = true,
+): Promise<{ view: DigestView; subject: string; compiled: Compiled }> {
+  const { edition, ctx } = run;
   const config =
     stats === ctx.config.email.stats ? ctx.config : { ...ctx.config, email: { ...ctx.config.email, stats } };
-  const view = digestView(edition, articles, config, locale, thumbs, linkPolicy(ctx, edition));
+  const view = digestView(edition, articles, config, locale, run.thumbs, linkPolicy(ctx, edition));
   const { subject, preheader } = await headlines(view, ctx);
   view.preheader = preheader;
-  return { view, subject };
+  const dir = join(ctx.paths.templates, ctx.config.email.templates);
+  const compiled = await compileDigest(dir, view, { validation: run.validation, share: run.share, text });
+  return { view, subject, compiled };
 }
 
 async function compileVariant(
-  edition: Edition,
+  run: PageRun,
   articles: Article[],
   locale: string,
-  ctx: Context,
-  validation: 'strict' | 'soft' | 'skip',
-  thumbs: ReadonlyMap<string, Thumb>,
-  share: CompileShare,
 ): Promise<DigestVariant & { bytes: number; warnings: string[] }> {
-  const dir = join(ctx.paths.templates, ctx.config.email.templates);
-  const { view, subject } = await variantView(edition, articles, locale, ctx, thumbs, ctx.config.email.stats);
-  const compiled = await compileDigest(dir, view, { validation, share });
+  const { view, subject, compiled } = await compilePage(run, articles, locale, run.ctx.config.email.stats);
   const m = messagesFor(locale);
   return {
     locale: view.locale,
@@ -145,24 +155,6 @@ async function compileVariant(
     bytes: worstCaseBytes(compiled.html),
     warnings: compiled.warnings,
   };
-}
-
-/**
- * A variant's archive page (view online): the email with the whole 數讀 the
- * compact email links to. Only its HTML is used, so no text part is made.
- */
-async function archivePage(
-  edition: Edition,
-  articles: Article[],
-  locale: string,
-  ctx: Context,
-  validation: 'strict' | 'soft' | 'skip',
-  thumbs: ReadonlyMap<string, Thumb>,
-  share: CompileShare,
-): Promise<string> {
-  const dir = join(ctx.paths.templates, ctx.config.email.templates);
-  const { view } = await variantView(edition, articles, locale, ctx, thumbs, 'full');
-  return (await compileDigest(dir, view, { validation, text: false, share })).html;
 }
 
 /** Render the edition's digest once per locale variant (merge per recipient later). */
@@ -184,20 +176,18 @@ export async function renderDigest(
   const dropped: string[] = [];
   const order = dropOrder(articles);
 
-  // A page whose rendered templates match one compiled before reuses its MJML result.
-  const share: CompileShare = new Map();
+  const run: PageRun = { edition, ctx, validation, thumbs, share: new Map() };
   for (;;) {
-    const main = await compileVariant(edition, articles, own!, ctx, validation, thumbs, share);
+    const main = await compileVariant(run, articles, own!);
     const bytes = main.bytes;
 
     if (bytes <= email.maxBytes) {
       const variants: Record<string, DigestVariant> = { [main.locale]: strip(main) };
-      for (const l of others)
-        variants[l] = strip(await compileVariant(edition, articles, l, ctx, validation, thumbs, share));
-      // The archive page (view online) shows the whole 數讀 the compact email links to.
+      for (const l of others) variants[l] = strip(await compileVariant(run, articles, l));
+      // The archive page (view online): the email with the whole 數讀 the compact email links to.
       if (opts.digestDir && email.stats === 'compact')
         for (const v of Object.values(variants))
-          v.archiveHtml = await archivePage(edition, articles, v.locale, ctx, validation, thumbs, share);
+          v.archiveHtml = (await compilePage(run, articles, v.locale, 'full', false)).compiled.html;
       const warnings = [...main.warnings, ...thumbWarnings];
       const long = subjectWarning(main.subject, main.locale, email.subjectWarnAt);
       if (long) warnings.push(long);
