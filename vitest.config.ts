@@ -9,7 +9,18 @@ export default defineConfig({
     // starts real servers or child processes and keeps a fresh module graph.
     projects: [
       { extends: true, test: { name: 'unit', include: ['tests/unit/**/*.test.ts'], isolate: false } },
-      { extends: true, test: { name: 'rest', include: ['tests/**/*.test.ts'], exclude: ['tests/unit/**'] } },
+      {
+        extends: true,
+        test: {
+          name: 'rest',
+          include: ['tests/**/*.test.ts'],
+          exclude: ['tests/unit/**'],
+          // dist/ brought up to date and a per-run folder for shared out/ trees
+          // (tests/helpers/prebuilt.ts): only these files spawn the CLI or use
+          // them. In the root config it ran once per project, twice a run.
+          globalSetup: ['tests/helpers/global-setup.ts'],
+        },
+      },
     ],
     testTimeout: 60_000,
     hookTimeout: 60_000,
@@ -19,8 +30,6 @@ export default defineConfig({
     // took 567 s with 3 against 618 s with 2, on this machine under load.
     pool: 'forks',
     maxWorkers: 3,
-    // A per-run folder for out/ trees built once and shared (tests/helpers/prebuilt.ts).
-    globalSetup: ['tests/helpers/global-setup.ts'],
     // Without timings from earlier runs (a clean clone), the known-slow files start first.
     sequence: { sequencer: SlowFirstSequencer },
   },
