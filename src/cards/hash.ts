@@ -32,6 +32,7 @@ export const RENDERER_FILES = [
   'formats.ts',
   // How figures and quotes print is part of the picture too.
   '../util/numbers.ts',
+  '../util/intl.ts', // numbers.ts's formatters
   '../util/quotes.ts',
 ];
 
