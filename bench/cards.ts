@@ -261,6 +261,12 @@ const encoders: {
     enc: (p: Uint8Array, w: number, h: number, bitmap?: boolean) =>
       encodePng(p, w, h, level, { truecolour: bitmap }),
   })),
+  // The indexed rows with zlib's default strategy (before Z_RLE, png.ts).
+  {
+    name: `zlib L${config.cards.pngCompression} indexed/RGB, default strategy`,
+    enc: (p: Uint8Array, w: number, h: number, bitmap?: boolean) =>
+      encodePng(p, w, h, config.cards.pngCompression, { truecolour: bitmap, defaultStrategy: true }),
+  },
   ...[1, 2, 3, 4, 6].map((level) => ({
     name: `zlib L${level} RGB (never indexed)`,
     enc: (p: Uint8Array, w: number, h: number) => encodePng(p, w, h, level, { truecolour: true }),

@@ -1,4 +1,4 @@
-import { crc32, deflateSync } from 'node:zlib';
+import { constants, crc32, deflateSync } from 'node:zlib';
 
 // A minimal PNG writer for the cards: 8-bit indexed when the card has ≤ 256
 // colours, else RGB (RGBA when some pixel is not opaque), no interlacing, filter type 0
@@ -17,6 +17,8 @@ import { crc32, deflateSync } from 'node:zlib';
 // 9): 3–5 % less encode CPU and ~0.5 % smaller files in every format, same
 // run. No native addon, no thread hop: in a pool worker the encode runs on
 // the worker's own thread. cardPngLevel: WeChat and story cards at level 4.
+// Indexed rows are deflated with Z_RLE (below): faster and smaller than the
+// default strategy on every format's text cards.
 
 export const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 export const IEND = chunk('IEND', Buffer.alloc(0));
@@ -241,9 +243,16 @@ export function encodePng(
    * truecolour: not indexed, even with ≤ 256 colours (a card with a photo,
    * whose colours are not worth counting; the bench's comparison);
    * indexedLevel: the zlib level when the card is indexed, `level` unless given;
-   * memLevel: zlib's (hash table size), 8 unless given.
+   * memLevel: zlib's (hash table size), 8 unless given;
+   * defaultStrategy: indexed rows with zlib's default strategy, not Z_RLE (the bench's comparison).
    */
-  opts: { keepAlpha?: boolean; truecolour?: boolean; indexedLevel?: number; memLevel?: number } = {},
+  opts: {
+    keepAlpha?: boolean;
+    truecolour?: boolean;
+    indexedLevel?: number;
+    memLevel?: number;
+    defaultStrategy?: boolean;
+  } = {},
 ): Buffer {
   if (pixels.length !== width * height * 4) throw new RangeError(`expected ${width}×${height} RGBA pixels`);
   const indexed = opts.keepAlpha || opts.truecolour ? undefined : paletteScanlines(pixels, width, height);
@@ -253,6 +262,13 @@ export function encodePng(
   const idat = deflateSync(rows, {
     level: indexed ? (opts.indexedLevel ?? level) : level,
     memLevel: opts.memLevel ?? 8,
+    // Indexed rows are runs of one palette index (flat colour between glyph
+    // edges): run-length matching alone (distance 1) finds them and skips the
+    // hash search. Every sample card of every format, same run: 0.6–0.8× the
+    // deflate time and 0.79–0.92× the bytes of the default strategy at the
+    // same level (og 0.81 → 0.55 ms, 23.0 → 20.2 KB; story 1.54 → 1.1–1.3 ms,
+    // 31.6 → 24.9 KB). Truecolour rows (photos) keep the default: few runs.
+    strategy: indexed && !opts.defaultStrategy ? constants.Z_RLE : constants.Z_DEFAULT_STRATEGY,
   });
   const plte = indexed?.palette.rgb;
   const trns = indexed?.palette.alpha;

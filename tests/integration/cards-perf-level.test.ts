@@ -55,6 +55,19 @@ describe('cardPngLevel', () => {
     }
   });
 
+  it('indexed rows are deflated run-length (Z_RLE): smaller than the default strategy at the same level, same pixels', async () => {
+    for (const format of ['wechat', 'story', 'og'] as const) {
+      const p = await cardPixels(jobFor(format));
+      const px = Uint8Array.from(p.pixels);
+      const rle = encodePng(px, p.width, p.height, 3);
+      const plain = encodePng(px, p.width, p.height, 3, { defaultStrategy: true });
+      expect(colourType(rle)).toBe(3);
+      expect(rle.length).toBeLessThan(plain.length);
+      expect(Buffer.compare(PNG.sync.read(rle).data, PNG.sync.read(plain).data)).toBe(0);
+      expect(Buffer.compare(PNG.sync.read(rle).data, Buffer.from(px))).toBe(0);
+    }
+  });
+
   it('renderCard writes a photo card as RGB, WeChat and story at level 4, og as configured', async () => {
     const photo = await sharp({
       create: {
