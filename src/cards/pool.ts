@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { Piscina } from 'piscina';
 import { BroadsheetError } from '../errors/index.ts';
+import { capOptimizedBytecode } from './jit.ts';
 import { laneScheduler } from './lanes.ts';
 import type { BatchResult, BatchTask, CardTask, CardTaskFailure, CardTaskResult } from './worker.ts';
 import { autoWorkers } from './workers.ts';
@@ -18,6 +19,8 @@ import { autoWorkers } from './workers.ts';
  * buffers: drawing itself is synchronous.
  */
 export function createCardPool(size = autoWorkers() || 2) {
+  // Satori's largest functions stay in baseline code while the pool runs (jit.ts).
+  const releaseJit = capOptimizedBytecode();
   const workers = Array.from(
     { length: Math.max(1, size) },
     () =>
@@ -59,7 +62,11 @@ export function createCardPool(size = autoWorkers() || 2) {
       (await first.run(task, { name: 'batch' })) as BatchResult,
     close: async () => {
       lanes.cancel(new Error('the card pool was closed before this card was drawn'));
-      await Promise.all(workers.map((w) => w.destroy()));
+      try {
+        await Promise.all(workers.map((w) => w.destroy()));
+      } finally {
+        releaseJit();
+      }
     },
   };
 }
