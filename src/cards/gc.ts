@@ -1,4 +1,4 @@
-import { getHeapStatistics, setFlagsFromString } from 'node:v8';
+import { getHeapSpaceStatistics, getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { trimMalloc } from '../util/malloc.ts';
 
@@ -53,8 +53,8 @@ export function fullGc(opts: { trim?: boolean } = {}): void {
  * full collection after every card (216 for the sample's 234, 30–110 ms each,
  * ~4 MB freed each time); with 12 MB of slack (and a 112 MB cap) it ran 37 (docs/performance-memory.md).
  */
-export function collectPast(capMb: number, slackMb = 12): boolean {
-  const { total_heap_size, used_heap_size } = getHeapStatistics();
+export function collectPast(capMb: number, slackMb = 12, opts: { oldGeneration?: boolean } = {}): boolean {
+  const { total_heap_size, used_heap_size } = opts.oldGeneration ? oldGeneration() : getHeapStatistics();
   if (!(capMb > 0) || total_heap_size < capMb * MB) return false;
   if (used_heap_size < liveAfterLast + slackMb * MB) return false;
   fullGc();
@@ -62,3 +62,19 @@ export function collectPast(capMb: number, slackMb = 12): boolean {
 }
 
 const MB = 1024 * 1024;
+
+/**
+ * The heap without its young generation (V8's 'new_space' and
+ * 'new_large_object_space'): for a pool worker, whose semi-spaces (pool.ts)
+ * would otherwise count against its cap.
+ */
+function oldGeneration(): { total_heap_size: number; used_heap_size: number } {
+  let total_heap_size = 0;
+  let used_heap_size = 0;
+  for (const s of getHeapSpaceStatistics()) {
+    if (s.space_name.startsWith('new_')) continue;
+    total_heap_size += s.space_size;
+    used_heap_size += s.space_used_size;
+  }
+  return { total_heap_size, used_heap_size };
+}

@@ -30,14 +30,18 @@ export function createCardPool(size = autoWorkers() || 2) {
         maxThreads: 1,
         concurrentTasksPerWorker: 2,
         idleTimeout: 1_000,
-        // Only the young generation is capped (16 MB: fewer, smaller semi-spaces).
-        // A capped old generation (maxOldGenerationSizeMb 192, as before) makes V8
-        // grow the heap by a small factor after each major GC, so it ran one every
-        // card or two: the worker spent ~1.7× the CPU per card. The worker instead
-        // collects past a heap cap between cards, as in-process drawing does
-        // (worker.ts, gc.ts): lower peak RSS than the old-generation cap, measured
-        // in docs/performance-cards.md ("Pool: GC").
-        resourceLimits: { maxYoungGenerationSizeMb: 16 },
+        // Only the young generation is sized (48 MB). A capped old generation
+        // (maxOldGenerationSizeMb 192, as before) makes V8 grow the heap by a
+        // small factor after each major GC, so it ran one every card or two: the
+        // worker spent ~1.7× the CPU per card. The worker instead collects past a
+        // cap on its old generation between cards (worker.ts, gc.ts), as
+        // in-process drawing does: lower peak RSS than the old-generation limit,
+        // measured in docs/performance-cards.md ("Pool: GC"). 48 MB, not 16 as
+        // until stop 27: a card allocates ~3 MB and much of it is still live
+        // when a scavenge comes mid-card (~7 ms each), so fewer scavenges pay.
+        // Pool bench, 2 workers, alternating, 3 runs each: 71–73 → 76–78
+        // cards/s, peak RSS +20–35 MB; 96 MB was slower (63–71) and larger.
+        resourceLimits: { maxYoungGenerationSizeMb: 48 },
       }),
   );
   const first = workers[0]!;

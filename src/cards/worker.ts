@@ -48,7 +48,7 @@ export default async function pooled(task: CardTask): Promise<CardTaskResult | C
       return { failed: { code: err.code, params: err.params as Record<string, unknown> } };
     throw err;
   } finally {
-    collectPast(WORKER_HEAP_CAP_MB);
+    collectPast(WORKER_HEAP_CAP_MB, undefined, { oldGeneration: true });
   }
 }
 
@@ -108,7 +108,9 @@ export async function batch(b: BatchTask): Promise<BatchResult> {
 
 /**
  * A pool worker's heap cap between cards (the in-process path's HEAP_CAP_MB in
- * index.ts): a full GC once V8's committed heap passes it, so resvg's native
- * pixmaps held by garbage go without capping the old generation.
+ * index.ts): a full GC once V8's committed old generation passes it, so
+ * resvg's native pixmaps held by garbage go without capping the old
+ * generation. The young generation (48 MB, pool.ts) is not counted: its
+ * semi-spaces alone would trigger a full GC every few cards.
  */
 export const WORKER_HEAP_CAP_MB = 128;

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { getHeapSpaceStatistics } from 'node:v8';
 import { deflateSync } from 'node:zlib';
 import fc from 'fast-check';
 import { PNG } from 'pngjs';
@@ -274,6 +275,17 @@ describe('the card stage collects its garbage', () => {
     expect(collectPast(0)).toBe(false);
     // Below the heap it has, with no slack asked: a collection runs.
     expect(collectPast(1, 0)).toBe(true);
+  });
+
+  it('collectPast with oldGeneration leaves the young generation out of its cap (a pool worker’s 48 MB)', () => {
+    const spaces = getHeapSpaceStatistics();
+    const young = spaces.filter((s) => s.space_name.startsWith('new_')).reduce((a, s) => a + s.space_size, 0);
+    const old = spaces.filter((s) => !s.space_name.startsWith('new_')).reduce((a, s) => a + s.space_size, 0);
+    // A cap between the old generation and the whole heap: passed only when the young one counts.
+    expect(young).toBeGreaterThanOrEqual(2 * 1024 * 1024);
+    const capMb = Math.ceil((old + young / 2) / (1024 * 1024));
+    expect(collectPast(capMb, 0, { oldGeneration: true })).toBe(false);
+    expect(collectPast(capMb, 0)).toBe(true);
   });
 
   it('collectPast waits for its slack to be allocated again after a collection (its own or fullGc)', () => {
