@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { Resvg } from '@resvg/resvg-js';
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { loadFonts, usesFallback } from './fonts.ts';
 import { fillOutline, type Outline, parseOutline } from './glyph-fill.ts';
 
@@ -639,6 +639,72 @@ function portraitPixels(im: ImageEl, { left, top, right, bottom }: Area): ImageP
   return { data, channels: 4, stride: width, sx: 0, sy: 0, left, top, width, height };
 }
 
+/** A photo's decoded pixels, as sharp's jpegload gives them (before any colourspace change). */
+interface Decoded {
+  data: Buffer;
+  width: number;
+  height: number;
+  channels: 1 | 2 | 3 | 4;
+}
+
+/**
+ * Photos being decoded ahead of their card's layout (predecodePhoto), by
+ * their data: URL. Taken (and removed) by the card that draws them; a card
+ * that fails before it rasterizes leaves its entry, so only the latest few
+ * are kept.
+ */
+const predecoded = new Map<string, Promise<Decoded>>();
+const PREDECODED_MAX = 4;
+/** Photos decoded ahead and not yet drawn (for tests). */
+export const predecodedCount = (): number => predecoded.size;
+
+/**
+ * Starts decoding a card's photo (a JPEG data: URL) on libuv's threads now,
+ * while satori lays the card out on this one (render.ts cardPixels): the
+ * layout needs nothing from the photo, and the JPEG decode was most of the
+ * time a photo card's thread sat waiting for sharp (~6 ms of a ~28 ms og
+ * card). photoPixels then only scales the decoded pixels. The same pixels
+ * either way: the scaling reads the same decoded image (checked on every
+ * sample card, tests/integration/cards-photo-predecode.test.ts).
+ */
+export function predecodePhoto(href: string): void {
+  if (!href.startsWith('data:image/jpeg') || predecoded.has(href)) return;
+  const decoding = sharp(Buffer.from(href.slice(href.indexOf(',') + 1), 'base64'), { failOn: 'error' })
+    .raw()
+    .toBuffer({ resolveWithObject: true })
+    .then(({ data, info }) => ({ data, width: info.width, height: info.height, channels: info.channels }));
+  // Its failure is the drawing card's to see (photoPixels awaits it); never an unhandled rejection.
+  decoding.catch(() => undefined);
+  predecoded.set(href, decoding);
+  while (predecoded.size > PREDECODED_MAX) predecoded.delete(predecoded.keys().next().value!);
+}
+
+/**
+ * The photo's decoded pixels as a sharp pipeline, and their size: predecoded,
+ * or decoded now. `fits(width, height)` says whether the decoded pixels serve
+ * this drawing: not when it shrinks the photo to half or less both ways, where
+ * sharp decodes a JPEG at 1/2, 1/4 or 1/8 scale (libjpeg's shrink-on-load,
+ * different pixels). The crops are made for their slot (photos/crop.ts), so
+ * that is for a photo not cropped by Broadsheet.
+ */
+async function decodedPhoto(
+  href: string,
+  fits: (width: number, height: number) => boolean,
+): Promise<{ img: Sharp; width: number; height: number }> {
+  const pre = predecoded.get(href);
+  if (pre) {
+    predecoded.delete(href);
+    const d = await pre;
+    if (fits(d.width, d.height)) {
+      const img = sharp(d.data, { raw: { width: d.width, height: d.height, channels: d.channels } });
+      return { img, width: d.width, height: d.height };
+    }
+  }
+  const img = sharp(Buffer.from(href.slice(href.indexOf(',') + 1), 'base64'), { failOn: 'error' });
+  const meta = await img.metadata();
+  return { img, width: meta.width ?? 0, height: meta.height ?? 0 };
+}
+
 /**
  * A photo (always a JPEG crop, opaque): sharp scales it on libuv's threads,
  * 4–8× faster than resvg. Shrunk, by its resize (Catmull-Rom); enlarged, by
@@ -651,8 +717,16 @@ async function photoPixels(
   im: ImageEl,
   { left, top, right, bottom }: Area,
 ): Promise<ImagePixels | undefined> {
-  const img = sharp(Buffer.from(im.href.slice(im.href.indexOf(',') + 1), 'base64'), { failOn: 'error' });
-  const meta = await img.metadata();
+  // Where sharp's resize would shrink-on-load (both ways ≥ 2×), the JPEG is decoded in that pipeline.
+  const { img, ...meta } = await decodedPhoto(
+    im.href,
+    (w, h) =>
+      !(im.w < w && im.h < h) ||
+      Math.min(
+        w / (Math.round(im.x + im.w) - Math.round(im.x)),
+        h / (Math.round(im.y + im.h) - Math.round(im.y)),
+      ) < 2,
+  );
   if (!meta.width || !meta.height) throw new Error('image without a size');
   const shrunk = im.w < meta.width && im.h < meta.height;
   // Where the scaled image's pixel (0, 0) lands on the card: its box rounded

@@ -20,7 +20,7 @@ import type { CardChild, CardDataByKind, CardNode, Layout, LayoutKit, Theme } fr
 import { findOverflow } from './overflow.ts';
 import { cardPngLevel, encodePng } from './png.ts';
 import { squashLine } from './punct.ts';
-import { rasterize } from './raster.ts';
+import { predecodePhoto, rasterize } from './raster.ts';
 import { loadTheme } from './theme.ts';
 import { type FitOptions, fitText, measure } from './typeset.ts';
 
@@ -317,6 +317,9 @@ export async function cardPixels(
 ): Promise<{ pixels: Uint8Array; width: number; height: number; bitmap?: boolean }> {
   const { width, height } = FORMATS[job.format];
   if ((job.renderer ?? DEFAULT_CARD_RENDERER) === 'glyphcache') {
+    // The photo decodes on libuv's threads while satori lays the card out (raster.ts).
+    const photo = (job.data as { photo?: { src?: unknown } }).photo?.src;
+    if (typeof photo === 'string') predecodePhoto(photo);
     const r = await rasterize(await cardSvg(job, { embedFont: false }), width, height, into);
     if (r) return r;
     // Something raster.ts does not draw (text under a mask, a transform…): outlines through resvg.
