@@ -13,7 +13,7 @@
 //   npx tsx bench/scale-out-check.ts [--readers 20000] [--kills 5] [--seed 17]
 //        [--workers 3] [--daemons 2] [--batch 250] [--lease 8] [--fire-in 30] [--keep] [--quiet]
 // Exit 0 when everything agrees (and no reader got two), 1 otherwise.
-import { type ChildProcess, fork, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +21,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { exited, prng, wait } from '../tests/helpers/child.ts';
 import { freshPgDatabase } from '../tests/helpers/pg.ts';
+import { startCountingSink } from './_counting-sink.ts';
 import { ensureDist } from './_dist.ts';
 
 const { values } = parseArgs({
@@ -38,56 +39,8 @@ const { values } = parseArgs({
     'fire-in': { type: 'string', default: '30' },
     keep: { type: 'boolean' },
     quiet: { type: 'boolean' },
-    sink: { type: 'boolean' },
   },
 });
-
-/** The loopback SMTP sink (a child process): counts by envelope recipient and by Message-ID. */
-async function sink() {
-  const { SMTPServer } = await import('smtp-server');
-  const byAddress = new Map<string, number>();
-  const byMessageId = new Map<string, number>();
-  let count = 0;
-  let first = 0;
-  let last = 0;
-  const server = new SMTPServer({
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    logger: false,
-    maxClients: 500,
-    onData(stream, session, cb) {
-      let head = '';
-      stream.on('data', (c: Buffer) => {
-        if (head.length < 8192 && !head.includes('\r\n\r\n')) head += c.toString('latin1');
-      });
-      stream.on('end', () => {
-        // Received = the end-of-data arrived, as a real MTA would queue it.
-        count++;
-        last = performance.now();
-        first ||= last;
-        for (const r of session.envelope.rcptTo)
-          byAddress.set(r.address, (byAddress.get(r.address) ?? 0) + 1);
-        const id = /^message-id:\s*(\S+)/im.exec(head.split('\r\n\r\n')[0] ?? '')?.[1] ?? '(none)';
-        byMessageId.set(id, (byMessageId.get(id) ?? 0) + 1);
-        cb();
-      });
-    },
-  });
-  // A SIGKILLed worker's connections reset: that is the point of the run, not a sink failure.
-  server.on('error', () => {});
-  server.listen(0, '127.0.0.1', () =>
-    process.send!({ port: (server.server.address() as { port: number }).port }),
-  );
-  process.on('message', (m) => {
-    if (m === 'count') process.send!({ count });
-    if (m === 'tally')
-      process.send!({
-        count,
-        ms: last - first,
-        byAddress: [...byAddress],
-        byMessageId: [...byMessageId],
-      });
-  });
-}
 
 async function main(): Promise<number> {
   ensureDist(); // daemons and workers are spawned through bin/broadsheet.js: dist/
@@ -109,7 +62,8 @@ async function main(): Promise<number> {
   pool.on('error', () => {});
   const dir = mkdtempSync(join(tmpdir(), 'bs-scale-out-'));
   const procs = new Set<ChildProcess>();
-  const sinkProc = fork(import.meta.filename, ['--sink'], { execArgv: ['--import', 'tsx'] });
+  const sink = await startCountingSink();
+  const sinkProc = sink.proc;
   // Interrupted: stop what it started (the finally below does not run on a signal).
   for (const sig of ['SIGINT', 'SIGTERM'] as const)
     process.once(sig, () => {
@@ -118,14 +72,7 @@ async function main(): Promise<number> {
       process.exit(130);
     });
   try {
-    const port = await new Promise<number>((r) =>
-      sinkProc.once('message', (m: { port: number }) => r(m.port)),
-    );
-    const ask = <T>(what: string) =>
-      new Promise<T>((r) => {
-        sinkProc.once('message', (m: T) => r(m));
-        sinkProc.send(what);
-      });
+    const port = sink.port;
 
     // The send job fires at a fixed second, far enough ahead for the daemons to start.
     const fire = new Date(Date.now() + Number(values['fire-in']) * 1000);
@@ -227,11 +174,10 @@ async function main(): Promise<number> {
     const kills: { at: number; worker: number }[] = [];
     const deadline = performance.now() + Number(values.deadline) * 1000;
     for (const at of points) {
-      while ((await ask<{ count: number }>('count')).count < at && performance.now() < deadline)
-        await wait(20);
+      while ((await sink.count()) < at && performance.now() < deadline) await wait(20);
       await wait(random() * 30);
       const i = Math.floor(random() * WORKERS);
-      const got = (await ask<{ count: number }>('count')).count;
+      const got = await sink.count();
       const victim = workers[i]!;
       killed.add(victim);
       victim.kill('SIGKILL');
@@ -280,12 +226,7 @@ async function main(): Promise<number> {
     await Promise.race([Promise.all([...workers, ...daemons].map(exited)), wait(60_000)]);
 
     // What the sink got, what the ledger says, what status and report say.
-    const tally = await ask<{
-      count: number;
-      ms: number;
-      byAddress: [string, number][];
-      byMessageId: [string, number][];
-    }>('tally');
+    const tally = await sink.tally();
     const received = new Map(tally.byAddress);
     const rows = (
       await pool.query<{ email: string; state: string; message_id: string; last_error: string | null }>(
@@ -396,5 +337,4 @@ function figures(report: Record<string, unknown>): Record<string, number | undef
   return out;
 }
 
-if (values.sink) await sink();
-else process.exitCode = await main();
+process.exitCode = await main();
