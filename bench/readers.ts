@@ -4,11 +4,15 @@
 // since recipients are streamed from the store a page at a time
 // (Ledger.pendingStream). Readers go in by SQL (the import command's speed is
 // not measured here). During the largest send, `broadsheet status` is run
-// against the same store and its latency compared with the same command idle.
+// against the same store (3 times, median) and compared with the same command
+// idle; the review app (`broadsheet serve` on the same store, an editor signed
+// in) is asked for its gallery and the edition's send report 5 times each,
+// halfway through the send and again once it has ended (the report then has
+// all N rows to count, not half: the comparison does not favour the send).
 //
 //   npx tsx bench/readers.ts [--counts 10000,100000] [--connections 5]
 // Ends with one JSON line {"bench":"readers", …}.
-import { type ChildProcess, execFile, fork } from 'node:child_process';
+import { type ChildProcess, execFile, fork, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -27,6 +31,16 @@ const { values } = parseArgs({
 
 const ROOT = join(dirname(import.meta.filename), '..');
 const EDITION = 'daily-2025-12-10';
+const CLI_ENV = { BROADSHEET_SECRET: 'bench', BROADSHEET_EDITOR_PASSWORD: 'bench editor passphrase' };
+const cliArgs = (dir: string) => [
+  '--config',
+  join(dir, 'broadsheet.config.yaml'),
+  '--store',
+  join(dir, 'data', 'broadsheet.db'),
+  '--out',
+  join(dir, 'out'),
+];
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 if (values.child) await child(values.child, Number(values.port));
 else {
@@ -92,21 +106,80 @@ async function makeStore(n: number): Promise<string> {
   return dir;
 }
 
+/** The review app on the store in `dir`, an editor signed in: `time()` gives each page's median ms. */
+async function reviewApp(dir: string) {
+  const proc = spawn(
+    process.execPath,
+    [join(ROOT, 'bin/broadsheet.js'), ...cliArgs(dir), 'serve', '--port', '0'],
+    {
+      cwd: ROOT,
+      env: { ...process.env, ...CLI_ENV, LOG_LEVEL: 'error' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  const base = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    proc.stdout!.on('data', (d: Buffer) => {
+      out += d;
+      const m = /serving on (http:\/\/\S+?)\/?\s/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    proc.once('exit', (code) => reject(new Error(`serve exited ${code}`)));
+  });
+  const cookies = (res: Response) =>
+    res.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0]!)
+      .filter((c) => !c.endsWith('='))
+      .join('; ');
+  const login = await fetch(`${base}/login`);
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(await login.text())?.[1] ?? '';
+  const signedIn = await fetch(`${base}/login`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: cookies(login) },
+    body: new URLSearchParams({
+      _csrf: csrf,
+      name: 'bench',
+      password: CLI_ENV.BROADSHEET_EDITOR_PASSWORD,
+      next: '/',
+    }),
+  });
+  const cookie = cookies(signedIn);
+  if (signedIn.status !== 303 || !cookie) throw new Error(`review app sign-in: HTTP ${signedIn.status}`);
+  const pages = { gallery: '/', report: `/report/${EDITION}` };
+  return {
+    async time(rounds = 5): Promise<Record<keyof typeof pages, number>> {
+      const ms: Record<string, number[]> = { gallery: [], report: [] };
+      for (let i = 0; i < rounds; i++)
+        for (const [name, path] of Object.entries(pages)) {
+          const t0 = performance.now();
+          const res = await fetch(`${base}${path}`, { redirect: 'manual', headers: { cookie } });
+          await res.arrayBuffer();
+          if (res.status !== 200) throw new Error(`review app ${path}: HTTP ${res.status}`);
+          ms[name]!.push(performance.now() - t0);
+        }
+      return { gallery: Math.round(median(ms.gallery!)), report: Math.round(median(ms.report!)) };
+    },
+    stop: () => proc.kill('SIGTERM'),
+  };
+}
+
+/** Median wall time of `broadsheet status` against the store in `dir`, over `n` runs one after another. */
+async function statusMedianMs(dir: string, n = 3): Promise<number> {
+  const ms: number[] = [];
+  for (let i = 0; i < n; i++) ms.push(await statusMs(dir));
+  return median(ms);
+}
+
 /** Wall time of `broadsheet status` against the store in `dir`. */
 function statusMs(dir: string): Promise<number> {
   const t0 = performance.now();
   return new Promise((resolve, reject) =>
     execFile(
       process.execPath,
-      [
-        join(ROOT, 'bin/broadsheet.js'),
-        '--config',
-        join(dir, 'broadsheet.config.yaml'),
-        '--store',
-        join(dir, 'data', 'broadsheet.db'),
-        'status',
-      ],
-      { cwd: ROOT, env: { ...process.env, BROADSHEET_SECRET: 'bench' } },
+      [join(ROOT, 'bin/broadsheet.js'), ...cliArgs(dir), 'status'],
+      { cwd: ROOT, env: { ...process.env, ...CLI_ENV } },
       (err) => (err ? reject(err) : resolve(Math.round(performance.now() - t0))),
     ),
   );
@@ -121,10 +194,16 @@ async function main() {
   const runs: { readers: number; sent: number; perSec: number; peakRssMb: number }[] = [];
   let statusIdleMs = 0;
   let statusDuringMs = 0;
+  let review: Awaited<ReturnType<typeof reviewApp>> | undefined;
+  let reviewDuring: Record<'gallery' | 'report', number> | undefined;
+  let reviewAfter: Record<'gallery' | 'report', number> | undefined;
   for (const [k, n] of counts.entries()) {
     const dir = await makeStore(n);
     const last = k === counts.length - 1;
-    if (last) statusIdleMs = await statusMs(dir);
+    if (last) {
+      statusIdleMs = await statusMedianMs(dir);
+      review = await reviewApp(dir);
+    }
     const p = fork(import.meta.filename, ['--child', dir, '--port', String(port)], {
       execArgv: ['--import', 'tsx'],
       env: { ...process.env, LOG_LEVEL: 'warn' },
@@ -133,7 +212,11 @@ async function main() {
     const result = await new Promise<(typeof runs)[number]>((resolve, reject) => {
       p.on('message', (m: { halfway?: boolean; sent: number; perSec: number; peakRssMb: number }) => {
         if (m.halfway) {
-          if (last) during = statusMs(dir);
+          if (last)
+            during = statusMedianMs(dir).then(async (ms) => {
+              reviewDuring = await review!.time();
+              return ms;
+            });
           return;
         }
         resolve({ readers: n, sent: m.sent, perSec: m.perSec, peakRssMb: m.peakRssMb });
@@ -141,6 +224,10 @@ async function main() {
       p.once('exit', (code) => code && reject(new Error(`send child exited ${code}`)));
     });
     if (during) statusDuringMs = await during;
+    if (last && review) {
+      reviewAfter = await review.time();
+      review.stop();
+    }
     if (result.sent !== n) throw new Error(`sent ${result.sent} of ${n}`);
     runs.push(result);
     console.log(`${n} readers: ${result.perSec} msg/s, peak RSS ${result.peakRssMb} MB`);
@@ -156,12 +243,19 @@ async function main() {
     statusIdleMs,
     statusDuringSendMs: statusDuringMs,
     statusSlowdown: Number((statusDuringMs / statusIdleMs).toFixed(2)),
+    reviewDuringSendMs: reviewDuring,
+    reviewAfterSendMs: reviewAfter,
   };
   console.log(
     `peak RSS ${first.peakRssMb} MB at ${first.readers} → ${lastRun.peakRssMb} MB at ${lastRun.readers} (×${out.rssGrowth})`,
   );
   console.log(
-    `status: ${statusIdleMs} ms idle, ${statusDuringMs} ms during the send (×${out.statusSlowdown})`,
+    `status: ${statusIdleMs} ms idle, ${statusDuringMs} ms during the send (×${out.statusSlowdown}; medians of 3)`,
   );
+  if (reviewDuring && reviewAfter)
+    console.log(
+      `review app (medians of 5): gallery ${reviewDuring.gallery} ms during the send, ${reviewAfter.gallery} ms after it; ` +
+        `send report of the edition ${reviewDuring.report} ms during (half the readers sent), ${reviewAfter.report} ms after (all ${lastRun.readers})`,
+    );
   console.log(JSON.stringify(out));
 }
