@@ -57,7 +57,7 @@ async function main() {
   const counts = values.workers!.split(',').map(Number);
   const ROOT = join(import.meta.dirname, '..');
   const BIN = join(ROOT, 'bin/broadsheet.js');
-  const { stageDigest, EDITION } = await import('../tests/fixtures/delivery/ctx.ts');
+  const { seedReaders, stageDigest, EDITION } = await import('../tests/fixtures/delivery/ctx.ts');
   const { openBackend, closeBackend } = await import('../src/store/backend.ts');
   const { storeConfigSchema } = await import('../src/store/config.ts');
 
@@ -109,14 +109,7 @@ async function main() {
     const dir = mkdtempSync(join(tmpdir(), 'bs-bench-fanout-'));
     const file = join(dir, 'store.db');
     const b = await openBackend({ kind: 'sqlite', file }, storeConfigSchema.parse({}));
-    if (b.kind === 'sqlite')
-      b.db
-        .prepare(
-          `WITH RECURSIVE seq(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM seq WHERE i < ? - 1)
-           INSERT INTO subscribers (email, name, status, source, created_at, updated_at)
-           SELECT 'reader' || i || '@example.com', 'r' || i, 'active', 'bench', '2025-12-01T00:00:00Z', '2025-12-01T00:00:00Z' FROM seq`,
-        )
-        .run(N);
+    if (b.kind === 'sqlite') seedReaders(b.db, N, 'bench');
     await closeBackend(b);
     stageDigest(join(dir, 'out'));
     const base = await sinkCount();

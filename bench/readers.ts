@@ -92,15 +92,11 @@ async function child(dir: string, port: number) {
 /** N active readers straight into a fresh store by SQL (one statement). */
 async function makeStore(n: number): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-readers-'));
-  const { testContext } = await import('../tests/fixtures/delivery/ctx.ts');
+  const { seedReaders, testContext } = await import('../tests/fixtures/delivery/ctx.ts');
   const { openStore } = await import('../src/store/index.ts');
   const ctx = testContext(dir);
   const db = openStore(ctx.paths.store);
-  db.prepare(
-    `WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < ?)
-     INSERT INTO subscribers (email, name, status, source, created_at, updated_at)
-     SELECT 'reader' || i || '@example.com', '讀者' || i, 'active', 'bench', '2025-12-01T00:00:00Z', '2025-12-01T00:00:00Z' FROM seq`,
-  ).run(n);
+  seedReaders(db, n, 'bench');
   db.close();
   writeFileSync(join(dir, 'broadsheet.config.yaml'), 'publicUrl: https://news.example.com/broadsheet/\n');
   return dir;

@@ -20,7 +20,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { EDITION, stageDigest, tempDir } from '../tests/fixtures/delivery/ctx.ts';
+import { EDITION, seedReaders, stageDigest, tempDir } from '../tests/fixtures/delivery/ctx.ts';
 import { exited, prng, wait } from '../tests/helpers/child.ts';
 import { startCountingSink } from './_counting-sink.ts';
 import { ensureDist } from './_dist.ts';
@@ -65,11 +65,7 @@ async function main(): Promise<number> {
   const { readFileSync } = await import('node:fs');
   writeFileSync(html, readFileSync(html, 'utf8').replace('</body>', `<table>${filler}</table></body>`));
   const db = openStore(store);
-  db.prepare(
-    `WITH RECURSIVE seq(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM seq WHERE i < ? - 1)
-     INSERT INTO subscribers (email, name, status, source, created_at, updated_at)
-     SELECT 'reader' || i || '@example.com', '讀者' || i, 'active', 'bench', '2025-12-01T00:00:00Z', '2025-12-01T00:00:00Z' FROM seq`,
-  ).run(N);
+  seedReaders(db, N, 'bench');
   db.close();
 
   const sink = await startCountingSink();

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Ledger, openStore } from '../../src/store/index.ts';
-import { EDITION, stageDigest, tempDir } from '../fixtures/delivery/ctx.ts';
+import { EDITION, seedReaders, stageDigest, tempDir } from '../fixtures/delivery/ctx.ts';
 import { type Sink, startSink, tally } from '../fixtures/delivery/sink.ts';
 import { exited, prng, wait } from '../helpers/child.ts';
 import { BIN, ROOT } from '../helpers/cli.ts';
@@ -40,11 +40,7 @@ describe('send at scale, SIGKILLed', () => {
     stageDigest(out);
     const db = openStore(store);
     // Readers by SQL, like a large import would leave them.
-    db.prepare(
-      `WITH RECURSIVE seq(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM seq WHERE i < ? - 1)
-       INSERT INTO subscribers (email, name, status, source, created_at, updated_at)
-       SELECT 'reader' || i || '@example.com', '讀者' || i, 'active', 'test', '2025-12-01T00:00:00Z', '2025-12-01T00:00:00Z' FROM seq`,
-    ).run(N);
+    seedReaders(db, N);
     db.close();
 
     const args = ['--config', config, '--store', store, '--out', out, '--content', join(dir, 'content')];
