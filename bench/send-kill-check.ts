@@ -20,7 +20,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { EDITION, seedReaders, stageDigest, tempDir } from '../tests/fixtures/delivery/ctx.ts';
+import { EDITION, ledgerOf, seedReaders, stageDigest, tempDir } from '../tests/fixtures/delivery/ctx.ts';
 import { exited, prng, wait } from '../tests/helpers/child.ts';
 import { startCountingSink } from './_counting-sink.ts';
 import { ensureDist } from './_dist.ts';
@@ -44,7 +44,7 @@ async function main(): Promise<number> {
   const KILLS = Number(values.kills);
   const random = prng(Number(values.seed));
   const log = (s: string) => process.stderr.write(`[send-kill-check] ${s}\n`);
-  const { Ledger, openStore } = await import('../src/store/index.ts');
+  const { openStore } = await import('../src/store/index.ts');
 
   const dir = tempDir('bs-send-kill-');
   const store = join(dir, 'data', 'broadsheet.db');
@@ -130,13 +130,7 @@ async function main(): Promise<number> {
     await wait(500); // the sink's last end-of-data callbacks
     const tally = await sink.tally();
     const received = new Map(tally.byAddress);
-    const check = openStore(store);
-    const counts = new Ledger(check).counts(EDITION);
-    const rows = check.prepare('SELECT email, state FROM sends WHERE edition = ?').all(EDITION) as {
-      email: string;
-      state: string;
-    }[];
-    check.close();
+    const { counts, rows } = ledgerOf(store);
 
     const surplusReaders = tally.byAddress.filter(([, n]) => n > 1).length;
     const surplusIds = tally.byMessageId.filter(([, n]) => n > 1).length;

@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Ledger, openStore } from '../../src/store/index.ts';
-import { EDITION, seedReaders, stageDigest, tempDir } from '../fixtures/delivery/ctx.ts';
+import { openStore } from '../../src/store/index.ts';
+import { EDITION, ledgerOf, seedReaders, stageDigest, tempDir } from '../fixtures/delivery/ctx.ts';
 import { type Sink, startSink, tally } from '../fixtures/delivery/sink.ts';
 import { exited, prng, wait } from '../helpers/child.ts';
 import { BIN, ROOT } from '../helpers/cli.ts';
@@ -86,13 +86,7 @@ describe('send at scale, SIGKILLed', () => {
     expect(kills).toBeGreaterThanOrEqual(KILLS - 1);
     expect(finalCode).toBe(0);
     const { byRecipient, byMessageId } = tally(sink.received);
-    const check = openStore(store);
-    const counts = new Ledger(check).counts(EDITION);
-    const rows = check.prepare('SELECT email, state FROM sends WHERE edition = ?').all(EDITION) as {
-      email: string;
-      state: string;
-    }[];
-    check.close();
+    const { counts, rows } = ledgerOf(store);
 
     // Surplus: none, by recipient and by Message-ID.
     expect([...byRecipient].filter(([, n]) => n > 1)).toEqual([]);
