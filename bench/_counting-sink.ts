@@ -24,12 +24,22 @@ export interface CountingSink {
 /** Fork the sink and wait for its port. */
 export async function startCountingSink(): Promise<CountingSink> {
   const proc = fork(import.meta.filename, ['--counting-sink'], { execArgv: ['--import', 'tsx'] });
-  const ask = <T>(what: string) =>
-    new Promise<T>((r) => {
-      proc.once('message', (m: T) => r(m));
-      proc.send(what);
-    });
   const port = await new Promise<number>((r) => proc.once('message', (m: { port: number }) => r(m.port)));
+  // Each question carries an id and each answer names it, so callers may ask at once
+  // (a progress watch beside a kill loop) without taking each other's answers.
+  const pending = new Map<number, (m: unknown) => void>();
+  let next = 0;
+  proc.on('message', (m: { id?: number; answer?: unknown }) => {
+    if (m.id === undefined) return;
+    pending.get(m.id)?.(m.answer);
+    pending.delete(m.id);
+  });
+  const ask = <T>(what: 'count' | 'tally') =>
+    new Promise<T>((r) => {
+      const id = next++;
+      pending.set(id, r as (m: unknown) => void);
+      proc.send({ id, what });
+    });
   return {
     proc,
     port,
@@ -76,15 +86,18 @@ async function serve() {
   server.listen(0, '127.0.0.1', () =>
     process.send!({ port: (server.server.address() as { port: number }).port }),
   );
-  process.on('message', (m) => {
-    if (m === 'count') process.send!({ count });
-    if (m === 'tally')
+  process.on('message', ({ id, what }: { id: number; what: 'count' | 'tally' }) => {
+    if (what === 'count') process.send!({ id, answer: { count } });
+    if (what === 'tally')
       process.send!({
-        count,
-        ms: last - first,
-        byAddress: [...byAddress],
-        byMessageId: [...byMessageId],
-      } satisfies SinkTally);
+        id,
+        answer: {
+          count,
+          ms: last - first,
+          byAddress: [...byAddress],
+          byMessageId: [...byMessageId],
+        } satisfies SinkTally,
+      });
   });
 }
 

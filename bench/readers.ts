@@ -12,13 +12,15 @@
 //
 //   npx tsx bench/readers.ts [--counts 10000,100000] [--connections 5]
 // Ends with one JSON line {"bench":"readers", …}.
-import { type ChildProcess, execFile, fork, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, fork } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { startServe, stopServe } from '../tests/helpers/serve.ts';
 import { ensureDist } from './_dist.ts';
 import { peakRssMb } from './_peak-rss.ts';
+import { median } from './_snapshot.ts';
 
 const { values } = parseArgs({
   options: {
@@ -40,7 +42,6 @@ const cliArgs = (dir: string) => [
   '--out',
   join(dir, 'out'),
 ];
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 if (values.child) await child(values.child, Number(values.port));
 else {
@@ -104,24 +105,7 @@ async function makeStore(n: number): Promise<string> {
 
 /** The review app on the store in `dir`, an editor signed in: `time()` gives each page's median ms. */
 async function reviewApp(dir: string) {
-  const proc = spawn(
-    process.execPath,
-    [join(ROOT, 'bin/broadsheet.js'), ...cliArgs(dir), 'serve', '--port', '0'],
-    {
-      cwd: ROOT,
-      env: { ...process.env, ...CLI_ENV, LOG_LEVEL: 'error' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  const base = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    proc.stdout!.on('data', (d: Buffer) => {
-      out += d;
-      const m = /serving on (http:\/\/\S+?)\/?\s/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    proc.once('exit', (code) => reject(new Error(`serve exited ${code}`)));
-  });
+  const { base, proc } = await startServe(cliArgs(dir), { ...CLI_ENV, LOG_LEVEL: 'error' });
   const cookies = (res: Response) =>
     res.headers
       .getSetCookie()
@@ -157,7 +141,7 @@ async function reviewApp(dir: string) {
         }
       return { gallery: Math.round(median(ms.gallery!)), report: Math.round(median(ms.report!)) };
     },
-    stop: () => proc.kill('SIGTERM'),
+    stop: () => stopServe(proc),
   };
 }
 
@@ -193,42 +177,48 @@ async function main() {
   let review: Awaited<ReturnType<typeof reviewApp>> | undefined;
   let reviewDuring: Record<'gallery' | 'report', number> | undefined;
   let reviewAfter: Record<'gallery' | 'report', number> | undefined;
-  for (const [k, n] of counts.entries()) {
-    const dir = await makeStore(n);
-    const last = k === counts.length - 1;
-    if (last) {
-      statusIdleMs = await statusMedianMs(dir);
-      review = await reviewApp(dir);
-    }
-    const p = fork(import.meta.filename, ['--child', dir, '--port', String(port)], {
-      execArgv: ['--import', 'tsx'],
-      env: { ...process.env, LOG_LEVEL: 'warn' },
-    });
-    let during: Promise<number> | undefined;
-    const result = await new Promise<(typeof runs)[number]>((resolve, reject) => {
-      p.on('message', (m: { halfway?: boolean; sent: number; perSec: number; peakRssMb: number }) => {
-        if (m.halfway) {
-          if (last)
-            during = statusMedianMs(dir).then(async (ms) => {
-              reviewDuring = await review!.time();
-              return ms;
-            });
-          return;
-        }
-        resolve({ readers: n, sent: m.sent, perSec: m.perSec, peakRssMb: m.peakRssMb });
+  // A failed send must not leave the sink or the review app running (the bench would never exit).
+  try {
+    for (const [k, n] of counts.entries()) {
+      const dir = await makeStore(n);
+      const last = k === counts.length - 1;
+      if (last) {
+        statusIdleMs = await statusMedianMs(dir);
+        review = await reviewApp(dir);
+      }
+      const p = fork(import.meta.filename, ['--child', dir, '--port', String(port)], {
+        execArgv: ['--import', 'tsx'],
+        env: { ...process.env, LOG_LEVEL: 'warn' },
       });
-      p.once('exit', (code) => code && reject(new Error(`send child exited ${code}`)));
-    });
-    if (during) statusDuringMs = await during;
-    if (last && review) {
-      reviewAfter = await review.time();
-      review.stop();
+      let during: Promise<number> | undefined;
+      const result = await new Promise<(typeof runs)[number]>((resolve, reject) => {
+        p.on('message', (m: { halfway?: boolean; sent: number; perSec: number; peakRssMb: number }) => {
+          if (m.halfway) {
+            if (last)
+              during = statusMedianMs(dir).then(async (ms) => {
+                reviewDuring = await review!.time();
+                return ms;
+              });
+            return;
+          }
+          resolve({ readers: n, sent: m.sent, perSec: m.perSec, peakRssMb: m.peakRssMb });
+        });
+        p.once('exit', (code) => code && reject(new Error(`send child exited ${code}`)));
+      });
+      if (during) statusDuringMs = await during;
+      if (last && review) {
+        reviewAfter = await review.time();
+        await review.stop();
+        review = undefined;
+      }
+      if (result.sent !== n) throw new Error(`sent ${result.sent} of ${n}`);
+      runs.push(result);
+      console.log(`${n} readers: ${result.perSec} msg/s, peak RSS ${result.peakRssMb} MB`);
     }
-    if (result.sent !== n) throw new Error(`sent ${result.sent} of ${n}`);
-    runs.push(result);
-    console.log(`${n} readers: ${result.perSec} msg/s, peak RSS ${result.peakRssMb} MB`);
+  } finally {
+    sink.kill();
+    await review?.stop();
   }
-  sink.kill();
   const first = runs[0]!;
   const lastRun = runs[runs.length - 1]!;
   const out = {

@@ -13,14 +13,24 @@
 // Prints the figures, then one JSON line. Exit 0 when the rule holds, 1 otherwise.
 //
 //   npx tsx bench/send-kill-check.ts [--readers 100000] [--kills 5] [--seed 16]
-//        [--connections 5] [--keep]
+//        [--connections 5] [--deadline 900] [--keep]
+// A send that stops making progress (no new message at the sink for 60 s) or a
+// whole check past --deadline seconds is killed and reported: exit 1, never a hang.
 // tests/integration/send-scale-kill.test.ts checks the same rule on 2,500 readers
 // inside the suite; this is the full-size run, named: `npm run bench send-kill-check`.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { EDITION, ledgerOf, seedReaders, stageDigest, tempDir } from '../tests/fixtures/delivery/ctx.ts';
+import { openStore } from '../src/store/index.ts';
+import {
+  bigDigest,
+  EDITION,
+  ledgerOf,
+  seedReaders,
+  stageDigest,
+  tempDir,
+} from '../tests/fixtures/delivery/ctx.ts';
 import { exited, prng, wait } from '../tests/helpers/child.ts';
 import { startCountingSink } from './_counting-sink.ts';
 import { ensureDist } from './_dist.ts';
@@ -31,6 +41,7 @@ const { values } = parseArgs({
     kills: { type: 'string', default: '5' },
     seed: { type: 'string', default: '16' },
     connections: { type: 'string', default: '5' },
+    deadline: { type: 'string', default: '900' },
     keep: { type: 'boolean' },
   },
 });
@@ -44,7 +55,6 @@ async function main(): Promise<number> {
   const KILLS = Number(values.kills);
   const random = prng(Number(values.seed));
   const log = (s: string) => process.stderr.write(`[send-kill-check] ${s}\n`);
-  const { openStore } = await import('../src/store/index.ts');
 
   const dir = tempDir('bs-send-kill-');
   const store = join(dir, 'data', 'broadsheet.db');
@@ -54,16 +64,9 @@ async function main(): Promise<number> {
     config,
     `delivery:\n  connections: ${Number(values.connections)}\n  retries: 2\n  backoffMs: 10\n  maxBackoffMs: 50\n`,
   );
-  stageDigest(out);
   // A digest of realistic size (~55 KB of CJK HTML, as bench/send.ts), so a
   // body takes as long to write as a real one: the kill windows are the real ones.
-  const filler =
-    '<tr><td style="padding:8px 0;font-size:16px;line-height:1.6">數讀中國AI發展：用戶規模大，生成式人工智能用戶規模達5.15億人，普及率為36.5%。</td></tr>'.repeat(
-      300,
-    );
-  const html = join(out, EDITION, 'digest', 'index.html');
-  const { readFileSync } = await import('node:fs');
-  writeFileSync(html, readFileSync(html, 'utf8').replace('</body>', `<table>${filler}</table></body>`));
+  stageDigest(out, EDITION, bigDigest);
   const db = openStore(store);
   seedReaders(db, N, 'bench');
   db.close();
@@ -89,11 +92,32 @@ async function main(): Promise<number> {
     // arrivals (up to twice an even share), then 0–3 ms more.
     const share = Math.max(1, Math.floor(N / (KILLS + 1)));
     const t0 = performance.now();
+    const deadline = t0 + Number(values.deadline) * 1000;
+    let timedOut: string | undefined;
     let kills = 0;
     let runs = 0;
     let finalCode: number | null = null;
     let stderr = '';
-    for (; runs < KILLS + 20; runs++) {
+    // A run that stalls (no new arrival for STALL_MS) or outlives the deadline is killed: bounded, and said.
+    const STALL_MS = 60_000;
+    const watch = async (p: ChildProcess, isDone: () => boolean) => {
+      let seen = await sink.count();
+      let since = performance.now();
+      while (!isDone()) {
+        await wait(250);
+        const now = await sink.count();
+        if (now !== seen) [seen, since] = [now, performance.now()];
+        const stalled = performance.now() - since > STALL_MS;
+        if (!isDone() && (stalled || performance.now() > deadline)) {
+          timedOut = stalled
+            ? `no message reached the sink for ${STALL_MS / 1000} s`
+            : `past --deadline ${values.deadline} s`;
+          p.kill('SIGKILL');
+          return;
+        }
+      }
+    };
+    for (; runs < KILLS + 20 && !timedOut; runs++) {
       const before = await sink.count();
       const p = spawn(process.execPath, [BIN, ...args, 'send', '--edition', EDITION, '--transport', 'smtp'], {
         cwd: ROOT,
@@ -110,11 +134,12 @@ async function main(): Promise<number> {
         finished = true;
         return code;
       });
+      const watching = watch(p, () => finished);
       if (kills < KILLS) {
         const target = before + 1 + Math.floor(random() * 2 * share);
         const extraMs = random() * 3;
-        while (!finished && (await sink.count()) < target) await wait(2);
-        if (!finished) {
+        while (!finished && !timedOut && (await sink.count()) < target) await wait(2);
+        if (!finished && !timedOut) {
           await wait(extraMs);
           p.kill('SIGKILL');
           kills++;
@@ -122,6 +147,8 @@ async function main(): Promise<number> {
         }
       }
       const code = await done;
+      await watching;
+      if (timedOut) break;
       if (code === -1) continue;
       finalCode = code;
       break;
@@ -139,6 +166,7 @@ async function main(): Promise<number> {
     const missingNotCommitted = missing.filter((r) => r.state !== 'committed').length;
     const leftOver = counts.queued + counts.deferred + counts.failed + counts.suppressed;
     const ok =
+      !timedOut &&
       finalCode === 0 &&
       kills === KILLS &&
       rows.length === N &&
@@ -159,8 +187,15 @@ async function main(): Promise<number> {
     console.log(
       `ledger: sent ${counts.sent}, committed (in doubt) ${counts.committed}, left over ${leftOver}; sent rows not received exactly once: ${sentNotOnce}; readers never received: ${missing.length} (all committed: ${missingNotCommitted === 0})`,
     );
+    if (timedOut) console.log(`stopped: ${timedOut}; the send was killed`);
     if (finalCode !== 0) console.log(`last run's stderr:\n${stderr}`);
-    console.log(ok ? 'exactly-once rule: holds' : 'exactly-once rule: BROKEN');
+    console.log(
+      timedOut
+        ? 'exactly-once rule: not judged — the send did not finish'
+        : ok
+          ? 'exactly-once rule: holds'
+          : 'exactly-once rule: BROKEN',
+    );
     console.log(
       JSON.stringify({
         bench: 'send-kill-check',
@@ -168,6 +203,7 @@ async function main(): Promise<number> {
         kills,
         runs: runs + 1,
         exit: finalCode,
+        timedOut: timedOut ?? null,
         received: tally.count,
         surplusReaders,
         surplusMessageIds: surplusIds,

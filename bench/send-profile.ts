@@ -11,15 +11,11 @@ import { parseArgs } from 'node:util';
 import { sendEdition } from '../src/delivery/send.ts';
 import type { Transport } from '../src/delivery/transport.ts';
 import { Ledger, openStore, SubscriberRepo } from '../src/store/index.ts';
-import { digest, testContext } from '../tests/fixtures/delivery/ctx.ts';
+import { bigDigest, testContext } from '../tests/fixtures/delivery/ctx.ts';
 
 const { values } = parseArgs({ options: { messages: { type: 'string', default: '2000' } } });
 const N = Number(values.messages);
-const filler =
-  '<tr><td style="padding:8px 0;font-size:16px;line-height:1.6">數讀中國AI發展：用戶規模大，生成式人工智能用戶規模達5.15億人，普及率為36.5%。</td></tr>'.repeat(
-    300,
-  );
-const big = { ...digest, html: digest.html.replace('</body>', `<table>${filler}</table></body>`) };
+const big = bigDigest;
 const dir = mkdtempSync(join(tmpdir(), 'bench-sendprof-'));
 const ctx = testContext(dir, { delivery: { connections: 5 } });
 const db = openStore(ctx.paths.store);
