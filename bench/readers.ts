@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startServe, stopServe } from '../tests/helpers/serve.ts';
+import { cookiesOf, csrfIn } from '../tests/helpers/session.ts';
 import { ensureDist } from './_dist.ts';
 import { peakRssMb } from './_peak-rss.ts';
 import { median } from './_snapshot.ts';
@@ -106,18 +107,12 @@ async function makeStore(n: number): Promise<string> {
 /** The review app on the store in `dir`, an editor signed in: `time()` gives each page's median ms. */
 async function reviewApp(dir: string) {
   const { base, proc } = await startServe(cliArgs(dir), { ...CLI_ENV, LOG_LEVEL: 'error' });
-  const cookies = (res: Response) =>
-    res.headers
-      .getSetCookie()
-      .map((c) => c.split(';')[0]!)
-      .filter((c) => !c.endsWith('='))
-      .join('; ');
   const login = await fetch(`${base}/login`);
-  const csrf = /name="_csrf" value="([^"]+)"/.exec(await login.text())?.[1] ?? '';
+  const csrf = csrfIn(await login.text());
   const signedIn = await fetch(`${base}/login`, {
     method: 'POST',
     redirect: 'manual',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: cookies(login) },
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: cookiesOf(login) },
     body: new URLSearchParams({
       _csrf: csrf,
       name: 'bench',
@@ -125,7 +120,7 @@ async function reviewApp(dir: string) {
       next: '/',
     }),
   });
-  const cookie = cookies(signedIn);
+  const cookie = cookiesOf(signedIn);
   if (signedIn.status !== 303 || !cookie) throw new Error(`review app sign-in: HTTP ${signedIn.status}`);
   const pages = { gallery: '/', report: `/report/${EDITION}` };
   return {

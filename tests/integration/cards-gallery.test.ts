@@ -8,6 +8,7 @@ import { writeContactSheets } from '../../src/cards/contact.ts';
 import { createReviewApp } from '../../src/review/app.ts';
 import { type DB, openStore } from '../../src/store/db.ts';
 import { EDITION, PASSWORD, reviewContext, writeEdition } from '../fixtures/review/edition.ts';
+import { cookiesOf, csrfIn } from '../helpers/session.ts';
 
 // The gallery's card checks (issue 12): the WeChat-crop and story-safe-zone
 // toggles, and the edition's contact sheets, one PNG per format, downloadable.
@@ -18,14 +19,6 @@ let dir: string;
 let db: DB;
 let app: ReturnType<typeof createReviewApp>;
 let cookie = '';
-
-const cookiesOf = (res: Response) =>
-  res.headers
-    .getSetCookie()
-    .map((c) => c.split(';')[0]!)
-    .filter((c) => !c.endsWith('='))
-    .join('; ');
-const csrfIn = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'bs-gallery-'));

@@ -19,19 +19,13 @@ import { fakeBluesky } from '../fixtures/platforms/bluesky.ts';
 import { fakeX } from '../fixtures/platforms/x.ts';
 import { EDITION, ITEMS, PASSWORD, reviewContext, writeEdition } from '../fixtures/review/edition.ts';
 import { BIN, ROOT } from '../helpers/cli.ts';
+import { cookiesOf, csrfIn } from '../helpers/session.ts';
 
 const BASE = 'http://127.0.0.1';
 const STORY = ITEMS[0]!;
 const STATS = ITEMS[2]!;
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 const form = (v: Record<string, string>) => new URLSearchParams(v).toString();
-const csrfIn = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
-const cookiesOf = (res: Response) =>
-  res.headers
-    .getSetCookie()
-    .map((c) => c.split(';')[0]!)
-    .filter((c) => !c.endsWith('='))
-    .join('; ');
 
 describe('scheduling social posts and the publish job', () => {
   const bsky = fakeBluesky();

@@ -12,6 +12,7 @@ import type { DB } from '../../src/store/db.ts';
 import { HOSTILE_TITLE, LEAD_TITLE, writeManifest } from '../fixtures/report/manifest.ts';
 import { EDITION, fillStore, OLDER } from '../fixtures/report/store.ts';
 import { PASSWORD, reviewContext } from '../fixtures/review/edition.ts';
+import { cookiesOf, csrfIn } from '../helpers/session.ts';
 
 // The report pages of the review app over HTTP (app.request), and the
 // one-click unsubscribe recording its mail event for the report.
@@ -21,14 +22,6 @@ let ctx: Context;
 let db: DB;
 let app: ReturnType<typeof createReviewApp>;
 let cookie = '';
-
-const cookiesOf = (res: Response) =>
-  res.headers
-    .getSetCookie()
-    .map((c) => c.split(';')[0]!)
-    .filter((c) => !c.endsWith('='))
-    .join('; ');
-const csrfIn = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
 
 beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'bs-report-app-'));

@@ -24,6 +24,7 @@ import {
   XSS_CAPTION,
   XSS_TITLE,
 } from '../fixtures/review/edition.ts';
+import { cookiesOf, csrfIn } from '../helpers/session.ts';
 
 const BASE = 'http://127.0.0.1';
 let dir: string;
@@ -31,15 +32,7 @@ let ctx: Context;
 let db: DB;
 let app: ReturnType<typeof createReviewApp>;
 
-function cookiesOf(res: Response): string {
-  return res.headers
-    .getSetCookie()
-    .map((c) => c.split(';')[0]!)
-    .filter((c) => !c.endsWith('='))
-    .join('; ');
-}
 const merge = (a: string, b: string) => [a, b].filter(Boolean).join('; ');
-const csrfIn = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
 const form = (v: Record<string, string>) => new URLSearchParams(v).toString();
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 

@@ -11,15 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createReviewApp } from '../../src/review/app.ts';
 import { type DB, openStore } from '../../src/store/db.ts';
 import { EDITION, PASSWORD, reviewContext, writeEdition } from '../fixtures/review/edition.ts';
+import { cookiesOf, csrfIn } from '../helpers/session.ts';
 
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
-const csrfIn = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
-const cookiesOf = (res: Response) =>
-  res.headers
-    .getSetCookie()
-    .map((c) => c.split(';')[0]!)
-    .filter((c) => !c.endsWith('='))
-    .join('; ');
 
 let dir: string;
 let db: DB;

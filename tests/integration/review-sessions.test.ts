@@ -14,6 +14,7 @@ import { unsubscribeToken } from '../../src/delivery/unsubscribe.ts';
 import { PASSWORD as BOOTSTRAP, EDITION, writeEdition } from '../fixtures/review/edition.ts';
 import { BIN, ROOT, workspaceArgs } from '../helpers/cli.ts';
 import { startServe, stopServe } from '../helpers/serve.ts';
+import { cookiesOf as cookieOf, csrfIn } from '../helpers/session.ts';
 
 const SECRET = 'sessions-secret';
 const FORM = 'application/x-www-form-urlencoded';
@@ -51,13 +52,6 @@ function cli(
   });
 }
 const editors = (a: string[], input?: string) => cli(['editors', ...a, ...args()], { input });
-const cookieOf = (res: Response) =>
-  res.headers
-    .getSetCookie()
-    .map((c) => c.split(';')[0]!)
-    .filter((c) => !c.endsWith('='))
-    .join('; ');
-const csrfIn = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
 // Each sign-in comes from its own address (trustProxy: X-Forwarded-For), so rate-limit buckets do not mix.
 let client = 0;
 

@@ -15,6 +15,7 @@ import { EDITION, stageDigest } from '../fixtures/delivery/ctx.ts';
 import { type Sink, startSink } from '../fixtures/delivery/sink.ts';
 import { workspaceArgs } from '../helpers/cli.ts';
 import { startServe, stopServe } from '../helpers/serve.ts';
+import { cookiesOf as cookieOf, csrfIn } from '../helpers/session.ts';
 
 const PASSWORD = 'bootstrap pass 電池';
 const FORM = 'application/x-www-form-urlencoded';
@@ -24,14 +25,6 @@ let dir: string;
 let proc: ChildProcess;
 let base: string;
 let sink: Sink;
-
-const cookieOf = (res: Response) =>
-  res.headers
-    .getSetCookie()
-    .map((c) => c.split(';')[0]!)
-    .filter((c) => !c.endsWith('='))
-    .join('; ');
-const csrfIn = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
 
 async function signIn(name: string) {
   const page = await fetch(`${base}/login`);

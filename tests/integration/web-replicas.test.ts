@@ -17,6 +17,7 @@ import { EDITION, writeEdition } from '../fixtures/review/edition.ts';
 import { BIN, ROOT, workspaceArgs } from '../helpers/cli.ts';
 import { freshPgDatabase, needsPostgres, type PgTestDb } from '../helpers/pg.ts';
 import { startServe, stopServe } from '../helpers/serve.ts';
+import { cookiesOf as cookieOf, csrfIn } from '../helpers/session.ts';
 
 const pgOk = await needsPostgres();
 const FORM = 'application/x-www-form-urlencoded';
@@ -47,13 +48,6 @@ function cli(a: string[], input = ''): Promise<{ code: number; stdout: string; s
     child.stdin!.end(input);
   });
 }
-const cookieOf = (res: Response) =>
-  res.headers
-    .getSetCookie()
-    .map((c) => c.split(';')[0]!)
-    .filter((c) => !c.endsWith('='))
-    .join('; ');
-const csrfIn = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
 
 async function signIn(base: string, name: string, password: string, ip: string) {
   const h = { 'x-forwarded-for': ip };
