@@ -167,7 +167,9 @@ describe('quote portrait in a build', () => {
           kinds: ['quote'],
           workers: 0,
           contactSheets: false,
-          photos: { allowHttpLoopback: true, timeoutMs: 300 },
+          // Nothing here stalls (the down host refuses at once): a bound long enough that a
+          // loaded CI machine never times out the portrait that must arrive.
+          photos: { allowHttpLoopback: true, timeoutMs: 10_000 },
         },
       },
       paths: { content: join(fixtureDir, 'content'), out },
