@@ -30,7 +30,9 @@ describe('social publishers against loopback platforms', () => {
   let env: NodeJS.ProcessEnv;
   const ctx = () =>
     reviewContext(dir, {
-      review: { publishers: ['folder'], webhook: { backoffMs: 10 }, social: { timeoutMs: 500 } },
+      // Long enough that a post to a loopback fake that answers is never timed out on a loaded
+      // CI machine; the accept-then-hang case waits it out once per platform.
+      review: { publishers: ['folder'], webhook: { backoffMs: 10 }, social: { timeoutMs: 2_000 } },
     });
   const run = () => runPublishQueue(ctx(), { db, env });
 
