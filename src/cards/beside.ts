@@ -18,11 +18,14 @@ import type { CardPool } from './pool.ts';
 
 let early: Promise<CardPool> | undefined;
 
-/** One worker thread, its fonts parsing already. */
-export async function besidePool(): Promise<CardPool> {
+/** The glyph store's folder (glyph-store.ts) for an out/ folder. */
+export const glyphStoreDir = (outDir: string): string => join(outDir, '.cache', 'glyphs');
+
+/** One worker thread, its fonts parsing and its glyph store (in `outDir`) read already. */
+export async function besidePool(outDir: string): Promise<CardPool> {
   const { createCardPool } = await import('./pool.ts');
   const pool = createCardPool(1);
-  pool.warm().catch(() => {}); // a warm-up that fails costs nothing: the batch finds out itself
+  pool.warm(glyphStoreDir(outDir)).catch(() => {}); // a warm-up that fails costs nothing: the batch finds out itself
   return pool;
 }
 
@@ -41,7 +44,7 @@ export async function prestartBeside(
   if (early || workers === 0) return;
   const built = lastBuilt(dirs.out, edition);
   if (built === undefined || !(await newerFile(dirs.content, built))) return;
-  early = besidePool();
+  early = besidePool(dirs.out);
   early.catch(() => {}); // whoever takes it awaits it, and sees the failure there
 }
 

@@ -99,7 +99,7 @@ export async function startCards(
   let early = takePrestarted();
   const onFirstTodo = () => {
     if (early || !besideAllowed || !opts.previous?.length) return;
-    early = besidePool();
+    early = besidePool(ctx.paths.out);
     early.catch(() => {}); // awaited below, where a failure is thrown
   };
   let plan: CardPlan;
@@ -111,7 +111,7 @@ export async function startCards(
   }
   const n = plan.todo.length;
   if (besideAllowed && n > 0 && n < cfg.poolThreshold) {
-    const running = drawCards(plan, ctx, opts, await (early ?? besidePool()));
+    const running = drawCards(plan, ctx, opts, await (early ?? besidePool(ctx.paths.out)));
     running.catch(() => {}); // reported by done(); never an unhandled rejection meanwhile
     return { beside: true, done: () => running };
   }
@@ -252,13 +252,16 @@ async function drawHere(plan: CardPlan, cfg: Context['config']['cards'], opts: R
   const usePool = workers >= 2 && todo.length >= cfg.poolThreshold;
   let pool: CardPool | undefined;
   let run: (t: CardTask) => Promise<CardTaskResult>;
+  // In-process, the glyphs rasterized here go into the store at the end (a pool's workers write theirs as it closes).
+  let flushHere: (() => void) | undefined;
   if (usePool) {
     const { createCardPool } = await import('./pool.ts');
     pool = createCardPool(workers);
     run = pool.run;
   } else {
-    const { renderToFile } = await import('./worker.ts');
-    run = renderToFile;
+    const here = await import('./worker.ts');
+    run = here.renderToFile;
+    flushHere = here.flush;
   }
   // Drawn format by format (the manifest is put back in edition order):
   // consecutive cards of one size reuse the pixel and row buffers (render.ts,
@@ -287,6 +290,7 @@ async function drawHere(plan: CardPlan, cfg: Context['config']['cards'], opts: R
       }
   } finally {
     bar?.stop();
+    flushHere?.();
     await pool?.close();
   }
   // The cards' garbage (and the native pixmaps it holds) goes before the

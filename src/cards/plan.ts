@@ -6,6 +6,7 @@ import type { Edition } from '../edition/model.ts';
 import type { Manifest, ManifestCard, ManifestPost } from '../jobs/manifest.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { tuneMalloc } from '../util/malloc.ts';
+import { glyphStoreDir } from './beside.ts';
 import { caption } from './captions.ts';
 import { FORMATS } from './formats.ts';
 import { environmentDigest, inputHash } from './hash.ts';
@@ -120,7 +121,7 @@ export async function planCards(
         continue;
       }
       if (!plan.todo.length) opts.onFirstTodo?.();
-      plan.todo.push({ card, task: { job, file } });
+      plan.todo.push({ card, task: { job, file, glyphs: glyphStoreDir(ctx.paths.out) } });
     }
 
     for (const platform of cfg.platforms) {

@@ -59,14 +59,19 @@ export function createCardPool(size = autoWorkers() || 2) {
       if ('failed' in r) throw new BroadsheetError(r.failed.code, r.failed.params as never);
       return r;
     },
-    /** Parse the fonts ahead of the first card (worker.ts `warm`), in the first worker. */
-    warm: () => first.run({} as CardTask, { name: 'warm' }) as Promise<unknown> as Promise<void>,
+    /** Parse the fonts and read the glyph store in `glyphs` ahead of the first card (worker.ts `warm`), in the first worker. */
+    warm: (glyphs?: string) =>
+      first.run({ glyphs } as unknown as CardTask, { name: 'warm' }) as Promise<unknown> as Promise<void>,
     /** A whole batch, and the contact sheets, in one worker task (worker.ts `batch`), in the first worker. */
     batch: async (task: BatchTask): Promise<BatchResult> =>
       (await first.run(task, { name: 'batch' })) as BatchResult,
     close: async () => {
       lanes.cancel(new Error('the card pool was closed before this card was drawn'));
       try {
+        // Each worker's new glyphs into the store (worker.ts `flush`); a worker that died has none to give.
+        await Promise.all(
+          workers.map((w) => w.run({} as CardTask, { name: 'flush' }).catch(() => undefined)),
+        );
         await Promise.all(workers.map((w) => w.destroy()));
       } finally {
         releaseJit();

@@ -2,7 +2,16 @@ import { createRequire } from 'node:module';
 import { Resvg } from '@resvg/resvg-js';
 import sharp, { type Sharp } from 'sharp';
 import { loadFonts, usesFallback } from './fonts.ts';
-import { fillOutline, type Outline, parseOutline } from './glyph-fill.ts';
+import {
+  addGlyph,
+  type Glyph,
+  type GlyphEngine,
+  getGlyph,
+  glyphKey,
+  rasterizeGlyph,
+  SUB,
+  type Want,
+} from './glyph-cache.ts';
 
 // The glyph-cache rasterizer (cards.renderer: 'glyphcache').
 //
@@ -14,9 +23,9 @@ import { fillOutline, type Outline, parseOutline } from './glyph-fill.ts';
 // clipped to a whole-pixel rectangle) is scaled by sharp and copied in; a
 // portrait (PNG) is drawn by resvg in a canvas of its own size, not the
 // card's. A glyph is rasterized once per
-// (weight, glyph id, size, ¼-px subpixel offset), by resvg, so glyph outlines
-// are drawn exactly the way the 'resvg' renderer draws them; a warm card pays
-// only for layout, a few rect fills and an alpha-blend loop.
+// (weight, glyph id, size, ¼-px subpixel offset) by glyph-cache.ts, sampled
+// as resvg samples (glyph-fill.ts), and kept between builds by glyph-store.ts;
+// a warm card pays only for layout, a few rect fills and an alpha-blend loop.
 //
 // `rasterize` returns undefined for an SVG it does not understand (text inside
 // a mask, clip path, filter or transform; an unknown colour; …): the caller
@@ -432,84 +441,6 @@ function fillRect(px: Uint8Array, words: Uint32Array, W: number, H: number, r: R
 
 // ── Glyph cache ────────────────────────────────────────────────────────────
 
-const SUB = 4; // subpixel steps per pixel, both axes
-const PAD = 2;
-
-export interface Glyph {
-  /** Coverage, w×h, 0–255; undefined for a blank glyph (space). */
-  cov: Uint8Array | undefined;
-  w: number;
-  h: number;
-  /** Where the bitmap's top-left sits relative to the integer pen position. */
-  ox: number;
-  oy: number;
-}
-const glyphs = new Map<string, Glyph>();
-// Bounded by the bytes of coverage held, not by count: every (size, ¼-px offset)
-// of a CJK glyph is its own entry, and large sizes (story, square) make bitmaps
-// of several kB, so a count bound alone let a worker hold ~100 MB. Past the
-// budget the cache is emptied and refills with what the next cards use.
-let maxGlyphBytes = 12 * 1024 * 1024;
-let glyphBytes = 0;
-
-/** Set the glyph cache's byte budget (tests: a tiny one empties it on every card); returns the one before. */
-export function setGlyphCacheBudget(bytes: number): number {
-  const before = maxGlyphBytes;
-  maxGlyphBytes = bytes;
-  return before;
-}
-
-/** Coverage bytes and entries held by the glyph cache (for the memory bench and tests). */
-export const glyphCacheSize = () => ({ entries: glyphs.size, bytes: glyphBytes });
-
-interface Want {
-  key: string;
-  weight: number;
-  gid: number;
-  size: number;
-  fx: number;
-  fy: number;
-}
-
-/** How a glyph's coverage is made: 'fill' (glyph-fill.ts, the default) or 'resvg' (an SVG of its path, as before; tests compare the two). */
-export type GlyphEngine = 'fill' | 'resvg';
-
-const outlines = new Map<string, Outline>();
-
-function rasterizeGlyph(fs: Map<number, Face>, want: Want, engine: GlyphEngine = 'fill'): Glyph {
-  const face = fs.get(want.weight)!;
-  const ext = face.font.glyphExtents(want.gid);
-  const s = want.size / face.upem;
-  if (!ext || ext.width === 0 || ext.height === 0) return { cov: undefined, w: 0, h: 0, ox: 0, oy: 0 };
-  // Extents in font units (y up): left = xBearing, top = yBearing, height < 0.
-  const left = Math.floor(ext.xBearing * s + want.fx) - PAD;
-  const top = Math.floor(-ext.yBearing * s + want.fy) - PAD;
-  const w = Math.ceil((ext.xBearing + ext.width) * s + want.fx) + PAD - left;
-  const h = Math.ceil((-ext.yBearing - ext.height) * s + want.fy) + PAD - top;
-  // Each glyph alone in its own small bitmap, never packed into an atlas: the
-  // coverage must not depend on which other glyphs were missing at the time
-  // (the PNG bytes must be the same in every process).
-  let cov: Uint8Array;
-  if (engine === 'fill') {
-    const key = `${want.weight}|${want.gid}`;
-    let o = outlines.get(key);
-    if (!o) {
-      o = parseOutline(face.font.glyphToPath(want.gid));
-      if (outlines.size > 8192) outlines.clear();
-      outlines.set(key, o);
-    }
-    cov = fillOutline(o, s, -s, want.fx - left, want.fy - top, w, h);
-  } else {
-    const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}"><path fill="#000" transform="matrix(${s} 0 0 ${-s} ${want.fx - left} ${want.fy - top})" d="${face.font.glyphToPath(want.gid)}"/></svg>`;
-    const px = new Resvg(svg, { font: { loadSystemFonts: false } }).render().pixels;
-    cov = new Uint8Array(w * h);
-    for (let i = 0; i < cov.length; i++) cov[i] = px[i * 4 + 3]!;
-  }
-  let any = false;
-  for (let i = 0; i < cov.length && !any; i++) any = cov[i] !== 0;
-  return { cov: any ? cov : undefined, w, h, ox: left, oy: top };
-}
-
 /**
  * One glyph's coverage bitmap as the glyph cache would hold it (for tests:
  * the 'fill' engine against resvg's). Its top-left sits at (ox, oy) from the
@@ -524,7 +455,7 @@ export async function glyphBitmap(
   engine: GlyphEngine,
 ): Promise<Glyph> {
   const fs = await loadFaces();
-  return rasterizeGlyph(fs, { key: '', weight, gid, size, fx, fy }, engine);
+  return rasterizeGlyph(fs.get(weight)!, { key: '', weight, gid, size, fx, fy }, engine);
 }
 
 /** The glyph ids HarfBuzz gives `text` in the `weight` face (tests pick real glyphs with it). */
@@ -796,10 +727,6 @@ export async function rasterize(
 ): Promise<Raster | undefined> {
   const parsed = parse(svg);
   if (!parsed) return undefined;
-  if (glyphBytes > maxGlyphBytes) {
-    glyphs.clear();
-    glyphBytes = 0;
-  }
   // Images are scaled by sharp (on libuv's threads) while glyphs are placed
   // and the page is filled; one it cannot read (null) sends the card to resvg;
   // undefined: nothing of it is inside its clip and the card.
@@ -813,6 +740,10 @@ export async function rasterize(
 
   // Glyph placements first, then the missing bitmaps, then drawing.
   const draws: { el: number; key: string; ix: number; iy: number }[] = [];
+  // Every bitmap this card draws, held here as it is found or made: while the
+  // card waits for its images, another card (a pool worker draws two at once)
+  // may push it out of the cache.
+  const drawn: (Glyph | undefined)[] = [];
   const misses = new Map<string, Want>();
   for (let e = 0; e < parsed.els.length; e++) {
     const el = parsed.els[e]!;
@@ -841,22 +772,23 @@ export async function rasterize(
         iy++;
         fy = 0;
       }
-      const key = `${weight}|${sh.g[i]}|${t.size}|${fx}|${fy}`;
-      if (!glyphs.has(key) && !misses.has(key))
+      const key = glyphKey(weight, sh.g[i]!, t.size, fx, fy);
+      const g = misses.has(key) ? undefined : getGlyph(key);
+      if (!g && !misses.has(key))
         misses.set(key, { key, weight, gid: sh.g[i]!, size: t.size, fx: fx / SUB, fy: fy / SUB });
       draws.push({ el: e, key, ix, iy });
+      drawn.push(g);
       pen += sh.ax[i]! * s;
       if (sh.cl[i + 1] !== sh.cl[i]) pen += t.spacing;
     }
   }
+  const made = new Map<string, Glyph>();
   for (const want of misses.values()) {
-    const g = rasterizeGlyph(fs, want);
-    glyphs.set(want.key, g);
-    glyphBytes += (g.cov?.length ?? 0) + 64; // + the entry itself
+    const g = rasterizeGlyph(fs.get(want.weight)!, want);
+    addGlyph(want.key, g);
+    made.set(want.key, g);
   }
-  // Every bitmap this card draws, taken now: while it waits for its images,
-  // another card (a pool worker draws two at once) may empty the cache.
-  const drawn = draws.map((d) => glyphs.get(d.key)!);
+  for (let i = 0; i < draws.length; i++) drawn[i] ??= made.get(draws[i]!.key);
 
   const images = await scaling;
   if (images.includes(null)) return undefined;

@@ -5,6 +5,7 @@ import { writeFileAtomic } from '../util/atomic.ts';
 import type { CardFormat } from './config.ts';
 import { writeContactSheets } from './contact.ts';
 import { collectPast } from './gc.ts';
+import { saveGlyphStore, useGlyphStore } from './glyph-store.ts';
 import { type CardJob, renderCard, warmRenderer } from './render.ts';
 
 // One card in, one PNG written (atomically) out. Used by pool workers and by
@@ -14,6 +15,8 @@ import { type CardJob, renderCard, warmRenderer } from './render.ts';
 export interface CardTask {
   job: CardJob;
   file: string;
+  /** The glyph store's folder (glyph-store.ts): read before the thread's first card. */
+  glyphs?: string;
 }
 
 export interface CardTaskResult {
@@ -24,6 +27,7 @@ export interface CardTaskResult {
 }
 
 export async function renderToFile(task: CardTask): Promise<CardTaskResult> {
+  if (task.glyphs) useGlyphStore(task.glyphs);
   const { png, width, height } = await renderCard(task.job);
   await writeFileAtomic(task.file, png);
   return { sha256: createHash('sha256').update(png).digest('hex'), width, height, bytes: png.length };
@@ -80,8 +84,14 @@ const asFailure = (err: unknown): Failure =>
     ? { failed: { code: err.code, params: err.params as Record<string, unknown> } }
     : { error: err instanceof Error ? err.message : String(err) };
 
-/** Piscina's `warm` task: fonts parsed before the batch arrives (render.ts warmRenderer). */
-export const warm = (): Promise<void> => warmRenderer();
+/** Piscina's `warm` task: fonts parsed and the glyph store read before the batch arrives (render.ts warmRenderer). */
+export const warm = (o?: { glyphs?: string }): Promise<void> => {
+  if (o?.glyphs) useGlyphStore(o.glyphs);
+  return warmRenderer();
+};
+
+/** Piscina's `flush` task, before the pool closes: the glyphs this worker rasterized, into the store. */
+export const flush = (): void => saveGlyphStore();
 
 /** Piscina's `batch` task (see BatchTask). */
 export async function batch(b: BatchTask): Promise<BatchResult> {

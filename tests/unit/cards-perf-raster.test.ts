@@ -3,7 +3,8 @@ import fc from 'fast-check';
 import pixelmatch from 'pixelmatch';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { rasterize, setGlyphCacheBudget } from '../../src/cards/raster.ts';
+import { setGlyphCacheBudget } from '../../src/cards/glyph-cache.ts';
+import { rasterize } from '../../src/cards/raster.ts';
 
 // raster.ts draws satori's clipped photos itself (sharp scales the JPEG) and
 // drops satori's overflow mask where it is the same whole-pixel rectangle as
