@@ -68,6 +68,15 @@ export function setGlyphCacheBudget(bytes: number): number {
   return before;
 }
 
+/** Drop every bitmap held (tests: draw as a fresh thread would). */
+export function clearGlyphCache(): void {
+  young = new Map();
+  old = new Map();
+  youngBytes = 0;
+  oldBytes = 0;
+  fresh.clear();
+}
+
 /** Coverage bytes and entries held (for the memory bench and tests). */
 export const glyphCacheSize = () => ({ entries: young.size + old.size, bytes: youngBytes + oldBytes });
 
@@ -114,6 +123,9 @@ export function* cachedGlyphs(): Generator<[string, Glyph]> {
   yield* old;
   yield* young;
 }
+
+/** How many bitmaps were rasterized here and not yet taken by the store (tests). */
+export const freshGlyphs = (): number => fresh.size;
 
 /** The entries rasterized since the last call that are still cached; forgets them. */
 export function takeFresh(): [string, Glyph][] {

@@ -154,17 +154,17 @@ export function saveGlyphStore(): void {
   if (!fresh.length) return;
   try {
     ensureDirSync(dir);
-    const name = `g-${digest()}-${process.pid}-${threadId}-${randomBytes(4).toString('hex')}.bin`;
+    const prefix = `g-${digest()}-`;
+    const name = `${prefix}${process.pid}-${threadId}-${randomBytes(4).toString('hex')}.bin`;
     const merge = files.length + 1 > MAX_FILES;
     const entries = merge ? [...fresh, ...everythingRead(new Set(fresh.map(([k]) => k)))] : fresh;
     writeWhole(join(dir, name), encode(entries));
-    if (!merge) return;
-    for (const f of files) rmSync(join(dir, f.name), { force: true });
     // Files of other fonts or other rasterizer code are never read again.
-    const prefix = `g-${digest()}-`;
     for (const n of readdirSync(dir))
       if (n.startsWith('g-') && n.endsWith('.bin') && !n.startsWith(prefix))
         rmSync(join(dir, n), { force: true });
+    if (!merge) return;
+    for (const f of files) rmSync(join(dir, f.name), { force: true });
     // The merged file holds what this thread read: read the store afresh next time.
     const folder = dir;
     resetGlyphStore();

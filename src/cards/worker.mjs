@@ -7,3 +7,4 @@ const mod = await import('./worker.ts');
 export default mod.default;
 export const batch = mod.batch;
 export const warm = mod.warm;
+export const flush = mod.flush;
