@@ -423,30 +423,51 @@ console.log(
 const allJobs: CardJob[] = [];
 for (const format of config.cards.formats) allJobs.push(...(await jobsFor([format])));
 const throughput: Record<string, number> = {};
-for (const workers of [1, 2]) {
+// The glyph store (src/cards/glyph-store.ts) a build leaves in out/.cache/glyphs:
+// the cold passes draw without one, as a first build does; the last pass is a
+// build after one (a fresh pool, the store the pass before it wrote).
+const glyphStore = mkdtempSync(join(tmpdir(), 'bench-glyphs-'));
+async function poolPass(workers: number, glyphs?: string): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-cards-'));
   const pool = createCardPool(workers);
-  // Warm every worker (tsx, fonts, every kind's layout) before timing: one
-  // card of each kind per task slot (the first cards alone were all one
-  // item's, so the other layouts were transpiled during the timed run, in
-  // each worker). Glyph caches stay cold, as in a build.
-  const warm = config.cards.kinds.flatMap((k) => allJobs.find((j) => j.kind === k) ?? []);
-  for (let round = 0; round < 2; round++)
-    await Promise.all(
-      Array.from({ length: workers * 2 }, (_, i) =>
-        Promise.all(warm.map((job, k) => pool.run({ job, file: join(dir, `warm-${round}-${i}-${k}.png`) }))),
-      ),
-    );
-  const t = performance.now();
-  await Promise.all(allJobs.map((job, i) => pool.run({ job, file: join(dir, `${i}.png`) })));
-  const s = (performance.now() - t) / 1000;
+  try {
+    // Warm every worker (tsx, fonts, every kind's layout) before timing: one
+    // card of each kind per task slot (the first cards alone were all one
+    // item's, so the other layouts were transpiled during the timed run, in
+    // each worker). Glyph caches stay cold, as in a build.
+    const warm = config.cards.kinds.flatMap((k) => allJobs.find((j) => j.kind === k) ?? []);
+    for (let round = 0; round < 2; round++)
+      await Promise.all(
+        Array.from({ length: workers * 2 }, (_, i) =>
+          Promise.all(
+            warm.map((job, k) => pool.run({ job, file: join(dir, `warm-${round}-${i}-${k}.png`), glyphs })),
+          ),
+        ),
+      );
+    const t = performance.now();
+    await Promise.all(allJobs.map((job, i) => pool.run({ job, file: join(dir, `${i}.png`), glyphs })));
+    return (performance.now() - t) / 1000;
+  } finally {
+    await pool.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+for (const workers of [1, 2]) {
+  const s = await poolPass(workers);
   throughput[`w${workers}`] = allJobs.length / s;
-  await pool.close();
-  rmSync(dir, { recursive: true, force: true });
   console.log(
     `pool ${workers} worker(s): ${allJobs.length} cards (all formats) in ${ms(s)} s → ${ms(allJobs.length / s)} cards/s`,
   );
 }
+await poolPass(2, glyphStore); // a first build, which writes the store
+{
+  const s = await poolPass(2, glyphStore);
+  throughput.w2Store = allJobs.length / s;
+  console.log(
+    `pool 2 worker(s), glyph store from the build before: ${allJobs.length} cards in ${ms(s)} s → ${ms(allJobs.length / s)} cards/s`,
+  );
+}
+rmSync(glyphStore, { recursive: true, force: true });
 
 // ── 3. cold build in a fresh process + unchanged rebuild ──
 const out = mkdtempSync(join(tmpdir(), 'bench-build-'));
@@ -499,6 +520,7 @@ console.log(
     rendererMs,
     cardsPerSec1: ms(throughput.w1!),
     cardsPerSec2: ms(throughput.w2!),
+    cardsPerSec2GlyphStore: ms(throughput.w2Store!),
     coldBuildMs: Math.round(build.full),
     coldBuildCards: build.cards,
     peakRssMb: Math.round(build.rss),
