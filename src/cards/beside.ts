@@ -25,7 +25,7 @@ export const glyphStoreDir = (outDir: string): string => join(outDir, '.cache', 
 export async function besidePool(outDir: string): Promise<CardPool> {
   const { createCardPool } = await import('./pool.ts');
   const pool = createCardPool(1);
-  pool.warm(glyphStoreDir(outDir)).catch(() => {}); // a warm-up that fails costs nothing: the batch finds out itself
+  pool.warm({ glyphs: glyphStoreDir(outDir) }).catch(() => {}); // a warm-up that fails costs nothing: the batch finds out itself
   return pool;
 }
 

@@ -3,7 +3,14 @@ import { Piscina } from 'piscina';
 import { BroadsheetError } from '../errors/index.ts';
 import { capOptimizedBytecode } from './jit.ts';
 import { laneScheduler } from './lanes.ts';
-import type { BatchResult, BatchTask, CardTask, CardTaskFailure, CardTaskResult } from './worker.ts';
+import type {
+  BatchResult,
+  BatchTask,
+  CardTask,
+  CardTaskFailure,
+  CardTaskResult,
+  WarmTask,
+} from './worker.ts';
 import { autoWorkers } from './workers.ts';
 
 /**
@@ -59,9 +66,9 @@ export function createCardPool(size = autoWorkers() || 2) {
       if ('failed' in r) throw new BroadsheetError(r.failed.code, r.failed.params as never);
       return r;
     },
-    /** Parse the fonts and read the glyph store in `glyphs` ahead of the first card (worker.ts `warm`), in the first worker. */
-    warm: (glyphs?: string) =>
-      first.run({ glyphs } as unknown as CardTask, { name: 'warm' }) as Promise<unknown> as Promise<void>,
+    /** Ahead of the first card, in the first worker (worker.ts `warm`): fonts, layouts, glyph store. */
+    warm: (o: WarmTask = {}) =>
+      first.run(o as unknown as CardTask, { name: 'warm' }) as Promise<unknown> as Promise<void>,
     /** A whole batch, and the contact sheets, in one worker task (worker.ts `batch`), in the first worker. */
     batch: async (task: BatchTask): Promise<BatchResult> =>
       (await first.run(task, { name: 'batch' })) as BatchResult,

@@ -458,6 +458,11 @@ export async function glyphBitmap(
   return rasterizeGlyph(fs.get(weight)!, { key: '', weight, gid, size, fx, fy }, engine);
 }
 
+/** HarfBuzz's copies of the faces, made ahead of the first card (a worker's warm-up, worker.ts). */
+export async function warmRaster(): Promise<void> {
+  await loadFaces();
+}
+
 /** The glyph ids HarfBuzz gives `text` in the `weight` face (tests pick real glyphs with it). */
 export async function glyphIds(text: string, weight: number): Promise<number[]> {
   const fs = await loadFaces();
