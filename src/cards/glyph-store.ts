@@ -114,12 +114,12 @@ export function useGlyphStore(folder: string): void {
   closeAll();
   dir = folder;
   setGlyphBacking(lookup);
-  const prefix = `g-${digest()}-`;
   let names: string[];
   try {
+    const prefix = `g-${digest()}-`;
     names = readdirSync(folder).filter((n) => n.startsWith(prefix) && n.endsWith('.bin'));
   } catch {
-    return; // no store yet
+    return; // no store yet (or no fonts to make a digest of: the card will say so)
   }
   // Newest first: a key in two files is taken from the newer.
   const dated = names
@@ -159,6 +159,12 @@ export function saveGlyphStore(): void {
     const merge = files.length + 1 > MAX_FILES;
     const entries = merge ? [...fresh, ...everythingRead(new Set(fresh.map(([k]) => k)))] : fresh;
     writeWhole(join(dir, name), encode(entries));
+    if (!merge) {
+      // Counted among this thread's files, so that a long-lived process (the daemon) merges too.
+      const fd = openSync(join(dir, name), 'r');
+      files.push({ name, fd });
+      for (const [key, e] of readIndex(fd) ?? []) if (!index.has(key)) index.set(key, e);
+    }
     // Files of other fonts or other rasterizer code are never read again.
     for (const n of readdirSync(dir))
       if (n.startsWith('g-') && n.endsWith('.bin') && !n.startsWith(prefix))

@@ -52,9 +52,14 @@ export function createCardPool(size = autoWorkers() || 2) {
       }),
   );
   const first = workers[0]!;
+  // Workers given cards (run, batch): only they have glyphs to write when the pool closes.
+  const drew = new Set<Piscina<CardTask | BatchTask, CardTaskResult | CardTaskFailure | BatchResult>>();
   const lanes = laneScheduler<CardTask, CardTaskResult | CardTaskFailure>(
     workers.map((w) => ({
-      run: (t) => w.run(t) as Promise<CardTaskResult | CardTaskFailure>,
+      run: (t) => {
+        drew.add(w);
+        return w.run(t) as Promise<CardTaskResult | CardTaskFailure>;
+      },
       capacity: 2,
     })),
     (t) => t.job.format,
@@ -66,18 +71,27 @@ export function createCardPool(size = autoWorkers() || 2) {
       if ('failed' in r) throw new BroadsheetError(r.failed.code, r.failed.params as never);
       return r;
     },
-    /** Ahead of the first card, in the first worker (worker.ts `warm`): fonts, layouts, glyph store. */
+    /** Ahead of the first card, in the first worker (worker.ts `warm`): fonts and the glyph store. */
     warm: (o: WarmTask = {}) =>
       first.run(o as unknown as CardTask, { name: 'warm' }) as Promise<unknown> as Promise<void>,
     /** A whole batch, and the contact sheets, in one worker task (worker.ts `batch`), in the first worker. */
-    batch: async (task: BatchTask): Promise<BatchResult> =>
-      (await first.run(task, { name: 'batch' })) as BatchResult,
+    batch: async (task: BatchTask): Promise<BatchResult> => {
+      drew.add(first);
+      return (await first.run(task, { name: 'batch' })) as BatchResult;
+    },
     close: async () => {
       lanes.cancel(new Error('the card pool was closed before this card was drawn'));
       try {
-        // Each worker's new glyphs into the store (worker.ts `flush`); a worker that died has none to give.
+        // The new glyphs of each worker that drew into the store (worker.ts
+        // `flush`). Bounded: a worker that died is started again for it, and
+        // has none to give; one that never drew (a prestarted beside worker
+        // closed unused) is not waited for.
         await Promise.all(
-          workers.map((w) => w.run({} as CardTask, { name: 'flush' }).catch(() => undefined)),
+          [...drew].map((w) =>
+            w
+              .run({} as CardTask, { name: 'flush', signal: AbortSignal.timeout(FLUSH_MS) })
+              .catch(() => undefined),
+          ),
         );
         await Promise.all(workers.map((w) => w.destroy()));
       } finally {
@@ -87,6 +101,9 @@ export function createCardPool(size = autoWorkers() || 2) {
   };
 }
 export type CardPool = ReturnType<typeof createCardPool>;
+
+/** How long a closing pool waits for a worker to write its glyphs (a few MB at most). */
+const FLUSH_MS = 10_000;
 
 /**
  * The worker's module: the compiled one (dist/card-worker.js, built with the

@@ -158,6 +158,30 @@ describe('glyph store', () => {
     for (const [i, png] of warm.pngs.entries()) expect(Buffer.compare(png, cold.pngs[i]!)).toBe(0);
   }, 240_000);
 
+  it('a long-lived thread (the daemon) reads the store once and still merges what it writes build after build', async () => {
+    const dir = join(tempDir('glyph-store-daemon-'), 'glyphs');
+    const rounds = [...headlines, ...headlines.map((h) => `${h}經`)].map((h, i) => [
+      job(article, (['og', 'square', 'story', 'x', 'portrait'] as const)[i % 5]!, h),
+    ]);
+    clearGlyphCache();
+    resetGlyphStore();
+    useGlyphStore(dir);
+    let wrote = 0;
+    for (const r of rounds) {
+      const before = freshGlyphs();
+      await drawAll(r);
+      if (freshGlyphs() > before) wrote++;
+      saveGlyphStore();
+      expect(files(dir).length).toBeLessThanOrEqual(8);
+    }
+    expect(wrote).toBeGreaterThan(8); // so a merge was needed
+    const all = rounds.flat();
+    const cold = await fresh(undefined, all);
+    const warm = await fresh(dir, all);
+    expect(warm.rasterized).toBe(0);
+    for (const [i, png] of warm.pngs.entries()) expect(Buffer.compare(png, cold.pngs[i]!)).toBe(0);
+  }, 240_000);
+
   it("a pool's workers write theirs as it closes, and the next pool finds them all", async () => {
     const root = tempDir('glyph-store-pool-');
     const dir = join(root, 'glyphs');
