@@ -1,24 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { CARD_KINDS, type CardKind } from '../../src/cards/config.ts';
 import { FORMATS } from '../../src/cards/formats.ts';
-import { editionItems } from '../../src/cards/items.ts';
 import type { StatSetCardData } from '../../src/cards/layout-api.ts';
 import { type CardJob, cardPixels, cardSvg } from '../../src/cards/render.ts';
 import type { Stat } from '../../src/content/model.ts';
 import { arrangement } from '../../templates/cards/statset.ts';
-import { context, edition } from '../fixtures/cards/edition.ts';
+import { fixtureItems } from '../fixtures/cards/edition.ts';
 
 // Each platform's real frame, measured by pixel (issue 12): WeChat's shared
 // thumbnail shows only the centre 383×383 of the 900×383 banner; Instagram and
 // Facebook cover the top ≈250 and bottom ≈340 px of a story with their own UI.
 
-const ctx = context();
-const items = editionItems(edition(), {
-  kinds: [...CARD_KINDS],
-  contentDir: ctx.paths.content,
-  brandUrl: ctx.config.brand.url,
-});
-const brand = { name: ctx.config.brand.name, url: ctx.config.brand.url, colors: ctx.config.brand.colors };
+const { ctx, items, brand } = fixtureItems();
 const PAPER = [0xff, 0xff, 0xff];
 
 function jobFor(kind: CardKind, format: CardJob['format'], pick = 0): CardJob {

@@ -2,13 +2,12 @@ import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CARD_KINDS, type CardFormat } from '../../src/cards/config.ts';
+import type { CardFormat } from '../../src/cards/config.ts';
 import { clearGlyphCache, freshGlyphs, takeFresh } from '../../src/cards/glyph-cache.ts';
 import { resetGlyphStore, saveGlyphStore, useGlyphStore } from '../../src/cards/glyph-store.ts';
-import { editionItems } from '../../src/cards/items.ts';
 import { createCardPool } from '../../src/cards/pool.ts';
 import { type CardJob, renderCard } from '../../src/cards/render.ts';
-import { context, edition } from '../fixtures/cards/edition.ts';
+import { fixtureItems } from '../fixtures/cards/edition.ts';
 import { tempDir } from '../fixtures/delivery/ctx.ts';
 
 // The glyph store (src/cards/glyph-store.ts) keeps coverage bitmaps between
@@ -16,13 +15,7 @@ import { tempDir } from '../fixtures/delivery/ctx.ts';
 // drawn without, whatever state the store is in (missing, corrupt, from
 // other fonts, unwritable, merged, written by several threads).
 
-const ctx = context();
-const items = editionItems(edition(), {
-  kinds: [...CARD_KINDS],
-  contentDir: ctx.paths.content,
-  brandUrl: ctx.config.brand.url,
-});
-const brand = { name: ctx.config.brand.name, url: ctx.config.brand.url, colors: ctx.config.brand.colors };
+const { ctx, items, brand } = fixtureItems();
 const job = (item: (typeof items)[number], format: CardFormat, title?: string): CardJob => ({
   id: `${item.itemId}${title ? '-t' : ''}/${format}`,
   kind: item.kind,
@@ -70,6 +63,14 @@ async function fresh(dir: string | undefined, list?: CardJob[], save = false) {
   if (save) saveGlyphStore();
   else takeFresh();
   return { pngs, rasterized };
+}
+
+/** A fresh thread reading the store in `dir` rasterizes nothing for `list` and draws the bytes a storeless one does. */
+async function expectStoreHoldsAll(dir: string, list: CardJob[]) {
+  const cold = await fresh(undefined, list);
+  const warm = await fresh(dir, list);
+  expect(warm.rasterized).toBe(0);
+  for (const [i, png] of warm.pngs.entries()) expect(Buffer.compare(png, cold.pngs[i]!), list[i]!.id).toBe(0);
 }
 
 const files = (dir: string) => readdirSync(dir).filter((n) => n.endsWith('.bin'));
@@ -151,11 +152,7 @@ describe('glyph store', () => {
       expect(files(dir).length).toBeLessThanOrEqual(8);
     }
     expect(files(dir).some((n) => n.startsWith('g-0000'))).toBe(false);
-    const all = rounds.flat();
-    const cold = await fresh(undefined, all);
-    const warm = await fresh(dir, all);
-    expect(warm.rasterized).toBe(0);
-    for (const [i, png] of warm.pngs.entries()) expect(Buffer.compare(png, cold.pngs[i]!)).toBe(0);
+    await expectStoreHoldsAll(dir, rounds.flat());
   }, 240_000);
 
   it('a long-lived thread (the daemon) reads the store once and still merges what it writes build after build', async () => {
@@ -175,11 +172,7 @@ describe('glyph store', () => {
       expect(files(dir).length).toBeLessThanOrEqual(8);
     }
     expect(wrote).toBeGreaterThan(8); // so a merge was needed
-    const all = rounds.flat();
-    const cold = await fresh(undefined, all);
-    const warm = await fresh(dir, all);
-    expect(warm.rasterized).toBe(0);
-    for (const [i, png] of warm.pngs.entries()) expect(Buffer.compare(png, cold.pngs[i]!)).toBe(0);
+    await expectStoreHoldsAll(dir, rounds.flat());
   }, 240_000);
 
   it("a pool's workers write theirs as it closes, and the next pool finds them all", async () => {

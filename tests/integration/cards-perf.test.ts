@@ -3,25 +3,18 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
-import { CARD_KINDS, type CardKind } from '../../src/cards/config.ts';
-import { editionItems } from '../../src/cards/items.ts';
+import type { CardKind } from '../../src/cards/config.ts';
 import { encodePng } from '../../src/cards/png.ts';
 import { createCardPool } from '../../src/cards/pool.ts';
 import { type CardJob, cardPixels, renderCard } from '../../src/cards/render.ts';
-import { context, edition, fixtureDir } from '../fixtures/cards/edition.ts';
+import { fixtureDir, fixtureItems } from '../fixtures/cards/edition.ts';
 import { tempDir } from '../fixtures/delivery/ctx.ts';
 import { expectExactPixels, randomPixels } from '../helpers/pixels.ts';
 
 // The PNG writer (src/cards/png.ts) and the pool's pipelining: same
 // pixels as before, exactly, not within a tolerance.
 
-const ctx = context();
-const items = editionItems(edition(), {
-  kinds: [...CARD_KINDS],
-  contentDir: ctx.paths.content,
-  brandUrl: ctx.config.brand.url,
-});
-const brand = { name: ctx.config.brand.name, url: ctx.config.brand.url, colors: ctx.config.brand.colors };
+const { ctx, items, brand } = fixtureItems();
 const jobFor = (kind: CardKind): CardJob => {
   const item = items.find((i) => i.kind === kind)!;
   return {

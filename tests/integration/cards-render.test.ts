@@ -5,12 +5,11 @@ import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
 import { CARD_FORMATS, CARD_KINDS, type CardKind } from '../../src/cards/config.ts';
 import { FORMATS } from '../../src/cards/formats.ts';
-import { editionItems } from '../../src/cards/items.ts';
 import { cropPortrait } from '../../src/cards/photos/crop.ts';
 import { type CardJob, cardSvg, renderCard } from '../../src/cards/render.ts';
 import { BroadsheetError } from '../../src/errors/index.ts';
 import { writeFileAtomicSync } from '../../src/util/atomic.ts';
-import { context, edition, fixtureDir } from '../fixtures/cards/edition.ts';
+import { fixtureDir, fixtureItems } from '../fixtures/cards/edition.ts';
 
 // Goldens: tests/fixtures/cards/<kind>-<format>.png, one per card kind × format.
 // A missing golden FAILS (it is never written silently). After an intended
@@ -27,13 +26,7 @@ import { context, edition, fixtureDir } from '../fixtures/cards/edition.ts';
 const MAX_DIFF_PIXELS = 25;
 const UPDATE = Boolean(process.env.UPDATE_GOLDENS || process.env.UPDATE_GOLDEN);
 
-const ctx = context();
-const items = editionItems(edition(), {
-  kinds: [...CARD_KINDS],
-  contentDir: ctx.paths.content,
-  brandUrl: ctx.config.brand.url,
-});
-const brand = { name: ctx.config.brand.name, url: ctx.config.brand.url, colors: ctx.config.brand.colors };
+const { ctx, items, brand } = fixtureItems();
 
 function jobFor(kind: CardKind, format: CardJob['format'] = 'og', pick = 0): CardJob {
   const item = items.filter((i) => i.kind === kind)[pick]!;
