@@ -45,8 +45,11 @@ const MAX_FILES = 8;
 /** A merged file's coverage bytes at most; the newest files' entries first. */
 const MAX_MERGED_BYTES = 64 * 1024 * 1024;
 
+/** The packages a bitmap is made with: HarfBuzz, and the fonts (a new release may keep a file's size). */
+const PACKAGES = ['harfbuzzjs', '@expo-google-fonts/noto-sans-hk', '@expo-google-fonts/noto-sans-sc'];
+
 let storeDigest: string | undefined;
-/** Fonts, the rasterizer's source and HarfBuzz's version: what a bitmap is made from. */
+/** Fonts, the rasterizer's source and its packages' versions: what a bitmap is made from. */
 function digest(): string {
   if (storeDigest) return storeDigest;
   const h = createHash('sha256');
@@ -54,7 +57,8 @@ function digest(): string {
   for (const f of ['glyph-cache.ts', 'glyph-fill.ts', 'glyph-store.ts'])
     h.update(readFileSync(join(here, f)));
   for (const f of fontFiles()) h.update(`${f}:${statSync(f).size}\0`);
-  h.update(`harfbuzzjs@${(require('harfbuzzjs/package.json') as { version: string }).version}`);
+  for (const p of PACKAGES)
+    h.update(`${p}@${(require(`${p}/package.json`) as { version: string }).version}\0`);
   storeDigest = h.digest('hex').slice(0, 16);
   return storeDigest;
 }
