@@ -22,6 +22,7 @@ export const RENDERER_FILES = [
   'render.ts',
   'theme.ts',
   'raster.ts',
+  'raster-images.ts',
   'glyph-cache.ts',
   'glyph-fill.ts',
   'png.ts',

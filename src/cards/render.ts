@@ -20,7 +20,8 @@ import type { CardChild, CardDataByKind, CardNode, Layout, LayoutKit, Theme } fr
 import { findOverflow } from './overflow.ts';
 import { cardPngLevel, encodePng } from './png.ts';
 import { squashLine } from './punct.ts';
-import { predecodePhoto, rasterize } from './raster.ts';
+import { rasterize } from './raster.ts';
+import { predecodePhoto } from './raster-images.ts';
 import { loadTheme } from './theme.ts';
 import { type FitOptions, fitText, measure } from './typeset.ts';
 

@@ -3,7 +3,8 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { FORMATS } from '../../src/cards/formats.ts';
 import { editionItems } from '../../src/cards/items.ts';
-import { predecodedCount, predecodePhoto, rasterize } from '../../src/cards/raster.ts';
+import { rasterize } from '../../src/cards/raster.ts';
+import { predecodedCount, predecodePhoto } from '../../src/cards/raster-images.ts';
 import { type CardJob, cardPixels, cardSvg } from '../../src/cards/render.ts';
 import { context, edition } from '../fixtures/cards/edition.ts';
 
