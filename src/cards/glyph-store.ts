@@ -118,13 +118,16 @@ export function useGlyphStore(folder: string): void {
   closeAll();
   dir = folder;
   setGlyphBacking(lookup);
-  let names: string[];
   try {
-    const prefix = `g-${digest()}-`;
-    names = readdirSync(folder).filter((n) => n.startsWith(prefix) && n.endsWith('.bin'));
+    readIndexes(folder);
   } catch {
-    return; // no store yet (or no fonts to make a digest of: the card will say so)
+    // No store yet, an unreadable one, or no fonts to make a digest of (the card will say so).
   }
+}
+
+function readIndexes(folder: string): void {
+  const prefix = `g-${digest()}-`;
+  const names = readdirSync(folder).filter((n) => n.startsWith(prefix) && n.endsWith('.bin'));
   // Newest first: a key in two files is taken from the newer.
   const dated = names
     .map((n) => ({ n, t: statSync(join(folder, n), { throwIfNoEntry: false })?.mtimeMs ?? -1 }))
