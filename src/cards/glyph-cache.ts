@@ -54,8 +54,8 @@ export const glyphKey = (weight: number, gid: number, size: number, fx: number, 
 let budget = 32 * 1024 * 1024;
 let young = new Map<string, Glyph>();
 let old = new Map<string, Glyph>();
+// Old holds at most what young held when it turned: together ≤ the budget.
 let youngBytes = 0;
-let oldBytes = 0;
 /** Keys rasterized in this thread that the glyph store (glyph-store.ts) has not written yet. */
 const fresh = new Set<string>();
 
@@ -73,12 +73,8 @@ export function clearGlyphCache(): void {
   young = new Map();
   old = new Map();
   youngBytes = 0;
-  oldBytes = 0;
   fresh.clear();
 }
-
-/** Coverage bytes and entries held (for the memory bench and tests). */
-export const glyphCacheSize = () => ({ entries: young.size + old.size, bytes: youngBytes + oldBytes });
 
 /** Where a bitmap not in memory may be found before it is rasterized (glyph-store.ts). */
 let backing: ((key: string) => Glyph | undefined) | undefined;
@@ -92,7 +88,6 @@ export function getGlyph(key: string): Glyph | undefined {
   const o = old.get(key);
   if (o) {
     old.delete(key);
-    oldBytes -= entryBytes(o);
     put(key, o);
     return o;
   }
@@ -104,7 +99,6 @@ export function getGlyph(key: string): Glyph | undefined {
 function put(key: string, g: Glyph): void {
   if (youngBytes >= budget / 2) {
     old = young;
-    oldBytes = youngBytes;
     young = new Map();
     youngBytes = 0;
   }
@@ -116,12 +110,6 @@ function put(key: string, g: Glyph): void {
 export function addGlyph(key: string, g: Glyph): void {
   put(key, g);
   fresh.add(key);
-}
-
-/** Every cached entry (newest generation last), for a store compaction. */
-export function* cachedGlyphs(): Generator<[string, Glyph]> {
-  yield* old;
-  yield* young;
 }
 
 /** How many bitmaps were rasterized here and not yet taken by the store (tests). */

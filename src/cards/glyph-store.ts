@@ -6,16 +6,14 @@ import {
   readdirSync,
   readFileSync,
   readSync,
-  renameSync,
   rmSync,
   statSync,
-  writeFileSync,
 } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { crc32 } from 'node:zlib';
-import { ensureDirSync } from '../util/fs-errors.ts';
+import { writeFileAtomicSync } from '../util/atomic.ts';
 import { fontFiles } from './fonts.ts';
 import { type Glyph, setGlyphBacking, takeFresh } from './glyph-cache.ts';
 
@@ -31,7 +29,8 @@ import { type Glyph, setGlyphBacking, takeFresh } from './glyph-cache.ts';
 // to one format). What a thread rasterized is written in a file of its own
 // (saveGlyphStore), whole, under a temp name then renamed: builds on several
 // hosts or workers sharing out/ never write into each other's files. Past
-// MAX_FILES a saver merges every file it read, and its own, into one.
+// MAX_FILES a saver merges what the store's index holds for it (every file it
+// read, and its own) into one.
 //
 // Only a cache: a file that is short, corrupt or from other fonts or other
 // rasterizer code (its name carries the digest of both) is skipped, and a
@@ -160,17 +159,18 @@ export function saveGlyphStore(): void {
   const fresh = takeFresh();
   if (!fresh.length) return;
   try {
-    ensureDirSync(dir);
     const prefix = `g-${digest()}-`;
     const name = `${prefix}${process.pid}-${threadId}-${randomBytes(4).toString('hex')}.bin`;
     const merge = files.length + 1 > MAX_FILES;
-    const entries = merge ? [...fresh, ...everythingRead(new Set(fresh.map(([k]) => k)))] : fresh;
-    writeWhole(join(dir, name), encode(entries));
+    const file = encode(merge ? [...fresh, ...everythingHeld(new Set(fresh.map(([k]) => k)))] : fresh);
+    // Whole or not at all (temp name, then rename), through the project's one write path.
+    writeFileAtomicSync(join(dir, name), file.data);
     if (!merge) {
-      // Counted among this thread's files, so that a long-lived process (the daemon) merges too.
+      // Counted among this thread's files, so that a long-lived process (the daemon) merges too,
+      // and indexed from what was just encoded (not read back).
       const fd = openSync(join(dir, name), 'r');
       files.push({ name, fd });
-      for (const [key, e] of readIndex(fd) ?? []) if (!index.has(key)) index.set(key, e);
+      for (const [key, e] of file.entries) if (!index.has(key)) index.set(key, { ...e, fd });
     }
     // Files of other fonts or other rasterizer code are never read again.
     for (const n of readdirSync(dir))
@@ -187,19 +187,16 @@ export function saveGlyphStore(): void {
   }
 }
 
-/** Every entry of the files this thread read, newest file first, up to MAX_MERGED_BYTES. */
-function everythingRead(skip: Set<string>): [string, Glyph][] {
+/** Every bitmap the store's index holds for this thread (not in `skip`), in index order, up to MAX_MERGED_BYTES. */
+function everythingHeld(skip: Set<string>): [string, Glyph][] {
   const out: [string, Glyph][] = [];
   let bytes = 0;
-  for (const { fd } of files) {
-    for (const [key, e] of readIndex(fd) ?? []) {
-      if (skip.has(key) || bytes + e.w * e.h > MAX_MERGED_BYTES) continue;
-      const g = read(e);
-      if (!g) continue;
-      skip.add(key);
-      bytes += e.has ? e.w * e.h : 0;
-      out.push([key, g]);
-    }
+  for (const [key, e] of index) {
+    if (skip.has(key) || bytes + e.w * e.h > MAX_MERGED_BYTES) continue;
+    const g = read(e);
+    if (!g) continue;
+    bytes += e.has ? e.w * e.h : 0;
+    out.push([key, g]);
   }
   return out;
 }
@@ -211,23 +208,15 @@ export function resetGlyphStore(): void {
   setGlyphBacking(undefined);
 }
 
-function writeWhole(file: string, data: Buffer): void {
-  const tmp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    writeFileSync(tmp, data);
-    renameSync(tmp, file);
-  } finally {
-    rmSync(tmp, { force: true });
-  }
-}
-
 // A file: u32 magic, u32 count, u32 index bytes; the index, per entry u8 key
 // length, the key (ASCII), u16 w, u16 h, i16 ox, i16 oy, u8 has-coverage,
 // u32 offset of its coverage from the file's start, u32 CRC-32 of it; the
 // CRC-32 of the header and index; then the coverage bytes, w×h each.
 const ENTRY = 1 + 2 + 2 + 2 + 2 + 1 + 4 + 4;
 
-function encode(entries: [string, Glyph][]): Buffer {
+/** A store file's bytes, and where each entry's bitmap lies in them. */
+function encode(entries: [string, Glyph][]): { data: Buffer; entries: [string, Omit<Entry, 'fd'>][] } {
+  const placed: [string, Omit<Entry, 'fd'>][] = [];
   let indexBytes = 0;
   let dataBytes = 0;
   for (const [k, g] of entries) {
@@ -248,17 +237,19 @@ function encode(entries: [string, Glyph][]): Buffer {
     out.writeUInt16LE(g.h, at + 2);
     out.writeInt16LE(g.ox, at + 4);
     out.writeInt16LE(g.oy, at + 6);
+    const crc = g.cov ? crc32(g.cov) >>> 0 : 0;
     out[at + 8] = g.cov ? 1 : 0;
     out.writeUInt32LE(g.cov ? data : 0, at + 9);
-    out.writeUInt32LE(g.cov ? crc32(g.cov) >>> 0 : 0, at + 13);
+    out.writeUInt32LE(crc, at + 13);
     at += ENTRY - 1;
+    placed.push([k, { at: g.cov ? data : 0, w: g.w, h: g.h, ox: g.ox, oy: g.oy, has: Boolean(g.cov), crc }]);
     if (g.cov) {
       out.set(g.cov, data);
       data += g.cov.length;
     }
   }
   out.writeUInt32LE(crc32(out.subarray(0, at)) >>> 0, at);
-  return out;
+  return { data: out, entries: placed };
 }
 
 /** A file's index, or undefined when it is not a store file (wrong magic, short, bad checksum, bitmaps past its end). */

@@ -55,6 +55,8 @@ export async function planCards(
   });
   const env = environmentDigest(ctx.paths.templates);
   const previous = new Map((opts.previous ?? []).map((c) => [c.id, c]));
+  // Where every card's worker reads and writes its glyph bitmaps (glyph-store.ts).
+  const glyphs = glyphStoreDir(ctx.paths.out);
   const plan: CardPlan = { items, cards: [], todo: [], posts: [], failures: [], kept: 0 };
 
   // Before the photo crops' and the drawing's allocations (src/util/malloc.ts).
@@ -121,7 +123,7 @@ export async function planCards(
         continue;
       }
       if (!plan.todo.length) opts.onFirstTodo?.();
-      plan.todo.push({ card, task: { job, file, glyphs: glyphStoreDir(ctx.paths.out) } });
+      plan.todo.push({ card, task: { job, file, glyphs } });
     }
 
     for (const platform of cfg.platforms) {
