@@ -524,10 +524,10 @@ export async function rasterize(
 
   // Glyph placements first, then the missing bitmaps, then drawing.
   const draws: { el: number; key: string; ix: number; iy: number }[] = [];
-  // Every bitmap this card draws, held here as it is found or made: while the
-  // card waits for its images, another card (a pool worker draws two at once)
-  // may push it out of the cache.
-  const drawn: (Glyph | undefined)[] = [];
+  // Every bitmap this card draws, by key, held here as it is found or made:
+  // while the card waits for its images, another card (a pool worker draws two
+  // at once) may push it out of the cache.
+  const held = new Map<string, Glyph>();
   const misses = new Map<string, Want>();
   for (let e = 0; e < parsed.els.length; e++) {
     const el = parsed.els[e]!;
@@ -557,22 +557,21 @@ export async function rasterize(
         fy = 0;
       }
       const key = glyphKey(weight, sh.g[i]!, t.size, fx, fy);
-      const g = misses.has(key) ? undefined : getGlyph(key);
-      if (!g && !misses.has(key))
-        misses.set(key, { key, weight, gid: sh.g[i]!, size: t.size, fx: fx / SUB, fy: fy / SUB });
+      if (!held.has(key) && !misses.has(key)) {
+        const g = getGlyph(key);
+        if (g) held.set(key, g);
+        else misses.set(key, { key, weight, gid: sh.g[i]!, size: t.size, fx: fx / SUB, fy: fy / SUB });
+      }
       draws.push({ el: e, key, ix, iy });
-      drawn.push(g);
       pen += sh.ax[i]! * s;
       if (sh.cl[i + 1] !== sh.cl[i]) pen += t.spacing;
     }
   }
-  const made = new Map<string, Glyph>();
   for (const want of misses.values()) {
     const g = rasterizeGlyph(fs.get(want.weight)!, want);
     addGlyph(want.key, g);
-    made.set(want.key, g);
+    held.set(want.key, g);
   }
-  for (let i = 0; i < draws.length; i++) drawn[i] ??= made.get(draws[i]!.key);
 
   const images = await scaling;
   if (images.includes(null)) return undefined;
@@ -609,7 +608,7 @@ export async function rasterize(
     }
     for (; d < draws.length && draws[d]!.el === e; d++) {
       const dr = draws[d]!;
-      drawGlyph(pixels, words, width, height, drawn[d]!, dr.ix, dr.iy, el.v.colour);
+      drawGlyph(pixels, words, width, height, held.get(dr.key)!, dr.ix, dr.iy, el.v.colour);
     }
   }
   return { pixels, width, height, bitmap: images.some((im) => im !== undefined) };
