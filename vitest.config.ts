@@ -1,12 +1,26 @@
 import { defineConfig } from 'vitest/config';
 import SlowFirstSequencer from './tests/helpers/sequencer.ts';
 
+/** Files that change process-wide state in the test process itself: run in a module graph of their own. */
+const ALONE = [
+  'tests/integration/cards-glyph-store.test.ts', // resets the glyph cache and store
+  'tests/integration/cards-jit.test.ts', // NODE_OPTIONS, V8 flags
+  'tests/integration/cards-memory-sheets.test.ts', // reads this process's memory
+  'tests/integration/malloc-tuning.test.ts', // gc(), memory readings
+  'tests/integration/publish-schedule.test.ts', // process.env
+];
+
 export default defineConfig({
   test: {
-    // Two projects: the unit files run without per-file isolation (one module
-    // graph per fork: each file re-imported satori, MJML and the rest — 63 s
-    // of the unit files' 86 s of test time went on imports); every other file
-    // starts real servers or child processes and keeps a fresh module graph.
+    // Three projects, by what a file may share with the files before it in
+    // the same fork. Without per-file isolation a fork keeps one module graph
+    // (each file re-imported satori, MJML and the rest: ~2 s a file). 'unit':
+    // none isolated (63 s of the unit files' 86 s went on imports). 'rest':
+    // the files that start real servers or child processes, not isolated
+    // either since stop 33 (all 120 passed so, in one fork after another; the
+    // full run took 796 s before, see docs/testing.md). 'alone': the few that change process-wide state in this
+    // process (process.env, the card glyph cache and store, V8 flags, GC and
+    // memory readings), each in a fresh module graph.
     projects: [
       { extends: true, test: { name: 'unit', include: ['tests/unit/**/*.test.ts'], isolate: false } },
       {
@@ -14,13 +28,17 @@ export default defineConfig({
         test: {
           name: 'rest',
           include: ['tests/**/*.test.ts'],
-          exclude: ['tests/unit/**'],
+          exclude: ['tests/unit/**', ...ALONE],
+          isolate: false,
           // dist/ brought up to date and a per-run folder for shared out/ trees
           // (tests/helpers/prebuilt.ts): only these files spawn the CLI or use
           // them. In the root config it ran once per project, twice a run.
           globalSetup: ['tests/helpers/global-setup.ts'],
         },
       },
+      // No globalSetup: none of these seeds out/; one spawns the CLI, which
+      // runs through tsx when dist/ is stale (bin/broadsheet.js).
+      { extends: true, test: { name: 'alone', include: ALONE } },
     ],
     testTimeout: 60_000,
     hookTimeout: 60_000,
