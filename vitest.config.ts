@@ -17,10 +17,10 @@ export default defineConfig({
     // (each file re-imported satori, MJML and the rest: ~2 s a file). 'unit':
     // none isolated (63 s of the unit files' 86 s went on imports). 'rest':
     // the files that start real servers or child processes, not isolated
-    // either since stop 33 (all 120 passed so, in one fork after another; the
-    // full run took 796 s before, see docs/testing.md). 'alone': the few that change process-wide state in this
-    // process (process.env, the card glyph cache and store, V8 flags, GC and
-    // memory readings), each in a fresh module graph.
+    // either since stop 33 (README § Development has the measured runs).
+    // 'alone': the few that change process-wide state in this process
+    // (process.env, the card glyph cache and store, V8 flags, GC and memory
+    // readings), each in a fresh module graph.
     projects: [
       { extends: true, test: { name: 'unit', include: ['tests/unit/**/*.test.ts'], isolate: false } },
       {
