@@ -192,10 +192,11 @@ function everythingHeld(skip: Set<string>): [string, Glyph][] {
   const out: [string, Glyph][] = [];
   let bytes = 0;
   for (const [key, e] of index) {
-    if (skip.has(key) || bytes + e.w * e.h > MAX_MERGED_BYTES) continue;
+    const size = e.has ? e.w * e.h : 0; // a blank glyph (a space) has no coverage bytes
+    if (skip.has(key) || bytes + size > MAX_MERGED_BYTES) continue;
     const g = read(e);
     if (!g) continue;
-    bytes += e.has ? e.w * e.h : 0;
+    bytes += size;
     out.push([key, g]);
   }
   return out;
