@@ -18,15 +18,6 @@ import { Resvg } from '@resvg/resvg-js';
 import sharp from 'sharp';
 import { FONT_FAMILY, loadFonts } from '../src/cards/fonts.ts';
 import { cardHtml } from '../src/cards/html.ts';
-import { editionItems } from '../src/cards/items.ts';
-import type { QuoteCardData } from '../src/cards/layout-api.ts';
-import {
-  articlePhoto,
-  photoFor,
-  portraitFor,
-  quotePortrait,
-  type SourcePhoto,
-} from '../src/cards/photos/index.ts';
 import { cardPngLevel, encodePng } from '../src/cards/png.ts';
 import { createCardPool } from '../src/cards/pool.ts';
 import { rasterize } from '../src/cards/raster.ts';
@@ -35,6 +26,7 @@ import { loadContent } from '../src/content/load.ts';
 import { selectEdition } from '../src/edition/select.ts';
 import { launchChromium } from '../tests/helpers/chromium.ts';
 import { testContext } from '../tests/helpers/context.ts';
+import { sampleCards } from '../tests/helpers/sample-cards.ts';
 import { peakRssMb } from './_peak-rss.ts';
 
 const root = resolve(import.meta.dirname, '..');
@@ -75,54 +67,7 @@ if (process.argv[2] === '--build') {
   process.exit(0);
 }
 
-const edition = await sampleEdition();
-const items = editionItems(edition, {
-  kinds: config.cards.kinds,
-  contentDir: paths.content,
-  brandUrl: config.brand.url,
-});
-const brand = { name: config.brand.name, url: config.brand.url, colors: config.brand.colors };
-// The cards a build draws (src/cards/index.ts): an article's photo cropped to
-// each format's slot, a quote's round portrait. (Until issue 16's brief C the
-// bench drew the article cards with the uncropped 1600×1000 source JPEG in the
-// SVG, which resvg decoded and scaled down on every card: 40–100 ms a card
-// that no build pays.)
-const sources = new Map<string, { photo?: SourcePhoto; portrait?: QuoteCardData['portrait'] }>();
-for (const it of items) {
-  const art = it.kind === 'article' ? edition.articles.find((a) => a.id === it.itemId && a.image) : undefined;
-  const quoted =
-    it.kind === 'quote'
-      ? edition.articles.find((a) => `${a.id}-quote` === it.itemId && a.quote?.portrait)
-      : undefined;
-  sources.set(it.itemId, {
-    photo: art ? await articlePhoto(art, benchCtx) : undefined,
-    portrait: quoted
-      ? await portraitFor(await quotePortrait(quoted, benchCtx), benchCtx, quoted.quote!.portrait!.src)
-      : undefined,
-  });
-}
-const dataFor = async (it: (typeof items)[number], format: CardJob['format']) => {
-  const src = sources.get(it.itemId)!;
-  if (src.photo) return { ...it.data, photo: await photoFor(src.photo, format, benchCtx, '') };
-  if (src.portrait) return { ...it.data, portrait: src.portrait };
-  return it.data;
-};
-const jobsFor = async (formats: readonly CardJob['format'][]): Promise<CardJob[]> => {
-  const out: CardJob[] = [];
-  for (const it of items)
-    for (const format of formats)
-      out.push({
-        id: `${it.itemId}/${format}`,
-        kind: it.kind,
-        format,
-        data: (await dataFor(it, format)) as never,
-        templatesDir: paths.templates,
-        brand,
-        pngCompression: config.cards.pngCompression,
-        renderer: config.cards.renderer,
-      });
-  return out;
-};
+const { jobsFor } = await sampleCards(benchCtx);
 const ms = (n: number) => Math.round(n * 100) / 100;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 

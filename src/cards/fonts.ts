@@ -19,6 +19,9 @@ export interface FontFace {
 /** Just enough of a TrueType parser for line breaking: which code points exist and how wide they are. */
 export interface FontMetrics {
   unitsPerEm: number;
+  /** hhea ascender and descender (negative), in font units: what satori's line boxes use. */
+  ascender: number;
+  descender: number;
   /** Advance width in font units, or undefined when the font has no glyph. */
   advance(cp: number): number | undefined;
   has(cp: number): boolean;
@@ -87,6 +90,8 @@ function parseMetrics(buf: Buffer): FontMetrics {
     gid < numHMetrics ? buf.readUInt16BE(hmtx + gid * 4) : lastAdvance;
   return {
     unitsPerEm,
+    ascender: buf.readInt16BE(hhea + 4),
+    descender: buf.readInt16BE(hhea + 6),
     has: (cp) => map.has(cp),
     advance: (cp) => {
       const gid = map.get(cp);
@@ -207,6 +212,8 @@ export function metricsFor(weight: number): FontMetrics {
     // Both are 1000 units per em; a fallback glyph's advance is scaled if that ever changes.
     m = {
       unitsPerEm: primary.unitsPerEm,
+      ascender: primary.ascender,
+      descender: primary.descender,
       has: (cp) => primary.has(cp) || fallback().has(cp),
       advance: (cp) => {
         const a = primary.advance(cp);

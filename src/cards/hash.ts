@@ -17,12 +17,15 @@ const PACKAGES = [
   '@twemoji/svg',
   '@expo-google-fonts/noto-sans-hk',
   'budoux',
+  'linebreak',
 ];
 export const RENDERER_FILES = [
   'render.ts',
   'theme.ts',
   'raster.ts',
   'raster-images.ts',
+  'shaping.ts',
+  'text-layout.ts',
   'glyph-cache.ts',
   'glyph-fill.ts',
   'png.ts',

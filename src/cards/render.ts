@@ -22,6 +22,7 @@ import { cardPngLevel, encodePng } from './png.ts';
 import { squashLine } from './punct.ts';
 import { rasterize } from './raster.ts';
 import { predecodePhoto } from './raster-images.ts';
+import { insertTexts, planTexts } from './text-layout.ts';
 import { loadTheme } from './theme.ts';
 import { type FitOptions, fitText, measure } from './typeset.ts';
 
@@ -210,19 +211,38 @@ export async function cardTree(job: CardJob, squeeze = 0): Promise<CardNode> {
   return tree;
 }
 
-async function toSvg(job: CardJob, tree: CardNode, embedFont: boolean): Promise<string> {
+/**
+ * satori's SVG of a card. Without embedded fonts (the glyph-cache renderer and
+ * the overflow check) the plain text is laid out by text-layout.ts and satori
+ * lays out only the boxes (`ownText: false` leaves it all to satori: the
+ * tests compare the two).
+ */
+export async function satoriSvg(
+  job: CardJob,
+  tree: CardNode,
+  embedFont: boolean,
+  { ownText = !embedFont }: { ownText?: boolean } = {},
+): Promise<string> {
   const { width, height } = FORMATS[job.format];
   const missing: string[] = [];
-  const svg = await satori(tree as unknown as Parameters<typeof satori>[0], {
+  const fallback = strings(tree).some(usesFallback);
+  const plan = ownText && !embedFont && !fallback ? await planTexts(tree) : undefined;
+  const placed = new Map<string, { left: number; top: number }>();
+  const svg = await satori((plan?.tree ?? tree) as unknown as Parameters<typeof satori>[0], {
     width,
     height,
-    fonts: satoriFontList(strings(tree).some(usesFallback)),
+    fonts: satoriFontList(fallback),
     embedFont,
     loadAdditionalAsset: async (code, segment) => {
       if (code === 'emoji') return emojiDataUri(segment) ?? '';
       if (segment.trim()) missing.push(segment);
       return [];
     },
+    onNodeDetected: plan
+      ? (n) => {
+          if (typeof n.key === 'string' && plan.taken.has(n.key)) placed.set(n.key, n);
+        }
+      : undefined,
   });
   if (missing.length) {
     const ch = [...missing[0]!.trim()][0]!;
@@ -232,7 +252,11 @@ async function toSvg(job: CardJob, tree: CardNode, embedFont: boolean): Promise<
       card: job.id,
     });
   }
-  return svg;
+  if (!plan) return svg;
+  // An element satori did not report or draw: the card laid out by satori alone.
+  return (
+    insertTexts(svg, plan, placed, { width, height }) ?? satoriSvg(job, tree, embedFont, { ownText: false })
+  );
 }
 
 /**
@@ -272,11 +296,14 @@ const MAX_SQUEEZE = 3;
  * text makes the layout squeeze (size down, fewer lines, clamp) and try again;
  * after MAX_SQUEEZE steps the card fails with CARD_OVERFLOW — never silently.
  */
-export async function cardSvg(job: CardJob, opts: { embedFont?: boolean } = {}): Promise<string> {
+export async function cardSvg(
+  job: CardJob,
+  opts: { embedFont?: boolean; ownText?: boolean } = {},
+): Promise<string> {
   const { width, height } = FORMATS[job.format];
   for (let squeeze = 0; ; squeeze++) {
     const tree = await cardTree(job, squeeze);
-    const plain = await toSvg(job, tree, false);
+    const plain = await satoriSvg(job, tree, false, { ownText: opts.ownText });
     const over = findOverflow(plain, safeArea(tree, width, height));
     if (over && squeeze < MAX_SQUEEZE) continue;
     if (over)
@@ -287,7 +314,7 @@ export async function cardSvg(job: CardJob, opts: { embedFont?: boolean } = {}):
         detail:
           over.kind === 'outside' ? 'runs outside the safe area' : `overlaps "${over.other?.text ?? ''}"`,
       });
-    return stripUnusedMasks(opts.embedFont === false ? plain : await toSvg(job, tree, true));
+    return stripUnusedMasks(opts.embedFont === false ? plain : await satoriSvg(job, tree, true));
   }
 }
 
