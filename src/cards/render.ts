@@ -22,6 +22,7 @@ import { cardPngLevel, encodePng } from './png.ts';
 import { squashLine } from './punct.ts';
 import { rasterize } from './raster.ts';
 import { predecodePhoto } from './raster-images.ts';
+import { standInImages } from './stand-ins.ts';
 import { insertTexts, planTexts } from './text-layout.ts';
 import { loadTheme } from './theme.ts';
 import { type FitOptions, fitText, measure } from './typeset.ts';
@@ -298,12 +299,15 @@ const MAX_SQUEEZE = 3;
  */
 export async function cardSvg(
   job: CardJob,
-  opts: { embedFont?: boolean; ownText?: boolean } = {},
+  opts: { embedFont?: boolean; satoriAlone?: boolean } = {},
 ): Promise<string> {
   const { width, height } = FORMATS[job.format];
+  const alone = opts.satoriAlone === true;
   for (let squeeze = 0; ; squeeze++) {
     const tree = await cardTree(job, squeeze);
-    const plain = await satoriSvg(job, tree, false, { ownText: opts.ownText });
+    // Photos and portraits reach satori as stand-ins of their size (stand-ins.ts).
+    const { tree: laid, restore } = alone ? { tree, restore: (s: string) => s } : standInImages(tree);
+    const plain = await satoriSvg(job, laid, false, { ownText: !alone });
     const over = findOverflow(plain, safeArea(tree, width, height));
     if (over && squeeze < MAX_SQUEEZE) continue;
     if (over)
@@ -314,7 +318,7 @@ export async function cardSvg(
         detail:
           over.kind === 'outside' ? 'runs outside the safe area' : `overlaps "${over.other?.text ?? ''}"`,
       });
-    return stripUnusedMasks(opts.embedFont === false ? plain : await satoriSvg(job, tree, true));
+    return restore(stripUnusedMasks(opts.embedFont === false ? plain : await satoriSvg(job, laid, true)));
   }
 }
 

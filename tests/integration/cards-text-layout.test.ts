@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { CARD_FORMATS, type CardFormat } from '../../src/cards/config.ts';
 import type { CardNode } from '../../src/cards/layout-api.ts';
 import { type CardJob, cardSvg, cardTree } from '../../src/cards/render.ts';
+import { standInImages } from '../../src/cards/stand-ins.ts';
 import { planTexts } from '../../src/cards/text-layout.ts';
 import { BroadsheetError } from '../../src/errors/index.ts';
 import { fixtureItems } from '../fixtures/cards/edition.ts';
@@ -13,15 +14,17 @@ import { testContext } from '../helpers/context.ts';
 import { sampleCards } from '../helpers/sample-cards.ts';
 
 // src/cards/text-layout.ts lays plain text out the way satori does and
-// leaves satori only the boxes. The SVG must be the same, byte for byte, as
-// satori's own — for every card the sample edition draws, and for text nobody
-// here wrote — and an error must be the same error.
+// leaves satori only the boxes; src/cards/stand-ins.ts gives satori a stand-in
+// of each photo's and portrait's size instead of its data. The SVG must be the
+// same, byte for byte, as satori's own on the real tree (`satoriAlone`) — for
+// every card the sample edition draws, and for text nobody here wrote — and an
+// error must be the same error.
 
 type Outcome = { svg: string } | { code: string; params: unknown };
 
-async function outcome(j: CardJob, ownText: boolean): Promise<Outcome> {
+async function outcome(j: CardJob, satoriAlone: boolean): Promise<Outcome> {
   try {
-    return { svg: await cardSvg(j, { embedFont: false, ownText }) };
+    return { svg: await cardSvg(j, { embedFont: false, satoriAlone }) };
   } catch (e) {
     if (e instanceof BroadsheetError) return { code: e.code, params: e.params };
     throw e;
@@ -29,8 +32,8 @@ async function outcome(j: CardJob, ownText: boolean): Promise<Outcome> {
 }
 
 async function expectSame(j: CardJob) {
-  const theirs = await outcome(j, false);
-  const ours = await outcome(j, true);
+  const theirs = await outcome(j, true);
+  const ours = await outcome(j, false);
   expect(ours, j.id).toEqual(theirs);
   return theirs;
 }
@@ -45,10 +48,24 @@ describe('text laid out outside satori', () => {
     const jobs = await jobsFor(CARD_FORMATS);
     expect(new Set(jobs.map((j) => j.kind)).size).toBe(4);
     let taken = 0;
+    let images = 0;
     for (const j of jobs) {
       expect('svg' in (await expectSame(j)), j.id).toBe(true);
-      taken += (await planTexts(await cardTree(j)))?.taken.size ?? 0;
+      const tree = await cardTree(j);
+      taken += (await planTexts(tree))?.taken.size ?? 0;
+      // Each photo and portrait (a data: URL) reaches satori as a stand-in of ~60 characters.
+      const src = (t: CardNode): string[] => [
+        ...(t.type === 'img' ? [String(t.props.src)] : []),
+        ...[t.props.children].flat().flatMap((c) => (c && typeof c === 'object' ? src(c as CardNode) : [])),
+      ];
+      const before = src(tree);
+      const after = src(standInImages(tree).tree);
+      for (const [i, s] of after.entries()) {
+        if (before[i]!.length > 1000) expect(s.length, j.id).toBeLessThan(100);
+        if (s !== before[i]) images++;
+      }
     }
+    expect(images).toBeGreaterThan(20);
     // It is used: most texts of a card (headline, dek, footer, masthead) are ours.
     expect(taken / jobs.length).toBeGreaterThan(5);
   });
