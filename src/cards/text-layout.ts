@@ -40,25 +40,20 @@ interface Inherited {
   fontFamily: string | undefined;
 }
 
-/** Style keys an element above a taken text may have (with the values checked in `inherit`). */
-const ABOVE = new Set([
+/** Style keys the element holding a taken text may have (with the values checked below). */
+const HOLDER = new Set([
   'alignItems',
   'alignSelf',
   'backgroundColor',
-  'bottom',
-  'boxSizing',
   'color',
   'display',
-  'flexBasis',
   'flexDirection',
   'flexGrow',
   'flexShrink',
   'fontFamily',
   'fontSize',
   'fontWeight',
-  'height',
   'justifyContent',
-  'left',
   'letterSpacing',
   'lineHeight',
   'margin',
@@ -66,50 +61,31 @@ const ABOVE = new Set([
   'marginLeft',
   'marginRight',
   'marginTop',
+  'padding',
+  'paddingBottom',
+  'paddingLeft',
+  'paddingRight',
+  'paddingTop',
+  'whiteSpace',
+]);
+/** …and an element above it: also what sizes and places boxes, but nothing that clips, fades or transforms. */
+const ABOVE = new Set([
+  ...HOLDER,
+  'bottom',
+  'boxSizing',
+  'flexBasis',
+  'height',
+  'left',
   'maxHeight',
   'maxWidth',
   'minHeight',
   'minWidth',
   'objectFit',
   'opacity',
-  'padding',
-  'paddingBottom',
-  'paddingLeft',
-  'paddingRight',
-  'paddingTop',
   'position',
   'right',
   'top',
-  'whiteSpace',
   'width',
-]);
-/** …and the element holding the text: nothing that sizes it or places the text inside it otherwise. */
-const HOLDER = new Set([
-  'alignSelf',
-  'backgroundColor',
-  'color',
-  'display',
-  'flexDirection',
-  'flexGrow',
-  'flexShrink',
-  'fontFamily',
-  'fontSize',
-  'fontWeight',
-  'letterSpacing',
-  'lineHeight',
-  'margin',
-  'marginBottom',
-  'marginLeft',
-  'marginRight',
-  'marginTop',
-  'padding',
-  'paddingBottom',
-  'paddingLeft',
-  'paddingRight',
-  'paddingTop',
-  'whiteSpace',
-  'alignItems',
-  'justifyContent',
 ]);
 
 const MARGINS = ['margin', 'marginTop', 'marginRight', 'marginBottom', 'marginLeft'];
@@ -134,6 +110,10 @@ function inherit(up: Inherited, st: Record<string, unknown>): Inherited {
         break;
       case 'opacity':
         if (v !== 1) out.ok = false;
+        break;
+      case 'display':
+        // Hidden, or laid out as blocks and inline text: satori's other paths.
+        if (v !== 'flex') out.ok = false;
         break;
       case 'fontSize':
         if (typeof v === 'number' && v > 0) out.fontSize = v;

@@ -159,6 +159,8 @@ describe('text laid out outside satori', () => {
       ['centred text', page(div({ ...pre, textAlign: 'center' }, '港聞'))],
       ['a baseline row', page(div({ alignItems: 'baseline' }, div(pre, '42'), div(pre, '%')))],
       ['opacity above it', page(div({ opacity: 0.5 }, div(pre, '港聞')))],
+      ['not displayed', page(div({ ...pre, display: 'none' }, '港聞'))],
+      ['a block container above it', page(div({ display: 'block' }, div(pre, '港聞')))],
       ['a named colour', page(div({ ...pre, color: 'red' }, '港聞'))],
       ['a fixed width that shrinks', page(div({ ...pre, width: 20 }, '港聞'))],
       ['a stretched background', page(div({ ...pre, backgroundColor: '#ffffff' }, '港聞'))],
