@@ -27,8 +27,10 @@ import { insertTexts, planTexts } from './text-layout.ts';
 import { loadTheme } from './theme.ts';
 import { type FitOptions, fitText, measure } from './typeset.ts';
 
-// One card: layout (templates/cards/<kind>.ts) → element tree → satori SVG →
-// resvg pixels → PNG. Runs the same in the main thread and in pool workers.
+// One card: layout (templates/cards/<kind>.ts) → element tree → satori SVG
+// (its boxes; plain text laid out by text-layout.ts, photos as stand-ins of
+// their size, stand-ins.ts) → pixels (raster.ts, else resvg) → PNG. Runs the
+// same in the main thread and in pool workers.
 // PNG encoding is src/cards/png.ts (Node's zlib on unfiltered rows, indexed
 // when the card has ≤ 256 colours, in this thread): measured against
 // sharp/libvips and filtered variants in bench/cards.ts.
@@ -215,10 +217,10 @@ export async function cardTree(job: CardJob, squeeze = 0): Promise<CardNode> {
 /**
  * satori's SVG of a card. Without embedded fonts (the glyph-cache renderer and
  * the overflow check) the plain text is laid out by text-layout.ts and satori
- * lays out only the boxes (`ownText: false` leaves it all to satori: the
- * tests compare the two).
+ * lays out only the boxes; `ownText: false` leaves the text to satori
+ * (cardSvg's `satoriAlone`, which the tests compare with).
  */
-export async function satoriSvg(
+async function satoriSvg(
   job: CardJob,
   tree: CardNode,
   embedFont: boolean,
