@@ -6,7 +6,7 @@ import { CARD_FORMATS, type CardFormat } from '../../src/cards/config.ts';
 import type { CardNode } from '../../src/cards/layout-api.ts';
 import { type CardJob, cardSvg, cardTree } from '../../src/cards/render.ts';
 import { standInImages } from '../../src/cards/stand-ins.ts';
-import { planTexts } from '../../src/cards/text-layout.ts';
+import { insertTexts, planTexts } from '../../src/cards/text-layout.ts';
 import { BroadsheetError } from '../../src/errors/index.ts';
 import { fixtureItems } from '../fixtures/cards/edition.ts';
 import { tempDir } from '../fixtures/delivery/ctx.ts';
@@ -166,5 +166,27 @@ describe('text laid out outside satori', () => {
       ['a stretched background', page(div({ ...pre, backgroundColor: '#ffffff' }, '港聞'))],
     ] as const)
       expect(await taken(tree), why).toBe(0);
+  });
+
+  it('gives up on an element satori did not report or draw (the card is then laid out by satori alone)', async () => {
+    const tree: CardNode = {
+      type: 'div',
+      props: {
+        style: { display: 'flex', fontFamily: 'Noto Sans HK', color: '#1a1a1a', width: 300, height: 100 },
+        children: [
+          { type: 'div', props: { style: { display: 'flex', whiteSpace: 'pre' }, children: ['港聞'] } },
+        ],
+      },
+    };
+    const plan = (await planTexts(tree))!;
+    expect([...plan.taken.keys()]).toEqual(['id-0']);
+    const svg = '<svg><mask id="satori_om-id"><rect/></mask><mask id="satori_om-id-0"><rect/></mask></svg>';
+    const canvas = { width: 300, height: 100 };
+    expect(insertTexts(svg, plan, new Map(), canvas)).toBeUndefined(); // not reported
+    const placed = new Map([['id-0', { left: 0, top: 0 }]]);
+    expect(insertTexts('<svg></svg>', plan, placed, canvas)).toBeUndefined(); // not drawn
+    expect(insertTexts(svg, plan, placed, canvas)).toMatch(
+      /<mask id="satori_om-id-0">.*<\/mask><text [^>]*>港<\/text><text [^>]*>聞<\/text><\/svg>$/,
+    );
   });
 });
