@@ -40,6 +40,7 @@ export const RENDERER_FILES = [
   '../util/numbers.ts',
   '../util/intl.ts', // numbers.ts's formatters
   '../util/quotes.ts',
+  '../util/xml.ts', // text-layout.ts writes the SVG's text with it
 ];
 
 const sha = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');

@@ -224,7 +224,7 @@ async function satoriSvg(
   job: CardJob,
   tree: CardNode,
   embedFont: boolean,
-  { ownText = !embedFont }: { ownText?: boolean } = {},
+  { ownText = true }: { ownText?: boolean } = {},
 ): Promise<string> {
   const { width, height } = FORMATS[job.format];
   const missing: string[] = [];

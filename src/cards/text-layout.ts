@@ -1,7 +1,8 @@
 import LineBreaker from 'linebreak';
+import { escapeXml } from '../util/xml.ts';
 import { FONT_FAMILY, loadFonts } from './fonts.ts';
 import type { CardChild, CardNode } from './layout-api.ts';
-import { type Face, hbReady, loadFaces, shape } from './shaping.ts';
+import { type Face, type Hb, hbReady, loadFaces, shape } from './shaping.ts';
 
 // Plain text laid out here the way satori 0.63 lays it out (its
 // text/index.ts, for the case below), so that satori only lays out boxes.
@@ -262,7 +263,7 @@ export async function planTexts(tree: CardNode): Promise<TextPlan | undefined> {
         // that, it would now be larger. Nothing of it shows but a background.
         !(st.backgroundColor !== undefined && stretched(st, parent));
       if (holderOk && drawable(text, weight)) {
-        const laid = layText(text, here, faces.get(weight)!, (s) => shape(hb, faces.get(weight)!, s));
+        const laid = layText(text, here, hb, faces.get(weight)!);
         taken.set(id, { id, pad, background: st.backgroundColor !== undefined, draw: laid.draw });
         const min = fixedWidth
           ? { minHeight: laid.height }
@@ -304,34 +305,30 @@ function widthCache(key: string): Map<string, number> {
   return m;
 }
 
-const escapeXml = (s: string) =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-
 /** satori's flow() for `white-space: pre`, left-aligned, one face; then its <text> pieces. */
 function layText(
   content: string,
   st: Inherited,
+  hb: Hb,
   face: Face,
-  shaped: (s: string) => ReturnType<typeof shape>,
 ): { width: number; height: number; draw: TakenText['draw'] } {
   const { fontSize, letterSpacing } = st;
   const m = loadFonts()[st.fontWeight === 700 ? 1 : 0]!.metrics;
   const upem = face.upem;
+  // One face: satori's engine.height() and engine.baseline() are the same for every word.
   const ascender = (m.ascender / upem) * fontSize;
   const descender = (m.descender / upem) * fontSize;
-  const lineHeight = st.lineHeight;
-  const height = () =>
-    lineHeight === 'normal' ? ascender - descender + (0 / upem) * fontSize : fontSize * lineHeight;
-  const baseline = () => {
-    const asc = Math.round(ascender);
-    const desc = Math.round(-descender);
-    return asc + Math.floor((height() - asc - desc) / 2);
-  };
+  const lineBox =
+    st.lineHeight === 'normal' ? ascender - descender + (0 / upem) * fontSize : fontSize * st.lineHeight;
+  // Like Chrome: ascent and descent rounded to pixels, half the leading floored.
+  const baseline =
+    Math.round(ascender) + Math.floor((lineBox - Math.round(ascender) - Math.round(-descender)) / 2);
   const widths = widthCache(`${st.fontWeight}|${fontSize}|${letterSpacing}`);
+  // satori's engine.measure (its measureText joins the graphemes back into the same string).
   const measure = (s: string): number => {
     let w = widths.get(s);
     if (w === undefined) {
-      const g = shaped(s);
+      const g = shape(hb, face, s);
       let units = 0;
       let clusters = 0;
       for (let i = 0; i < g.ax.length; i++) {
@@ -343,8 +340,6 @@ function layText(
     }
     return w;
   };
-  // measureText joins the graphemes back into one run: the same string.
-  const measureText = (s: string) => (s ? measure(s) : 0);
 
   // splitByBreakOpportunities (satori utils.ts)
   const words: string[] = [];
@@ -357,7 +352,7 @@ function layText(
     last = bk.position;
   }
 
-  const lineWidths: number[] = [];
+  // Left-aligned: satori's line widths and trailing spaces only place other alignments.
   const baselines: number[] = [];
   const texts: string[] = [];
   const at: { x: number; y: number; width: number; line: number }[] = [];
@@ -367,32 +362,25 @@ function layText(
   let currentWidth = 0;
   let currentLineHeight = 0;
   let currentBaselineOffset = 0;
-  let prevLineEndingSpacesWidth = 0;
   for (let i = 0; i < words.length; i++) {
     const word = words[i]!;
-    const forceBreak = requiredBreaks[i];
-    const originWidth = measureText(word);
-    const trimmed = word.trimEnd();
-    const endingSpacesWidth = originWidth - (trimmed === word ? originWidth : measureText(trimmed));
-    const w = originWidth;
-    if (forceBreak && currentLineHeight === 0) currentLineHeight = height();
-    if (forceBreak) {
-      lineWidths.push(currentWidth - prevLineEndingSpacesWidth);
+    const w = measure(word);
+    if (requiredBreaks[i]) {
       baselines.push(currentBaselineOffset);
       lines++;
-      h += currentLineHeight;
+      // An empty line before a break is one line box high, unrounded (as satori).
+      h += currentLineHeight === 0 ? lineBox : currentLineHeight;
       currentWidth = w;
-      currentLineHeight = w ? Math.round(height()) : 0;
-      currentBaselineOffset = w ? Math.round(baseline()) : 0;
+      currentLineHeight = w ? Math.round(lineBox) : 0;
+      currentBaselineOffset = w ? baseline : 0;
     } else {
       currentWidth += w;
-      const glyphHeight = Math.round(height());
-      if (glyphHeight > currentLineHeight) {
-        currentLineHeight = glyphHeight;
-        currentBaselineOffset = Math.round(baseline());
+      if (Math.round(lineBox) > currentLineHeight) {
+        currentLineHeight = Math.round(lineBox);
+        currentBaselineOffset = baseline;
       }
     }
-    maxWidth = Math.max(maxWidth, currentWidth + 0);
+    maxWidth = Math.max(maxWidth, currentWidth);
     let x = currentWidth - w;
     if (w === 0) at.push({ y: h, x, width: 0, line: lines });
     else {
@@ -403,39 +391,31 @@ function layText(
         x += width;
       }
     }
-    prevLineEndingSpacesWidth = endingSpacesWidth;
   }
   if (currentWidth) {
     h += currentLineHeight;
-    lines++;
-    lineWidths.push(currentWidth);
     baselines.push(currentBaselineOffset);
   }
 
-  const weight = st.fontWeight;
   const spacing = letterSpacing ? ` letter-spacing="${letterSpacing}"` : '';
-  const tail = ` font-weight="${weight}" font-style="normal" font-size="${fontSize}" font-family="${FAMILY}"${spacing} fill="${st.color}">`;
+  const tail = ` height="${lineBox}" font-weight="${st.fontWeight}" font-style="normal" font-size="${fontSize}" font-family="${FAMILY}"${spacing} fill="${st.color}">`;
   const lineMargin = 2 * fontSize;
   return {
     width: Math.ceil(maxWidth),
     height: h,
     draw(left, top, canvas) {
       let out = '';
+      // satori indexes pieces by its texts, and a zero-width word has a place but no text: kept as it does.
       for (let i = 0; i < texts.length; i++) {
         const p = at[i];
         if (!p) continue;
-        // satori's culling (culling.ts isOutside): lines wholly off the image are not drawn.
+        // satori's culling (culling.ts isOutside, across the image's width): lines wholly above or below it are not drawn.
         const grow = lineMargin + Math.abs(baselines[p.line] || 0) + 1;
         const y0 = top + p.y;
-        if (canvas.width + grow <= 0 || y0 + grow <= 0 || -grow >= canvas.width || y0 - grow >= canvas.height)
-          continue;
-        const text = texts[i]!;
-        const baselineOfWord = baseline();
-        const baselineDelta = baselines[p.line]! - baselineOfWord;
+        if (y0 + grow <= 0 || y0 - grow >= canvas.height) continue;
         let topOffset = p.y;
-        topOffset += baselineOfWord + baselineDelta;
-        const body = escapeXml(text);
-        out += `<text x="${left + p.x}" y="${top + topOffset}" width="${p.width}" height="${height()}"${tail}${body}</text>`;
+        topOffset += baseline + (baselines[p.line]! - baseline);
+        out += `<text x="${left + p.x}" y="${top + topOffset}" width="${p.width}"${tail}${escapeXml(texts[i]!)}</text>`;
       }
       return out;
     },

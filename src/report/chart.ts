@@ -1,3 +1,4 @@
+import { escapeXml } from '../util/xml.ts';
 // The report's chart: clicks per hour over an edition's first 48 hours, as a
 // hand-written SVG bar chart — no charting service, no library, no script.
 // Accessible: role="img" with a <title> and a <desc> that says what the bars
@@ -29,9 +30,6 @@ export const ZH_LABELS: ChartLabels = {
       : '首 48 小時未有點擊記錄。',
   empty: '未有點擊',
 };
-
-export const escapeXml = (s: string) =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 /** 1, 2, 5 × 10^k at or above n (at least 1): a y axis a reader can read. */
 export function niceMax(n: number): number {
