@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtCopy } from '../helpers/built-copy.ts';
 import { MODULE_TRACER } from '../helpers/module-trace.ts';
+import { statusOf } from '../helpers/status-json.ts';
 
 let dir: string;
 
@@ -43,11 +44,6 @@ const cacheEntries = () => {
   return existsSync(d) ? readdirSync(d).filter((f) => f.endsWith('.v8')).length : 0;
 };
 /** status --json without the fields that change from one second to the next. */
-const statusOf = (stdout: string) => {
-  const s = JSON.parse(stdout);
-  delete s.generatedAt;
-  return s;
-};
 const zonesOf = (stdout: string) =>
   (JSON.parse(stdout).jobs as { name: string; timezone: string }[]).map((j) => `${j.name} ${j.timezone}`);
 

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtCopy } from '../helpers/built-copy.ts';
 import { MODULE_TRACER } from '../helpers/module-trace.ts';
+import { statusOf } from '../helpers/status-json.ts';
 
 let dir: string;
 let chunkOf: (src: string) => string;
@@ -53,11 +54,6 @@ function run(args: string[], env: NodeJS.ProcessEnv = {}) {
   };
 }
 
-const statusOf = (stdout: string) => {
-  const s = JSON.parse(stdout);
-  delete s.generatedAt;
-  return s;
-};
 
 beforeAll(() => {
   const copy = builtCopy('bs-config-fast-');
