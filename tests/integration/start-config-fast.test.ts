@@ -54,7 +54,6 @@ function run(args: string[], env: NodeJS.ProcessEnv = {}) {
   };
 }
 
-
 beforeAll(() => {
   const copy = builtCopy('bs-config-fast-');
   dir = copy.dir;
