@@ -26,6 +26,7 @@ export const RENDERER_FILES = [
   'raster-images.ts',
   'shaping.ts',
   'text-layout.ts',
+  'text-plan.ts',
   'stand-ins.ts',
   'glyph-cache.ts',
   'glyph-fill.ts',

@@ -23,12 +23,12 @@ import { squashLine } from './punct.ts';
 import { rasterize } from './raster.ts';
 import { predecodePhoto } from './raster-images.ts';
 import { standInImages } from './stand-ins.ts';
-import { insertTexts, planTexts } from './text-layout.ts';
+import { insertTexts, planTexts } from './text-plan.ts';
 import { loadTheme } from './theme.ts';
 import { type FitOptions, fitText, measure } from './typeset.ts';
 
 // One card: layout (templates/cards/<kind>.ts) → element tree → satori SVG
-// (its boxes; plain text laid out by text-layout.ts, photos as stand-ins of
+// (its boxes; plain text laid out by text-plan.ts, photos as stand-ins of
 // their size, stand-ins.ts) → pixels (raster.ts, else resvg) → PNG. Runs the
 // same in the main thread and in pool workers.
 // PNG encoding is src/cards/png.ts (Node's zlib on unfiltered rows, indexed
@@ -216,7 +216,7 @@ export async function cardTree(job: CardJob, squeeze = 0): Promise<CardNode> {
 
 /**
  * satori's SVG of a card. Without embedded fonts (the glyph-cache renderer and
- * the overflow check) the plain text is laid out by text-layout.ts and satori
+ * the overflow check) the plain text is laid out by text-plan.ts and satori
  * lays out only the boxes; `ownText: false` leaves the text to satori
  * (cardSvg's `satoriAlone`, which the tests compare with).
  */

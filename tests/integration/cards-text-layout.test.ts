@@ -6,7 +6,7 @@ import { CARD_FORMATS, type CardFormat } from '../../src/cards/config.ts';
 import type { CardNode } from '../../src/cards/layout-api.ts';
 import { type CardJob, cardSvg, cardTree } from '../../src/cards/render.ts';
 import { standInImages } from '../../src/cards/stand-ins.ts';
-import { insertTexts, planTexts } from '../../src/cards/text-layout.ts';
+import { insertTexts, planTexts } from '../../src/cards/text-plan.ts';
 import { BroadsheetError } from '../../src/errors/index.ts';
 import { fixtureItems } from '../fixtures/cards/edition.ts';
 import { tempDir } from '../fixtures/delivery/ctx.ts';
