@@ -399,13 +399,29 @@ async function poolPass(workers: number, glyphs?: string): Promise<number> {
     rmSync(dir, { recursive: true, force: true });
   }
 }
-for (const workers of [1, 2]) {
-  const s = await poolPass(workers, workers === 2 ? glyphStore : undefined);
-  throughput[`w${workers}`] = allJobs.length / s;
+{
+  const s = await poolPass(1);
+  throughput.w1 = allJobs.length / s;
   console.log(
-    `pool ${workers} worker(s): ${allJobs.length} cards (all formats) in ${ms(s)} s → ${ms(allJobs.length / s)} cards/s`,
+    `pool 1 worker: ${allJobs.length} cards (all formats) in ${ms(s)} s → ${ms(allJobs.length / s)} cards/s`,
   );
 }
+// The 2-worker rate from cold, the goal's figure: the median of COLD_PASSES
+// passes, each a fresh pool with an empty glyph store. One pass is ~3 s, and
+// on this shared 2-core VM single passes of the same code read 55–94 cards/s
+// within an hour; the median of three is what the figure is, and each pass is
+// printed. The first pass's store is the one the last pass reads.
+const COLD_PASSES = 3;
+const coldPasses: number[] = [];
+for (let r = 0; r < COLD_PASSES; r++) {
+  const store = r === 0 ? glyphStore : mkdtempSync(join(tmpdir(), 'bench-glyphs-'));
+  coldPasses.push(allJobs.length / (await poolPass(2, store)));
+  if (r > 0) rmSync(store, { recursive: true, force: true });
+}
+throughput.w2 = median(coldPasses);
+console.log(
+  `pool 2 workers from cold: ${allJobs.length} cards (all formats), ${COLD_PASSES} passes ${coldPasses.map(ms).join(' / ')} → median ${ms(throughput.w2)} cards/s`,
+);
 {
   const s = await poolPass(2, glyphStore);
   throughput.w2Store = allJobs.length / s;
@@ -466,6 +482,7 @@ console.log(
     rendererMs,
     cardsPerSec1: ms(throughput.w1!),
     cardsPerSec2: ms(throughput.w2!),
+    cardsPerSec2Passes: coldPasses.map(ms),
     cardsPerSec2GlyphStore: ms(throughput.w2Store!),
     coldBuildMs: Math.round(build.full),
     coldBuildCards: build.cards,
