@@ -23,6 +23,7 @@ export const RENDERER_FILES = [
   'render.ts',
   'theme.ts',
   'raster.ts',
+  'raster-svg.ts',
   'raster-images.ts',
   'shaping.ts',
   'text-layout.ts',
@@ -41,7 +42,7 @@ export const RENDERER_FILES = [
   '../util/numbers.ts',
   '../util/intl.ts', // numbers.ts's formatters
   '../util/quotes.ts',
-  '../util/xml.ts', // text-layout.ts writes the SVG's text with it
+  '../util/xml.ts', // text-layout.ts writes the SVG's text with it; raster and overflow read it back
 ];
 
 const sha = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');

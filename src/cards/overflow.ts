@@ -1,3 +1,4 @@
+import { unescapeXml } from '../util/xml.ts';
 import { CLOSE_BRACKETS, OPEN_BRACKETS } from './punct.ts';
 
 // After layout, before pixels: every piece of text (and every emoji) satori
@@ -21,14 +22,6 @@ export interface Overflow {
   box: InkBox;
   other?: InkBox;
 }
-
-const unescapeXml = (s: string) =>
-  s
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
-    .replace(/&amp;/g, '&');
 
 const num = (attrs: string, name: string) =>
   Number(new RegExp(`\\s${name}="([-\\d.e]+)"`).exec(attrs)?.[1] ?? NaN);
