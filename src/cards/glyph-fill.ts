@@ -196,59 +196,80 @@ function curveShift(dx: number, dy: number): number {
   return (32 - Math.clz32(dist)) >> 1;
 }
 
-/** The outline's edges in bitmap pixels (curves cut into lines), horizontal ones dropped. */
+/** The pen and the edges so far, while one outline is flattened (one at a time: glyphs are filled one by one). */
+const pen = { x: 0, y: 0, rows: 0, edges: [] as number[] };
+
+/** An edge from the pen to (x1, y1), which becomes the pen; none if it crosses no sub-scanline's centre. */
+function lineTo(x1: number, y1: number): void {
+  let x0 = pen.x;
+  let y0 = pen.y;
+  pen.x = x1;
+  pen.y = y1;
+  let dir = 1;
+  if (y0 > y1) {
+    dir = -1;
+    const tx = x0;
+    x0 = x1;
+    x1 = tx;
+    const ty = y0;
+    y0 = y1;
+    y1 = ty;
+  }
+  const first = Math.max(0, Math.floor(y0 * 4 + 0.5));
+  const end = Math.min(pen.rows, Math.floor(y1 * 4 + 0.5));
+  if (end <= first) return; // crosses no sub-scanline's centre
+  pen.edges.push(x0, y0, (x1 - x0) / (y1 - y0), dir, first, end);
+}
+
+/** Quarter pixels in 26.6 fixed point. */
+const fd = (v: number) => Math.trunc(v * 256);
+
+/** A y-monotonic quad from the pen, in 2^shift lines (Skia's SkQuadraticEdge count). */
+function quadTo(cx: number, cy: number, x2: number, y2: number): void {
+  const x0 = pen.x;
+  const y0 = pen.y;
+  const dx = ((fd(cx) << 1) - fd(x0) - fd(x2)) >> 2;
+  const dy = ((fd(cy) << 1) - fd(y0) - fd(y2)) >> 2;
+  const shift = Math.min(6, Math.max(1, curveShift(dx, dy)));
+  const k = 1 << shift;
+  for (let j = 1; j <= k; j++) {
+    const t = j / k;
+    const u = 1 - t;
+    lineTo(u * u * x0 + 2 * u * t * cx + t * t * x2, u * u * y0 + 2 * u * t * cy + t * t * y2);
+  }
+}
+
+/**
+ * The outline's edges in bitmap pixels (curves cut into lines), horizontal
+ * ones dropped. No closure or array is made per command or per glyph beyond
+ * the edges themselves: a pool worker flattens every glyph of its cards once,
+ * mostly before V8 has optimized this code.
+ */
 function flatten(o: Outline, sx: number, sy: number, tx: number, ty: number, rows: number): number[] {
   const edges: number[] = [];
-  let px = 0;
-  let py = 0;
+  pen.x = 0;
+  pen.y = 0;
+  pen.rows = rows;
+  pen.edges = edges;
   let startX = 0;
   let startY = 0;
   let p = 0;
-  const line = (x1: number, y1: number) => {
-    let x0 = px;
-    let y0 = py;
-    px = x1;
-    py = y1;
-    let dir = 1;
-    if (y0 > y1) {
-      dir = -1;
-      [x0, x1] = [x1, x0];
-      [y0, y1] = [y1, y0];
-    }
-    const first = Math.max(0, Math.floor(y0 * 4 + 0.5));
-    const end = Math.min(rows, Math.floor(y1 * 4 + 0.5));
-    if (end <= first) return; // crosses no sub-scanline's centre
-    edges.push(x0, y0, (x1 - x0) / (y1 - y0), dir, first, end);
-  };
-  /** A y-monotonic quad from the pen, in 2^shift lines (Skia's SkQuadraticEdge count). */
-  const quad = (cx: number, cy: number, x2: number, y2: number) => {
-    const x0 = px;
-    const y0 = py;
-    const fd = (v: number) => Math.trunc(v * 256); // quarter pixels in 26.6 fixed point
-    const dx = ((fd(cx) << 1) - fd(x0) - fd(x2)) >> 2;
-    const dy = ((fd(cy) << 1) - fd(y0) - fd(y2)) >> 2;
-    const shift = Math.min(6, Math.max(1, curveShift(dx, dy)));
-    const k = 1 << shift;
-    for (let j = 1; j <= k; j++) {
-      const t = j / k;
-      const u = 1 - t;
-      line(u * u * x0 + 2 * u * t * cx + t * t * x2, u * u * y0 + 2 * u * t * cy + t * t * y2);
-    }
-  };
-  // The k-th coordinate pair of the current command, in bitmap pixels.
-  const X = (k: number) => o.pts[p + 2 * k]! * sx + tx;
-  const Y = (k: number) => o.pts[p + 2 * k + 1]! * sy + ty;
+  const pts = o.pts;
   for (let i = 0; i < o.ops.length; i++) {
     const op = o.ops[i]!;
-    const x0 = px;
-    const y0 = py;
+    const x0 = pen.x;
+    const y0 = pen.y;
+    // The command's coordinate pairs, in bitmap pixels.
     if (op === M) {
-      if (px !== startX || py !== startY) line(startX, startY);
-      px = startX = X(0);
-      py = startY = Y(0);
-    } else if (op === L) line(X(0), Y(0));
+      if (pen.x !== startX || pen.y !== startY) lineTo(startX, startY);
+      pen.x = startX = pts[p]! * sx + tx;
+      pen.y = startY = pts[p + 1]! * sy + ty;
+    } else if (op === L) lineTo(pts[p]! * sx + tx, pts[p + 1]! * sy + ty);
     else if (op === Q) {
-      const [cx, cy, x2, y2] = [X(0), Y(0), X(1), Y(1)];
+      const cx = pts[p]! * sx + tx;
+      const cy = pts[p + 1]! * sy + ty;
+      const x2 = pts[p + 2]! * sx + tx;
+      const y2 = pts[p + 3]! * sy + ty;
       // As Skia's edge builder: a quad is cut at its y extremum (both halves
       // monotonic in y, the extremum's y shared exactly), then each half into
       // 2^shift lines by its curvature in quarter pixels.
@@ -261,11 +282,16 @@ function flatten(o: Outline, sx: number, sy: number, tx: number, ty: number, row
         const by = cy + (y2 - cy) * t;
         const mx = ax + (bx - ax) * t;
         const my = ay + (by - ay) * t;
-        quad(ax, my, mx, my);
-        quad(bx, my, x2, y2);
-      } else quad(cx, cy, x2, y2);
+        quadTo(ax, my, mx, my);
+        quadTo(bx, my, x2, y2);
+      } else quadTo(cx, cy, x2, y2);
     } else if (op === C) {
-      const [c1x, c1y, c2x, c2y, x3, y3] = [X(0), Y(0), X(1), Y(1), X(2), Y(2)];
+      const c1x = pts[p]! * sx + tx;
+      const c1y = pts[p + 1]! * sy + ty;
+      const c2x = pts[p + 2]! * sx + tx;
+      const c2y = pts[p + 3]! * sy + ty;
+      const x3 = pts[p + 4]! * sx + tx;
+      const y3 = pts[p + 5]! * sy + ty;
       const dd = Math.max(
         Math.hypot(x0 - 2 * c1x + c2x, y0 - 2 * c1y + c2y),
         Math.hypot(c1x - 2 * c2x + x3, c1y - 2 * c2y + y3),
@@ -278,11 +304,12 @@ function flatten(o: Outline, sx: number, sy: number, tx: number, ty: number, row
         const b = 3 * u * u * t;
         const c = 3 * u * t * t;
         const d = t * t * t;
-        line(a * x0 + b * c1x + c * c2x + d * x3, a * y0 + b * c1y + c * c2y + d * y3);
+        lineTo(a * x0 + b * c1x + c * c2x + d * x3, a * y0 + b * c1y + c * c2y + d * y3);
       }
-    } else if (px !== startX || py !== startY) line(startX, startY); // Z
+    } else if (pen.x !== startX || pen.y !== startY) lineTo(startX, startY); // Z
     p += OP_POINTS[op]!;
   }
-  if (px !== startX || py !== startY) line(startX, startY);
+  if (pen.x !== startX || pen.y !== startY) lineTo(startX, startY);
+  pen.edges = [];
   return edges;
 }
