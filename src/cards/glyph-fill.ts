@@ -196,8 +196,10 @@ function curveShift(dx: number, dy: number): number {
   return (32 - Math.clz32(dist)) >> 1;
 }
 
+/** Between outlines: nothing may be added to it (frozen, so a stray lineTo throws rather than keeps edges). */
+const NO_EDGES: number[] = Object.freeze([]) as unknown as number[];
 /** The pen and the edges so far, while one outline is flattened (one at a time: glyphs are filled one by one). */
-const pen = { x: 0, y: 0, rows: 0, edges: [] as number[] };
+const pen = { x: 0, y: 0, rows: 0, edges: NO_EDGES };
 
 /** An edge from the pen to (x1, y1), which becomes the pen; none if it crosses no sub-scanline's centre. */
 function lineTo(x1: number, y1: number): void {
@@ -310,6 +312,6 @@ function flatten(o: Outline, sx: number, sy: number, tx: number, ty: number, row
     p += OP_POINTS[op]!;
   }
   if (pen.x !== startX || pen.y !== startY) lineTo(startX, startY);
-  pen.edges = [];
+  pen.edges = NO_EDGES; // the glyph's edges are not held past its fill
   return edges;
 }

@@ -1,4 +1,4 @@
-import { FONT_FAMILY, loadFonts } from './fonts.ts';
+import { FONT_FAMILY, primaryHas } from './fonts.ts';
 import type { CardChild, CardNode } from './layout-api.ts';
 import { hbReady, loadFaces } from './shaping.ts';
 import { type DrawText, layText, type TextStyle } from './text-layout.ts';
@@ -183,8 +183,7 @@ function normalized(children: unknown): CardChild[] {
  */
 function drawable(text: string, weight: 400 | 700): boolean {
   if (!text.trim() || SKIP.test(text) || /[\uFE0F\u20E3]/.test(text)) return false;
-  const m = loadFonts()[weight === 700 ? 1 : 0]!.metrics;
-  for (const ch of text) if (ch !== '\n' && !m.has(ch.codePointAt(0)!)) return false;
+  for (const ch of text) if (ch !== '\n' && !primaryHas(ch.codePointAt(0)!, weight)) return false;
   return true;
 }
 
