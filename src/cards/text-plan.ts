@@ -111,10 +111,6 @@ function inherit(up: Inherited, st: Record<string, unknown>): Inherited {
         // Hidden, or laid out as blocks and inline text: satori's other paths.
         if (v !== 'flex') out.ok = false;
         break;
-      case 'fontSize':
-        if (typeof v === 'number' && v > 0) out.fontSize = v;
-        else out.ok = false;
-        break;
       case 'fontWeight':
         if (v === 400 || v === 700) out.fontWeight = v;
         else out.ok = false;
@@ -123,8 +119,9 @@ function inherit(up: Inherited, st: Record<string, unknown>): Inherited {
         if (typeof v === 'string' && /^#[0-9a-f]{6}$/.test(v)) out.color = v;
         else out.ok = false;
         break;
+      case 'fontSize':
       case 'lineHeight':
-        if (typeof v === 'number' && v > 0) out.lineHeight = v;
+        if (typeof v === 'number' && v > 0) out[k] = v;
         else out.ok = false;
         break;
       case 'letterSpacing':

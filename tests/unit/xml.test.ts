@@ -20,4 +20,36 @@ describe('util/xml', () => {
     expect(unescapeXml('R&amp;D &lt;b&gt;')).toBe('R&D <b>');
     expect(unescapeXml('no escapes')).toBe('no escapes');
   });
+
+  it('reads generated text of escapes and numeric references in one pass (seeded)', () => {
+    // Each piece: literal text (no "&"), a named escape, or a decimal/hex reference to any code point.
+    const piece = fc.oneof(
+      fc
+        .string({ unit: 'grapheme', maxLength: 6 })
+        .filter((t) => !t.includes('&'))
+        .map((t) => [t, t] as const),
+      fc.constantFrom(['&amp;', '&'], ['&lt;', '<'], ['&gt;', '>'], ['&quot;', '"'], ['&#39;', "'"]),
+      fc
+        .integer({ min: 1, max: 0x10ffff })
+        .filter((cp) => cp < 0xd800 || cp > 0xdfff)
+        .chain((cp) =>
+          fc.constantFrom(
+            [`&#${cp};`, String.fromCodePoint(cp)] as const,
+            [`&#x${cp.toString(16)};`, String.fromCodePoint(cp)] as const,
+          ),
+        ),
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 12 }), (ps) => {
+        expect(unescapeXml(ps.map((p) => p[0]).join(''))).toBe(ps.map((p) => p[1]).join(''));
+      }),
+      { seed: 20261204, numRuns: 500 },
+    );
+  });
+
+  it('never reads what a reference yielded again, and leaves a reference to no code point as written', () => {
+    expect(unescapeXml('&#38;amp;')).toBe('&amp;');
+    expect(unescapeXml('&#x26;lt;')).toBe('&lt;');
+    expect(unescapeXml('&#99999999; &#xD800; &#0;')).toBe('&#99999999; &#xD800; &#0;');
+  });
 });
