@@ -147,7 +147,11 @@ export async function sendAll(x: LoopInput): Promise<{ left: number; stopped?: B
   if (queue.length && transport.verify && !stopped) {
     for (let attempt = 0; !stopped; attempt++) {
       try {
-        await withDeadline(Promise.race([transport.verify(), wakeOnAbort]), deadlineMs, () => {});
+        await withDeadline(
+          Promise.race([transport.verify({ warm: true }), wakeOnAbort]),
+          deadlineMs,
+          () => {},
+        );
         if (stopped) break;
         break;
       } catch (err) {

@@ -49,8 +49,11 @@ export interface DeliveryResult {
 export interface Transport {
   readonly name: string;
   send(msg: OutgoingMessage): Promise<DeliveryResult>;
-  /** Check that sending can work at all (connect, authenticate) before the first message. */
-  verify?(): Promise<void>;
+  /**
+   * Check that sending can work at all (connect, authenticate) before the first message.
+   * `warm`: a send of many messages follows — open the transport's other connections meanwhile.
+   */
+  verify?(opts?: { warm?: boolean }): Promise<void>;
   close?(): Promise<void>;
 }
 

@@ -106,7 +106,8 @@ describe('SMTP fault classes, each ending named and in bounded time', () => {
     const r = await faultThenGood(`smtp://127.0.0.1:${raw.port}`, 'SMTP_TIMEOUT');
     await raw.close();
     expect(r.err.params).toMatchObject({ setting: 'greetingTimeoutMs', ms: TIMEOUTS.greetingTimeoutMs });
-    expect(raw.connections).toBe(2); // verify, then one retry: bounded by delivery.retries
+    // Each attempt (verify, then one retry: bounded by delivery.retries) opens the 2 configured connections at once.
+    expect(raw.connections).toBe(4);
     expectEachOnce(r.byRecipient);
   });
 
@@ -141,7 +142,7 @@ describe('SMTP fault classes, each ending named and in bounded time', () => {
   const withSink = async (o: SinkOptions, script: Script, url: (s: Sink) => string, code: string) => {
     const bad = await startSink(script, o);
     try {
-      return await faultThenGood(url(bad), code);
+      return { ...(await faultThenGood(url(bad), code)), sink: bad };
     } finally {
       await bad.close();
     }
@@ -180,6 +181,8 @@ describe('SMTP fault classes, each ending named and in bounded time', () => {
     );
     expect(r.err.exitCode).toBe(2);
     expect(r.afterFault).toMatchObject({ queued: 3, deferred: 0, sent: 0 });
+    // The second connection opened alongside verify's waits for its login, so the wrong password is tried once.
+    expect(r.sink.authAttempts).toBe(1);
     expectEachOnce(r.byRecipient);
   });
 

@@ -147,7 +147,11 @@ export function createSmtpTransport(settings: SmtpSettings, opts: SmtpTransportO
     if (c) destroy(c);
   };
 
-  const connect = (s: Slot): Promise<Conn> => {
+  /**
+   * Opens the slot's connection. `gate`: a warm-up connection (see verify) logs in only
+   * once the verifying one has — a wrong password is tried once, not once per connection.
+   */
+  const connect = (s: Slot, gate?: Promise<unknown>): Promise<Conn> => {
     if (s.ready && !s.dead) return s.ready;
     // RFC 6761 § 6.4: answer at once for a name that can never resolve (no query leaves).
     if (isInvalidName(settings.host))
@@ -198,7 +202,10 @@ export function createSmtpTransport(settings: SmtpSettings, opts: SmtpTransportO
         conn.connect((err) => {
           if (err) return done(err);
           if (!settings.auth) return done(null, conn);
-          conn.login({ credentials: settings.auth }, (e) => (e ? done(e) : done(null, conn)));
+          const login = () =>
+            conn.login({ credentials: settings.auth! }, (e) => (e ? done(e) : done(null, conn)));
+          if (!gate) return login();
+          gate.then(login, (e: Error) => done(e));
         }),
     );
     s.ready.catch(() => {
@@ -284,10 +291,15 @@ export function createSmtpTransport(settings: SmtpSettings, opts: SmtpTransportO
 
   return {
     name: 'smtp',
-    async verify() {
+    async verify(o) {
       const s = await acquire();
       try {
-        await connect(s);
+        const first = connect(s);
+        // The other connections open meanwhile, so a send pays the server's greeting
+        // wait (smtp-server's early-talker 100 ms, postscreen's seconds) once, not twice.
+        // A failed one is simply dropped: send() opens it again (and classifies what fails).
+        if (o?.warm) for (const other of idle) if (other.dead) connect(other, first).catch(() => {});
+        await first;
       } catch (err) {
         throw failSetup(s, err);
       } finally {
