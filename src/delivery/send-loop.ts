@@ -73,7 +73,7 @@ export async function sendAll(x: LoopInput): Promise<{ left: number; stopped?: B
   const sleep = opts.sleep ?? sleepReal;
   const random = opts.random ?? Math.random;
   const deadlineMs = messageTimeoutMs(d);
-  const concurrency = transport.name === 'smtp' ? d.connections : 1;
+  const concurrency = transport.concurrency ?? 1;
   // Work in hand: retries waiting out their backoff, plus a few fresh rows pulled from
   // the source as the queue runs low — never the whole list (memory stays flat with its size).
   const queue: Item[] = [];

@@ -55,6 +55,8 @@ export interface Transport {
    */
   verify?(opts?: { warm?: boolean }): Promise<void>;
   close?(): Promise<void>;
+  /** How many send() calls may usefully be in flight at once (default 1). */
+  readonly concurrency?: number;
 }
 
 export interface TransportOptions {

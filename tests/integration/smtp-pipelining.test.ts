@@ -29,6 +29,8 @@ interface Script {
   data?: (rcpt: string) => string | undefined;
   /** The reply to the end of data. */
   end?: (rcpt: string) => string | 'close' | undefined;
+  /** Hold the reply to the end of data this long; what follows on the connection waits for it, in order. */
+  endDelayMs?: (rcpt: string) => number;
 }
 
 interface Server {
@@ -37,11 +39,19 @@ interface Server {
   /** Each chunk the server read that held a MAIL FROM. */
   mailChunks: string[];
   connections: number;
+  rsets: number;
   close(): Promise<void>;
 }
 
 async function startServer(script: Script): Promise<Server> {
-  const st: Server = { port: 0, received: [], mailChunks: [], connections: 0, close: async () => {} };
+  const st: Server = {
+    port: 0,
+    received: [],
+    mailChunks: [],
+    connections: 0,
+    rsets: 0,
+    close: async () => {},
+  };
   const attempts = new Map<string, number>();
   let mails = 0;
   const sockets = new Set<Socket>();
@@ -59,25 +69,44 @@ async function startServer(script: Script): Promise<Server> {
       if (reply.startsWith('421')) c.end();
     };
     c.write('220 pipe.example ESMTP\r\n');
+    /** Set while an end-of-data reply is held: the commands behind it wait, as on a real server. */
+    let held = false;
     c.on('data', (d) => {
       const chunk = d.toString('latin1');
       if (/MAIL FROM/.test(chunk)) st.mailChunks.push(chunk);
       buf += chunk;
+      pump();
+    });
+    const pump = () => {
       for (;;) {
+        if (held || c.destroyed) return;
         if (inData) {
           const i = buf.indexOf('\r\n.\r\n');
           if (i < 0) return;
           const raw = buf.slice(0, i + 2);
           buf = buf.slice(i + 5);
           inData = false;
-          const r = script.end?.(rcpts[0]!);
-          if (r !== undefined) say(r);
-          else {
-            st.received.push({ to: rcpts[0]!, raw });
-            say('250 2.0.0 queued');
-          }
+          const to = rcpts[0]!;
           rcpts = [];
-          if (r === 'close') return;
+          const answer = () => {
+            const r = script.end?.(to);
+            if (r !== undefined) say(r);
+            else {
+              st.received.push({ to, raw });
+              say('250 2.0.0 queued');
+            }
+          };
+          const delay = script.endDelayMs?.(to) ?? 0;
+          if (delay > 0) {
+            held = true;
+            setTimeout(() => {
+              held = false;
+              answer();
+              pump();
+            }, delay);
+            return;
+          }
+          answer();
           continue;
         }
         const i = buf.indexOf('\r\n');
@@ -104,6 +133,7 @@ async function startServer(script: Script): Promise<Server> {
           if (r.startsWith('354')) inData = true;
           say(r);
         } else if (verb === 'RSET') {
+          st.rsets++;
           rcpts = [];
           say('250 2.0.0 reset');
         } else if (verb === 'QUIT') {
@@ -112,7 +142,7 @@ async function startServer(script: Script): Promise<Server> {
         } else say('250 ok');
         if (c.destroyed) return;
       }
-    });
+    };
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   st.port = (server.address() as AddressInfo).port;
@@ -129,11 +159,11 @@ afterEach(async () => {
   for (const s of open.splice(0)) await s.close();
 });
 
-async function run(script: Script, connections = 1) {
+async function run(script: Script, connections = 1, timeouts = TIMEOUTS) {
   const srv = await startServer(script);
   open.push(srv);
   const ctx = testContext(tempDir('bs-pipe-'), {
-    delivery: { connections, retries: 1, backoffMs: 10, maxBackoffMs: 20, ...TIMEOUTS },
+    delivery: { connections, retries: 1, backoffMs: 10, maxBackoffMs: 20, ...timeouts },
   });
   const db = openStore(ctx.paths.store);
   const repo = new SubscriberRepo(db);
@@ -144,7 +174,7 @@ async function run(script: Script, connections = 1) {
   const send = async (port: number) => {
     const transport = createSmtpTransport(
       { host: '127.0.0.1', port, secure: false, ignoreTLS: true },
-      { connections, maxMessagesPerConnection: 100, ...TIMEOUTS },
+      { connections, maxMessagesPerConnection: 100, ...timeouts },
     );
     try {
       return await sendEdition(ctx, db, input, { transport });
@@ -170,12 +200,16 @@ const code = (r: unknown) => (isBroadsheetError(r) ? r.code : undefined);
 const deliveredTo = (s: Server) => s.received.map((m) => m.to).sort();
 
 describe('SMTP PIPELINING (RFC 2920)', () => {
-  it('sends MAIL FROM, RCPT TO and DATA in one write, then body and "." — every reader once', async () => {
+  it('sends MAIL FROM, RCPT TO and DATA in one write, then body and "." with the next envelope behind it — every reader once', async () => {
     const r = await run({});
     expect(deliveredTo(r.srv)).toEqual(READERS);
     expect(r.srv.mailChunks).toHaveLength(3);
     for (const chunk of r.srv.mailChunks)
-      expect(chunk).toMatch(/^MAIL FROM:<[^>]+> SIZE=\d+\r\nRCPT TO:<[^>]+>\r\nDATA\r\n$/);
+      expect(chunk).toMatch(/MAIL FROM:<[^>]+> SIZE=\d+\r\nRCPT TO:<[^>]+>\r\nDATA\r\n$/);
+    // The first envelope opens the session's first group; each next one came in the same
+    // write as the "." before it (RFC 2920: a message's content may start a group).
+    expect(r.srv.mailChunks[0]).toMatch(/^MAIL FROM/);
+    for (const chunk of r.srv.mailChunks.slice(1)) expect(chunk).toMatch(/\r\n\.\r\nMAIL FROM:</);
     expect(r.afterFirst).toMatchObject({ sent: 3, committed: 0, queued: 0 });
     expect(r.srv.connections).toBe(1);
     expect(r.good.received).toHaveLength(0);
@@ -274,6 +308,44 @@ describe('SMTP PIPELINING (RFC 2920)', () => {
     expect(r.first).toMatchObject({ sent: 2, failed: 1 });
     expect(r.statuses).toEqual(['bounced', 'active', 'active']);
     expect(deliveredTo(r.srv)).toEqual(['b@example.com', 'c@example.com']);
+    // Each refused "." was followed on the same session by the next envelope: no RSET, no new connection.
+    expect(r.srv.rsets).toBe(0);
+    expect(r.srv.connections).toBe(1);
+  });
+
+  it('a reply to "." held past socketTimeoutMs (within dataTimeoutMs): the envelope behind it waits too — nothing cut, nothing resent', async () => {
+    // The message behind a "." waits out that message's end-of-data limit, not its own socket limit:
+    // else it would cut the connection under a message the server holds, and that one would go twice.
+    const timeouts = { ...TIMEOUTS, socketTimeoutMs: 300, dataTimeoutMs: 3000 };
+    const r = await run({ endDelayMs: (to) => (to === 'a@example.com' ? 1000 : 0) }, 1, timeouts);
+    expect(r.first, JSON.stringify(r.first)).toMatchObject({ sent: 3, retried: 0, unconfirmed: 0 });
+    expect(deliveredTo(r.srv)).toEqual(READERS);
+    expect(r.srv.connections).toBe(1);
+    expect(r.good.received).toHaveLength(0);
+  });
+
+  it('without PIPELINING too, a reply to "." held past socketTimeoutMs is waited for (dataTimeoutMs), not cut', async () => {
+    const timeouts = { ...TIMEOUTS, socketTimeoutMs: 300, dataTimeoutMs: 3000 };
+    const r = await run(
+      { pipelining: false, endDelayMs: (to) => (to === 'b@example.com' ? 1000 : 0) },
+      1,
+      timeouts,
+    );
+    expect(r.first, JSON.stringify(r.first)).toMatchObject({ sent: 3, retried: 0, unconfirmed: 0 });
+    expect(deliveredTo(r.srv)).toEqual(READERS);
+    expect(r.srv.connections).toBe(1);
+  });
+
+  it('421 in reply to a "." with the next envelope behind it: that message is retried, the one behind too, each delivered once', async () => {
+    let cut = 0;
+    const r = await run({
+      end: (to) => (to === 'a@example.com' && ++cut === 1 ? '421 4.3.2 Shutting down' : undefined),
+    });
+    expect(r.first).toMatchObject({ sent: 3, unconfirmed: 0 });
+    expect((r.first as SendSummary).retried).toBeGreaterThanOrEqual(2);
+    expect(r.srv.connections).toBeGreaterThanOrEqual(2);
+    expect(deliveredTo(r.srv)).toEqual(READERS);
+    expect(r.good.received).toHaveLength(0);
   });
 });
 

@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import type { OutgoingMessage } from '../transport.ts';
 import type { SmtpError } from './smtp-classify.ts';
+import type { ReplyLine } from './smtp-replies.ts';
 
 // One message on a ready session whose server offered PIPELINING (RFC 2920),
 // written by us on nodemailer's socket (nodemailer keeps the greeting, EHLO,
@@ -8,10 +9,15 @@ import type { SmtpError } from './smtp-classify.ts';
 //
 //   MAIL FROM + RCPT TO + DATA   one write; the three replies read in order
 //   the body, dot-stuffed        one write, with no copy when no line starts with "."
-//   commit(); "."                once the socket has taken the whole body
-//   the reply to "."             250 → sent
+//   commit(); "."                once the socket has taken the whole body — and in the
+//                                same write, the next message's MAIL/RCPT/DATA when one
+//                                is waiting for this connection (smtp.ts handOff)
+//   the reply to "."             250 → sent (read while the next message goes on)
 //
-// RFC 2920 § 3.1: DATA ends a group, so nothing follows it before its 354.
+// RFC 2920 § 3.1: DATA ends a group, so nothing follows it before its 354; a
+// message's content may start one, so the next envelope may follow its ".".
+// Each message reads its own replies by the index reserved when its commands
+// were written (smtp-replies.ts), so two on one connection never mix them up.
 // Why not nodemailer's send (it pipelines too): its DataStream escapes the body
 // in JavaScript chunk by chunk and hands the socket dozens of small writes per
 // message, which was most of the CPU of a send (bench/send.ts). The errors made
@@ -76,91 +82,82 @@ const smtpError = (command: string, reply: string, code = 'EENVELOPE'): SmtpErro
     responseCode: Number(reply.slice(0, 3)) || undefined,
   });
 
-/**
- * Reads whole replies (multi-line "250-…" joined) from the socket while the
- * message is on it. nodemailer's own reader is detached for that time.
- */
-class Replies {
-  private buf = '';
-  private lines: string[] = [];
-  private readonly waiting: ((reply: string) => void)[] = [];
-  private readonly queue: string[] = [];
-  readonly onData = (chunk: Buffer) => {
-    this.buf += chunk.toString('latin1');
-    let i = this.buf.indexOf('\n');
-    while (i >= 0) {
-      const line = this.buf.slice(0, i).replace(/\r$/, '');
-      this.buf = this.buf.slice(i + 1);
-      this.lines.push(line);
-      if (!/^\d{3}-/.test(line)) {
-        const reply = this.lines.join('\n');
-        this.lines = [];
-        const w = this.waiting.shift();
-        if (w) w(reply);
-        else this.queue.push(reply);
-      }
-      i = this.buf.indexOf('\n');
-    }
-  };
-  next(): Promise<string> {
-    const r = this.queue.shift();
-    if (r !== undefined) return Promise.resolve(r);
-    return new Promise((resolve) => this.waiting.push(resolve));
-  }
-  /** Bytes that arrived but belong to no reply we asked for (there should be none). */
-  get leftover() {
-    return this.buf.length + this.lines.length + this.queue.length;
-  }
-}
-
 export interface PipelineHooks {
   /** Called once the "." is written: the step's deadline becomes the end-of-data one. */
   committed(): void;
+  /**
+   * Called as the "." is written: the next message's envelope to write in the
+   * same write, right behind it (RFC 2920: a message's content may start a
+   * group), its replies reserved on `line` after this one's; or nothing.
+   */
+  behindDot?(line: ReplyLine): string | undefined;
+  /** The reply to MAIL FROM came: whatever this message waited behind is done. */
+  mailAnswered?(): void;
 }
+
+/** MAIL FROM, one RCPT TO per recipient and DATA: one string, one write. */
+export function envelopeOf(session: SessionInfo, msg: OutgoingMessage): string {
+  const sizeArg = session.extensions.includes('SIZE') ? ` SIZE=${msg.raw.length}` : '';
+  let out = `MAIL FROM:<${msg.envelope.from}>${sizeArg}\r\n`;
+  for (const r of msg.envelope.to) out += `RCPT TO:<${r}>\r\n`;
+  return `${out}DATA\r\n`;
+}
+
+/** How many replies an envelope gets. */
+export const envelopeReplies = (msg: OutgoingMessage) => msg.envelope.to.length + 2;
+
+/** Over the SIZE the server announced: refused before a byte is sent. */
+export const overSize = (session: SessionInfo, msg: OutgoingMessage) =>
+  session.maxSize > 0 && msg.raw.length > session.maxSize;
+
+const closed = () =>
+  Object.assign(new Error('Connection closed unexpectedly'), {
+    code: 'ECONNECTION',
+    command: 'CONN',
+  });
 
 /**
  * One pipelined transaction. Resolves with nodemailer-shaped info, rejects
  * with a nodemailer-shaped error (command = the stage). The caller runs it
- * inside its step (deadline, connection 'error'/'end').
+ * inside its step (deadline, connection 'error'/'end'). `first`: the envelope
+ * was already written behind the previous message's "." and its replies start
+ * at this index; else it is written here.
  */
 export async function sendPipelined(
   socket: Socket,
-  detachReader: () => () => void,
+  line: ReplyLine,
   session: SessionInfo,
   msg: OutgoingMessage,
   hooks: PipelineHooks,
+  first?: number,
 ): Promise<PipelinedInfo> {
-  const size = msg.raw.length;
   // Like nodemailer: over the announced SIZE is refused before a byte is sent (classified at MAIL FROM).
-  if (session.maxSize && size > session.maxSize)
+  if (first === undefined && overSize(session, msg))
     throw smtpError('MAIL FROM', `552 Message size larger than allowed ${session.maxSize}`, 'EMESSAGE');
-  const replies = new Replies();
-  const reattach = detachReader();
-  socket.on('data', replies.onData);
+  if (socket.destroyed) throw closed();
+  line.enter();
   try {
-    const sizeArg = session.extensions.includes('SIZE') ? ` SIZE=${size}` : '';
     const to = msg.envelope.to;
-    const batch = [
-      `MAIL FROM:<${msg.envelope.from}>${sizeArg}`,
-      ...to.map((r) => `RCPT TO:<${r}>`),
-      'DATA',
-      '',
-    ].join('\r\n');
-    socket.write(batch);
+    if (first === undefined) {
+      first = line.reserve(envelopeReplies(msg));
+      socket.write(envelopeOf(session, msg));
+    }
 
     // Every reply of the group is read before deciding, so the session stays in step for RSET —
     // except 421: the server is closing, the rest will not come (RFC 5321 § 3.8).
-    const mail = await replies.next();
+    const mail = await line.reply(first);
+    hooks.mailAnswered?.();
     if (mail.startsWith('421')) throw smtpError('MAIL FROM', mail);
     const accepted: string[] = [];
     const rejectedErrors: SmtpError[] = [];
-    for (const r of to) {
-      const reply = await replies.next();
+    for (let k = 0; k < to.length; k++) {
+      const r = to[k]!;
+      const reply = await line.reply(first + 1 + k);
       if (reply.startsWith('421')) throw smtpError('RCPT TO', reply);
       if (reply.startsWith('2')) accepted.push(r);
       else rejectedErrors.push(Object.assign(smtpError('RCPT TO', reply), { recipient: r }));
     }
-    const data = await replies.next();
+    const data = await line.reply(first + 1 + to.length);
     if (data.startsWith('421')) throw smtpError('DATA', data);
     if (!mail.startsWith('2')) {
       // A 354 after a refused MAIL FROM (a broken server): the open DATA must never get a ".".
@@ -181,17 +178,17 @@ export async function sendPipelined(
     await new Promise<void>((resolve, reject) =>
       socket.write(msg.dotSafe ? msg.raw : dotStuff(msg.raw), (err) => (err ? reject(err) : resolve())),
     );
-    if (socket.destroyed)
-      throw Object.assign(new Error('Connection closed unexpectedly'), {
-        code: 'ECONNECTION',
-        command: 'CONN',
-      });
-    // The ".", written by the ledger right after a group COMMIT, or below.
+    if (socket.destroyed) throw closed();
+    // The ".", written by the ledger right after a group COMMIT, or below — with the
+    // next message's envelope behind it when one is waiting for this connection.
     let marked = false;
+    let endAt = -1;
     const mark = () => {
       if (marked || socket.destroyed) return;
       marked = true;
-      socket.write(END);
+      endAt = line.reserve(1);
+      const next = hooks.behindDot?.(line);
+      socket.write(next ? `.\r\n${next}` : END);
       hooks.committed();
     };
     try {
@@ -205,19 +202,14 @@ export async function sendPipelined(
       socket.destroy();
       throw err;
     }
-    if (!marked && socket.destroyed)
-      throw Object.assign(new Error('Connection closed unexpectedly'), {
-        code: 'ECONNECTION',
-        command: 'CONN',
-      });
+    if (!marked && socket.destroyed) throw closed();
     // Nothing between the commit and this write (see smtp-commit.ts for the argument).
     mark();
-    const end = await replies.next();
+    const end = await line.reply(endAt);
+    if (line.outOfStep) socket.destroy();
     if (!end.startsWith('2')) throw smtpError('DATA', end, 'EMESSAGE');
-    if (replies.leftover) socket.destroy();
     return { accepted, rejectedErrors, response: end };
   } finally {
-    socket.off('data', replies.onData);
-    reattach();
+    line.leave();
   }
 }

@@ -5,7 +5,15 @@ import { type SmtpTimeouts, smtpTimeouts } from '../config.ts';
 import type { DeliveryResult, OutgoingMessage, Transport, TransportFactory } from '../transport.ts';
 import { classify, isInvalidName, type SmtpError } from './smtp-classify.ts';
 import { armCommit, BodyStream } from './smtp-commit.ts';
-import { canPipeline, type SessionInfo, sendPipelined } from './smtp-pipeline.ts';
+import {
+  canPipeline,
+  envelopeOf,
+  envelopeReplies,
+  overSize,
+  type SessionInfo,
+  sendPipelined,
+} from './smtp-pipeline.ts';
+import { ReplyLine } from './smtp-replies.ts';
 import type { SmtpSettings } from './smtp-url.ts';
 import { parseSmtpUrl } from './smtp-url.ts';
 
@@ -96,8 +104,20 @@ function destroy(conn: Conn) {
 interface Slot {
   conn?: Conn;
   ready?: Promise<Conn>;
+  /** Messages given this connection so far (it is recycled at maxMessagesPerConnection). */
   sent: number;
   dead: boolean;
+}
+
+/** A slot given to a send; `pre`: its envelope is already written, behind the "." of the message before. */
+interface Grant {
+  slot: Slot;
+  pre?: { conn: Conn; first: number };
+}
+
+interface Waiter {
+  grant: (g: Grant) => void;
+  msg?: OutgoingMessage;
 }
 
 export interface SmtpTransportOptions extends Partial<SmtpTimeouts> {
@@ -112,7 +132,7 @@ export function createSmtpTransport(settings: SmtpSettings, opts: SmtpTransportO
   const t = smtpTimeouts(opts);
   const slots: Slot[] = [];
   const idle: Slot[] = [];
-  const waiting: ((s: Slot) => void)[] = [];
+  const waiting: Waiter[] = [];
   for (let i = 0; i < opts.connections; i++) {
     const s: Slot = { sent: 0, dead: true };
     slots.push(s);
@@ -127,15 +147,15 @@ export function createSmtpTransport(settings: SmtpSettings, opts: SmtpTransportO
     timeouts: t,
   });
 
-  const acquire = () =>
-    new Promise<Slot>((resolve) => {
+  const acquire = (msg?: OutgoingMessage) =>
+    new Promise<Grant>((resolve) => {
       const s = idle.pop();
-      if (s) resolve(s);
-      else waiting.push(resolve);
+      if (s) resolve({ slot: s });
+      else waiting.push({ grant: resolve, msg });
     });
   const release = (s: Slot) => {
     const w = waiting.shift();
-    if (w) w(s);
+    if (w) w.grant({ slot: s });
     else idle.push(s);
   };
 
@@ -217,6 +237,8 @@ export function createSmtpTransport(settings: SmtpSettings, opts: SmtpTransportO
   const reset = async (s: Slot) => {
     const c = s.conn;
     if (!c || s.dead) return;
+    await quiet(c);
+    if (s.conn !== c || s.dead) return;
     await step<void>(c, [t.socketTimeoutMs, 'reply to RSET', 'socketTimeoutMs'], (done) =>
       c.reset((err) => done(err)),
     ).catch(() => drop(s));
@@ -227,13 +249,24 @@ export function createSmtpTransport(settings: SmtpSettings, opts: SmtpTransportO
     const c = conn as unknown as { _supportedExtensions?: string[]; _maxAllowedSize?: number };
     return { extensions: c._supportedExtensions ?? [], maxSize: c._maxAllowedSize ?? 0 };
   };
-  /** nodemailer's reader off the socket while the pipelined message owns it; returns the undo. */
+  /** nodemailer's reader off the socket while pipelined messages use it; returns the undo. */
   const detachReader = (conn: Conn, socket: Socket) => () => {
     const onData = (conn as unknown as { _onSocketData?: (b: Buffer) => void })._onSocketData;
     if (onData) socket.off('data', onData);
     return () => {
       if (onData && !socket.destroyed) socket.on('data', onData);
     };
+  };
+  const lines = new WeakMap<Socket, ReplyLine>();
+  const lineOf = (conn: Conn, socket: Socket) => {
+    let l = lines.get(socket);
+    if (!l) lines.set(socket, (l = new ReplyLine(socket, detachReader(conn, socket))));
+    return l;
+  };
+  /** Resolves once no pipelined message uses the connection, so nodemailer may talk on it. */
+  const quiet = (conn: Conn) => {
+    const socket = (conn as unknown as { _socket?: Socket })._socket;
+    return (socket && lines.get(socket)?.idle()) ?? Promise.resolve();
   };
 
   const messagePhase: [number, string, keyof SmtpTimeouts] = [
@@ -243,44 +276,117 @@ export function createSmtpTransport(settings: SmtpSettings, opts: SmtpTransportO
   ];
   const endPhase = ['reply to the end-of-data "."', 'dataTimeoutMs'] as const;
 
-  /** One transaction; `committed` tells whether the "." went out (the error then is after the point of no return). */
-  const sendOn = async (conn: Conn, msg: OutgoingMessage) => {
+  // While a message awaits the reply to its ".", nodemailer's idle timer on the socket allows
+  // dataTimeoutMs (RFC 5321 § 4.5.3.2.6 suggests 10 minutes), not socketTimeoutMs: a server
+  // checking a message that long is not a silent connection. Counted per socket, so a message
+  // that finishes does not shorten the wait of the next one past its "." on the same connection.
+  const pastDot = new WeakMap<Socket, number>();
+  const endWaitBegins = (socket: Socket) => {
+    const n = (pastDot.get(socket) ?? 0) + 1;
+    pastDot.set(socket, n);
+    if (n === 1) socket.setTimeout(t.dataTimeoutMs);
+  };
+  const endWaitEnds = (socket: Socket) => {
+    const n = (pastDot.get(socket) ?? 1) - 1;
+    pastDot.set(socket, n);
+    if (n === 0 && !socket.destroyed) socket.setTimeout(t.socketTimeoutMs);
+  };
+
+  const behindPhase: [number, string, keyof SmtpTimeouts] = [
+    t.dataTimeoutMs,
+    'reply to the end-of-data "." of the message before it on the connection',
+    'dataTimeoutMs',
+  ];
+
+  /**
+   * At a message's ".": the connection goes on to the next message at once,
+   * while this one awaits its reply. The first waiting message that can be
+   * pipelined has its envelope written in the same write as the "."; else
+   * the slot is simply released. The last message a connection may carry keeps it.
+   */
+  const handOff = (s: Slot, conn: Conn, session: SessionInfo, line: ReplyLine): string | false => {
+    if (s.conn !== conn || s.dead || s.sent >= opts.maxMessagesPerConnection) return false;
+    const w = waiting[0];
+    if (w?.msg && canPipeline(session, w.msg) && !overSize(session, w.msg)) {
+      waiting.shift();
+      const first = line.reserve(envelopeReplies(w.msg));
+      s.sent++;
+      w.grant({ slot: s, pre: { conn, first } });
+      return envelopeOf(session, w.msg);
+    }
+    release(s);
+    return '';
+  };
+
+  /**
+   * One transaction; `committed` tells whether the "." went out (the error then is after
+   * the point of no return); `handedOff`, whether the slot went on to the next message then.
+   */
+  const sendOn = async (s: Slot, conn: Conn, msg: OutgoingMessage, first?: number) => {
     const socket = (conn as unknown as { _socket?: Socket })._socket;
     let committed = false;
+    let handedOff = false;
     let disarm = () => {};
     const session = sessionOf(conn);
     try {
-      if (socket && canPipeline(session, msg)) {
-        const info = await step<SMTPConnection.SentMessageInfo>(conn, messagePhase, (done, arm) => {
-          sendPipelined(socket, detachReader(conn, socket), session, msg, {
-            committed: () => {
-              committed = true;
-              // From here the server has the whole message: only its reply is awaited.
-              arm(t.dataTimeoutMs, ...endPhase);
-            },
-          }).then(
-            (i) => done(null, i as unknown as SMTPConnection.SentMessageInfo),
-            (e) => done(e),
-          );
-        });
-        return { info, committed };
+      if (socket && (first !== undefined || canPipeline(session, msg))) {
+        const line = lineOf(conn, socket);
+        // Behind another message's "." the first reply waits for that one's: its deadline first.
+        const behind = line.waitsBefore(first);
+        const info = await step<SMTPConnection.SentMessageInfo>(
+          conn,
+          behind ? behindPhase : messagePhase,
+          (done, arm) => {
+            sendPipelined(
+              socket,
+              line,
+              session,
+              msg,
+              {
+                mailAnswered: () => {
+                  if (behind) arm(...messagePhase);
+                },
+                behindDot: (l) => {
+                  const next = handOff(s, conn, session, l);
+                  if (next !== false) handedOff = true;
+                  return next || undefined;
+                },
+                committed: () => {
+                  committed = true;
+                  // From here the server has the whole message: only its reply is awaited.
+                  arm(t.dataTimeoutMs, ...endPhase);
+                  endWaitBegins(socket);
+                },
+              },
+              first,
+            ).then(
+              (i) => done(null, i as unknown as SMTPConnection.SentMessageInfo),
+              (e) => done(e),
+            );
+          },
+        );
+        return { info, committed, handedOff };
       }
+      // nodemailer's path: only once no pipelined message is on the connection.
+      await quiet(conn);
       const info = await step<SMTPConnection.SentMessageInfo>(conn, messagePhase, (done, arm) => {
         if (!socket)
           return done(Object.assign(new Error('SMTP connection has no socket'), { code: 'ECONNECTION' }));
         disarm = armCommit(socket, msg, () => {
           committed = true;
           arm(t.dataTimeoutMs, ...endPhase);
+          endWaitBegins(socket);
         });
         // With its size (RFC 1870), a message over the server's limit is refused before a byte is sent.
         const envelope = { ...msg.envelope, size: msg.raw.length };
         conn.send(envelope, new BodyStream(msg.raw, socket), (err, info) => done(err, info));
       });
-      return { info, committed };
+      return { info, committed, handedOff };
     } catch (err) {
-      return { err: err as SmtpError, committed };
+      return { err: err as SmtpError, committed, handedOff };
     } finally {
       disarm();
+      if (committed && socket) endWaitEnds(socket);
     }
   };
 
@@ -291,8 +397,10 @@ export function createSmtpTransport(settings: SmtpSettings, opts: SmtpTransportO
 
   return {
     name: 'smtp',
+    // One message past its "." awaiting the reply on each connection, and the next one going out behind it.
+    concurrency: 2 * opts.connections,
     async verify(o) {
-      const s = await acquire();
+      const { slot: s } = await acquire();
       try {
         const first = connect(s);
         // The other connections open meanwhile, so a send pays the server's greeting
@@ -307,25 +415,46 @@ export function createSmtpTransport(settings: SmtpSettings, opts: SmtpTransportO
       }
     },
     async send(msg): Promise<DeliveryResult> {
-      const s = await acquire();
+      const g = await acquire(msg);
+      const s = g.slot;
+      let held = true;
       try {
         let conn: Conn;
-        try {
-          conn = await connect(s);
-        } catch (err) {
-          throw failSetup(s, err);
+        if (g.pre) {
+          conn = g.pre.conn;
+        } else {
+          try {
+            conn = await connect(s);
+          } catch (err) {
+            throw failSetup(s, err);
+          }
+          s.sent++;
         }
-        const r = await sendOn(conn, msg);
+        // Its envelope went out behind the last "." of a connection that has closed since.
+        const r =
+          g.pre && (s.conn !== conn || s.dead)
+            ? {
+                err: Object.assign(new Error('Connection closed unexpectedly'), {
+                  code: 'ECONNECTION',
+                  command: 'CONN',
+                }) as SmtpError,
+                committed: false,
+                handedOff: false,
+              }
+            : await sendOn(s, conn, msg, g.pre?.first);
+        // At its "." the slot went on to the next message: no longer ours to release, reset or recycle.
+        if (r.handedOff) held = false;
         if (r.err) {
           const e = classify(r.err, where(false, r.committed));
           // A reply about this reader or this message leaves the session usable; anything else ends it.
-          if (r.err.responseCode && r.err.responseCode !== 421 && e.scope !== 'connection') await reset(s);
-          else drop(s);
+          const usable = r.err.responseCode && r.err.responseCode !== 421 && e.scope !== 'connection';
+          if (!usable) {
+            if (s.conn === conn) drop(s);
+          } else if (held) await reset(s);
           throw e;
         }
         const info = r.info;
-        s.sent++;
-        if (s.sent >= opts.maxMessagesPerConnection) {
+        if (held && s.sent >= opts.maxMessagesPerConnection) {
           s.conn?.quit();
           drop(s);
         }
@@ -342,7 +471,7 @@ export function createSmtpTransport(settings: SmtpSettings, opts: SmtpTransportO
           messageId: msg.messageId,
         };
       } finally {
-        release(s);
+        if (held) release(s);
       }
     },
     async close() {
