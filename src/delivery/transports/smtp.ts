@@ -259,8 +259,10 @@ export function createSmtpTransport(settings: SmtpSettings, opts: SmtpTransportO
   };
   const lines = new WeakMap<Socket, ReplyLine>();
   const lineOf = (conn: Conn, socket: Socket) => {
-    let l = lines.get(socket);
-    if (!l) lines.set(socket, (l = new ReplyLine(socket, detachReader(conn, socket))));
+    const known = lines.get(socket);
+    if (known) return known;
+    const l = new ReplyLine(socket, detachReader(conn, socket));
+    lines.set(socket, l);
     return l;
   };
   /** Resolves once no pipelined message uses the connection, so nodemailer may talk on it. */
