@@ -112,24 +112,45 @@ export async function sendAll(x: LoopInput): Promise<{ left: number; stopped?: B
       ? r
       : new BroadsheetError('INTERNAL', { detail: `send of ${edition} aborted: ${String(r)}` }, { cause: r });
   };
-  let wakeOnAbort: Promise<void> = new Promise<void>(() => {});
+  // Waits end early on an abort. Each wait registers its own waker and removes it when it
+  // ends: racing one never-settling promise instead kept a reaction per wait (per message)
+  // alive until the send ended.
+  let aborted = false;
+  const abortWakers = new Set<() => void>();
+  const orAbort = <T>(p: Promise<T>): Promise<T | undefined> => {
+    if (aborted) return Promise.resolve(undefined);
+    return new Promise<T | undefined>((resolve, reject) => {
+      const w = () => resolve(undefined);
+      abortWakers.add(w);
+      p.then(
+        (v) => {
+          abortWakers.delete(w);
+          resolve(v);
+        },
+        (e: unknown) => {
+          abortWakers.delete(w);
+          reject(e);
+        },
+      );
+    });
+  };
   let unlisten = () => {};
   if (signal) {
-    wakeOnAbort = new Promise<void>((resolve) => {
-      const onAbort = () => {
-        stop(abortedError());
-        logger.warn({ edition, code: stopped?.code }, `send of ${edition} told to stop: ${stopped?.message}`);
-        void closeQuietly(transport);
-        resolve();
-      };
-      if (signal.aborted) onAbort();
-      else {
-        signal.addEventListener('abort', onAbort, { once: true });
-        unlisten = () => signal.removeEventListener('abort', onAbort);
-      }
-    });
+    const onAbort = () => {
+      aborted = true;
+      stop(abortedError());
+      logger.warn({ edition, code: stopped?.code }, `send of ${edition} told to stop: ${stopped?.message}`);
+      void closeQuietly(transport);
+      for (const w of abortWakers) w();
+      abortWakers.clear();
+    };
+    if (signal.aborted) onAbort();
+    else {
+      signal.addEventListener('abort', onAbort, { once: true });
+      unlisten = () => signal.removeEventListener('abort', onAbort);
+    }
   }
-  const sleepOrAbort = (ms: number) => Promise.race([sleep(ms), wakeOnAbort]);
+  const sleepOrAbort = (ms: number) => orAbort(sleep(ms));
   const named = (e: DeliveryError) =>
     e.named ?? new BroadsheetError('INTERNAL', { detail: `${transport.name}: ${e.message}` }, { cause: e });
   const progress = () =>
@@ -148,7 +169,7 @@ export async function sendAll(x: LoopInput): Promise<{ left: number; stopped?: B
     for (let attempt = 0; !stopped; attempt++) {
       try {
         await withDeadline(
-          Promise.race([transport.verify({ warm: true }), wakeOnAbort]),
+          orAbort(transport.verify({ warm: true })),
           deadlineMs,
           () => {},
         );
@@ -367,9 +388,15 @@ export async function sendAll(x: LoopInput): Promise<{ left: number; stopped?: B
   };
 
   const inflight = new Set<Promise<void>>();
+  // A message that ends wakes the loop (one promise per wait, not a race over every message in flight).
+  let wake = () => {};
+  const woken = () =>
+    new Promise<void>((resolve) => {
+      wake = resolve;
+    });
   while ((queue.length && !stopped && !x.halt?.()) || inflight.size) {
     if (x.halt?.()) {
-      await Promise.race(inflight);
+      await woken();
       continue;
     }
     if (!stopped) fill();
@@ -398,19 +425,22 @@ export async function sendAll(x: LoopInput): Promise<{ left: number; stopped?: B
         if (stopped) continue;
       }
       if (x.pace) {
-        await Promise.race([x.pace(), wakeOnAbort]);
+        await orAbort(x.pace());
         if (stopped) continue;
       }
       const item = idx === 0 ? queue.shift()! : queue.splice(idx, 1)[0]!;
-      const p: Promise<void> = one(item).finally(() => inflight.delete(p));
+      const p: Promise<void> = one(item).finally(() => {
+        inflight.delete(p);
+        wake();
+      });
       inflight.add(p);
       continue;
     }
-    const waits: Promise<unknown>[] = [...inflight];
-    if (idx < 0 && Number.isFinite(soonest)) waits.push(sleep(Math.max(0, soonest - now)));
-    if (!waits.length) break;
-    if (!stopped) waits.push(wakeOnAbort);
-    await Promise.race(waits);
+    const timed = idx < 0 && Number.isFinite(soonest);
+    if (!inflight.size && !timed) break;
+    const wait = woken();
+    if (timed) void sleep(Math.max(0, soonest - now)).then(wake);
+    await (stopped ? wait : orAbort(wait));
   }
   unlisten();
   return { left: s.total - done, stopped };
