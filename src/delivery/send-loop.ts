@@ -168,11 +168,7 @@ export async function sendAll(x: LoopInput): Promise<{ left: number; stopped?: B
   if (queue.length && transport.verify && !stopped) {
     for (let attempt = 0; !stopped; attempt++) {
       try {
-        await withDeadline(
-          orAbort(transport.verify({ warm: true })),
-          deadlineMs,
-          () => {},
-        );
+        await withDeadline(orAbort(transport.verify({ warm: true })), deadlineMs, () => {});
         if (stopped) break;
         break;
       } catch (err) {
