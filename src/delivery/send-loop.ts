@@ -386,11 +386,14 @@ export async function sendAll(x: LoopInput): Promise<{ left: number; stopped?: B
   const inflight = new Set<Promise<void>>();
   // A message that ends wakes the loop (one promise per wait, not a race over every message in flight).
   let wake = () => {};
+  /** A message whose own failure handling failed (a store write): sendAll ends with it. */
+  let failure: { err: unknown } | undefined;
   const woken = () =>
     new Promise<void>((resolve) => {
       wake = resolve;
     });
   while ((queue.length && !stopped && !x.halt?.()) || inflight.size) {
+    if (failure) throw failure.err;
     if (x.halt?.()) {
       await woken();
       continue;
@@ -425,10 +428,17 @@ export async function sendAll(x: LoopInput): Promise<{ left: number; stopped?: B
         if (stopped) continue;
       }
       const item = idx === 0 ? queue.shift()! : queue.splice(idx, 1)[0]!;
-      const p: Promise<void> = one(item).finally(() => {
-        inflight.delete(p);
-        wake();
-      });
+      const p: Promise<void> = one(item).then(
+        () => {
+          inflight.delete(p);
+          wake();
+        },
+        (err: unknown) => {
+          inflight.delete(p);
+          failure ??= { err };
+          wake();
+        },
+      );
       inflight.add(p);
       continue;
     }
@@ -438,6 +448,7 @@ export async function sendAll(x: LoopInput): Promise<{ left: number; stopped?: B
     if (timed) void sleep(Math.max(0, soonest - now)).then(wake);
     await (stopped ? wait : orAbort(wait));
   }
+  if (failure) throw failure.err;
   unlisten();
   return { left: s.total - done, stopped };
 }
