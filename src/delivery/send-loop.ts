@@ -393,7 +393,7 @@ export async function sendAll(x: LoopInput): Promise<{ left: number; stopped?: B
       wake = resolve;
     });
   while ((queue.length && !stopped && !x.halt?.()) || inflight.size) {
-    if (failure) throw failure.err;
+    if (failure) break;
     if (x.halt?.()) {
       await woken();
       continue;
@@ -448,7 +448,7 @@ export async function sendAll(x: LoopInput): Promise<{ left: number; stopped?: B
     if (timed) void sleep(Math.max(0, soonest - now)).then(wake);
     await (stopped ? wait : orAbort(wait));
   }
-  if (failure) throw failure.err;
   unlisten();
+  if (failure) throw failure.err;
   return { left: s.total - done, stopped };
 }
