@@ -20,6 +20,10 @@ export type SmtpError = Error & {
   ms?: number;
 };
 
+/** A connection that closed under a step, in nodemailer's shape (classified as dropped). */
+export const connectionClosed = (): SmtpError =>
+  Object.assign(new Error('Connection closed unexpectedly'), { code: 'ECONNECTION', command: 'CONN' });
+
 export interface Where {
   host: string;
   port: number;

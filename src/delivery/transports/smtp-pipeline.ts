@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import type { OutgoingMessage } from '../transport.ts';
-import type { SmtpError } from './smtp-classify.ts';
+import { connectionClosed, type SmtpError } from './smtp-classify.ts';
 import type { ReplyLine } from './smtp-replies.ts';
 
 // One message on a ready session whose server offered PIPELINING (RFC 2920),
@@ -110,12 +110,6 @@ export const envelopeReplies = (msg: OutgoingMessage) => msg.envelope.to.length 
 export const overSize = (session: SessionInfo, msg: OutgoingMessage) =>
   session.maxSize > 0 && msg.raw.length > session.maxSize;
 
-const closed = () =>
-  Object.assign(new Error('Connection closed unexpectedly'), {
-    code: 'ECONNECTION',
-    command: 'CONN',
-  });
-
 /**
  * One pipelined transaction. Resolves with nodemailer-shaped info, rejects
  * with a nodemailer-shaped error (command = the stage). The caller runs it
@@ -134,7 +128,7 @@ export async function sendPipelined(
   // Like nodemailer: over the announced SIZE is refused before a byte is sent (classified at MAIL FROM).
   if (first === undefined && overSize(session, msg))
     throw smtpError('MAIL FROM', `552 Message size larger than allowed ${session.maxSize}`, 'EMESSAGE');
-  if (socket.destroyed) throw closed();
+  if (socket.destroyed) throw connectionClosed();
   line.enter();
   try {
     const to = msg.envelope.to;
@@ -178,7 +172,7 @@ export async function sendPipelined(
     await new Promise<void>((resolve, reject) =>
       socket.write(msg.dotSafe ? msg.raw : dotStuff(msg.raw), (err) => (err ? reject(err) : resolve())),
     );
-    if (socket.destroyed) throw closed();
+    if (socket.destroyed) throw connectionClosed();
     // The ".", written by the ledger right after a group COMMIT, or below — with the
     // next message's envelope behind it when one is waiting for this connection.
     let marked = false;
@@ -202,7 +196,7 @@ export async function sendPipelined(
       socket.destroy();
       throw err;
     }
-    if (!marked && socket.destroyed) throw closed();
+    if (!marked && socket.destroyed) throw connectionClosed();
     // Nothing between the commit and this write (see smtp-commit.ts for the argument).
     mark();
     const end = await line.reply(endAt);

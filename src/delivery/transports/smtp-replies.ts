@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { connectionClosed } from './smtp-classify.ts';
 
 // The replies of one SMTP connection while messages are pipelined on it
 // (RFC 2920). A command reserves the index of its reply when it is written,
@@ -9,9 +10,6 @@ import type { Socket } from 'node:net';
 //
 // nodemailer's own reader is off the socket while any pipelined message uses
 // it, and back on once none does (RSET, QUIT and nodemailer's send use it).
-
-const closedError = () =>
-  Object.assign(new Error('Connection closed unexpectedly'), { code: 'ECONNECTION', command: 'CONN' });
 
 export class ReplyLine {
   private buf = '';
@@ -34,7 +32,7 @@ export class ReplyLine {
     // A connection that closes settles every reply still awaited: nothing waits past it.
     socket.once('close', () => {
       this.closed = true;
-      for (const w of this.waiting.values()) w.reject(closedError());
+      for (const w of this.waiting.values()) w.reject(connectionClosed());
       this.waiting.clear();
     });
   }
@@ -74,7 +72,7 @@ export class ReplyLine {
       this.early.delete(at);
       return Promise.resolve(r);
     }
-    if (this.closed) return Promise.reject(closedError());
+    if (this.closed) return Promise.reject(connectionClosed());
     return new Promise((resolve, reject) => this.waiting.set(at, { resolve, reject }));
   }
 

@@ -3,7 +3,7 @@ import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import { BroadsheetError } from '../../errors/index.ts';
 import { type SmtpTimeouts, smtpTimeouts } from '../config.ts';
 import type { DeliveryResult, OutgoingMessage, Transport, TransportFactory } from '../transport.ts';
-import { classify, isInvalidName, type SmtpError } from './smtp-classify.ts';
+import { classify, connectionClosed, isInvalidName, type SmtpError } from './smtp-classify.ts';
 import { armCommit, BodyStream } from './smtp-commit.ts';
 import {
   canPipeline,
@@ -70,10 +70,7 @@ function step<T>(
       else resolve(value as T);
     };
     const onError = (err: Error) => done(err);
-    const onEnd = () =>
-      done(
-        Object.assign(new Error('Connection closed unexpectedly'), { code: 'ECONNECTION', command: 'CONN' }),
-      );
+    const onEnd = () => done(connectionClosed());
     const arm: Arm = (ms, phase, setting) => {
       clearTimeout(timer);
       timer = setTimeout(() => {
@@ -92,9 +89,12 @@ function step<T>(
   });
 }
 
+/** nodemailer's current socket of a connection (the TLS one after STARTTLS): no public accessor. */
+const socketOf = (conn: Conn) => (conn as unknown as { _socket?: Socket })._socket;
+
 function destroy(conn: Conn) {
   try {
-    (conn as unknown as { _socket?: Socket })._socket?.destroy();
+    socketOf(conn)?.destroy();
     conn.close();
   } catch {
     // already closed
@@ -267,7 +267,7 @@ export function createSmtpTransport(settings: SmtpSettings, opts: SmtpTransportO
   };
   /** Resolves once no pipelined message uses the connection, so nodemailer may talk on it. */
   const quiet = (conn: Conn) => {
-    const socket = (conn as unknown as { _socket?: Socket })._socket;
+    const socket = socketOf(conn);
     return (socket && lines.get(socket)?.idle()) ?? Promise.resolve();
   };
 
@@ -325,7 +325,7 @@ export function createSmtpTransport(settings: SmtpSettings, opts: SmtpTransportO
    * the point of no return); `handedOff`, whether the slot went on to the next message then.
    */
   const sendOn = async (s: Slot, conn: Conn, msg: OutgoingMessage, first?: number) => {
-    const socket = (conn as unknown as { _socket?: Socket })._socket;
+    const socket = socketOf(conn);
     let committed = false;
     let handedOff = false;
     let disarm = () => {};
@@ -435,14 +435,7 @@ export function createSmtpTransport(settings: SmtpSettings, opts: SmtpTransportO
         // Its envelope went out behind the last "." of a connection that has closed since.
         const r =
           g.pre && (s.conn !== conn || s.dead)
-            ? {
-                err: Object.assign(new Error('Connection closed unexpectedly'), {
-                  code: 'ECONNECTION',
-                  command: 'CONN',
-                }) as SmtpError,
-                committed: false,
-                handedOff: false,
-              }
+            ? { err: connectionClosed(), committed: false, handedOff: false }
             : await sendOn(s, conn, msg, g.pre?.first);
         // At its "." the slot went on to the next message: no longer ours to release, reset or recycle.
         if (r.handedOff) held = false;
