@@ -152,16 +152,37 @@ export function paletteScanlines(
   height: number,
 ): { rows: Buffer; palette: Palette } | undefined {
   if (!LITTLE_ENDIAN || pixels.byteOffset & 3) return undefined;
+  const stride = width + 1;
+  const out = rowBuffer(stride * height);
+  const colours: number[] = [];
+  if (!indexRows(pixels, width, height, out, colours)) return undefined;
+  return { rows: out, palette: paletteOf(colours) };
+}
+
+/**
+ * paletteScanlines' loop: fills `out` with the rows of indices and `colours`
+ * with the palette; false past 256 colours. Its own function, returning a
+ * boolean: V8 optimizes it mid-loop (on-stack replacement) on a card's first
+ * rows, and code after such a loop that builds objects had no type feedback
+ * yet, so the optimized loop was thrown away at its end, card after card
+ * (--trace-deopt: 23 times in 300 og cards of one kind, each a recompile on
+ * V8's background threads).
+ */
+function indexRows(
+  pixels: Uint8Array,
+  width: number,
+  height: number,
+  out: Buffer,
+  colours: number[],
+): boolean {
   // Int32, not Uint32: values stay small integers for V8 (no heap numbers).
   const words = new Int32Array(pixels.buffer, pixels.byteOffset, width * height);
   const bytes = Buffer.from(pixels.buffer, pixels.byteOffset, pixels.byteLength);
   const stride = width + 1;
-  const out = rowBuffer(stride * height);
   // An open-addressed table of the colours seen (≤ 256 in 1,024 slots): slot
   // value 0 is empty, else the palette index + 1. Cheaper than a Map where
   // the colour changes at every pixel (a glyph's anti-aliased edge).
   slotValues.fill(0);
-  const colours: number[] = [];
   let last = words[0]! ^ 1; // differs from the first pixel
   let k = 0;
   for (let y = 0; y < height; y++) {
@@ -183,7 +204,7 @@ export function paletteScanlines(
         let h = Math.imul(v, 0x9e3779b1) >>> 22;
         while (slotValues[h] !== 0 && slotKeys[h] !== v) h = (h + 1) & 1023;
         if (slotValues[h] === 0) {
-          if (colours.length === 256) return undefined;
+          if (colours.length === 256) return false;
           colours.push(v);
           slotKeys[h] = v;
           slotValues[h] = colours.length;
@@ -200,17 +221,25 @@ export function paletteScanlines(
       i = j;
     }
   }
+  return true;
+}
+
+/**
+ * PLTE's triples and tRNS's alphas of the colours (little-endian RGBA words).
+ */
+function paletteOf(colours: number[]): Palette {
   const rgb = Buffer.allocUnsafe(colours.length * 3);
   const alpha = Buffer.allocUnsafe(colours.length);
   let opaque = true;
-  colours.forEach((v, n) => {
+  for (let n = 0; n < colours.length; n++) {
+    const v = colours[n]!;
     rgb[n * 3] = v & 0xff;
     rgb[n * 3 + 1] = (v >>> 8) & 0xff;
     rgb[n * 3 + 2] = (v >>> 16) & 0xff;
     alpha[n] = (v >>> 24) & 0xff;
     if (alpha[n] !== 255) opaque = false;
-  });
-  return { rows: out, palette: { rgb, alpha: opaque ? undefined : alpha } };
+  }
+  return { rgb, alpha: opaque ? undefined : alpha };
 }
 
 /** Append a chunk (length, type, data, CRC) to `out` at `at`; returns the offset after it. */
