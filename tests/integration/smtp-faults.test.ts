@@ -216,6 +216,20 @@ describe('SMTP fault classes, each ending named and in bounded time', () => {
     expectEachOnce(r.byRecipient);
   });
 
+  it('a server that takes one connection at a time and drops it mid-DATA every time → SMTP_DROPPED, not a wait without end', async () => {
+    // The refused second connection rests (smtp.ts readySlot) while the first is up; once
+    // that one is dropped too, nothing is up and the failures are the messages' again.
+    const r = await withSink(
+      { maxClients: 1 },
+      (stage) => (stage === 'data' ? 'drop' : undefined),
+      plain,
+      'SMTP_DROPPED',
+    );
+    expect(r.err.exitCode).toBe(1);
+    expect(r.afterFault.committed).toBe(0);
+    expectEachOnce(r.byRecipient);
+  });
+
   it('the server starts dropping mid-run, after two messages went through → SMTP_DROPPED once the retries are used up', async () => {
     let bad: Sink | undefined;
     // Counted as each DATA starts: pipelined, the third message's DATA can begin before the second's end is read.

@@ -51,4 +51,18 @@ describe('the connections of a send open together', () => {
     expect(sink.authAttempts).toBe(3);
     expect(new Set(sink.received.map((r) => r.user))).toEqual(new Set(['newsroom']));
   });
+
+  it('a server that takes one connection at a time (421 to the others at once): every reader gets one message', async () => {
+    // Postfix's smtpd_client_connection_count_limit, Exchange's "421 4.3.2 maximum number of
+    // concurrent connections": the warm-up connections meet it at the start of every send.
+    sink = await startSink(() => undefined, { maxClients: 1 });
+    const s = await sendTo(sink);
+    expect(s.stopped).toBeUndefined();
+    expect(s.sent).toBe(READERS.length);
+    // The refused connections cost no message a retry.
+    expect(s.retried).toBe(0);
+    expect(sink.connectedAt.length).toBeGreaterThan(1);
+    expect(sink.received.map((r) => r.to[0]).sort()).toEqual([...READERS].sort());
+    expect(new Set(sink.received.map((r) => r.messageId)).size).toBe(READERS.length);
+  });
 });

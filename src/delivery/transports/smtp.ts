@@ -89,6 +89,9 @@ function step<T>(
   });
 }
 
+/** How long a connection the server refused at setup rests while another of ours works (readySlot). */
+const REST_MS = 5_000;
+
 /** nodemailer's current socket of a connection (the TLS one after STARTTLS): no public accessor. */
 const socketOf = (conn: Conn) => (conn as unknown as { _socket?: Socket })._socket;
 
@@ -397,6 +400,42 @@ export function createSmtpTransport(settings: SmtpSettings, opts: SmtpTransportO
     return classify(err as SmtpError, where(true));
   };
 
+  // A server that takes fewer connections at once than we open (Postfix's
+  // smtpd_client_connection_count_limit, Exchange's "421 4.3.2 … maximum number of
+  // concurrent connections") refuses, drops or stalls the others at their greeting
+  // while one of ours works. Such a failure is not the message's: its slot rests
+  // a while and the message waits for a connection that works, instead of using
+  // up its retries on the refused ones (every message of a send met them).
+  const resting = new Set<ReturnType<typeof setTimeout>>();
+  const rest = (s: Slot) => {
+    const timer = setTimeout(() => {
+      resting.delete(timer);
+      release(s);
+    }, REST_MS);
+    resting.add(timer);
+  };
+  /** A slot with its connection ready for `msg`. */
+  const readySlot = async (msg: OutgoingMessage): Promise<{ g: Grant; conn: Conn }> => {
+    for (;;) {
+      const g = await acquire(msg);
+      if (g.pre) return { g, conn: g.pre.conn };
+      const s = g.slot;
+      try {
+        const conn = await connect(s);
+        s.sent++;
+        return { g, conn };
+      } catch (err) {
+        const e = failSetup(s, err);
+        if (e.scope === 'connection' && !e.permanent && slots.some((o) => o !== s && !o.dead)) {
+          rest(s);
+          continue;
+        }
+        release(s);
+        throw e;
+      }
+    }
+  };
+
   return {
     name: 'smtp',
     // One message past its "." awaiting the reply on each connection, and the next one going out behind it.
@@ -417,21 +456,10 @@ export function createSmtpTransport(settings: SmtpSettings, opts: SmtpTransportO
       }
     },
     async send(msg): Promise<DeliveryResult> {
-      const g = await acquire(msg);
+      const { g, conn } = await readySlot(msg);
       const s = g.slot;
       let held = true;
       try {
-        let conn: Conn;
-        if (g.pre) {
-          conn = g.pre.conn;
-        } else {
-          try {
-            conn = await connect(s);
-          } catch (err) {
-            throw failSetup(s, err);
-          }
-          s.sent++;
-        }
         // Its envelope went out behind the last "." of a connection that has closed since.
         const r =
           g.pre && (s.conn !== conn || s.dead)
@@ -470,6 +498,8 @@ export function createSmtpTransport(settings: SmtpSettings, opts: SmtpTransportO
       }
     },
     async close() {
+      for (const r of resting) clearTimeout(r);
+      resting.clear();
       for (const s of slots) {
         if (s.conn && !s.dead) s.conn.quit();
         drop(s);
