@@ -143,7 +143,7 @@ const slotValues = new Uint16Array(1024);
  * each, with the palette in order of first appearance, or undefined when the
  * card has more than 256 colours (a photo, a portrait) or its pixels cannot
  * be read as aligned little-endian words. Most pixels repeat the one before
- * (flat colour, then a glyph's edge), so the Map is asked only where the
+ * (flat colour, then a glyph's edge), so the colour table is asked only where the
  * colour changes.
  */
 export function paletteScanlines(
