@@ -11,7 +11,7 @@ export const deliveryConfigSchema = z
   .strictObject({
     /** Default transport: smtp when SMTP_URL is set, outbox otherwise. `--transport` wins. */
     transport: z.enum(['outbox', 'smtp', 'json']).optional(),
-    /** Parallel SMTP connections (each sends one message at a time). */
+    /** Parallel SMTP connections (with PIPELINING each carries two messages: one awaiting its "." reply, the next behind it). */
     connections: z.number().int().min(1).max(50).default(5),
     /** Ceiling over all connections; 0 = as fast as the server takes them. */
     messagesPerSecond: z.number().min(0).default(0),
