@@ -16,6 +16,7 @@ import {
   usesFallback,
 } from './fonts.ts';
 import { FORMATS } from './formats.ts';
+import { stopPretenuring } from './gc.ts';
 import type { CardChild, CardDataByKind, CardNode, Layout, LayoutKit, Theme } from './layout-api.ts';
 import { findOverflow } from './overflow.ts';
 import { cardPngLevel, encodePng } from './png.ts';
@@ -62,6 +63,9 @@ export const LAYOUT_FILES: Record<CardKind, string> = {
   statset: 'statset.ts',
   quote: 'quote.ts',
 };
+
+// A card's objects live about one card: V8 is told not to pretenure them (gc.ts).
+stopPretenuring();
 
 const layoutCache = new Map<string, Promise<Layout<CardKind>>>();
 async function loadLayout(templatesDir: string, kind: CardKind): Promise<Layout<CardKind>> {

@@ -13,6 +13,8 @@ const CARDS = join(import.meta.dirname, '../../src/cards');
 // Reached from render.ts, yet no pixel depends on them.
 const NOT_PIXELS = new Set([
   'config.ts', // the config schema and the renderer's name (the name is in the hash itself)
+  'gc.ts', // V8's pretenuring flag (render.ts sets it): when objects die, not what is drawn
+  '../util/malloc.ts', // gc.ts's malloc_trim
 ]);
 
 function imports(file: string): string[] {
