@@ -13,7 +13,8 @@ const all = readdirSync(dir)
 // Acceptance checks, not benchmarks (no peer, no ratio): run only when named,
 // e.g. `npm run bench scale-out-check` (issue 17's; ~2 min on a 2-core machine),
 // `npm run bench send-kill-check` (issue 16's 100,000-reader send with SIGKILLs).
-const CHECKS = new Set(['scale-out-check', 'send-kill-check']);
+// `npm run bench cards-before`: the og card against the code before issue 16, one process (~1.5 min).
+const CHECKS = new Set(['scale-out-check', 'send-kill-check', 'cards-before']);
 const pick = process.argv.slice(2);
 const names = pick.length ? pick : all.filter((n) => !CHECKS.has(n));
 let failed = 0;
