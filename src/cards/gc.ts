@@ -73,14 +73,16 @@ const MB = 1024 * 1024;
 // a full collection frees them. Sampled (.probe: HeapProfiler sampling that
 // keeps what scavenges did not free, 390 og cards): 377 KB a card reached the
 // old generation, 143 KB of it from satori's style expansion alone.
-// Measured (og cards in-process, 15 rounds of 39, 3 alternating pairs, same
-// hour): GC 0.80–0.87 → 0.50–0.59 ms a card, CPU 9.1–9.9 → 8.1–8.8 ms a
-// card, wall 7.7–8.6 → 7.0–7.7 ms. Set when the card code loads (render.ts),
-// for the whole process (V8's flags are per process), unless the process was
-// started with either form of the flag.
+// Measured (og cards in-process, 15 rounds of 39, separate processes
+// alternating, same hour; docs/performance-cards.md, stop 39): GC 0.78–0.87
+// → 0.50–0.59 ms a card, CPU 8.8–9.9 → 8.0–8.8 ms, wall 7.5–8.6 → 6.9–7.7 ms;
+// the pool and a build's peak RSS unchanged. Set when the card code loads
+// (render.ts), for the whole process (V8's flags are per process: a daemon
+// that builds and sends runs its send without it too), unless the process
+// was started with either form of the flag.
 const PRETENURING = 'allocation-site-pretenuring';
 
-/** Turns V8's allocation-site pretenuring off (once), unless argv or NODE_OPTIONS says otherwise. */
+/** Turns V8's allocation-site pretenuring off, unless argv or NODE_OPTIONS already says either way. */
 export function stopPretenuring(set: (flags: string) => void = setFlagsFromString): boolean {
   const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].some((a) =>
     /^--(?:no-)?allocation[-_]site[-_]pretenuring(?:=.*)?$/.test(a),
