@@ -1,6 +1,7 @@
 import { getHeapSpaceStatistics, getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { trimMalloc } from '../util/malloc.ts';
+import { givenAtStart } from './v8-flags.ts';
 
 // Memory the garbage collector does not see (issue 16). resvg-js keeps each
 // Resvg tree and RenderedImage pixmap in native memory until its JS wrapper is
@@ -80,15 +81,10 @@ const MB = 1024 * 1024;
 // (render.ts), for the whole process (V8's flags are per process: a daemon
 // that builds and sends runs its send without it too), unless the process
 // was started with either form of the flag.
-const PRETENURING = 'allocation-site-pretenuring';
-
 /** Turns V8's allocation-site pretenuring off, unless argv or NODE_OPTIONS already says either way. */
 export function stopPretenuring(set: (flags: string) => void = setFlagsFromString): boolean {
-  const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].some((a) =>
-    /^--(?:no-)?allocation[-_]site[-_]pretenuring(?:=.*)?$/.test(a),
-  );
-  if (given) return false;
-  set(`--no-${PRETENURING}`);
+  if (givenAtStart('allocation-site-pretenuring')) return false;
+  set('--no-allocation-site-pretenuring');
   return true;
 }
 

@@ -1,4 +1,5 @@
 import { setFlagsFromString } from 'node:v8';
+import { givenAtStart } from './v8-flags.ts';
 
 // TurboFan and the card workers (issue 16: pool throughput).
 //
@@ -48,16 +49,12 @@ const FLAGS = [
 
 let holders = 0;
 
-const setByUser = (flag: string) =>
-  process.execArgv.some((a) => a.startsWith(`${flag}=`)) ||
-  (process.env.NODE_OPTIONS ?? '').includes(`${flag}=`);
-
 /** Whether a cap is in force (a pool is open). */
 export const capHeld = (): boolean => holders > 0;
 
 /** Sets the pool's flags until the returned release is called (once per pool; nested pools count). */
 export function capOptimizedBytecode(set: (flags: string) => void = setFlagsFromString): () => void {
-  const mine = FLAGS.filter((f) => !setByUser(f.flag));
+  const mine = FLAGS.filter((f) => !givenAtStart(f.flag));
   if (!mine.length) return () => {};
   if (holders++ === 0) for (const f of mine) set(`${f.flag}=${f.pool}`);
   let released = false;

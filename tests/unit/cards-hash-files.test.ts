@@ -15,6 +15,7 @@ const NOT_PIXELS = new Set([
   'config.ts', // the config schema and the renderer's name (the name is in the hash itself)
   'gc.ts', // V8's pretenuring flag (render.ts sets it): when objects die, not what is drawn
   '../util/malloc.ts', // gc.ts's malloc_trim
+  'v8-flags.ts', // whether the operator gave a V8 flag (gc.ts)
 ]);
 
 function imports(file: string): string[] {
