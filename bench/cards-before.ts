@@ -17,15 +17,13 @@
 // pretenuring too (src/cards/gc.ts), which if anything flatters it.
 // Ends with ONE JSON line {"bench":"cards-before", …}.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { FONT_FAMILY, loadFonts } from '../src/cards/fonts.ts';
-import { cardHtml } from '../src/cards/html.ts';
-import { type CardJob, cardTree, renderCard } from '../src/cards/render.ts';
-import { launchChromium } from '../tests/helpers/chromium.ts';
+import { type CardJob, renderCard } from '../src/cards/render.ts';
 import { testContext } from '../tests/helpers/context.ts';
 import { sampleCards } from '../tests/helpers/sample-cards.ts';
+import { chromiumPeer } from './_chromium-peer.ts';
 
 const BEFORE = '2f08be3';
 /** The issue's figures for the code before, on the machine it was written on. */
@@ -84,22 +82,12 @@ try {
   if (withPhotos.length !== oldJobs.length || withPhotos.some((j, i) => j.id !== oldJobs[i]!.id))
     throw new Error(`the og cards differ: ${withPhotos.length} now, ${oldJobs.length} before`);
 
-  let chromium: Awaited<ReturnType<typeof launchChromium>>;
-  try {
-    chromium = await launchChromium({ headless: true, viewport: { width: 1200, height: 630 } });
-  } catch (err) {
-    console.log(`cards-before skipped: Chromium is not installed: ${(err as Error).message.split('\n')[0]}`);
+  const peer = await chromiumPeer();
+  if ('skipped' in peer) {
+    console.log(`cards-before skipped: Chromium is not installed: ${peer.skipped}`);
     process.exit(0);
   }
-  const page = chromium.pages()[0] ?? (await chromium.newPage());
-  writeFileSync(join(work, 'blank.html'), '<!doctype html><html></html>');
-  await page.goto(`file://${join(work, 'blank.html')}`);
-  const fonts = loadFonts().map((f) => ({ file: f.file, weight: f.weight }));
-  const viaChromium = async (j: CardJob) => {
-    await page.setContent(cardHtml(await cardTree(j), fonts, FONT_FAMILY));
-    await page.evaluate(() => document.fonts.ready);
-    await page.screenshot({ type: 'png' });
-  };
+  const viaChromium = peer.draw;
 
   const draw = {
     before: (i: number) => oldRender.renderCard(oldJobs[i]) as Promise<unknown>,
@@ -131,7 +119,7 @@ try {
         await draw[who](i);
         total[who] += performance.now() - t;
       }
-  await chromium.close();
+  await peer.close();
 
   const n = ROUNDS * oldJobs.length;
   const ms = (x: number) => Math.round((x / n) * 100) / 100;

@@ -10,23 +10,21 @@
 //    then an unchanged rebuild (must be < 1/10 of the full build).
 // Ends with ONE JSON line {"bench":"cards", …}.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { Resvg } from '@resvg/resvg-js';
 import sharp from 'sharp';
-import { FONT_FAMILY, loadFonts } from '../src/cards/fonts.ts';
-import { cardHtml } from '../src/cards/html.ts';
 import { cardPngLevel, encodePng } from '../src/cards/png.ts';
 import { createCardPool } from '../src/cards/pool.ts';
 import { rasterize } from '../src/cards/raster.ts';
 import { type CardJob, cardPixels, cardSvg, cardTree, renderCard } from '../src/cards/render.ts';
 import { loadContent } from '../src/content/load.ts';
 import { selectEdition } from '../src/edition/select.ts';
-import { launchChromium } from '../tests/helpers/chromium.ts';
 import { testContext } from '../tests/helpers/context.ts';
 import { sampleCards } from '../tests/helpers/sample-cards.ts';
+import { chromiumPeer } from './_chromium-peer.ts';
 import { peakRssMb } from './_peak-rss.ts';
 
 const root = resolve(import.meta.dirname, '..');
@@ -73,30 +71,15 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 // ── 1. per card, alternating with Chromium ──
 const ogJobs = await jobsFor(['og']);
-let chromium: Awaited<ReturnType<typeof launchChromium>> | undefined;
-try {
-  chromium = await launchChromium({ headless: true, viewport: { width: 1200, height: 630 } });
-} catch (err) {
-  console.log(`chromium peer skipped: ${(err as Error).message.split('\n')[0]}`);
-}
+const peer = await chromiumPeer();
+if ('skipped' in peer) console.log(`chromium peer skipped: ${peer.skipped}`);
 const ours: number[] = [];
 const theirs: number[] = [];
 const ROUNDS = 3;
-if (chromium) {
-  const browser = chromium;
-  const userDir = mkdtempSync(join(tmpdir(), 'bench-chromium-page-'));
-  const page = browser.pages()[0] ?? (await browser.newPage());
-  const blank = join(userDir, 'blank.html');
-  writeFileSync(blank, '<!doctype html><html></html>');
-  await page.goto(`file://${blank}`); // a file: origin, so @font-face file URLs load
-  const fonts = loadFonts().map((f) => ({ file: f.file, weight: f.weight }));
+if (!('skipped' in peer)) {
   // Both sides start from the same card job: the layout + typesetting (cardTree)
   // runs inside both timings; Chromium then gets it as HTML/CSS.
-  const viaChromium = async (j: CardJob) => {
-    await page.setContent(cardHtml(await cardTree(j), fonts, FONT_FAMILY));
-    await page.evaluate(() => document.fonts.ready);
-    return page.screenshot({ type: 'png' });
-  };
+  const viaChromium = peer.draw;
   // Warm both: fonts parsed, layouts loaded, Chromium's font cache filled.
   for (const j of ogJobs) {
     await renderCard(j);
@@ -112,8 +95,7 @@ if (chromium) {
       theirs.push(performance.now() - t);
     }
   }
-  await browser.close();
-  rmSync(userDir, { recursive: true, force: true });
+  await peer.close();
 } else {
   for (const j of ogJobs) await renderCard(j);
   for (let r = 0; r < ROUNDS; r++)
