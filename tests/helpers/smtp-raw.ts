@@ -1,4 +1,4 @@
-import { type AddressInfo, createServer, type Socket } from 'node:net';
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 
 // Raw TCP servers on 127.0.0.1 for the SMTP faults smtp-server cannot play:
 // a port that accepts and never greets, and a server that drips its replies
@@ -80,4 +80,37 @@ export async function closedPort(): Promise<number> {
   const { port } = s.address() as AddressInfo;
   await new Promise<void>((resolve) => s.close(() => resolve()));
   return port;
+}
+
+/**
+ * A TCP proxy on 127.0.0.1 in front of `port`: `goAway()` cuts every open
+ * connection and stops listening, so new ones are refused — a server that
+ * goes away in the middle of a send (crashed, restarted, firewalled).
+ */
+export async function startGoAwayProxy(port: number): Promise<{ url: string; goAway(): void }> {
+  const open = new Set<Socket>();
+  const proxy = createServer((client) => {
+    const upstream = connect(port, '127.0.0.1');
+    for (const [a, b] of [
+      [client, upstream],
+      [upstream, client],
+    ] as const) {
+      open.add(a);
+      a.on('error', () => {});
+      a.on('close', () => {
+        open.delete(a);
+        b.destroy();
+      });
+      a.pipe(b);
+    }
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  const { port: own } = proxy.address() as AddressInfo;
+  return {
+    url: `smtp://127.0.0.1:${own}`,
+    goAway() {
+      proxy.close();
+      for (const s of open) s.destroy();
+    },
+  };
 }

@@ -5,7 +5,7 @@ import { type BroadsheetError, isBroadsheetError } from '../../src/errors/index.
 import { type DB, Ledger, openStore, SubscriberRepo } from '../../src/store/index.ts';
 import { digest, EDITION, tempDir, testContext } from '../fixtures/delivery/ctx.ts';
 import { type Script, type Sink, type SinkOptions, startSink, tally } from '../fixtures/delivery/sink.ts';
-import { closedPort, startRawSmtp } from '../helpers/smtp-raw.ts';
+import { closedPort, startGoAwayProxy, startRawSmtp } from '../helpers/smtp-raw.ts';
 import { makeTestPki, type TestPki } from '../helpers/smtp-tls.ts';
 import { needs } from '../helpers/system.ts';
 
@@ -274,6 +274,32 @@ describe('SMTP fault classes, each ending named and in bounded time', () => {
       expect(r.second).toMatchObject({ total: 1, sent: 1 });
     } finally {
       coarse.mockRestore();
+    }
+  });
+
+  it('the server goes away mid-send (every connection cut, new ones refused) → SMTP_UNREACHABLE, not a wait on resting connections', async () => {
+    // The refused reconnections meet readySlot (smtp.ts): each rests while another
+    // of ours still looks up, and the last one left fails its message as before.
+    let proxy: Awaited<ReturnType<typeof startGoAwayProxy>> | undefined;
+    let dataStarts = 0;
+    const bad = await startSink((stage) => {
+      if (stage === 'data' && ++dataStarts === 2) setImmediate(() => proxy!.goAway());
+      return undefined;
+    });
+    try {
+      proxy = await startGoAwayProxy(bad.port);
+      const r = await faultThenGood(proxy.url, 'SMTP_UNREACHABLE');
+      expect(r.err.exitCode).toBe(1);
+      expect(r.stopped.left).toBeGreaterThan(0);
+      // The next run sends what the first did not record as sent, each once; between
+      // the two servers every reader has the edition (a message cut after its "." is
+      // sent again, as send.ts says: the server most likely did not take it).
+      expect(r.afterFault.sent + r.second.sent).toBe(READERS.length);
+      expect([...r.byRecipient.values()].every((n) => n === 1)).toBe(true);
+      const everywhere = new Set([...bad.received.map((m) => m.to[0]!), ...r.byRecipient.keys()]);
+      expect([...everywhere].sort()).toEqual([...READERS].sort());
+    } finally {
+      await bad.close();
     }
   });
 

@@ -406,6 +406,11 @@ export function createSmtpTransport(settings: SmtpSettings, opts: SmtpTransportO
   // while one of ours works. Such a failure is not the message's: its slot rests
   // a while and the message waits for a connection that works, instead of using
   // up its retries on the refused ones (every message of a send met them).
+  // "Another is up" is a slot connected or still connecting (not dead): the
+  // extra connections' 421s often come before the first one has finished its
+  // EHLO. A server that has gone away fails those too, and the last of them
+  // (no other left up) fails the message as before: a refused server still
+  // ends the run at once (smtp-faults: "goes away mid-send").
   const resting = new Set<ReturnType<typeof setTimeout>>();
   const rest = (s: Slot) => {
     const timer = setTimeout(() => {
